@@ -1,0 +1,49 @@
+# HiveMind: every target sets up what it needs. `make demo` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+RUNTIME_IMAGE ?= hivemind/python:3.11
+
+.PHONY: venv demo test lint format proto proto-check runtime-image clean screenshots package bench
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: venv
+	$(BIN)/hivemind demo
+
+test: venv
+	@if docker info >/dev/null 2>&1; then $(MAKE) --no-print-directory runtime-image; \
+	  else echo "note: no Docker daemon reachable; Docker tests will skip (and fail in CI)"; fi
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest -ra $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Regenerate the committed gRPC stubs; tests/test_proto.py fails when they are stale.
+proto: venv
+	$(BIN)/python -m grpc_tools.protoc -I . --python_out=. --pyi_out=. --grpc_python_out=. \
+	  proto/hivemind/v1/*.proto
+
+# The default python-3.11 runtime, built without a registry; skipped when present.
+runtime-image:
+	bash packaging/runtime/build-image.sh $(RUNTIME_IMAGE)
+
+bench: venv
+	$(BIN)/python bench/coordinator.py --tasks 10000 --workers 4
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

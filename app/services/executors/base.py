@@ -1,0 +1,117 @@
+"""What every executor offers the worker agent.
+
+The worker prepares a work dir (package unpacked, input fetched, empty output dir), builds a
+`TaskSpec` and awaits `Executor.run`. Inside the task the same variables are always set:
+HIVEMIND_TASK_DIR, HIVEMIND_INPUT, HIVEMIND_OUTPUT, HIVEMIND_TASK_INDEX (the Docker executor
+points them at /task, /input/<name>, /output).
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_LOG_LIMIT = 64 * 1024
+
+
+@dataclass
+class TaskSpec:
+    attempt_id: str
+    job_id: str
+    task_index: int
+    runtime: str
+    command: list[str]
+    package_dir: Path  # the unpacked package (read-only inside the task)
+    output_dir: Path  # the only place a task may write its result
+    work_dir: Path  # holds package_dir, output_dir and input; disk cap applies here
+    input_path: Path | None = None
+    runtime_image: str = ""
+    cores: int = 1
+    cpu_percent: int = 100  # the contributor's CPU % slider
+    memory_mb: int = 256
+    disk_mb: int = 1024
+    gpus: int = 0
+    timeout_s: int = 60
+    log_limit: int = DEFAULT_LOG_LIMIT
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ExecutionResult:
+    exit_code: int | None
+    error: str = ""  # empty when the task succeeded; else one line a person understands
+    log: str = ""
+    cpu_seconds: float = 0.0
+    wall_seconds: float = 0.0
+    peak_memory_mb: int = 0
+    timed_out: bool = False
+    cancelled: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.error and self.exit_code == 0 and not self.cancelled
+
+
+class LogBuffer:
+    """Keeps stdout/stderr within `limit` bytes: the head and the tail, with a marker
+    saying how much was dropped in between."""
+
+    def __init__(self, limit: int = DEFAULT_LOG_LIMIT) -> None:
+        self.limit = limit
+        self._head = bytearray()
+        self._tail = bytearray()
+        self.dropped = 0
+
+    def write(self, data: bytes) -> None:
+        half = self.limit // 2
+        room = half - len(self._head)
+        if room > 0:
+            self._head += data[:room]
+            data = data[room:]
+        if not data:
+            return
+        self._tail += data
+        if len(self._tail) > half:
+            cut = len(self._tail) - half
+            self.dropped += cut
+            del self._tail[:cut]
+
+    def text(self) -> str:
+        head = self._head.decode("utf-8", "replace")
+        tail = self._tail.decode("utf-8", "replace")
+        if self.dropped:
+            return f"{head}\n[... {self.dropped} bytes of log dropped ...]\n{tail}"
+        return head + tail
+
+
+LogCallback = Callable[[str], None]
+
+
+class Executor(abc.ABC):
+    """Runs one task attempt to completion, within its limits."""
+
+    name: str = "base"
+
+    @abc.abstractmethod
+    async def run(
+        self, spec: TaskSpec, cancel: asyncio.Event, on_log: LogCallback | None = None
+    ) -> ExecutionResult:
+        """Runs the task; returns when it ended, was killed at its deadline, or `cancel` was set
+        (then within 2 s). Never raises for a task's own failure: that is in the result."""
+
+    async def pause(self, attempt_id: str) -> None:  # noqa: B027 - optional capability
+        """Suspends a running task (policy says stop); no CPU is used while paused."""
+
+    async def resume(self, attempt_id: str) -> None:  # noqa: B027 - optional capability
+        """Resumes a paused task."""
+
+    async def cleanup_leftovers(self) -> int:
+        """Removes what a crashed worker left behind; returns how many things it removed."""
+        return 0
+
+    def runtimes(self) -> list[str]:
+        """Runtimes this executor can run right now."""
+        return []

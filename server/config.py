@@ -1,0 +1,81 @@
+"""Server settings: one dataclass, loaded from defaults < `server.toml` in the data dir
+< `HIVEMIND_SERVER_*` environment variables < command-line flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+UCPT_PER_CPT = 1_000_000
+
+
+@dataclass
+class ServerSettings:
+    data_dir: Path = field(default_factory=lambda: Path("hivemind-data"))
+    listen: str = "127.0.0.1:50051"
+    database_url: str = ""  # empty = SQLite in data_dir
+    # Ledger and rewards.
+    signup_grant_ucpt: int = 100 * UCPT_PER_CPT
+    base_ucpt_per_core_hour: int = 10 * UCPT_PER_CPT
+    # Tokens.
+    access_token_ttl_s: int = 15 * 60
+    refresh_token_ttl_s: int = 30 * 24 * 3600
+    # Scheduling.
+    lease_ttl_s: int = 60  # a lease not renewed by heartbeat within this expires
+    heartbeat_interval_s: int = 10
+    node_offline_after_s: int = 45
+    sweep_interval_s: float = 1.0
+    default_max_attempts: int = 3
+    max_tasks_per_job: int = 100_000
+    # Artifacts.
+    chunk_size: int = 1024 * 1024
+    max_artifact_bytes: int = 2 * 1024**3
+    user_quota_bytes: int = 10 * 1024**3
+    max_package_bytes: int = 512 * 1024**2  # unpacked
+    max_package_entries: int = 10_000
+    max_package_ratio: int = 100  # unpacked / packed
+    max_log_bytes: int = 64 * 1024
+    # BitTorrent.
+    bittorrent: bool = True
+    bt_listen_port: int = 0
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return Path(self.data_dir) / "artifacts"
+
+    @classmethod
+    def load(cls, data_dir: Path | str | None = None, **overrides: Any) -> ServerSettings:
+        settings = cls()
+        if data_dir is not None:
+            settings.data_dir = Path(data_dir)
+        config_file = Path(settings.data_dir) / "server.toml"
+        values: dict[str, Any] = {}
+        if config_file.exists():
+            values.update(tomllib.loads(config_file.read_text()).get("server", {}))
+        for f in dataclasses.fields(cls):
+            env = os.environ.get(f"HIVEMIND_SERVER_{f.name.upper()}")
+            if env is not None:
+                values[f.name] = env
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        for f in dataclasses.fields(cls):
+            if f.name in values:
+                setattr(settings, f.name, _coerce(getattr(settings, f.name), values[f.name]))
+        return settings
+
+
+def _coerce(current: Any, value: Any) -> Any:
+    if isinstance(current, bool):
+        if isinstance(value, str):
+            return value.strip().lower() in {"1", "true", "yes", "on"}
+        return bool(value)
+    if isinstance(current, int):
+        return int(value)
+    if isinstance(current, float):
+        return float(value)
+    if isinstance(current, Path):
+        return Path(value)
+    return value

@@ -1,0 +1,84 @@
+"""The database handle: SQLAlchemy Core engine plus the thread that talks to it.
+
+SQLite (WAL) in the data directory is the default. SQLite allows one writer at a time,
+so every transaction runs on one dedicated thread: the event loop never blocks on the
+database, and writers never wait on each other's locks. PostgreSQL gets a small pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, create_engine, event
+
+from server.store.schema import metadata
+
+T = TypeVar("T")
+
+
+def sqlite_url(data_dir: Path) -> str:
+    return f"sqlite:///{Path(data_dir) / 'hivemind.db'}"
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    # NORMAL in WAL mode is durable across process crashes (only power loss can lose
+    # the last transactions), which is what "kill -9 loses nothing" needs.
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_size=8, max_overflow=4, pool_pre_ping=True)
+
+
+class Database:
+    """Runs transactions off the event loop: `await db.run(fn, *args)` calls
+    `fn(conn, *args)` inside one transaction on the database thread."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.is_sqlite = url.startswith("sqlite")
+        workers = 1 if self.is_sqlite else 8
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="hivemind-db"
+        )
+
+    @classmethod
+    def for_data_dir(cls, data_dir: Path, url: str | None = None) -> Database:
+        Path(data_dir).mkdir(parents=True, exist_ok=True)
+        return cls(url or sqlite_url(Path(data_dir)))
+
+    def create_schema(self) -> None:
+        metadata.create_all(self.engine)
+
+    def transaction_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Runs `fn(conn, ...)` in one transaction on the calling thread (CLI, tests)."""
+        with self.engine.begin() as conn:
+            return fn(conn, *args, **kwargs)
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Runs `fn(conn, ...)` in one transaction on the database thread."""
+        loop = asyncio.get_running_loop()
+        call = functools.partial(self.transaction_sync, fn, *args, **kwargs)
+        return await loop.run_in_executor(self._executor, call)
+
+    def connect(self) -> Connection:
+        return self.engine.connect()
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        self.engine.dispose()

@@ -1,0 +1,248 @@
+"""SQLAlchemy Core tables. Times are unix seconds (float); amounts are integer micro-CPT."""
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("username", String(32), nullable=False),
+    # Lower-cased: "Alice" and "alice" are one user.
+    Column("username_key", String(32), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("is_admin", Boolean, nullable=False, default=False),
+    Column("created_at", Float, nullable=False),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", Float, nullable=False, default=0.0),
+)
+
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # sha256 hex of the token
+    Column("user_id", String(40), ForeignKey("users.id"), nullable=False, index=True),
+    Column("family_id", String(40), nullable=False, index=True),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("revoked_at", Float),
+)
+
+# Double-entry ledger. An account's balance is the sum of its entries; `balance_ucpt`
+# caches it and is checked against the entries by tests and `admin check-ledger`.
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(80), nullable=False, unique=True),  # user:<id>, escrow:<job>, system:mint
+    Column("kind", String(16), nullable=False),  # user | escrow | system
+    Column("user_id", String(40)),
+    Column("job_id", String(40)),
+    Column("balance_ucpt", BigInteger, nullable=False, default=0),
+    Column("created_at", Float, nullable=False),
+)
+
+ledger_transactions = Table(
+    "ledger_transactions",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("idempotency_key", String(200), nullable=False, unique=True),
+    Column("reason", String(16), nullable=False),  # grant escrow payout refund transfer fee
+    Column("memo", Text, nullable=False, default=""),
+    Column("created_at", Float, nullable=False),
+    Column("job_id", String(40)),
+    Column("attempt_id", String(40)),
+)
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tx_id", String(40), ForeignKey("ledger_transactions.id"), nullable=False),
+    Column("account_id", String(40), ForeignKey("accounts.id"), nullable=False),
+    Column("amount_ucpt", BigInteger, nullable=False),
+    Column("balance_after_ucpt", BigInteger, nullable=False),
+    Index("ix_ledger_entries_account", "account_id", "id"),
+    Index("ix_ledger_entries_tx", "tx_id"),
+)
+
+# One row per paid attempt, with the parts of the reward (shown in Earnings).
+payouts = Table(
+    "payouts",
+    metadata,
+    Column("attempt_id", String(40), primary_key=True),  # paying an attempt twice is impossible
+    Column("tx_id", String(40), nullable=False),
+    Column("job_id", String(40), nullable=False),
+    Column("node_id", String(40), nullable=False),
+    Column("user_id", String(40), nullable=False),
+    Column("core_ms", BigInteger, nullable=False),
+    Column("base_ucpt", BigInteger, nullable=False),
+    Column("bonus_ucpt", BigInteger, nullable=False, default=0),
+    Column("amount_ucpt", BigInteger, nullable=False),
+    Column("performance_bonus_permille", Integer, nullable=False, default=0),
+    Column("stability_bonus_permille", Integer, nullable=False, default=0),
+    Column("priority_permille", Integer, nullable=False, default=1000),
+    Column("created_at", Float, nullable=False),
+    Index("ix_payouts_user_time", "user_id", "created_at"),
+)
+
+nodes = Table(
+    "nodes",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("owner_id", String(40), ForeignKey("users.id"), nullable=False, index=True),
+    Column("name", String(120), nullable=False),
+    Column("secret_hash", String(64), nullable=False),  # sha256 hex of a 256-bit random secret
+    Column("hardware_json", Text, nullable=False, default="{}"),
+    Column("benchmark_score", Float, nullable=False, default=0.0),
+    Column("runtimes_json", Text, nullable=False, default="[]"),
+    Column("executors_json", Text, nullable=False, default="[]"),
+    Column("usage_json", Text, nullable=False, default="{}"),
+    Column("created_at", Float, nullable=False),
+    Column("last_seen", Float, nullable=False),
+    Column("online", Boolean, nullable=False, default=True),
+    Column("paused", Boolean, nullable=False, default=False),
+    Column("banned", Boolean, nullable=False, default=False),
+    Column("ban_reason", Text, nullable=False, default=""),
+    Column("bt_endpoint", String(120), nullable=False, default=""),
+)
+
+# Artifacts a node said (in heartbeats) it seeds over BitTorrent.
+node_seeds = Table(
+    "node_seeds",
+    metadata,
+    Column("node_id", String(40), primary_key=True),
+    Column("digest", String(64), primary_key=True),
+    Column("updated_at", Float, nullable=False),
+    Index("ix_node_seeds_digest", "digest"),
+)
+
+runtimes = Table(
+    "runtimes",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("image", Text, nullable=False),
+    Column("image_id", Text, nullable=False, default=""),
+    Column("archive_digest", String(64), nullable=False, default=""),
+    Column("created_at", Float, nullable=False),
+)
+
+artifacts = Table(
+    "artifacts",
+    metadata,
+    Column("digest", String(64), primary_key=True),  # sha256 hex
+    Column("size", BigInteger, nullable=False),
+    Column("kind", String(16), nullable=False),  # package input result runtime
+    Column("name", Text, nullable=False, default=""),
+    Column("created_at", Float, nullable=False),
+    Column("torrent", LargeBinary),  # bencoded metadata, once made
+)
+
+# Who may read an artifact and whose quota it counts against (user or node ids).
+artifact_owners = Table(
+    "artifact_owners",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("principal_id", String(40), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("ix_artifact_owners_principal", "principal_id"),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("owner_id", String(40), ForeignKey("users.id"), nullable=False),
+    Column("name", String(120), nullable=False),
+    Column("state", String(16), nullable=False),  # pending running done failed cancelled
+    Column("runtime", String(64), nullable=False),
+    Column("command_json", Text, nullable=False),
+    Column("package_digest", String(64), nullable=False),
+    Column("cores", Integer, nullable=False),
+    Column("memory_mb", Integer, nullable=False),
+    Column("disk_mb", Integer, nullable=False),
+    Column("gpus", Integer, nullable=False, default=0),
+    Column("timeout_s", Integer, nullable=False),
+    Column("max_attempts", Integer, nullable=False),
+    Column("replicas", Integer, nullable=False, default=1),
+    Column("priority_permille", Integer, nullable=False, default=1000),
+    Column("max_cost_ucpt", BigInteger, nullable=False),
+    Column("cost_ucpt", BigInteger, nullable=False, default=0),
+    Column("refunded_ucpt", BigInteger, nullable=False, default=0),
+    Column("escrow_account_id", String(40), nullable=False),
+    Column("idempotency_key", String(200)),
+    Column("tasks_total", Integer, nullable=False),
+    Column("tasks_done", Integer, nullable=False, default=0),
+    Column("tasks_failed", Integer, nullable=False, default=0),
+    Column("tasks_cancelled", Integer, nullable=False, default=0),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("finished_at", Float),
+    UniqueConstraint("owner_id", "idempotency_key", name="uq_jobs_owner_idempotency"),
+    Index("ix_jobs_owner_created", "owner_id", "created_at"),
+    Index("ix_jobs_state", "state"),
+)
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("job_id", String(40), ForeignKey("jobs.id"), nullable=False),
+    Column("idx", Integer, nullable=False),
+    Column("state", String(16), nullable=False),  # pending leased running done failed cancelled
+    Column("input_digest", String(64), nullable=False, default=""),
+    Column("input_name", Text, nullable=False, default=""),
+    Column("input_size", BigInteger, nullable=False, default=0),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("error", Text, nullable=False, default=""),
+    Column("result_digest", String(64), nullable=False, default=""),
+    Column("result_size", BigInteger, nullable=False, default=0),
+    Column("accepted_attempt_id", String(40)),
+    Column("node_id", String(40)),
+    Column("cost_ucpt", BigInteger, nullable=False, default=0),
+    Column("log", Text, nullable=False, default=""),
+    Column("updated_at", Float, nullable=False),
+    UniqueConstraint("job_id", "idx", name="uq_tasks_job_idx"),
+    Index("ix_tasks_state_job", "state", "job_id", "idx"),
+)
+
+attempts = Table(
+    "attempts",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("task_id", String(40), ForeignKey("tasks.id"), nullable=False, index=True),
+    Column("job_id", String(40), nullable=False, index=True),
+    Column("node_id", String(40), nullable=False, index=True),
+    # leased running done failed expired cancelled
+    Column("state", String(16), nullable=False),
+    Column("leased_at", Float, nullable=False),
+    Column("lease_deadline", Float, nullable=False),
+    Column("started_at", Float),
+    Column("finished_at", Float),
+    Column("exit_code", Integer),
+    Column("error", Text, nullable=False, default=""),
+    Column("result_digest", String(64), nullable=False, default=""),
+    Column("result_size", BigInteger, nullable=False, default=0),
+    Column("log", Text, nullable=False, default=""),
+    Column("cpu_seconds", Float, nullable=False, default=0.0),
+    Column("wall_seconds", Float, nullable=False, default=0.0),
+    Column("peak_memory_mb", BigInteger, nullable=False, default=0),
+    Column("cancel_requested", Boolean, nullable=False, default=False),
+    Index("ix_attempts_state_deadline", "state", "lease_deadline"),
+)
