@@ -43,10 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        if inspect.iscoroutinefunction(handler):
-            code = asyncio.run(handler(args))
-        else:
-            code = handler(args)
+        result = handler(args)
+        code = asyncio.run(result) if inspect.iscoroutine(result) else result
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

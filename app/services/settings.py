@@ -76,7 +76,9 @@ class ClientSettings:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ClientSettings:
         contributor = dict(data.get("contributor", {}))
-        windows = [ScheduleWindow(**_known(ScheduleWindow, w)) for w in contributor.pop("schedule", [])]
+        windows = [
+            ScheduleWindow(**_known(ScheduleWindow, w)) for w in contributor.pop("schedule", [])
+        ]
         contrib = ContributorSettings(**_known(ContributorSettings, contributor))
         if windows:
             contrib.schedule = windows
