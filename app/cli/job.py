@@ -1,0 +1,395 @@
+"""`hivemind job ...`: submit a job package, follow it, cancel it, fetch its results.
+
+Downloading and unpacking results lives in `job_results.py`; this module is the command
+group and the job-level commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from app.cli import job_results
+from app.cli.common import common_arguments, open_session
+from app.cli.output import (
+    CommandError,
+    command,
+    count_progress,
+    cpt,
+    emit,
+    job_state_name,
+    money,
+    print_table,
+    progress,
+    say,
+    task_state_name,
+    timestamp,
+    warn,
+)
+from app.services.client import ClientError, ClientSession
+from app.services.package import JobPackage, JobSpec, archive_for_upload, load_package
+from app.services.transfer import upload_file
+from proto.hivemind.v1 import common_pb2, job_pb2
+from proto.units import parse_cpt
+
+ENDED_STATES = {"done", "failed", "cancelled"}
+WATCH_RECONNECTS = 5
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("job", help="submit jobs, follow them, fetch results")
+    sub = parser.add_subparsers(dest="job_command", metavar="ACTION", required=True)
+    common = common_arguments()
+
+    p = sub.add_parser("submit", parents=[common], help="upload a job package and submit it")
+    p.add_argument("package", metavar="PKG", type=Path, help="a folder or .zip with hivemind.toml")
+    tasks = p.add_mutually_exclusive_group()
+    tasks.add_argument("--tasks", type=int, help="how many tasks (index in HIVEMIND_TASK_INDEX)")
+    tasks.add_argument(
+        "--input",
+        dest="inputs",
+        metavar="FILE",
+        type=Path,
+        nargs="+",
+        action="extend",
+        help="one task per input file (repeatable)",
+    )
+    p.add_argument("--cores", type=int, help="cores per task")
+    p.add_argument("--memory", type=int, metavar="MB", help="memory per task, MB")
+    p.add_argument("--timeout", type=int, metavar="S", help="wall-clock limit per task, seconds")
+    p.add_argument("--disk", type=int, metavar="MB", help="disk per task, MB")
+    p.add_argument("--replicas", type=int, help="run each task N times on different owners")
+    p.add_argument("--priority", type=float, help="reward multiplier, 0.1 to 10")
+    p.add_argument("--max-cost", metavar="CPT", help="budget held in escrow (default: worst case)")
+    p.add_argument("--max-attempts", type=int, help="tries per task before it fails")
+    p.add_argument("--name", help="job name (default: from hivemind.toml or the folder)")
+    p.add_argument("--runtime", help="runtime, e.g. python-3.11")
+    p.add_argument("--wait", action="store_true", help="follow the job until it ends")
+    p.set_defaults(handler=submit)
+
+    p = sub.add_parser("list", parents=[common], help="list your jobs, newest first")
+    p.add_argument("--limit", type=int, default=20, help="how many jobs (default 20)")
+    p.add_argument("--all", action="store_true", help="every user's jobs (admins only)")
+    p.set_defaults(handler=list_jobs)
+
+    for name, handler, text in (
+        ("status", status, "show a job and its tasks"),
+        ("watch", watch, "follow a job until it ends"),
+        ("cancel", cancel, "cancel a job; what it did not spend is refunded"),
+    ):
+        p = sub.add_parser(name, parents=[common], help=text)
+        p.add_argument("job_id", metavar="JOB")
+        p.set_defaults(handler=handler)
+
+    p = sub.add_parser("results", parents=[common], help="download and unpack a job's results")
+    p.add_argument("job_id", metavar="JOB")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="where to unpack")
+    p.set_defaults(handler=job_results.results)
+
+    p = sub.add_parser("logs", parents=[common], help="print a job's task logs")
+    p.add_argument("job_id", metavar="JOB")
+    p.add_argument("--task", type=int, metavar="N", help="only task N")
+    p.set_defaults(handler=job_results.logs)
+
+
+# -- converting for output ------------------------------------------------------------------
+
+
+def job_fields(job: job_pb2.Job) -> dict[str, Any]:
+    r = job.resources
+    return {
+        "job_id": job.job_id,
+        "name": job.name,
+        "state": job_state_name(job.state),
+        "owner": job.owner,
+        "runtime": job.runtime,
+        "command": list(job.command),
+        "tasks_total": job.tasks_total,
+        "tasks_done": job.tasks_done,
+        "tasks_failed": job.tasks_failed,
+        "tasks_running": job.tasks_running,
+        "tasks_cancelled": job.tasks_cancelled,
+        "resources": {
+            "cores": r.cores,
+            "memory_mb": r.memory_mb,
+            "disk_mb": r.disk_mb,
+            "gpus": r.gpus,
+            "timeout_s": r.timeout_s,
+        },
+        "replicas": job.replicas,
+        "priority": job.priority,
+        "max_attempts": job.max_attempts,
+        **money("max_cost", job.max_cost_ucpt),
+        **money("cost", job.cost_ucpt),
+        **money("refunded", job.refunded_ucpt),
+        "package_digest": job.package_digest,
+        "created_at": job.created_at,
+        "finished_at": job.finished_at,
+    }
+
+
+def task_fields(task: job_pb2.Task) -> dict[str, Any]:
+    return {
+        "index": task.index,
+        "state": task_state_name(task.state),
+        "attempts": task.attempts,
+        "error": task.error,
+        "input_name": task.input_name,
+        "result_digest": task.result_digest,
+        "result_size": task.result_size,
+        "node_id": task.node_id,
+        **money("cost", task.cost_ucpt),
+    }
+
+
+def status_fields(detail: job_pb2.JobDetail) -> dict[str, Any]:
+    return {**job_fields(detail.job), "tasks": [task_fields(t) for t in detail.tasks]}
+
+
+def show_status(obj: dict[str, Any]) -> None:
+    say(f"job {obj['job_id']} ({obj['name']}): {obj['state']}")
+    say(
+        f"tasks: {obj['tasks_done']} done, {obj['tasks_failed']} failed, "
+        f"{obj['tasks_running']} running, of {obj['tasks_total']}"
+    )
+    say(f"cost so far {obj['cost_cpt']} CPT of at most {obj['max_cost_cpt']} CPT")
+    if obj.get("refunded_ucpt"):
+        say(f"refunded {obj['refunded_cpt']} CPT")
+    tasks = obj.get("tasks") or []
+    if tasks:
+        rows = [
+            (t["index"], t["state"], t["attempts"], t["cost_cpt"], t["error"] or "") for t in tasks
+        ]
+        print_table(None, ["Task", "State", "Attempts", "Cost CPT", "Error"], rows)
+
+
+# -- submit ---------------------------------------------------------------------------------
+
+
+def spec_from_flags(package: JobPackage, args: Any) -> JobSpec:
+    max_cost = None
+    if args.max_cost is not None:
+        try:
+            max_cost = parse_cpt(args.max_cost)
+        except ValueError as exc:
+            raise CommandError(f"--max-cost: {exc}") from None
+    spec = package.spec.with_overrides(
+        name=args.name,
+        runtime=args.runtime,
+        tasks=args.tasks,
+        cores=args.cores,
+        memory_mb=args.memory,
+        timeout_s=args.timeout,
+        disk_mb=args.disk,
+        replicas=args.replicas,
+        priority=args.priority,
+        max_attempts=args.max_attempts,
+        max_cost_ucpt=max_cost,
+    )
+    if args.inputs:
+        missing = [str(p) for p in args.inputs if not p.is_file()]
+        if missing:
+            raise CommandError(f"--input: no such file: {', '.join(missing)}")
+    elif spec.tasks < 1:
+        raise CommandError("say how many tasks: [job] tasks, --tasks N, or --input FILE ...")
+    return spec
+
+
+async def upload_job_files(
+    session: ClientSession, args: Any, package: JobPackage, workdir: Path
+) -> tuple[str, list[job_pb2.TaskInput]]:
+    """Uploads the package and the inputs (with progress bars); (package digest, inputs)."""
+    archive = await asyncio.to_thread(archive_for_upload, package, workdir, warn)
+    with progress(args) as bars:
+        info = await upload_file(
+            session.artifacts,
+            archive,
+            common_pb2.ARTIFACT_KIND_PACKAGE,
+            name=f"{package.spec.name}.zip",
+            progress=bars.bytes_task("package"),
+        )
+        inputs = []
+        for path in args.inputs or []:
+            uploaded = await upload_file(
+                session.artifacts,
+                path,
+                common_pb2.ARTIFACT_KIND_INPUT,
+                name=path.name,
+                progress=bars.bytes_task(path.name),
+            )
+            inputs.append(job_pb2.TaskInput(digest=uploaded.digest, name=path.name))
+    return info.digest, inputs
+
+
+@command
+async def submit(args: Any) -> int:
+    package = await asyncio.to_thread(load_package, args.package)
+    for text in package.warnings:
+        warn(text)
+    spec = spec_from_flags(package, args)
+    async with open_session(args) as session:
+        with tempfile.TemporaryDirectory(prefix="hivemind-submit-") as workdir:
+            package_digest, inputs = await upload_job_files(session, args, package, Path(workdir))
+        request = job_pb2.SubmitJobRequest(
+            name=spec.name,
+            runtime=spec.runtime,
+            command=spec.command,
+            package_digest=package_digest,
+            task_count=0 if inputs else spec.tasks,
+            inputs=inputs,
+            resources=common_pb2.Resources(
+                cores=spec.cores,
+                memory_mb=spec.memory_mb,
+                disk_mb=spec.disk_mb,
+                gpus=spec.gpus,
+                timeout_s=spec.timeout_s,
+            ),
+            max_attempts=spec.max_attempts,
+            replicas=spec.replicas,
+            priority=spec.priority,
+            max_cost_ucpt=spec.max_cost_ucpt,
+            # One key per invocation: a retried call cannot submit (and escrow) twice.
+            idempotency_key=f"cli-submit:{uuid.uuid4()}",
+        )
+        job = await session.jobs.SubmitJob(request)
+        if not args.wait:
+            result = job_fields(job)
+            emit(
+                args,
+                result,
+                lambda obj: say(
+                    f"submitted job {job.job_id} ({job.tasks_total} tasks, "
+                    f"up to {cpt(job.max_cost_ucpt)} held in escrow)"
+                ),
+            )
+            return 0
+        if not args.json:
+            say(f"submitted job {job.job_id}; following it (Ctrl+C stops watching, not the job)")
+        return await follow_job(session, args, job.job_id)
+
+
+# -- list, status, watch, cancel ------------------------------------------------------------
+
+
+@command
+async def list_jobs(args: Any) -> int:
+    if not 1 <= args.limit <= 10_000:
+        raise CommandError(f"--limit must be between 1 and 10000, not {args.limit}")
+    jobs: list[job_pb2.Job] = []
+    token = ""
+    async with open_session(args) as session:
+        while len(jobs) < args.limit:
+            page = common_pb2.PageRequest(page_size=min(100, args.limit - len(jobs)))
+            page.page_token = token
+            request = job_pb2.ListJobsRequest(page=page, all_users=args.all)
+            response = await session.jobs.ListJobs(request)
+            jobs.extend(response.jobs)
+            token = response.next_page_token
+            if not token or not response.jobs:
+                break
+    result = {"jobs": [job_fields(j) for j in jobs[: args.limit]]}
+
+    def human(obj: dict[str, Any]) -> None:
+        if not jobs:
+            say("no jobs yet: submit one with `hivemind job submit PKG`")
+            return
+        rows = [
+            (
+                j["job_id"],
+                j["name"],
+                j["state"],
+                f"{j['tasks_done']}/{j['tasks_total']}",
+                j["cost_cpt"],
+                timestamp(j["created_at"]),
+            )
+            for j in obj["jobs"]
+        ]
+        print_table(None, ["Job", "Name", "State", "Done", "Cost CPT", "Created"], rows)
+
+    emit(args, result, human)
+    return 0
+
+
+async def get_status(session: ClientSession, job_id: str) -> dict[str, Any]:
+    request = job_pb2.GetJobRequest(job_id=job_id, include_tasks=True)
+    return status_fields(await session.jobs.GetJob(request))
+
+
+@command
+async def status(args: Any) -> int:
+    async with open_session(args) as session:
+        result = await get_status(session, args.job_id)
+    emit(args, result, show_status)
+    return 0
+
+
+async def follow_job(session: ClientSession, args: Any, job_id: str) -> int:
+    """Streams the job's events with a progress bar until it ends; prints the final status.
+    Exit code 0 when the job is done, 1 when it failed or was cancelled."""
+    reconnects = 0
+    with count_progress(args, f"job {job_id}") as bar:
+        while True:
+            try:
+                async for event in session.jobs.WatchJob(job_pb2.WatchJobRequest(job_id=job_id)):
+                    job = event.job
+                    bar.update(job.tasks_done + job.tasks_failed, job.tasks_total)
+                    if event.message:
+                        bar.note(event.message)
+                    if job_state_name(job.state) in ENDED_STATES:
+                        break
+                    reconnects = 0
+            except ClientError as exc:
+                # The server restarted mid-watch: the stream starts again from "now".
+                if exc.code != grpc.StatusCode.UNAVAILABLE or reconnects >= WATCH_RECONNECTS:
+                    raise
+                reconnects += 1
+                await asyncio.sleep(min(5.0, 0.5 * 2**reconnects))
+                continue
+            final = await get_status(session, job_id)
+            if final["state"] in ENDED_STATES:
+                break
+            # The stream ended early (a server restart): watch again, a bounded number of times.
+            reconnects += 1
+            if reconnects > WATCH_RECONNECTS:
+                raise CommandError(f"the server keeps ending the watch of job {job_id}; retry")
+            await asyncio.sleep(1.0)
+    emit(args, final, show_status)
+    if final["state"] == "done":
+        return 0
+    if final["state"] == "cancelled":
+        print(f"error: job {job_id} was cancelled", file=sys.stderr)
+    else:
+        print(
+            f"error: job {job_id} failed: {final['tasks_failed']} of "
+            f"{final['tasks_total']} tasks failed",
+            file=sys.stderr,
+        )
+    return 1
+
+
+@command
+async def watch(args: Any) -> int:
+    async with open_session(args) as session:
+        return await follow_job(session, args, args.job_id)
+
+
+@command
+async def cancel(args: Any) -> int:
+    async with open_session(args) as session:
+        job = await session.jobs.CancelJob(job_pb2.CancelJobRequest(job_id=args.job_id))
+    result = job_fields(job)
+    emit(
+        args,
+        result,
+        lambda obj: say(
+            f"job {job.job_id} is {obj['state']}; refunded {cpt(job.refunded_ucpt)} so far"
+        ),
+    )
+    return 0
