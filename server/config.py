@@ -18,6 +18,9 @@ class ServerSettings:
     data_dir: Path = field(default_factory=lambda: Path("hivemind-data"))
     listen: str = "127.0.0.1:50051"
     database_url: str = ""  # empty = SQLite in data_dir
+    # TLS: PEM files; both empty = plaintext (fine on loopback, warned about elsewhere).
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
     # Ledger and rewards.
     signup_grant_ucpt: int = 100 * UCPT_PER_CPT
     base_ucpt_per_core_hour: int = 10 * UCPT_PER_CPT

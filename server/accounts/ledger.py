@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from server.errors import FailedPrecondition, InvalidArgument, NotFound
 from server.ids import new_id
@@ -201,3 +201,116 @@ def check(conn: Connection) -> list[str]:
     ).all()
     problems.extend(f"transaction {tx} does not sum to zero" for (tx,) in unbalanced)
     return problems
+
+
+@dataclass(frozen=True)
+class Movement:
+    """One transaction to post with `post_many`; the fields mean what post()'s do."""
+
+    idempotency_key: str
+    reason: str
+    entries: list[tuple[str, int]]
+    memo: str = ""
+    job_id: str | None = None
+    attempt_id: str | None = None
+
+
+def _check_movement(movement: Movement) -> None:
+    if movement.reason not in REASONS:
+        raise InvalidArgument(f"unknown ledger reason {movement.reason!r}")
+    if not movement.idempotency_key:
+        raise InvalidArgument("a ledger transaction needs an idempotency key")
+    if len(movement.entries) < 2:
+        raise InvalidArgument("a transaction needs at least two entries")
+    for _, amount in movement.entries:
+        if not isinstance(amount, int) or isinstance(amount, bool):
+            raise InvalidArgument("ledger amounts are integer micro-CPT")
+    if sum(amount for _, amount in movement.entries) != 0:
+        raise InvalidArgument("ledger entries must sum to zero")
+
+
+def post_many(conn: Connection, movements: list[Movement]) -> list[Posted]:
+    """Posts many transactions with a few statements in all (the payout hot path: one
+    per completed task). Same rules and results as calling post() for each in order: a
+    used key moves nothing and returns the first transaction; a short balance raises
+    FailedPrecondition and, as the caller's transaction rolls back, nothing is posted."""
+    for movement in movements:
+        _check_movement(movement)
+    keys = sorted({m.idempotency_key for m in movements})
+    existing: dict[str, str] = {}
+    for start in range(0, len(keys), 500):  # SQLite caps the parameters of one statement
+        existing.update(
+            (key, tx_id)
+            for tx_id, key in conn.execute(
+                select(ledger_transactions.c.id, ledger_transactions.c.idempotency_key).where(
+                    ledger_transactions.c.idempotency_key.in_(keys[start : start + 500])
+                )
+            )
+        )
+    account_ids = sorted({a for m in movements for a, _ in m.entries})
+    # FOR UPDATE (PostgreSQL): no other writer moves these balances until we commit.
+    balances = dict(
+        conn.execute(
+            select(accounts.c.id, accounts.c.balance_ucpt)
+            .where(accounts.c.id.in_(account_ids))
+            .with_for_update()
+        ).all()
+    )
+    missing = [a for a in account_ids if a not in balances]
+    if missing:
+        raise NotFound(f"no account {missing[0]}")
+    mint = _account_by_name(conn, MINT_ACCOUNT)
+    start_balances = dict(balances)
+    now = time.time()
+    results: list[Posted] = []
+    tx_rows: list[dict] = []
+    entry_rows: list[dict] = []
+    for movement in movements:
+        if movement.idempotency_key in existing:
+            results.append(Posted(existing[movement.idempotency_key], created=False))
+            continue
+        tx_id = new_id("tx")
+        existing[movement.idempotency_key] = tx_id
+        tx_rows.append(
+            {
+                "id": tx_id,
+                "idempotency_key": movement.idempotency_key,
+                "reason": movement.reason,
+                "memo": movement.memo,
+                "created_at": now,
+                "job_id": movement.job_id,
+                "attempt_id": movement.attempt_id,
+            }
+        )
+        for account_id, amount in sorted(movement.entries, key=lambda e: e[1]):
+            after = balances[account_id] + amount
+            if amount < 0 and account_id != mint and after < 0:
+                raise FailedPrecondition(
+                    f"insufficient balance: need {-amount} ucpt, have {balances[account_id]} ucpt"
+                )
+            balances[account_id] = after
+            entry_rows.append(
+                {
+                    "tx_id": tx_id,
+                    "account_id": account_id,
+                    "amount_ucpt": amount,
+                    "balance_after_ucpt": after,
+                }
+            )
+        results.append(Posted(tx_id, created=True))
+    if tx_rows:
+        conn.execute(insert(ledger_transactions), tx_rows)
+        conn.execute(insert(ledger_entries), entry_rows)
+        changes = [
+            {"b_id": a, "b_delta": balances[a] - start_balances[a]}
+            for a in account_ids
+            if balances[a] != start_balances[a]
+        ]
+        if changes:
+            conn.execute(
+                update(accounts)
+                .where(accounts.c.id == bindparam("b_id"))
+                .values(balance_ucpt=accounts.c.balance_ucpt + bindparam("b_delta")),
+                changes,
+            )
+    return results

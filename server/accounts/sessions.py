@@ -1,0 +1,79 @@
+"""Sessions: what register, login and refresh hand back (an access and a refresh token)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from server.accounts import tokens, users
+from server.accounts.users import UserRecord
+from server.context import ServerContext
+
+
+@dataclass(frozen=True)
+class SessionTokens:
+    user: UserRecord
+    access_token: str
+    access_expires_at: int
+    refresh_token: str
+    refresh_expires_at: int
+
+
+def _open_session(
+    ctx: ServerContext, conn: Connection, user: UserRecord, family_id: str | None = None
+) -> SessionTokens:
+    refresh, refresh_expires = tokens.issue_refresh_token(
+        conn, user.user_id, ctx.settings.refresh_token_ttl_s, family_id
+    )
+    access, access_expires = tokens.access_token_signer(ctx).issue(
+        user.user_id, user.username, user.is_admin
+    )
+    return SessionTokens(user, access, access_expires, refresh, refresh_expires)
+
+
+async def register(ctx: ServerContext, username: str, password: str) -> SessionTokens:
+    username = users.validate_username(username)
+    password_hash = await users.hash_new_password(username, password)
+
+    def create(conn: Connection) -> SessionTokens:
+        user = users.insert_user(
+            conn, username, password_hash, signup_grant_ucpt=ctx.settings.signup_grant_ucpt
+        )
+        return _open_session(ctx, conn, user)
+
+    return await ctx.db.run(create)
+
+
+async def login(ctx: ServerContext, username: str, password: str) -> SessionTokens:
+    user = await users.login(ctx, username, password)
+    return await ctx.db.run(lambda conn: _open_session(ctx, conn, user))
+
+
+async def refresh(ctx: ServerContext, refresh_token: str) -> SessionTokens:
+    """Rotates the refresh token. The user is re-read, so a changed admin role applies."""
+
+    def rotate(conn: Connection) -> tuple[tokens.Rotation, SessionTokens | None]:
+        rotation = tokens.rotate_refresh_token(
+            conn, refresh_token, ctx.settings.refresh_token_ttl_s
+        )
+        if rotation.outcome is not tokens.RefreshOutcome.ROTATED:
+            return rotation, None
+        user = users.get_user(conn, rotation.user_id)
+        access, access_expires = tokens.access_token_signer(ctx).issue(
+            user.user_id, user.username, user.is_admin
+        )
+        session = SessionTokens(user, access, access_expires, rotation.token, rotation.expires_at)
+        return rotation, session
+
+    rotation, session = await ctx.db.run(rotate)
+    rotation.raise_unless_rotated()  # after the commit, so a reuse's revocation sticks
+    assert session is not None
+    return session
+
+
+async def logout(ctx: ServerContext, user_id: str, refresh_token: str) -> bool:
+    """Revokes the session of `refresh_token` (its whole family). False when unknown."""
+    if not refresh_token:
+        return False
+    return await ctx.db.run(tokens.revoke_session, refresh_token, user_id)

@@ -1,0 +1,280 @@
+"""Who is calling: the auth interceptor and the `require_*` checks servicers use.
+
+Metadata `authorization` carries either `Bearer <access token>` (a user) or
+`Node <node_id>.<secret>` (a worker node). Every method except AuthService Register, Login
+and Refresh needs one. The interceptor hands the verified Principal to the handler by
+wrapping the handler's behaviour and passing it a context that carries the principal:
+a contextvar set inside an aio interceptor is not reliably visible to the handler.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import inspect
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from sqlalchemy import Connection, select
+
+from server.accounts.tokens import access_token_signer
+from server.context import ServerContext
+from server.errors import DomainError, PermissionDenied, Unauthenticated
+from server.rpc.errors import status_for
+from server.store.schema import nodes, users
+
+log = logging.getLogger("hivemind.auth")
+
+OPEN_METHODS = frozenset(
+    {
+        "/hivemind.v1.AuthService/Register",
+        "/hivemind.v1.AuthService/Login",
+        "/hivemind.v1.AuthService/Refresh",
+    }
+)
+NODE_CREDENTIAL_CACHE_S = 15.0
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: str  # "user" | "node"
+    user_id: str  # for a node: its owner
+    username: str
+    is_admin: bool = False
+    node_id: str = ""
+
+    def describe(self) -> str:
+        """For logs: `user=alice` or `node=node-… user=alice`."""
+        if self.kind == "node":
+            return f"node={self.node_id} user={self.username}"
+        return f"user={self.username}"
+
+
+class AuthenticatedContext:
+    """A servicer context that also knows the caller; everything else is the real one."""
+
+    __slots__ = ("_context", "hivemind_principal")
+
+    def __init__(self, context: Any, principal: Principal) -> None:
+        self._context = context
+        self.hivemind_principal = principal
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._context, name)
+
+
+def principal_of(context: Any) -> Principal:
+    principal = getattr(context, "hivemind_principal", None)
+    if principal is None:
+        raise Unauthenticated("this call needs a credential (log in first)")
+    return principal
+
+
+def require_user(context: Any) -> Principal:
+    """The calling user; PERMISSION_DENIED for a node credential."""
+    principal = principal_of(context)
+    if principal.kind != "user":
+        raise PermissionDenied("this call needs a user's token, not a node credential")
+    return principal
+
+
+def require_admin(context: Any) -> Principal:
+    principal = require_user(context)
+    if not principal.is_admin:
+        raise PermissionDenied("this call needs the admin role")
+    return principal
+
+
+def require_node(context: Any) -> Principal:
+    """The calling node; PERMISSION_DENIED for a user's token."""
+    principal = principal_of(context)
+    if principal.kind != "node":
+        raise PermissionDenied("this call needs a node credential (register this machine)")
+    return principal
+
+
+def _secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class _NodeRecord:
+    secret_hash: str
+    principal: Principal
+    banned: bool
+    ban_reason: str
+    cached_until: float
+
+
+class NodeCredentialCache:
+    """Verified node credentials for a few seconds, so heartbeats do not hit the database."""
+
+    def __init__(self, ttl_s: float = NODE_CREDENTIAL_CACHE_S) -> None:
+        self.ttl_s = ttl_s
+        self._records: dict[str, _NodeRecord] = {}
+
+    def get(self, node_id: str) -> _NodeRecord | None:
+        record = self._records.get(node_id)
+        if record is not None and record.cached_until < time.monotonic():
+            del self._records[node_id]
+            return None
+        return record
+
+    def put(self, node_id: str, record: _NodeRecord) -> None:
+        self._records[node_id] = record
+
+    def forget(self, node_id: str) -> None:
+        self._records.pop(node_id, None)
+
+
+def node_credential_cache(ctx: ServerContext) -> NodeCredentialCache:
+    cache = ctx.extras.get("node_credential_cache")
+    if cache is None:
+        cache = ctx.extras["node_credential_cache"] = NodeCredentialCache()
+    return cache
+
+
+def forget_node_credential(ctx: ServerContext, node_id: str) -> None:
+    """Call after banning a node or rotating its secret: the next call re-reads the row."""
+    node_credential_cache(ctx).forget(node_id)
+
+
+def _load_node(conn: Connection, node_id: str) -> Any:
+    return conn.execute(
+        select(
+            nodes.c.secret_hash,
+            nodes.c.owner_id,
+            nodes.c.banned,
+            nodes.c.ban_reason,
+            users.c.username,
+        )
+        .join(users, users.c.id == nodes.c.owner_id)
+        .where(nodes.c.id == node_id)
+    ).first()
+
+
+class AuthInterceptor(grpc.aio.ServerInterceptor):
+    def __init__(self, ctx: ServerContext) -> None:
+        self.ctx = ctx
+        self.node_cache = node_credential_cache(ctx)
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        method = handler_call_details.method
+        if handler is None or method in OPEN_METHODS:
+            return handler
+        credential = ""
+        for key, value in handler_call_details.invocation_metadata or ():
+            if key == "authorization":
+                credential = value if isinstance(value, str) else value.decode()
+                break
+        try:
+            principal = await self.authenticate(credential)
+        except DomainError as error:
+            log.info("rpc=%s refused status=%s error=%s", method, status_for(error).name, error)
+            return _wrap_behaviour(handler, _refusal(status_for(error), str(error)))
+        log.debug("rpc=%s %s", method, principal.describe())
+        return _wrap_behaviour(handler, _with_principal(principal))
+
+    async def authenticate(self, credential: str) -> Principal:
+        """The principal behind an `authorization` value, or a domain error saying why not."""
+        scheme, _, value = credential.strip().partition(" ")
+        value = value.strip()
+        if not scheme or not value:
+            raise Unauthenticated("this call needs a credential (log in first)")
+        if scheme.lower() == "bearer":
+            claims = access_token_signer(self.ctx).verify(value)
+            return Principal("user", claims.user_id, claims.username, claims.is_admin)
+        if scheme.lower() == "node":
+            return await self._authenticate_node(value)
+        raise Unauthenticated(f"unknown authorization scheme {scheme!r} (use Bearer or Node)")
+
+    async def _authenticate_node(self, value: str) -> Principal:
+        node_id, _, secret = value.partition(".")
+        if not node_id or not secret:
+            raise Unauthenticated("malformed node credential (expected <node_id>.<secret>)")
+        record = self.node_cache.get(node_id)
+        if record is None:
+            row = await self.ctx.db.run(_load_node, node_id)
+            if row is None:
+                raise Unauthenticated("unknown node credential; register this machine again")
+            record = _NodeRecord(
+                secret_hash=row.secret_hash,
+                principal=Principal("node", row.owner_id, row.username, False, node_id),
+                banned=bool(row.banned),
+                ban_reason=row.ban_reason or "",
+                cached_until=time.monotonic() + self.node_cache.ttl_s,
+            )
+            self.node_cache.put(node_id, record)
+        if not hmac.compare_digest(record.secret_hash, _secret_hash(secret)):
+            raise Unauthenticated("wrong node credential; register this machine again")
+        if record.banned:
+            reason = f": {record.ban_reason}" if record.ban_reason else ""
+            raise PermissionDenied(f"node {node_id} is banned{reason}")
+        return record.principal
+
+
+Behaviour = Callable[..., Any]
+
+
+def _with_principal(principal: Principal) -> Callable[[Behaviour], Behaviour]:
+    """Wraps a behaviour so it runs with a context carrying `principal`, keeping its kind
+    (coroutine or async generator), which grpc.aio inspects to decide how to run it."""
+
+    def wrap(behaviour: Behaviour) -> Behaviour:
+        if inspect.isasyncgenfunction(behaviour):
+
+            async def streaming(request: Any, context: Any) -> AsyncIterator[Any]:
+                async for response in behaviour(request, AuthenticatedContext(context, principal)):
+                    yield response
+
+            return streaming
+
+        async def unary(request: Any, context: Any) -> Any:
+            return await behaviour(request, AuthenticatedContext(context, principal))
+
+        return unary
+
+    return wrap
+
+
+def _refusal(code: grpc.StatusCode, message: str) -> Callable[[Behaviour], Behaviour]:
+    def wrap(behaviour: Behaviour) -> Behaviour:
+        if inspect.isasyncgenfunction(behaviour):
+
+            async def streaming(request: Any, context: Any) -> AsyncIterator[Any]:
+                await context.abort(code, message)
+                yield  # pragma: no cover - makes this an async generator
+
+            return streaming
+
+        async def unary(request: Any, context: Any) -> Any:
+            await context.abort(code, message)
+
+        return unary
+
+    return wrap
+
+
+def _wrap_behaviour(
+    handler: grpc.RpcMethodHandler, wrap: Callable[[Behaviour], Behaviour]
+) -> grpc.RpcMethodHandler:
+    args = {
+        "request_deserializer": handler.request_deserializer,
+        "response_serializer": handler.response_serializer,
+    }
+    if handler.unary_unary:
+        return grpc.unary_unary_rpc_method_handler(wrap(handler.unary_unary), **args)
+    if handler.unary_stream:
+        return grpc.unary_stream_rpc_method_handler(wrap(handler.unary_stream), **args)
+    if handler.stream_unary:
+        return grpc.stream_unary_rpc_method_handler(wrap(handler.stream_unary), **args)
+    return grpc.stream_stream_rpc_method_handler(wrap(handler.stream_stream), **args)
