@@ -42,6 +42,11 @@ proto: venv
 runtime-image:
 	bash packaging/runtime/build-image.sh $(RUNTIME_IMAGE)
 
+# The desktop bundle (PyInstaller) and, on Linux, dist/hivemind-<v>-linux-<arch>.tar.gz and
+# dist/hivemind_<v>_<arch>.deb; packaging/linux/smoke-test.sh installs and tries them.
+package: venv
+	$(BIN)/python packaging/build.py
+
 bench: venv
 	$(BIN)/python bench/coordinator.py --tasks 10000 --workers 4
 

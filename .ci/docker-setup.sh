@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 
 need=()
-command -v docker >/dev/null 2>&1 || need+=(docker.io)
+# The machine image may ship only the docker client: the daemon is what matters.
+command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v mmdebstrap >/dev/null 2>&1 || need+=(mmdebstrap)
 if [ ${#need[@]} -gt 0 ]; then
   echo "docker-setup: installing ${need[*]}"

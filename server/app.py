@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 from collections.abc import Coroutine
 from pathlib import Path
@@ -30,6 +31,7 @@ from server.rpc.artifact_servicer import ArtifactServicer
 from server.rpc.auth import AuthInterceptor
 from server.rpc.auth_servicer import AuthServicer
 from server.rpc.job_servicer import JobServicer
+from server.rpc.limits import RequestLimitsInterceptor
 from server.rpc.node_servicer import NodeServicer
 
 log = logging.getLogger("hivemind.server")
@@ -39,6 +41,28 @@ MAX_SEND_BYTES = 16 * 1024 * 1024
 
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    if host.lower() in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_transport(host: str, port: int, tls: bool, insecure: bool) -> None:
+    """Refuses plaintext where other machines could listen in: passwords, tokens and node
+    secrets would cross the network readable by anyone on the path."""
+    if tls or insecure or is_loopback_host(host):
+        return
+    raise ValueError(
+        f"refusing to serve plaintext on {host}:{port}: passwords and tokens would cross the"
+        " network unencrypted; give --tls-cert and --tls-key, or listen on 127.0.0.1, or pass"
+        " --insecure if this network is trusted (e.g. behind a TLS-terminating proxy)"
+    )
 
 
 def display_address(host: str, port: int) -> str:
@@ -65,6 +89,9 @@ class HiveMindServer:
         self.settings = settings
         self.host, self._requested_port = split_listen(settings.listen)
         self._credentials = self._tls_credentials()  # bad TLS files fail before any state
+        check_transport(
+            self.host, self._requested_port, self._credentials is not None, settings.insecure
+        )
         self.ctx = ServerContext.create(settings)
         self.ctx.db.transaction_sync(ensure_default_runtime)
         access_token_signer(self.ctx)  # creates token.key now, not on the first login
@@ -80,7 +107,8 @@ class HiveMindServer:
 
     def _build(self) -> grpc.aio.Server:
         server = grpc.aio.server(
-            interceptors=[AuthInterceptor(self.ctx)],
+            # Auth first: a caller without a credential learns nothing about field limits.
+            interceptors=[AuthInterceptor(self.ctx), RequestLimitsInterceptor()],
             options=[
                 ("grpc.max_receive_message_length", MAX_RECEIVE_BYTES),
                 ("grpc.max_send_message_length", MAX_SEND_BYTES),
@@ -111,10 +139,10 @@ class HiveMindServer:
         self._server = self._build()
         bind = f"{self.host}:{self._requested_port}"
         credentials = self._credentials
-        if credentials is None and self.host not in LOOPBACK_HOSTS:
+        if credentials is None and not is_loopback_host(self.host):
             log.warning(
-                "plaintext on a non-loopback address=%s: tokens travel unencrypted;"
-                " set tls_cert_file and tls_key_file",
+                "plaintext on a non-loopback address=%s (--insecure): tokens travel"
+                " unencrypted; set tls_cert_file and tls_key_file",
                 bind,
             )
         try:

@@ -78,7 +78,11 @@ async def serve(settings: ServerSettings) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings(
-        args, listen=args.listen, tls_cert_file=args.tls_cert, tls_key_file=args.tls_key
+        args,
+        listen=args.listen,
+        tls_cert_file=args.tls_cert,
+        tls_key_file=args.tls_key,
+        insecure=True if args.insecure else None,
     )
     return asyncio.run(serve(settings))
 
@@ -318,6 +322,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", help="a TOML file with a [server] table of settings")
     run.add_argument("--tls-cert", help="PEM certificate chain (with --tls-key: serve TLS)")
     run.add_argument("--tls-key", help="PEM private key of the certificate")
+    run.add_argument(
+        "--insecure",
+        action="store_true",
+        help="allow plaintext on a non-loopback address (only behind a TLS proxy or on a"
+        " trusted network)",
+    )
     run.set_defaults(handler=cmd_run)
     _add_admin_parser(commands)
     return parser

@@ -18,9 +18,11 @@ class ServerSettings:
     data_dir: Path = field(default_factory=lambda: Path("hivemind-data"))
     listen: str = "127.0.0.1:50051"
     database_url: str = ""  # empty = SQLite in data_dir
-    # TLS: PEM files; both empty = plaintext (fine on loopback, warned about elsewhere).
+    # TLS: PEM files; both empty = plaintext, which the server accepts only on a loopback
+    # address unless `insecure` is set (e.g. inside a container behind a TLS proxy).
     tls_cert_file: str = ""
     tls_key_file: str = ""
+    insecure: bool = False
     # Ledger and rewards.
     signup_grant_ucpt: int = 100 * UCPT_PER_CPT
     base_ucpt_per_core_hour: int = 10 * UCPT_PER_CPT
@@ -34,6 +36,7 @@ class ServerSettings:
     sweep_interval_s: float = 1.0
     default_max_attempts: int = 3
     max_tasks_per_job: int = 100_000
+    max_active_jobs_per_user: int = 20  # pending or running; more -> RESOURCE_EXHAUSTED
     # Artifacts.
     chunk_size: int = 1024 * 1024
     max_artifact_bytes: int = 2 * 1024**3

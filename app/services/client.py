@@ -35,6 +35,7 @@ from proto.hivemind.v1 import (
     auth_pb2_grpc,
     common_pb2,
     job_pb2_grpc,
+    node_pb2,
     node_pb2_grpc,
 )
 
@@ -397,6 +398,19 @@ class ClientSession:
             return header
 
         return Proxies(self, node_metadata)
+
+    async def rotate_node_secret(self, node_id: str, secret: str) -> str:
+        """Asks the server for a new secret for this machine's node, stores it and returns
+        it; the old secret stops working at once. A reply lost after the server committed
+        leaves a secret nobody knows: the old one is then refused and the worker registers
+        the machine again (or the owner rotates it with their user token)."""
+        request = node_pb2.RotateNodeSecretRequest(node_id=node_id)
+        reply = await self.as_node(node_id, secret).nodes.RotateNodeSecret(request)
+        if self.credentials is not None:
+            await asyncio.to_thread(
+                self.credentials.save_node, self.server, reply.node_id, reply.node_secret
+            )
+        return reply.node_secret
 
 
 def _bearer(metadata: Iterable[tuple[str, str]]) -> str | None:

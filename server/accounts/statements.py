@@ -120,7 +120,8 @@ def history(conn: Connection, user_id: str, cursor: str, limit: int) -> HistoryP
     ("" for the first page); it is the entry id to continue below."""
     before: int | None = None
     if cursor:
-        if not cursor.isdigit():
+        # isascii: str.isdigit() also accepts digits int() refuses, such as "²".
+        if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):
             raise InvalidArgument("invalid page token (use the one the previous page returned)")
         before = int(cursor)
     account_id = ledger.user_account_id(conn, user_id)

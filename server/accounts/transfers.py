@@ -15,6 +15,9 @@ from server.store.schema import ledger_entries, ledger_transactions
 
 MAX_MEMO_CHARS = 200
 MAX_KEY_CHARS = 120
+# One billion CPT: far above any real movement, and small enough that balances summed over
+# many movements stay inside the ledger's 64-bit integers.
+MAX_AMOUNT_UCPT = 10**15
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,10 @@ class Movement:
 def _check_common(amount_ucpt: int, memo: str, idempotency_key: str) -> None:
     if not isinstance(amount_ucpt, int) or amount_ucpt <= 0:
         raise InvalidArgument("amount must be a positive number of micro-CPT")
+    if amount_ucpt > MAX_AMOUNT_UCPT:
+        raise InvalidArgument(
+            f"amount too large: at most {format_ucpt(MAX_AMOUNT_UCPT)} CPT in one movement"
+        )
     if len(memo) > MAX_MEMO_CHARS:
         raise InvalidArgument(f"memo too long (at most {MAX_MEMO_CHARS} characters)")
     if len(idempotency_key) > MAX_KEY_CHARS:

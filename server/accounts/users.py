@@ -34,6 +34,7 @@ from server.store.schema import users
 USERNAME_RE = re.compile(r"[A-Za-z0-9_]{3,32}")
 MIN_PASSWORD_CHARS = 8
 MAX_PASSWORD_CHARS = 1024  # argon2 takes anything; this only bounds the work per request
+MAX_LOGIN_NAME_CHARS = 64  # names are at most 32; some slack for surrounding spaces
 WRONG_LOGIN = "wrong username or password"
 # After this many failed logins in a row, each further failure locks the username for
 # LOCKOUT_BASE_S doubled per extra failure, at most LOCKOUT_MAX_S.
@@ -235,6 +236,12 @@ def _unknown_name_failures(ctx: ServerContext) -> UnknownNameFailures:
 
 async def login(ctx: ServerContext, username: str, password: str) -> UserRecord:
     """The user, or Unauthenticated(WRONG_LOGIN) whether the name or the password is wrong."""
+    # No account has a longer name or password, so these change nothing and reveal nothing;
+    # they keep the failure tracker's keys and the hashing work per request bounded.
+    if len(username or "") > MAX_LOGIN_NAME_CHARS:
+        raise InvalidArgument(f"username too long: at most {MAX_LOGIN_NAME_CHARS} characters")
+    if len(password or "") > MAX_PASSWORD_CHARS:
+        raise InvalidArgument(f"password too long: at most {MAX_PASSWORD_CHARS} characters")
     key = (username or "").strip().lower()
     row = await ctx.db.run(_login_state, key) if USERNAME_RE.fullmatch(key) else None
     if row is None:

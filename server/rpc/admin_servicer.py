@@ -35,7 +35,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
         require_admin(context)
         limit = page_size(request.page)
         cursor = decode_page_token(request.page.page_token)
-        if cursor and not cursor.isdigit():
+        if cursor and not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):
             raise InvalidArgument("invalid page token (use the one the previous page returned)")
         offset = int(cursor or 0)
         rows = await self.ctx.db.run(users.list_users, offset, limit + 1)

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, select
 from server.accounts.tokens import access_token_signer
 from server.context import ServerContext
 from server.errors import DomainError, PermissionDenied, Unauthenticated
-from server.rpc.errors import status_for
+from server.rpc.errors import status_for, status_message
 from server.store.schema import nodes, users
 
 log = logging.getLogger("hivemind.auth")
@@ -180,7 +180,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             principal = await self.authenticate(credential)
         except DomainError as error:
             log.info("rpc=%s refused status=%s error=%s", method, status_for(error).name, error)
-            return _wrap_behaviour(handler, _refusal(status_for(error), str(error)))
+            return _wrap_behaviour(handler, _refusal(status_for(error), status_message(error)))
         log.debug("rpc=%s %s", method, principal.describe())
         return _wrap_behaviour(handler, _with_principal(principal))
 

@@ -20,6 +20,18 @@ from server import errors
 log = logging.getLogger("hivemind.rpc")
 
 INTERNAL_MESSAGE = "internal error (logged on the server)"
+# Messages may quote the caller's input; a status travels in trailers, which clients cap
+# (8 KiB by default), so a long quote would turn a clear error into a transport error.
+MAX_MESSAGE_CHARS = 1000
+
+
+def status_message(error: BaseException) -> str:
+    """One line of at most MAX_MESSAGE_CHARS for the status details."""
+    text = str(error)
+    if "\n" in text or "\r" in text:
+        text = " ".join(text.split())
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 1] + "…"
+
 
 STATUS_BY_ERROR: dict[type[errors.DomainError], grpc.StatusCode] = {
     errors.InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,
@@ -48,7 +60,7 @@ async def _abort_for(error: BaseException, context: Any, method: str) -> None:
     if isinstance(error, errors.DomainError):
         code = status_for(error)
         log.info("rpc=%s status=%s error=%s", method, code.name, error)
-        await context.abort(code, str(error) or code.name.lower())
+        await context.abort(code, status_message(error) or code.name.lower())
     log.error("rpc=%s unexpected error", method, exc_info=error)
     await context.abort(grpc.StatusCode.INTERNAL, INTERNAL_MESSAGE)
 

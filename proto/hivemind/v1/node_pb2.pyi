@@ -51,6 +51,12 @@ class RegisterNodeResponse(_message.Message):
     heartbeat_interval_s: int
     def __init__(self, node_id: _Optional[str] = ..., node_secret: _Optional[str] = ..., heartbeat_interval_s: _Optional[int] = ...) -> None: ...
 
+class RotateNodeSecretRequest(_message.Message):
+    __slots__ = ("node_id",)
+    NODE_ID_FIELD_NUMBER: _ClassVar[int]
+    node_id: str
+    def __init__(self, node_id: _Optional[str] = ...) -> None: ...
+
 class UpdateNodeRequest(_message.Message):
     __slots__ = ("hardware", "runtimes", "executors")
     HARDWARE_FIELD_NUMBER: _ClassVar[int]

@@ -69,6 +69,11 @@ class NodeServiceStub:
                 request_serializer=proto_dot_hivemind_dot_v1_dot_node__pb2.FailAttemptsRequest.SerializeToString,
                 response_deserializer=proto_dot_hivemind_dot_v1_dot_node__pb2.AttemptAcks.FromString,
                 _registered_method=True)
+        self.RotateNodeSecret = channel.unary_unary(
+                '/hivemind.v1.NodeService/RotateNodeSecret',
+                request_serializer=proto_dot_hivemind_dot_v1_dot_node__pb2.RotateNodeSecretRequest.SerializeToString,
+                response_deserializer=proto_dot_hivemind_dot_v1_dot_node__pb2.RegisterNodeResponse.FromString,
+                _registered_method=True)
 
 
 class NodeServiceServicer:
@@ -119,6 +124,15 @@ class NodeServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RotateNodeSecret(self, request, context):
+        """Replaces a node's secret; the old one stops working at once. With the node credential:
+        this node (node_id empty or its own). With a user's token: one of that user's nodes
+        (e.g. after a lost reply, or a machine that left the owner's hands).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NodeServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -156,6 +170,11 @@ def add_NodeServiceServicer_to_server(servicer, server):
                     servicer.FailAttempts,
                     request_deserializer=proto_dot_hivemind_dot_v1_dot_node__pb2.FailAttemptsRequest.FromString,
                     response_serializer=proto_dot_hivemind_dot_v1_dot_node__pb2.AttemptAcks.SerializeToString,
+            ),
+            'RotateNodeSecret': grpc.unary_unary_rpc_method_handler(
+                    servicer.RotateNodeSecret,
+                    request_deserializer=proto_dot_hivemind_dot_v1_dot_node__pb2.RotateNodeSecretRequest.FromString,
+                    response_serializer=proto_dot_hivemind_dot_v1_dot_node__pb2.RegisterNodeResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -347,6 +366,33 @@ class NodeService:
             '/hivemind.v1.NodeService/FailAttempts',
             proto_dot_hivemind_dot_v1_dot_node__pb2.FailAttemptsRequest.SerializeToString,
             proto_dot_hivemind_dot_v1_dot_node__pb2.AttemptAcks.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RotateNodeSecret(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hivemind.v1.NodeService/RotateNodeSecret',
+            proto_dot_hivemind_dot_v1_dot_node__pb2.RotateNodeSecretRequest.SerializeToString,
+            proto_dot_hivemind_dot_v1_dot_node__pb2.RegisterNodeResponse.FromString,
             options,
             channel_credentials,
             insecure,
