@@ -1,0 +1,262 @@
+"""Coordinator throughput: how many tiny tasks per second the server leases, completes and pays.
+
+A real server subprocess on a fresh data dir; a submitter uploads a package and submits one
+job of --tasks tasks; --workers simulated workers (separate processes speaking real gRPC)
+lease batches of up to --batch tasks and complete each batch at once (no execution). Every
+completion is paid from the job's escrow, as in production.
+
+Prints ONE JSON line: tasks, workers, seconds, tasks_per_s, lease_p50_ms, lease_p99_ms.
+Run: .venv/bin/python bench/coordinator.py --tasks 10000 --workers 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import grpc
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from proto.hivemind.v1 import (  # noqa: E402
+    artifact_pb2,
+    artifact_pb2_grpc,
+    auth_pb2,
+    auth_pb2_grpc,
+    common_pb2,
+    job_pb2,
+    job_pb2_grpc,
+    node_pb2,
+    node_pb2_grpc,
+)
+
+PASSWORD = "bench password 1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(data_dir: Path, port: int) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    # Leases long enough that none expires while the bench runs.
+    env["HIVEMIND_SERVER_LEASE_TTL_S"] = "600"
+    log = open(data_dir / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "server",
+            "run",
+            "--data-dir",
+            str(data_dir),
+            "--listen",
+            f"127.0.0.1:{port}",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    try:
+        grpc.channel_ready_future(channel).result(timeout=30)
+    except grpc.FutureTimeoutError:
+        process.kill()
+        raise SystemExit((data_dir / "server.log").read_text()) from None
+    finally:
+        channel.close()
+    return process
+
+
+def user_metadata(channel: grpc.Channel, username: str) -> tuple:
+    session = auth_pb2_grpc.AuthServiceStub(channel).Register(
+        auth_pb2.RegisterRequest(username=username, password=PASSWORD)
+    )
+    return (("authorization", f"Bearer {session.access_token}"),)
+
+
+def package_bytes() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("hivemind.toml", 'name = "bench"\n')
+        archive.writestr("main.py", "print('hi')\n")
+    return buffer.getvalue()
+
+
+def submit_job(channel: grpc.Channel, metadata: tuple, tasks: int) -> str:
+    data = package_bytes()
+    header = artifact_pb2.UploadHeader(
+        kind=common_pb2.ARTIFACT_KIND_PACKAGE,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        name="bench.zip",
+    )
+    chunks = iter([artifact_pb2.UploadChunk(header=header), artifact_pb2.UploadChunk(data=data)])
+    info = artifact_pb2_grpc.ArtifactServiceStub(channel).Upload(chunks, metadata=metadata)
+    job = job_pb2_grpc.JobServiceStub(channel).SubmitJob(
+        job_pb2.SubmitJobRequest(
+            name="bench",
+            runtime="python-3.11",
+            command=["python3", "main.py"],
+            package_digest=info.digest,
+            task_count=tasks,
+            resources=common_pb2.Resources(cores=1, memory_mb=16, timeout_s=1),
+        ),
+        metadata=metadata,
+    )
+    return job.job_id
+
+
+def register_node(channel: grpc.Channel, metadata: tuple, name: str) -> str:
+    reply = node_pb2_grpc.NodeServiceStub(channel).RegisterNode(
+        node_pb2.RegisterNodeRequest(
+            name=name, hardware=node_pb2.Hardware(cores=64, memory_mb=65536), executors=["process"]
+        ),
+        metadata=metadata,
+    )
+    return f"Node {reply.node_id}.{reply.node_secret}"
+
+
+def run_worker(address: str, credential: str, batch: int) -> None:
+    """One simulated worker: waits for "go" on stdin, then leases and completes until the
+    queue is empty; prints its lease latencies (ms) as one JSON line."""
+    metadata = (("authorization", credential),)
+    with grpc.insecure_channel(address) as channel:
+        nodes = node_pb2_grpc.NodeServiceStub(channel)
+        grpc.channel_ready_future(channel).result(timeout=10)
+        sys.stdout.write("ready\n")
+        sys.stdout.flush()
+        sys.stdin.readline()
+        latencies: list[float] = []
+        completed = 0
+        request = node_pb2.LeaseTasksRequest(
+            free_cores=batch,
+            free_memory_mb=batch * 1024,
+            free_disk_mb=batch * 2048,
+            max_tasks=batch,
+        )
+        while True:
+            began = time.perf_counter()
+            leases = nodes.LeaseTasks(request, metadata=metadata).leases
+            latencies.append((time.perf_counter() - began) * 1000)
+            if not leases:
+                break
+            acks = nodes.CompleteAttempts(
+                node_pb2.CompleteAttemptsRequest(
+                    completions=[
+                        node_pb2.Completion(
+                            attempt_id=lease.attempt_id,
+                            stats=node_pb2.AttemptStats(wall_seconds=0.01, cpu_seconds=0.01),
+                        )
+                        for lease in leases
+                    ]
+                ),
+                metadata=metadata,
+            ).acks
+            completed += sum(1 for ack in acks if ack.accepted)
+    print(json.dumps({"completed": completed, "lease_ms": latencies}))
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument(
+        "--worker", nargs=2, metavar=("ADDRESS", "CREDENTIAL"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args()
+    if args.worker:
+        run_worker(args.worker[0], args.worker[1], args.batch)
+        return
+
+    with tempfile.TemporaryDirectory(prefix="hivemind-bench-") as tmp:
+        data_dir = Path(tmp)
+        port = free_port()
+        address = f"127.0.0.1:{port}"
+        server = start_server(data_dir, port)
+        try:
+            with grpc.insecure_channel(address) as channel:
+                submitter = user_metadata(channel, "submitter")
+                contributor = user_metadata(channel, "contributor")
+                job_id = submit_job(channel, submitter, args.tasks)
+                credentials = [
+                    register_node(channel, contributor, f"worker-{i}") for i in range(args.workers)
+                ]
+                env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+                workers = [
+                    subprocess.Popen(
+                        [
+                            sys.executable,
+                            __file__,
+                            "--batch",
+                            str(args.batch),
+                            "--worker",
+                            address,
+                            credential,
+                        ],
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE,
+                        env=env,
+                        text=True,
+                    )
+                    for credential in credentials
+                ]
+                for worker in workers:
+                    assert worker.stdout is not None and worker.stdout.readline() == "ready\n"
+                began = time.perf_counter()
+                for worker in workers:
+                    assert worker.stdin is not None
+                    worker.stdin.write("go\n")
+                    worker.stdin.flush()
+                reports = [json.loads(worker.communicate()[0]) for worker in workers]
+                seconds = time.perf_counter() - began
+                job = (
+                    job_pb2_grpc.JobServiceStub(channel)
+                    .GetJob(job_pb2.GetJobRequest(job_id=job_id), metadata=submitter)
+                    .job
+                )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    completed = sum(report["completed"] for report in reports)
+    if job.tasks_done != args.tasks or completed != args.tasks:
+        raise SystemExit(f"bench incomplete: job has {job.tasks_done} done, workers {completed}")
+    latencies = [ms for report in reports for ms in report["lease_ms"]]
+    print(
+        json.dumps(
+            {
+                "tasks": args.tasks,
+                "workers": args.workers,
+                "seconds": round(seconds, 3),
+                "tasks_per_s": round(args.tasks / seconds, 1),
+                "lease_p50_ms": round(statistics.median(latencies), 2),
+                "lease_p99_ms": round(percentile(latencies, 0.99), 2),
+                "paid_ucpt": job.cost_ucpt,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

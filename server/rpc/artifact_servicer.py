@@ -1,0 +1,78 @@
+"""ArtifactService: chunked upload and download of content-addressed artifacts.
+Thin: checks the caller, converts, calls server.master.artifacts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+
+from proto.hivemind.v1 import artifact_pb2, artifact_pb2_grpc
+from server.context import ServerContext
+from server.errors import InvalidArgument
+from server.master.artifacts import check_digest
+from server.rpc import job_converters as convert
+from server.rpc.auth import principal_of
+from server.rpc.errors import maps_domain_errors
+
+
+class ArtifactServicer(artifact_pb2_grpc.ArtifactServiceServicer):
+    def __init__(self, ctx: ServerContext) -> None:
+        self.ctx = ctx
+
+    @maps_domain_errors
+    async def Upload(
+        self,
+        request_iterator: AsyncIterator[artifact_pb2.UploadChunk],
+        context: grpc.aio.ServicerContext,
+    ) -> artifact_pb2.ArtifactInfo:
+        caller = convert.caller_of(principal_of(context))
+        first = await anext(aiter(request_iterator), None)
+        if first is None or first.WhichOneof("part") != "header":
+            raise InvalidArgument("an upload starts with a header (kind, size, sha256)")
+        header = first.header
+        kind = convert.KIND_NAMES.get(header.kind, "")
+        if not kind:
+            raise InvalidArgument("upload header needs a kind (package, input, result, runtime)")
+        upload = await self.ctx.artifacts.begin_upload(
+            caller, kind, header.size, header.sha256, header.name
+        )
+        try:
+            async for chunk in request_iterator:
+                if chunk.WhichOneof("part") != "data":
+                    raise InvalidArgument("only one header per upload; the rest is data")
+                await upload.write(chunk.data)
+        except BaseException:
+            upload.discard()  # synchronous: this may run while the call is being cancelled
+            raise
+        return convert.artifact_to_proto(await upload.finish())
+
+    @maps_domain_errors
+    async def Download(
+        self, request: artifact_pb2.DownloadRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[artifact_pb2.DownloadChunk]:
+        caller = convert.caller_of(principal_of(context))
+        record, chunks = await self.ctx.artifacts.download(caller, request.digest, request.offset)
+        offset = request.offset
+        async for data in chunks:
+            yield artifact_pb2.DownloadChunk(data=data, offset=offset, total_size=record.size)
+            offset += len(data)
+        if record.size == 0 or offset == request.offset == record.size:
+            # An empty artifact (or nothing left after offset) still answers with its size.
+            yield artifact_pb2.DownloadChunk(data=b"", offset=offset, total_size=record.size)
+
+    @maps_domain_errors
+    async def Stat(
+        self, request: artifact_pb2.StatRequest, context: grpc.aio.ServicerContext
+    ) -> artifact_pb2.ArtifactInfo:
+        caller = convert.caller_of(principal_of(context))
+        digest = check_digest(request.digest)
+        return convert.artifact_to_proto(await self.ctx.artifacts.stat(caller, digest), digest)
+
+    async def GetTorrent(
+        self, request: artifact_pb2.GetTorrentRequest, context: grpc.aio.ServicerContext
+    ) -> artifact_pb2.TorrentInfo:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED, "BitTorrent arrives in a later issue; use Download"
+        )
+        raise AssertionError("unreachable")

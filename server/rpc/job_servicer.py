@@ -1,0 +1,97 @@
+"""JobService: a submitter's jobs. Thin: checks the caller, converts, calls server.master."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+
+from proto.hivemind.v1 import job_pb2, job_pb2_grpc
+from server.context import ServerContext
+from server.master import jobs
+from server.master.events import watch_job
+from server.master.job_spec import estimate_cost
+from server.rpc import job_converters as convert
+from server.rpc.auth import require_user
+from server.rpc.errors import maps_domain_errors
+
+
+class JobServicer(job_pb2_grpc.JobServiceServicer):
+    def __init__(self, ctx: ServerContext) -> None:
+        self.ctx = ctx
+
+    @maps_domain_errors
+    async def SubmitJob(
+        self, request: job_pb2.SubmitJobRequest, context: grpc.aio.ServicerContext
+    ) -> job_pb2.Job:
+        caller = convert.caller_of(require_user(context))
+        job = await jobs.submit_job(self.ctx, caller, convert.job_request(request))
+        return convert.job_to_proto(job)
+
+    @maps_domain_errors
+    async def ListJobs(
+        self, request: job_pb2.ListJobsRequest, context: grpc.aio.ServicerContext
+    ) -> job_pb2.ListJobsResponse:
+        caller = convert.caller_of(require_user(context))
+        page = await jobs.list_my_jobs(
+            self.ctx, caller, request.page.page_size, request.page.page_token, request.all_users
+        )
+        return job_pb2.ListJobsResponse(
+            jobs=[convert.job_to_proto(job) for job in page.jobs],
+            next_page_token=page.next_page_token,
+        )
+
+    @maps_domain_errors
+    async def GetJob(
+        self, request: job_pb2.GetJobRequest, context: grpc.aio.ServicerContext
+    ) -> job_pb2.JobDetail:
+        caller = convert.caller_of(require_user(context))
+        job, tasks = await jobs.get_job(self.ctx, caller, request.job_id, request.include_tasks)
+        return job_pb2.JobDetail(
+            job=convert.job_to_proto(job), tasks=[convert.task_to_proto(t) for t in tasks]
+        )
+
+    @maps_domain_errors
+    async def CancelJob(
+        self, request: job_pb2.CancelJobRequest, context: grpc.aio.ServicerContext
+    ) -> job_pb2.Job:
+        caller = convert.caller_of(require_user(context))
+        return convert.job_to_proto(await jobs.cancel_job(self.ctx, caller, request.job_id))
+
+    @maps_domain_errors
+    async def WatchJob(
+        self, request: job_pb2.WatchJobRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[job_pb2.JobEvent]:
+        caller = convert.caller_of(require_user(context))
+        async for update in watch_job(self.ctx, caller, request.job_id):
+            yield convert.job_event_to_proto(update)
+
+    @maps_domain_errors
+    async def GetResults(
+        self, request: job_pb2.GetResultsRequest, context: grpc.aio.ServicerContext
+    ) -> job_pb2.GetResultsResponse:
+        caller = convert.caller_of(require_user(context))
+        results = await jobs.job_results(self.ctx, caller, request.job_id)
+        return job_pb2.GetResultsResponse(
+            job=convert.job_to_proto(results.job),
+            results=[convert.task_result_to_proto(task) for task in results.tasks],
+        )
+
+    @maps_domain_errors
+    async def EstimateCost(
+        self, request: job_pb2.EstimateCostRequest, context: grpc.aio.ServicerContext
+    ) -> job_pb2.EstimateCostResponse:
+        require_user(context)
+        res = request.resources
+        worst = estimate_cost(
+            self.ctx.settings,
+            tasks=request.tasks,
+            replicas=request.replicas,
+            priority=request.priority,
+            cores=res.cores,
+            memory_mb=res.memory_mb,
+            disk_mb=res.disk_mb,
+            gpus=res.gpus,
+            timeout_s=res.timeout_s,
+        )
+        return job_pb2.EstimateCostResponse(worst_case_ucpt=worst)

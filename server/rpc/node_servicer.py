@@ -1,0 +1,112 @@
+"""NodeService: registration with a user's token; everything else with the node credential.
+Thin: checks the caller, converts, calls server.nodepool."""
+
+from __future__ import annotations
+
+import grpc
+
+from proto.hivemind.v1 import node_pb2, node_pb2_grpc
+from server.context import ServerContext
+from server.nodepool import node_secrets, nodes, outcomes, scheduler
+from server.rpc import job_converters as convert
+from server.rpc.auth import forget_node_credential, principal_of, require_node, require_user
+from server.rpc.errors import maps_domain_errors
+
+
+class NodeServicer(node_pb2_grpc.NodeServiceServicer):
+    def __init__(self, ctx: ServerContext) -> None:
+        self.ctx = ctx
+
+    @maps_domain_errors
+    async def RegisterNode(
+        self, request: node_pb2.RegisterNodeRequest, context: grpc.aio.ServicerContext
+    ) -> node_pb2.RegisterNodeResponse:
+        user = require_user(context)
+        credential = await nodes.register_node(
+            self.ctx,
+            user.user_id,
+            request.name,
+            convert.hardware_from_proto(request.hardware),
+            list(request.runtimes),
+            list(request.executors),
+        )
+        return node_pb2.RegisterNodeResponse(
+            node_id=credential.node_id,
+            node_secret=credential.secret,
+            heartbeat_interval_s=credential.heartbeat_interval_s,
+        )
+
+    @maps_domain_errors
+    async def UpdateNode(
+        self, request: node_pb2.UpdateNodeRequest, context: grpc.aio.ServicerContext
+    ) -> node_pb2.UpdateNodeResponse:
+        node = require_node(context)
+        await nodes.update_node(
+            self.ctx,
+            node.node_id,
+            convert.hardware_from_proto(request.hardware),
+            list(request.runtimes),
+            list(request.executors),
+        )
+        return node_pb2.UpdateNodeResponse()
+
+    @maps_domain_errors
+    async def Heartbeat(
+        self, request: node_pb2.HeartbeatRequest, context: grpc.aio.ServicerContext
+    ) -> node_pb2.HeartbeatResponse:
+        node = require_node(context)
+        reply = await nodes.heartbeat(self.ctx, node.node_id, convert.beat_from_proto(request))
+        return node_pb2.HeartbeatResponse(
+            cancel_attempt_ids=reply.cancel_attempt_ids,
+            lease_deadline=int(reply.lease_deadline),
+            heartbeat_interval_s=reply.heartbeat_interval_s,
+        )
+
+    @maps_domain_errors
+    async def LeaseTasks(
+        self, request: node_pb2.LeaseTasksRequest, context: grpc.aio.ServicerContext
+    ) -> node_pb2.LeaseTasksResponse:
+        node = require_node(context)
+        leases = await scheduler.lease(self.ctx, node.node_id, convert.lease_request(request))
+        return node_pb2.LeaseTasksResponse(leases=[convert.lease_to_proto(x) for x in leases])
+
+    @maps_domain_errors
+    async def StartAttempts(
+        self, request: node_pb2.StartAttemptsRequest, context: grpc.aio.ServicerContext
+    ) -> node_pb2.AttemptAcks:
+        node = require_node(context)
+        acks = await outcomes.start(self.ctx, node.node_id, list(request.attempt_ids))
+        return convert.acks_to_proto(acks)
+
+    @maps_domain_errors
+    async def CompleteAttempts(
+        self, request: node_pb2.CompleteAttemptsRequest, context: grpc.aio.ServicerContext
+    ) -> node_pb2.AttemptAcks:
+        node = require_node(context)
+        acks = await outcomes.complete(
+            self.ctx, node.node_id, node.user_id, convert.completions_from_proto(request)
+        )
+        return convert.acks_to_proto(acks)
+
+    @maps_domain_errors
+    async def FailAttempts(
+        self, request: node_pb2.FailAttemptsRequest, context: grpc.aio.ServicerContext
+    ) -> node_pb2.AttemptAcks:
+        node = require_node(context)
+        acks = await outcomes.fail(self.ctx, node.node_id, convert.failures_from_proto(request))
+        return convert.acks_to_proto(acks)
+
+    @maps_domain_errors
+    async def RotateNodeSecret(
+        self, request: node_pb2.RotateNodeSecretRequest, context: grpc.aio.ServicerContext
+    ) -> node_pb2.RegisterNodeResponse:
+        caller = principal_of(context)  # the node itself, or the user who owns it
+        credential = await node_secrets.rotate_node_secret(
+            self.ctx, caller.user_id, request.node_id, caller.node_id
+        )
+        forget_node_credential(self.ctx, credential.node_id)  # the old secret ends now
+        return node_pb2.RegisterNodeResponse(
+            node_id=credential.node_id,
+            node_secret=credential.secret,
+            heartbeat_interval_s=credential.heartbeat_interval_s,
+        )
