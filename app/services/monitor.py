@@ -1,0 +1,137 @@
+"""What this machine has and how busy it is, for RegisterNode and heartbeats (psutil).
+
+Everything here is cheap enough to call on the event loop: `psutil.cpu_percent(interval=None)`
+compares with the previous call instead of sleeping, and the CPU model is read once.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import platform
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class HardwareFacts:
+    cores: int
+    memory_mb: int
+    disk_mb: int  # free space where the worker keeps its cache
+    os: str
+    arch: str
+    cpu_model: str
+    hostname: str
+    gpus: int = 0
+
+
+@dataclass(frozen=True)
+class UsageSample:
+    cpu_percent: float  # whole machine, 0-100
+    memory_used_mb: int  # whole machine
+    hivemind_cpu_percent: float  # this worker and its tasks, as a share of the whole machine
+    hivemind_memory_mb: int
+
+
+@functools.cache
+def cpu_model() -> str:
+    """The CPU's marketing name, or the architecture when the OS does not say."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith(("model name", "hardware", "cpu model")):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def os_name() -> str:
+    system = platform.system() or "unknown"
+    if system == "Linux":
+        try:
+            release = platform.freedesktop_os_release()
+            return f"Linux ({release.get('PRETTY_NAME', 'unknown distribution')})"
+        except OSError:
+            return "Linux"
+    if system == "Darwin":
+        return f"macOS {platform.mac_ver()[0]}".strip()
+    return f"{system} {platform.release()}".strip()
+
+
+def hardware_facts(disk_path: Path | None = None) -> HardwareFacts:
+    """Cores, memory, free disk at `disk_path` (default: home), OS, arch, CPU, hostname."""
+    path = Path(disk_path) if disk_path else Path.home()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    try:
+        disk_mb = psutil.disk_usage(str(path)).free // MB
+    except OSError:
+        disk_mb = 0
+    return HardwareFacts(
+        cores=psutil.cpu_count(logical=True) or os.cpu_count() or 1,
+        memory_mb=psutil.virtual_memory().total // MB,
+        disk_mb=disk_mb,
+        os=os_name(),
+        arch=platform.machine() or "unknown",
+        cpu_model=cpu_model(),
+        hostname=socket.gethostname(),
+    )
+
+
+class UsageMonitor:
+    """Live usage of the machine and of HiveMind's share of it (this process and its children,
+    which for the process executor includes the tasks)."""
+
+    def __init__(self, pid: int | None = None) -> None:
+        self._self = psutil.Process(pid or os.getpid())
+        self._cores = psutil.cpu_count(logical=True) or 1
+        # Per-process cpu_percent needs the same Process object between calls.
+        self._tracked: dict[int, psutil.Process] = {}
+        psutil.cpu_percent(interval=None)  # primes the machine-wide counter
+        self._hivemind_cpu()
+
+    def sample(self) -> UsageSample:
+        memory = psutil.virtual_memory()
+        cpu, rss = self._hivemind_cpu()
+        return UsageSample(
+            cpu_percent=psutil.cpu_percent(interval=None),
+            memory_used_mb=(memory.total - memory.available) // MB,
+            hivemind_cpu_percent=round(cpu / self._cores, 1),
+            hivemind_memory_mb=rss // MB,
+        )
+
+    def _hivemind_cpu(self) -> tuple[float, int]:
+        """(CPU % summed over this process tree, where 100 = one core; RSS bytes)."""
+        try:
+            current = [self._self, *self._self.children(recursive=True)]
+        except psutil.Error:
+            current = [self._self]
+        alive: dict[int, psutil.Process] = {}
+        cpu = 0.0
+        rss = 0
+        for proc in current:
+            tracked = self._tracked.get(proc.pid, proc)
+            try:
+                cpu += tracked.cpu_percent(interval=None)
+                rss += tracked.memory_info().rss
+            except psutil.Error:
+                continue
+            alive[proc.pid] = tracked
+        self._tracked = alive
+        return cpu, rss
+
+
+def free_capacity(
+    limit_cores: int, limit_memory_mb: int, total_cores: int, total_memory_mb: int
+) -> tuple[int, int]:
+    """What the contributor lends: 0 means all cores and 75% of memory; a limit above the
+    machine is clamped to the machine."""
+    cores = total_cores if limit_cores <= 0 else min(limit_cores, total_cores)
+    default_memory = total_memory_mb * 3 // 4
+    memory = default_memory if limit_memory_mb <= 0 else min(limit_memory_mb, total_memory_mb)
+    return cores, memory

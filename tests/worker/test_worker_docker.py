@@ -1,0 +1,61 @@
+"""The examples, unchanged, through a worker whose tasks run in the Docker runtime image.
+
+Skips locally without dockerd or the image; fails under CI=true (as tests/docker does)."""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import re
+import uuid
+
+import pytest
+
+from proto.hivemind.v1 import common_pb2
+from tests.worker.helpers import EXAMPLES, download_results, submit, wait_for_job
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture
+async def docker_executor():
+    from app.services.executors.docker import DockerExecutor
+
+    executor = DockerExecutor(instance=f"test-worker-{uuid.uuid4().hex[:8]}")
+    availability = await executor.available()
+    problem = availability.reason if not availability else ""
+    if not problem and "python-3.11" not in executor.runtimes():
+        problem = "runtime image hivemind/python:3.11 missing (make runtime-image)"
+    if problem:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"Docker tests cannot run in CI: {problem}")
+        pytest.skip(problem)
+    yield executor
+    await executor.cleanup_leftovers()
+
+
+@pytest.fixture
+def server_settings():
+    return {"heartbeat_interval_s": 1}
+
+
+async def test_wordcount_in_docker_counts_exactly(server, network, docker_executor, tmp_path):
+    alice = await network.person(server.address, "alice")
+    bob = await network.person(server.address, "bob")
+    worker = network.start_worker(bob, executor=docker_executor)
+    inputs = sorted((EXAMPLES / "wordcount" / "inputs").glob("*.txt"))
+
+    job = await submit(alice, EXAMPLES / "wordcount", inputs=inputs)
+    job = await wait_for_job(alice, job.job_id, timeout=120)
+    assert job.state == common_pb2.JOB_STATE_DONE
+    assert worker.executor.name == "docker"
+
+    await download_results(alice, job.job_id, tmp_path / "results")
+    merged = collections.Counter()
+    for folder in (tmp_path / "results").iterdir():
+        merged.update(json.loads((folder / "counts.json").read_text())["counts"])
+    expected = collections.Counter()
+    for path in inputs:
+        expected.update(re.findall(r"\w+", path.read_text().lower()))
+    assert merged == expected
