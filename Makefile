@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 RUNTIME_IMAGE ?= hivemind/python:3.11
+RUNTIME_NAME ?= python-3.11
 
-.PHONY: venv demo test lint format proto proto-check runtime-image clean screenshots package bench
+.PHONY: venv demo test lint format proto proto-check runtime-image clean screenshots package bench \
+	translations translations-check
 
 venv: $(STAMP)
 
@@ -38,9 +40,16 @@ proto: venv
 	$(BIN)/python -m grpc_tools.protoc -I . --python_out=. --pyi_out=. --grpc_python_out=. \
 	  proto/hivemind/v1/*.proto
 
-# The default python-3.11 runtime, built without a registry; skipped when present.
+# The default python-3.11 runtime, built without a registry; skipped when present. With
+# REGISTER_DATA_DIR=DIR it is also saved (`docker save`) and registered with that server data
+# dir as an approved runtime, which workers lacking the image fetch and `docker load`.
 runtime-image:
 	bash packaging/runtime/build-image.sh $(RUNTIME_IMAGE)
+	@if [ -n "$(REGISTER_DATA_DIR)" ]; then \
+	  $(MAKE) --no-print-directory venv && \
+	  bash packaging/runtime/register-image.sh $(RUNTIME_IMAGE) $(RUNTIME_NAME) \
+	    "$(REGISTER_DATA_DIR)" $(BIN)/hivemind-server; \
+	fi
 
 # The desktop bundle (PyInstaller) and, on Linux, dist/hivemind-<v>-linux-<arch>.tar.gz and
 # dist/hivemind_<v>_<arch>.deb; packaging/linux/smoke-test.sh installs and tries them.
@@ -52,3 +61,17 @@ bench: venv
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
+
+# The desktop app's pictures for the README: every tab in English and 繁體中文, rendered offscreen
+# from real widgets while a real local network (server, the app's worker, jobs) runs.
+screenshots: venv
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m app.ui.screenshots --out docs/screenshots
+
+# Qt Linguist pipeline: extract tr() strings into assets/translations/*.ts (translations kept),
+# then compile the .qm files the app loads. tests/ui/test_translations.py runs the check.
+translations: venv
+	$(BIN)/python -m app.ui.translations_build update
+	$(BIN)/python -m app.ui.translations_build release
+
+translations-check: venv
+	$(BIN)/python -m app.ui.translations_build check

@@ -1,0 +1,147 @@
+"""The desktop app as one object: settings, language, the bridge to the services, the tray,
+the window, and the single-instance listener. `main.py` creates it under a qasync loop;
+the tests create it the same way, offscreen."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import shiboken6
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from app.services.credentials import CredentialStore
+from app.services.monitor import HardwareFacts, hardware_facts
+from app.services.settings import SettingsStore
+from app.ui import log_capture
+from app.ui.assets import app_icon_path
+from app.ui.autostart import Autostart, autostart_for_platform
+from app.ui.bridge import Bridge
+from app.ui.i18n import LanguageManager
+from app.ui.qt_compat import guard_signal_emit_refcount
+from app.ui.single_instance import SingleInstance
+from app.ui.tray import TrayController
+from app.ui.window import MainWindow
+
+log = logging.getLogger(__name__)
+
+
+class HiveMindApp:
+    """Owns everything the app shows. `start()` connects to the services; `quit()` stops
+    sharing, closes the connection and ends the Qt loop."""
+
+    def __init__(
+        self,
+        qt_app: QApplication,
+        home: Path | None = None,
+        *,
+        autostart: Autostart | None = None,
+        hardware: HardwareFacts | None = None,
+        policy: object = None,
+        single_instance: bool = True,
+        log_dir: Path | None = None,
+        exit_qt_on_quit: bool = True,
+    ) -> None:
+        guard_signal_emit_refcount()
+        self.qt_app = qt_app
+        # Tests keep Qt's loop: QApplication.quit() would end every later nested loop too.
+        self.exit_qt_on_quit = exit_qt_on_quit
+        qt_app.setApplicationName("HiveMind")
+        qt_app.setOrganizationName("HiveMind")
+        qt_app.setDesktopFileName("hivemind")
+        qt_app.setWindowIcon(QIcon(str(app_icon_path())))
+        # The tray keeps the app alive after its window closes.
+        qt_app.setQuitOnLastWindowClosed(False)
+
+        self.store = SettingsStore(home)
+        self.first_run = not self.store.path.exists()
+        self.languages = LanguageManager(qt_app)
+        self.languages.apply(self.store.settings.language)
+        self.credentials = CredentialStore(self.store.home)
+        self.bridge = Bridge(self.store, self.credentials, policy=policy)
+        self._log_handlers = log_capture.install(self.bridge.add_log_line, log_dir)
+        self.bridge.language_requested.connect(self.languages.apply)
+
+        self.hardware = hardware or hardware_facts(self.store.cache_dir)
+        self.tray = TrayController(self.bridge)
+        self.window = MainWindow(
+            self.bridge,
+            self.store,
+            self.tray,
+            self.hardware,
+            autostart or autostart_for_platform(),
+        )
+        self.tray.open_requested.connect(self.window.raise_window)
+        self.tray.quit_requested.connect(self.quit)
+        self.window.quit_requested.connect(self.quit)
+
+        self.instance: SingleInstance | None = None
+        if single_instance:
+            self.instance = SingleInstance(self.store.home)
+            self.instance.listen()
+            self.instance.raise_requested.connect(self.window.raise_window)
+        self.wizard = None
+        self._quit_task: asyncio.Future | None = None
+        self.finished = asyncio.Event()
+
+    def start(self, show_window: bool = True) -> None:
+        """Connects to the services and shows what should be shown: the window (always
+        without a tray), the guided setup on the very first run."""
+        self.bridge.start()
+        if show_window or not self.tray.available:
+            self.window.show()
+        if self.first_run:
+            self.show_first_run()
+
+    def show_first_run(self) -> None:
+        from app.ui.first_run import FirstRunWizard
+
+        self.wizard = FirstRunWizard(self.bridge, self.store, self.hardware, self.window)
+        # Either way the setup has been seen: the settings file marks it.
+        self.wizard.finished.connect(lambda _result: self.store.save())
+        self.wizard.show()
+
+    def quit(self) -> None:
+        if self._quit_task is None:
+            self._quit_task = asyncio.ensure_future(self._quit())
+
+    async def _quit(self) -> None:
+        log.info("quitting")
+        try:
+            await self.stop()
+        finally:
+            self.finished.set()
+            if self.exit_qt_on_quit:
+                self.qt_app.quit()
+
+    async def stop(self) -> None:
+        """Stops sharing and the connection, closes the widgets; the Qt loop goes on."""
+        self.window.allow_quit()
+        try:
+            await self.bridge.shutdown()
+        finally:
+            self.close_widgets()
+
+    def close_widgets(self) -> None:
+        """Closes the window and the tray icon, stops listening (no Qt loop needed)."""
+        self.window.allow_quit()
+        self.window.close()
+        if self.wizard is not None:
+            self.wizard.close()
+        self.tray.close()
+        if self.instance is not None:
+            self.instance.close()
+        log_capture.uninstall(self._log_handlers)
+        self._log_handlers = []
+
+    def dispose(self) -> None:
+        """Deletes the app's Qt objects now, on this (the GUI) thread. Left to Python's
+        garbage collector they may be destroyed from another thread that happens to run a
+        collection, which crashes Qt."""
+        self.close_widgets()
+        objects = [self.wizard, self.window, self.tray.menu, self.tray, self.instance, self.bridge]
+        for qt_object in objects:
+            if qt_object is not None and shiboken6.isValid(qt_object):
+                shiboken6.delete(qt_object)

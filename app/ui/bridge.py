@@ -1,0 +1,341 @@
+"""The one bridge between the asyncio services and the widgets.
+
+Widgets call the bridge's plain methods (`login`, `set_sharing`, `submit`, ...); each starts
+a coroutine on the app's asyncio loop (qasync runs it inside Qt's event loop) and returns at
+once, so no network, Docker or disk wait ever happens on the GUI thread's critical path.
+What the coroutines learn comes back as Qt signals carrying `app.ui.models` values.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from app.services.client import ClientError, ClientSession, parse_server_address
+from app.services.credentials import CredentialStore
+from app.services.monitor import UsageMonitor
+from app.services.settings import ClientSettings, SettingsStore
+from app.ui import models
+from app.ui.bridge_jobs import JOBS_IDLE_INTERVAL_MS, JobActionsMixin
+from app.ui.sharing import SharingController, default_policy, is_offline_error
+
+log = logging.getLogger(__name__)
+
+USAGE_INTERVAL_MS = 2000
+EARNINGS_INTERVAL_MS = 60_000
+LOG_HISTORY = 500
+
+
+class Bridge(JobActionsMixin, QObject):
+    # Account
+    account_changed = Signal(object)  # models.AccountState
+    auth_result = Signal(bool, str)  # ok, one line for the account form
+    settings_changed = Signal(object)  # ClientSettings (any change, from anywhere)
+    language_requested = Signal(str)  # a language code the user chose
+    # Sharing
+    sharing_changed = Signal(object)  # models.SharingState
+    usage_sampled = Signal(object)  # models.UsageSample
+    running_tasks_changed = Signal(list)  # [models.RunningTask]
+    activity = Signal(object)  # models.ActivityEvent
+    gpu_status = Signal(bool, str)  # available, reason when not
+    # Earnings
+    earnings_loaded = Signal(object)  # models.EarningsSnapshot
+    # Jobs
+    jobs_loaded = Signal(list)  # [models.JobRow]
+    estimate_ready = Signal(int, str)  # worst case ucpt (-1 = none), error
+    upload_progress = Signal(int, int)  # bytes done, total
+    submit_finished = Signal(bool, str)  # ok, job id or the error
+    job_log_loaded = Signal(str, str)  # job id, text
+    results_downloaded = Signal(str, str, str)  # job id, folder, error
+    # The app's own log, for the log viewer
+    log_line = Signal(str)
+
+    def __init__(
+        self,
+        store: SettingsStore,
+        credentials: CredentialStore | None = None,
+        *,
+        policy: Any = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.credentials = credentials or CredentialStore(store.home)
+        self.session = ClientSession(store, self.credentials)
+        self.account = models.AccountState(server=store.settings.server)
+        self.sharing = SharingController(
+            self.session,
+            store,
+            self.credentials,
+            self._sharing_state,
+            self._worker_activity,
+            policy=policy if policy is not None else default_policy(store),
+        )
+        self._tasks: set[asyncio.Future] = set()
+        self._log_history: deque[str] = deque(maxlen=LOG_HISTORY)
+        self._jobs: dict[str, models.JobRow] = {}
+        self._last_tasks: list[models.RunningTask] = []
+        self._monitor: UsageMonitor | None = None
+        self._memory_total_mb = 0
+        self._started = False
+        self._closing = False
+        self._unsubscribe = store.subscribe(self._settings_saved)
+
+        self._usage_timer = QTimer(self)
+        self._usage_timer.setInterval(USAGE_INTERVAL_MS)
+        self._usage_timer.timeout.connect(lambda: self._spawn(self._sample_usage()))
+        self._earnings_timer = QTimer(self)
+        self._earnings_timer.setInterval(EARNINGS_INTERVAL_MS)
+        self._earnings_timer.timeout.connect(self.refresh_earnings)
+        self._jobs_timer = QTimer(self)
+        self._jobs_timer.setInterval(JOBS_IDLE_INTERVAL_MS)
+        self._jobs_timer.timeout.connect(self.refresh_jobs)
+        # Payouts come in bursts; one earnings refresh shortly after the last is enough.
+        self._earnings_soon = QTimer(self)
+        self._earnings_soon.setSingleShot(True)
+        self._earnings_soon.setInterval(1500)
+        self._earnings_soon.timeout.connect(self.refresh_earnings)
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    @property
+    def sharing_state(self) -> models.SharingState:
+        return self.sharing.state
+
+    def _spawn(self, coro: Awaitable[Any]) -> asyncio.Future:
+        """Runs `coro` on the loop; the bridge keeps it alive and logs what it raises."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Future) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.error("background task failed: %s", exc, exc_info=exc)
+
+    async def _rpc(self, call: Callable[[], Awaitable[Any]]) -> Any:
+        """One server call; keeps the sharing state's idea of reachability current."""
+        try:
+            result = await call()
+        except ClientError as exc:
+            if is_offline_error(exc):
+                self.sharing.server_reachable(False)
+            raise
+        self.sharing.server_reachable(True)
+        return result
+
+    def add_log_line(self, line: str) -> None:
+        self._log_history.append(line)
+        self.log_line.emit(line)
+
+    def log_history(self) -> list[str]:
+        return list(self._log_history)
+
+    # -- start and stop ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Restores the stored sign-in, starts sharing if it was on, starts the live samples."""
+        if self._started:
+            return
+        self._started = True
+        self._earnings_timer.start()
+        self._jobs_timer.start()
+        self._spawn(self._restore_session())
+        self._spawn(self._check_gpu())
+
+    async def shutdown(self) -> None:
+        """Stops sharing (running tasks get a few seconds) and closes the connection."""
+        if self._closing:
+            return
+        self._closing = True
+        for timer in (self._usage_timer, self._earnings_timer, self._jobs_timer):
+            timer.stop()
+        from app.ui.sharing import QUIT_DRAIN_S
+
+        await self.sharing.stop(drain_s=QUIT_DRAIN_S)
+        self.sharing.close()
+        await asyncio.sleep(0)  # lets the policy's cancelled background refresh finish
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=2)
+        self._unsubscribe()
+        await self.session.close()
+
+    async def _restore_session(self) -> None:
+        server = self.store.settings.server
+        stored = await asyncio.to_thread(self.credentials.load_user, server)
+        if stored is None:
+            self._set_account(models.AccountState(server=server))
+            await self.sharing.sync()
+            return
+        # Show the stored identity at once; the server confirms it in the background.
+        self._set_account(models.AccountState(username=stored.username, server=server))
+        try:
+            user = await self._rpc(self.session.whoami)
+        except ClientError as exc:
+            if not is_offline_error(exc):
+                log.warning("stored sign-in refused: %s", exc.message)
+                self._set_account(models.AccountState(server=server))
+        else:
+            self._set_account(models.AccountState(user.username, server, is_admin=user.is_admin))
+        await self.sharing.sync()
+        if self.account.signed_in:
+            self.refresh_earnings()
+            self.refresh_jobs()
+
+    def _set_account(self, account: models.AccountState) -> None:
+        self.sharing.signed_in = account.signed_in
+        if account != self.account:
+            self.account = account
+            self.account_changed.emit(account)
+
+    # -- account -------------------------------------------------------------------------------
+
+    def login(self, username: str, password: str) -> None:
+        self._spawn(self._authenticate(self.session.login, username, password))
+
+    def register(self, username: str, password: str) -> None:
+        self._spawn(self._authenticate(self.session.register, username, password))
+
+    async def _authenticate(self, method: Callable, username: str, password: str) -> None:
+        try:
+            user = await self._rpc(lambda: method(username, password))
+        except ClientError as exc:
+            self.auth_result.emit(False, exc.message)
+            return
+        server = self.store.settings.server
+        self._set_account(models.AccountState(user.username, server, is_admin=user.is_admin))
+        self.auth_result.emit(True, "")
+        self.activity.emit(models.ActivityEvent("signed_in", detail=user.username))
+        log.info("signed in user=%s server=%s", user.username, server)
+        await self.sharing.sync()
+        self.refresh_earnings()
+        self.refresh_jobs()
+
+    def logout(self) -> None:
+        self._spawn(self._logout())
+
+    async def _logout(self) -> None:
+        await self.sharing.stop(drain_s=0)
+        self.sharing.signed_in = False
+        await self.session.logout()
+        self._set_account(models.AccountState(server=self.store.settings.server))
+        self.activity.emit(models.ActivityEvent("signed_out"))
+        self.earnings_loaded.emit(models.EarningsSnapshot())
+        self.jobs_loaded.emit([])
+        await self.sharing.sync()
+
+    def use_server(self, address: str, tls: bool, ca_file: str) -> None:
+        try:
+            parse_server_address(address)
+        except ValueError as exc:
+            self.auth_result.emit(False, str(exc))
+            return
+        self.store.update(server=address, tls=tls, ca_file=ca_file)
+        self._spawn(self._server_changed())
+
+    async def _server_changed(self) -> None:
+        await self.sharing.stop(drain_s=0)
+        self.sharing.signed_in = False
+        self.earnings_loaded.emit(models.EarningsSnapshot())
+        self.jobs_loaded.emit([])
+        await self._restore_session()
+
+    def set_language(self, code: str) -> None:
+        self.store.update(language=code)
+        self.language_requested.emit(code)
+
+    def _settings_saved(self, settings: ClientSettings) -> None:
+        self.settings_changed.emit(settings)
+        if self._started and not self._closing:
+            # Sharing on/off and the executor choice take effect at once.
+            self._spawn(self.sharing.sync())
+
+    # -- sharing -------------------------------------------------------------------------------
+
+    def set_sharing(self, on: bool) -> None:
+        if on == self.store.settings.contributor.sharing:
+            return
+        if on:
+            self.sharing.resume_now()
+        self.store.update_contributor(sharing=on)
+        self.activity.emit(models.ActivityEvent("sharing_on" if on else "sharing_off"))
+
+    def pause_for(self, seconds: float) -> None:
+        self.sharing.pause_for(seconds)
+
+    def resume_now(self) -> None:
+        self.sharing.resume_now()
+
+    @property
+    def manually_paused(self) -> bool:
+        return self.sharing.manually_paused
+
+    def _sharing_state(self, state: models.SharingState) -> None:
+        self.sharing_changed.emit(state)
+        self._emit_tasks()
+
+    def _worker_activity(self, event: models.ActivityEvent) -> None:
+        self.activity.emit(event)
+        if event.kind in ("task_started", "task_finished", "task_failed"):
+            self._emit_tasks()
+        if event.kind == "payout":
+            self._earnings_soon.start()
+
+    def _emit_tasks(self) -> None:
+        tasks = self.sharing.running_tasks()
+        if tasks != self._last_tasks:
+            self._last_tasks = tasks
+            self.running_tasks_changed.emit(tasks)
+
+    def set_usage_sampling(self, on: bool) -> None:
+        """Live usage is only for the charts: sampled while the window is shown, so an app
+        sitting in the tray costs (almost) nothing."""
+        if on and not self._closing:
+            if not self._usage_timer.isActive():
+                self._usage_timer.start()
+                self._spawn(self._sample_usage())
+        else:
+            self._usage_timer.stop()
+
+    async def _sample_usage(self) -> None:
+        if self._monitor is None:
+            self._monitor = await asyncio.to_thread(UsageMonitor)
+            facts = await asyncio.to_thread(_memory_total_mb)
+            self._memory_total_mb = facts
+        sample = await asyncio.to_thread(self._monitor.sample)
+        if self._closing:
+            return
+        total = max(1, self._memory_total_mb)
+        self.usage_sampled.emit(
+            models.UsageSample(
+                cpu_percent=sample.cpu_percent,
+                memory_percent=100 * sample.memory_used_mb / total,
+                hivemind_cpu_percent=sample.hivemind_cpu_percent,
+                hivemind_memory_percent=100 * sample.hivemind_memory_mb / total,
+                memory_total_mb=total,
+            )
+        )
+        self._emit_tasks()
+
+    async def _check_gpu(self) -> None:
+        from app.services.gpu import detect_gpu_support
+
+        support = await asyncio.to_thread(detect_gpu_support)
+        self.gpu_status.emit(support.available, support.reason)
+
+
+def _memory_total_mb() -> int:
+    import psutil
+
+    return psutil.virtual_memory().total // (1024 * 1024)

@@ -1,0 +1,178 @@
+"""What the views show, as plain values. The bridge converts service objects and protobuf
+messages into these, so widgets never see the wire format. No Qt here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from proto.units import format_ucpt
+
+# Sharing states the tray and the overview show.
+SHARING = "sharing"  # the worker is on and allowed to run tasks
+PAUSED = "paused"  # the worker is on but a policy (or the user) paused it
+OFF = "off"  # the user does not share
+OFFLINE = "offline"  # sharing is on but the server cannot be reached / nobody is signed in
+ERROR = "error"  # the worker stopped on an error it cannot recover from
+
+
+@dataclass(frozen=True)
+class AccountState:
+    username: str = ""  # empty = signed out
+    server: str = ""
+    is_admin: bool = False
+
+    @property
+    def signed_in(self) -> bool:
+        return bool(self.username)
+
+
+@dataclass(frozen=True)
+class SharingState:
+    state: str = OFF
+    reason: str = ""  # the policy's reason when paused ("user active", ...), or an error line
+    running: int = 0
+
+
+@dataclass(frozen=True)
+class UsageSample:
+    """One moment of this machine: whole-machine use and HiveMind's share of it."""
+
+    cpu_percent: float = 0.0
+    memory_percent: float = 0.0
+    hivemind_cpu_percent: float = 0.0
+    hivemind_memory_percent: float = 0.0
+    memory_total_mb: int = 0
+
+
+@dataclass(frozen=True)
+class RunningTask:
+    attempt_id: str
+    job_id: str
+    task_index: int
+    started_at: float  # unix seconds
+    deadline: float  # unix seconds, 0 = unknown
+    cores: int
+    memory_mb: int
+    paused: bool = False
+
+    def elapsed_s(self, now: float | None = None) -> int:
+        return max(0, int((now or time.time()) - self.started_at))
+
+
+@dataclass(frozen=True)
+class ActivityEvent:
+    """A line in "recent events" and the source of notifications. Kept structured (not as
+    text) so it is shown in whatever language the user switches to later."""
+
+    kind: str  # see texts.activity_text
+    at: float = field(default_factory=time.time)
+    amount_ucpt: int = 0
+    job_id: str = ""
+    task_index: int = -1
+    detail: str = ""  # a state name, an error line from the server, ...
+
+
+@dataclass(frozen=True)
+class PayoutRow:
+    at: int
+    job_id: str
+    core_seconds: float
+    base_ucpt: int
+    bonus_ucpt: int
+    amount_ucpt: int
+
+
+@dataclass(frozen=True)
+class EarningsSnapshot:
+    balance_ucpt: int = 0
+    escrow_ucpt: int = 0
+    today_ucpt: int = 0
+    week_ucpt: int = 0
+    month_ucpt: int = 0
+    days: tuple[tuple[str, int], ...] = ()  # (YYYY-MM-DD, ucpt), oldest first
+    payouts: tuple[PayoutRow, ...] = ()  # newest first
+
+
+@dataclass(frozen=True)
+class JobRow:
+    job_id: str
+    name: str
+    state: str  # pending, running, done, failed, cancelled
+    tasks_total: int
+    tasks_done: int
+    tasks_failed: int
+    cost_ucpt: int
+    max_cost_ucpt: int
+    created_at: int
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("done", "failed", "cancelled")
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.tasks_total:
+            return 0
+        return int(100 * (self.tasks_done + self.tasks_failed) / self.tasks_total)
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """What the Submit tab asks for; the bridge uploads and submits it."""
+
+    package_path: str
+    name: str
+    runtime: str
+    command: tuple[str, ...]
+    task_count: int = 0
+    input_files: tuple[str, ...] = ()
+    cores: int = 1
+    memory_mb: int = 256
+    timeout_s: int = 60
+    replicas: int = 1
+    priority: float = 1.0
+    max_cost_ucpt: int = 0  # 0 = the worst case the server computes
+
+
+def cpt(ucpt: int) -> str:
+    """An amount for people: '1.5 CPT'. The unit is the same in every language."""
+    return f"{format_ucpt(ucpt)} CPT"
+
+
+def local_time(unix_s: float) -> str:
+    return datetime.fromtimestamp(unix_s).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def payouts_csv(payouts: tuple[PayoutRow, ...] | list[PayoutRow]) -> str:
+    """Payouts as CSV: amounts in exact integer micro-CPT and as CPT decimal strings."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        [
+            "time_utc",
+            "job_id",
+            "core_seconds",
+            "base_ucpt",
+            "bonus_ucpt",
+            "amount_ucpt",
+            "amount_cpt",
+        ]
+    )
+    for p in payouts:
+        writer.writerow(
+            [
+                datetime.fromtimestamp(p.at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                p.job_id,
+                f"{p.core_seconds:.3f}",
+                p.base_ucpt,
+                p.bonus_ucpt,
+                p.amount_ucpt,
+                format_ucpt(p.amount_ucpt),
+            ]
+        )
+    return out.getvalue()

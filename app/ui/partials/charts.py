@@ -1,0 +1,204 @@
+"""Two small charts drawn with QPainter: a live line chart (CPU / memory over time) and a bar
+chart (earnings per day). QtCharts lives in PySide6-Addons, which would more than double the
+installer for two plots.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+
+MARGIN_LEFT = 38
+MARGIN_RIGHT = 10
+MARGIN_TOP = 24
+MARGIN_BOTTOM = 20
+
+
+class LineChart(QWidget):
+    """Percent-over-time lines with a legend; `add_sample` appends one value per series."""
+
+    def __init__(self, capacity: int = 120, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._capacity = capacity
+        self._series: list[tuple[str, QColor, deque[float]]] = []
+        self.title = ""
+        self.setMinimumHeight(140)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+
+    def add_series(self, color: str) -> int:
+        self._series.append(("", QColor(color), deque(maxlen=self._capacity)))
+        return len(self._series) - 1
+
+    def set_series_name(self, index: int, name: str) -> None:
+        _old, color, values = self._series[index]
+        self._series[index] = (name, color, values)
+        self.update()
+
+    def add_sample(self, values: list[float]) -> None:
+        for (_name, _color, series), value in zip(self._series, values, strict=False):
+            series.append(max(0.0, min(100.0, float(value))))
+        self.update()
+
+    def latest(self, index: int) -> float | None:
+        values = self._series[index][2]
+        return values[-1] if values else None
+
+    def sizeHint(self) -> QSize:
+        return QSize(360, 170)
+
+    def paintEvent(self, _event) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.Antialiasing)
+        palette = self.palette()
+        text = palette.color(QPalette.WindowText)
+        plot = QRectF(
+            MARGIN_LEFT,
+            MARGIN_TOP,
+            self.width() - MARGIN_LEFT - MARGIN_RIGHT,
+            self.height() - MARGIN_TOP - MARGIN_BOTTOM,
+        )
+        painter.fillRect(plot, palette.color(QPalette.Base))
+        _draw_title(painter, self.title, text)
+        grid = QColor(text)
+        grid.setAlpha(40)
+        for percent in (0, 50, 100):
+            y = plot.bottom() - plot.height() * percent / 100
+            painter.setPen(QPen(grid, 1))
+            painter.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
+            painter.setPen(text)
+            painter.drawText(
+                QRectF(0, y - 8, MARGIN_LEFT - 6, 16),
+                Qt.AlignRight | Qt.AlignVCenter,
+                f"{percent}%",
+            )
+        step = plot.width() / max(1, self._capacity - 1)
+        for _name, color, values in self._series:
+            if len(values) < 2:
+                continue
+            path = QPainterPath()
+            start = self._capacity - len(values)
+            for i, value in enumerate(values):
+                point = QPointF(
+                    plot.left() + (start + i) * step, plot.bottom() - plot.height() * value / 100
+                )
+                if i == 0:
+                    path.moveTo(point)
+                else:
+                    path.lineTo(point)
+            painter.setPen(QPen(color, 2))
+            painter.drawPath(path)
+        # Legend, top right, with each series' latest value.
+        x = plot.right()
+        metrics = painter.fontMetrics()
+        for name, color, values in reversed(self._series):
+            label = f"{name} {values[-1]:.0f}%" if values else name
+            width = metrics.horizontalAdvance(label)
+            x -= width
+            painter.setPen(text)
+            painter.drawText(QPointF(x, MARGIN_TOP - 8), label)
+            x -= 14
+            painter.fillRect(QRectF(x, MARGIN_TOP - 16, 10, 10), color)
+            x -= 12
+        painter.end()
+
+
+class BarChart(QWidget):
+    """One bar per label (earnings per day); hovering a bar shows its exact value."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._bars: list[tuple[str, int]] = []
+        self.title = ""
+        self.value_text: Callable[[int], str] = str
+        self.color = QColor("#e0a100")
+        self.setMinimumHeight(160)
+        self.setMouseTracking(True)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+
+    def set_bars(self, bars: list[tuple[str, int]]) -> None:
+        self._bars = list(bars)
+        self.update()
+
+    def bars(self) -> list[tuple[str, int]]:
+        return list(self._bars)
+
+    def sizeHint(self) -> QSize:
+        return QSize(480, 200)
+
+    def _plot_rect(self) -> QRectF:
+        # Room on the left for the largest value's label, however long the amount is.
+        top = max((value for _label, value in self._bars), default=0)
+        left = max(MARGIN_LEFT, self.fontMetrics().horizontalAdvance(self.value_text(top)) + 10)
+        return QRectF(
+            left,
+            MARGIN_TOP,
+            self.width() - left - MARGIN_RIGHT,
+            self.height() - MARGIN_TOP - MARGIN_BOTTOM,
+        )
+
+    def _bar_at(self, x: float) -> int | None:
+        plot = self._plot_rect()
+        if not self._bars or not plot.left() <= x <= plot.right():
+            return None
+        index = int((x - plot.left()) / (plot.width() / len(self._bars)))
+        return min(index, len(self._bars) - 1)
+
+    def mouseMoveEvent(self, event) -> None:
+        index = self._bar_at(event.position().x())
+        if index is None:
+            QToolTip.hideText()
+            return
+        label, value = self._bars[index]
+        QToolTip.showText(event.globalPosition().toPoint(), f"{label}: {self.value_text(value)}")
+
+    def paintEvent(self, _event) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.Antialiasing)
+        palette = self.palette()
+        text = palette.color(QPalette.WindowText)
+        plot = self._plot_rect()
+        painter.fillRect(plot, palette.color(QPalette.Base))
+        _draw_title(painter, self.title, text)
+        top = max((value for _label, value in self._bars), default=0)
+        painter.setPen(text)
+        painter.drawText(
+            QRectF(0, plot.top() - 8, plot.left() - 6, 16),
+            Qt.AlignRight | Qt.AlignVCenter,
+            self.value_text(top),
+        )
+        painter.drawText(
+            QRectF(0, plot.bottom() - 8, plot.left() - 6, 16), Qt.AlignRight | Qt.AlignVCenter, "0"
+        )
+        if self._bars:
+            slot = plot.width() / len(self._bars)
+            for i, (label, value) in enumerate(self._bars):
+                height = plot.height() * value / top if top else 0
+                bar = QRectF(
+                    plot.left() + i * slot + slot * 0.15, plot.bottom() - height, slot * 0.7, height
+                )
+                painter.fillRect(bar, self.color)
+                # Label every 7th day back from the last, so the axis stays readable.
+                if (len(self._bars) - 1 - i) % 7 == 0:
+                    painter.setPen(text)
+                    painter.drawText(
+                        QRectF(plot.left() + i * slot - 30, plot.bottom() + 2, slot + 60, 16),
+                        Qt.AlignHCenter | Qt.AlignTop,
+                        label[5:] if len(label) == 10 else label,
+                    )
+        painter.end()
+
+
+def _draw_title(painter: QPainter, title: str, color: QColor) -> None:
+    if not title:
+        return
+    font = painter.font()
+    font.setBold(True)
+    painter.save()
+    painter.setFont(font)
+    painter.setPen(color)
+    painter.drawText(QPointF(4, 14), title)
+    painter.restore()

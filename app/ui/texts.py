@@ -1,0 +1,155 @@
+"""Sentences built from app state, in the user's current language: sharing states, pause
+reasons, job states, recent events. Built when shown, never stored, so switching the
+language re-renders everything."""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtCore import QCoreApplication, QObject
+
+from app.ui import models
+
+
+def fill(template: str, *values: object) -> str:
+    """Qt-style placeholders: fill("%1 of %2", a, b). One pass, so a value that contains
+    "%2" is never substituted again."""
+    return re.sub(
+        r"%(\d)",
+        lambda m: (
+            str(values[int(m.group(1)) - 1]) if 0 < int(m.group(1)) <= len(values) else m.group(0)
+        ),
+        template,
+    )
+
+
+def state_text(state: models.SharingState) -> str:
+    """The headline for a sharing state, e.g. "Paused: you are using this computer"."""
+    translate = QCoreApplication.translate
+    if state.state == models.SHARING:
+        if state.running:
+            return _counted().tasks_running(state.running)
+        return translate("SharingState", "Sharing: waiting for work")
+    if state.state == models.PAUSED:
+        return fill(translate("SharingState", "Paused: %1"), reason_text(state.reason))
+    if state.state == models.OFFLINE:
+        return fill(translate("SharingState", "Offline: %1"), reason_text(state.reason))
+    if state.state == models.ERROR:
+        return fill(translate("SharingState", "Stopped by an error: %1"), state.reason)
+    return translate("SharingState", "Not sharing")
+
+
+def short_state_text(state: models.SharingState) -> str:
+    """One or two words for the tray tooltip's first line."""
+    translate = QCoreApplication.translate
+    return {
+        models.SHARING: translate("SharingState", "Sharing"),
+        models.PAUSED: translate("SharingState", "Paused"),
+        models.OFFLINE: translate("SharingState", "Offline"),
+        models.ERROR: translate("SharingState", "Error"),
+        models.OFF: translate("SharingState", "Not sharing"),
+    }[state.state]
+
+
+def reason_text(reason: str) -> str:
+    """A policy or connection reason in the user's language (unknown reasons as they are)."""
+    translate = QCoreApplication.translate
+    if reason.startswith("manual pause until "):
+        until = reason.removeprefix("manual pause until ")
+        return fill(translate("PauseReason", "you paused sharing until %1"), until)
+    known = {
+        "manual pause": translate("PauseReason", "you paused sharing"),
+        "user active": translate("PauseReason", "you are using this computer"),
+        "on battery": translate("PauseReason", "running on battery"),
+        "outside schedule": translate("PauseReason", "outside your sharing schedule"),
+        "not signed in": translate("PauseReason", "sign in on the Account tab to share"),
+        "server unreachable": translate("PauseReason", "cannot reach the server"),
+        "starting": translate("PauseReason", "starting"),
+        "idle detection unavailable": translate(
+            "PauseReason", "this computer cannot tell whether you are using it"
+        ),
+    }
+    return known.get(reason, reason)
+
+
+def gpu_reason_text(reason: str) -> str:
+    """Why the GPU switch is off, in the user's language; the service's own words (which
+    carry technical detail) go to the tooltip."""
+    translate = QCoreApplication.translate
+    if reason.startswith("no NVIDIA container runtime"):
+        return translate("GpuReason", "no NVIDIA container runtime is installed")
+    if reason.startswith("cannot reach the Docker daemon"):
+        return translate("GpuReason", "Docker is not running")
+    return reason
+
+
+def job_state_text(state: str) -> str:
+    translate = QCoreApplication.translate
+    return {
+        "pending": translate("JobState", "waiting"),
+        "running": translate("JobState", "running"),
+        "done": translate("JobState", "done"),
+        "failed": translate("JobState", "failed"),
+        "cancelled": translate("JobState", "cancelled"),
+    }.get(state, state)
+
+
+def duration_text(seconds: int) -> str:
+    minutes, secs = divmod(max(0, int(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def activity_text(event: models.ActivityEvent) -> str:
+    """The line shown in "recent events" (and in notifications) for an event."""
+    translate = QCoreApplication.translate
+    job = event.job_id[:12]
+    task = str(event.task_index)
+    amount = models.cpt(event.amount_ucpt)
+    texts = {
+        "task_started": translate("Activity", "Started task %2 of job %1"),
+        "task_finished": translate("Activity", "Finished task %2 of job %1"),
+        "task_failed": translate("Activity", "Task %2 of job %1 failed: %3"),
+        "payout": translate("Activity", "Earned %4 for task %2 of job %1"),
+        "paused": translate("Activity", "Paused: %3"),
+        "resumed": translate("Activity", "Resumed sharing"),
+        "error": translate("Activity", "Problem: %3"),
+        "registered": translate("Activity", "This computer joined the network as node %3"),
+        "sharing_on": translate("Activity", "Sharing turned on"),
+        "sharing_off": translate("Activity", "Sharing turned off"),
+        "signed_in": translate("Activity", "Signed in as %3"),
+        "signed_out": translate("Activity", "Signed out"),
+        "job_submitted": translate("Activity", "Submitted job %1"),
+        "job_finished": translate("Activity", "Your job %1 is %3"),
+        "results_downloaded": translate("Activity", "Results of job %1 saved to %3"),
+    }
+    detail = event.detail
+    if event.kind == "paused":
+        detail = reason_text(detail)
+    elif event.kind == "job_finished":
+        detail = job_state_text(detail)
+    return fill(texts.get(event.kind, "%3"), job, task, detail, amount)
+
+
+def payouts_notification(count: int, amount_ucpt: int) -> str:
+    return fill(_counted().earned_from_tasks(count), models.cpt(amount_ucpt))
+
+
+class Counted(QObject):
+    """Sentences with a count (plural forms). lupdate only marks `self.tr(text, "", n)` as
+    numerus, so they live in a QObject."""
+
+    def tasks_running(self, count: int) -> str:
+        return self.tr("Sharing: %n task(s) running", "", count)
+
+    def earned_from_tasks(self, count: int) -> str:
+        return self.tr("Earned %1 from %n task(s)", "", count)
+
+
+_COUNTED: list[Counted] = []
+
+
+def _counted() -> Counted:
+    if not _COUNTED:
+        _COUNTED.append(Counted())
+    return _COUNTED[0]

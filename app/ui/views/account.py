@@ -1,0 +1,291 @@
+"""Account and settings: which server, who you are, language, start at login, cache folder,
+and the app's log."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QEvent
+from PySide6.QtGui import QFontDatabase, QTextCursor
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.services.settings import SettingsStore
+from app.ui import models
+from app.ui.autostart import Autostart, launch_command
+from app.ui.bridge import Bridge
+from app.ui.i18n import LANGUAGES
+from app.ui.texts import fill
+
+log = logging.getLogger(__name__)
+
+LOG_VIEW_LINES = 1000
+
+
+class AccountTab(QWidget):
+    def __init__(
+        self,
+        bridge: Bridge,
+        store: SettingsStore,
+        autostart: Autostart,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._bridge = bridge
+        self._store = store
+        self._autostart = autostart
+        self._account = bridge.account
+        self._auth_message: tuple[bool, str] = (True, "")
+
+        # Server
+        self.server_box = QGroupBox()
+        self.server_address = QLineEdit(store.settings.server)
+        self.tls = QCheckBox()
+        self.tls.setChecked(store.settings.tls)
+        self.ca_file = QLineEdit(store.settings.ca_file)
+        self.ca_button = QPushButton()
+        self.ca_button.clicked.connect(self._choose_ca)
+        self.connect_button = QPushButton()
+        self.connect_button.clicked.connect(self._apply_server)
+        ca_row = QHBoxLayout()
+        ca_row.addWidget(self.ca_file, 1)
+        ca_row.addWidget(self.ca_button)
+        server_form = QFormLayout(self.server_box)
+        self.address_label, self.ca_label = QLabel(), QLabel()
+        server_form.addRow(self.address_label, self.server_address)
+        server_form.addRow(self.tls)
+        server_form.addRow(self.ca_label, ca_row)
+        server_form.addRow(self.connect_button)
+
+        # Account
+        self.account_box = QGroupBox()
+        self.account_status = QLabel()
+        self.username = QLineEdit()
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.Password)
+        self.password.returnPressed.connect(self._login)
+        self.login_button = QPushButton()
+        self.login_button.clicked.connect(self._login)
+        self.register_button = QPushButton()
+        self.register_button.clicked.connect(self._register)
+        self.logout_button = QPushButton()
+        self.logout_button.clicked.connect(bridge.logout)
+        self.auth_label = QLabel()
+        self.auth_label.setWordWrap(True)
+        account_buttons = QHBoxLayout()
+        account_buttons.addWidget(self.login_button)
+        account_buttons.addWidget(self.register_button)
+        account_buttons.addWidget(self.logout_button)
+        account_buttons.addStretch(1)
+        account_form = QFormLayout(self.account_box)
+        self.username_label, self.password_label = QLabel(), QLabel()
+        account_form.addRow(self.account_status)
+        account_form.addRow(self.username_label, self.username)
+        account_form.addRow(self.password_label, self.password)
+        account_form.addRow(account_buttons)
+        account_form.addRow(self.auth_label)
+
+        # Preferences
+        self.prefs_box = QGroupBox()
+        self.language = QComboBox()
+        for code, name in LANGUAGES.items():
+            self.language.addItem(name, code)
+        self.language.setCurrentIndex(max(0, self.language.findData(store.settings.language)))
+        self.language.currentIndexChanged.connect(self._language_chosen)
+        self.start_at_login = QCheckBox()
+        self.start_at_login.setChecked(_safe_enabled(autostart))
+        self.start_at_login.toggled.connect(self._autostart_toggled)
+        self.cache_dir = QLineEdit(str(store.cache_dir))
+        self.cache_dir.editingFinished.connect(self._cache_dir_edited)
+        self.cache_button = QPushButton()
+        self.cache_button.clicked.connect(self._choose_cache_dir)
+        self.prefs_status = QLabel()
+        self.prefs_status.setWordWrap(True)
+        cache_row = QHBoxLayout()
+        cache_row.addWidget(self.cache_dir, 1)
+        cache_row.addWidget(self.cache_button)
+        prefs = QFormLayout(self.prefs_box)
+        self.language_label, self.cache_label = QLabel(), QLabel()
+        prefs.addRow(self.language_label, self.language)
+        prefs.addRow(self.start_at_login)
+        prefs.addRow(self.cache_label, cache_row)
+        prefs.addRow(self.prefs_status)
+
+        # Log
+        self.log_box = QGroupBox()
+        self.log_view = QPlainTextEdit()
+        self.log_view.setReadOnly(True)
+        self.log_view.setMaximumBlockCount(LOG_VIEW_LINES)
+        self.log_view.setLineWrapMode(QPlainTextEdit.NoWrap)
+        self.log_view.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
+        log_layout = QVBoxLayout(self.log_box)
+        log_layout.addWidget(self.log_view)
+
+        left = QVBoxLayout()
+        left.addWidget(self.account_box)
+        left.addWidget(self.server_box)
+        left.addWidget(self.prefs_box)
+        left.addStretch(1)
+        layout = QHBoxLayout(self)
+        layout.addLayout(left, 1)
+        layout.addWidget(self.log_box, 1)
+
+        bridge.account_changed.connect(self.show_account)
+        bridge.auth_result.connect(self._show_auth_result)
+        bridge.log_line.connect(self._append_log)
+        bridge.settings_changed.connect(self._settings_changed)
+        for line in bridge.log_history():
+            self._append_log(line)
+        self.retranslate_ui()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.LanguageChange:
+            self.retranslate_ui()
+        super().changeEvent(event)
+
+    def retranslate_ui(self) -> None:
+        self.server_box.setTitle(self.tr("Server"))
+        self.address_label.setText(self.tr("Address"))
+        self.server_address.setPlaceholderText("127.0.0.1:50051")
+        self.tls.setText(self.tr("Use TLS (encrypted connection)"))
+        self.ca_label.setText(self.tr("CA certificate"))
+        self.ca_file.setPlaceholderText(self.tr("the system's certificates"))
+        self.ca_button.setText(self.tr("Choose…"))
+        self.connect_button.setText(self.tr("Use this server"))
+        self.account_box.setTitle(self.tr("Account"))
+        self.username_label.setText(self.tr("Username"))
+        self.password_label.setText(self.tr("Password"))
+        self.login_button.setText(self.tr("Log in"))
+        self.register_button.setText(self.tr("Create account"))
+        self.logout_button.setText(self.tr("Log out"))
+        self.prefs_box.setTitle(self.tr("Preferences"))
+        self.language_label.setText(self.tr("Language"))
+        self.start_at_login.setText(self.tr("Start HiveMind when I log in"))
+        self.start_at_login.setToolTip(self._autostart.location)
+        self.cache_label.setText(self.tr("Cache folder"))
+        self.cache_button.setText(self.tr("Choose…"))
+        self.log_box.setTitle(self.tr("Log"))
+        self.show_account(self._account)
+        self._render_auth_message()
+
+    def _append_log(self, line: str) -> None:
+        self.log_view.appendPlainText(line)
+        # The cursor at the start of the last line: the view follows new lines without
+        # scrolling sideways to the end of a long one (lines are read from their start).
+        cursor = self.log_view.textCursor()
+        cursor.movePosition(QTextCursor.End)
+        cursor.movePosition(QTextCursor.StartOfBlock)
+        self.log_view.setTextCursor(cursor)
+
+    def show_account(self, account: models.AccountState) -> None:
+        self._account = account
+        if account.signed_in:
+            self.account_status.setText(
+                fill(self.tr("Signed in as %1 on %2"), account.username, account.server)
+            )
+        else:
+            self.account_status.setText(self.tr("Not signed in"))
+        for widget in (self.username, self.password, self.login_button, self.register_button):
+            widget.setEnabled(not account.signed_in)
+        self.logout_button.setEnabled(account.signed_in)
+        if account.signed_in:
+            self.password.clear()
+
+    def _login(self) -> None:
+        if self._credentials_entered():
+            self._set_auth_message(True, "")
+            self._bridge.login(self.username.text().strip(), self.password.text())
+
+    def _register(self) -> None:
+        if self._credentials_entered():
+            self._set_auth_message(True, "")
+            self._bridge.register(self.username.text().strip(), self.password.text())
+
+    def _credentials_entered(self) -> bool:
+        if not self.username.text().strip() or not self.password.text():
+            self._set_auth_message(False, self.tr("Enter a username and a password."))
+            return False
+        return True
+
+    def _show_auth_result(self, ok: bool, message: str) -> None:
+        self._set_auth_message(ok, message)
+
+    def _set_auth_message(self, ok: bool, message: str) -> None:
+        self._auth_message = (ok, message)
+        self._render_auth_message()
+
+    def _render_auth_message(self) -> None:
+        ok, message = self._auth_message
+        self.auth_label.setText(message)
+        self.auth_label.setStyleSheet("" if ok else "color: #c0392b;")
+
+    def _apply_server(self) -> None:
+        self._bridge.use_server(
+            self.server_address.text().strip(), self.tls.isChecked(), self.ca_file.text().strip()
+        )
+
+    def _choose_ca(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Choose a CA certificate"), "", self.tr("Certificates (*.pem *.crt)")
+        )
+        if path:
+            self.ca_file.setText(path)
+
+    def _language_chosen(self, index: int) -> None:
+        self._bridge.set_language(self.language.itemData(index))
+
+    def _autostart_toggled(self, enabled: bool) -> None:
+        try:
+            if enabled:
+                self._autostart.enable(launch_command())
+            else:
+                self._autostart.disable()
+        except OSError as exc:
+            self.prefs_status.setText(fill(self.tr("Start at login not changed: %1"), exc))
+            log.warning("autostart not changed: %s", exc)
+            return
+        self.prefs_status.setText("")
+        log.info("start at login %s (%s)", "on" if enabled else "off", self._autostart.location)
+
+    def _choose_cache_dir(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Choose the cache folder"))
+        if folder:
+            self.cache_dir.setText(folder)
+            self._cache_dir_edited()
+
+    def _cache_dir_edited(self) -> None:
+        text = self.cache_dir.text().strip()
+        if text == str(self._store.cache_dir):
+            return
+        try:
+            self._store.update_contributor(cache_dir=text)
+        except (ValueError, OSError) as exc:
+            self.prefs_status.setText(fill(self.tr("Cache folder not changed: %1"), exc))
+            return
+        self.prefs_status.setText("")
+
+    def _settings_changed(self, settings) -> None:
+        index = self.language.findData(settings.language)
+        if index >= 0 and index != self.language.currentIndex():
+            self.language.blockSignals(True)
+            self.language.setCurrentIndex(index)
+            self.language.blockSignals(False)
+
+
+def _safe_enabled(autostart: Autostart) -> bool:
+    try:
+        return autostart.is_enabled()
+    except OSError:
+        return False

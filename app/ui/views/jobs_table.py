@@ -1,0 +1,212 @@
+"""The submitter's jobs: a table with a progress bar per job and the actions on the selected
+job (logs, results, cancel)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.ui import models
+from app.ui.bridge import Bridge
+from app.ui.texts import fill, job_state_text
+
+COLUMNS = 6
+PROGRESS_COLUMN = 3
+
+
+class JobsPanel(QGroupBox):
+    def __init__(self, bridge: Bridge, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._bridge = bridge
+        self.rows: list[models.JobRow] = []
+        self._status: tuple[str, str, str] = ("", "", "")  # kind, job id, detail
+
+        self.table = QTableWidget(0, COLUMNS)
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.Stretch)
+        for column in (2, 4, 5):  # state, cost, time: as wide as their text
+            header.setSectionResizeMode(column, QHeaderView.ResizeToContents)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.ElideMiddle)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+
+        self.refresh_button = QPushButton()
+        self.refresh_button.clicked.connect(bridge.refresh_jobs)
+        self.logs_button = QPushButton()
+        self.logs_button.clicked.connect(self._open_logs)
+        self.download_button = QPushButton()
+        self.download_button.clicked.connect(self._download)
+        self.cancel_button = QPushButton()
+        self.cancel_button.clicked.connect(self._cancel)
+        self.status_label = QLabel()
+        self.status_label.setWordWrap(True)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.status_label, 1)
+        for button in (
+            self.refresh_button,
+            self.logs_button,
+            self.download_button,
+            self.cancel_button,
+        ):
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addLayout(buttons)
+
+        bridge.jobs_loaded.connect(self.show_jobs)
+        bridge.job_log_loaded.connect(self._show_log)
+        bridge.results_downloaded.connect(self._results_saved)
+        self.retranslate_ui()
+        self._update_buttons()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.LanguageChange:
+            self.retranslate_ui()
+        super().changeEvent(event)
+
+    def retranslate_ui(self) -> None:
+        self.setTitle(self.tr("Your jobs"))
+        self.table.setHorizontalHeaderLabels(
+            [
+                self.tr("Name"),
+                self.tr("Job"),
+                self.tr("State"),
+                self.tr("Progress"),
+                self.tr("Cost"),
+                self.tr("Submitted"),
+            ]
+        )
+        self.refresh_button.setText(self.tr("Refresh"))
+        self.logs_button.setText(self.tr("Open logs"))
+        self.download_button.setText(self.tr("Download results…"))
+        self.cancel_button.setText(self.tr("Cancel job"))
+        self.show_jobs(self.rows)
+        self._render_status()
+
+    def selected_job(self) -> models.JobRow | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows or rows[0].row() >= len(self.rows):
+            return None
+        return self.rows[rows[0].row()]
+
+    def select_job(self, job_id: str) -> bool:
+        for row, job in enumerate(self.rows):
+            if job.job_id == job_id:
+                self.table.selectRow(row)
+                return True
+        return False
+
+    def show_jobs(self, jobs: list[models.JobRow]) -> None:
+        selected = self.selected_job()
+        self.rows = list(jobs)
+        self.table.setRowCount(len(jobs))
+        for row, job in enumerate(jobs):
+            cost = fill(
+                self.tr("%1 of at most %2"),
+                models.cpt(job.cost_ucpt),
+                models.cpt(job.max_cost_ucpt),
+            )
+            values = [
+                job.name,
+                job.job_id,
+                job_state_text(job.state),
+                "",
+                cost,
+                models.local_time(job.created_at),
+            ]
+            for column, value in enumerate(values):
+                if column != PROGRESS_COLUMN:
+                    self.table.setItem(row, column, QTableWidgetItem(value))
+            bar = self.table.cellWidget(row, PROGRESS_COLUMN)
+            if not isinstance(bar, QProgressBar):
+                bar = QProgressBar()
+                self.table.setCellWidget(row, PROGRESS_COLUMN, bar)
+            bar.setMaximum(max(1, job.tasks_total))
+            bar.setValue(job.tasks_done + job.tasks_failed)
+            bar.setFormat(fill(self.tr("%1 of %2 tasks"), job.tasks_done, job.tasks_total))
+        if selected is not None:
+            self.select_job(selected.job_id)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        job = self.selected_job()
+        self.logs_button.setEnabled(job is not None)
+        self.download_button.setEnabled(job is not None and job.tasks_done > 0)
+        self.cancel_button.setEnabled(job is not None and not job.finished)
+
+    def _open_logs(self) -> None:
+        job = self.selected_job()
+        if job is not None:
+            self._bridge.load_job_log(job.job_id)
+
+    def _show_log(self, job_id: str, text: str) -> None:
+        dialog = LogDialog(job_id, text, self)
+        dialog.setModal(False)
+        dialog.show()
+        self.log_dialog = dialog
+
+    def _download(self) -> None:
+        job = self.selected_job()
+        if job is None:
+            return
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Save results to"))
+        if folder:
+            self._bridge.download_results(job.job_id, folder)
+
+    def _results_saved(self, job_id: str, folder: str, error: str) -> None:
+        self._status = ("error" if error else "saved", job_id, error or folder)
+        self._render_status()
+
+    def _render_status(self) -> None:
+        kind, job_id, detail = self._status
+        if kind == "saved":
+            self.status_label.setText(fill(self.tr("Results of %1 saved in %2"), job_id, detail))
+        elif kind == "error":
+            self.status_label.setText(fill(self.tr("Results of %1 not saved: %2"), job_id, detail))
+        else:
+            self.status_label.setText("")
+
+    def _cancel(self) -> None:
+        job = self.selected_job()
+        if job is not None:
+            self._bridge.cancel_job(job.job_id)
+
+
+class LogDialog(QDialog):
+    """The stdout/stderr of each task of a job, read-only."""
+
+    def __init__(self, job_id: str, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(fill(self.tr("Logs of job %1"), job_id))
+        self.resize(720, 480)
+        self.text = QPlainTextEdit()
+        self.text.setReadOnly(True)
+        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
+        self.text.setPlainText(text or self.tr("No log yet."))
+        buttons = QDialogButtonBox(QDialogButtonBox.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text)
+        layout.addWidget(buttons)
+        self.setAttribute(Qt.WA_DeleteOnClose)

@@ -1,0 +1,383 @@
+"""Submit: pick a package, say how to run it, see what it may cost, submit it; then follow
+your jobs, read their logs, download their results, or cancel them."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QTimer
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.services.package import PackageError, load_package
+from app.ui import models
+from app.ui.bridge import Bridge
+from app.ui.texts import fill
+from app.ui.views.jobs_table import JobsPanel
+from proto.units import format_ucpt, parse_cpt
+
+ESTIMATE_DELAY_MS = 400
+DEFAULT_RUNTIME = "python-3.11"
+
+
+class SubmitTab(QWidget):
+    def __init__(self, bridge: Bridge, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._bridge = bridge
+        self._estimate_ucpt: int | None = None
+        self._estimate_error = ""
+        self._status = ("", False)
+
+        self.package_path = QLineEdit()
+        self.package_path.setReadOnly(True)
+        self.folder_button = QPushButton()
+        self.folder_button.clicked.connect(self._choose_folder)
+        self.zip_button = QPushButton()
+        self.zip_button.clicked.connect(self._choose_zip)
+        package_row = QHBoxLayout()
+        package_row.addWidget(self.package_path, 1)
+        package_row.addWidget(self.folder_button)
+        package_row.addWidget(self.zip_button)
+
+        self.name = QLineEdit()
+        self.runtime = QComboBox()
+        self.runtime.setEditable(True)
+        self.runtime.addItem(DEFAULT_RUNTIME)
+        self.command = QLineEdit()
+
+        self.by_count = QRadioButton()
+        self.by_inputs = QRadioButton()
+        self._mode = QButtonGroup(self)
+        self._mode.addButton(self.by_count)
+        self._mode.addButton(self.by_inputs)
+        self.by_count.setChecked(True)
+        self.task_count = QSpinBox()
+        self.task_count.setRange(1, 100_000)
+        self.task_count.setValue(1)
+        self.inputs_list = QListWidget()
+        self.inputs_list.setMaximumHeight(70)
+        self.add_inputs_button = QPushButton()
+        self.add_inputs_button.clicked.connect(self._add_inputs)
+        self.clear_inputs_button = QPushButton()
+        self.clear_inputs_button.clicked.connect(self._clear_inputs)
+        count_row = QHBoxLayout()
+        count_row.addWidget(self.by_count)
+        count_row.addWidget(self.task_count)
+        count_row.addStretch(1)
+        inputs_buttons = QVBoxLayout()
+        inputs_buttons.addWidget(self.add_inputs_button)
+        inputs_buttons.addWidget(self.clear_inputs_button)
+        inputs_row = QHBoxLayout()
+        inputs_row.addWidget(self.by_inputs)
+        inputs_row.addWidget(self.inputs_list, 1)
+        inputs_row.addLayout(inputs_buttons)
+
+        self.cores = _spin(1, 64, 1)
+        self.memory = _spin(16, 262_144, 256)
+        self.memory.setSingleStep(64)
+        self.timeout = _spin(1, 86_400, 60)
+        self.replicas = _spin(1, 5, 1)
+        self.priority = QDoubleSpinBox()
+        self.priority.setRange(0.1, 10.0)
+        self.priority.setSingleStep(0.1)
+        self.priority.setValue(1.0)
+        self.max_cost = QLineEdit()
+        self.estimate_label = QLabel()
+
+        self.submit_button = QPushButton()
+        self.submit_button.clicked.connect(self._submit)
+        self.upload_bar = QProgressBar()
+        self.upload_bar.setVisible(False)
+        self.status_label = QLabel()
+        self.status_label.setWordWrap(True)
+
+        self.job_box = QGroupBox()
+        form = QFormLayout(self.job_box)
+        self.package_label, self.name_label = QLabel(), QLabel()
+        self.runtime_label, self.command_label, self.tasks_label = QLabel(), QLabel(), QLabel()
+        form.addRow(self.package_label, package_row)
+        form.addRow(self.name_label, self.name)
+        form.addRow(self.runtime_label, self.runtime)
+        form.addRow(self.command_label, self.command)
+        tasks = QVBoxLayout()
+        tasks.addLayout(count_row)
+        tasks.addLayout(inputs_row)
+        form.addRow(self.tasks_label, tasks)
+
+        self.limits_box = QGroupBox()
+        limits = QFormLayout(self.limits_box)
+        self.cores_label, self.memory_label, self.timeout_label = QLabel(), QLabel(), QLabel()
+        self.replicas_label, self.priority_label, self.cost_label = QLabel(), QLabel(), QLabel()
+        limits.addRow(self.cores_label, self.cores)
+        limits.addRow(self.memory_label, self.memory)
+        limits.addRow(self.timeout_label, self.timeout)
+        limits.addRow(self.replicas_label, self.replicas)
+        limits.addRow(self.priority_label, self.priority)
+        limits.addRow(self.cost_label, self.max_cost)
+        limits.addRow(self.estimate_label)
+        submit_row = QHBoxLayout()
+        submit_row.addWidget(self.upload_bar, 1)
+        submit_row.addWidget(self.submit_button)
+        limits.addRow(submit_row)
+        limits.addRow(self.status_label)
+
+        top = QHBoxLayout()
+        top.addWidget(self.job_box, 3)
+        top.addWidget(self.limits_box, 2)
+        self.jobs = JobsPanel(bridge)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.jobs, 1)
+
+        self._estimate_timer = QTimer(self)
+        self._estimate_timer.setSingleShot(True)
+        self._estimate_timer.setInterval(ESTIMATE_DELAY_MS)
+        self._estimate_timer.timeout.connect(self._request_estimate)
+        for spin in (self.cores, self.memory, self.timeout, self.replicas, self.task_count):
+            spin.valueChanged.connect(self._schedule_estimate)
+        self.priority.valueChanged.connect(self._schedule_estimate)
+        self.by_count.toggled.connect(self._mode_changed)
+        self.max_cost.textChanged.connect(self._schedule_estimate)
+        bridge.estimate_ready.connect(self._show_estimate)
+        bridge.upload_progress.connect(self._show_upload)
+        bridge.submit_finished.connect(self._submitted)
+        bridge.account_changed.connect(lambda _account: self._schedule_estimate())
+        self.retranslate_ui()
+        self._mode_changed()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.LanguageChange:
+            self.retranslate_ui()
+        super().changeEvent(event)
+
+    def retranslate_ui(self) -> None:
+        self.job_box.setTitle(self.tr("Job"))
+        self.limits_box.setTitle(self.tr("Each task"))
+        self.package_label.setText(self.tr("Package"))
+        self.package_path.setPlaceholderText(self.tr("A folder or zip with hivemind.toml"))
+        self.folder_button.setText(self.tr("Folder…"))
+        self.zip_button.setText(self.tr("Zip…"))
+        self.name_label.setText(self.tr("Name"))
+        self.runtime_label.setText(self.tr("Runtime"))
+        self.command_label.setText(self.tr("Command"))
+        self.command.setPlaceholderText("python3 main.py")
+        self.tasks_label.setText(self.tr("Tasks"))
+        self.by_count.setText(self.tr("Number of tasks"))
+        self.by_inputs.setText(self.tr("One task per input file"))
+        self.add_inputs_button.setText(self.tr("Add files…"))
+        self.clear_inputs_button.setText(self.tr("Clear"))
+        self.cores_label.setText(self.tr("Cores"))
+        self.memory_label.setText(self.tr("Memory"))
+        self.memory.setSuffix(" MB")
+        self.timeout_label.setText(self.tr("Time limit"))
+        self.timeout.setSuffix(" " + self.tr("s"))
+        self.replicas_label.setText(self.tr("Replicas"))
+        self.replicas.setToolTip(
+            self.tr("Run each task on this many computers of different people and compare")
+        )
+        self.priority_label.setText(self.tr("Priority"))
+        self.priority.setPrefix("×")
+        self.cost_label.setText(self.tr("Maximum cost (CPT)"))
+        self.max_cost.setPlaceholderText(self.tr("the worst case"))
+        self.submit_button.setText(self.tr("Submit"))
+        self._render_estimate()
+        self._render_status()
+
+    # -- package --------------------------------------------------------------------------
+
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Choose a package folder"))
+        if folder:
+            self.load_package(Path(folder))
+
+    def _choose_zip(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Choose a package zip"), "", self.tr("Zip files (*.zip)")
+        )
+        if path:
+            self.load_package(Path(path))
+
+    def load_package(self, path: Path) -> bool:
+        """Fills the form from the package's hivemind.toml; False (and says why) when bad."""
+        try:
+            package = load_package(path)
+        except PackageError as exc:
+            self._set_status(str(exc), error=True)
+            return False
+        spec = package.spec
+        self.package_path.setText(str(path))
+        self.name.setText(spec.name)
+        self.runtime.setCurrentText(spec.runtime)
+        self.command.setText(shlex.join(spec.command))
+        if spec.tasks:
+            self.task_count.setValue(spec.tasks)
+            self.by_count.setChecked(True)
+        self.cores.setValue(spec.cores)
+        self.memory.setValue(spec.memory_mb)
+        self.timeout.setValue(spec.timeout_s)
+        self.replicas.setValue(max(1, spec.replicas))
+        self.priority.setValue(spec.priority)
+        if spec.max_cost_ucpt:
+            self.max_cost.setText(format_ucpt(spec.max_cost_ucpt))
+        self._set_status("; ".join(package.warnings), error=False)
+        self._schedule_estimate()
+        return True
+
+    def _add_inputs(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, self.tr("Choose input files"))
+        self.add_inputs([Path(p) for p in paths])
+
+    def add_inputs(self, paths: list[Path]) -> None:
+        for path in paths:
+            self.inputs_list.addItem(str(path))
+        if paths:
+            self.by_inputs.setChecked(True)
+        self._schedule_estimate()
+
+    def _clear_inputs(self) -> None:
+        self.inputs_list.clear()
+        self._schedule_estimate()
+
+    def _mode_changed(self) -> None:
+        by_count = self.by_count.isChecked()
+        self.task_count.setEnabled(by_count)
+        self.inputs_list.setEnabled(not by_count)
+        self._schedule_estimate()
+
+    # -- estimate and submit --------------------------------------------------------------
+
+    def job_request(self) -> models.JobRequest:
+        """The form as a request; ValueError with a one-line reason when it is incomplete."""
+        package = self.package_path.text().strip()
+        if not package:
+            raise ValueError(self.tr("Choose a package folder or zip first."))
+        try:
+            command = tuple(shlex.split(self.command.text()))
+        except ValueError as exc:
+            raise ValueError(fill(self.tr("The command cannot be read: %1"), exc)) from None
+        if not command:
+            raise ValueError(self.tr("Enter the command that runs each task."))
+        inputs = tuple(self.inputs_list.item(i).text() for i in range(self.inputs_list.count()))
+        if self.by_inputs.isChecked() and not inputs:
+            raise ValueError(self.tr("Add at least one input file, or give a number of tasks."))
+        text = self.max_cost.text().strip()
+        max_cost = parse_cpt(text) if text else 0
+        return models.JobRequest(
+            package_path=package,
+            name=self.name.text().strip() or Path(package).stem,
+            runtime=self.runtime.currentText().strip() or DEFAULT_RUNTIME,
+            command=command,
+            task_count=0 if self.by_inputs.isChecked() else self.task_count.value(),
+            input_files=inputs if self.by_inputs.isChecked() else (),
+            cores=self.cores.value(),
+            memory_mb=self.memory.value(),
+            timeout_s=self.timeout.value(),
+            replicas=self.replicas.value(),
+            priority=round(self.priority.value(), 2),
+            max_cost_ucpt=max_cost,
+        )
+
+    def task_total(self) -> int:
+        if self.by_inputs.isChecked():
+            return self.inputs_list.count()
+        return self.task_count.value()
+
+    def _schedule_estimate(self) -> None:
+        self._estimate_timer.start()
+
+    def _request_estimate(self) -> None:
+        if self.task_total() < 1:
+            self._show_estimate(-1, "")
+            return
+        self._bridge.estimate(
+            cores=self.cores.value(),
+            memory_mb=self.memory.value(),
+            timeout_s=self.timeout.value(),
+            tasks=self.task_total(),
+            replicas=self.replicas.value(),
+            priority=self.priority.value(),
+        )
+
+    def _show_estimate(self, ucpt: int, error: str) -> None:
+        self._estimate_ucpt = ucpt if ucpt >= 0 else None
+        self._estimate_error = error
+        self._render_estimate()
+
+    def _render_estimate(self) -> None:
+        if self._estimate_error:
+            text = fill(self.tr("No estimate: %1"), self._estimate_error)
+        elif self._estimate_ucpt is None:
+            text = ""
+        else:
+            text = fill(
+                self.tr("At most %1 if every task uses its whole time limit."),
+                models.cpt(self._estimate_ucpt),
+            )
+            cost_text = self.max_cost.text().strip()
+            try:
+                chosen = parse_cpt(cost_text) if cost_text else 0
+            except ValueError:
+                text += " " + self.tr("The maximum cost is not a valid amount.")
+            else:
+                if chosen and chosen < self._estimate_ucpt:
+                    text += " " + self.tr("Your maximum is below that: the server will refuse.")
+        self.estimate_label.setText(text)
+
+    def _submit(self) -> None:
+        try:
+            request = self.job_request()
+        except ValueError as exc:
+            self._set_status(str(exc), error=True)
+            return
+        self.submit_button.setEnabled(False)
+        self.upload_bar.setValue(0)
+        self.upload_bar.setVisible(True)
+        self._set_status(lambda: self.tr("Uploading…"), error=False)
+        self._bridge.submit(request)
+
+    def _show_upload(self, done: int, total: int) -> None:
+        self.upload_bar.setMaximum(max(1, total))
+        self.upload_bar.setValue(min(done, total))
+
+    def _submitted(self, ok: bool, message: str) -> None:
+        self.submit_button.setEnabled(True)
+        self.upload_bar.setVisible(False)
+        if ok:
+            self._set_status(lambda: fill(self.tr("Submitted job %1."), message), error=False)
+        else:
+            self._set_status(lambda: fill(self.tr("Not submitted: %1"), message), error=True)
+
+    def _set_status(self, text: str | Callable[[], str], error: bool) -> None:
+        """`text` may be a callable so the line follows a later language switch."""
+        self._status = (text, error)
+        self._render_status()
+
+    def _render_status(self) -> None:
+        text, error = self._status
+        self.status_label.setText(text() if callable(text) else text)
+        self.status_label.setStyleSheet("color: #c0392b;" if error else "")
+
+
+def _spin(low: int, high: int, value: int) -> QSpinBox:
+    spin = QSpinBox()
+    spin.setRange(low, high)
+    spin.setValue(value)
+    return spin

@@ -1,0 +1,203 @@
+"""The main window: five tabs, a banner when there is no tray, and what closing means."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QIcon
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QStatusBar,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.services.monitor import HardwareFacts
+from app.services.settings import SettingsStore
+from app.ui import models
+from app.ui.assets import app_icon_path
+from app.ui.autostart import Autostart
+from app.ui.bridge import Bridge
+from app.ui.texts import short_state_text
+from app.ui.tray import TrayController
+from app.ui.views.account import AccountTab
+from app.ui.views.earnings import EarningsTab
+from app.ui.views.overview import OverviewTab
+from app.ui.views.resources import ResourcesTab
+from app.ui.views.submit import SubmitTab
+
+# What closing the window does when there is no tray.
+CLOSE_KEEP_RUNNING = "keep"
+CLOSE_QUIT = "quit"
+CLOSE_CANCEL = "cancel"
+
+
+class MainWindow(QMainWindow):
+    quit_requested = Signal()
+
+    def __init__(
+        self,
+        bridge: Bridge,
+        store: SettingsStore,
+        tray: TrayController,
+        hardware: HardwareFacts,
+        autostart: Autostart,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._bridge = bridge
+        self._tray = tray
+        self.setWindowIcon(QIcon(str(app_icon_path())))
+        self.resize(980, 720)
+
+        self.overview = OverviewTab(bridge)
+        self.resources = ResourcesTab(bridge, store, hardware)
+        self.earnings = EarningsTab(bridge)
+        self.submit = SubmitTab(bridge)
+        self.account = AccountTab(bridge, store, autostart)
+        self.tabs = QTabWidget()
+        for tab in (self.overview, self.resources, self.earnings, self.submit, self.account):
+            self.tabs.addTab(tab, "")
+
+        # Without a tray the window is the only control: say so, and offer the tray's switch.
+        self.banner = QWidget()
+        self.banner.setObjectName("noTrayBanner")
+        self.banner.setStyleSheet(
+            "#noTrayBanner { background: #fff4d6; border: 1px solid #e0a100; border-radius: 4px; }"
+            " #noTrayBanner QLabel, #noTrayBanner QCheckBox { color: #4a3500; }"
+        )
+        self.banner_label = QLabel()
+        self.banner_label.setWordWrap(True)
+        self.banner_share = QCheckBox()
+        self.banner_share.setChecked(tray.share_action.isChecked())
+        self.banner_share.toggled.connect(tray.share_action.setChecked)
+        tray.share_action.toggled.connect(self._sync_banner_switch)
+        banner_layout = QHBoxLayout(self.banner)
+        banner_layout.addWidget(self.banner_label, 1)
+        banner_layout.addWidget(self.banner_share)
+        self.banner.setVisible(not tray.available)
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.tabs)
+        self.setCentralWidget(central)
+        self.setStatusBar(QStatusBar())
+        self.state_label = QLabel()
+        self.statusBar().addPermanentWidget(self.state_label)
+
+        tray.notified.connect(lambda _title, text: self.statusBar().showMessage(text, 10_000))
+        bridge.sharing_changed.connect(self._show_state)
+        bridge.account_changed.connect(self._show_account)
+        self._account = bridge.account
+        self._state = bridge.sharing_state
+        # Tests and the smoke test can decide the no-tray close question without a dialog.
+        self.close_choice: str | None = None
+        self._quitting = False
+        self.retranslate_ui()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.LanguageChange:
+            self.retranslate_ui()
+        super().changeEvent(event)
+
+    def retranslate_ui(self) -> None:
+        self.setWindowTitle(self.tr("HiveMind"))
+        titles = [
+            self.tr("Overview"),
+            self.tr("Resources"),
+            self.tr("Earnings"),
+            self.tr("Submit"),
+            self.tr("Account"),
+        ]
+        for index, title in enumerate(titles):
+            self.tabs.setTabText(index, title)
+        self.banner_label.setText(
+            self.tr(
+                "This desktop has no system tray, so HiveMind is controlled from this window. "
+                "Sharing goes on while the window is open, and in the background if you "
+                "choose so when closing it."
+            )
+        )
+        self.banner_share.setText(self.tr("Share resources"))
+        self._show_state(self._state)
+
+    def _sync_banner_switch(self, checked: bool) -> None:
+        if self.banner_share.isChecked() != checked:
+            self.banner_share.blockSignals(True)
+            self.banner_share.setChecked(checked)
+            self.banner_share.blockSignals(False)
+
+    def _show_state(self, state: models.SharingState) -> None:
+        self._state = state
+        who = self._account.username if self._account.signed_in else ""
+        text = short_state_text(state)
+        self.state_label.setText(f"{who} · {text}" if who else text)
+
+    def _show_account(self, account: models.AccountState) -> None:
+        self._account = account
+        self._show_state(self._state)
+
+    def showEvent(self, event) -> None:
+        self._bridge.set_usage_sampling(True)
+        super().showEvent(event)
+
+    def hideEvent(self, event) -> None:
+        self._bridge.set_usage_sampling(False)
+        super().hideEvent(event)
+
+    def allow_quit(self) -> None:
+        """The app is quitting: closing must not ask or hide."""
+        self._quitting = True
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._quitting:
+            event.accept()
+            return
+        if self._tray.available:
+            # The tray keeps the app reachable; closing only hides the window.
+            event.ignore()
+            self.hide()
+            return
+        choice = self.close_choice or self._ask_close()
+        if choice == CLOSE_KEEP_RUNNING:
+            event.ignore()
+            self.hide()
+        elif choice == CLOSE_QUIT:
+            event.ignore()
+            self.quit_requested.emit()
+        else:
+            event.ignore()
+
+    def _ask_close(self) -> str:
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Question)
+        box.setWindowTitle(self.tr("Keep HiveMind running?"))
+        box.setText(self.tr("Keep sharing in the background after closing this window?"))
+        box.setInformativeText(
+            self.tr(
+                "There is no system tray on this desktop. Start HiveMind again to bring this "
+                "window back."
+            )
+        )
+        keep = box.addButton(self.tr("Keep running"), QMessageBox.AcceptRole)
+        quit_button = box.addButton(self.tr("Quit HiveMind"), QMessageBox.DestructiveRole)
+        box.addButton(QMessageBox.Cancel)
+        box.setDefaultButton(keep)
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked is keep:
+            return CLOSE_KEEP_RUNNING
+        if clicked is quit_button:
+            return CLOSE_QUIT
+        return CLOSE_CANCEL
+
+    def raise_window(self) -> None:
+        self.show()
+        self.setWindowState(self.windowState() & ~Qt.WindowMinimized)
+        self.raise_()
+        self.activateWindow()

@@ -1,0 +1,46 @@
+"""Signing in and out through the Account tab, against a real server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.ui.conftest import PASSWORD, register, write_settings
+
+pytestmark = pytest.mark.qt
+
+
+def test_log_in_through_the_account_tab(make_app, hivemind_server, qtbot, tmp_path: Path):
+    # The account exists (made with the CLI elsewhere); this computer has never signed in.
+    register(tmp_path / "cli-home", hivemind_server, "dana")
+    home = tmp_path / "home"
+    write_settings(home, hivemind_server)
+    hivemind = make_app(home)
+    account = hivemind.window.account
+    hivemind.window.tabs.setCurrentWidget(account)
+    qtbot.waitUntil(lambda: account.account_status.text() == "Not signed in")
+
+    account.username.setText("dana")
+    account.password.setText("wrong password")
+    account.login_button.click()
+    qtbot.waitUntil(
+        lambda: "wrong username or password" in account.auth_label.text(), timeout=15000
+    )
+    assert account.login_button.isEnabled()
+
+    account.password.setText(PASSWORD)
+    account.login_button.click()
+    qtbot.waitUntil(
+        lambda: account.account_status.text().startswith("Signed in as dana"), timeout=15000
+    )
+    assert hivemind_server.address in account.account_status.text()
+    assert account.password.text() == ""  # the password does not linger in the form
+    assert not account.login_button.isEnabled() and account.logout_button.isEnabled()
+    # The signup grant shows up in Earnings without the user asking.
+    earnings = hivemind.window.earnings
+    qtbot.waitUntil(lambda: earnings.balance.value.text() == "100 CPT", timeout=15000)
+
+    account.logout_button.click()
+    qtbot.waitUntil(lambda: account.account_status.text() == "Not signed in", timeout=15000)
+    assert earnings.balance.value.text() == "0 CPT"
