@@ -33,6 +33,7 @@ from server.rpc.auth_servicer import AuthServicer
 from server.rpc.job_servicer import JobServicer
 from server.rpc.limits import RequestLimitsInterceptor
 from server.rpc.node_servicer import NodeServicer
+from server.torrent import Seeder
 
 log = logging.getLogger("hivemind.server")
 
@@ -154,6 +155,8 @@ class HiveMindServer:
             self.port = 0
         if not self.port:
             raise OSError(f"cannot listen on {bind} (address in use or not local)")
+        if self.settings.bittorrent:
+            await self._start_seeder()  # before the first GetTorrent can arrive
         await self._server.start()
         self._spawn("sweeper", run_sweeper(self.ctx, self._stop_event))
         log.info(
@@ -162,6 +165,14 @@ class HiveMindServer:
             "on" if credentials else "off",
             self.settings.data_dir,
         )
+
+    async def _start_seeder(self) -> None:
+        """The BitTorrent seeder (issue 4); without it every transfer goes over gRPC."""
+        seeder = Seeder(self.settings, self.ctx.db, self.ctx.artifacts.path_for)
+        try:
+            self.ctx.seeder = await seeder.start()
+        except Exception as error:
+            log.warning("bittorrent seeder not started, gRPC only: %s", error)
 
     def _spawn(self, name: str, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.create_task(coro, name=f"hivemind-{name}")

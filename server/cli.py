@@ -83,6 +83,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         tls_cert_file=args.tls_cert,
         tls_key_file=args.tls_key,
         insecure=True if args.insecure else None,
+        bittorrent=False if args.no_bittorrent else None,
     )
     return asyncio.run(serve(settings))
 
@@ -251,20 +252,50 @@ def cmd_list_nodes(args: argparse.Namespace) -> int:
 
 
 def cmd_runtime_add(args: argparse.Namespace) -> int:
-    runtime = _with_database(
-        args, runtimes.add_runtime, args.name, args.image, args.image_id, args.archive_digest
-    )
+    from server.master import runtime_archives
+    from server.master.artifacts import ArtifactStore
+
+    if args.image_archive and (args.image_id or args.archive_digest):
+        raise CliError(
+            "--image-id and --archive-digest go with --image (an archive names its image)"
+        )
+    settings = load_settings(args)
+    db = _open_database(args)
+    archive = None
+    try:
+        store = ArtifactStore(settings, db)
+        if args.image_archive:
+            runtime, archive = runtime_archives.add_runtime_from_archive(
+                store, db, args.name, args.image_archive
+            )
+        else:
+            runtime = runtime_archives.add_runtime_from_reference(
+                store, db, args.name, args.image, args.image_id, args.archive_digest
+            )
+    except DomainError as error:
+        raise CliError(str(error)) from None
+    finally:
+        db.close()
+    pins = [f"image id {runtime.image_id}"] if runtime.image_id else []
+    if archive is not None:
+        pins.append(f"archive {archive.digest[:12]}… ({archive.size / 1024**2:.1f} MB)")
+    elif runtime.archive_digest:
+        pins.append(f"archive {runtime.archive_digest[:12]}…")
+    suffix = f" ({', '.join(pins)})" if pins else ""
     return _emit(
         args,
         {"runtime": dataclasses.asdict(runtime)},
-        f"runtime {runtime.name} -> {runtime.image}",
+        f"runtime {runtime.name} -> {runtime.image}{suffix}",
     )
 
 
 def cmd_runtime_list(args: argparse.Namespace) -> int:
     found = _with_database(args, runtimes.list_runtimes)
-    lines = [f"{'RUNTIME':20} IMAGE"]
-    lines += [f"{r.name:20} {r.image} {r.image_id}".rstrip() for r in found]
+    lines = [f"{'RUNTIME':20} {'IMAGE':32} {'IMAGE ID':19} ARCHIVE"]
+    lines += [
+        f"{r.name:20} {r.image:32} {r.image_id[:19]:19} {r.archive_digest[:12]}".rstrip()
+        for r in found
+    ]
     return _emit(args, {"runtimes": [dataclasses.asdict(r) for r in found]}, "\n".join(lines))
 
 
@@ -301,11 +332,23 @@ def _add_admin_parser(commands: Any) -> None:
 
     runtime = sub.add_parser("runtime", help="approved runtimes (images jobs may use)")
     runtime_sub = runtime.add_subparsers(dest="runtime_command", required=True)
-    add = runtime_sub.add_parser("add", parents=[common], help="add or re-pin a runtime")
+    add = runtime_sub.add_parser(
+        "add",
+        parents=[common],
+        help="add or re-pin a runtime",
+        description="A runtime is pinned: a `docker save` file (stored as an artifact that"
+        " workers fetch and `docker load`; no registry needed), or a reference by digest.",
+    )
     add.add_argument("name")
-    add.add_argument("--image", required=True, help="docker image reference")
-    add.add_argument("--image-id", default="", help="pin: sha256:... of the image")
-    add.add_argument("--archive-digest", default="", help="RUNTIME artifact of `docker save`")
+    image = add.add_mutually_exclusive_group(required=True)
+    image.add_argument(
+        "--image-archive", type=Path, metavar="FILE", help="a `docker save` file of one image"
+    )
+    image.add_argument("--image", help="a reference pinned by digest: REPOSITORY@sha256:...")
+    add.add_argument("--image-id", default="", help="with --image: pin by sha256:<image id>")
+    add.add_argument(
+        "--archive-digest", default="", help="with --image: a stored RUNTIME artifact of it"
+    )
     add.set_defaults(handler=cmd_runtime_add)
     runtime_sub.add_parser("list", parents=[common]).set_defaults(handler=cmd_runtime_list)
 
@@ -327,6 +370,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="allow plaintext on a non-loopback address (only behind a TLS proxy or on a"
         " trusted network)",
+    )
+    run.add_argument(
+        "--no-bittorrent",
+        action="store_true",
+        help="no BitTorrent seeder: every artifact travels over gRPC (same as bittorrent = false)",
     )
     run.set_defaults(handler=cmd_run)
     _add_admin_parser(commands)

@@ -25,6 +25,7 @@ class ServerSettings:
     insecure: bool = False
     # Ledger and rewards.
     signup_grant_ucpt: int = 100 * UCPT_PER_CPT
+    registrations_per_address_hour: int = 30  # new accounts per client address; 0 = no limit
     base_ucpt_per_core_hour: int = 10 * UCPT_PER_CPT
     # Tokens.
     access_token_ttl_s: int = 15 * 60
@@ -37,6 +38,18 @@ class ServerSettings:
     default_max_attempts: int = 3
     max_tasks_per_job: int = 100_000
     max_active_jobs_per_user: int = 20  # pending or running; more -> RESOURCE_EXHAUSTED
+    # Verification and trust (docs/SECURITY.md): disagreeing results issue more replicas, up
+    # to `replicas + max_extra_replicas` results per task, before the task fails.
+    max_extra_replicas: int = 2
+    # Unreplicated work of a node with fewer consecutive valid results is always spot-checked;
+    # above, with probability 1/consecutive_valid (never below the floor).
+    trust_threshold: int = 3
+    spot_check_min_probability: float = 0.0
+    rerun_window_s: int = 24 * 3600  # a caught node's unverified results this recent re-run
+    probation_max_leases: int = 2  # live attempts of a node whose last checked result was wrong
+    # Rewards (docs/REWARDS.md).
+    reference_benchmark_score: float = 1000.0
+    stability_window_s: int = 6 * 3600
     # Artifacts.
     chunk_size: int = 1024 * 1024
     max_artifact_bytes: int = 2 * 1024**3

@@ -14,13 +14,25 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 
 from server.accounts import ledger, users
+from server.config import ServerSettings
 from server.context import ServerContext
 from server.errors import InvalidArgument, NotFound
+from server.master.job_lifecycle import JobDeltas, apply_deltas, settle_ended_jobs
+from server.nodepool.checking import add_deltas, apply_settlement
 from server.nodepool.expiry import Released, release_node_leases
-from server.store.schema import accounts, attempts, jobs, nodes, tasks
+from server.nodepool.payouts import EscrowTracker
+from server.nodepool.reruns import distrust_node_results
+from server.store.schema import accounts, attempts, jobs, node_trust, nodes, tasks
 from server.store.schema import users as users_table
 
 ACTIVE_ATTEMPT_STATES = ("leased", "running")
+TRUST_COUNTERS = (
+    "consecutive_valid",
+    "valid_results",
+    "invalid_results",
+    "errors",
+    "expired_leases",
+)
 MAX_BAN_REASON_CHARS = 500
 
 
@@ -38,6 +50,12 @@ class NodeView:
     memory_mb: int
     benchmark_score: float
     runtimes: list[str] = field(default_factory=list)
+    # Trust (server/nodepool/trust.py); zero for a node with nothing checked yet.
+    consecutive_valid: int = 0
+    valid_results: int = 0
+    invalid_results: int = 0
+    errors: int = 0
+    expired_leases: int = 0
 
 
 def _json(text: str | None, default: Any) -> Any:
@@ -55,12 +73,15 @@ def list_nodes(conn: Connection, node_id: str | None = None) -> list[NodeView]:
         .group_by(attempts.c.node_id)
         .subquery()
     )
+    trust = [func.coalesce(node_trust.c[name], 0).label(f"trust_{name}") for name in TRUST_COUNTERS]
     query = (
-        select(nodes, users_table.c.username, func.coalesce(running.c.running, 0).label("n"))
+        select(
+            nodes, users_table.c.username, func.coalesce(running.c.running, 0).label("n"), *trust
+        )
         .select_from(
-            nodes.join(users_table, users_table.c.id == nodes.c.owner_id).outerjoin(
-                running, running.c.node_id == nodes.c.id
-            )
+            nodes.join(users_table, users_table.c.id == nodes.c.owner_id)
+            .outerjoin(running, running.c.node_id == nodes.c.id)
+            .outerjoin(node_trust, node_trust.c.node_id == nodes.c.id)
         )
         .order_by(users_table.c.username_key, nodes.c.name)
     )
@@ -83,6 +104,7 @@ def list_nodes(conn: Connection, node_id: str | None = None) -> list[NodeView]:
                 memory_mb=int(hardware.get("memory_mb", 0) or 0),
                 benchmark_score=float(row.benchmark_score or 0.0),
                 runtimes=[str(r) for r in _json(row.runtimes_json, [])],
+                **{name: int(getattr(row, f"trust_{name}")) for name in TRUST_COUNTERS},
             )
         )
     return views
@@ -94,9 +116,16 @@ class Ban:
     released: Released  # the leases it held, now requeued (or failed at max attempts)
 
 
-def ban_node(conn: Connection, node_id: str, reason: str, now: float | None = None) -> Ban:
+def ban_node(
+    conn: Connection,
+    node_id: str,
+    reason: str,
+    now: float | None = None,
+    settings: ServerSettings | None = None,
+) -> Ban:
     """Marks the node banned (its credential is refused from now on) and releases its
-    leases so the tasks run elsewhere. Banning twice keeps the first reason."""
+    leases so the tasks run elsewhere. Banning twice keeps the first reason. With
+    `settings`, its results nobody verified are discarded too (server/nodepool/reruns.py)."""
     reason = (reason or "").strip()
     if len(reason) > MAX_BAN_REASON_CHARS:
         raise InvalidArgument(f"reason too long (at most {MAX_BAN_REASON_CHARS} characters)")
@@ -111,12 +140,31 @@ def ban_node(conn: Connection, node_id: str, reason: str, now: float | None = No
             .values(banned=True, ban_reason=reason or "banned by an admin", online=False)
         )
     released = release_node_leases(conn, node_id, "node banned by an admin", now)
+    if settings is not None:
+        _discard_unverified(conn, node_id, settings, now, released)
     return Ban(list_nodes(conn, node_id)[0], released)
+
+
+def _discard_unverified(
+    conn: Connection, node_id: str, settings: ServerSettings, now: float, released: Released
+) -> None:
+    deltas = JobDeltas()
+    reruns = distrust_node_results(
+        conn, [node_id], "its node was banned", EscrowTracker(conn, []), settings, now
+    )
+    add_deltas(deltas, reruns.deltas)
+    if reruns.settlement is not None:
+        apply_settlement(conn, reruns.settlement, deltas, now)
+    apply_deltas(conn, deltas, now)
+    released.ended_jobs += settle_ended_jobs(conn, set(deltas), now)
+    released.jobs |= set(deltas)
+    for job_id, lines in reruns.messages.items():
+        released.messages.setdefault(job_id, []).extend(lines)
 
 
 async def ban_node_now(ctx: ServerContext, node_id: str, reason: str) -> NodeView:
     """Bans in one transaction, then tells watchers of the affected jobs."""
-    ban = await ctx.db.run(ban_node, node_id, reason)
+    ban = await ctx.db.run(ban_node, node_id, reason, None, ctx.settings)
     for job_id in ban.released.jobs:
         for line in ban.released.messages.get(job_id, []) or [""]:
             if ctx.events is not None:

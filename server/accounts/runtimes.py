@@ -1,7 +1,8 @@
 """Runtimes the admin approved: a name (what jobs ask for) and a docker image reference.
 
 A fresh server knows the default runtime `python-3.11` (image `hivemind/python:3.11`), so
-one command starts a working network.
+one command starts a working network. What an admin adds is pinned: by a digest reference, an
+image id, or a `docker save` archive stored as an artifact (server/master/runtime_archives.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ DEFAULT_RUNTIME = "python-3.11"
 DEFAULT_IMAGE = "hivemind/python:3.11"
 RUNTIME_NAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 DIGEST_RE = re.compile(r"[0-9a-f]{64}")
+# A reference pinned by content: REPOSITORY[:TAG]@sha256:<manifest digest>.
+PINNED_REF_RE = re.compile(r"[^@\s]+@sha256:[0-9a-f]{64}")
+FULL_IMAGE_ID_RE = re.compile(r"(sha256:)?[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -64,18 +68,40 @@ def get_runtime(conn: Connection, name: str) -> RuntimeRecord:
     return _record(row)
 
 
-def add_runtime(
-    conn: Connection, name: str, image: str, image_id: str = "", archive_digest: str = ""
-) -> RuntimeRecord:
-    """Adds a runtime, or updates the image of an existing one (re-pinning it)."""
+def check_runtime_name(name: str) -> str:
+    """The name, or a clear error (checked before any heavy work on its image)."""
     name = (name or "").strip()
-    image = (image or "").strip()
-    image_id = (image_id or "").strip()
-    archive_digest = (archive_digest or "").strip().lower()
     if not RUNTIME_NAME_RE.fullmatch(name):
         raise InvalidArgument(
             f"invalid runtime name {name!r}: lower-case letters, digits, '.', '_' or '-'"
         )
+    return name
+
+
+def check_pinned(image: str, image_id: str = "", archive_digest: str = "") -> None:
+    """Refuses an image an admin could not vouch for: a runtime is pinned by a digest
+    reference (REF@sha256:...), a full image id, or an image archive stored as an artifact."""
+    image = (image or "").strip()
+    if not image or any(c.isspace() for c in image):
+        raise InvalidArgument("a runtime needs an image reference such as hivemind/python:3.11")
+    if PINNED_REF_RE.fullmatch(image) or archive_digest:
+        return
+    if FULL_IMAGE_ID_RE.fullmatch((image_id or "").strip().lower()):
+        return
+    raise InvalidArgument(
+        f"image {image!r} is not pinned: give it by digest (REPOSITORY@sha256:<64 hex>),"
+        " with --image-id sha256:<64 hex>, or as a `docker save` file with --image-archive"
+    )
+
+
+def add_runtime(
+    conn: Connection, name: str, image: str, image_id: str = "", archive_digest: str = ""
+) -> RuntimeRecord:
+    """Adds a runtime, or updates the image of an existing one (re-pinning it)."""
+    name = check_runtime_name(name)
+    image = (image or "").strip()
+    image_id = (image_id or "").strip()
+    archive_digest = (archive_digest or "").strip().lower()
     if not image or any(c.isspace() for c in image):
         raise InvalidArgument("a runtime needs an image reference such as hivemind/python:3.11")
     if image_id and not re.fullmatch(r"(sha256:)?[0-9a-f]{12,64}", image_id):

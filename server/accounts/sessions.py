@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from server.accounts import tokens, users
+from server.accounts.signup_limits import signup_limiter
 from server.accounts.users import UserRecord
 from server.context import ServerContext
 
@@ -32,8 +33,14 @@ def _open_session(
     return SessionTokens(user, access, access_expires, refresh, refresh_expires)
 
 
-async def register(ctx: ServerContext, username: str, password: str) -> SessionTokens:
+async def register(
+    ctx: ServerContext, username: str, password: str, address: str = ""
+) -> SessionTokens:
+    """A new account with its signup grant. `address` is the client's network address:
+    each one may open only so many accounts per hour (see signup_limits)."""
     username = users.validate_username(username)
+    limiter = signup_limiter(ctx)
+    limiter.check(address)
     password_hash = await users.hash_new_password(username, password)
 
     def create(conn: Connection) -> SessionTokens:
@@ -42,7 +49,9 @@ async def register(ctx: ServerContext, username: str, password: str) -> SessionT
         )
         return _open_session(ctx, conn, user)
 
-    return await ctx.db.run(create)
+    session = await ctx.db.run(create)
+    limiter.spend(address)
+    return session
 
 
 async def login(ctx: ServerContext, username: str, password: str) -> SessionTokens:

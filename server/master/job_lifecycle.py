@@ -113,6 +113,22 @@ def settle_ended_jobs(conn: Connection, job_ids: set[str], now: float) -> list[s
             .values(state=state, finished_at=now, updated_at=now)
         )
         refund_escrow(conn, row.id, row.owner_id, row.escrow_account_id)
+    if rows:
+        # Replicas still running when their job ends (all its tasks were decided) stop: the
+        # escrow is refunded now, so nothing more could be paid for them.
+        conn.execute(
+            update(attempts)
+            .where(
+                attempts.c.job_id.in_([row.id for row in rows]),
+                attempts.c.state.in_(ATTEMPT_LIVE_STATES),
+            )
+            .values(
+                state=ATTEMPT_CANCELLED,
+                cancel_requested=True,
+                finished_at=now,
+                error="its job ended before this replica finished",
+            )
+        )
     return [row.id for row in rows]
 
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection, Select, and_, func, or_, select
 
 from server.errors import InvalidArgument, NotFound, PermissionDenied
 from server.master.access import Caller
 from server.master.models import TASK_IN_FLIGHT_STATES, JobView, TaskView
-from server.store.schema import jobs, tasks, users
+from server.store.schema import jobs, result_checks, tasks, users
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -61,7 +61,35 @@ def job_tasks(
     query = select(tasks).where(tasks.c.job_id == job_id).order_by(tasks.c.idx)
     if since is not None:
         query = query.where(tasks.c.updated_at >= since)
-    return [TaskView.from_row(row, with_logs) for row in conn.execute(query)]
+    views = [TaskView.from_row(row, with_logs) for row in conn.execute(query)]
+    return _with_verification(conn, job_id, views) if views else views
+
+
+def _with_verification(conn: Connection, job_id: str, views: list[TaskView]) -> list[TaskView]:
+    """How each task's result was checked (the result_checks of issue 6's verification)."""
+    accepted = dict(
+        conn.execute(
+            select(tasks.c.id, result_checks.c.status)
+            .join(result_checks, result_checks.c.attempt_id == tasks.c.accepted_attempt_id)
+            .where(tasks.c.job_id == job_id)
+        ).all()
+    )
+    checking = set(
+        conn.execute(
+            select(result_checks.c.task_id).where(
+                result_checks.c.job_id == job_id, result_checks.c.status == "pending"
+            )
+        ).scalars()
+    )
+    words = {"valid": "verified", "unverified": "unverified"}
+    return [
+        replace(view, verification=words.get(accepted.get(view.task_id, ""), ""))
+        if view.task_id in accepted
+        else replace(view, verification="checking")
+        if view.task_id in checking and view.state not in ("failed", "cancelled")
+        else view
+        for view in views
+    ]
 
 
 @dataclass(frozen=True)

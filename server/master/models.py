@@ -116,6 +116,7 @@ class TaskView:
     node_id: str
     cost_ucpt: int
     log: str = ""
+    verification: str = ""  # verified | unverified | checking | "" (see nodepool/verification)
 
     @classmethod
     def from_row(cls, row: Row, with_log: bool = False) -> TaskView:

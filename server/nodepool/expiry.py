@@ -19,6 +19,8 @@ from server.master.models import (
     TASK_IN_FLIGHT_STATES,
     TASK_PENDING,
 )
+from server.nodepool.replicas import GIVE_UP, RETRY, abandon_tasks, plan_lost_attempts
+from server.nodepool.trust import record_expired, record_offline
 from server.store.schema import attempts, jobs, nodes, tasks
 
 MAX_RELEASE_BATCH = 5000
@@ -56,6 +58,7 @@ def _live_attempts(conn: Connection, *conditions: object) -> list[Row]:
             tasks.c.state.label("task_state"),
             tasks.c.attempts.label("task_attempts"),
             jobs.c.max_attempts,
+            jobs.c.replicas,
         )
         .select_from(
             attempts.join(tasks, tasks.c.id == attempts.c.task_id).join(
@@ -79,28 +82,38 @@ def release_attempts(conn: Connection, rows: list[Row], reason: str, now: float)
     )
     deltas = JobDeltas()
     task_values = []
+    plans = plan_lost_attempts(conn, rows, now)
+    given_up: list[str] = []
     for row in rows:
         released.attempts += 1
         released.jobs.add(row.job_id)
-        if row.task_state not in TASK_IN_FLIGHT_STATES:
-            continue  # the task moved on (e.g. cancelled); nothing to put back
-        gave_up = row.task_attempts >= row.max_attempts
-        error = f"{reason} (gave up after {row.task_attempts} attempts)" if gave_up else reason
+        plan = plans[row.id]
+        if plan not in (RETRY, GIVE_UP):
+            continue  # the task moved on (e.g. cancelled, or decided); nothing to put back
+        gave_up = plan == GIVE_UP
+        error = f"{reason} (gave up after {row.max_attempts} attempts)" if gave_up else reason
         if gave_up:
             deltas[row.job_id].failed += 1
             released.failed += 1
+            given_up.append(row.task_id)
         else:
             released.requeued += 1
+        in_flight = row.task_state in TASK_IN_FLIGHT_STATES
         task_values.append(
             {
                 "b_id": row.task_id,
-                "b_state": TASK_FAILED if gave_up else TASK_PENDING,
+                "b_state": TASK_FAILED
+                if gave_up
+                else (TASK_PENDING if in_flight else row.task_state),
                 "b_error": error,
             }
         )
         released.messages.setdefault(row.job_id, []).append(
             f"task {row.idx} {'failed' if gave_up else 'requeued'}: {error}"
         )
+    # Every lease a node lost counts against its trust (and its stability bonus).
+    record_expired(conn, [row.node_id for row in rows], now)
+    abandon_tasks(conn, given_up, "the task failed", now)
     if task_values:
         conn.execute(
             update(tasks)
@@ -143,6 +156,7 @@ def mark_silent_nodes_offline(conn: Connection, now: float, offline_after_s: flo
     if not silent:
         return released
     conn.execute(update(nodes).where(nodes.c.id.in_(silent)).values(online=False))
+    record_offline(conn, silent, now)
     for node_id in silent:
         released.add(
             release_node_leases(

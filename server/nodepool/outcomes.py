@@ -1,8 +1,11 @@
 """Completing and failing attempts, in batches, each batch in one transaction.
 
-Complete: the task is done with its result, the node's owner is paid from the job's escrow.
-Fail: the task goes back to the queue until it has used its max attempts, then fails with
-the last error. Either may end the job, which refunds what is left of its escrow.
+Complete: the task is done with its result, the node's owner is paid from the job's escrow;
+unless the task needs more than one result (a job with replicas, or a spot check, see
+checking.py): then the result waits for the quorum, and only agreeing results are paid
+(verification.py). Fail: the task (or its replica slot) goes back to the queue until the task
+has failed max_attempts times, then fails with the last error. Either may end the job, which
+refunds what is left of its escrow.
 """
 
 from __future__ import annotations
@@ -10,15 +13,14 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, Row, bindparam, select, update
+from sqlalchemy import Connection, Row, bindparam, update
 
 from server.config import ServerSettings
 from server.context import ServerContext
 from server.errors import InvalidArgument
 from server.master.access import grant_reads, release_result_quota
-from server.master.artifacts import check_digest
 from server.master.job_lifecycle import JobDeltas, apply_deltas, settle_ended_jobs
 from server.master.models import (
     ATTEMPT_DONE,
@@ -41,9 +43,30 @@ from server.nodepool.attempts import (
     refusal,
     start_attempts,
 )
+from server.nodepool.checking import (
+    NO_BONUSES,
+    REPLICA_OPEN_STATES,
+    SPOT_CHECK_NOTE,
+    ResultChecks,
+    SpotChecks,
+    canonical,
+    replicated_tasks,
+    result_refusal,
+    settle_and_distrust,
+    uploaded_results,
+)
 from server.nodepool.payouts import EscrowTracker, PayoutOrder, paid_amounts, pay
+from server.nodepool.replicas import (
+    GIVE_UP,
+    PENDING,
+    RETRY,
+    UNVERIFIED,
+    abandon_tasks,
+    plan_lost_attempts,
+)
 from server.nodepool.rewards import measured_core_ms, reward_for
-from server.store.schema import artifact_owners, artifacts, tasks
+from server.nodepool.trust import Bonuses, node_bonuses, record_errors, spot_check_rng
+from server.store.schema import tasks
 
 
 @dataclass
@@ -58,41 +81,6 @@ def _check_batch(items: Sequence[object]) -> None:
         raise InvalidArgument(f"at most {MAX_BATCH} attempts per call (got {len(items)})")
 
 
-def _uploaded_results(conn: Connection, node_id: str, digests: set[str]) -> dict[str, int]:
-    if not digests:
-        return {}
-    return dict(
-        conn.execute(
-            select(artifacts.c.digest, artifacts.c.size)
-            .join(artifact_owners, artifact_owners.c.digest == artifacts.c.digest)
-            .where(
-                artifact_owners.c.principal_id == node_id,
-                artifacts.c.digest.in_(sorted(digests)),
-            )
-        ).all()
-    )
-
-
-def _canonical(item: Completion) -> Completion:
-    digest = item.result_digest.strip().lower()
-    return replace(item, result_digest=digest) if digest != item.result_digest else item
-
-
-def _result_refusal(item: Completion, uploaded: dict[str, int]) -> str | None:
-    if not item.result_digest:
-        return None
-    try:
-        check_digest(item.result_digest)
-    except InvalidArgument as error:
-        return str(error)
-    if item.result_digest not in uploaded:
-        return f"result {item.result_digest} was not uploaded by this node; upload it first"
-    size = uploaded[item.result_digest]
-    if item.result_size and item.result_size != size:
-        return f"result size {item.result_size} does not match the upload ({size} bytes)"
-    return None
-
-
 @dataclass
 class _Accepted:
     """What accepting a batch of completions writes, gathered to write it in bulk."""
@@ -102,22 +90,16 @@ class _Accepted:
     node_owner_id: str
     escrow: EscrowTracker
     now: float
+    bonuses: Bonuses
+    checks: ResultChecks
     attempt_values: list[dict] = field(default_factory=list)
     task_values: list[dict] = field(default_factory=list)
     orders: list[PayoutOrder] = field(default_factory=list)
     result_grants: list[tuple[str, str]] = field(default_factory=list)
 
-    def accept(self, row: Row, item: Completion, result_size: int) -> Ack:
-        # Paid time is what the node measured, but never more than the job's timeout nor
-        # more than the server saw pass since the lease began.
-        elapsed = max(0.0, self.now - row.leased_at)
-        wall = min(item.stats.wall_seconds or 0.0, elapsed)
-        reward = reward_for(
-            base_ucpt_per_core_hour=self.settings.base_ucpt_per_core_hour,
-            core_ms=measured_core_ms(wall, row.timeout_s, row.cores),
-            priority_permille=row.priority_permille,
-        )
-        amount = self.escrow.draw(row.escrow_account_id, reward.amount_ucpt)
+    def record(self, row: Row, item: Completion, result_size: int, status: str) -> str:
+        """Writes the attempt as done with its result, and the result's check row with
+        `status`; returns the capped log."""
         log = capped_log(item.log, self.settings.max_log_bytes)
         self.attempt_values.append(
             outcome_values(
@@ -132,6 +114,24 @@ class _Accepted:
                 result_size=result_size,
             )
         )
+        self.checks.add(row, self.node_id, self.node_owner_id, item.result_digest, status)
+        return log
+
+    def accept(self, row: Row, item: Completion, result_size: int) -> Ack:
+        """Takes the result of an unreplicated task as it is (unverified) and pays it."""
+        # Paid time is what the node measured, but never more than the job's timeout nor
+        # more than the server saw pass since the lease began.
+        elapsed = max(0.0, self.now - row.leased_at)
+        wall = min(item.stats.wall_seconds or 0.0, elapsed)
+        reward = reward_for(
+            base_ucpt_per_core_hour=self.settings.base_ucpt_per_core_hour,
+            core_ms=measured_core_ms(wall, row.timeout_s, row.cores),
+            priority_permille=row.priority_permille,
+            performance_bonus_permille=self.bonuses.performance_permille,
+            stability_bonus_permille=self.bonuses.stability_permille,
+        )
+        amount = self.escrow.draw(row.escrow_account_id, reward.amount_ucpt)
+        log = self.record(row, item, result_size, UNVERIFIED)
         self.task_values.append(
             {
                 "b_id": row.task_id,
@@ -160,6 +160,7 @@ class _Accepted:
 
     def write(self, conn: Connection) -> None:
         record_attempt_outcomes(conn, self.attempt_values)
+        self.checks.write(conn, self.now)
         _record_done_tasks(conn, self.task_values, self.now)
         pay(conn, self.orders, self.now)
         grant_reads(conn, self.result_grants)  # the submitter may download the results
@@ -173,21 +174,26 @@ def complete_attempts(
     completions: Sequence[Completion],
     settings: ServerSettings,
     now: float,
+    rng: object = None,
 ) -> Outcome:
     _check_batch(completions)
-    completions = [_canonical(item) for item in completions]
+    completions = [canonical(item) for item in completions]
     rows = load_attempts(conn, [item.attempt_id for item in completions])
-    uploaded = _uploaded_results(
+    uploaded = uploaded_results(
         conn, node_id, {item.result_digest for item in completions if item.result_digest}
     )
     escrow = EscrowTracker(conn, {row.escrow_account_id for row in rows.values()})
     replays = paid_amounts(
         conn, [i for i, row in rows.items() if row.state == ATTEMPT_DONE and row.node_id == node_id]
     )
-    accepted = _Accepted(settings, node_id, node_owner_id, escrow, now)
+    replicated = replicated_tasks(conn, rows.values())
+    bonuses = node_bonuses(conn, [node_id], settings, now).get(node_id, NO_BONUSES)
+    accepted = _Accepted(settings, node_id, node_owner_id, escrow, now, bonuses, ResultChecks())
+    checks = SpotChecks(conn, node_id, node_owner_id, escrow, settings, rng)
     outcome = Outcome()
     deltas = JobDeltas()
     handled: dict[str, Ack] = {}
+    to_settle: set[str] = set()
     for item in completions:
         if item.attempt_id in handled:  # the same attempt twice in one batch
             outcome.acks.append(handled[item.attempt_id])
@@ -197,11 +203,23 @@ def complete_attempts(
             ack = Ack(item.attempt_id, True, "already completed", replays.get(row.id, 0))
         else:
             reason = refusal(row, item.attempt_id, node_id)
-            if reason is None and row.task_state not in TASK_IN_FLIGHT_STATES:
+            open_states = REPLICA_OPEN_STATES if row and row.task_id in replicated else None
+            if reason is None and row.task_state not in (open_states or TASK_IN_FLIGHT_STATES):
                 reason = f"task of attempt {item.attempt_id} is {row.task_state}, not running"
-            reason = reason or _result_refusal(item, uploaded)
+            reason = reason or result_refusal(item, uploaded)
             if reason is not None:
                 ack = Ack(item.attempt_id, False, reason)
+            elif row.task_id in replicated:
+                accepted.record(row, item, uploaded.get(item.result_digest, 0), PENDING)
+                to_settle.add(row.task_id)
+                ack = Ack(item.attempt_id, True)  # completed once the batch is settled
+            elif checks.wanted(row, deltas):
+                accepted.record(row, item, uploaded.get(item.result_digest, 0), PENDING)
+                checks.open(row)
+                ack = Ack(item.attempt_id, True, SPOT_CHECK_NOTE)
+                outcome.messages[row.job_id].append(
+                    f"task {row.task_index} is spot-checked: a node of another owner runs it too"
+                )
             else:
                 ack = accepted.accept(row, item, uploaded.get(item.result_digest, 0))
                 deltas[row.job_id].done += 1
@@ -210,6 +228,11 @@ def complete_attempts(
         handled[item.attempt_id] = ack
         outcome.acks.append(ack)
     accepted.write(conn)
+    checks.write(conn, now)
+    settled = settle_and_distrust(conn, to_settle, escrow, settings, now, deltas)
+    outcome.acks = [settled.ack(ack) for ack in outcome.acks]
+    for job_id, lines in settled.messages.items():
+        outcome.messages[job_id].extend(lines)
     apply_deltas(conn, deltas, now)
     outcome.ended_jobs = settle_ended_jobs(conn, set(deltas), now)
     return outcome
@@ -245,10 +268,11 @@ def fail_attempts(
 ) -> Outcome:
     _check_batch(failures)
     rows = load_attempts(conn, [item.attempt_id for item in failures])
+    replicated = replicated_tasks(conn, rows.values())
     outcome = Outcome()
     deltas = JobDeltas()
     attempt_values: list[dict] = []
-    task_values: list[dict] = []
+    lost: list[tuple[Row, Failure, str, str]] = []  # (attempt, report, error, log)
     handled: set[str] = set()
     for item in failures:
         row = rows.get(item.attempt_id)
@@ -258,7 +282,8 @@ def fail_attempts(
             outcome.acks.append(Ack(item.attempt_id, True, "already failed"))
             continue
         reason = refusal(row, item.attempt_id, node_id)
-        if reason is None and row.task_state not in TASK_IN_FLIGHT_STATES:
+        open_states = REPLICA_OPEN_STATES if row and row.task_id in replicated else None
+        if reason is None and row.task_state not in (open_states or TASK_IN_FLIGHT_STATES):
             reason = f"task of attempt {item.attempt_id} is {row.task_state}, not running"
         if reason is not None:
             outcome.acks.append(Ack(item.attempt_id, False, reason))
@@ -277,24 +302,36 @@ def fail_attempts(
                 stats=item.stats,
             )
         )
-        gave_up = row.task_attempts >= row.max_attempts
-        if gave_up:
+        lost.append((row, item, error, log))
+        outcome.acks.append(Ack(item.attempt_id, True))
+    plans = plan_lost_attempts(conn, [row for row, _, _, _ in lost], now)
+    task_values: list[dict] = []
+    given_up: list[str] = []
+    for row, _, error, log in lost:
+        plan = plans[row.id]
+        if plan == GIVE_UP:
             deltas[row.job_id].failed += 1
-            error = f"{error} (gave up after {row.task_attempts} attempts)"
+            error = f"{error} (gave up after {row.max_attempts} attempts)"
+            given_up.append(row.task_id)
+        elif plan != RETRY:
+            continue  # the task was decided or ended already: nothing to put back
+        in_flight = row.task_state in TASK_IN_FLIGHT_STATES
         task_values.append(
             {
                 "b_id": row.task_id,
-                "b_state": TASK_FAILED if gave_up else TASK_PENDING,
+                "b_state": TASK_FAILED
+                if plan == GIVE_UP
+                else (TASK_PENDING if in_flight else row.task_state),
                 "b_error": error,
                 "b_log": log,
             }
         )
-        what = "failed" if gave_up else "failed, will retry"
+        what = "failed" if plan == GIVE_UP else "failed, will retry"
         outcome.messages[row.job_id].append(
             f"task {row.task_index} {what} on node {node_id}: {error}"
         )
-        outcome.acks.append(Ack(item.attempt_id, True))
     record_attempt_outcomes(conn, attempt_values)
+    record_errors(conn, [node_id] * len(lost), now)
     if task_values:
         conn.execute(
             update(tasks)
@@ -307,6 +344,7 @@ def fail_attempts(
             ),
             task_values,
         )
+    abandon_tasks(conn, [t for t in given_up if t in replicated], "the task failed", now)
     apply_deltas(conn, deltas, now)
     outcome.ended_jobs = settle_ended_jobs(conn, set(deltas), now)
     return outcome
@@ -322,7 +360,13 @@ async def complete(
     ctx: ServerContext, node_id: str, node_owner_id: str, completions: Sequence[Completion]
 ) -> list[Ack]:
     outcome = await ctx.db.run(
-        complete_attempts, node_id, node_owner_id, completions, ctx.settings, time.time()
+        complete_attempts,
+        node_id,
+        node_owner_id,
+        completions,
+        ctx.settings,
+        time.time(),
+        spot_check_rng(ctx.extras),
     )
     _announce(ctx, outcome)
     return outcome.acks

@@ -33,6 +33,7 @@ class EscrowTracker:
 
     def __init__(self, conn: Connection, account_ids: Iterable[str]) -> None:
         ids = sorted(set(account_ids))
+        self._conn = conn
         self._left: dict[str, int] = {}
         if ids:
             self._left = dict(
@@ -41,9 +42,19 @@ class EscrowTracker:
                 ).all()
             )
 
+    def left(self, account_id: str) -> int:
+        """What the account still holds after the draws decided so far (read on first use
+        when the batch did not load it)."""
+        if account_id not in self._left:
+            balance = self._conn.execute(
+                select(accounts.c.balance_ucpt).where(accounts.c.id == account_id)
+            ).scalar()
+            self._left[account_id] = int(balance or 0)
+        return self._left[account_id]
+
     def draw(self, account_id: str, wanted: int) -> int:
         """Takes up to `wanted` from the account; returns what was taken."""
-        left = self._left.get(account_id, 0)
+        left = self.left(account_id)
         taken = max(0, min(wanted, left))
         self._left[account_id] = left - taken
         return taken

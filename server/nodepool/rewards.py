@@ -1,17 +1,50 @@
-"""The reward for an accepted attempt, in integer micro-CPT.
+"""The reward for an accepted attempt, in integer micro-CPT (docs/REWARDS.md explains it).
 
 reward = base rate x core-hours x (1 + performance bonus) x (1 + stability bonus) x priority
 
 Everything is integer arithmetic on permille factors with one floor at the end, so the same
 inputs give the same amount on every machine and nothing is lost to float rounding.
+
+The bonuses:
+- performance: up to +50% from the node's benchmark score against the reference score (a
+  node twice as fast as the reference earns all of it), and only once the node's results
+  have validated (its latest checked result agreed with the others);
+- stability: +30% for a node that kept every lease and stayed online for the whole
+  stability window (settings.stability_window_s) before the payout.
+The escrow of a job always covers the worst case *with both bonuses at their maximum*, so a
+payout is never short.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 MS_PER_HOUR = 3_600_000
 PERMILLE = 1000
+MAX_PERFORMANCE_BONUS_PERMILLE = 500
+STABILITY_BONUS_PERMILLE = 300
+REFERENCE_BENCHMARK_SCORE = 1000.0  # what the reference machine scores (app/services/benchmark)
+
+
+def performance_bonus_permille(
+    benchmark_score: float, reference_score: float, validated: bool
+) -> int:
+    """0..500: linear from the reference score (0) to twice the reference (+50%), capped;
+    0 for a node whose results have not validated (a score is only the node's claim)."""
+    if not validated or not math.isfinite(benchmark_score) or reference_score <= 0:
+        return 0
+    if benchmark_score <= reference_score:
+        return 0
+    extra = (benchmark_score - reference_score) / reference_score
+    return min(MAX_PERFORMANCE_BONUS_PERMILLE, int(extra * MAX_PERFORMANCE_BONUS_PERMILLE))
+
+
+def stability_bonus_permille(stable_since: float, now: float, window_s: float) -> int:
+    """+30% when the node has been online and kept its leases since `stable_since` (the
+    later of its registration, its last time offline and its last expired lease) for at
+    least the window."""
+    return STABILITY_BONUS_PERMILLE if now - stable_since >= window_s else 0
 
 
 @dataclass(frozen=True)
@@ -72,10 +105,16 @@ def worst_case_cost_ucpt(
     timeout_s: int,
     base_ucpt_per_core_hour: int,
     priority_permille: int,
+    performance_bonus_permille: int = MAX_PERFORMANCE_BONUS_PERMILLE,
+    stability_bonus_permille: int = STABILITY_BONUS_PERMILLE,
 ) -> int:
-    """What a job can cost at most: every replica of every task running its full timeout on
-    all its cores, rounded up so the escrow always covers the base reward. Bonuses are paid
-    from the same escrow and capped by what is left in it."""
-    numerator = tasks * replicas * cores * timeout_s * base_ucpt_per_core_hour * priority_permille
-    denominator = 3600 * PERMILLE
+    """What a job can cost at most: `replicas` paid results of every task, each running its
+    full timeout on all its cores with both bonuses at their maximum, rounded up. No more
+    than `replicas` results of a task are ever paid, and each payout is at most this share,
+    so the escrow always covers every payout."""
+    bonus = (PERMILLE + performance_bonus_permille) * (PERMILLE + stability_bonus_permille)
+    numerator = (
+        tasks * replicas * cores * timeout_s * base_ucpt_per_core_hour * priority_permille * bonus
+    )
+    denominator = 3600 * PERMILLE * PERMILLE * PERMILLE
     return -(-numerator // denominator)

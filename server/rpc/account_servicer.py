@@ -9,6 +9,7 @@ from grpc.aio import ServicerContext
 from proto.hivemind.v1 import account_pb2, account_pb2_grpc
 from server.accounts import statements, transfers
 from server.context import ServerContext
+from server.nodepool.rewards import MAX_PERFORMANCE_BONUS_PERMILLE, STABILITY_BONUS_PERMILLE
 from server.rpc.auth import principal_of, require_user
 from server.rpc.converters import (
     decode_page_token,
@@ -18,10 +19,6 @@ from server.rpc.converters import (
 from server.rpc.errors import maps_domain_errors
 
 log = logging.getLogger("hivemind.accounts")
-
-# What the reward formula adds at most (see server/nodepool/rewards.py and DESIGN.md).
-MAX_PERFORMANCE_BONUS_PERMILLE = 500
-STABILITY_BONUS_PERMILLE = 300
 
 
 class AccountServicer(account_pb2_grpc.AccountServiceServicer):

@@ -14,6 +14,8 @@ from server.master.artifacts import check_digest
 from server.rpc import job_converters as convert
 from server.rpc.auth import principal_of
 from server.rpc.errors import maps_domain_errors
+from server.torrent.peers import torrent_offer
+from server.torrent.results import offered_result_steps
 
 
 class ArtifactServicer(artifact_pb2_grpc.ArtifactServiceServicer):
@@ -69,10 +71,32 @@ class ArtifactServicer(artifact_pb2_grpc.ArtifactServiceServicer):
         digest = check_digest(request.digest)
         return convert.artifact_to_proto(await self.ctx.artifacts.stat(caller, digest), digest)
 
+    @maps_domain_errors
     async def GetTorrent(
         self, request: artifact_pb2.GetTorrentRequest, context: grpc.aio.ServicerContext
     ) -> artifact_pb2.TorrentInfo:
-        await context.abort(
-            grpc.StatusCode.UNIMPLEMENTED, "BitTorrent arrives in a later issue; use Download"
+        caller = convert.caller_of(principal_of(context))
+        offer = await torrent_offer(self.ctx, caller, check_digest(request.digest))
+        return artifact_pb2.TorrentInfo(
+            digest=offer.seed.digest,
+            torrent=offer.seed.torrent,
+            info_hash=offer.seed.info_hash,
+            peers=[artifact_pb2.Peer(endpoint=p.endpoint, node_id=p.node_id) for p in offer.peers],
         )
-        raise AssertionError("unreachable")
+
+    @maps_domain_errors
+    async def OfferResult(
+        self, request: artifact_pb2.OfferResultRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[artifact_pb2.OfferResultStep]:
+        caller = convert.caller_of(principal_of(context))
+        steps = offered_result_steps(
+            self.ctx, caller, request.digest, request.size, request.torrent, request.name
+        )
+        try:
+            async for step, endpoint, record in steps:
+                if step == "connect_to":
+                    yield artifact_pb2.OfferResultStep(connect_to=endpoint)
+                else:
+                    yield artifact_pb2.OfferResultStep(stored=convert.artifact_to_proto(record))
+        finally:
+            await steps.aclose()

@@ -8,6 +8,7 @@ from grpc.aio import ServicerContext
 
 from proto.hivemind.v1 import auth_pb2, auth_pb2_grpc, common_pb2
 from server.accounts import sessions, users
+from server.accounts.signup_limits import client_address
 from server.context import ServerContext
 from server.rpc.auth import principal_of, require_user
 from server.rpc.converters import session_to_proto, user_to_proto
@@ -24,7 +25,8 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
     async def Register(
         self, request: auth_pb2.RegisterRequest, context: ServicerContext
     ) -> auth_pb2.Session:
-        session = await sessions.register(self.ctx, request.username, request.password)
+        address = client_address(context.peer())
+        session = await sessions.register(self.ctx, request.username, request.password, address)
         log.info("registered user=%s user_id=%s", session.user.username, session.user.user_id)
         return session_to_proto(session)
 

@@ -74,6 +74,11 @@ def node_to_proto(node: NodeView) -> admin_pb2.NodeInfo:
         memory_mb=node.memory_mb,
         benchmark_score=node.benchmark_score,
         runtimes=node.runtimes,
+        consecutive_valid=node.consecutive_valid,
+        valid_results=node.valid_results,
+        invalid_results=node.invalid_results,
+        errors=node.errors,
+        expired_leases=node.expired_leases,
     )
 
 

@@ -107,6 +107,7 @@ def task_to_proto(task: TaskView) -> job_pb2.Task:
         result_size=task.result_size,
         node_id=task.node_id,
         cost_ucpt=task.cost_ucpt,
+        verification=task.verification,
     )
 
 

@@ -3,6 +3,8 @@ Thin: checks the caller, converts, calls server.nodepool."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import grpc
 
 from proto.hivemind.v1 import node_pb2, node_pb2_grpc
@@ -11,6 +13,7 @@ from server.nodepool import node_secrets, nodes, outcomes, scheduler
 from server.rpc import job_converters as convert
 from server.rpc.auth import forget_node_credential, principal_of, require_node, require_user
 from server.rpc.errors import maps_domain_errors
+from server.torrent.peers import observed_endpoint
 
 
 class NodeServicer(node_pb2_grpc.NodeServiceServicer):
@@ -55,7 +58,10 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
         self, request: node_pb2.HeartbeatRequest, context: grpc.aio.ServicerContext
     ) -> node_pb2.HeartbeatResponse:
         node = require_node(context)
-        reply = await nodes.heartbeat(self.ctx, node.node_id, convert.beat_from_proto(request))
+        beat = convert.beat_from_proto(request)
+        endpoint = observed_endpoint(beat.bt_endpoint, context.peer())
+        beat = dataclasses.replace(beat, bt_endpoint=endpoint)
+        reply = await nodes.heartbeat(self.ctx, node.node_id, beat)
         return node_pb2.HeartbeatResponse(
             cancel_attempt_ids=reply.cancel_attempt_ids,
             lease_deadline=int(reply.lease_deadline),

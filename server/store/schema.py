@@ -246,3 +246,62 @@ attempts = Table(
     Column("cancel_requested", Boolean, nullable=False, default=False),
     Index("ix_attempts_state_deadline", "state", "lease_deadline"),
 )
+
+
+# Verification and trust (issue 6; docs/SECURITY.md).
+
+# What each node's results and leases have shown. Consecutive valid results earn trust (less
+# spot checking, the performance bonus); a wrong result resets it.
+node_trust = Table(
+    "node_trust",
+    metadata,
+    Column("node_id", String(40), primary_key=True),
+    Column("consecutive_valid", Integer, nullable=False, default=0),
+    Column("valid_results", Integer, nullable=False, default=0),
+    Column("invalid_results", Integer, nullable=False, default=0),  # disagreed with a quorum
+    Column("errors", Integer, nullable=False, default=0),
+    Column("expired_leases", Integer, nullable=False, default=0),
+    Column("spot_checks_passed", Integer, nullable=False, default=0),
+    Column("spot_checks_failed", Integer, nullable=False, default=0),
+    Column("last_invalid_at", Float, nullable=False, default=0.0),
+    Column("last_expired_at", Float, nullable=False, default=0.0),
+    Column("last_offline_at", Float, nullable=False, default=0.0),
+    Column("updated_at", Float, nullable=False),
+)
+
+# A task that needs more than one result: a job with replicas > 1, or a spot check of an
+# unreplicated task. Tasks without a row take the first result (replicas = 1).
+task_replicas = Table(
+    "task_replicas",
+    metadata,
+    Column("task_id", String(40), primary_key=True),
+    Column("job_id", String(40), nullable=False, index=True),
+    Column("quorum", Integer, nullable=False),  # agreeing results (distinct owners) needed
+    Column("open_slots", Integer, nullable=False),  # leases still to hand out
+    Column("max_results", Integer, nullable=False),  # then the task fails without a quorum
+    Column("max_paid", Integer, nullable=False),  # agreeing results paid at most
+    Column("paid", Integer, nullable=False, default=0),
+    Column("spot_check", Boolean, nullable=False, default=False),
+    Column("subject_attempt_id", String(40)),  # the result a spot check checks
+    Column("canonical_digest", String(64), nullable=False, default=""),  # once accepted
+    Column("updated_at", Float, nullable=False),
+)
+
+# Every result a node delivered and what validation made of it:
+# pending (waiting for a quorum), valid (agreed; paid), unverified (taken without a second
+# result; paid), invalid (disagreed with the quorum; not paid), inconclusive (no quorum was
+# reached; not paid), discarded (its node was banned or caught before it was verified).
+result_checks = Table(
+    "result_checks",
+    metadata,
+    Column("attempt_id", String(40), primary_key=True),
+    Column("task_id", String(40), nullable=False, index=True),
+    Column("job_id", String(40), nullable=False),
+    Column("node_id", String(40), nullable=False),
+    Column("owner_id", String(40), nullable=False),
+    Column("result_digest", String(64), nullable=False, default=""),
+    Column("status", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("decided_at", Float),
+    Index("ix_result_checks_node_status", "node_id", "status", "decided_at"),
+)

@@ -56,10 +56,11 @@ async def test_submit_status_list_cancel(server, cli, register, tmp_path):
     assert submitted.code == 0, submitted.stderr
     job = submitted.json()
     assert job["state"] == "pending" and job["tasks_total"] == 3 and job["name"] == "squares"
-    # Worst case: 3 tasks x 1 core x 60 s at 10 CPT per core-hour = 0.5 CPT.
-    assert job["max_cost_ucpt"] == 500_000 and job["max_cost_cpt"] == "0.5"
+    # Worst case: 3 tasks x 1 core x 60 s at 10 CPT per core-hour = 0.5 CPT, x 1.5 x 1.3 with
+    # the performance and stability bonuses at their maximum.
+    assert job["max_cost_ucpt"] == 975_000 and job["max_cost_cpt"] == "0.975"
     held = await balance(cli, server)
-    assert held["balance_ucpt"] == grant - 500_000 and held["escrow_ucpt"] == 500_000
+    assert held["balance_ucpt"] == grant - 975_000 and held["escrow_ucpt"] == 975_000
 
     status = await cli("job", "status", job["job_id"], "--json", server=server)
     assert status.code == 0, status.stderr

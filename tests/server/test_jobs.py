@@ -54,7 +54,8 @@ async def test_full_job_pays_the_node_owner_and_refunds_the_rest(server, user_se
     digest = await _package(stubs, alice.metadata)
     job = await submit(stubs, alice.metadata, digest, task_count=3)
     assert job.state == common_pb2.JOB_STATE_PENDING
-    assert job.max_cost_ucpt == 3 * 166_667 - 1  # 3 x 60 core-s x 10 CPT / 3600, rounded up
+    # 3 x 60 core-s x 10 CPT / 3600, x 1.5 x 1.3 with both bonuses at their maximum.
+    assert job.max_cost_ucpt == 975_000
     assert await balance(stubs, alice.metadata) == 100 * CPT - job.max_cost_ucpt
 
     node = await register_node(stubs, bob.metadata)
@@ -116,7 +117,7 @@ async def test_max_cost_below_worst_case_says_what_is_needed(server, user_sessio
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await submit(stubs, alice.metadata, digest, task_count=6, max_cost_ucpt=CPT // 2)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert "1 CPT (1000000 ucpt) is needed" in caught.value.details()
+    assert "1.95 CPT (1950000 ucpt) is needed" in caught.value.details()
     assert await _count_jobs(server) == 0
 
 
@@ -398,8 +399,8 @@ async def test_estimate_cost_matches_the_escrow(server, user_session, stubs):
         ),
         metadata=alice.metadata,
     )
-    # 10 tasks x 2 cores x 0.1 h x 10 CPT x 1.5 = 30 CPT
-    assert estimate.worst_case_ucpt == 30 * CPT
+    # 10 tasks x 2 cores x 0.1 h x 10 CPT x 1.5 = 30 CPT, x 1.95 for both bonuses at most
+    assert estimate.worst_case_ucpt == 58_500_000
     job = await submit(
         stubs,
         alice.metadata,

@@ -323,15 +323,16 @@ def test_reward_formula_is_integer_and_capped_by_the_timeout():
     assert measured_core_ms(90.0, timeout_s=60, cores=2) == 120_000
     assert measured_core_ms(float("nan"), timeout_s=60, cores=2) == 0
     assert measured_core_ms(-1.0, timeout_s=60, cores=2) == 0
-    # The worst case rounds up, so the escrow always covers the base reward.
-    assert (
-        worst_case_cost_ucpt(
-            tasks=1,
-            replicas=1,
-            cores=1,
-            timeout_s=1,
-            base_ucpt_per_core_hour=10 * CPT,
-            priority_permille=1000,
-        )
-        == 2778
-    )  # 2777.7…
+    # The worst case rounds up, so the escrow always covers the reward; by default it counts
+    # both bonuses at their maximum (x 1.5 x 1.3), so they are covered too.
+    worst = {
+        "tasks": 1,
+        "replicas": 1,
+        "cores": 1,
+        "timeout_s": 1,
+        "base_ucpt_per_core_hour": 10 * CPT,
+        "priority_permille": 1000,
+    }
+    without_bonuses = {"performance_bonus_permille": 0, "stability_bonus_permille": 0}
+    assert worst_case_cost_ucpt(**worst, **without_bonuses) == 2778  # 2777.7…
+    assert worst_case_cost_ucpt(**worst) == 5417  # 5416.6…

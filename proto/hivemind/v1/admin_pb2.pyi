@@ -62,7 +62,7 @@ class ListNodesRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class NodeInfo(_message.Message):
-    __slots__ = ("node_id", "name", "owner", "online", "banned", "last_seen", "running", "cores", "memory_mb", "benchmark_score", "runtimes")
+    __slots__ = ("node_id", "name", "owner", "online", "banned", "last_seen", "running", "cores", "memory_mb", "benchmark_score", "runtimes", "consecutive_valid", "valid_results", "invalid_results", "errors", "expired_leases")
     NODE_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     OWNER_FIELD_NUMBER: _ClassVar[int]
@@ -74,6 +74,11 @@ class NodeInfo(_message.Message):
     MEMORY_MB_FIELD_NUMBER: _ClassVar[int]
     BENCHMARK_SCORE_FIELD_NUMBER: _ClassVar[int]
     RUNTIMES_FIELD_NUMBER: _ClassVar[int]
+    CONSECUTIVE_VALID_FIELD_NUMBER: _ClassVar[int]
+    VALID_RESULTS_FIELD_NUMBER: _ClassVar[int]
+    INVALID_RESULTS_FIELD_NUMBER: _ClassVar[int]
+    ERRORS_FIELD_NUMBER: _ClassVar[int]
+    EXPIRED_LEASES_FIELD_NUMBER: _ClassVar[int]
     node_id: str
     name: str
     owner: str
@@ -85,7 +90,12 @@ class NodeInfo(_message.Message):
     memory_mb: int
     benchmark_score: float
     runtimes: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, node_id: _Optional[str] = ..., name: _Optional[str] = ..., owner: _Optional[str] = ..., online: _Optional[bool] = ..., banned: _Optional[bool] = ..., last_seen: _Optional[int] = ..., running: _Optional[int] = ..., cores: _Optional[int] = ..., memory_mb: _Optional[int] = ..., benchmark_score: _Optional[float] = ..., runtimes: _Optional[_Iterable[str]] = ...) -> None: ...
+    consecutive_valid: int
+    valid_results: int
+    invalid_results: int
+    errors: int
+    expired_leases: int
+    def __init__(self, node_id: _Optional[str] = ..., name: _Optional[str] = ..., owner: _Optional[str] = ..., online: _Optional[bool] = ..., banned: _Optional[bool] = ..., last_seen: _Optional[int] = ..., running: _Optional[int] = ..., cores: _Optional[int] = ..., memory_mb: _Optional[int] = ..., benchmark_score: _Optional[float] = ..., runtimes: _Optional[_Iterable[str]] = ..., consecutive_valid: _Optional[int] = ..., valid_results: _Optional[int] = ..., invalid_results: _Optional[int] = ..., errors: _Optional[int] = ..., expired_leases: _Optional[int] = ...) -> None: ...
 
 class ListNodesResponse(_message.Message):
     __slots__ = ("nodes",)

@@ -90,3 +90,23 @@ class TorrentInfo(_message.Message):
     info_hash: str
     peers: _containers.RepeatedCompositeFieldContainer[Peer]
     def __init__(self, digest: _Optional[str] = ..., torrent: _Optional[bytes] = ..., info_hash: _Optional[str] = ..., peers: _Optional[_Iterable[_Union[Peer, _Mapping]]] = ...) -> None: ...
+
+class OfferResultRequest(_message.Message):
+    __slots__ = ("digest", "size", "torrent", "name")
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    TORRENT_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    digest: str
+    size: int
+    torrent: bytes
+    name: str
+    def __init__(self, digest: _Optional[str] = ..., size: _Optional[int] = ..., torrent: _Optional[bytes] = ..., name: _Optional[str] = ...) -> None: ...
+
+class OfferResultStep(_message.Message):
+    __slots__ = ("connect_to", "stored")
+    CONNECT_TO_FIELD_NUMBER: _ClassVar[int]
+    STORED_FIELD_NUMBER: _ClassVar[int]
+    connect_to: str
+    stored: ArtifactInfo
+    def __init__(self, connect_to: _Optional[str] = ..., stored: _Optional[_Union[ArtifactInfo, _Mapping]] = ...) -> None: ...

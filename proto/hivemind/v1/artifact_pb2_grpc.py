@@ -54,6 +54,11 @@ class ArtifactServiceStub:
                 request_serializer=proto_dot_hivemind_dot_v1_dot_artifact__pb2.GetTorrentRequest.SerializeToString,
                 response_deserializer=proto_dot_hivemind_dot_v1_dot_artifact__pb2.TorrentInfo.FromString,
                 _registered_method=True)
+        self.OfferResult = channel.unary_stream(
+                '/hivemind.v1.ArtifactService/OfferResult',
+                request_serializer=proto_dot_hivemind_dot_v1_dot_artifact__pb2.OfferResultRequest.SerializeToString,
+                response_deserializer=proto_dot_hivemind_dot_v1_dot_artifact__pb2.OfferResultStep.FromString,
+                _registered_method=True)
 
 
 class ArtifactServiceServicer:
@@ -85,6 +90,16 @@ class ArtifactServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def OfferResult(self, request, context):
+        """A node offers a result it seeds instead of uploading it. The server adds the torrent,
+        answers `connect_to` (its BT endpoint: the node dials it, the server never dials a
+        node), pulls the file over that connection, verifies its SHA-256 and answers `stored`.
+        FAILED_PRECONDITION (BT off, nothing arrived) means: upload it over gRPC instead.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ArtifactServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -107,6 +122,11 @@ def add_ArtifactServiceServicer_to_server(servicer, server):
                     servicer.GetTorrent,
                     request_deserializer=proto_dot_hivemind_dot_v1_dot_artifact__pb2.GetTorrentRequest.FromString,
                     response_serializer=proto_dot_hivemind_dot_v1_dot_artifact__pb2.TorrentInfo.SerializeToString,
+            ),
+            'OfferResult': grpc.unary_stream_rpc_method_handler(
+                    servicer.OfferResult,
+                    request_deserializer=proto_dot_hivemind_dot_v1_dot_artifact__pb2.OfferResultRequest.FromString,
+                    response_serializer=proto_dot_hivemind_dot_v1_dot_artifact__pb2.OfferResultStep.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -217,6 +237,33 @@ class ArtifactService:
             '/hivemind.v1.ArtifactService/GetTorrent',
             proto_dot_hivemind_dot_v1_dot_artifact__pb2.GetTorrentRequest.SerializeToString,
             proto_dot_hivemind_dot_v1_dot_artifact__pb2.TorrentInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OfferResult(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/hivemind.v1.ArtifactService/OfferResult',
+            proto_dot_hivemind_dot_v1_dot_artifact__pb2.OfferResultRequest.SerializeToString,
+            proto_dot_hivemind_dot_v1_dot_artifact__pb2.OfferResultStep.FromString,
             options,
             channel_credentials,
             insecure,

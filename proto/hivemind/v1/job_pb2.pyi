@@ -90,7 +90,7 @@ class Job(_message.Message):
     def __init__(self, job_id: _Optional[str] = ..., name: _Optional[str] = ..., state: _Optional[_Union[_common_pb2.JobState, str]] = ..., runtime: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., tasks_total: _Optional[int] = ..., tasks_done: _Optional[int] = ..., tasks_failed: _Optional[int] = ..., tasks_running: _Optional[int] = ..., tasks_cancelled: _Optional[int] = ..., resources: _Optional[_Union[_common_pb2.Resources, _Mapping]] = ..., max_attempts: _Optional[int] = ..., replicas: _Optional[int] = ..., priority: _Optional[float] = ..., max_cost_ucpt: _Optional[int] = ..., cost_ucpt: _Optional[int] = ..., refunded_ucpt: _Optional[int] = ..., created_at: _Optional[int] = ..., finished_at: _Optional[int] = ..., owner: _Optional[str] = ..., package_digest: _Optional[str] = ...) -> None: ...
 
 class Task(_message.Message):
-    __slots__ = ("task_id", "index", "state", "attempts", "error", "input_name", "result_digest", "result_size", "node_id", "cost_ucpt")
+    __slots__ = ("task_id", "index", "state", "attempts", "error", "input_name", "result_digest", "result_size", "node_id", "cost_ucpt", "verification")
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     INDEX_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -101,6 +101,7 @@ class Task(_message.Message):
     RESULT_SIZE_FIELD_NUMBER: _ClassVar[int]
     NODE_ID_FIELD_NUMBER: _ClassVar[int]
     COST_UCPT_FIELD_NUMBER: _ClassVar[int]
+    VERIFICATION_FIELD_NUMBER: _ClassVar[int]
     task_id: str
     index: int
     state: _common_pb2.TaskState
@@ -111,7 +112,8 @@ class Task(_message.Message):
     result_size: int
     node_id: str
     cost_ucpt: int
-    def __init__(self, task_id: _Optional[str] = ..., index: _Optional[int] = ..., state: _Optional[_Union[_common_pb2.TaskState, str]] = ..., attempts: _Optional[int] = ..., error: _Optional[str] = ..., input_name: _Optional[str] = ..., result_digest: _Optional[str] = ..., result_size: _Optional[int] = ..., node_id: _Optional[str] = ..., cost_ucpt: _Optional[int] = ...) -> None: ...
+    verification: str
+    def __init__(self, task_id: _Optional[str] = ..., index: _Optional[int] = ..., state: _Optional[_Union[_common_pb2.TaskState, str]] = ..., attempts: _Optional[int] = ..., error: _Optional[str] = ..., input_name: _Optional[str] = ..., result_digest: _Optional[str] = ..., result_size: _Optional[int] = ..., node_id: _Optional[str] = ..., cost_ucpt: _Optional[int] = ..., verification: _Optional[str] = ...) -> None: ...
 
 class JobDetail(_message.Message):
     __slots__ = ("job", "tasks")
