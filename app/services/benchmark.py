@@ -136,6 +136,15 @@ def node_score(
     return result
 
 
+def cached_result(cache_file: Path) -> BenchmarkResult | None:
+    """The saved result when it was measured on this hardware, else None. Cheap (one small
+    file), so a node can report its score at once and measure only when it must."""
+    cached = _read_cache(Path(cache_file))
+    if cached is None or cached.fingerprint != hardware_fingerprint():
+        return None
+    return cached
+
+
 async def node_score_async(
     cache_file: Path, *, duration_s: float = DEFAULT_DURATION_S, force: bool = False
 ) -> BenchmarkResult:

@@ -10,19 +10,20 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, insert, select, update
 
 from server.context import ServerContext
 from server.errors import InvalidArgument, NotFound
 from server.ids import new_id
 from server.master.artifacts import check_digest
 from server.master.models import ATTEMPT_LEASED, ATTEMPT_LIVE_STATES, TASK_LEASED, TASK_RUNNING
-from server.store.schema import attempts, node_seeds, nodes, tasks
+from server.store.schema import attempts, jobs, node_seeds, nodes, tasks
 
 log = logging.getLogger("hivemind.nodes")
 
@@ -78,6 +79,9 @@ def secret_hash(secret: str) -> str:
 def _check_facts(hardware: Hardware, runtimes: Sequence[str], executors: Sequence[str]) -> None:
     if min(hardware.cores, hardware.memory_mb, hardware.disk_mb, hardware.gpus) < 0:
         raise InvalidArgument("hardware numbers must not be negative")
+    score = hardware.benchmark_score
+    if not math.isfinite(score) or score < 0:  # NaN would reach the database as NULL
+        raise InvalidArgument(f"benchmark score must be a finite number >= 0 (got {score})")
     if len(runtimes) > MAX_RUNTIMES or any(not r or len(r) > 64 for r in runtimes):
         raise InvalidArgument(f"runtimes must be at most {MAX_RUNTIMES} names of 1-64 characters")
     unknown = sorted(set(executors) - set(KNOWN_EXECUTORS))
@@ -163,6 +167,14 @@ def _seeds(beat: Beat) -> list[str]:
     return sorted({check_digest(digest) for digest in beat.seeding_digests})
 
 
+def renewed_deadline(attempt: Row, lease_ttl_s: int, now: float) -> float:
+    """A renewed lease lasts lease_ttl_s, but never past the task's own wall-clock deadline
+    (leased_at + timeout) plus one lease of grace: a task paused by its contributor's policy
+    keeps its lease while it may still finish in time, not for ever."""
+    task_deadline = attempt.leased_at + attempt.timeout_s + lease_ttl_s
+    return max(attempt.lease_deadline, min(now + lease_ttl_s, task_deadline))
+
+
 def record_heartbeat(
     conn: Connection, node_id: str, beat: Beat, seeds: list[str], lease_ttl_s: int, now: float
 ) -> tuple[list[str], set[str]]:
@@ -187,6 +199,7 @@ def record_heartbeat(
         )
     listed = sorted(set(beat.running_attempt_ids))
     renewable: list[str] = []
+    deadlines: list[dict] = []
     leased_tasks: list[str] = []
     started_jobs: set[str] = set()
     if listed:
@@ -198,7 +211,12 @@ def record_heartbeat(
                 attempts.c.node_id,
                 attempts.c.state,
                 attempts.c.cancel_requested,
-            ).where(attempts.c.id.in_(listed))
+                attempts.c.lease_deadline,
+                attempts.c.leased_at,
+                jobs.c.timeout_s,
+            )
+            .select_from(attempts.join(jobs, jobs.c.id == attempts.c.job_id))
+            .where(attempts.c.id.in_(listed))
         ).all()
         for row in rows:
             if (
@@ -207,14 +225,18 @@ def record_heartbeat(
                 and not row.cancel_requested
             ):
                 renewable.append(row.id)
+                deadlines.append(
+                    {"b_id": row.id, "b_deadline": renewed_deadline(row, lease_ttl_s, now)}
+                )
                 if row.state == ATTEMPT_LEASED:
                     leased_tasks.append(row.task_id)
                     started_jobs.add(row.job_id)
     if renewable:
         conn.execute(
             update(attempts)
-            .where(attempts.c.id.in_(renewable))
-            .values(lease_deadline=now + lease_ttl_s)
+            .where(attempts.c.id == bindparam("b_id"))
+            .values(lease_deadline=bindparam("b_deadline")),
+            deadlines,
         )
         # A node lists what it runs: a leased attempt it lists has started.
         conn.execute(

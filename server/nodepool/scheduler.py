@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Row, exists, func, insert, select, update
 
+from server.config import ServerSettings
 from server.context import ServerContext
 from server.errors import FailedPrecondition, NotFound, PermissionDenied
 from server.ids import new_id
@@ -34,6 +35,10 @@ from server.master.models import (
     TASK_LEASED,
     TASK_PENDING,
 )
+from server.nodepool.lease_trust import by_trust, held_by_owner, nodes_of_same_owner
+from server.nodepool.replicas import take_slots
+from server.nodepool.runtime_choice import lease_image, runtime_preference
+from server.nodepool.trust import lease_policy
 from server.store.schema import artifacts, attempts, jobs, nodes, runtimes, tasks
 
 log = logging.getLogger("hivemind.scheduler")
@@ -48,7 +53,9 @@ class LeaseRequest:
     free_disk_mb: int = 0  # 0 = the node did not say; disk is then not a limit
     free_gpus: int = 0
     max_tasks: int = 1
-    runtimes: Sequence[str] = ()  # empty = what the node registered; both empty = any
+    # Runtimes the node holds (empty = what it registered): their jobs go first; see
+    # runtime_choice for what else it may get.
+    runtimes: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -139,6 +146,7 @@ def _candidate_jobs(conn: Connection, free: _Free, runtime_names: Sequence[str])
         jobs.c.priority_permille,
         jobs.c.created_at,
         jobs.c.state,
+        jobs.c.replicas,
     ).where(
         jobs.c.state.in_(JOB_ACTIVE_STATES),
         jobs.c.cores <= free.cores,
@@ -179,7 +187,9 @@ def _owner_queues(conn: Connection, candidates: list[Row]) -> list[_OwnerQueue]:
     )
 
 
-def _pending_tasks(conn: Connection, job_id: str, limit: int, skip_locked: bool) -> deque[Row]:
+def _pending_tasks(
+    conn: Connection, job_id: str, limit: int, skip_locked: bool, owner_nodes: Sequence[str] = ()
+) -> deque[Row]:
     query = (
         select(
             tasks.c.id, tasks.c.idx, tasks.c.input_digest, tasks.c.input_name, tasks.c.input_size
@@ -188,13 +198,22 @@ def _pending_tasks(conn: Connection, job_id: str, limit: int, skip_locked: bool)
         .order_by(tasks.c.idx)
         .limit(limit)
     )
+    if owner_nodes:
+        # Replicas of a task go to nodes of different owners: skip tasks this node's owner
+        # holds or has delivered a result for (see nodepool/replicas.py).
+        query = query.where(~held_by_owner(owner_nodes))
     if skip_locked:  # PostgreSQL: replicas leasing at once take different rows
         query = query.with_for_update(skip_locked=True)
     return deque(conn.execute(query).all())
 
 
 def _take_one(
-    conn: Connection, queue: _OwnerQueue, free: _Free, room: int, skip_locked: bool
+    conn: Connection,
+    queue: _OwnerQueue,
+    free: _Free,
+    room: int,
+    skip_locked: bool,
+    owner_nodes: Sequence[str] = (),
 ) -> tuple[Row, Row] | None:
     while queue.jobs:
         job = queue.jobs[0]
@@ -203,7 +222,9 @@ def _take_one(
             continue
         pending = queue.pending.get(job.id)
         if pending is None:
-            pending = queue.pending[job.id] = _pending_tasks(conn, job.id, room, skip_locked)
+            pending = queue.pending[job.id] = _pending_tasks(
+                conn, job.id, room, skip_locked, owner_nodes
+            )
         if not pending:
             queue.jobs.popleft()
             continue
@@ -213,7 +234,12 @@ def _take_one(
 
 
 def _pick(
-    conn: Connection, candidates: list[Row], free: _Free, limit: int, skip_locked: bool
+    conn: Connection,
+    candidates: list[Row],
+    free: _Free,
+    limit: int,
+    skip_locked: bool,
+    owner_nodes: Sequence[str] = (),
 ) -> list[tuple[Row, Row]]:
     picked: list[tuple[Row, Row]] = []
     active = _owner_queues(conn, candidates)
@@ -222,7 +248,7 @@ def _pick(
         for queue in active:
             if len(picked) >= limit:
                 break
-            choice = _take_one(conn, queue, free, limit - len(picked), skip_locked)
+            choice = _take_one(conn, queue, free, limit - len(picked), skip_locked, owner_nodes)
             if choice is not None:
                 picked.append(choice)
                 still_active.append(queue)
@@ -231,23 +257,44 @@ def _pick(
 
 
 def lease_tasks(
-    conn: Connection, node_id: str, request: LeaseRequest, lease_ttl_s: int, now: float
+    conn: Connection,
+    node_id: str,
+    request: LeaseRequest,
+    lease_ttl_s: int,
+    now: float,
+    settings: ServerSettings | None = None,
 ) -> list[Lease]:
+    settings = settings or ServerSettings()
     registered = _check_node(conn, node_id, now)
     limit = max(1, min(request.max_tasks or 1, MAX_LEASE_BATCH))
     if request.free_cores < 1 or request.free_memory_mb < 1:
         return []
+    # Trust: a node on probation holds few leases; see nodepool/trust.py.
+    policy = lease_policy(conn, node_id, settings)
+    if policy.max_new_leases is not None:
+        limit = min(limit, policy.max_new_leases)
+        if limit < 1:
+            return []
+    owner_nodes = nodes_of_same_owner(conn, node_id)
     free = _Free(
         cores=request.free_cores,
         memory_mb=request.free_memory_mb,
         disk_mb=request.free_disk_mb if request.free_disk_mb > 0 else None,
         gpus=max(request.free_gpus, 0),
     )
-    candidates = _candidate_jobs(conn, free, request.runtimes or registered)
+    preference = runtime_preference(conn, node_id, request.runtimes or registered)
+    if preference.nothing:
+        return []
+    candidates = _candidate_jobs(conn, free, preference.names)
     if not candidates:
         return []
     skip_locked = conn.dialect.name == "postgresql"
-    picked = _pick(conn, candidates, free, limit, skip_locked)
+    held_first, to_fetch = preference.split(candidates)
+    held_first, to_fetch = by_trust(held_first, policy), by_trust(to_fetch, policy)
+    picked = _pick(conn, held_first, free, limit, skip_locked, owner_nodes)
+    if to_fetch and len(picked) < limit:
+        # Room left: jobs of runtimes this node lacks but can fetch (and then holds).
+        picked += _pick(conn, to_fetch, free, limit - len(picked), skip_locked, owner_nodes)
     if not picked:
         return []
     deadline = now + lease_ttl_s
@@ -275,11 +322,16 @@ def lease_tasks(
             for attempt_id, (job, task) in zip(attempt_ids, picked, strict=True)
         ],
     )
-    conn.execute(
-        update(tasks)
-        .where(tasks.c.id.in_([task.id for _, task in picked]))
-        .values(state=TASK_LEASED, attempts=tasks.c.attempts + 1, updated_at=now)
-    )
+    # A task with replica slots still open stays pending for nodes of other owners.
+    states = take_slots(conn, picked, settings, now)
+    for state in (TASK_LEASED, TASK_PENDING):
+        chosen = [task.id for _, task in picked if states[task.id] == state]
+        if chosen:
+            conn.execute(
+                update(tasks)
+                .where(tasks.c.id.in_(chosen))
+                .values(state=state, attempts=tasks.c.attempts + 1, updated_at=now)
+            )
     job_ids = sorted({job.id for job, _ in picked})
     conn.execute(
         update(jobs)
@@ -302,9 +354,9 @@ def _leases(
     images = {
         row.name: row
         for row in conn.execute(
-            select(runtimes.c.name, runtimes.c.image, runtimes.c.archive_digest).where(
-                runtimes.c.name.in_(names)
-            )
+            select(
+                runtimes.c.name, runtimes.c.image, runtimes.c.image_id, runtimes.c.archive_digest
+            ).where(runtimes.c.name.in_(names))
         )
     }
     digests = sorted({job.package_digest for job, _ in picked})
@@ -336,7 +388,11 @@ def _leases(
                 gpus=job.gpus,
                 timeout_s=job.timeout_s,
                 lease_deadline=deadline,
-                runtime_image=runtime.image if runtime else "",
+                runtime_image=(
+                    lease_image(runtime.image, runtime.image_id, runtime.archive_digest)
+                    if runtime
+                    else ""
+                ),
                 runtime_archive_digest=runtime.archive_digest if runtime else "",
             )
         )
@@ -345,7 +401,9 @@ def _leases(
 
 async def lease(ctx: ServerContext, node_id: str, request: LeaseRequest) -> list[Lease]:
     """Leases tasks to a node (on the database thread) and tells watchers of their jobs."""
-    leases = await ctx.db.run(lease_tasks, node_id, request, ctx.settings.lease_ttl_s, time.time())
+    leases = await ctx.db.run(
+        lease_tasks, node_id, request, ctx.settings.lease_ttl_s, time.time(), ctx.settings
+    )
     if leases:
         log.debug("leased node=%s tasks=%d", node_id, len(leases))
         for job_id in {item.job_id for item in leases}:
