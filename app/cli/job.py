@@ -48,7 +48,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     sub = parser.add_subparsers(dest="job_command", metavar="ACTION", required=True)
     common = common_arguments()
 
-    p = sub.add_parser("submit", parents=[common], help="upload a job package and submit it")
+    p = sub.add_parser(
+        "submit",
+        parents=[common],
+        help="upload a job package and submit it",
+        description="Uploads the package and inputs over gRPC (the server must hold them "
+        "anyway: it seeds them to workers over BitTorrent), then submits the job.",
+    )
     p.add_argument("package", metavar="PKG", type=Path, help="a folder or .zip with hivemind.toml")
     tasks = p.add_mutually_exclusive_group()
     tasks.add_argument("--tasks", type=int, help="how many tasks (index in HIVEMIND_TASK_INDEX)")
@@ -88,9 +94,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         p.add_argument("job_id", metavar="JOB")
         p.set_defaults(handler=handler)
 
-    p = sub.add_parser("results", parents=[common], help="download and unpack a job's results")
+    p = sub.add_parser(
+        "results",
+        parents=[common],
+        help="download and unpack a job's results",
+        description="Downloads each result by BitTorrent when the server offers it (from the "
+        "server and the workers that hold it), else over gRPC; every file is checked against "
+        "its SHA-256 before it is unpacked.",
+    )
     p.add_argument("job_id", metavar="JOB")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="where to unpack")
+    p.add_argument("--no-bittorrent", action="store_true", help="download over gRPC only")
     p.set_defaults(handler=job_results.results)
 
     p = sub.add_parser("logs", parents=[common], help="print a job's task logs")

@@ -1,6 +1,7 @@
 """`hivemind job results` and `hivemind job logs`: what a job's tasks produced.
 
-Each done task's result zip is downloaded (resumable, SHA-256 verified), checked like any
+Each done task's result zip is downloaded (by BitTorrent when the server offers it, else
+over gRPC, resumable; SHA-256 verified either way), checked like any
 archive from someone else's machine, and unpacked into `DIR/<task index>/` beside the
 task's `log.txt`. A task that failed gets its `log.txt` and an `error.txt`.
 """
@@ -11,10 +12,11 @@ import asyncio
 import contextlib
 import shutil
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from app.cli.common import open_session
+from app.cli.common import open_session, open_settings
 from app.cli.output import (
     CommandError,
     command,
@@ -25,7 +27,7 @@ from app.cli.output import (
     task_state_name,
     warn,
 )
-from app.services.transfer import download_artifact
+from app.services.torrent.fetch import TorrentFetcher, fetch_or_download, open_torrents
 from app.services.unpack import UnsafeArchive, safe_extract
 from proto.hivemind.v1 import job_pb2
 
@@ -81,12 +83,26 @@ def _unpack_task(
     }
 
 
+@contextlib.asynccontextmanager
+async def _result_torrents(args: Any, session: Any) -> AsyncIterator[TorrentFetcher | None]:
+    """Results come by BitTorrent when the server offers it (issue 4), else over gRPC; a
+    session of the CLI's own, apart from a worker's that may run on this machine."""
+    torrents = await open_torrents(
+        open_settings(args), session.server, enabled=not args.no_bittorrent, area="cli"
+    )
+    try:
+        yield torrents
+    finally:
+        if torrents is not None:
+            await torrents.close()
+
+
 @command
 async def results(args: Any) -> int:
     out: Path = args.out.expanduser()
     if out.exists() and not out.is_dir():
         raise CommandError(f"--out {out} is a file, not a folder")
-    async with open_session(args) as session:
+    async with open_session(args) as session, _result_torrents(args, session) as torrents:
         response = await session.jobs.GetResults(job_pb2.GetResultsRequest(job_id=args.job_id))
         await asyncio.to_thread(out.mkdir, parents=True, exist_ok=True)
         downloads = out / DOWNLOADS_DIR
@@ -100,7 +116,8 @@ async def results(args: Any) -> int:
                     continue
                 zip_path = None
                 if state == "done" and result.result_digest:
-                    zip_path = await download_artifact(
+                    zip_path = await fetch_or_download(
+                        torrents,
                         session.artifacts,
                         result.result_digest,
                         downloads / f"{result.result_digest}.zip",

@@ -22,6 +22,7 @@ from app.services import worker_events as ev
 from app.services.client import ClientError
 from app.services.executors.base import Executor
 from app.services.settings import SettingsStore
+from app.services.torrent.fetch import open_torrents
 from app.services.worker import WorkerAgent, WorkerOptions
 from app.services.worker_report import RETRYABLE
 from proto.units import format_ucpt
@@ -70,6 +71,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="on stop, wait this long for running tasks (default 30)",
     )
     run.add_argument("--quiet", "-q", action="store_true", help="log warnings and errors only")
+    run.add_argument(
+        "--no-bittorrent",
+        action="store_true",
+        help="fetch and send every file over gRPC only (default: the bittorrent setting)",
+    )
     run.set_defaults(handler=run_worker)
 
 
@@ -106,8 +112,9 @@ async def make_executor(name: str, settings: SettingsStore) -> Executor:
     runtimes = await asyncio.to_thread(executor.runtimes)
     if not runtimes:
         warn(
-            "no runtime image is present (hivemind/python:3.11): tasks cannot run until it is; "
-            "build it with `make runtime-image`"
+            "no runtime image is present here yet (hivemind/python:3.11): each is fetched from "
+            "the server when a task needs it, if the admin stored it (`make runtime-image "
+            "REGISTER_DATA_DIR=...`); or build it here with `make runtime-image`"
         )
     return executor
 
@@ -176,6 +183,7 @@ async def run_worker(args: Any) -> int:
             # The server may just be starting (boot order): the agent keeps trying.
             warn(f"cannot reach {server} yet ({exc.message}); will keep trying")
             who = "(not yet known)"
+        torrents = await open_torrents(settings, server, enabled=not args.no_bittorrent)
         agent = WorkerAgent(
             session,
             settings,
@@ -183,12 +191,17 @@ async def run_worker(args: Any) -> int:
             session.credentials,
             policy=make_policy(settings),
             options=options,
+            torrents=torrents,
         )
         if not args.json:
             agent.events.subscribe(_print_event)
             say(f"worker for {who} on {server} ({executor.name} executor)")
         _install_signal_handlers(agent, args)
-        await agent.run()
+        try:
+            await agent.run()
+        finally:
+            if torrents is not None:
+                await torrents.close()
     if agent.stop_reason:
         raise CommandError(f"the server refused this node: {agent.stop_reason}", "REFUSED")
     result = {

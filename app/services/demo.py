@@ -31,6 +31,7 @@ from app.services.demo_server import DemoError, ServerProcess
 from app.services.executors.base import Executor
 from app.services.package import build_package_zip, load_package
 from app.services.settings import SettingsStore
+from app.services.torrent.fetch import TorrentFetcher, open_torrents
 from app.services.transfer import download_artifact, upload_file
 from app.services.unpack import safe_extract
 from app.services.worker import WorkerAgent, WorkerOptions
@@ -113,6 +114,7 @@ class Person:
     settings: SettingsStore
     credentials: CredentialStore
     session: ClientSession
+    torrents: TorrentFetcher | None = None  # a contributor's BitTorrent session
 
 
 async def _person(root: Path, name: str, server: str) -> Person:
@@ -198,12 +200,18 @@ async def run_demo(
                 executor, f"demo-{person.name}-{uuid.uuid4().hex[:6]}"
             )
             person.settings.update_contributor(cores=1, memory_mb=512, executor=chosen.name)
+            # Each worker has its own BitTorrent session on loopback (issue 4): the package
+            # travels by torrent between them and the local server.
+            person.torrents = await open_torrents(
+                person.settings, address, listen_interface="127.0.0.1"
+            )
             agent = WorkerAgent(
                 person.session,
                 person.settings,
                 chosen,
                 person.credentials,
                 options=WorkerOptions(name=f"{person.name}-laptop", lease_poll_s=0.3),
+                torrents=person.torrents,
             )
             agents.append(agent)
             workers.append(asyncio.create_task(agent.run(), name=f"demo-worker-{person.name}"))
@@ -262,6 +270,9 @@ async def run_demo(
         for person in people:
             with contextlib.suppress(Exception):
                 await person.session.close()
+            if person.torrents is not None:
+                with contextlib.suppress(Exception):
+                    await person.torrents.close()
         await server.stop()
         if keep_dir is None:
             await asyncio.to_thread(shutil.rmtree, root, True)

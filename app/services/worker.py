@@ -12,7 +12,8 @@ The agent knows nothing of Qt: listeners subscribe to `agent.events`.
 
 Its parts: worker_node (registration), worker_heartbeat, worker_policy (pauses),
 worker_attempt (one lease's life), worker_report (results until acknowledged),
-worker_results (packing, kept reports), worker_cache (LRU of downloads), worker_events.
+worker_results (packing, kept reports), worker_cache (LRU of downloads), worker_events,
+runtime_fetch (runtime images a Docker worker lacks: fetched from the server and loaded).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from app.services.client import ClientError, ClientSession
 from app.services.credentials import CredentialStore
 from app.services.executors.base import Executor
 from app.services.monitor import UsageMonitor, free_capacity
+from app.services.runtime_fetch import RuntimeProvisioner
 from app.services.settings import SettingsStore
 from app.services.worker_attempt import AttemptDeps, HeldAttempt, run_attempt
 from app.services.worker_cache import prune_cache
@@ -60,6 +62,7 @@ class WorkerOptions:
     exit_when_idle_s: float = 0.0  # stop after this long with nothing to do; 0 = never
     lease_poll_s: float = 1.0  # how often to ask for work when there is none
     drain_timeout_s: float = 30.0  # a graceful stop waits this long for running tasks
+    benchmark_s: float = 2.0  # the CPU benchmark's length when no score is cached; 0 = skip
 
 
 class WorkerAgent:
@@ -74,6 +77,7 @@ class WorkerAgent:
         *,
         policy: Any = None,
         options: WorkerOptions | None = None,
+        torrents: Any = None,
     ) -> None:
         self.session = session
         self.settings_store = settings_store
@@ -117,6 +121,12 @@ class WorkerAgent:
             on_unknown_node=self._unknown_node,
             on_refused_node=self._give_up,
         )
+        # A Docker worker fetches the runtime images it lacks; other executors use none.
+        self.runtimes = (
+            RuntimeProvisioner(executor, self.cache_dir, on_change=self._runtimes_changed)
+            if executor.name == "docker"
+            else None
+        )
         self.deps = AttemptDeps(
             node=lambda: self.registration.proxies,
             executor=executor,
@@ -126,7 +136,10 @@ class WorkerAgent:
             cpu_percent=lambda: self.settings_store.settings.contributor.cpu_percent,
             abandon=asyncio.Event(),
             allowed=self._allowed,
+            runtimes=self.runtimes,
         )
+        # BitTorrent (issue 4): a TorrentFetcher the caller opens and closes, or None.
+        self.deps.torrents = self.heartbeats.torrents = torrents
         self.events.subscribe(self._count)
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -140,10 +153,14 @@ class WorkerAgent:
         removed = await self.executor.cleanup_leftovers()
         if removed:
             log.info("removed %d leftovers of an earlier run", removed)
+        if self.runtimes is not None:
+            await asyncio.to_thread(self.runtimes.load_known)
         self._monitor = UsageMonitor()
         if not await self._register_with_retries():
             self.events.emit(ev.STOPPED)
             return
+        if self.options.benchmark_s > 0 and not self.registration.benchmark_score:
+            self._in_background(self._safely(self._measure_benchmark()))
         heartbeats = asyncio.create_task(self.heartbeats.run(), name="worker-heartbeats")
         resend = asyncio.create_task(self._resend_pending(), name="worker-resend")
         try:
@@ -152,6 +169,8 @@ class WorkerAgent:
         finally:
             resend.cancel()
             heartbeats.cancel()
+            for task in list(self._background):
+                task.cancel()  # a benchmark's thread ends on its own; nothing waits for it
             for task in (resend, heartbeats):
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
@@ -354,9 +373,25 @@ class WorkerAgent:
         self.held.pop(attempt_id, None)
         self._tasks.pop(attempt_id, None)
         self._slot_freed.set()
-        prune = asyncio.get_running_loop().create_task(self._prune_cache())
-        self._background.add(prune)  # keep a reference until it is done
-        prune.add_done_callback(self._background.discard)
+        self._in_background(self._prune_cache())
+
+    def _in_background(self, coroutine: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._background.add(task)  # keep a reference until it is done
+        task.add_done_callback(self._background.discard)
+
+    async def _measure_benchmark(self) -> None:
+        """The node's CPU score, measured while the worker already works (registering does not
+        wait seconds for it), and only while the contributor's policy lets it use the CPU."""
+        await self._allowed.wait()
+        if not self._stopping.is_set():
+            await self.registration.measure_benchmark(self.options.benchmark_s)
+
+    def _runtimes_changed(self) -> None:
+        """A runtime image was loaded: lease requests say so from now on, and the server's
+        record of this node learns it at once."""
+        self.registration.forget_runtimes()
+        self._in_background(self._safely(self.registration.report_facts()))
 
     async def _prune_cache(self) -> None:
         limit = self.settings_store.settings.contributor.cache_max_mb

@@ -19,6 +19,7 @@ from typing import Any
 from app.services import worker_events as ev
 from app.services.client import ClientError
 from app.services.executors.base import ExecutionResult, Executor, TaskSpec
+from app.services.runtime_fetch import RuntimeProvisioner, RuntimeUnavailable
 from app.services.transfer import TransferError, download_artifact
 from app.services.unpack import UnsafeArchive, make_read_only, remove_tree, safe_extract
 from app.services.worker_report import RETRYABLE, deliver, sleep_unless
@@ -64,6 +65,11 @@ class AttemptDeps:
     allowed: asyncio.Event  # cleared while a policy pauses the worker: no task starts then
     # digest -> (lock, attempts using it): one download per digest at a time.
     download_locks: dict[str, tuple[asyncio.Lock, int]] = field(default_factory=dict)
+    # Fetches and loads a missing runtime image (Docker only; None: the executor needs none).
+    runtimes: RuntimeProvisioner | None = None
+    # app.services.torrent.fetch.TorrentFetcher (issue 4): packages and inputs come over
+    # BitTorrent first; None, or a failed swarm, means the gRPC stream.
+    torrents: Any = None
 
     @property
     def work_root(self) -> Path:
@@ -124,7 +130,7 @@ async def _prepare_with_retries(
     while True:
         try:
             return await _prepare(held, deps, work_dir)
-        except (UnsafeArchive, TransferError, OSError, ValueError) as exc:
+        except (UnsafeArchive, TransferError, RuntimeUnavailable, OSError, ValueError) as exc:
             await _report_failure(held, deps, f"cannot prepare the task: {exc}")
             return None
         except ClientError as exc:
@@ -150,6 +156,9 @@ async def _prepare(held: HeldAttempt, deps: AttemptDeps, work_dir: Path) -> Task
     await asyncio.to_thread(remove_tree, work_dir)
     await asyncio.to_thread(work_dir.mkdir, parents=True)
     started = time.monotonic()
+    runtime_image = lease.runtime_image
+    if deps.runtimes is not None:
+        runtime_image = await deps.runtimes.ensure(lease, deps.node().artifacts)
     package_zip = await _cached(deps, "packages", lease.package_digest, ".zip")
     package_dir = work_dir / "package"
     await asyncio.to_thread(safe_extract, package_zip, package_dir)
@@ -173,7 +182,7 @@ async def _prepare(held: HeldAttempt, deps: AttemptDeps, work_dir: Path) -> Task
         output_dir=output_dir,
         work_dir=work_dir,
         input_path=input_path,
-        runtime_image=lease.runtime_image,
+        runtime_image=runtime_image,
         cores=max(1, resources.cores),
         cpu_percent=deps.cpu_percent(),
         memory_mb=resources.memory_mb or 256,
@@ -208,7 +217,11 @@ async def _cached(deps: AttemptDeps, kind: str, digest: str, suffix: str) -> Pat
     deps.download_locks[digest] = (lock, users + 1)
     try:
         async with lock:
-            await download_artifact(deps.node().artifacts, digest, path)
+            fetched = None
+            if deps.torrents is not None and not await asyncio.to_thread(path.exists):
+                fetched = await deps.torrents.fetch(deps.node().artifacts, digest.lower(), path)
+            if fetched is None:
+                await download_artifact(deps.node().artifacts, digest, path)
             await asyncio.to_thread(os.utime, path)  # recently used: evicted last
     finally:
         lock, users = deps.download_locks[digest]

@@ -27,6 +27,7 @@ log = logging.getLogger("app.services.worker")
 DEFAULT_INTERVAL_S = 10.0
 DEFAULT_LEASE_TTL_S = 60.0
 RETRY_INTERVAL_S = 2.0  # after a failed beat: try again soon, the leases depend on it
+MAX_REPORTED_SEEDS = 1000  # the server takes at most 10,000; the freshest few matter
 
 
 class Heartbeats:
@@ -108,6 +109,10 @@ class Heartbeats:
             paused=bool(reason),
             pause_reason=reason,
         )
+        torrents = getattr(self, "torrents", None)  # set by WorkerAgent when BT is on
+        if torrents is not None:
+            request.seeding_digests.extend(torrents.seeding_digests()[:MAX_REPORTED_SEEDS])
+            request.bt_endpoint = torrents.bt_endpoint
         reply = await self.registration.proxies.nodes.Heartbeat(request)
         if reply.heartbeat_interval_s > 0:
             self.interval_s = float(reply.heartbeat_interval_s)

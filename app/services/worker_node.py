@@ -1,9 +1,11 @@
 """This machine as a node of one server: its registration, the stored node credential and the
-facts it reports (hardware, runtimes, executor).
+facts it reports (hardware with the CPU benchmark score, runtimes, executor).
 
 A node registers once; the credential (node id + secret) is kept by CredentialStore and reused
 on every later start. When the server no longer accepts it (its data was wiped, the node was
 removed), the machine registers again. Runs on the worker's loop; blocking calls in threads.
+The benchmark score is the cached one when it was measured on this hardware; otherwise the
+worker measures it (a few seconds, in a thread) after registering and reports it then.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 import grpc
 
+from app.services.benchmark import DEFAULT_DURATION_S, cached_result, node_score_async
 from app.services.client import ClientError, ClientSession
 from app.services.credentials import CredentialStore
 from app.services.executors.base import Executor
@@ -49,6 +52,8 @@ class NodeRegistration:
         self.hardware: HardwareFacts | None = None
         self._lock = asyncio.Lock()
         self._runtimes: tuple[float, list[str]] = (0.0, [])
+        self.benchmark_file = cache_dir / "benchmark.json"
+        self.benchmark_score = 0  # 0 = not measured on this hardware yet
 
     async def ensure(self) -> bool:
         """Makes sure this machine is a node of the server: the stored credential when the
@@ -69,6 +74,9 @@ class NodeRegistration:
     async def _ensure_locked(self) -> bool:
         if self.hardware is None:
             self.hardware = await asyncio.to_thread(hardware_facts, self.cache_dir)
+        if not self.benchmark_score:
+            cached = await asyncio.to_thread(cached_result, self.benchmark_file)
+            self.benchmark_score = cached.score if cached is not None else 0
         server = self.session.server
         hardware = self.hardware_message()
         runtimes = await self.runtimes(force=True)
@@ -120,8 +128,34 @@ class NodeRegistration:
             os=hw.os,
             arch=hw.arch,
             cpu_model=hw.cpu_model,
+            benchmark_score=float(self.benchmark_score),
             hostname=hw.hostname,
         )
+
+    async def measure_benchmark(self, duration_s: float = DEFAULT_DURATION_S) -> int:
+        """Runs the CPU benchmark in a thread (the cached score when the hardware is the same)
+        and reports a changed score to the server. Returns the score."""
+        result = await node_score_async(self.benchmark_file, duration_s=duration_s)
+        if result.score != self.benchmark_score:
+            self.benchmark_score = result.score
+            await self.report_facts()
+        return self.benchmark_score
+
+    async def report_facts(self) -> None:
+        """Sends the node's current facts (hardware, score, runtimes) with UpdateNode."""
+        if self.proxies is None:
+            return
+        request = node_pb2.UpdateNodeRequest(
+            hardware=self.hardware_message(),
+            runtimes=await self.runtimes(force=True),
+            executors=[self.executor.name],
+        )
+        await self.proxies.nodes.UpdateNode(request)
+        log.info("node=%s facts updated score=%s", self.node_id, self.benchmark_score)
+
+    def forget_runtimes(self) -> None:
+        """The executor's runtimes changed (one was loaded): ask it again next time."""
+        self._runtimes = (0.0, [])
 
     async def runtimes(self, force: bool = False) -> list[str]:
         """Runtimes the executor can run now. It may ask dockerd (blocking): off the loop,

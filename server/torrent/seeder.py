@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -210,16 +210,19 @@ class Seeder:
         *,
         expected_sha256: str | None = None,
         stall_timeout_s: float | None = None,
+        on_added: Callable[[], Awaitable[None]] | None = None,
     ) -> Path:
         """Downloads an artifact a worker seeds into `dest_dir` and returns its path once its
         SHA-256 matched. FailedPrecondition when the peers deliver nothing for the stall
-        timeout, InvalidArgument when the content is not the artifact (nothing is kept)."""
+        timeout, InvalidArgument when the content is not the artifact (nothing is kept).
+        `on_added` runs once the torrent is in the session: from then on a worker that dials
+        the BT port for this torrent is accepted (before, libtorrent drops it)."""
         info = parse_torrent(torrent)
         digest = (expected_sha256 or info.name()).lower()
         async with self._locks.setdefault(digest, asyncio.Lock()):
             if digest in self._seeding:
                 raise AlreadyExists(f"artifact {digest} is stored on the server already")
-            return await self._pull(info, digest, peers, Path(dest_dir), stall_timeout_s)
+            return await self._pull(info, digest, peers, Path(dest_dir), stall_timeout_s, on_added)
 
     async def _pull(
         self,
@@ -228,6 +231,7 @@ class Seeder:
         peers: Iterable[tuple[str, int]],
         dest_dir: Path,
         stall_timeout_s: float | None,
+        on_added: Callable[[], Awaitable[None]] | None = None,
     ) -> Path:
         stall_timeout_s = stall_timeout_s or self.stall_timeout_s
         await asyncio.to_thread(dest_dir.mkdir, parents=True, exist_ok=True)
@@ -238,6 +242,8 @@ class Seeder:
         try:
             for host, port in peers:
                 handle.connect_peer((host, int(port)))
+            if on_added is not None:
+                await on_added()
             await self._until_complete(handle, digest, stall_timeout_s)
             await self._flush(handle, info_hash_of(info))
         except BaseException:

@@ -23,8 +23,10 @@ from app.services.torrent.addressing import Peer
 from app.services.torrent.cache import MB, ArtifactCache, CacheFull
 from app.services.torrent.config import TorrentSessionSettings
 from app.services.torrent.errors import TorrentError
+from app.services.torrent.offer import RESULT_MIN_BYTES, offer_result
 from app.services.torrent.session import TorrentSession
 from app.services.torrent.transfer import ProgressCallback
+from app.services.transfer import download_artifact
 from proto.hivemind.v1 import artifact_pb2
 
 log = logging.getLogger("hivemind.torrent")
@@ -46,21 +48,26 @@ class TorrentFetcher:
         self.server_host = server_host  # where peers listed without a host are
         # The host other nodes reach this one at; empty = let the server fill it in.
         self.advertised_host = advertised_host
+        self.result_min_bytes = RESULT_MIN_BYTES  # smaller results are uploaded over gRPC
         self._unfollow: list[Any] = []
 
     @classmethod
     async def open(
-        cls, store: SettingsStore, server: str, **session_overrides: Any
+        cls, store: SettingsStore, server: str, *, area: str = "", **session_overrides: Any
     ) -> TorrentFetcher:
         """A session and cache from the contributor's settings (rate limits and cache size
-        follow the settings live); resume data and the cache live under the cache dir."""
+        follow the settings live); resume data and the cache live under the cache dir.
+        `area` keeps them apart from the worker's (the CLI may run beside a worker)."""
         contributor = store.settings.contributor
+        suffix = f"-{area}" if area else ""
         settings = TorrentSessionSettings.from_contributor(
-            contributor, store.cache_dir / "torrent-state", **session_overrides
+            contributor, store.cache_dir / f"torrent-state{suffix}", **session_overrides
         )
         session = await TorrentSession(settings).start()
         try:
-            cache = ArtifactCache(store.cache_dir / "swarm", contributor.cache_max_mb * MB, session)
+            cache = ArtifactCache(
+                store.cache_dir / f"swarm{suffix}", contributor.cache_max_mb * MB, session
+            )
             await cache.open()
         except BaseException:
             await session.close()
@@ -131,6 +138,13 @@ class TorrentFetcher:
             log.warning("bittorrent fetch failed digest=%s: %s; falling back to gRPC", digest, exc)
             return None
 
+    async def offer_result(
+        self, artifacts: Any, path: Path, name: str = ""
+    ) -> artifact_pb2.ArtifactInfo | None:
+        """The result at `path` stored on the server over BitTorrent, or None: then upload
+        it over gRPC (app/services/torrent/offer.py says when)."""
+        return await offer_result(self, artifacts, path, name)
+
     def resolve(self, endpoint: str) -> tuple[str, int]:
         """A peer's (host, port); a peer without a host is on the server's host."""
         host, _, port = endpoint.rpartition(":")
@@ -151,14 +165,38 @@ def _link_or_copy(source: Path, dest: Path) -> None:
     os.replace(tmp, dest)
 
 
-async def open_torrents(store: SettingsStore, server: str) -> TorrentFetcher | None:
-    """The worker's fetcher, or None when the settings turn BitTorrent off or it cannot
-    start (a busy port...): then everything travels over gRPC, as the log says."""
-    if not store.settings.bittorrent:
-        log.info("bittorrent off in settings: artifacts travel over gRPC")
+async def open_torrents(
+    store: SettingsStore,
+    server: str,
+    *,
+    enabled: bool = True,
+    area: str = "",
+    **session_overrides: Any,
+) -> TorrentFetcher | None:
+    """The worker's fetcher, or None when the settings (or `enabled=False`, a command-line
+    switch) turn BitTorrent off or it cannot start (a busy port...): then everything
+    travels over gRPC, as the log says."""
+    if not enabled or not store.settings.bittorrent:
+        log.info("bittorrent off: artifacts and results travel over gRPC")
         return None
     try:
-        return await TorrentFetcher.open(store, server)
+        return await TorrentFetcher.open(store, server, area=area, **session_overrides)
     except Exception as exc:
         log.warning("bittorrent unavailable, using gRPC only: %s", exc)
         return None
+
+
+async def fetch_or_download(
+    torrents: TorrentFetcher | None,
+    artifacts: Any,
+    digest: str,
+    dest: Path,
+    progress: ProgressCallback | None = None,
+) -> Path:
+    """The artifact at `dest`, verified: over BitTorrent when `torrents` is given and the
+    swarm delivers, else over the gRPC stream (the same path as the worker's)."""
+    if torrents is not None:
+        fetched = await torrents.fetch(artifacts, digest, Path(dest), progress)
+        if fetched is not None:
+            return fetched
+    return await download_artifact(artifacts, digest, Path(dest), progress=progress)
