@@ -2,9 +2,10 @@
 
 A lease names its runtime's image by id when the admin stored the image as a `docker save`
 archive (see server/nodepool/runtime_choice.py). When that image is missing here, the worker
-downloads the archive artifact (its SHA-256 is verified by `download_artifact`), checks that
-the archive holds exactly that image id, `docker load`s it and deletes the archive (Docker
-keeps the image). A runtime pinned by a registry digest (REF@sha256:...) is pulled instead.
+downloads the archive artifact (by BitTorrent when it can, else gRPC; its SHA-256 is
+verified), checks that the archive holds exactly that image id, `docker load`s it and
+deletes the archive (Docker keeps the image). A runtime pinned by a registry digest
+(REF@sha256:...) is pulled instead.
 What was learned (runtime name -> image) is kept in `<cache>/runtimes.json`, so the worker
 reports the runtime as held from then on, across restarts: the scheduler then prefers it.
 
@@ -24,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from app.services.transfer import download_artifact
+from app.services.torrent.fetch import fetch_or_download
 from proto.hivemind.v1 import node_pb2
 from proto.runtime_archive import IMAGE_ID, ImageArchiveError, read_image_archive
 
@@ -78,6 +79,8 @@ class RuntimeProvisioner:
         self._client = client  # a docker.DockerClient; made on first use (that dials)
         self._client_lock = threading.Lock()
         self._locks: dict[str, asyncio.Lock] = {}
+        # A TorrentFetcher (issue 4) when BitTorrent is on: archives come from peers first.
+        self.torrents: Any = None
 
     # -- what this worker learned --------------------------------------------------------------
 
@@ -205,7 +208,7 @@ class RuntimeProvisioner:
             raise RuntimeUnavailable(f"the server sent a malformed archive digest {digest!r}")
         archive = self.folder / f"{digest}.tar"
         log.info("runtime=%s fetching archive=%s", lease.runtime, digest)
-        await download_artifact(artifacts, digest, archive)
+        await fetch_or_download(self.torrents, artifacts, digest, archive)
         try:
             try:
                 held = await asyncio.to_thread(read_image_archive, archive)

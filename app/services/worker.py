@@ -140,6 +140,8 @@ class WorkerAgent:
         )
         # BitTorrent (issue 4): a TorrentFetcher the caller opens and closes, or None.
         self.deps.torrents = self.heartbeats.torrents = torrents
+        if self.runtimes is not None:
+            self.runtimes.torrents = torrents
         self.events.subscribe(self._count)
 
     # -- lifecycle ---------------------------------------------------------------------------
