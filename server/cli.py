@@ -69,7 +69,11 @@ async def serve(settings: ServerSettings) -> int:
     stop_requested = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop_requested.set)
+        try:
+            loop.add_signal_handler(signum, stop_requested.set)
+        except (NotImplementedError, RuntimeError):
+            # Windows has no loop signal handlers: a plain handler hops onto the loop.
+            signal.signal(signum, lambda *_: loop.call_soon_threadsafe(stop_requested.set))
     await stop_requested.wait()
     log.info("stopping (signal received)")
     await server.stop(grace=5.0)
