@@ -26,6 +26,12 @@ class ServerProcess:
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self, timeout: float = 30.0) -> str:
+        if getattr(sys, "frozen", False):
+            # The desktop bundle carries no server (packaging/hivemind.spec excludes it).
+            raise DemoError(
+                "the desktop bundle has no server: run `hivemind demo` from a source checkout"
+                " (`make demo`) or where `pip install hivemind-platform` is installed"
+            )
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log_file = open(self.log_path, "ab")  # noqa: SIM115 - the child writes it until stop
         try:
