@@ -25,7 +25,11 @@ def launch_command() -> list[str]:
     """The argv that starts the desktop app: the frozen binary, the installed `hivemind-app`
     script, or this interpreter running the module (a source checkout)."""
     if getattr(sys, "frozen", False):
-        return [sys.executable, BACKGROUND_FLAG]
+        # The bundle holds two executables; the app may have been opened through the CLI
+        # (`hivemind app`), so name the GUI one beside it, not whichever is running.
+        here = Path(sys.executable)
+        gui = here.with_name("hivemind-app" + here.suffix)
+        return [str(gui if gui.exists() else here), BACKGROUND_FLAG]
     script = shutil.which("hivemind-app")
     if script:
         return [script, BACKGROUND_FLAG]
