@@ -21,6 +21,7 @@ from server.master.models import (
     ATTEMPT_LEASED,
     ATTEMPT_LIVE_STATES,
     ATTEMPT_RUNNING,
+    TASK_DONE,
     TASK_LEASED,
     TASK_RUNNING,
 )
@@ -216,3 +217,26 @@ def outcome_values(
 
 def _finite(value: float) -> float:
     return value if value == value and 0 <= value < 1e12 else 0.0
+
+
+def record_done_tasks(conn: Connection, values: list[dict], now: float) -> None:
+    """Marks tasks done with their accepted attempt. `values` rows carry b_id,
+    b_result_digest, b_result_size, b_attempt_id, b_node_id, b_cost and b_log."""
+    if not values:
+        return
+    conn.execute(
+        update(tasks)
+        .where(tasks.c.id == bindparam("b_id"))
+        .values(
+            state=TASK_DONE,
+            result_digest=bindparam("b_result_digest"),
+            result_size=bindparam("b_result_size"),
+            accepted_attempt_id=bindparam("b_attempt_id"),
+            node_id=bindparam("b_node_id"),
+            cost_ucpt=tasks.c.cost_ucpt + bindparam("b_cost"),
+            log=bindparam("b_log"),
+            error="",
+            updated_at=now,
+        ),
+        values,
+    )

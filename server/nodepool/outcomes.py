@@ -25,7 +25,6 @@ from server.master.job_lifecycle import JobDeltas, apply_deltas, settle_ended_jo
 from server.master.models import (
     ATTEMPT_DONE,
     ATTEMPT_FAILED,
-    TASK_DONE,
     TASK_FAILED,
     TASK_IN_FLIGHT_STATES,
     TASK_PENDING,
@@ -40,6 +39,7 @@ from server.nodepool.attempts import (
     one_line,
     outcome_values,
     record_attempt_outcomes,
+    record_done_tasks,
     refusal,
     start_attempts,
 )
@@ -161,7 +161,7 @@ class _Accepted:
     def write(self, conn: Connection) -> None:
         record_attempt_outcomes(conn, self.attempt_values)
         self.checks.write(conn, self.now)
-        _record_done_tasks(conn, self.task_values, self.now)
+        record_done_tasks(conn, self.task_values, self.now)
         pay(conn, self.orders, self.now)
         grant_reads(conn, self.result_grants)  # the submitter may download the results
         release_result_quota(conn, [(digest, self.node_id) for digest, _ in self.result_grants])
@@ -236,27 +236,6 @@ def complete_attempts(
     apply_deltas(conn, deltas, now)
     outcome.ended_jobs = settle_ended_jobs(conn, set(deltas), now)
     return outcome
-
-
-def _record_done_tasks(conn: Connection, values: list[dict], now: float) -> None:
-    if not values:
-        return
-    conn.execute(
-        update(tasks)
-        .where(tasks.c.id == bindparam("b_id"))
-        .values(
-            state=TASK_DONE,
-            result_digest=bindparam("b_result_digest"),
-            result_size=bindparam("b_result_size"),
-            accepted_attempt_id=bindparam("b_attempt_id"),
-            node_id=bindparam("b_node_id"),
-            cost_ucpt=tasks.c.cost_ucpt + bindparam("b_cost"),
-            log=bindparam("b_log"),
-            error="",
-            updated_at=now,
-        ),
-        values,
-    )
 
 
 def fail_attempts(

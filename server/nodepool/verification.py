@@ -23,12 +23,12 @@ from server.config import ServerSettings
 from server.master.job_lifecycle import JobDeltas
 from server.master.models import (
     ATTEMPT_LIVE_STATES,
-    TASK_DONE,
     TASK_FAILED,
     TASK_IN_FLIGHT_STATES,
     TASK_PENDING,
 )
 from server.nodepool import trust
+from server.nodepool.attempts import record_done_tasks
 from server.nodepool.payouts import EscrowTracker, PayoutOrder
 from server.nodepool.replicas import (
     INCONCLUSIVE,
@@ -343,23 +343,7 @@ def _write(
         outcome.deltas[task.job_id].cost_ucpt += amount
     for values in decided.done_tasks:
         values["b_cost"] = paid_per_task.pop(values["b_id"], 0)
-    if decided.done_tasks:
-        conn.execute(
-            update(tasks)
-            .where(tasks.c.id == bindparam("b_id"))
-            .values(
-                state=TASK_DONE,
-                result_digest=bindparam("b_result_digest"),
-                result_size=bindparam("b_result_size"),
-                accepted_attempt_id=bindparam("b_attempt_id"),
-                node_id=bindparam("b_node_id"),
-                cost_ucpt=tasks.c.cost_ucpt + bindparam("b_cost"),
-                log=bindparam("b_log"),
-                error="",
-                updated_at=now,
-            ),
-            decided.done_tasks,
-        )
+    record_done_tasks(conn, decided.done_tasks, now)
     if paid_per_task:  # late agreeing results of tasks accepted earlier
         conn.execute(
             update(tasks)
