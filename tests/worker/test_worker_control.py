@@ -121,6 +121,13 @@ async def test_stopped_worker_hands_the_task_back(server, network, tmp_path):
 
     quitter.request_stop(drain_timeout_s=0)  # stop now: do not wait for the task
     await wait_until(lambda: gone(pid), timeout=5, what="the task to stop")
+
+    # The worker reports the handed-back attempt just after its process is gone.
+    async def back_in_queue() -> bool:
+        detail = await job_detail(alice, job.job_id)
+        return detail.tasks[0].state == common_pb2.TASK_STATE_PENDING
+
+    await wait_until(back_in_queue, timeout=10, what="the task to be handed back")
     detail = await job_detail(alice, job.job_id)
     assert detail.tasks[0].state == common_pb2.TASK_STATE_PENDING
     assert detail.tasks[0].attempts == 1
