@@ -119,13 +119,15 @@ async def test_with_the_servers_bt_port_unreachable_the_job_completes_over_grpc(
     server, tmp_path: Path, caplog
 ) -> None:
     # The peer list and the result offer point at a port nobody listens on (a firewall).
-    with socket.socket() as probe:
-        probe.bind((LOOPBACK, 0))
-        closed_port = probe.getsockname()[1]
-    server.ctx.seeder.port = closed_port
+    # The socket stays bound (not listening) for the whole test: connections to it are
+    # refused, and the OS cannot hand the port to the worker's own BitTorrent session.
+    with socket.socket() as closed:
+        closed.bind((LOOPBACK, 0))
+        closed_port = closed.getsockname()[1]
+        server.ctx.seeder.port = closed_port
 
-    with caplog.at_level(logging.INFO):
-        job, digest, results, _ = await run_one_job(server, tmp_path, stall_timeout_s=1.5)
+        with caplog.at_level(logging.INFO):
+            job, digest, results, _ = await run_one_job(server, tmp_path, stall_timeout_s=1.5)
 
     assert job.state == common_pb2.JOB_STATE_DONE
     assert (results / "0" / "sha256.txt").read_text() == digest
