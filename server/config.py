@@ -41,6 +41,8 @@ class ServerSettings:
     # Verification and trust (docs/SECURITY.md): disagreeing results issue more replicas, up
     # to `replicas + max_extra_replicas` results per task, before the task fails.
     max_extra_replicas: int = 2
+    # A job's compare command (fuzzy outputs) runs at most this long unless the job says.
+    default_compare_timeout_s: int = 60
     # Unreplicated work of a node with fewer consecutive valid results is always spot-checked;
     # above, with probability 1/consecutive_valid (never below the floor).
     trust_threshold: int = 3

@@ -53,6 +53,8 @@ class JobRequest:
     priority: float = 0.0
     max_cost_ucpt: int = 0
     idempotency_key: str = ""
+    compare_command: list[str] = field(default_factory=list)
+    compare_timeout_s: int = 0
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ class JobSpec:
     priority_permille: int
     max_cost_ucpt: int  # 0 = the worst case, decided at submission
     idempotency_key: str
+    compare_command: list[str] = field(default_factory=list)  # empty: digests must match
+    compare_timeout_s: int = 0  # 0 when there is no compare command
 
 
 def priority_permille(priority: float) -> int:
@@ -141,14 +145,31 @@ def _task_count(request: JobRequest, settings: ServerSettings) -> int:
     return request.task_count
 
 
-def _command(command: list[str]) -> list[str]:
+def _command(command: list[str], what: str = "command") -> list[str]:
     if not command or not command[0].strip():
-        raise InvalidArgument("command must be a non-empty list of arguments, e.g. python3 x.py")
+        raise InvalidArgument(f"{what} must be a non-empty list of arguments, e.g. python3 x.py")
     if sum(len(part.encode()) for part in command) > MAX_COMMAND_BYTES:
-        raise InvalidArgument(f"command is longer than {MAX_COMMAND_BYTES} bytes")
+        raise InvalidArgument(f"{what} is longer than {MAX_COMMAND_BYTES} bytes")
     if any("\x00" in part for part in command):
-        raise InvalidArgument("command arguments must not contain NUL bytes")
+        raise InvalidArgument(f"{what} arguments must not contain NUL bytes")
     return list(command)
+
+
+def compare_timeout(
+    compare: bool, requested: int, task_timeout_s: int, settings: ServerSettings
+) -> int:
+    """The comparisons' timeout: 0 without a compare command, else the one asked for (0 = the
+    server default, never above the task timeout), or InvalidArgument."""
+    if not compare:
+        if requested:
+            raise InvalidArgument("a compare timeout needs a compare command")
+        return 0
+    if requested < 0 or requested > task_timeout_s:
+        raise InvalidArgument(
+            f"compare timeout must be between 1 and the task timeout of {task_timeout_s} s"
+            f" (got {requested})"
+        )
+    return requested or min(max(settings.default_compare_timeout_s, 1), task_timeout_s)
 
 
 def validate_request(request: JobRequest, settings: ServerSettings) -> JobSpec:
@@ -171,6 +192,12 @@ def validate_request(request: JobRequest, settings: ServerSettings) -> JobSpec:
         raise InvalidArgument("max cost must not be negative")
     if len(request.idempotency_key) > MAX_IDEMPOTENCY_KEY:
         raise InvalidArgument(f"idempotency key is longer than {MAX_IDEMPOTENCY_KEY} characters")
+    resources = validate_resources(
+        request.cores, request.memory_mb, request.disk_mb, request.gpus, request.timeout_s
+    )
+    compare = (
+        _command(request.compare_command, "compare command") if request.compare_command else []
+    )
     return JobSpec(
         name=name or "job",
         runtime=request.runtime.strip(),
@@ -178,14 +205,16 @@ def validate_request(request: JobRequest, settings: ServerSettings) -> JobSpec:
         package_digest=check_digest(request.package_digest),
         task_count=task_count,
         inputs=inputs,
-        resources=validate_resources(
-            request.cores, request.memory_mb, request.disk_mb, request.gpus, request.timeout_s
-        ),
+        resources=resources,
         max_attempts=max_attempts,
         replicas=_replicas(request.replicas),
         priority_permille=priority_permille(request.priority),
         max_cost_ucpt=request.max_cost_ucpt,
         idempotency_key=request.idempotency_key,
+        compare_command=compare,
+        compare_timeout_s=compare_timeout(
+            bool(compare), request.compare_timeout_s, resources.timeout_s, settings
+        ),
     )
 
 
@@ -195,7 +224,10 @@ def worst_case_for(
     replicas: int,
     resources: Resources,
     priority_permille: int,
+    compare_timeout_s: int = 0,
 ) -> int:
+    """What the job escrows: `replicas` paid results of every task at their worst, plus,
+    with a compare command, every comparison a task may need (see comparisons.py)."""
     worst = worst_case_cost_ucpt(
         tasks=tasks,
         replicas=replicas,
@@ -204,6 +236,15 @@ def worst_case_for(
         base_ucpt_per_core_hour=settings.base_ucpt_per_core_hour,
         priority_permille=priority_permille,
     )
+    if compare_timeout_s:
+        worst += worst_case_cost_ucpt(
+            tasks=tasks,
+            replicas=max_comparisons(replicas, settings.max_extra_replicas),
+            cores=resources.cores,
+            timeout_s=compare_timeout_s,
+            base_ucpt_per_core_hour=settings.base_ucpt_per_core_hour,
+            priority_permille=priority_permille,
+        )
     if worst > MAX_JOB_COST_UCPT:  # keeps every amount inside the ledger's 64-bit integers
         raise InvalidArgument(
             f"this job could cost {worst} ucpt, more than the {MAX_JOB_COST_UCPT} ucpt a job"
@@ -223,11 +264,25 @@ def estimate_cost(
     disk_mb: int,
     gpus: int,
     timeout_s: int,
+    compare: bool = False,
+    compare_timeout_s: int = 0,
 ) -> int:
     """The worst case a job with these parameters could cost (what submitting it escrows)."""
     if not 1 <= tasks <= settings.max_tasks_per_job:
         raise InvalidArgument(f"tasks must be between 1 and {settings.max_tasks_per_job}")
     resources = validate_resources(cores, memory_mb, disk_mb, gpus, timeout_s)
     return worst_case_for(
-        settings, tasks, _replicas(replicas), resources, priority_permille(priority)
+        settings,
+        tasks,
+        _replicas(replicas),
+        resources,
+        priority_permille(priority),
+        compare_timeout(compare, compare_timeout_s, resources.timeout_s, settings),
     )
+
+
+def max_comparisons(replicas: int, max_extra_replicas: int) -> int:
+    """Comparisons one task may need at worst: every pair of the results it may collect
+    (a replicated task, or an unreplicated one that is spot-checked, which needs two)."""
+    results = max(replicas, 2) + max(max_extra_replicas, 0)
+    return results * (results - 1) // 2

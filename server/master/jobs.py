@@ -93,7 +93,14 @@ def _submit(conn: Connection, caller: Caller, spec: JobSpec, ctx: ServerContext)
     _check_runtime(conn, spec.runtime)
     sizes = _input_sizes(conn, caller, spec)
     res = spec.resources
-    worst = worst_case_for(settings, spec.task_count, spec.replicas, res, spec.priority_permille)
+    worst = worst_case_for(
+        settings,
+        spec.task_count,
+        spec.replicas,
+        res,
+        spec.priority_permille,
+        spec.compare_timeout_s,
+    )
     max_cost = spec.max_cost_ucpt or worst
     if max_cost < worst:
         raise InvalidArgument(
@@ -118,6 +125,8 @@ def _submit(conn: Connection, caller: Caller, spec: JobSpec, ctx: ServerContext)
             state=JOB_PENDING,
             runtime=spec.runtime,
             command_json=json.dumps(spec.command),
+            compare_json=json.dumps(spec.compare_command) if spec.compare_command else "",
+            compare_timeout_s=spec.compare_timeout_s,
             package_digest=spec.package_digest,
             cores=res.cores,
             memory_mb=res.memory_mb,

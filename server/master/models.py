@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Row
 
@@ -65,6 +65,8 @@ class JobView:
     tasks_running: int
     created_at: float
     finished_at: float | None
+    compare_command: list[str] = field(default_factory=list)
+    compare_timeout_s: int = 0
 
     @property
     def ended(self) -> bool:
@@ -97,6 +99,8 @@ class JobView:
             tasks_failed=row.tasks_failed,
             tasks_cancelled=row.tasks_cancelled,
             tasks_running=tasks_running,
+            compare_command=json.loads(row.compare_json) if row.compare_json else [],
+            compare_timeout_s=row.compare_timeout_s,
             created_at=row.created_at,
             finished_at=row.finished_at,
         )

@@ -79,6 +79,7 @@ def load_attempts(conn: Connection, attempt_ids: Sequence[str]) -> dict[str, Row
             attempts.c.leased_at,
             attempts.c.started_at,
             attempts.c.cancel_requested,
+            attempts.c.comparison_id,
             tasks.c.idx.label("task_index"),
             tasks.c.state.label("task_state"),
             tasks.c.attempts.label("task_attempts"),

@@ -19,6 +19,8 @@ from server.master.models import (
     TASK_IN_FLIGHT_STATES,
     TASK_PENDING,
 )
+from server.nodepool.checking import add_deltas
+from server.nodepool.compare_outcomes import release_comparisons
 from server.nodepool.replicas import GIVE_UP, RETRY, abandon_tasks, plan_lost_attempts
 from server.nodepool.trust import record_expired, record_offline
 from server.store.schema import attempts, jobs, nodes, tasks
@@ -54,6 +56,7 @@ def _live_attempts(conn: Connection, *conditions: object) -> list[Row]:
             attempts.c.task_id,
             attempts.c.job_id,
             attempts.c.node_id,
+            attempts.c.comparison_id,
             tasks.c.idx,
             tasks.c.state.label("task_state"),
             tasks.c.attempts.label("task_attempts"),
@@ -82,6 +85,16 @@ def release_attempts(conn: Connection, rows: list[Row], reason: str, now: float)
     )
     deltas = JobDeltas()
     task_values = []
+    # Comparisons go back to be compared elsewhere (comparisons.py), not their tasks.
+    compared = [row for row in rows if row.comparison_id]
+    released.attempts += len(compared)
+    released.jobs |= {row.job_id for row in compared}
+    judged = release_comparisons(conn, compared, {row.id: reason for row in compared}, now)
+    add_deltas(deltas, judged.deltas)
+    for job_id, lines in judged.messages.items():
+        released.messages.setdefault(job_id, []).extend(lines)
+    record_expired(conn, [row.node_id for row in compared], now)
+    rows = [row for row in rows if not row.comparison_id]
     plans = plan_lost_attempts(conn, rows, now)
     given_up: list[str] = []
     for row in rows:

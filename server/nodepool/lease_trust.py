@@ -28,13 +28,16 @@ def nodes_of_same_owner(conn: Connection, node_id: str) -> list[str]:
     return sorted(conn.execute(select(nodes.c.id).where(nodes.c.owner_id == owner)).scalars())
 
 
-def held_by_owner(owner_nodes: Sequence[str]) -> ColumnElement[bool]:
-    """True for a task (in a query on `tasks`) that one of these nodes holds or answered."""
-    return exists().where(
+def held_by_owner(owner_nodes: Sequence[str], runs_only: bool = False) -> ColumnElement[bool]:
+    """True for a task (in a query on `tasks`) that one of these nodes holds or answered.
+    A node that compared two of its results counts too (it saw them), unless `runs_only`:
+    comparing again is fine, judging its own result is not (comparisons.py)."""
+    held = exists().where(
         attempts.c.task_id == tasks.c.id,
         attempts.c.node_id.in_(sorted(owner_nodes)),
         attempts.c.state.in_(HOLDING_STATES),
     )
+    return held.where(attempts.c.comparison_id.is_(None)) if runs_only else held
 
 
 def by_trust(candidates: list[Row], policy: LeasePolicy) -> list[Row]:

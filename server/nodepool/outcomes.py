@@ -49,12 +49,14 @@ from server.nodepool.checking import (
     SPOT_CHECK_NOTE,
     ResultChecks,
     SpotChecks,
+    add_deltas,
     canonical,
     replicated_tasks,
     result_refusal,
     settle_and_distrust,
     uploaded_results,
 )
+from server.nodepool.compare_outcomes import complete_comparisons, release_comparisons
 from server.nodepool.payouts import EscrowTracker, PayoutOrder, paid_amounts, pay
 from server.nodepool.replicas import (
     GIVE_UP,
@@ -177,7 +179,7 @@ def complete_attempts(
     rng: object = None,
 ) -> Outcome:
     _check_batch(completions)
-    completions = [canonical(item) for item in completions]
+    completions = everything = [canonical(item) for item in completions]
     rows = load_attempts(conn, [item.attempt_id for item in completions])
     uploaded = uploaded_results(
         conn, node_id, {item.result_digest for item in completions if item.result_digest}
@@ -186,6 +188,12 @@ def complete_attempts(
     replays = paid_amounts(
         conn, [i for i, row in rows.items() if row.state == ATTEMPT_DONE and row.node_id == node_id]
     )
+    # Comparisons of two results (comparisons.py) are judged apart from results.
+    compared = [item for item in completions if _is_comparison(rows, item.attempt_id)]
+    judged = complete_comparisons(
+        conn, node_id, node_owner_id, compared, rows, escrow, settings, now
+    )
+    completions = [item for item in completions if not _is_comparison(rows, item.attempt_id)]
     replicated = replicated_tasks(conn, rows.values())
     bonuses = node_bonuses(conn, [node_id], settings, now).get(node_id, NO_BONUSES)
     accepted = _Accepted(settings, node_id, node_owner_id, escrow, now, bonuses, ResultChecks())
@@ -229,8 +237,17 @@ def complete_attempts(
         outcome.acks.append(ack)
     accepted.write(conn)
     checks.write(conn, now)
+    add_deltas(deltas, judged.deltas)
+    for job_id, lines in judged.messages.items():
+        outcome.messages[job_id].extend(lines)
+    to_settle |= judged.to_settle
     settled = settle_and_distrust(conn, to_settle, escrow, settings, now, deltas)
     outcome.acks = [settled.ack(ack) for ack in outcome.acks]
+    if judged.acks:  # in the order the node sent them
+        mine = {ack.attempt_id: ack for ack in outcome.acks}
+        outcome.acks = [
+            judged.acks.get(item.attempt_id) or mine[item.attempt_id] for item in everything
+        ]
     for job_id, lines in settled.messages.items():
         outcome.messages[job_id].extend(lines)
     apply_deltas(conn, deltas, now)
@@ -250,9 +267,11 @@ def fail_attempts(
     replicated = replicated_tasks(conn, rows.values())
     outcome = Outcome()
     deltas = JobDeltas()
+    lost_comparisons: list[Row] = []
     attempt_values: list[dict] = []
     lost: list[tuple[Row, Failure, str, str]] = []  # (attempt, report, error, log)
     handled: set[str] = set()
+    errors: dict[str, str] = {}
     for item in failures:
         row = rows.get(item.attempt_id)
         if item.attempt_id in handled or (
@@ -262,7 +281,12 @@ def fail_attempts(
             continue
         reason = refusal(row, item.attempt_id, node_id)
         open_states = REPLICA_OPEN_STATES if row and row.task_id in replicated else None
-        if reason is None and row.task_state not in (open_states or TASK_IN_FLIGHT_STATES):
+        comparing = reason is None and bool(row.comparison_id)
+        if (
+            not comparing
+            and reason is None
+            and row.task_state not in (open_states or TASK_IN_FLIGHT_STATES)
+        ):
             reason = f"task of attempt {item.attempt_id} is {row.task_state}, not running"
         if reason is not None:
             outcome.acks.append(Ack(item.attempt_id, False, reason))
@@ -281,8 +305,18 @@ def fail_attempts(
                 stats=item.stats,
             )
         )
-        lost.append((row, item, error, log))
         outcome.acks.append(Ack(item.attempt_id, True))
+        if comparing:
+            lost_comparisons.append(row)
+            errors[row.id] = error
+        else:
+            lost.append((row, item, error, log))
+    record_attempt_outcomes(conn, attempt_values)
+    record_errors(conn, [node_id] * (len(lost) + len(lost_comparisons)), now)
+    judged = release_comparisons(conn, lost_comparisons, errors, now)
+    add_deltas(deltas, judged.deltas)
+    for job_id, lines in judged.messages.items():
+        outcome.messages[job_id].extend(lines)
     plans = plan_lost_attempts(conn, [row for row, _, _, _ in lost], now)
     task_values: list[dict] = []
     given_up: list[str] = []
@@ -309,8 +343,6 @@ def fail_attempts(
         outcome.messages[row.job_id].append(
             f"task {row.task_index} {what} on node {node_id}: {error}"
         )
-    record_attempt_outcomes(conn, attempt_values)
-    record_errors(conn, [node_id] * len(lost), now)
     if task_values:
         conn.execute(
             update(tasks)
@@ -327,6 +359,11 @@ def fail_attempts(
     apply_deltas(conn, deltas, now)
     outcome.ended_jobs = settle_ended_jobs(conn, set(deltas), now)
     return outcome
+
+
+def _is_comparison(rows: dict[str, Row], attempt_id: str) -> bool:
+    row = rows.get(attempt_id)
+    return row is not None and bool(row.comparison_id)
 
 
 def _announce(ctx: ServerContext, outcome: Outcome) -> None:

@@ -27,7 +27,7 @@ from server.master.models import (
     TASK_LEASED,
     TASK_PENDING,
 )
-from server.store.schema import attempts, result_checks, task_replicas, tasks
+from server.store.schema import attempts, result_checks, result_comparisons, task_replicas, tasks
 
 SPOT_CHECK_QUORUM = 2
 RETRY, GIVE_UP, KEEP = "retry", "give up", "keep"
@@ -156,6 +156,7 @@ def failures_so_far(
             attempts.c.task_id.in_(ids),
             attempts.c.state.in_((ATTEMPT_FAILED, ATTEMPT_EXPIRED)),
             attempts.c.id.not_in(skip),
+            attempts.c.comparison_id.is_(None),  # a failed comparison is not the task's
         )
         .group_by(attempts.c.task_id)
     ).all()
@@ -222,5 +223,10 @@ def abandon_tasks(conn: Connection, task_ids: list[str], reason: str, now: float
         update(task_replicas)
         .where(task_replicas.c.task_id.in_(ids))
         .values(open_slots=0, updated_at=now)
+    )
+    conn.execute(  # comparisons of its results are no longer needed (comparisons.py)
+        update(result_comparisons)
+        .where(result_comparisons.c.task_id.in_(ids), result_comparisons.c.state == "open")
+        .values(state="dropped", decided_at=now)
     )
     cancel_live_attempts(conn, ids, reason, now)

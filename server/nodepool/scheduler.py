@@ -35,73 +35,17 @@ from server.master.models import (
     TASK_LEASED,
     TASK_PENDING,
 )
+from server.nodepool.compare_leases import lease_comparisons
 from server.nodepool.lease_trust import by_trust, held_by_owner, nodes_of_same_owner
+from server.nodepool.leases import Free, Lease, LeaseRequest, artifact_sizes, runtime_rows
 from server.nodepool.replicas import take_slots
 from server.nodepool.runtime_choice import lease_image, runtime_preference
 from server.nodepool.trust import lease_policy
-from server.store.schema import artifacts, attempts, jobs, nodes, runtimes, tasks
+from server.store.schema import attempts, jobs, nodes, tasks
 
 log = logging.getLogger("hivemind.scheduler")
 
 MAX_LEASE_BATCH = 256
-
-
-@dataclass(frozen=True)
-class LeaseRequest:
-    free_cores: int
-    free_memory_mb: int
-    free_disk_mb: int = 0  # 0 = the node did not say; disk is then not a limit
-    free_gpus: int = 0
-    max_tasks: int = 1
-    # Runtimes the node holds (empty = what it registered): their jobs go first; see
-    # runtime_choice for what else it may get.
-    runtimes: Sequence[str] = ()
-
-
-@dataclass(frozen=True)
-class Lease:
-    attempt_id: str
-    task_id: str
-    job_id: str
-    task_index: int
-    runtime: str
-    command: list[str]
-    package_digest: str
-    package_size: int
-    input_digest: str
-    input_name: str
-    input_size: int
-    cores: int
-    memory_mb: int
-    disk_mb: int
-    gpus: int
-    timeout_s: int
-    lease_deadline: float
-    runtime_image: str
-    runtime_archive_digest: str
-
-
-@dataclass
-class _Free:
-    cores: int
-    memory_mb: int
-    disk_mb: int | None
-    gpus: int
-
-    def fits(self, job: Row) -> bool:
-        return (
-            job.cores <= self.cores
-            and job.memory_mb <= self.memory_mb
-            and (self.disk_mb is None or job.disk_mb <= self.disk_mb)
-            and job.gpus <= self.gpus
-        )
-
-    def take(self, job: Row) -> None:
-        self.cores -= job.cores
-        self.memory_mb -= job.memory_mb
-        self.gpus -= job.gpus
-        if self.disk_mb is not None:
-            self.disk_mb -= job.disk_mb
 
 
 @dataclass
@@ -130,7 +74,7 @@ def _check_node(conn: Connection, node_id: str, now: float) -> list[str]:
     return json.loads(node.runtimes_json or "[]")
 
 
-def _candidate_jobs(conn: Connection, free: _Free, runtime_names: Sequence[str]) -> list[Row]:
+def _candidate_jobs(conn: Connection, free: Free, runtime_names: Sequence[str]) -> list[Row]:
     has_pending = exists().where(tasks.c.state == TASK_PENDING, tasks.c.job_id == jobs.c.id)
     query = select(
         jobs.c.id,
@@ -210,7 +154,7 @@ def _pending_tasks(
 def _take_one(
     conn: Connection,
     queue: _OwnerQueue,
-    free: _Free,
+    free: Free,
     room: int,
     skip_locked: bool,
     owner_nodes: Sequence[str] = (),
@@ -236,7 +180,7 @@ def _take_one(
 def _pick(
     conn: Connection,
     candidates: list[Row],
-    free: _Free,
+    free: Free,
     limit: int,
     skip_locked: bool,
     owner_nodes: Sequence[str] = (),
@@ -276,7 +220,7 @@ def lease_tasks(
         if limit < 1:
             return []
     owner_nodes = nodes_of_same_owner(conn, node_id)
-    free = _Free(
+    free = Free(
         cores=request.free_cores,
         memory_mb=request.free_memory_mb,
         disk_mb=request.free_disk_mb if request.free_disk_mb > 0 else None,
@@ -285,9 +229,15 @@ def lease_tasks(
     preference = runtime_preference(conn, node_id, request.runtimes or registered)
     if preference.nothing:
         return []
-    candidates = _candidate_jobs(conn, free, preference.names)
+    deadline = now + lease_ttl_s
+    # Comparisons first: they are short, and a task waits for each (comparisons.py).
+    compared = lease_comparisons(
+        conn, node_id, owner_nodes, free, preference.names, limit, deadline, now
+    )
+    limit -= len(compared)
+    candidates = _candidate_jobs(conn, free, preference.names) if limit > 0 else []
     if not candidates:
-        return []
+        return compared
     skip_locked = conn.dialect.name == "postgresql"
     held_first, to_fetch = preference.split(candidates)
     held_first, to_fetch = by_trust(held_first, policy), by_trust(to_fetch, policy)
@@ -296,8 +246,7 @@ def lease_tasks(
         # Room left: jobs of runtimes this node lacks but can fetch (and then holds).
         picked += _pick(conn, to_fetch, free, limit - len(picked), skip_locked, owner_nodes)
     if not picked:
-        return []
-    deadline = now + lease_ttl_s
+        return compared
     attempt_ids = [new_id("att") for _ in picked]
     conn.execute(
         insert(attempts),
@@ -344,27 +293,14 @@ def lease_tasks(
         [(job.package_digest, node_id) for job, _ in picked]
         + [(task.input_digest, node_id) for _, task in picked],
     )
-    return _leases(conn, picked, attempt_ids, deadline)
+    return compared + _leases(conn, picked, attempt_ids, deadline)
 
 
 def _leases(
     conn: Connection, picked: list[tuple[Row, Row]], attempt_ids: list[str], deadline: float
 ) -> list[Lease]:
-    names = sorted({job.runtime for job, _ in picked})
-    images = {
-        row.name: row
-        for row in conn.execute(
-            select(
-                runtimes.c.name, runtimes.c.image, runtimes.c.image_id, runtimes.c.archive_digest
-            ).where(runtimes.c.name.in_(names))
-        )
-    }
-    digests = sorted({job.package_digest for job, _ in picked})
-    sizes = dict(
-        conn.execute(
-            select(artifacts.c.digest, artifacts.c.size).where(artifacts.c.digest.in_(digests))
-        ).all()
-    )
+    images = runtime_rows(conn, [job.runtime for job, _ in picked])
+    sizes = artifact_sizes(conn, [job.package_digest for job, _ in picked])
     commands = {job.id: json.loads(job.command_json) for job, _ in picked}
     leases = []
     for attempt_id, (job, task) in zip(attempt_ids, picked, strict=True):

@@ -1,8 +1,10 @@
 """Deciding replicated results: quorum, disagreement, payment of agreeing results only.
 
 `settle` looks at the pending results of tasks that need more than one result (see
-replicas.py). Results agree when their digests are equal; each owner counts once. When a
-digest reaches the quorum the task is done with that result: the agreeing results are valid
+replicas.py). Results agree when their digests are equal, or, for a job with a compare
+command, when a comparison said they are equivalent (comparisons.py groups them; a result
+waiting for a comparison is not counted yet); each owner counts once. When a group reaches
+the quorum the task is done with its first result: the agreeing results are valid
 and paid (at most `max_paid` per task), the others are invalid and earn nothing, and trust
 is updated both ways. A result arriving after that is judged against the accepted digest.
 When a quorum can no longer be reached with the results and leases out, more replicas are
@@ -29,6 +31,17 @@ from server.master.models import (
 )
 from server.nodepool import trust
 from server.nodepool.attempts import record_done_tasks
+from server.nodepool.comparisons import (
+    ASKED,
+    SAME,
+    Group,
+    Grouping,
+    drop_comparisons,
+    group_results,
+    load_verdicts,
+    request_comparisons,
+    verdict_of,
+)
 from server.nodepool.payouts import EscrowTracker, PayoutOrder
 from server.nodepool.replicas import (
     INCONCLUSIVE,
@@ -107,6 +120,7 @@ def _tasks_and_jobs(conn: Connection, task_ids: list[str]) -> dict[str, Row]:
                 jobs.c.timeout_s,
                 jobs.c.priority_permille,
                 jobs.c.escrow_account_id,
+                jobs.c.compare_json,
             )
             .join(jobs, jobs.c.id == tasks.c.job_id)
             .where(tasks.c.id.in_(task_ids))
@@ -117,20 +131,14 @@ def _tasks_and_jobs(conn: Connection, task_ids: list[str]) -> dict[str, Row]:
 def _live_counts(conn: Connection, task_ids: list[str]) -> dict[str, int]:
     rows = conn.execute(
         select(attempts.c.task_id, func.count())
-        .where(attempts.c.task_id.in_(task_ids), attempts.c.state.in_(ATTEMPT_LIVE_STATES))
+        .where(
+            attempts.c.task_id.in_(task_ids),
+            attempts.c.state.in_(ATTEMPT_LIVE_STATES),
+            attempts.c.comparison_id.is_(None),  # replicas still running, not comparisons
+        )
         .group_by(attempts.c.task_id)
     ).all()
     return {task_id: int(count) for task_id, count in rows}
-
-
-def _agreement(results: list[Row]) -> dict[str, list[Row]]:
-    """Results by digest, one per owner (an owner's second node adds no independence)."""
-    groups: dict[str, list[Row]] = defaultdict(list)
-    for result in results:
-        group = groups[result.result_digest]
-        if all(other.owner_id != result.owner_id for other in group):
-            group.append(result)
-    return groups
 
 
 @dataclass
@@ -148,6 +156,11 @@ class _Decisions:
     failed_tasks: list[dict] = field(default_factory=list)
     reopened_tasks: list[str] = field(default_factory=list)
     cancel_tasks: list[str] = field(default_factory=list)
+    comparisons: list[tuple[str, str, str, str]] = field(default_factory=list)
+    accepted_digests: dict[str, str] = field(default_factory=dict)  # task -> its result
+
+    def compare(self, task: Row, pairs: list[tuple[str, str]]) -> None:
+        self.comparisons += [(task.id, task.job_id, a, b) for a, b in pairs]
 
     def status(self, attempt_id: str, status: str, now: float) -> None:
         self.statuses.append({"b_attempt_id": attempt_id, "b_status": status, "b_now": now})
@@ -170,6 +183,7 @@ def settle(
     results = _pending_results(conn, ids)
     info = _tasks_and_jobs(conn, ids)
     live = _live_counts(conn, ids)
+    verdicts = load_verdicts(conn, [t for t, row in info.items() if row.compare_json])
     decided = _Decisions()
     for task_id in ids:
         rep, task = replicas.get(task_id), info.get(task_id)
@@ -180,20 +194,39 @@ def settle(
                 decided.status(result.attempt_id, INCONCLUSIVE, now)
                 outcome.notes[result.attempt_id] = f"task is {task.state}; result not used"
             continue
+        found = verdicts.get(task_id, {})
         if rep.canonical_digest:
-            _judge_late(rep, task, results[task_id], decided, outcome, now)
+            _judge_late(rep, task, results[task_id], found, decided, outcome, now)
         else:
-            _decide(rep, task, results[task_id], live.get(task_id, 0), decided, outcome, now)
+            grouping = group_results(results[task_id], found, bool(task.compare_json))
+            live_now = live.get(task_id, 0)
+            _decide(rep, task, results[task_id], grouping, live_now, decided, outcome, now)
     _write(conn, decided, settings, escrow, outcome, now)
     return outcome
 
 
 def _judge_late(
-    rep: Row, task: Row, results: list[Row], decided: _Decisions, outcome: Settlement, now: float
+    rep: Row,
+    task: Row,
+    results: list[Row],
+    verdicts: dict,
+    decided: _Decisions,
+    outcome: Settlement,
+    now: float,
 ) -> None:
     paid = rep.paid
     for result in results:
-        if result.result_digest == rep.canonical_digest:
+        verdict = None
+        if task.compare_json and result.result_digest != rep.canonical_digest:
+            verdict = verdict_of(verdicts, rep.canonical_digest, result.result_digest)
+            if verdict in (None, ASKED):
+                if verdict is None:
+                    decided.compare(task, [(rep.canonical_digest, result.result_digest)])
+                outcome.notes[result.attempt_id] = (
+                    "result recorded; a node of another owner compares it with the accepted one"
+                )
+                continue
+        if result.result_digest == rep.canonical_digest or verdict == SAME:
             decided.status(result.attempt_id, VALID, now)
             decided.valid.append(result.node_id)
             if paid < rep.max_paid:
@@ -215,21 +248,33 @@ def _decide(
     rep: Row,
     task: Row,
     results: list[Row],
+    grouping: Grouping,
     live: int,
     decided: _Decisions,
     outcome: Settlement,
     now: float,
 ) -> None:
-    groups = _agreement(results)
-    best_digest, best = max(groups.items(), key=lambda item: len(item[1]))
-    if len(best) >= rep.quorum:
-        _accept(rep, task, results, best_digest, decided, outcome, now)
+    group = grouping.best()
+    agreeing = group.owners if group else 0
+    if group is not None and agreeing >= rep.quorum:
+        _accept(rep, task, results, group, grouping.unresolved, decided, outcome, now)
         return
-    if len(best) + live + rep.open_slots >= rep.quorum:
+    decided.compare(task, grouping.needed)
+    if grouping.unresolved:
+        for result in results:
+            outcome.notes[result.attempt_id] = (
+                "result recorded; results differ, a node of another owner compares them"
+            )
+        if grouping.needed:
+            outcome.messages[task.job_id].append(
+                f"task {task.idx}: results differ; {len(grouping.needed)} comparison(s) asked"
+            )
+        return
+    if agreeing + live + rep.open_slots >= rep.quorum:
         for result in results:
             outcome.notes[result.attempt_id] = "result recorded; waiting for agreeing results"
         return
-    need = rep.quorum - len(best) - live - rep.open_slots
+    need = rep.quorum - agreeing - live - rep.open_slots
     if len(results) + live + rep.open_slots + need <= rep.max_results:
         decided.replica_values[rep.task_id] = {"open_slots": rep.open_slots + need}
         decided.reopened_tasks.append(rep.task_id)
@@ -240,8 +285,8 @@ def _decide(
         )
         return
     evidence = ", ".join(
-        f"{digest[:12] or 'no output'} from {len(group)} owner(s)"
-        for digest, group in sorted(groups.items(), key=lambda item: -len(item[1]))
+        f"{one.representative[:12] or 'no output'} from {one.owners} owner(s)"
+        for one in sorted(grouping.groups, key=lambda one: -one.owners)
     )
     error = (
         f"no quorum: {len(results)} results disagree and no {rep.quorum} of them agree ({evidence})"
@@ -260,16 +305,25 @@ def _accept(
     rep: Row,
     task: Row,
     results: list[Row],
-    digest: str,
+    group: Group,
+    unresolved: list[Row],
     decided: _Decisions,
     outcome: Settlement,
     now: float,
 ) -> None:
-    agreeing = [r for r in results if r.result_digest == digest]
+    digest = group.representative
+    agreeing = group.results
+    waiting = {result.attempt_id for result in unresolved}
     paid = rep.paid
     for result in results:
         subject = rep.spot_check and result.attempt_id == rep.subject_attempt_id
-        if result.result_digest == digest:
+        if result.attempt_id in waiting:  # judged against the accepted result later
+            decided.compare(task, [(digest, result.result_digest)])
+            outcome.notes[result.attempt_id] = (
+                "result recorded; a node of another owner compares it with the accepted one"
+            )
+            continue
+        if result.result_digest in group.digests:
             decided.status(result.attempt_id, VALID, now)
             decided.valid.append(result.node_id)
             if subject:
@@ -297,6 +351,8 @@ def _accept(
         }
     )
     decided.replica_values[rep.task_id] = {"paid": paid, "canonical_digest": digest}
+    if task.compare_json:
+        decided.accepted_digests[task.id] = digest
     if digest:
         outcome.result_grants.append((digest, task.owner_id))
         outcome.accepted_results += [(digest, r.node_id) for r in agreeing]
@@ -366,6 +422,10 @@ def _write(
         )
     if decided.cancel_tasks:
         cancel_live_attempts(conn, decided.cancel_tasks, "the task ended without a quorum", now)
+        drop_comparisons(conn, decided.cancel_tasks, None, now)
+    for task_id, digest in sorted(decided.accepted_digests.items()):
+        drop_comparisons(conn, [task_id], digest, now)  # only those with the accepted one
+    request_comparisons(conn, decided.comparisons, now)
     for task_id, values in sorted(decided.replica_values.items()):
         conn.execute(
             update(task_replicas)

@@ -9,8 +9,8 @@ from server.master.events import JobUpdate
 from server.master.job_spec import JobRequest, TaskInputRequest
 from server.master.models import PRIORITY_UNIT, JobView, TaskView
 from server.nodepool.attempts import Ack, AttemptStats, Completion, Failure
+from server.nodepool.leases import Lease, LeaseRequest
 from server.nodepool.nodes import Beat, Hardware
-from server.nodepool.scheduler import Lease, LeaseRequest
 from server.rpc.auth import Principal
 
 JOB_STATES = {
@@ -60,6 +60,8 @@ def job_request(request: job_pb2.SubmitJobRequest) -> JobRequest:
         priority=request.priority,
         max_cost_ucpt=request.max_cost_ucpt,
         idempotency_key=request.idempotency_key,
+        compare_command=list(request.compare_command),
+        compare_timeout_s=request.compare_timeout_s,
     )
 
 
@@ -92,6 +94,8 @@ def job_to_proto(job: JobView) -> job_pb2.Job:
         finished_at=int(job.finished_at or 0),
         owner=job.owner,
         package_digest=job.package_digest,
+        compare_command=job.compare_command,
+        compare_timeout_s=job.compare_timeout_s,
     )
 
 
@@ -199,6 +203,16 @@ def lease_to_proto(lease: Lease) -> node_pb2.TaskLease:
         runtime_archive_digest=lease.runtime_archive_digest,
         package_size=lease.package_size,
         input_size=lease.input_size,
+        comparison=(
+            node_pb2.ResultComparison(
+                result_a_digest=lease.comparison[0],
+                result_a_size=lease.comparison[1],
+                result_b_digest=lease.comparison[2],
+                result_b_size=lease.comparison[3],
+            )
+            if lease.comparison
+            else None
+        ),
     )
 
 

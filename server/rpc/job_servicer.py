@@ -93,5 +93,7 @@ class JobServicer(job_pb2_grpc.JobServiceServicer):
             disk_mb=res.disk_mb,
             gpus=res.gpus,
             timeout_s=res.timeout_s,
+            compare=request.compare,
+            compare_timeout_s=request.compare_timeout_s,
         )
         return job_pb2.EstimateCostResponse(worst_case_ucpt=worst)

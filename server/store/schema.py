@@ -182,6 +182,9 @@ jobs = Table(
     Column("max_attempts", Integer, nullable=False),
     Column("replicas", Integer, nullable=False, default=1),
     Column("priority_permille", Integer, nullable=False, default=1000),
+    # argv of the command that compares two results (JSON; "" = digests must be equal)
+    Column("compare_json", Text, nullable=False, default=""),
+    Column("compare_timeout_s", Integer, nullable=False, default=0),
     Column("max_cost_ucpt", BigInteger, nullable=False),
     Column("cost_ucpt", BigInteger, nullable=False, default=0),
     Column("refunded_ucpt", BigInteger, nullable=False, default=0),
@@ -244,6 +247,8 @@ attempts = Table(
     Column("wall_seconds", Float, nullable=False, default=0.0),
     Column("peak_memory_mb", BigInteger, nullable=False, default=0),
     Column("cancel_requested", Boolean, nullable=False, default=False),
+    # Set when the attempt compares two results of its task instead of running it.
+    Column("comparison_id", String(40)),
     Index("ix_attempts_state_deadline", "state", "lease_deadline"),
 )
 
@@ -304,4 +309,23 @@ result_checks = Table(
     Column("created_at", Float, nullable=False),
     Column("decided_at", Float),
     Index("ix_result_checks_node_status", "node_id", "status", "decided_at"),
+)
+
+# Two results of a task whose digests differ, for a job that names a compare command: a
+# node of a third owner runs the command on both and says whether they are equivalent.
+result_comparisons = Table(
+    "result_comparisons",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("task_id", String(40), nullable=False, index=True),
+    Column("job_id", String(40), nullable=False),
+    Column("digest_a", String(64), nullable=False),  # the earlier result (a group's first)
+    Column("digest_b", String(64), nullable=False),
+    Column("state", String(16), nullable=False),  # open leased decided dropped failed
+    Column("verdict", String(16), nullable=False, default=""),  # same | different
+    Column("attempt_id", String(40)),  # the attempt comparing (or that compared) them
+    Column("created_at", Float, nullable=False),
+    Column("decided_at", Float),
+    UniqueConstraint("task_id", "digest_a", "digest_b", name="uq_result_comparisons_pair"),
+    Index("ix_result_comparisons_state", "state", "created_at"),
 )

@@ -16,7 +16,7 @@ class TaskInput(_message.Message):
     def __init__(self, digest: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
 
 class SubmitJobRequest(_message.Message):
-    __slots__ = ("name", "runtime", "command", "package_digest", "task_count", "inputs", "resources", "max_attempts", "replicas", "priority", "max_cost_ucpt", "idempotency_key")
+    __slots__ = ("name", "runtime", "command", "package_digest", "task_count", "inputs", "resources", "max_attempts", "replicas", "priority", "max_cost_ucpt", "idempotency_key", "compare_command", "compare_timeout_s")
     NAME_FIELD_NUMBER: _ClassVar[int]
     RUNTIME_FIELD_NUMBER: _ClassVar[int]
     COMMAND_FIELD_NUMBER: _ClassVar[int]
@@ -29,6 +29,8 @@ class SubmitJobRequest(_message.Message):
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
     MAX_COST_UCPT_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    COMPARE_COMMAND_FIELD_NUMBER: _ClassVar[int]
+    COMPARE_TIMEOUT_S_FIELD_NUMBER: _ClassVar[int]
     name: str
     runtime: str
     command: _containers.RepeatedScalarFieldContainer[str]
@@ -41,10 +43,12 @@ class SubmitJobRequest(_message.Message):
     priority: float
     max_cost_ucpt: int
     idempotency_key: str
-    def __init__(self, name: _Optional[str] = ..., runtime: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., package_digest: _Optional[str] = ..., task_count: _Optional[int] = ..., inputs: _Optional[_Iterable[_Union[TaskInput, _Mapping]]] = ..., resources: _Optional[_Union[_common_pb2.Resources, _Mapping]] = ..., max_attempts: _Optional[int] = ..., replicas: _Optional[int] = ..., priority: _Optional[float] = ..., max_cost_ucpt: _Optional[int] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+    compare_command: _containers.RepeatedScalarFieldContainer[str]
+    compare_timeout_s: int
+    def __init__(self, name: _Optional[str] = ..., runtime: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., package_digest: _Optional[str] = ..., task_count: _Optional[int] = ..., inputs: _Optional[_Iterable[_Union[TaskInput, _Mapping]]] = ..., resources: _Optional[_Union[_common_pb2.Resources, _Mapping]] = ..., max_attempts: _Optional[int] = ..., replicas: _Optional[int] = ..., priority: _Optional[float] = ..., max_cost_ucpt: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., compare_command: _Optional[_Iterable[str]] = ..., compare_timeout_s: _Optional[int] = ...) -> None: ...
 
 class Job(_message.Message):
-    __slots__ = ("job_id", "name", "state", "runtime", "command", "tasks_total", "tasks_done", "tasks_failed", "tasks_running", "tasks_cancelled", "resources", "max_attempts", "replicas", "priority", "max_cost_ucpt", "cost_ucpt", "refunded_ucpt", "created_at", "finished_at", "owner", "package_digest")
+    __slots__ = ("job_id", "name", "state", "runtime", "command", "tasks_total", "tasks_done", "tasks_failed", "tasks_running", "tasks_cancelled", "resources", "max_attempts", "replicas", "priority", "max_cost_ucpt", "cost_ucpt", "refunded_ucpt", "created_at", "finished_at", "owner", "package_digest", "compare_command", "compare_timeout_s")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -66,6 +70,8 @@ class Job(_message.Message):
     FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
     OWNER_FIELD_NUMBER: _ClassVar[int]
     PACKAGE_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    COMPARE_COMMAND_FIELD_NUMBER: _ClassVar[int]
+    COMPARE_TIMEOUT_S_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     name: str
     state: _common_pb2.JobState
@@ -87,7 +93,9 @@ class Job(_message.Message):
     finished_at: int
     owner: str
     package_digest: str
-    def __init__(self, job_id: _Optional[str] = ..., name: _Optional[str] = ..., state: _Optional[_Union[_common_pb2.JobState, str]] = ..., runtime: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., tasks_total: _Optional[int] = ..., tasks_done: _Optional[int] = ..., tasks_failed: _Optional[int] = ..., tasks_running: _Optional[int] = ..., tasks_cancelled: _Optional[int] = ..., resources: _Optional[_Union[_common_pb2.Resources, _Mapping]] = ..., max_attempts: _Optional[int] = ..., replicas: _Optional[int] = ..., priority: _Optional[float] = ..., max_cost_ucpt: _Optional[int] = ..., cost_ucpt: _Optional[int] = ..., refunded_ucpt: _Optional[int] = ..., created_at: _Optional[int] = ..., finished_at: _Optional[int] = ..., owner: _Optional[str] = ..., package_digest: _Optional[str] = ...) -> None: ...
+    compare_command: _containers.RepeatedScalarFieldContainer[str]
+    compare_timeout_s: int
+    def __init__(self, job_id: _Optional[str] = ..., name: _Optional[str] = ..., state: _Optional[_Union[_common_pb2.JobState, str]] = ..., runtime: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., tasks_total: _Optional[int] = ..., tasks_done: _Optional[int] = ..., tasks_failed: _Optional[int] = ..., tasks_running: _Optional[int] = ..., tasks_cancelled: _Optional[int] = ..., resources: _Optional[_Union[_common_pb2.Resources, _Mapping]] = ..., max_attempts: _Optional[int] = ..., replicas: _Optional[int] = ..., priority: _Optional[float] = ..., max_cost_ucpt: _Optional[int] = ..., cost_ucpt: _Optional[int] = ..., refunded_ucpt: _Optional[int] = ..., created_at: _Optional[int] = ..., finished_at: _Optional[int] = ..., owner: _Optional[str] = ..., package_digest: _Optional[str] = ..., compare_command: _Optional[_Iterable[str]] = ..., compare_timeout_s: _Optional[int] = ...) -> None: ...
 
 class Task(_message.Message):
     __slots__ = ("task_id", "index", "state", "attempts", "error", "input_name", "result_digest", "result_size", "node_id", "cost_ucpt", "verification")
@@ -202,16 +210,20 @@ class GetResultsResponse(_message.Message):
     def __init__(self, job: _Optional[_Union[Job, _Mapping]] = ..., results: _Optional[_Iterable[_Union[TaskResult, _Mapping]]] = ...) -> None: ...
 
 class EstimateCostRequest(_message.Message):
-    __slots__ = ("resources", "tasks", "replicas", "priority")
+    __slots__ = ("resources", "tasks", "replicas", "priority", "compare", "compare_timeout_s")
     RESOURCES_FIELD_NUMBER: _ClassVar[int]
     TASKS_FIELD_NUMBER: _ClassVar[int]
     REPLICAS_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    COMPARE_FIELD_NUMBER: _ClassVar[int]
+    COMPARE_TIMEOUT_S_FIELD_NUMBER: _ClassVar[int]
     resources: _common_pb2.Resources
     tasks: int
     replicas: int
     priority: float
-    def __init__(self, resources: _Optional[_Union[_common_pb2.Resources, _Mapping]] = ..., tasks: _Optional[int] = ..., replicas: _Optional[int] = ..., priority: _Optional[float] = ...) -> None: ...
+    compare: bool
+    compare_timeout_s: int
+    def __init__(self, resources: _Optional[_Union[_common_pb2.Resources, _Mapping]] = ..., tasks: _Optional[int] = ..., replicas: _Optional[int] = ..., priority: _Optional[float] = ..., compare: _Optional[bool] = ..., compare_timeout_s: _Optional[int] = ...) -> None: ...
 
 class EstimateCostResponse(_message.Message):
     __slots__ = ("worst_case_ucpt",)

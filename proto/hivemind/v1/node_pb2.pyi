@@ -130,7 +130,7 @@ class LeaseTasksRequest(_message.Message):
     def __init__(self, free_cores: _Optional[int] = ..., free_memory_mb: _Optional[int] = ..., free_disk_mb: _Optional[int] = ..., max_tasks: _Optional[int] = ..., runtimes: _Optional[_Iterable[str]] = ..., free_gpus: _Optional[int] = ...) -> None: ...
 
 class TaskLease(_message.Message):
-    __slots__ = ("attempt_id", "task_id", "job_id", "task_index", "runtime", "command", "package_digest", "input_digest", "input_name", "resources", "lease_deadline", "runtime_image", "runtime_archive_digest", "package_size", "input_size")
+    __slots__ = ("attempt_id", "task_id", "job_id", "task_index", "runtime", "command", "package_digest", "input_digest", "input_name", "resources", "lease_deadline", "runtime_image", "runtime_archive_digest", "package_size", "input_size", "comparison")
     ATTEMPT_ID_FIELD_NUMBER: _ClassVar[int]
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
@@ -146,6 +146,7 @@ class TaskLease(_message.Message):
     RUNTIME_ARCHIVE_DIGEST_FIELD_NUMBER: _ClassVar[int]
     PACKAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     INPUT_SIZE_FIELD_NUMBER: _ClassVar[int]
+    COMPARISON_FIELD_NUMBER: _ClassVar[int]
     attempt_id: str
     task_id: str
     job_id: str
@@ -161,7 +162,20 @@ class TaskLease(_message.Message):
     runtime_archive_digest: str
     package_size: int
     input_size: int
-    def __init__(self, attempt_id: _Optional[str] = ..., task_id: _Optional[str] = ..., job_id: _Optional[str] = ..., task_index: _Optional[int] = ..., runtime: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., package_digest: _Optional[str] = ..., input_digest: _Optional[str] = ..., input_name: _Optional[str] = ..., resources: _Optional[_Union[_common_pb2.Resources, _Mapping]] = ..., lease_deadline: _Optional[int] = ..., runtime_image: _Optional[str] = ..., runtime_archive_digest: _Optional[str] = ..., package_size: _Optional[int] = ..., input_size: _Optional[int] = ...) -> None: ...
+    comparison: ResultComparison
+    def __init__(self, attempt_id: _Optional[str] = ..., task_id: _Optional[str] = ..., job_id: _Optional[str] = ..., task_index: _Optional[int] = ..., runtime: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., package_digest: _Optional[str] = ..., input_digest: _Optional[str] = ..., input_name: _Optional[str] = ..., resources: _Optional[_Union[_common_pb2.Resources, _Mapping]] = ..., lease_deadline: _Optional[int] = ..., runtime_image: _Optional[str] = ..., runtime_archive_digest: _Optional[str] = ..., package_size: _Optional[int] = ..., input_size: _Optional[int] = ..., comparison: _Optional[_Union[ResultComparison, _Mapping]] = ...) -> None: ...
+
+class ResultComparison(_message.Message):
+    __slots__ = ("result_a_digest", "result_a_size", "result_b_digest", "result_b_size")
+    RESULT_A_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    RESULT_A_SIZE_FIELD_NUMBER: _ClassVar[int]
+    RESULT_B_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    RESULT_B_SIZE_FIELD_NUMBER: _ClassVar[int]
+    result_a_digest: str
+    result_a_size: int
+    result_b_digest: str
+    result_b_size: int
+    def __init__(self, result_a_digest: _Optional[str] = ..., result_a_size: _Optional[int] = ..., result_b_digest: _Optional[str] = ..., result_b_size: _Optional[int] = ...) -> None: ...
 
 class LeaseTasksResponse(_message.Message):
     __slots__ = ("leases",)
