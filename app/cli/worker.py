@@ -141,7 +141,7 @@ def _setup_logging(quiet: bool) -> None:
 
 
 def _print_event(event: ev.WorkerEvent) -> None:
-    where = f"job {event.job_id} task {event.task_index}"
+    where = event.task_text  # "comparing results of job J task N" for a comparison
     if event.kind == ev.TASK_STARTED:
         say(f"started {where}")
     elif event.kind == ev.TASK_FINISHED:

@@ -1,5 +1,7 @@
 """One leased attempt from lease to acknowledgement: fetch and unpack the package, fetch the
 input, tell the server it started, run it, pack /output, upload the result, report it.
+A comparison lease (issue 6) fetches two results instead of the input and reports the compare
+command's verdict instead of a result; its specifics are in `worker_compare`.
 
 Runs on the worker's loop; file work goes to threads. Logs carry `attempt=… job=… task=…`.
 """
@@ -22,6 +24,13 @@ from app.services.executors.base import ExecutionResult, Executor, TaskSpec
 from app.services.runtime_fetch import RuntimeProvisioner, RuntimeUnavailable
 from app.services.transfer import TransferError, download_artifact
 from app.services.unpack import UnsafeArchive, make_read_only, remove_tree, safe_extract
+from app.services.worker_compare import (
+    RESULT_ZIP_SUFFIX,
+    RESULTS_CACHE_KIND,
+    is_comparison,
+    place_results,
+    verdict_report,
+)
 from app.services.worker_report import RETRYABLE, deliver, sleep_unless
 from app.services.worker_results import PendingReport, PendingReports, pack_output
 from proto.hivemind.v1 import node_pb2
@@ -105,6 +114,9 @@ async def run_attempt(held: HeldAttempt, deps: AttemptDeps) -> None:
         if result.cancelled or held.cancel.is_set():
             await _report_cancelled(held, deps, result)
             return
+        if is_comparison(lease):
+            await deliver(verdict_report(lease, result), deps)  # its /output is not kept
+            return
         await _report_result(held, deps, spec, result)
     except asyncio.CancelledError:
         raise
@@ -148,7 +160,12 @@ async def _prepare_with_retries(
 
 
 def _ids(lease: node_pb2.TaskLease) -> dict[str, Any]:
-    return {"attempt_id": lease.attempt_id, "job_id": lease.job_id, "task_index": lease.task_index}
+    return {
+        "attempt_id": lease.attempt_id,
+        "job_id": lease.job_id,
+        "task_index": lease.task_index,
+        "comparison": is_comparison(lease),
+    }
 
 
 async def _prepare(held: HeldAttempt, deps: AttemptDeps, work_dir: Path) -> TaskSpec:
@@ -164,7 +181,17 @@ async def _prepare(held: HeldAttempt, deps: AttemptDeps, work_dir: Path) -> Task
     await asyncio.to_thread(safe_extract, package_zip, package_dir)
     await asyncio.to_thread(make_read_only, package_dir)
     input_path = None
-    if lease.input_digest:
+    results_dirs = None
+    disk_mb = lease.resources.disk_mb or 1024
+    if is_comparison(lease):
+
+        async def fetch_result(digest: str) -> Path:
+            return await _cached(deps, RESULTS_CACHE_KIND, digest, RESULT_ZIP_SUFFIX)
+
+        placed = await place_results(lease.comparison, work_dir, fetch_result, held.tag)
+        results_dirs = placed.dirs
+        disk_mb += placed.disk_mb  # the cap bounds what the command writes, not its results
+    elif lease.input_digest:
         cached = await _cached(deps, "inputs", lease.input_digest, "")
         input_path = work_dir / "input" / _input_file_name(lease.input_name)
         await asyncio.to_thread(_place_input, cached, input_path)
@@ -186,9 +213,10 @@ async def _prepare(held: HeldAttempt, deps: AttemptDeps, work_dir: Path) -> Task
         cores=max(1, resources.cores),
         cpu_percent=deps.cpu_percent(),
         memory_mb=resources.memory_mb or 256,
-        disk_mb=resources.disk_mb or 1024,
+        disk_mb=disk_mb,
         gpus=resources.gpus,
         timeout_s=resources.timeout_s or 3600,
+        results_dirs=results_dirs,
     )
 
 
@@ -294,6 +322,7 @@ async def _report_failure(held: HeldAttempt, deps: AttemptDeps, error: str) -> N
         ok=False,
         exit_code=-1,
         error=error,
+        comparison=is_comparison(lease),
     )
     await deliver(report, deps)
 
@@ -317,6 +346,7 @@ async def _report_cancelled(
         log=result.log if result else "",
         wall_seconds=result.wall_seconds if result else 0.0,
         cpu_seconds=result.cpu_seconds if result else 0.0,
+        comparison=is_comparison(lease),
     )
     await deliver(report, deps)
 

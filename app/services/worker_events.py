@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
 
-# Event kinds.
+# Event kinds. The task_* kinds also describe comparisons (issue 6: judging whether two
+# replicas' results agree), with `comparison=True`; `task_text` names either for a person.
 REGISTERED = "registered"  # message = node id
 TASK_STARTED = "task_started"
 TASK_LOG = "task_log"  # message = a piece of the task's stdout/stderr
@@ -35,7 +36,15 @@ class WorkerEvent:
     job_id: str = ""
     task_index: int = -1
     payout_ucpt: int = 0
+    comparison: bool = False  # the attempt compares two results of the task instead of running it
     at: float = field(default_factory=time.time)
+
+    @property
+    def task_text(self) -> str:
+        """What the attempt is, for a person: "job J task N", or "comparing results of job J
+        task N" when it judges two replicas' results."""
+        where = f"job {self.job_id} task {self.task_index}"
+        return f"comparing results of {where}" if self.comparison else where
 
 
 Listener = Callable[[WorkerEvent], None]

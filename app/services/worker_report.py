@@ -139,8 +139,13 @@ async def _send_report(report: PendingReport, deps: AttemptDeps) -> node_pb2.Att
 def _announce(report: PendingReport, ack: node_pb2.AttemptAck, deps: AttemptDeps, tag: str) -> None:
     ids = _ids_of(report)
     if report.ok and ack.accepted:
+        verdict = ""
+        if report.comparison:
+            # Issue 6: a completed comparison's exit code is its verdict.
+            verdict = "results equivalent" if report.exit_code == 0 else "results differ"
+            log.info("%s compared: %s", tag, verdict)
         log.info("%s done payout_ucpt=%d", tag, ack.payout_ucpt)
-        deps.events.emit(ev.TASK_FINISHED, **ids)
+        deps.events.emit(ev.TASK_FINISHED, message=verdict, **ids)
         if ack.payout_ucpt:
             deps.events.emit(ev.PAYOUT, payout_ucpt=ack.payout_ucpt, **ids)
     elif report.ok:
@@ -156,6 +161,7 @@ def _ids_of(report: PendingReport) -> dict[str, Any]:
         "attempt_id": report.attempt_id,
         "job_id": report.job_id,
         "task_index": report.task_index,
+        "comparison": report.comparison,
     }
 
 

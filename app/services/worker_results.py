@@ -56,7 +56,9 @@ def pack_output(output_dir: Path, zip_path: Path) -> int:
 
 @dataclass
 class PendingReport:
-    """One attempt's outcome, waiting for the server's acknowledgement."""
+    """One attempt's outcome, waiting for the server's acknowledgement: `ok` is sent as a
+    completion (with `exit_code`), anything else as a failure. A comparison (issue 6) completes
+    with exit code 0 (results equivalent) or 1 (different) and never has a result."""
 
     attempt_id: str
     job_id: str
@@ -72,6 +74,7 @@ class PendingReport:
     result_digest: str = ""  # set once uploaded
     result_size: int = 0
     extra: dict[str, str] = field(default_factory=dict)
+    comparison: bool = False  # the attempt compared two results (kept so events still say so)
 
 
 class PendingReports:

@@ -4,6 +4,10 @@ The worker prepares a work dir (package unpacked, input fetched, empty output di
 `TaskSpec` and awaits `Executor.run`. Inside the task the same variables are always set:
 HIVEMIND_TASK_DIR, HIVEMIND_INPUT, HIVEMIND_OUTPUT, HIVEMIND_TASK_INDEX (the Docker executor
 points them at /task, /input/<name>, /output).
+
+A comparison (issue 6: the job's compare command judging two replicas' results) is a task
+with `results_dirs` set: both results unpacked read-only, named by HIVEMIND_RESULTS_A and
+HIVEMIND_RESULTS_B (/results/a and /results/b in Docker); it has no input.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ class TaskSpec:
     timeout_s: int = 60
     log_limit: int = DEFAULT_LOG_LIMIT
     env: dict[str, str] = field(default_factory=dict)
+    # Set for a comparison: the two results to compare (read-only); None for a normal task.
+    results_dirs: tuple[Path, Path] | None = None
 
 
 @dataclass
@@ -49,10 +55,24 @@ class ExecutionResult:
     peak_memory_mb: int = 0
     timed_out: bool = False
     cancelled: bool = False
+    # What ended the task when it did not end by itself: "timeout", "cancel", "memory" or
+    # "disk". A comparison's exit code 1 is a verdict only when this is empty (a task killed
+    # at its memory limit may still exit with 1 from its signal handler).
+    killed_by: str = ""
 
     @property
     def ok(self) -> bool:
         return not self.error and self.exit_code == 0 and not self.cancelled
+
+    @property
+    def ended_by_itself(self) -> bool:
+        """The task's process exited with `exit_code` of its own accord."""
+        return (
+            self.exit_code is not None
+            and not self.killed_by
+            and not self.timed_out
+            and not self.cancelled
+        )
 
 
 class LogBuffer:

@@ -153,6 +153,7 @@ class AttemptRun:
             peak_memory_mb=(usage.peak_memory_bytes or 0) // MB,
             timed_out=stop_reason == "timeout",
             cancelled=stop_reason == "cancel",
+            killed_by=stop_reason or ("memory" if oom else ""),
         )
         log.info(
             "task ended attempt=%s job=%s task=%d exit=%s wall=%.2fs cpu=%.2fs peak=%dMB "

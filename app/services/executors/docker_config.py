@@ -31,6 +31,9 @@ NOBODY_GID = 65534
 MOUNT_TASK = "/task"
 MOUNT_INPUT = "/input"
 MOUNT_OUTPUT = "/output"
+# A comparison's two results (issue 6), both read-only.
+MOUNT_RESULTS_A = "/results/a"
+MOUNT_RESULTS_B = "/results/b"
 
 DEFAULT_PIDS_LIMIT = 256
 # Docker refuses memory limits under 6 MB; below ~16 MB not even an interpreter starts.
@@ -138,6 +141,9 @@ def validate_spec(spec: Any) -> None:
         raise ValueError(f"package directory {spec.package_dir} does not exist")
     if spec.input_path is not None and not Path(spec.input_path).exists():
         raise ValueError(f"input {spec.input_path} does not exist")
+    for results_dir in getattr(spec, "results_dirs", None) or ():
+        if not Path(results_dir).is_dir():
+            raise ValueError(f"results directory {results_dir} does not exist")
 
 
 def container_user() -> tuple[int, int]:
@@ -150,7 +156,7 @@ def container_user() -> tuple[int, int]:
 
 def prepare_mounts(spec: Any, uid: int, gid: int) -> None:
     """Makes the mounts usable by the task's user: the output directory (the only writable
-    mount) writable, the package and the input readable. Blocking.
+    mount) writable, the package, the input and a comparison's results readable. Blocking.
 
     Only needed when we are root and the task runs as nobody: a package unpacked into a
     0700 temporary directory would otherwise be unreadable inside the container.
@@ -167,6 +173,8 @@ def prepare_mounts(spec: Any, uid: int, gid: int) -> None:
     _add_read_access(Path(spec.package_dir))
     if spec.input_path is not None:
         _add_read_access(Path(spec.input_path))
+    for results_dir in getattr(spec, "results_dirs", None) or ():
+        _add_read_access(Path(results_dir))
 
 
 def _add_read_access(path: Path) -> None:
@@ -211,6 +219,15 @@ def build_plan(
         # tasks' inputs in the worker's cache).
         input_env = f"{MOUNT_INPUT}/{input_path.name}"
         mounts.append((str(input_path), input_env, True))
+    results_env: dict[str, str] = {}
+    results_dirs = getattr(spec, "results_dirs", None)
+    if results_dirs is not None:
+        for host_dir, target, name in (
+            (results_dirs[0], MOUNT_RESULTS_A, "HIVEMIND_RESULTS_A"),
+            (results_dirs[1], MOUNT_RESULTS_B, "HIVEMIND_RESULTS_B"),
+        ):
+            mounts.append((str(Path(host_dir).resolve()), target, True))
+            results_env[name] = target
     environment = dict(spec.env)
     environment.update(
         {
@@ -222,6 +239,7 @@ def build_plan(
             "HIVEMIND_INPUT": input_env,
             "HIVEMIND_OUTPUT": MOUNT_OUTPUT,
             "HIVEMIND_TASK_INDEX": str(spec.task_index),
+            **results_env,
         }
     )
     return ContainerPlan(

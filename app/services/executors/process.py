@@ -107,6 +107,10 @@ def task_environment(spec: TaskSpec, scratch_dir: Path) -> dict[str, str]:
             "HIVEMIND_TASK_INDEX": str(spec.task_index),
         }
     )
+    if spec.results_dirs is not None:
+        # A comparison: the two results it judges, as HIVEMIND_TASK_DIR names the package.
+        env["HIVEMIND_RESULTS_A"] = str(spec.results_dirs[0])
+        env["HIVEMIND_RESULTS_B"] = str(spec.results_dirs[1])
     env.update(spec.env)
     return env
 
@@ -212,26 +216,29 @@ class ProcessExecutor(Executor):
         start_thread(f"wait-{spec.attempt_id}", wait_thread, task.proc, loop, exited)
         start_thread(f"log-{spec.attempt_id}", log_thread, task.proc, loop, on_chunk, log_done)
 
-        error = ""
+        error = killed_by = ""
         timed_out = cancelled = False
         last_disk_check = time.monotonic()
         while not exited.done():
             task.sample()
             if cancel.is_set():
-                cancelled, error = True, "cancelled"
+                cancelled, error, killed_by = True, "cancelled", "cancel"
                 break
             if task.active_seconds() >= spec.timeout_s:
                 timed_out, error = True, f"timed out after {spec.timeout_s} s"
+                killed_by = "timeout"
                 break
             limit = spec.memory_mb * 1024 * 1024
             if spec.memory_mb > 0 and task.usage.rss_bytes > limit:
                 error = f"killed: out of memory (limit {spec.memory_mb} MB)"
+                killed_by = "memory"
                 break
             if time.monotonic() - last_disk_check >= self.disk_check_interval_s:
                 last_disk_check = time.monotonic()
                 used = await asyncio.to_thread(directory_bytes, spec.work_dir)
                 if spec.disk_mb > 0 and used > spec.disk_mb * 1024 * 1024:
                     error = f"killed: disk limit exceeded ({spec.disk_mb} MB)"
+                    killed_by = "disk"
                     break
             waiters = [exited, asyncio.ensure_future(cancel.wait())]
             await asyncio.wait(
@@ -261,6 +268,7 @@ class ProcessExecutor(Executor):
             peak_memory_mb=max(maxrss or 0, task.usage.peak_rss_bytes) // (1024 * 1024),
             timed_out=timed_out,
             cancelled=cancelled,
+            killed_by=killed_by,
         )
         log.info(
             "task ended attempt=%s job=%s task=%d exit=%s wall=%.2fs cpu=%.2fs%s",
