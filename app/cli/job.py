@@ -1,13 +1,14 @@
 """`hivemind job ...`: submit a job package, follow it, cancel it, fetch its results.
 
-Downloading and unpacking results lives in `job_results.py`; this module is the command
-group and the job-level commands.
+Downloading and unpacking results lives in `job_results.py`, how a job is printed in
+`job_view.py`; this module is the command group and the job-level commands.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import shlex
 import sys
 import tempfile
 import uuid
@@ -18,6 +19,7 @@ import grpc
 
 from app.cli import job_results
 from app.cli.common import common_arguments, open_session
+from app.cli.job_view import job_fields, show_status, status_fields
 from app.cli.output import (
     CommandError,
     command,
@@ -25,11 +27,9 @@ from app.cli.output import (
     cpt,
     emit,
     job_state_name,
-    money,
     print_table,
     progress,
     say,
-    task_state_name,
     timestamp,
     warn,
 )
@@ -77,6 +77,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--max-attempts", type=int, help="tries per task before it fails")
     p.add_argument("--name", help="job name (default: from hivemind.toml or the folder)")
     p.add_argument("--runtime", help="runtime, e.g. python-3.11")
+    p.add_argument(
+        "--compare",
+        metavar='"CMD ..."',
+        help="command that decides whether two results of a task are equivalent (exit 0) or "
+        "not (exit 1); it sees them at /results/a and /results/b",
+    )
+    p.add_argument(
+        "--compare-timeout", type=int, metavar="S", help="time limit per comparison, seconds"
+    )
     p.add_argument("--wait", action="store_true", help="follow the job until it ends")
     p.set_defaults(handler=submit)
 
@@ -85,12 +94,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--all", action="store_true", help="every user's jobs (admins only)")
     p.set_defaults(handler=list_jobs)
 
-    for name, handler, text in (
-        ("status", status, "show a job and its tasks"),
-        ("watch", watch, "follow a job until it ends"),
-        ("cancel", cancel, "cancel a job; what it did not spend is refunded"),
+    for name, aliases, handler, text in (
+        ("status", ["show"], status, "show a job and its tasks"),
+        ("watch", [], watch, "follow a job until it ends"),
+        ("cancel", [], cancel, "cancel a job; what it did not spend is refunded"),
     ):
-        p = sub.add_parser(name, parents=[common], help=text)
+        p = sub.add_parser(name, aliases=aliases, parents=[common], help=text)
         p.add_argument("job_id", metavar="JOB")
         p.set_defaults(handler=handler)
 
@@ -113,77 +122,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=job_results.logs)
 
 
-# -- converting for output ------------------------------------------------------------------
-
-
-def job_fields(job: job_pb2.Job) -> dict[str, Any]:
-    r = job.resources
-    return {
-        "job_id": job.job_id,
-        "name": job.name,
-        "state": job_state_name(job.state),
-        "owner": job.owner,
-        "runtime": job.runtime,
-        "command": list(job.command),
-        "tasks_total": job.tasks_total,
-        "tasks_done": job.tasks_done,
-        "tasks_failed": job.tasks_failed,
-        "tasks_running": job.tasks_running,
-        "tasks_cancelled": job.tasks_cancelled,
-        "resources": {
-            "cores": r.cores,
-            "memory_mb": r.memory_mb,
-            "disk_mb": r.disk_mb,
-            "gpus": r.gpus,
-            "timeout_s": r.timeout_s,
-        },
-        "replicas": job.replicas,
-        "priority": job.priority,
-        "max_attempts": job.max_attempts,
-        **money("max_cost", job.max_cost_ucpt),
-        **money("cost", job.cost_ucpt),
-        **money("refunded", job.refunded_ucpt),
-        "package_digest": job.package_digest,
-        "created_at": job.created_at,
-        "finished_at": job.finished_at,
-    }
-
-
-def task_fields(task: job_pb2.Task) -> dict[str, Any]:
-    return {
-        "index": task.index,
-        "state": task_state_name(task.state),
-        "attempts": task.attempts,
-        "error": task.error,
-        "input_name": task.input_name,
-        "result_digest": task.result_digest,
-        "result_size": task.result_size,
-        "node_id": task.node_id,
-        **money("cost", task.cost_ucpt),
-    }
-
-
-def status_fields(detail: job_pb2.JobDetail) -> dict[str, Any]:
-    return {**job_fields(detail.job), "tasks": [task_fields(t) for t in detail.tasks]}
-
-
-def show_status(obj: dict[str, Any]) -> None:
-    say(f"job {obj['job_id']} ({obj['name']}): {obj['state']}")
-    say(
-        f"tasks: {obj['tasks_done']} done, {obj['tasks_failed']} failed, "
-        f"{obj['tasks_running']} running, of {obj['tasks_total']}"
-    )
-    say(f"cost so far {obj['cost_cpt']} CPT of at most {obj['max_cost_cpt']} CPT")
-    if obj.get("refunded_ucpt"):
-        say(f"refunded {obj['refunded_cpt']} CPT")
-    tasks = obj.get("tasks") or []
-    if tasks:
-        rows = [
-            (t["index"], t["state"], t["attempts"], t["cost_cpt"], t["error"] or "") for t in tasks
-        ]
-        print_table(None, ["Task", "State", "Attempts", "Cost CPT", "Error"], rows)
-
-
 # -- submit ---------------------------------------------------------------------------------
 
 
@@ -195,6 +133,8 @@ def spec_from_flags(package: JobPackage, args: Any) -> JobSpec:
         except ValueError as exc:
             raise CommandError(f"--max-cost: {exc}") from None
     spec = package.spec.with_overrides(
+        compare_command=compare_from_flag(args.compare),
+        compare_timeout_s=args.compare_timeout,
         name=args.name,
         runtime=args.runtime,
         tasks=args.tasks,
@@ -214,6 +154,60 @@ def spec_from_flags(package: JobPackage, args: Any) -> JobSpec:
     elif spec.tasks < 1:
         raise CommandError("say how many tasks: [job] tasks, --tasks N, or --input FILE ...")
     return spec
+
+
+def compare_from_flag(text: str | None) -> list[str] | None:
+    """--compare "python3 compare.py --tol 1e-6" as argv, split like a POSIX shell would."""
+    if text is None:
+        return None
+    try:
+        argv = shlex.split(text)
+    except ValueError as exc:  # an unclosed quote
+        raise CommandError(f"--compare: {exc} in {text!r}") from None
+    if not argv or not all(argv):
+        raise CommandError(
+            f'--compare needs a command, e.g. --compare "python3 compare.py", not {text!r}'
+        )
+    return argv
+
+
+def spot_check_note(spec: JobSpec) -> str | None:
+    """Said at submit time: with one replica a compare command runs only on spot checks."""
+    if spec.compare_command and spec.replicas == 1:
+        return (
+            "with replicas = 1 the compare command runs only when the server spot-checks a "
+            "result (set replicas = 2 or more to compare every task)"
+        )
+    return None
+
+
+def submit_request(
+    spec: JobSpec, package_digest: str, inputs: list[job_pb2.TaskInput]
+) -> job_pb2.SubmitJobRequest:
+    """The SubmitJob message for `spec`, with a fresh idempotency key."""
+    return job_pb2.SubmitJobRequest(
+        name=spec.name,
+        runtime=spec.runtime,
+        command=spec.command,
+        package_digest=package_digest,
+        task_count=0 if inputs else spec.tasks,
+        inputs=inputs,
+        resources=common_pb2.Resources(
+            cores=spec.cores,
+            memory_mb=spec.memory_mb,
+            disk_mb=spec.disk_mb,
+            gpus=spec.gpus,
+            timeout_s=spec.timeout_s,
+        ),
+        max_attempts=spec.max_attempts,
+        replicas=spec.replicas,
+        priority=spec.priority,
+        max_cost_ucpt=spec.max_cost_ucpt,
+        compare_command=spec.compare_command,
+        compare_timeout_s=spec.compare_timeout_s or 0,
+        # One key per invocation: a retried call cannot submit (and escrow) twice.
+        idempotency_key=f"cli-submit:{uuid.uuid4()}",
+    )
 
 
 async def upload_job_files(
@@ -248,31 +242,13 @@ async def submit(args: Any) -> int:
     for text in package.warnings:
         warn(text)
     spec = spec_from_flags(package, args)
+    note = spot_check_note(spec)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
     async with open_session(args) as session:
         with tempfile.TemporaryDirectory(prefix="hivemind-submit-") as workdir:
             package_digest, inputs = await upload_job_files(session, args, package, Path(workdir))
-        request = job_pb2.SubmitJobRequest(
-            name=spec.name,
-            runtime=spec.runtime,
-            command=spec.command,
-            package_digest=package_digest,
-            task_count=0 if inputs else spec.tasks,
-            inputs=inputs,
-            resources=common_pb2.Resources(
-                cores=spec.cores,
-                memory_mb=spec.memory_mb,
-                disk_mb=spec.disk_mb,
-                gpus=spec.gpus,
-                timeout_s=spec.timeout_s,
-            ),
-            max_attempts=spec.max_attempts,
-            replicas=spec.replicas,
-            priority=spec.priority,
-            max_cost_ucpt=spec.max_cost_ucpt,
-            # One key per invocation: a retried call cannot submit (and escrow) twice.
-            idempotency_key=f"cli-submit:{uuid.uuid4()}",
-        )
-        job = await session.jobs.SubmitJob(request)
+        job = await session.jobs.SubmitJob(submit_request(spec, package_digest, inputs))
         if not args.wait:
             result = job_fields(job)
             emit(

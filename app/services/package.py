@@ -11,6 +11,8 @@ A package is a folder or a zip with `hivemind.toml` at its root:
     priority = 1.0            # optional
     max_attempts = 3          # optional
     max_cost = "5"            # optional, CPT
+    compare = ["python3", "/task/compare.py"]  # optional: when are two results equivalent
+    compare_timeout_s = 60    # optional, seconds per comparison
 
     [resources]
     cores = 1
@@ -46,7 +48,7 @@ MAX_MANIFEST_BYTES = 256 * 1024
 _COPY_BYTES = 1024 * 1024
 
 _JOB_KEYS = {"name", "runtime", "command", "tasks", "replicas", "priority", "max_attempts"}
-_JOB_KEYS |= {"max_cost"}
+_JOB_KEYS |= {"max_cost", "compare", "compare_timeout_s"}
 _RESOURCE_KEYS = {"cores", "memory_mb", "timeout_s", "disk_mb", "gpus"}
 
 
@@ -71,6 +73,10 @@ class JobSpec:
     priority: float = 1.0
     max_attempts: int = 0  # 0 = the server's default
     max_cost_ucpt: int = 0  # 0 = the worst case the server computes
+    # For results that may differ and still be right: a command that gets two results at
+    # /results/a and /results/b and exits 0 when they are equivalent. Empty = equal digests.
+    compare_command: list[str] = field(default_factory=list)
+    compare_timeout_s: int | None = None  # None = the server's default
 
     def with_overrides(self, **flags: Any) -> JobSpec:
         """A copy with every flag that is not None applied, validated."""
@@ -96,10 +102,32 @@ class JobSpec:
         for name, low in (("disk_mb", 1), ("gpus", 0), ("replicas", 1), ("max_attempts", 0)):
             _require_int(name, getattr(self, name), low)
         _require_int("max_cost", self.max_cost_ucpt, 0)
+        self._validate_compare()
         if isinstance(self.priority, bool) or not isinstance(self.priority, int | float):
             raise PackageError(f"priority must be a number, not {self.priority!r}")
         if not 0.1 <= float(self.priority) <= 10:
             raise PackageError(f"priority must be between 0.1 and 10, not {self.priority}")
+
+    def _validate_compare(self) -> None:
+        if not isinstance(self.compare_command, list) or not all(
+            isinstance(a, str) and a for a in self.compare_command
+        ):
+            raise PackageError(
+                "compare must be a list of non-empty strings, "
+                'e.g. compare = ["python3", "/task/compare.py"]'
+            )
+        if self.compare_timeout_s is None:
+            return
+        _require_int("compare_timeout_s", self.compare_timeout_s, 1)
+        if not self.compare_command:
+            raise PackageError(
+                "compare_timeout_s needs a compare command ([job] compare or --compare)"
+            )
+        if self.compare_timeout_s > self.timeout_s:
+            raise PackageError(
+                f"compare_timeout_s ({self.compare_timeout_s}) must not be above the task "
+                f"timeout_s ({self.timeout_s})"
+            )
 
 
 @dataclass
@@ -185,7 +213,7 @@ def parse_manifest(raw: bytes, default_name: str, where: str = MANIFEST) -> tupl
     ]
     if "command" not in job:
         raise PackageError(f'{where}: [job] needs command, e.g. command = ["python", "main.py"]')
-    values: dict[str, Any] = {k: job[k] for k in _JOB_KEYS & set(job) if k != "max_cost"}
+    values: dict[str, Any] = {k: job[k] for k in _JOB_KEYS & set(job) - {"max_cost", "compare"}}
     values.update({k: resources[k] for k in _RESOURCE_KEYS & set(resources)})
     if "max_cost" in job:
         try:
@@ -199,6 +227,13 @@ def parse_manifest(raw: bytes, default_name: str, where: str = MANIFEST) -> tupl
         raise PackageError(
             f'{where}: command must be a list of strings, e.g. command = ["python", "main.py"]'
         )
+    if "compare" in job:
+        if not isinstance(job["compare"], list) or not job["compare"]:
+            raise PackageError(
+                f"{where}: compare must be a non-empty list of strings, "
+                'e.g. compare = ["python3", "/task/compare.py"]'
+            )
+        values["compare_command"] = job["compare"]
     values.setdefault("name", default_name)
     spec = JobSpec(**values)
     try:

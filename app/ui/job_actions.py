@@ -64,6 +64,8 @@ def job_row(job: job_pb2.Job) -> models.JobRow:
         cost_ucpt=job.cost_ucpt,
         max_cost_ucpt=job.max_cost_ucpt,
         created_at=job.created_at,
+        compare_command=tuple(job.compare_command),
+        compare_timeout_s=job.compare_timeout_s,
     )
 
 
@@ -83,13 +85,19 @@ async def estimate_cost(
     tasks: int,
     replicas: int,
     priority: float,
+    compare: bool = False,
+    compare_timeout_s: int = 0,
 ) -> int:
+    """The job's worst case (what submitting escrows); with a compare command it includes
+    every comparison its tasks may need."""
     reply = await session.jobs.EstimateCost(
         job_pb2.EstimateCostRequest(
             resources=common_pb2.Resources(cores=cores, memory_mb=memory_mb, timeout_s=timeout_s),
             tasks=tasks,
             replicas=replicas,
             priority=priority,
+            compare=compare,
+            compare_timeout_s=compare_timeout_s if compare else 0,
         )
     )
     return reply.worst_case_ucpt
@@ -152,6 +160,8 @@ async def submit_job(
             replicas=request.replicas,
             priority=request.priority,
             max_cost_ucpt=request.max_cost_ucpt,
+            compare_command=package.spec.compare_command,
+            compare_timeout_s=package.spec.compare_timeout_s or 0,
             # One key per click: a retried call cannot submit (and escrow) twice.
             idempotency_key=f"app-submit:{uuid.uuid4()}",
         )
