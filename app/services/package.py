@@ -11,7 +11,7 @@ A package is a folder or a zip with `hivemind.toml` at its root:
     priority = 1.0            # optional
     max_attempts = 3          # optional
     max_cost = "5"            # optional, CPT
-    compare = ["python3", "/task/compare.py"]  # optional: when are two results equivalent
+    compare = ["python3", "compare.py"]  # optional: when are two results equivalent
     compare_timeout_s = 60    # optional, seconds per comparison
 
     [resources]
@@ -114,7 +114,7 @@ class JobSpec:
         ):
             raise PackageError(
                 "compare must be a list of non-empty strings, "
-                'e.g. compare = ["python3", "/task/compare.py"]'
+                'e.g. compare = ["python3", "compare.py"]'
             )
         if self.compare_timeout_s is None:
             return
@@ -231,7 +231,7 @@ def parse_manifest(raw: bytes, default_name: str, where: str = MANIFEST) -> tupl
         if not isinstance(job["compare"], list) or not job["compare"]:
             raise PackageError(
                 f"{where}: compare must be a non-empty list of strings, "
-                'e.g. compare = ["python3", "/task/compare.py"]'
+                'e.g. compare = ["python3", "compare.py"]'
             )
         values["compare_command"] = job["compare"]
     values.setdefault("name", default_name)

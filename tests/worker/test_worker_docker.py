@@ -59,3 +59,18 @@ async def test_wordcount_in_docker_counts_exactly(server, network, docker_execut
     for path in inputs:
         expected.update(re.findall(r"\w+", path.read_text().lower()))
     assert merged == expected
+
+
+async def test_montecarlo_compared_in_docker(server, network, docker_executor, tmp_path):
+    """examples/montecarlo with three owners' workers in the Docker runtime: replicas that
+    differ are compared by compare.py in the sandbox, with both results read-only."""
+    from app.services.executors.docker import DockerExecutor
+    from tests.worker.test_fuzzy_jobs import run_montecarlo
+
+    def executor():
+        return DockerExecutor(instance=f"test-worker-{uuid.uuid4().hex[:8]}")
+
+    try:
+        await run_montecarlo(server, network, tmp_path, executor_factory=executor)
+    finally:
+        await network.stop_workers()
