@@ -15,7 +15,7 @@ from tests.security.comparekit import (
     fuzzy_node,
     work,
 )
-from tests.security.simnet import job_detail, query, rpc_error, submit_job, trust_of
+from tests.security.simnet import job_detail, query, rpc_error, submit_job, trust_of, until
 from tests.server.jobkit import Stubs, balance, download, lease
 
 CPT = 1_000_000
@@ -232,3 +232,38 @@ async def test_compare_settings_are_checked_and_escrowed(server, user_session, s
     assert compared == plain + plain * 6 * 10 // (2 * 60)
     job = await submit_job(stubs, alice, replicas=2, compare_command=COMPARE, compare_timeout_s=10)
     assert job.max_cost_ucpt == compared
+
+
+async def test_a_comparison_whose_node_vanishes_is_compared_elsewhere(make_server, user_session):
+    server = await make_server(lease_ttl_s=1, sweep_interval_s=0.1, node_offline_after_s=3600)
+    channel = grpc.aio.insecure_channel(server.address)
+    stubs = Stubs(channel)
+    try:
+        alice = await user_session(server, "alice")
+        hana, ivo, kai, lee = [await user_session(server, n) for n in ("hana", "ivo", "kai", "lee")]
+        a = await fuzzy_node(stubs, hana, "hana-box")
+        b = await fuzzy_node(stubs, ivo, "ivo-box")
+        vanishing = await fuzzy_node(stubs, kai, "kai-box")
+        judge = await fuzzy_node(stubs, lee, "lee-box")
+        job = await submit_job(stubs, alice, task_count=1, replicas=2, compare_command=COMPARE)
+        await work(stubs, a)
+        await work(stubs, b)
+        (taken,) = await lease(stubs, vanishing.node)  # then never heard of again
+        assert taken.HasField("comparison")
+        assert await lease(stubs, judge.node) == []  # held by the vanished node for now
+
+        async def judged() -> bool:
+            return await work(stubs, judge) == 1
+
+        await until(judged, timeout=10)
+        detail = await job_detail(stubs, alice, job.job_id)
+        assert detail.job.state == common_pb2.JOB_STATE_DONE
+        states = query(
+            db_file(server),
+            "SELECT node_id, state FROM attempts WHERE comparison_id IS NOT NULL "
+            "ORDER BY leased_at",
+        )
+        assert states == [(vanishing.node_id, "expired"), (judge.node_id, "done")]
+        assert trust_of(db_file(server), vanishing.node_id).get("expired_leases", 0) >= 1
+    finally:
+        await channel.close()
