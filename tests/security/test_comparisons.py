@@ -13,10 +13,11 @@ from tests.security.comparekit import (
     cheat_value,
     close_to_truth,
     fuzzy_node,
+    render,
     work,
 )
 from tests.security.simnet import job_detail, query, rpc_error, submit_job, trust_of, until
-from tests.server.jobkit import Stubs, balance, download, lease
+from tests.server.jobkit import Stubs, balance, download, lease, sha256, upload
 
 CPT = 1_000_000
 
@@ -267,3 +268,42 @@ async def test_a_comparison_whose_node_vanishes_is_compared_elsewhere(make_serve
         assert trust_of(db_file(server), vanishing.node_id).get("expired_leases", 0) >= 1
     finally:
         await channel.close()
+
+
+async def test_a_late_replica_is_compared_with_the_accepted_result(server, user_session, stubs):
+    alice = await user_session(server, "alice")
+    hana, ivo, jun, kai = [await user_session(server, n) for n in ("hana", "ivo", "jun", "kai")]
+    a = await fuzzy_node(stubs, hana, "hana-box")
+    b = await fuzzy_node(stubs, ivo, "ivo-box")
+    late_cheat = await fuzzy_node(stubs, jun, "jun-box", value=cheat_value)
+    judge = await fuzzy_node(stubs, kai, "kai-box")
+    # Two tasks: the job keeps running while task 0 is decided (a job that ends cancels its
+    # replicas still out).
+    job = await submit_job(stubs, alice, task_count=2, replicas=3, compare_command=COMPARE)
+    (held,) = await lease(stubs, late_cheat.node)  # task 0's third replica, reported late
+    assert held.task_index == 0
+    await work(stubs, a)
+    await work(stubs, b)
+    assert await work(stubs, judge) == 1  # a and b: same -> the quorum of 2 is reached
+    detail = await job_detail(stubs, alice, job.job_id)
+    assert detail.tasks[0].state == common_pb2.TASK_STATE_DONE
+
+    data = render(0, cheat_value(0))
+    await upload(stubs, late_cheat.node.metadata, data, common_pb2.ARTIFACT_KIND_RESULT)
+    acks = await stubs.nodes.CompleteAttempts(
+        node_pb2.CompleteAttemptsRequest(
+            completions=[
+                node_pb2.Completion(
+                    attempt_id=held.attempt_id, result_digest=sha256(data), result_size=len(data)
+                )
+            ]
+        ),
+        metadata=late_cheat.node.metadata,
+    )
+    assert acks.acks[0].accepted and "compares it with the accepted one" in acks.acks[0].error
+    assert await work(stubs, judge) == 1  # the accepted result vs the late one: different
+    statuses = dict(query(db_file(server), "SELECT node_id, status FROM result_checks"))
+    assert statuses == {a.node_id: "valid", b.node_id: "valid", late_cheat.node_id: "invalid"}
+    paid = dict(query(db_file(server), "SELECT node_id, count(*) FROM payouts GROUP BY node_id"))
+    assert paid == {a.node_id: 1, b.node_id: 1, judge.node_id: 2}
+    assert trust_of(db_file(server), late_cheat.node_id)["consecutive_valid"] == 0
