@@ -90,6 +90,7 @@ def load_attempts(conn: Connection, attempt_ids: Sequence[str]) -> dict[str, Row
             jobs.c.priority_permille,
             jobs.c.escrow_account_id,
             jobs.c.replicas,
+            jobs.c.compare_json,
         )
         .select_from(
             attempts.join(tasks, tasks.c.id == attempts.c.task_id).join(

@@ -137,10 +137,14 @@ class SpotChecks:
         )
         if chance < 1.0 and self.rng.random() >= chance:  # type: ignore[attr-defined]
             return False
-        if self._checker is None:
-            self._checker = trust.checker_available(self.conn, self.node_owner_id)
-        if not self._checker:
-            return False
+        if attempt.compare_json:
+            if not trust.checker_available(self.conn, self.node_owner_id, attempt.owner_id):
+                return False
+        else:
+            if self._checker is None:
+                self._checker = trust.checker_available(self.conn, self.node_owner_id)
+            if not self._checker:
+                return False
         # Checks opened earlier in this batch already hold a share of the escrow.
         held = JobDeltas()
         for job_id, delta in deltas.items():

@@ -156,14 +156,22 @@ def spot_check_rng(extras: dict) -> random.Random:
     return rng
 
 
-def checker_available(conn: Connection, owner_id: str) -> bool:
-    """Whether a node of another owner is online to check this owner's result."""
+def checker_available(conn: Connection, owner_id: str, job_owner_id: str = "") -> bool:
+    """Whether a node of another owner is online to check this owner's result. With
+    `job_owner_id` (a job with a compare command, whose results may differ in bytes) two
+    owners besides both are needed: one to check, one to compare (comparisons.py)."""
+    excluded = [owner_id, job_owner_id] if job_owner_id else [owner_id]
     found = conn.execute(
-        select(nodes.c.id)
-        .where(nodes.c.online.is_(True), nodes.c.banned.is_(False), nodes.c.owner_id != owner_id)
-        .limit(1)
-    ).first()
-    return found is not None
+        select(nodes.c.owner_id)
+        .where(
+            nodes.c.online.is_(True),
+            nodes.c.banned.is_(False),
+            nodes.c.owner_id.not_in(excluded),
+        )
+        .distinct()
+        .limit(2)
+    ).all()
+    return len(found) >= (2 if job_owner_id else 1)
 
 
 @dataclass(frozen=True)

@@ -307,3 +307,23 @@ async def test_a_late_replica_is_compared_with_the_accepted_result(server, user_
     paid = dict(query(db_file(server), "SELECT node_id, count(*) FROM payouts GROUP BY node_id"))
     assert paid == {a.node_id: 1, b.node_id: 1, judge.node_id: 2}
     assert trust_of(db_file(server), late_cheat.node_id)["consecutive_valid"] == 0
+
+
+async def test_a_spot_check_of_fuzzy_output_is_decided_by_a_comparison(server, user_session, stubs):
+    alice = await user_session(server, "alice")
+    hana, ivo, kai = [await user_session(server, n) for n in ("hana", "ivo", "kai")]
+    newcomer = await fuzzy_node(stubs, hana, "hana-box")  # no trust yet: always checked
+    checker = await fuzzy_node(stubs, ivo, "ivo-box")
+    judge = await fuzzy_node(stubs, kai, "kai-box")
+    job = await submit_job(stubs, alice, task_count=1, compare_command=COMPARE)
+    await work(stubs, newcomer)
+    detail = await job_detail(stubs, alice, job.job_id)
+    assert detail.tasks[0].verification == "checking"
+    await work(stubs, checker)  # another value: the two are compared
+    assert await work(stubs, judge) == 1
+    detail = await job_detail(stubs, alice, job.job_id)
+    assert detail.job.state == common_pb2.JOB_STATE_DONE
+    assert detail.tasks[0].verification == "verified"
+    paid = dict(query(db_file(server), "SELECT node_id, count(*) FROM payouts GROUP BY node_id"))
+    assert paid == {newcomer.node_id: 1, checker.node_id: 1, judge.node_id: 1}
+    assert trust_of(db_file(server), newcomer.node_id)["consecutive_valid"] == 1
