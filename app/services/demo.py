@@ -1,62 +1,78 @@
 """The demo: a whole network on this machine, for a minute, then gone.
 
 A server subprocess on a free loopback port with a temporary data dir; a submitter (alice)
-and two contributors (bob, carol), each with their own temporary HiveMind home; two worker
-agents (Docker when the daemon and the runtime image are here, else the process executor);
-alice submits examples/pi, the workers run it, alice downloads and merges the results; then
-every balance is read to show that what alice paid is what bob and carol earned plus what was
-refunded: the total granted is conserved. Nothing outside the temporary folder is touched.
+and three contributors (bob, carol, dave), each with their own temporary HiveMind home; three
+worker agents (Docker when the daemon and the runtime image are here, else the process
+executor). Alice submits examples/pi; the workers run it; alice downloads and merges the
+results. Then she submits examples/montecarlo (issue 6): every task runs on nodes of two
+owners, whose honest results differ in bytes, so the node of the third owner runs the job's
+compare.py on both; each task shows how it was verified and by whom (demo_jobs.py). Last,
+every balance is read to show that what alice paid for both jobs is what the contributors
+earned, the rest refunded: the total granted is conserved. Nothing outside the temporary
+folder is touched.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import os
 import secrets
+import shlex
 import shutil
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from app.services.client import ClientSession
 from app.services.credentials import CredentialStore
+from app.services.demo_jobs import (
+    CheckedJob,
+    Example,
+    TaskProgress,
+    WorkerDiary,
+    check_job,
+    download_results,
+    load_example,
+    merge_pi,
+    state_word,
+    submit_example,
+    wait_for_job,
+)
 from app.services.demo_server import DemoError, ServerProcess
 from app.services.executors.base import Executor
-from app.services.package import build_package_zip, load_package
 from app.services.settings import SettingsStore
 from app.services.torrent.fetch import TorrentFetcher, open_torrents
-from app.services.transfer import download_artifact, upload_file
-from app.services.unpack import safe_extract
 from app.services.worker import WorkerAgent, WorkerOptions
-from proto.hivemind.v1 import account_pb2, common_pb2, job_pb2
+from proto.hivemind.v1 import account_pb2
 
 SUBMITTER = "alice"
-CONTRIBUTORS = ("bob", "carol")
+# Three owners: a replicated task runs on nodes of two of them and, when their results differ
+# in bytes, is compared by a node of the third (issue 6).
+CONTRIBUTORS = ("bob", "carol", "dave")
 RUNTIME = "python-3.11"
-JOB_ENDED = {common_pb2.JOB_STATE_DONE, common_pb2.JOB_STATE_FAILED, common_pb2.JOB_STATE_CANCELLED}
 Status = Callable[[str], None]
 
 
 @dataclass
 class DemoResult:
     pi: float
-    job_id: str
+    job_id: str  # the π job (examples/pi)
     job_state: str
     tasks_total: int
     tasks_done: int
     executor: str
-    balances: dict[str, int]  # username -> ucpt after the job
-    escrow_ucpt: int  # still held in escrow (0 once the job ended)
+    balances: dict[str, int]  # username -> ucpt after both jobs
+    escrow_ucpt: int  # still held in escrow (0 once the jobs ended)
     total_granted_ucpt: int
-    cost_ucpt: int
-    refunded_ucpt: int
+    cost_ucpt: int  # what the π job cost
+    refunded_ucpt: int  # what the π job did not spend
+    montecarlo: CheckedJob  # the replicated job (examples/montecarlo), task by task
     earned: dict[str, int] = field(default_factory=dict)  # contributor -> ucpt earned
     ledger_ok: bool | None = None  # the server's own `admin check-ledger`, when it ran
     notice: str = ""  # why Docker was not used, when it was not
@@ -69,6 +85,21 @@ class DemoResult:
     @property
     def conserved(self) -> bool:
         return self.total_ucpt == self.total_granted_ucpt
+
+    @property
+    def jobs_cost_ucpt(self) -> int:
+        """What the submitter paid for both jobs."""
+        return self.cost_ucpt + self.montecarlo.cost_ucpt
+
+    @property
+    def all_done(self) -> bool:
+        """Every task of both jobs done, and every replicated one verified."""
+        checked = self.montecarlo
+        return (
+            self.tasks_done == self.tasks_total
+            and checked.tasks_done == checked.tasks_total
+            and checked.tasks_verified == checked.tasks_total
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -83,6 +114,8 @@ class DemoResult:
             "escrow_ucpt": self.escrow_ucpt,
             "cost_ucpt": self.cost_ucpt,
             "refunded_ucpt": self.refunded_ucpt,
+            "montecarlo": self.montecarlo.to_dict(),
+            "jobs_cost_ucpt": self.jobs_cost_ucpt,
             "total_granted_ucpt": self.total_granted_ucpt,
             "total_ucpt": self.total_ucpt,
             "conserved": self.conserved,
@@ -156,15 +189,16 @@ async def choose_executor(kind: str, instance: str) -> tuple[Executor, str]:
     return ProcessExecutor(), notice
 
 
-def _load_merge(example: Path) -> Any:
-    spec = importlib.util.spec_from_file_location(
-        f"hivemind_example_{example.name}", example / "merge.py"
-    )
-    if spec is None or spec.loader is None:
-        raise DemoError(f"cannot load {example / 'merge.py'}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def planned_tasks(pi_tasks: int) -> int:
+    """How many tasks the demo runs: `pi_tasks` of examples/pi and examples/montecarlo's."""
+    return pi_tasks + load_example(examples_dir() / "montecarlo").spec.tasks
+
+
+@dataclass
+class Contributor:
+    person: Person
+    agent: WorkerAgent
+    diary: WorkerDiary  # what its worker did, from the worker's own events
 
 
 async def run_demo(
@@ -172,63 +206,66 @@ async def run_demo(
     tasks: int = 8,
     executor: str = "auto",
     status: Status | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: TaskProgress | None = None,
     timeout_s: float = 300.0,
     keep_dir: Path | None = None,
 ) -> DemoResult:
     """Runs the whole demo; raises DemoError when a step fails. Everything started is
-    stopped and the temporary folder removed (unless `keep_dir` names where to keep it)."""
+    stopped and the temporary folder removed (unless `keep_dir` names where to keep it).
+    `progress(done, total)` counts the tasks of both jobs together."""
     say = status or (lambda text: None)
     started = time.monotonic()
+    examples = await asyncio.to_thread(examples_dir)
+    pi_example = await asyncio.to_thread(load_example, examples / "pi", tasks)
+    montecarlo = await asyncio.to_thread(load_example, examples / "montecarlo")
+    all_tasks = pi_example.spec.tasks + montecarlo.spec.tasks
     root = Path(keep_dir) if keep_dir else Path(tempfile.mkdtemp(prefix="hivemind-demo-"))
     root.mkdir(parents=True, exist_ok=True)
     server = ServerProcess(root / "server", root / "server.log")
     people: list[Person] = []
+    contributors: list[Contributor] = []
     workers: list[asyncio.Task[None]] = []
-    agents: list[WorkerAgent] = []
     try:
         address = await server.start()
         say(f"server running on {address} (data in {server.data_dir})")
         for name in (SUBMITTER, *CONTRIBUTORS):
             people.append(await _person(root, name, address))
-        alice, contributors = people[0], people[1:]
-        say(f"registered {', '.join(p.name for p in people)} (each got the signup grant)")
+        alice = people[0]
+        say(f"registered {_names(p.name for p in people)} (each got the signup grant)")
 
         notice = ""
-        for person in contributors:
-            chosen, notice = await choose_executor(
-                executor, f"demo-{person.name}-{uuid.uuid4().hex[:6]}"
+        for person in people[1:]:
+            contributor, notice = await _start_worker(person, executor, address)
+            contributors.append(contributor)
+            workers.append(
+                asyncio.create_task(contributor.agent.run(), name=f"demo-worker-{person.name}")
             )
-            person.settings.update_contributor(cores=1, memory_mb=512, executor=chosen.name)
-            # Each worker has its own BitTorrent session on loopback (issue 4): the package
-            # travels by torrent between them and the local server.
-            person.torrents = await open_torrents(
-                person.settings, address, listen_interface="127.0.0.1"
-            )
-            agent = WorkerAgent(
-                person.session,
-                person.settings,
-                chosen,
-                person.credentials,
-                options=WorkerOptions(name=f"{person.name}-laptop", lease_poll_s=0.3),
-                torrents=person.torrents,
-            )
-            agents.append(agent)
-            workers.append(asyncio.create_task(agent.run(), name=f"demo-worker-{person.name}"))
-        executor_name = agents[0].executor.name
+        executor_name = contributors[0].agent.executor.name
         if notice:
             say(notice)
-        say(f"workers of {' and '.join(p.name for p in contributors)} started ({executor_name})")
+        say(f"workers of {_names(CONTRIBUTORS)} started ({executor_name})")
 
-        job = await _submit_pi(alice, tasks, root)
+        job = await submit_example(alice.session, pi_example, root)
         say(f"{alice.name} submitted job {job.job_id}: {job.tasks_total} tasks of examples/pi")
-        job = await _wait_for_job(alice, job.job_id, progress, timeout_s, workers)
-        state = common_pb2.JobState.Name(job.state).removeprefix("JOB_STATE_").lower()
-        say(f"job {state}: {job.tasks_done} of {job.tasks_total} tasks done")
+        job = await wait_for_job(
+            alice.session, job.job_id, _counting(progress, 0, all_tasks), timeout_s, workers
+        )
+        say(f"job {state_word(job.state)}: {job.tasks_done} of {job.tasks_total} tasks done")
+        await download_results(alice.session, job.job_id, root / "pi")
+        pi = await asyncio.to_thread(merge_pi, pi_example, root / "pi" / "results")
 
-        pi = await _merge_results(alice, job.job_id, root)
-        for agent in agents:
-            agent.request_stop(drain_timeout_s=0)
+        checked = await _run_replicated(
+            alice,
+            montecarlo,
+            contributors,
+            workers,
+            root,
+            say,
+            timeout_s,
+            _counting(progress, job.tasks_total, all_tasks),
+        )
+        for contributor in contributors:
+            contributor.agent.request_stop(drain_timeout_s=0)
         await asyncio.gather(*workers, return_exceptions=True)
 
         balances: dict[str, int] = {}
@@ -244,11 +281,11 @@ async def run_demo(
         if audit is not None:
             ledger_ok = bool(audit.get("ok"))
             granted = int(audit.get("total_granted", {}).get("ucpt", granted))
-        earned = {p.name: balances[p.name] - rates.signup_grant_ucpt for p in contributors}
+        earned = {name: balances[name] - rates.signup_grant_ucpt for name in CONTRIBUTORS}
         return DemoResult(
             pi=pi,
             job_id=job.job_id,
-            job_state=state,
+            job_state=state_word(job.state),
             tasks_total=job.tasks_total,
             tasks_done=job.tasks_done,
             executor=executor_name,
@@ -257,14 +294,15 @@ async def run_demo(
             total_granted_ucpt=granted,
             cost_ucpt=job.cost_ucpt,
             refunded_ucpt=job.refunded_ucpt,
+            montecarlo=checked,
             earned=earned,
             ledger_ok=ledger_ok,
             notice=notice,
             seconds=time.monotonic() - started,
         )
     finally:
-        for agent in agents:
-            agent.request_stop(drain_timeout_s=0)
+        for contributor in contributors:
+            contributor.agent.request_stop(drain_timeout_s=0)
         if workers:
             await asyncio.gather(*workers, return_exceptions=True)
         for person in people:
@@ -278,70 +316,68 @@ async def run_demo(
             await asyncio.to_thread(shutil.rmtree, root, True)
 
 
-async def _submit_pi(alice: Person, tasks: int, root: Path) -> job_pb2.Job:
-    package = await asyncio.to_thread(load_package, examples_dir() / "pi")
-    spec = package.spec
-    archive = await asyncio.to_thread(build_package_zip, package.source, root / "pi.zip")
-    info = await upload_file(
-        alice.session.artifacts, archive, common_pb2.ARTIFACT_KIND_PACKAGE, name="pi.zip"
+async def _start_worker(person: Person, kind: str, address: str) -> tuple[Contributor, str]:
+    """The person's worker agent (not yet running) and the executor notice, if any."""
+    chosen, notice = await choose_executor(kind, f"demo-{person.name}-{uuid.uuid4().hex[:6]}")
+    person.settings.update_contributor(cores=1, memory_mb=512, executor=chosen.name)
+    # Each worker has its own BitTorrent session on loopback (issue 4): packages and results
+    # travel by torrent between the workers and the local server.
+    person.torrents = await open_torrents(person.settings, address, listen_interface="127.0.0.1")
+    agent = WorkerAgent(
+        person.session,
+        person.settings,
+        chosen,
+        person.credentials,
+        # The three workers share this process (and its GIL): a short CPU benchmark leaves the
+        # first tasks room to run; the score is a rate, so half a second measures it too.
+        options=WorkerOptions(name=f"{person.name}-laptop", lease_poll_s=0.3, benchmark_s=0.5),
+        torrents=person.torrents,
     )
-    request = job_pb2.SubmitJobRequest(
-        name="demo-pi",
-        runtime=spec.runtime,
-        command=spec.command,
-        package_digest=info.digest,
-        task_count=tasks,
-        resources=common_pb2.Resources(
-            cores=spec.cores,
-            memory_mb=spec.memory_mb,
-            disk_mb=spec.disk_mb,
-            timeout_s=spec.timeout_s,
-        ),
-        idempotency_key=f"demo:{uuid.uuid4()}",
-    )
-    return await alice.session.jobs.SubmitJob(request)
+    diary = WorkerDiary(person.name)
+    agent.events.subscribe(diary)
+    return Contributor(person, agent, diary), notice
 
 
-async def _wait_for_job(
+async def _run_replicated(
     alice: Person,
-    job_id: str,
-    progress: Callable[[int, int], None] | None,
-    timeout_s: float,
+    example: Example,
+    contributors: list[Contributor],
     workers: list[asyncio.Task[None]],
-) -> job_pb2.Job:
-    deadline = time.monotonic() + timeout_s
-    seen = -1
-    while True:
-        detail = await alice.session.jobs.GetJob(job_pb2.GetJobRequest(job_id=job_id))
-        job = detail.job
-        if progress and job.tasks_done != seen:
-            seen = job.tasks_done
-            progress(job.tasks_done, job.tasks_total)
-        if job.state in JOB_ENDED:
-            return job
-        for worker in workers:
-            if worker.done() and worker.exception() is not None:
-                raise DemoError(f"a worker stopped: {worker.exception()}")
-        if time.monotonic() > deadline:
-            raise DemoError(
-                f"the job did not finish in {timeout_s:.0f}s ({job.tasks_done} of "
-                f"{job.tasks_total} tasks done)"
-            )
-        await asyncio.sleep(0.3)
+    root: Path,
+    say: Status,
+    timeout_s: float,
+    progress: TaskProgress | None,
+) -> CheckedJob:
+    """The replicated job with a compare command, from submission to each task's verdict."""
+    job = await submit_example(alice.session, example, root)
+    say(
+        f"{alice.name} submitted job {job.job_id}: {job.tasks_total} tasks of {example.label}, "
+        f"each run by {job.replicas} owners' nodes, their results compared with "
+        f"`{shlex.join(job.compare_command)}` on a third owner's node"
+    )
+    job = await wait_for_job(alice.session, job.job_id, progress, timeout_s, workers)
+    checked = await check_job(
+        alice.session,
+        job,
+        example,
+        [(c.person.session, c.diary) for c in contributors],
+        root / example.folder.name,
+    )
+    say(
+        f"job {checked.job_state}: {checked.tasks_done} of {checked.tasks_total} tasks done, "
+        f"{checked.tasks_verified} verified"
+    )
+    return checked
 
 
-async def _merge_results(alice: Person, job_id: str, root: Path) -> float:
-    results = await alice.session.jobs.GetResults(job_pb2.GetResultsRequest(job_id=job_id))
-    out = root / "results"
-    for result in results.results:
-        if not result.result_digest:
-            continue
-        archive = root / "downloads" / f"{result.index}.zip"
-        await download_artifact(alice.session.artifacts, result.result_digest, archive)
-        await asyncio.to_thread(safe_extract, archive, out / str(result.index))
-    merge = _load_merge(examples_dir() / "pi")
-    try:
-        pi, _samples, _tasks = await asyncio.to_thread(merge.merge, out)
-    except SystemExit as exc:
-        raise DemoError(f"no results to merge: {exc}") from None
-    return pi
+def _counting(progress: TaskProgress | None, before: int, total: int) -> TaskProgress | None:
+    """Progress of one job as a share of both jobs' tasks."""
+    if progress is None:
+        return None
+    return lambda done, _job_total: progress(before + done, total)
+
+
+def _names(names: Iterable[str]) -> str:
+    """'bob, carol and dave'."""
+    listed = list(names)
+    return listed[0] if len(listed) == 1 else f"{', '.join(listed[:-1])} and {listed[-1]}"
