@@ -11,7 +11,6 @@ import asyncio
 import shlex
 import sys
 import tempfile
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,7 @@ from app.cli.output import (
 )
 from app.services.client import ClientError, ClientSession
 from app.services.package import JobPackage, JobSpec, archive_for_upload, load_package
+from app.services.submission import submit_request
 from app.services.transfer import upload_file
 from proto.hivemind.v1 import common_pb2, job_pb2
 from proto.units import parse_cpt
@@ -181,35 +181,6 @@ def spot_check_note(spec: JobSpec) -> str | None:
     return None
 
 
-def submit_request(
-    spec: JobSpec, package_digest: str, inputs: list[job_pb2.TaskInput]
-) -> job_pb2.SubmitJobRequest:
-    """The SubmitJob message for `spec`, with a fresh idempotency key."""
-    return job_pb2.SubmitJobRequest(
-        name=spec.name,
-        runtime=spec.runtime,
-        command=spec.command,
-        package_digest=package_digest,
-        task_count=0 if inputs else spec.tasks,
-        inputs=inputs,
-        resources=common_pb2.Resources(
-            cores=spec.cores,
-            memory_mb=spec.memory_mb,
-            disk_mb=spec.disk_mb,
-            gpus=spec.gpus,
-            timeout_s=spec.timeout_s,
-        ),
-        max_attempts=spec.max_attempts,
-        replicas=spec.replicas,
-        priority=spec.priority,
-        max_cost_ucpt=spec.max_cost_ucpt,
-        compare_command=spec.compare_command,
-        compare_timeout_s=spec.compare_timeout_s or 0,
-        # One key per invocation: a retried call cannot submit (and escrow) twice.
-        idempotency_key=f"cli-submit:{uuid.uuid4()}",
-    )
-
-
 async def upload_job_files(
     session: ClientSession, args: Any, package: JobPackage, workdir: Path
 ) -> tuple[str, list[job_pb2.TaskInput]]:
@@ -248,7 +219,9 @@ async def submit(args: Any) -> int:
     async with open_session(args) as session:
         with tempfile.TemporaryDirectory(prefix="hivemind-submit-") as workdir:
             package_digest, inputs = await upload_job_files(session, args, package, Path(workdir))
-        job = await session.jobs.SubmitJob(submit_request(spec, package_digest, inputs))
+        job = await session.jobs.SubmitJob(
+            submit_request(spec, package_digest, inputs, key_prefix="cli-submit")
+        )
         if not args.wait:
             result = job_fields(job)
             emit(

@@ -11,10 +11,10 @@ attempts were paid). The server's database is never read.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import importlib.util
 import json
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +23,7 @@ from typing import Any
 from app.services.client import ClientSession
 from app.services.demo_server import DemoError
 from app.services.package import JobSpec, PackageError, build_package_zip, load_package
+from app.services.submission import submit_request
 from app.services.transfer import download_artifact, upload_file
 from app.services.unpack import safe_extract
 from app.services.worker_events import TASK_FINISHED, TASK_STARTED, WorkerEvent
@@ -62,27 +63,8 @@ async def submit_example(session: ClientSession, example: Example, workdir: Path
     package = await upload_file(
         session.artifacts, archive, common_pb2.ARTIFACT_KIND_PACKAGE, name=archive.name
     )
-    request = job_pb2.SubmitJobRequest(
-        name=f"demo-{spec.name}",
-        runtime=spec.runtime,
-        command=spec.command,
-        package_digest=package.digest,
-        task_count=spec.tasks,
-        resources=common_pb2.Resources(
-            cores=spec.cores,
-            memory_mb=spec.memory_mb,
-            disk_mb=spec.disk_mb,
-            gpus=spec.gpus,
-            timeout_s=spec.timeout_s,
-        ),
-        max_attempts=spec.max_attempts,
-        replicas=spec.replicas,
-        priority=spec.priority,
-        max_cost_ucpt=spec.max_cost_ucpt,
-        compare_command=spec.compare_command,
-        compare_timeout_s=spec.compare_timeout_s or 0,
-        idempotency_key=f"demo:{uuid.uuid4()}",
-    )
+    named = dataclasses.replace(spec, name=f"demo-{spec.name}")
+    request = submit_request(named, package.digest, key_prefix="demo")
     return await session.jobs.SubmitJob(request)
 
 

@@ -16,6 +16,7 @@ from contextlib import closing
 import pytest
 
 from app.services.package import build_package_zip, load_package
+from app.services.submission import submit_request
 from app.services.transfer import upload_file
 from proto.hivemind.v1 import common_pb2, job_pb2
 from tests.worker.helpers import EXAMPLES, download_results, signup_grant, wait_for_job
@@ -28,29 +29,12 @@ def server_settings():
     return {"heartbeat_interval_s": 1}
 
 
-async def submit_package(person, folder, **resources) -> job_pb2.Job:
+async def submit_package(person, folder) -> job_pb2.Job:
     """Submits an example folder as `hivemind job submit` would, its hivemind.toml included."""
     spec = load_package(folder).spec
     archive = build_package_zip(folder, person.home / f"pkg-{uuid.uuid4().hex}.zip")
     package = await upload_file(person.session.artifacts, archive, common_pb2.ARTIFACT_KIND_PACKAGE)
-    return await person.session.jobs.SubmitJob(
-        job_pb2.SubmitJobRequest(
-            name=spec.name,
-            runtime=spec.runtime,
-            command=spec.command,
-            package_digest=package.digest,
-            task_count=spec.tasks,
-            replicas=spec.replicas,
-            compare_command=spec.compare_command,
-            compare_timeout_s=spec.compare_timeout_s or 0,
-            resources=common_pb2.Resources(
-                cores=spec.cores,
-                memory_mb=resources.get("memory_mb", spec.memory_mb),
-                timeout_s=spec.timeout_s,
-            ),
-            idempotency_key=f"test:{uuid.uuid4()}",
-        )
-    )
+    return await person.session.jobs.SubmitJob(submit_request(spec, package.digest))
 
 
 async def run_montecarlo(server, network, tmp_path, executor_factory=None) -> None:
