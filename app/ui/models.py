@@ -59,6 +59,7 @@ class RunningTask:
     cores: int
     memory_mb: int
     paused: bool = False
+    comparison: bool = False  # judging two replicas' results of the task, not running it
 
     def elapsed_s(self, now: float | None = None) -> int:
         return max(0, int((now or time.time()) - self.started_at))
@@ -75,6 +76,9 @@ class ActivityEvent:
     job_id: str = ""
     task_index: int = -1
     detail: str = ""  # a state name, an error line from the server, ...
+    # The worker attempt compared two replicas' results of the task instead of running it
+    # (issue 6); a finished comparison's detail is the worker's verdict ("results differ").
+    comparison: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,10 @@ class JobRow:
     cost_ucpt: int
     max_cost_ucpt: int
     created_at: int
+    # How two replicas' results are judged when their digests differ (issue 6): the job's
+    # compare command and its time limit per comparison; empty = by digest only.
+    compare_command: tuple[str, ...] = ()
+    compare_timeout_s: int = 0
 
     @property
     def finished(self) -> bool:

@@ -25,6 +25,7 @@ from app.services.executors.base import Executor
 from app.services.settings import ClientSettings, SettingsStore
 from app.services.torrent.fetch import open_torrents
 from app.services.worker import WorkerAgent, WorkerOptions
+from app.services.worker_compare import is_comparison
 from app.ui import models
 
 log = logging.getLogger(__name__)
@@ -265,6 +266,7 @@ class SharingController:
                     cores=held.cores,
                     memory_mb=held.memory_mb,
                     paused=held.paused,
+                    comparison=is_comparison(lease),
                 )
             )
         return tasks
@@ -354,6 +356,7 @@ def _activity_for(event: ev.WorkerEvent) -> models.ActivityEvent | None:
         job_id=event.job_id,
         task_index=event.task_index,
         detail=event.message,
+        comparison=event.comparison,
     )
 
 

@@ -5,6 +5,7 @@ language re-renders everything."""
 from __future__ import annotations
 
 import re
+import shlex
 
 from PySide6.QtCore import QCoreApplication, QObject
 
@@ -106,6 +107,10 @@ def activity_text(event: models.ActivityEvent) -> str:
     job = event.job_id[:12]
     task = str(event.task_index)
     amount = models.cpt(event.amount_ucpt)
+    if event.comparison:
+        template = _comparison_template(event)
+        if template is not None:
+            return fill(template, job, task, event.detail, amount)
     texts = {
         "task_started": translate("Activity", "Started task %2 of job %1"),
         "task_finished": translate("Activity", "Finished task %2 of job %1"),
@@ -129,6 +134,44 @@ def activity_text(event: models.ActivityEvent) -> str:
     elif event.kind == "job_finished":
         detail = job_state_text(detail)
     return fill(texts.get(event.kind, "%3"), job, task, detail, amount)
+
+
+# A finished comparison's detail: the worker's verdict (app/services/worker_report.py).
+EQUIVALENT_VERDICT = "results equivalent"
+DIFFERENT_VERDICT = "results differ"
+
+
+def _comparison_template(event: models.ActivityEvent) -> str | None:
+    """The sentence for a comparison attempt's event (issue 6), None for kinds that read the
+    same as a task's. Whole sentences per verdict, so each language words them its own way."""
+    translate = QCoreApplication.translate
+    if event.kind == "task_finished":
+        verdicts = {
+            EQUIVALENT_VERDICT: translate(
+                "Activity", "Compared results of task %2 of job %1: equivalent"
+            ),
+            DIFFERENT_VERDICT: translate(
+                "Activity", "Compared results of task %2 of job %1: different"
+            ),
+        }
+        return verdicts.get(
+            event.detail, translate("Activity", "Compared results of task %2 of job %1")
+        )
+    return {
+        "task_started": translate("Activity", "Comparing results of task %2 of job %1…"),
+        "task_failed": translate("Activity", "Comparing results of task %2 of job %1 failed: %3"),
+        "payout": translate("Activity", "Earned %4 for comparing results of task %2 of job %1"),
+    }.get(event.kind)
+
+
+def compare_text(command: tuple[str, ...] | list[str], timeout_s: int) -> str:
+    """A job's compare setting for people: "Compare: python3 compare.py (60 s)"; a time limit
+    of 0 means the server's default (a package that names none, before it is submitted)."""
+    translate = QCoreApplication.translate
+    line = shlex.join(command)
+    if timeout_s > 0:
+        return fill(translate("JobSettings", "Compare: %1 (%2 s)"), line, timeout_s)
+    return fill(translate("JobSettings", "Compare: %1 (the server's default time limit)"), line)
 
 
 def payouts_notification(count: int, amount_ucpt: int) -> str:

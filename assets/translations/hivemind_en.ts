@@ -170,6 +170,30 @@
         <source>Results of job %1 saved to %3</source>
         <translation>Results of job %1 saved to %3</translation>
     </message>
+    <message>
+        <source>Compared results of task %2 of job %1: equivalent</source>
+        <translation>Compared results of task %2 of job %1: equivalent</translation>
+    </message>
+    <message>
+        <source>Compared results of task %2 of job %1: different</source>
+        <translation>Compared results of task %2 of job %1: different</translation>
+    </message>
+    <message>
+        <source>Compared results of task %2 of job %1</source>
+        <translation>Compared results of task %2 of job %1</translation>
+    </message>
+    <message>
+        <source>Comparing results of task %2 of job %1…</source>
+        <translation>Comparing results of task %2 of job %1…</translation>
+    </message>
+    <message>
+        <source>Comparing results of task %2 of job %1 failed: %3</source>
+        <translation>Comparing results of task %2 of job %1 failed: %3</translation>
+    </message>
+    <message>
+        <source>Earned %4 for comparing results of task %2 of job %1</source>
+        <translation>Earned %4 for comparing results of task %2 of job %1</translation>
+    </message>
 </context>
 <context>
     <name>Counted</name>
@@ -359,6 +383,17 @@
     <message>
         <source>Docker is not running</source>
         <translation>Docker is not running</translation>
+    </message>
+</context>
+<context>
+    <name>JobSettings</name>
+    <message>
+        <source>Compare: %1 (%2 s)</source>
+        <translation>Compare: %1 (%2 s)</translation>
+    </message>
+    <message>
+        <source>Compare: %1 (the server&apos;s default time limit)</source>
+        <translation>Compare: %1 (the server&apos;s default time limit)</translation>
     </message>
 </context>
 <context>
@@ -593,6 +628,14 @@
     <message>
         <source>paused</source>
         <translation>paused</translation>
+    </message>
+    <message>
+        <source>%1 (comparing)</source>
+        <translation>%1 (comparing)</translation>
+    </message>
+    <message>
+        <source>Comparing two results of this task, to tell whether they agree</source>
+        <translation>Comparing two results of this task, to tell whether they agree</translation>
     </message>
     <message>
         <source>in %1</source>
@@ -905,6 +948,10 @@
     <message>
         <source>Zip files (*.zip)</source>
         <translation>Zip files (*.zip)</translation>
+    </message>
+    <message>
+        <source>With 1 replica, results are compared only when the server spot-checks one.</source>
+        <translation>With 1 replica, results are compared only when the server spot-checks one.</translation>
     </message>
     <message>
         <source>Choose input files</source>

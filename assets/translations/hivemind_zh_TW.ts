@@ -170,6 +170,30 @@
         <source>Results of job %1 saved to %3</source>
         <translation>工作 %1 的結果已存到 %3</translation>
     </message>
+    <message>
+        <source>Compared results of task %2 of job %1: equivalent</source>
+        <translation>已比對工作 %1 中任務 %2 的結果：相符</translation>
+    </message>
+    <message>
+        <source>Compared results of task %2 of job %1: different</source>
+        <translation>已比對工作 %1 中任務 %2 的結果：不相符</translation>
+    </message>
+    <message>
+        <source>Compared results of task %2 of job %1</source>
+        <translation>已比對工作 %1 中任務 %2 的結果</translation>
+    </message>
+    <message>
+        <source>Comparing results of task %2 of job %1…</source>
+        <translation>正在比對工作 %1 中任務 %2 的結果…</translation>
+    </message>
+    <message>
+        <source>Comparing results of task %2 of job %1 failed: %3</source>
+        <translation>比對工作 %1 中任務 %2 的結果失敗：%3</translation>
+    </message>
+    <message>
+        <source>Earned %4 for comparing results of task %2 of job %1</source>
+        <translation>比對工作 %1 中任務 %2 的結果，賺得 %4</translation>
+    </message>
 </context>
 <context>
     <name>Counted</name>
@@ -357,6 +381,17 @@
     <message>
         <source>Docker is not running</source>
         <translation>Docker 未在執行</translation>
+    </message>
+</context>
+<context>
+    <name>JobSettings</name>
+    <message>
+        <source>Compare: %1 (%2 s)</source>
+        <translation>比對指令：%1（每次比對上限 %2 秒）</translation>
+    </message>
+    <message>
+        <source>Compare: %1 (the server&apos;s default time limit)</source>
+        <translation>比對指令：%1（時間上限依伺服器預設）</translation>
     </message>
 </context>
 <context>
@@ -590,6 +625,14 @@
     <message>
         <source>paused</source>
         <translation>已暫停</translation>
+    </message>
+    <message>
+        <source>%1 (comparing)</source>
+        <translation>%1（比對中）</translation>
+    </message>
+    <message>
+        <source>Comparing two results of this task, to tell whether they agree</source>
+        <translation>正在比對這個任務的兩份結果，判斷是否相符</translation>
     </message>
     <message>
         <source>in %1</source>
@@ -902,6 +945,10 @@
     <message>
         <source>Zip files (*.zip)</source>
         <translation>Zip 檔案 (*.zip)</translation>
+    </message>
+    <message>
+        <source>With 1 replica, results are compared only when the server spot-checks one.</source>
+        <translation>副本數為 1 時，只有在伺服器抽查結果時才會比對。</translation>
     </message>
     <message>
         <source>Choose input files</source>

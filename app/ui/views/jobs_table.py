@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from app.ui import models
 from app.ui.bridge import Bridge
-from app.ui.texts import fill, job_state_text
+from app.ui.texts import compare_text, fill, job_state_text
 
 COLUMNS = 6
 PROGRESS_COLUMN = 3
@@ -61,6 +61,11 @@ class JobsPanel(QGroupBox):
         self.cancel_button.clicked.connect(self._cancel)
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
+        # Settings of the selected job that the table has no column for (its compare command).
+        self.detail_label = QLabel()
+        self.detail_label.setWordWrap(True)
+        self.detail_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.detail_label.setVisible(False)
         buttons = QHBoxLayout()
         buttons.addWidget(self.status_label, 1)
         for button in (
@@ -72,6 +77,7 @@ class JobsPanel(QGroupBox):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
+        layout.addWidget(self.detail_label)
         layout.addLayout(buttons)
 
         bridge.jobs_loaded.connect(self.show_jobs)
@@ -154,6 +160,14 @@ class JobsPanel(QGroupBox):
         self.logs_button.setEnabled(job is not None)
         self.download_button.setEnabled(job is not None and job.tasks_done > 0)
         self.cancel_button.setEnabled(job is not None and not job.finished)
+        self._render_detail(job)
+
+    def _render_detail(self, job: models.JobRow | None) -> None:
+        text = ""
+        if job is not None and job.compare_command:
+            text = compare_text(job.compare_command, job.compare_timeout_s)
+        self.detail_label.setText(text)
+        self.detail_label.setVisible(bool(text))
 
     def _open_logs(self) -> None:
         job = self.selected_job()

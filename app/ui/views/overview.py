@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QListWidget,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -25,6 +24,7 @@ from app.ui import models
 from app.ui.assets import tray_icon_path
 from app.ui.bridge import Bridge
 from app.ui.partials.charts import LineChart
+from app.ui.partials.wrapped_lines import wrapped_line_list
 from app.ui.texts import activity_text, duration_text, fill, state_text
 
 MAX_EVENTS = 200
@@ -80,7 +80,8 @@ class OverviewTab(QWidget):
         tasks_layout.addWidget(self.no_tasks_label)
 
         self.events_box = QGroupBox()
-        self.events_list = QListWidget()
+        # Wrapped, not cut: the end of a line is what matters ("…: different", an error).
+        self.events_list = wrapped_line_list()
         events_layout = QVBoxLayout(self.events_box)
         events_layout.addWidget(self.events_list)
 
@@ -176,9 +177,16 @@ class OverviewTab(QWidget):
             limits = fill(self.tr("%n core(s), %1 MB", "", task.cores), task.memory_mb)
             if task.paused:
                 limits += " · " + self.tr("paused")
-            values = [task.job_id, str(task.task_index), "", "", limits]
+            task_text = str(task.task_index)
+            if task.comparison:
+                task_text = fill(self.tr("%1 (comparing)"), task.task_index)
+            values = [task.job_id, task_text, "", "", limits]
             for column, value in enumerate(values):
                 self.tasks_table.setItem(row, column, QTableWidgetItem(value))
+            if task.comparison:
+                self.tasks_table.item(row, 1).setToolTip(
+                    self.tr("Comparing two results of this task, to tell whether they agree")
+                )
         self.tasks_table.setVisible(bool(tasks))
         self.no_tasks_label.setVisible(not tasks)
         self._refresh_task_times()

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from app.services.package import PackageError, load_package
 from app.ui import models
 from app.ui.bridge import Bridge
-from app.ui.texts import fill
+from app.ui.texts import compare_text, fill
 from app.ui.views.jobs_table import JobsPanel
 from proto.units import format_ucpt, parse_cpt
 
@@ -45,6 +45,8 @@ class SubmitTab(QWidget):
         self._estimate_ucpt: int | None = None
         self._estimate_error = ""
         self._status = ("", False)
+        # The package's compare command and its time limit (0 = the server's default).
+        self._compare: tuple[tuple[str, ...], int] = ((), 0)
 
         self.package_path = QLineEdit()
         self.package_path.setReadOnly(True)
@@ -62,6 +64,10 @@ class SubmitTab(QWidget):
         self.runtime.setEditable(True)
         self.runtime.addItem(DEFAULT_RUNTIME)
         self.command = QLineEdit()
+        # Read from hivemind.toml only: how the package judges two results is part of its code.
+        self.compare_label = QLabel()
+        self.compare_label.setWordWrap(True)
+        self.compare_label.setVisible(False)
 
         self.by_count = QRadioButton()
         self.by_inputs = QRadioButton()
@@ -117,6 +123,7 @@ class SubmitTab(QWidget):
         form.addRow(self.name_label, self.name)
         form.addRow(self.runtime_label, self.runtime)
         form.addRow(self.command_label, self.command)
+        form.addRow("", self.compare_label)
         tasks = QVBoxLayout()
         tasks.addLayout(count_row)
         tasks.addLayout(inputs_row)
@@ -154,6 +161,7 @@ class SubmitTab(QWidget):
         for spin in (self.cores, self.memory, self.timeout, self.replicas, self.task_count):
             spin.valueChanged.connect(self._schedule_estimate)
         self.priority.valueChanged.connect(self._schedule_estimate)
+        self.replicas.valueChanged.connect(self._render_compare)
         self.by_count.toggled.connect(self._mode_changed)
         self.max_cost.textChanged.connect(self._schedule_estimate)
         bridge.estimate_ready.connect(self._show_estimate)
@@ -198,6 +206,7 @@ class SubmitTab(QWidget):
         self.cost_label.setText(self.tr("Maximum cost (CPT)"))
         self.max_cost.setPlaceholderText(self.tr("the worst case"))
         self.submit_button.setText(self.tr("Submit"))
+        self._render_compare()
         self._render_estimate()
         self._render_status()
 
@@ -227,6 +236,7 @@ class SubmitTab(QWidget):
         self.name.setText(spec.name)
         self.runtime.setCurrentText(spec.runtime)
         self.command.setText(shlex.join(spec.command))
+        self._compare = (tuple(spec.compare_command), spec.compare_timeout_s or 0)
         if spec.tasks:
             self.task_count.setValue(spec.tasks)
             self.by_count.setChecked(True)
@@ -235,11 +245,25 @@ class SubmitTab(QWidget):
         self.timeout.setValue(spec.timeout_s)
         self.replicas.setValue(max(1, spec.replicas))
         self.priority.setValue(spec.priority)
+        self._render_compare()
         if spec.max_cost_ucpt:
             self.max_cost.setText(format_ucpt(spec.max_cost_ucpt))
         self._set_status("; ".join(package.warnings), error=False)
         self._schedule_estimate()
         return True
+
+    def _render_compare(self) -> None:
+        command, timeout_s = self._compare
+        self.compare_label.setVisible(bool(command))
+        if not command:
+            self.compare_label.setText("")
+            return
+        text = compare_text(command, timeout_s)
+        if self.replicas.value() == 1:
+            text += " " + self.tr(
+                "With 1 replica, results are compared only when the server spot-checks one."
+            )
+        self.compare_label.setText(text)
 
     def _add_inputs(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, self.tr("Choose input files"))
@@ -314,6 +338,9 @@ class SubmitTab(QWidget):
             tasks=self.task_total(),
             replicas=self.replicas.value(),
             priority=self.priority.value(),
+            # What submitting escrows includes the comparisons the package's command may need.
+            compare=bool(self._compare[0]),
+            compare_timeout_s=self._compare[1],
         )
 
     def _show_estimate(self, ucpt: int, error: str) -> None:
