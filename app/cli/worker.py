@@ -3,6 +3,9 @@
 Logs in with the stored user login (`hivemind account login`), registers the machine as a node
 (once; the node credential is kept), and works until SIGINT/SIGTERM. Tasks run in Docker by
 default; the process executor (no sandbox) must be asked for by name.
+
+`hivemind worker rotate-secret` replaces this machine's node secret on demand (a running
+worker also replaces it when it gets older than `node_secret_max_age_days`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from app.services.settings import SettingsStore
 from app.services.torrent.fetch import open_torrents
 from app.services.worker import WorkerAgent, WorkerOptions
 from app.services.worker_report import RETRYABLE
+from app.services.worker_secret import rotate_stored_secret
 from proto.units import format_ucpt
 
 log = logging.getLogger("app.cli.worker")
@@ -77,6 +81,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="fetch and send every file over gRPC only (default: the bittorrent setting)",
     )
     run.set_defaults(handler=run_worker)
+    rotate = sub.add_parser(
+        "rotate-secret",
+        parents=[common_arguments()],
+        help="replace this machine's node secret; the old one stops working at once",
+        description="Asks the server for a new node secret and stores it; the old one stops "
+        "working at once. When the server already refuses the stored secret (someone else "
+        "rotated it, or the reply of an earlier rotation was lost), your login replaces it.",
+    )
+    rotate.set_defaults(handler=rotate_secret)
 
 
 def _check_args(args: Any) -> None:
@@ -218,6 +231,37 @@ async def run_worker(args: Any) -> int:
             f"stopped: {r['tasks_done']} tasks done, {r['tasks_failed']} failed, "
             f"earned {r['earned_cpt']} CPT"
         ),
+    )
+    return 0
+
+
+@command
+async def rotate_secret(args: Any) -> int:
+    settings = open_settings(args)
+    server = server_of(args, settings)
+    async with open_session(args) as session:
+        node = await asyncio.to_thread(session.credentials.load_node, server)
+        if node is None:
+            raise CommandError(
+                f"no node is registered on this machine for {server}: "
+                "`hivemind worker run` registers one",
+                "NO_NODE",
+            )
+        rotated = await rotate_stored_secret(session, node)
+    if rotated.by_owner:
+        warn(
+            f"the server refused the stored node secret ({rotated.refused}); "
+            "replaced it with your login instead"
+        )
+    result = {
+        "node_id": rotated.node_id,
+        "server": server,
+        "rotated_with": "login" if rotated.by_owner else "node_secret",
+    }
+    emit(
+        args,
+        result,
+        lambda r: say(f"node {r['node_id']}: new secret stored; the old one no longer works"),
     )
     return 0
 

@@ -402,14 +402,30 @@ class ClientSession:
     async def rotate_node_secret(self, node_id: str, secret: str) -> str:
         """Asks the server for a new secret for this machine's node, stores it and returns
         it; the old secret stops working at once. A reply lost after the server committed
-        leaves a secret nobody knows: the old one is then refused and the worker registers
-        the machine again (or the owner rotates it with their user token)."""
+        leaves a secret nobody knows: the old one is then refused, and the owner rotates it
+        with their user token (`rotate_node_secret_as_owner`), or the worker registers the
+        machine again."""
         request = node_pb2.RotateNodeSecretRequest(node_id=node_id)
         reply = await self.as_node(node_id, secret).nodes.RotateNodeSecret(request)
         if self.credentials is not None:
             await asyncio.to_thread(
                 self.credentials.save_node, self.server, reply.node_id, reply.node_secret
             )
+        return reply.node_secret
+
+    async def rotate_node_secret_as_owner(self, node_id: str) -> str:
+        """Rotates one of the logged-in user's nodes with the user's token (the node's own
+        credential is refused: a lost reply, or someone else rotated it) and returns the new
+        secret. It is stored as this machine's node credential only when `node_id` is this
+        machine's node: rotating another machine's node must not make this one act as it."""
+        request = node_pb2.RotateNodeSecretRequest(node_id=node_id)
+        reply = await self.nodes.RotateNodeSecret(request)
+        if self.credentials is not None:
+            stored = await asyncio.to_thread(self.credentials.load_node, self.server)
+            if stored is not None and stored.node_id == reply.node_id:
+                await asyncio.to_thread(
+                    self.credentials.save_node, self.server, reply.node_id, reply.node_secret
+                )
         return reply.node_secret
 
 

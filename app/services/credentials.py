@@ -19,8 +19,9 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -48,10 +49,13 @@ class UserCredential:
 
 @dataclass
 class NodeCredential:
-    """This machine as a worker node of one server: authenticates as "Node <id>.<secret>"."""
+    """This machine as a worker node of one server: authenticates as "Node <id>.<secret>".
+    `saved_at` (unix seconds) is when this secret was stored: the worker replaces secrets
+    older than the contributor's `node_secret_max_age_days`."""
 
     node_id: str
     secret: str
+    saved_at: int = 0
 
 
 class CredentialError(Exception):
@@ -176,16 +180,31 @@ class CredentialStore:
     # -- node -------------------------------------------------------------------------------
 
     def load_node(self, server: str) -> NodeCredential | None:
+        """The stored node credential. An entry stored before dates were recorded is dated
+        now, and the date is written back, so its age counts from the first time it is
+        seen here rather than never growing."""
         data = self._get_json(server, _NODE_KEY)
         if not data:
             return None
+        known = {f.name for f in fields(NodeCredential)}
         try:
-            return NodeCredential(**data)
+            credential = NodeCredential(**{k: v for k, v in data.items() if k in known})
         except TypeError:
             return None
+        if not isinstance(credential.node_id, str) or not isinstance(credential.secret, str):
+            return None
+        saved_at = credential.saved_at
+        if isinstance(saved_at, bool) or not isinstance(saved_at, int | float) or saved_at <= 0:
+            credential.saved_at = int(time.time())
+            self._set_json(server, _NODE_KEY, asdict(credential))
+        else:
+            credential.saved_at = int(saved_at)
+        return credential
 
     def save_node(self, server: str, node_id: str, secret: str) -> None:
-        self._set_json(server, _NODE_KEY, asdict(NodeCredential(node_id, secret)))
+        """Stores this machine's node credential, dated now."""
+        credential = NodeCredential(node_id, secret, int(time.time()))
+        self._set_json(server, _NODE_KEY, asdict(credential))
 
     def clear_node(self, server: str) -> None:
         self._call("delete", self.service_name(server), _NODE_KEY)

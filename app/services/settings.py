@@ -61,6 +61,9 @@ class ContributorSettings:
     schedule: list[ScheduleWindow] = field(default_factory=lambda: [ScheduleWindow()])
     cache_dir: str = ""  # empty = <home>/cache
     cache_max_mb: int = 4096
+    # The running worker replaces its node secret once it is this many days old, so a
+    # secret copied off this machine stops working by itself. 0 = never.
+    node_secret_max_age_days: int = 30
 
 
 @dataclass
@@ -149,7 +152,18 @@ class SettingsStore:
 def _validate_contributor(c: ContributorSettings) -> None:
     if c.executor not in ("docker", "process"):
         raise ValueError(f"unknown executor {c.executor!r}: choose docker or process")
-    for name in ("cores", "memory_mb", "disk_mb", "upload_kbps", "download_kbps", "idle_minutes"):
+    age = c.node_secret_max_age_days
+    if isinstance(age, bool) or not isinstance(age, int):
+        raise ValueError("node_secret_max_age_days must be a whole number of days (0 = never)")
+    for name in (
+        "cores",
+        "memory_mb",
+        "disk_mb",
+        "upload_kbps",
+        "download_kbps",
+        "idle_minutes",
+        "node_secret_max_age_days",
+    ):
         if getattr(c, name) < 0:
             raise ValueError(f"{name} must not be negative")
     if not 1 <= c.cpu_percent <= 100:

@@ -10,10 +10,12 @@ A policy (idle, battery, schedule) may pause it: no new leases, running tasks su
 heartbeats go on. Both loops survive a server that goes away and come back with it.
 The agent knows nothing of Qt: listeners subscribe to `agent.events`.
 
-Its parts: worker_node (registration), worker_heartbeat, worker_policy (pauses),
-worker_attempt (one lease's life), worker_report (results until acknowledged),
-worker_results (packing, kept reports), worker_cache (LRU of downloads), worker_events,
-runtime_fetch (runtime images a Docker worker lacks: fetched from the server and loaded).
+Its parts: worker_node (registration), worker_secret (the node secret's rotation, beside the
+two loops), worker_capacity (what fits now), worker_drain (stopping; reports kept for a
+restart), worker_heartbeat, worker_policy (pauses), worker_attempt (one lease's life),
+worker_report (results until acknowledged), worker_results (packing, kept reports),
+worker_cache (LRU of downloads), worker_events, runtime_fetch (runtime images a Docker worker
+lacks: fetched from the server and loaded).
 """
 
 from __future__ import annotations
@@ -27,28 +29,27 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
-import psutil
 
 from app.services import worker_events as ev
 from app.services.client import ClientError, ClientSession
 from app.services.credentials import CredentialStore
 from app.services.executors.base import Executor
-from app.services.monitor import UsageMonitor, free_capacity
+from app.services.monitor import UsageMonitor
 from app.services.runtime_fetch import RuntimeProvisioner
 from app.services.settings import SettingsStore
 from app.services.worker_attempt import AttemptDeps, HeldAttempt, run_attempt
 from app.services.worker_cache import prune_cache
+from app.services.worker_capacity import MIN_TASK_MEMORY_MB, Capacity
+from app.services.worker_drain import drain_attempts, resend_kept_reports
 from app.services.worker_heartbeat import Heartbeats
 from app.services.worker_node import NodeRegistration
 from app.services.worker_policy import PolicyGate
-from app.services.worker_report import RETRYABLE, deliver
 from app.services.worker_results import PendingReports, clear_leftovers
+from app.services.worker_secret import CHECK_INTERVAL_S, SecretRotation
 from proto.hivemind.v1 import node_pb2
 
 log = logging.getLogger(__name__)
 
-MIN_TASK_MEMORY_MB = 16  # the smallest task the server accepts
-MAX_LEASE_BATCH = 64  # leases asked for in one round, at most
 SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}")
 
 
@@ -63,6 +64,7 @@ class WorkerOptions:
     lease_poll_s: float = 1.0  # how often to ask for work when there is none
     drain_timeout_s: float = 30.0  # a graceful stop waits this long for running tasks
     benchmark_s: float = 2.0  # the CPU benchmark's length when no score is cached; 0 = skip
+    secret_check_s: float = CHECK_INTERVAL_S  # how often the node secret's age is looked at
 
 
 class WorkerAgent:
@@ -98,10 +100,12 @@ class WorkerAgent:
         self._slot_freed = asyncio.Event()
         self._allowed = asyncio.Event()
         self._allowed.set()
-        self._monitor: UsageMonitor | None = None
         self.cache_dir = settings_store.cache_dir
         self.registration = NodeRegistration(
             session, credentials, executor, self.cache_dir, self.options.name
+        )
+        self.capacity = Capacity(
+            settings_store, self.options, self.registration, self.held, self.cache_dir
         )
         self._gate = PolicyGate(
             policy,
@@ -116,10 +120,16 @@ class WorkerAgent:
             self.registration,
             self.held,
             self.events,
-            usage=self._usage,
+            usage=self.capacity.usage,
             paused_reason=lambda: self._gate.paused_reason,
             on_unknown_node=self._unknown_node,
             on_refused_node=self._give_up,
+        )
+        self.secret_rotation = SecretRotation(
+            self.registration,
+            settings_store,
+            on_refused=self._unknown_node,
+            check_interval_s=self.options.secret_check_s,
         )
         # A Docker worker fetches the runtime images it lacks; other executors use none.
         self.runtimes = (
@@ -157,23 +167,32 @@ class WorkerAgent:
             log.info("removed %d leftovers of an earlier run", removed)
         if self.runtimes is not None:
             await asyncio.to_thread(self.runtimes.load_known)
-        self._monitor = UsageMonitor()
-        if not await self._register_with_retries():
+        self.capacity.monitor = UsageMonitor()
+        if not await self.registration.ensure_with_retries(self._stopping):
             self.events.emit(ev.STOPPED)
             return
+        self._registered()
         if self.options.benchmark_s > 0 and not self.registration.benchmark_score:
             self._in_background(self._safely(self._measure_benchmark()))
-        heartbeats = asyncio.create_task(self.heartbeats.run(), name="worker-heartbeats")
-        resend = asyncio.create_task(self._resend_pending(), name="worker-resend")
+        loops = [
+            asyncio.create_task(self.heartbeats.run(), name="worker-heartbeats"),
+            asyncio.create_task(
+                resend_kept_reports(self.deps, self.held, self._safely), name="worker-resend"
+            ),
+            asyncio.create_task(self.secret_rotation.run(), name="worker-secret"),
+        ]
         try:
             await self._lease_loop()
-            await self._drain()
+            drain_s = self.options.drain_timeout_s
+            await drain_attempts(
+                self._tasks, self.held, self.deps, hurry=self._hurry, timeout_s=drain_s
+            )
         finally:
-            resend.cancel()
-            heartbeats.cancel()
+            for task in loops:
+                task.cancel()
             for task in list(self._background):
                 task.cancel()  # a benchmark's thread ends on its own; nothing waits for it
-            for task in (resend, heartbeats):
+            for task in loops:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
             self.events.emit(ev.STOPPED)
@@ -194,7 +213,7 @@ class WorkerAgent:
     def stopping(self) -> bool:
         return self._stopping.is_set()
 
-    # -- registration ------------------------------------------------------------------------
+    # -- registration and refusals ----------------------------------------------------------
 
     @property
     def paused_reason(self) -> str:
@@ -206,8 +225,7 @@ class WorkerAgent:
         return self.registration.node_id
 
     async def register(self) -> str:
-        """Makes sure this machine is a node of the server (see NodeRegistration); returns
-        the node id."""
+        """Makes sure this machine is a node of the server (NodeRegistration); its id."""
         await self.registration.ensure()
         self._registered()
         return self.node_id
@@ -217,42 +235,19 @@ class WorkerAgent:
             self.heartbeats.interval_s = self.registration.heartbeat_interval_s
         self.events.emit(ev.REGISTERED, message=self.node_id)
 
-    async def _register_with_retries(self) -> bool:
-        delay = 0.5
-        while not self._stopping.is_set():
-            try:
-                await self.register()
-                return True
-            except ClientError as exc:
-                if exc.code not in RETRYABLE:
-                    raise
-                log.warning("cannot register yet (%s); retrying in %.0fs", exc.message, delay)
-                await _wait(self._stopping, delay)
-                delay = min(delay * 2, 15.0)
-        return False
-
     async def _node_refused(self, exc: ClientError) -> None:
-        """The server no longer knows this node (data wiped, node removed): register again.
-        Attempts held by the old node are lost to it; stop them without reporting."""
-        log.warning("node=%s refused by the server (%s); registering again", self.node_id, exc)
+        """The server refused this node's credential: a rotated secret (a lost reply, another
+        process, someone else), or a node it no longer knows (data wiped, node removed).
+        NodeRegistration.recover keeps the node when it can, else registers again."""
+        log.warning("node=%s credential refused by the server (%s)", self.node_id, exc)
+        if await self.registration.recover(self.node_id, before_new_node=self._drop_held):
+            self._registered()
+
+    def _drop_held(self) -> None:
+        """Attempts held by a node being replaced are lost to it: stop them, no report."""
         for held in list(self.held.values()):
             held.cancel_reason = "server"
             held.cancel.set()
-        if await self.registration.replace(self.node_id):
-            self._registered()
-
-    # -- heartbeats --------------------------------------------------------------------------
-
-    def _usage(self) -> node_pb2.Usage:
-        free_cores, free_memory = self._free_capacity()
-        usage = node_pb2.Usage(free_cores=max(0, free_cores), free_memory_mb=max(0, free_memory))
-        if self._monitor is not None:
-            sample = self._monitor.sample()
-            usage.cpu_percent = sample.cpu_percent
-            usage.memory_used_mb = sample.memory_used_mb
-            usage.hivemind_cpu_percent = sample.hivemind_cpu_percent
-            usage.hivemind_memory_mb = sample.hivemind_memory_mb
-        return usage
 
     async def _unknown_node(self, exc: ClientError) -> None:
         await self._safely(self._node_refused(exc))  # logged there; the loops retry
@@ -266,27 +261,6 @@ class WorkerAgent:
         self.request_stop(drain_timeout_s=0)
 
     # -- leasing -----------------------------------------------------------------------------
-
-    def _free_capacity(self) -> tuple[int, int]:
-        """(cores, memory MB) still free for new tasks under the contributor's limits now."""
-        contributor = self.settings_store.settings.contributor
-        cores = self.options.cores if self.options.cores is not None else contributor.cores
-        memory = (
-            self.options.memory_mb if self.options.memory_mb is not None else contributor.memory_mb
-        )
-        hw = self.registration.hardware
-        total_cores, total_memory = free_capacity(cores, memory, hw.cores, hw.memory_mb)
-        used_cores = sum(h.cores for h in self.held.values())
-        used_memory = sum(h.memory_mb for h in self.held.values())
-        return total_cores - used_cores, total_memory - used_memory
-
-    def _free_disk_mb(self) -> int:
-        try:
-            free = psutil.disk_usage(str(self.cache_dir)).free // (1024 * 1024)
-        except OSError:
-            return 0
-        cap = self.settings_store.settings.contributor.disk_mb
-        return min(free, cap) if cap > 0 else free
 
     async def _lease_loop(self) -> None:
         idle_since = time.monotonic()
@@ -302,20 +276,10 @@ class WorkerAgent:
                     break
                 await self._wait_for_slot(self.options.lease_poll_s)
                 continue
-            free_cores, free_memory = self._free_capacity()
-            slots = MAX_LEASE_BATCH
-            if self.options.max_tasks > 0:
-                slots = self.options.max_tasks - len(self.held)
-            if free_cores < 1 or free_memory < MIN_TASK_MEMORY_MB or slots <= 0:
+            request = await self.capacity.lease_request()
+            if request is None:
                 await self._wait_for_slot(self.options.lease_poll_s)
                 continue
-            request = node_pb2.LeaseTasksRequest(
-                free_cores=free_cores,
-                free_memory_mb=free_memory,
-                free_disk_mb=self._free_disk_mb(),
-                max_tasks=slots,
-                runtimes=await self.registration.runtimes(),
-            )
             try:
                 reply = await self.registration.proxies.nodes.LeaseTasks(request)
                 failures = 0
@@ -406,54 +370,7 @@ class WorkerAgent:
         self._slot_freed.clear()
         await _wait(self._slot_freed, timeout)
 
-    # -- stopping and restarting -------------------------------------------------------------
-
-    async def _drain(self) -> None:
-        pending = [t for t in self._tasks.values() if not t.done()]
-        if pending and not self._hurry.is_set():
-            log.info(
-                "stopping: waiting up to %.0fs for %d running tasks",
-                self.options.drain_timeout_s,
-                len(pending),
-            )
-            hurry = asyncio.ensure_future(self._hurry.wait())
-            deadline = time.monotonic() + self.options.drain_timeout_s
-            while pending and not self._hurry.is_set() and time.monotonic() < deadline:
-                await asyncio.wait(
-                    [*pending, hurry],
-                    timeout=deadline - time.monotonic(),
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
-                pending = [t for t in pending if not t.done()]
-            hurry.cancel()
-        for held in list(self.held.values()):
-            if held.stage != "reporting" and not held.cancel.is_set():
-                held.cancel_reason = "stop"
-                held.cancel.set()
-        self._allowed.set()  # attempts waiting for a pause to end must see the stop
-        tasks = list(self._tasks.values())
-        if tasks:
-            await asyncio.wait(tasks, timeout=10.0)
-        self.deps.abandon.set()  # reports not delivered by now stay on disk for next start
-        tasks = list(self._tasks.values())
-        if tasks:
-            await asyncio.wait(tasks, timeout=3.0)
-        for task in self._tasks.values():
-            task.cancel()
-
-    async def _resend_pending(self) -> None:
-        """Reports a crashed or stopped run could not deliver: send them now."""
-        reports = await asyncio.to_thread(self.deps.pending.load_all)
-        for report in reports:
-            if report.attempt_id in self.held:
-                continue
-            log.info(
-                "attempt=%s job=%s task=%d resending a kept report",
-                report.attempt_id,
-                report.job_id,
-                report.task_index,
-            )
-            await self._safely(deliver(report, self.deps))
+    # -- helpers -----------------------------------------------------------------------------
 
     async def _safely(self, awaitable: Any) -> Any:
         try:
