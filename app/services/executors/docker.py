@@ -41,6 +41,7 @@ from app.services.executors.docker_config import (
 )
 from app.services.gpu import GpuSupport, gpu_support_from_info
 
+PAUSE_TRIES = 3  # a busy dockerd sometimes refuses a pause once
 log = logging.getLogger(__name__)
 
 
@@ -170,11 +171,15 @@ class DockerExecutor(Executor):
         attempt = self._running.get(attempt_id)
         if attempt is None or not attempt.container_id or attempt.paused_since is not None:
             return
-        try:
-            await asyncio.to_thread(self._api().pause, attempt.container_id)
-        except docker.errors.APIError as exc:  # it may have just ended
-            log.info("could not pause attempt=%s: %s", attempt_id, one_line(exc))
-            return
+        for retry in range(PAUSE_TRIES):
+            try:
+                await asyncio.to_thread(self._api().pause, attempt.container_id)
+                break
+            except docker.errors.APIError as exc:  # it may have just ended, or dockerd is busy
+                if attempt_id not in self._running or retry == PAUSE_TRIES - 1:
+                    log.warning("could not pause attempt=%s: %s", attempt_id, one_line(exc))
+                    return
+                await asyncio.sleep(0.2 * (retry + 1))
         attempt.paused_since = time.monotonic()
         attempt.state_changed.set()
         log.info("paused attempt=%s", attempt_id)
