@@ -56,6 +56,8 @@ def task_fields(task: job_pb2.Task) -> dict[str, Any]:
         "result_digest": task.result_digest,
         "result_size": task.result_size,
         "node_id": task.node_id,
+        # verified (owners agreed), unverified (one node's word), checking, or "" (no result)
+        "verification": task.verification,
         **money("cost", task.cost_ucpt),
     }
 
@@ -78,9 +80,18 @@ def show_status(obj: dict[str, Any]) -> None:
     tasks = obj.get("tasks") or []
     if tasks:
         rows = [
-            (t["index"], t["state"], t["attempts"], t["cost_cpt"], t["error"] or "") for t in tasks
+            (
+                t["index"],
+                t["state"],
+                t.get("verification") or "",
+                t["attempts"],
+                t["cost_cpt"],
+                t["error"] or "",
+            )
+            for t in tasks
         ]
-        print_table(None, ["Task", "State", "Attempts", "Cost CPT", "Error"], rows)
+        headers = ["Task", "State", "Result", "Attempts", "Cost CPT", "Error"]
+        print_table(None, headers, rows)
 
 
 def describe_compare(obj: dict[str, Any]) -> str:
