@@ -23,6 +23,8 @@ demo: venv
 test: venv
 	@if docker info >/dev/null 2>&1; then $(MAKE) --no-print-directory runtime-image; \
 	  else echo "note: no Docker daemon reachable; Docker tests will skip (and fail in CI)"; fi
+	@# PostgreSQL tests (tests/postgres) skip locally without a cluster; in CI they must run.
+	@if [ "$$CI" = true ]; then bash .ci/postgres-setup.sh >/dev/null; fi
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -ra $(PYTEST_ARGS)

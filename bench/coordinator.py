@@ -5,8 +5,12 @@ job of --tasks tasks; --workers simulated workers (separate processes speaking r
 lease batches of up to --batch tasks and complete each batch at once (no execution). Every
 completion is paid from the job's escrow, as in production.
 
-Prints ONE JSON line: tasks, workers, seconds, tasks_per_s, lease_p50_ms, lease_p99_ms.
-Run: .venv/bin/python bench/coordinator.py --tasks 10000 --workers 4
+With --database-url (a PostgreSQL URL whose role may create databases, e.g. what
+.ci/postgres-setup.sh prints) the server keeps its state in a fresh database made on that
+cluster for the run and dropped afterwards; without it, in SQLite in the data dir.
+
+Prints ONE JSON line: database, tasks, workers, seconds, tasks_per_s, lease_p50_ms, lease_p99_ms.
+Run: .venv/bin/python bench/coordinator.py --tasks 10000 --workers 4 [--database-url URL]
 """
 
 from __future__ import annotations
@@ -22,7 +26,10 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import grpc
@@ -51,8 +58,30 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(data_dir: Path, port: int) -> subprocess.Popen:
+@contextmanager
+def fresh_database(cluster_url: str) -> Iterator[str]:
+    """A new database on the cluster of `cluster_url` for one run; dropped afterwards."""
+    from sqlalchemy import create_engine, make_url, text
+    from sqlalchemy.pool import NullPool
+
+    name = f"hivemind_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(cluster_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield make_url(cluster_url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    finally:
+        admin.dispose()
+
+
+def start_server(data_dir: Path, port: int, database_url: str = "") -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    # The URL goes by environment, not argv: it may hold a password.
+    env["HIVEMIND_SERVER_DATABASE_URL"] = database_url
     # Leases long enough that none expires while the bench runs.
     env["HIVEMIND_SERVER_LEASE_TTL_S"] = "600"
     log = open(data_dir / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
@@ -177,11 +206,25 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
 
 
+@contextmanager
+def _database(cluster_url: str) -> Iterator[str]:
+    if not cluster_url:
+        yield ""  # SQLite in the data dir
+        return
+    with fresh_database(cluster_url) as url:
+        yield url
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="PostgreSQL cluster to run on (a fresh database is made there); default SQLite",
+    )
     parser.add_argument(
         "--worker", nargs=2, metavar=("ADDRESS", "CREDENTIAL"), help=argparse.SUPPRESS
     )
@@ -190,11 +233,16 @@ def main() -> None:
         run_worker(args.worker[0], args.worker[1], args.batch)
         return
 
-    with tempfile.TemporaryDirectory(prefix="hivemind-bench-") as tmp:
+    if args.database_url and not args.database_url.startswith("postgresql"):
+        raise SystemExit("--database-url: a PostgreSQL URL, e.g. postgresql+psycopg://...")
+    with (
+        _database(args.database_url) as database_url,
+        tempfile.TemporaryDirectory(prefix="hivemind-bench-") as tmp,
+    ):
         data_dir = Path(tmp)
         port = free_port()
         address = f"127.0.0.1:{port}"
-        server = start_server(data_dir, port)
+        server = start_server(data_dir, port, database_url)
         try:
             with grpc.insecure_channel(address) as channel:
                 submitter = user_metadata(channel, "submitter")
@@ -229,7 +277,11 @@ def main() -> None:
                     assert worker.stdin is not None
                     worker.stdin.write("go\n")
                     worker.stdin.flush()
-                reports = [json.loads(worker.communicate()[0]) for worker in workers]
+                outputs = [worker.communicate()[0] for worker in workers]
+                if any(worker.returncode for worker in workers):
+                    log = (data_dir / "server.log").read_text(errors="replace")
+                    raise SystemExit(f"a worker failed; the server's log ends:\n{log[-20000:]}")
+                reports = [json.loads(output) for output in outputs]
                 seconds = time.perf_counter() - began
                 job = (
                     job_pb2_grpc.JobServiceStub(channel)
@@ -246,6 +298,7 @@ def main() -> None:
     print(
         json.dumps(
             {
+                "database": "postgresql" if args.database_url else "sqlite",
                 "tasks": args.tasks,
                 "workers": args.workers,
                 "seconds": round(seconds, 3),

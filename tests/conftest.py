@@ -49,13 +49,25 @@ def server_settings() -> dict[str, Any]:
 
 
 @pytest.fixture
-async def make_server(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[HiveMindServer]]]:
+def server_database() -> Callable[[Path], None]:
+    """`prepare(data_dir)` runs before a server of `make_server` or `server_process` starts on
+    a data dir. SQLite (the default) needs nothing; tests/postgres/conftest.py overrides it to
+    give each new data dir a fresh PostgreSQL database, named in the data dir's server.toml
+    (so a restart, the admin CLI and test helpers find the same database)."""
+    return lambda data_dir: None
+
+
+@pytest.fixture
+async def make_server(
+    tmp_path: Path, server_database: Callable[[Path], None]
+) -> AsyncIterator[Callable[..., Awaitable[HiveMindServer]]]:
     """`await make_server(**overrides)`: a started server on 127.0.0.1 with a free port and
     a fresh data dir (pass data_dir= to reuse one). All are stopped after the test."""
     started: list[HiveMindServer] = []
 
     async def start(**overrides: Any) -> HiveMindServer:
         data_dir = overrides.pop("data_dir", None) or tmp_path / f"server-{len(started)}"
+        server_database(Path(data_dir))
         overrides.setdefault("listen", "127.0.0.1:0")
         settings = ServerSettings.load(data_dir, **overrides)
         hivemind_server = HiveMindServer(settings)
@@ -128,7 +140,8 @@ async def register_user(
             from server.accounts.users import set_admin
             from server.store.db import Database
 
-            db = Database.for_data_dir(data_dir)
+            # The data dir's own database (server.toml may name PostgreSQL), as the CLI does.
+            db = Database.for_data_dir(data_dir, ServerSettings.load(data_dir).database_url or None)
             try:
                 db.transaction_sync(set_admin, username, True)
             finally:
@@ -232,7 +245,9 @@ class ServerProcess:
 
 
 @pytest.fixture
-async def server_process(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[ServerProcess]]]:
+async def server_process(
+    tmp_path: Path, server_database: Callable[[Path], None]
+) -> AsyncIterator[Callable[..., Awaitable[ServerProcess]]]:
     """`proc = await server_process()` starts a server subprocess (data_dir=, port=,
     extra_args= optional); `await proc.kill()` then `await proc.start()` restarts it on
     the same data dir and port. Every process is killed after the test."""
@@ -242,8 +257,10 @@ async def server_process(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitabl
         data_dir: Path | None = None, port: int | None = None, extra_args: list[str] | None = None
     ) -> ServerProcess:
         index = len(processes)
+        data_dir = data_dir or tmp_path / f"server-process-{index}"
+        server_database(data_dir)
         proc = ServerProcess(
-            data_dir or tmp_path / f"server-process-{index}",
+            data_dir,
             port or free_port(),
             tmp_path / f"server-process-{index}.log",
             extra_args or [],

@@ -2,7 +2,12 @@
 
 SQLite (WAL) in the data directory is the default. SQLite allows one writer at a time,
 so every transaction runs on one dedicated thread: the event loop never blocks on the
-database, and writers never wait on each other's locks. PostgreSQL gets a small pool.
+database, and writers never wait on each other's locks.
+
+PostgreSQL gets a pool and several threads, so transactions overlap; they run SERIALIZABLE
+and are run again when they lose a conflict (server/store/postgres.py), so the domain code
+sees the same one-at-a-time world as on SQLite. Transaction functions therefore must not have
+effects outside the connection: they return what the caller then acts on.
 """
 
 from __future__ import annotations
@@ -16,9 +21,13 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 
+from server.store.postgres import make_postgres_engine, run_serializable
 from server.store.schema import metadata
 
 T = TypeVar("T")
+
+# Threads running PostgreSQL transactions; the pool holds one connection for each.
+POSTGRES_THREADS = 8
 
 
 def sqlite_url(data_dir: Path) -> str:
@@ -41,7 +50,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_size=8, max_overflow=4, pool_pre_ping=True)
+    return make_postgres_engine(url, POSTGRES_THREADS)
 
 
 class Database:
@@ -52,7 +61,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.is_sqlite = url.startswith("sqlite")
-        workers = 1 if self.is_sqlite else 8
+        workers = 1 if self.is_sqlite else POSTGRES_THREADS
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix="hivemind-db"
         )
@@ -67,6 +76,8 @@ class Database:
 
     def transaction_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Runs `fn(conn, ...)` in one transaction on the calling thread (CLI, tests)."""
+        if not self.is_sqlite:
+            return run_serializable(self.engine, fn, *args, **kwargs)
         with self.engine.begin() as conn:
             return fn(conn, *args, **kwargs)
 

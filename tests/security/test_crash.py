@@ -162,7 +162,7 @@ async def test_server_killed_mid_job_completes_and_pays_each_attempt_once(
         query(db_file, "SELECT count(*) FROM payouts")[0][0]
         == query(db_file, "SELECT count(*) FROM ledger_transactions WHERE reason = 'payout'")[0][0]
     )
-    database = Database.for_data_dir(proc.data_dir)
+    database = Database.for_data_dir(proc.data_dir, proc.settings.database_url or None)
     try:
         report = database.transaction_sync(admin.check_ledger)
     finally:

@@ -33,8 +33,7 @@ amounts = st.integers(min_value=1, max_value=5_000_000)
 class LedgerMachine(RuleBasedStateMachine):
     @initialize()
     def open_database(self) -> None:
-        self.tmp = Path(tempfile.mkdtemp(prefix="ledger-"))
-        self.db = Database.for_data_dir(self.tmp)
+        self.db = self.new_database()
         self.db.create_schema()
         self.balances: dict[str, int] = {}
         self.used_keys: set[str] = set()
@@ -47,6 +46,11 @@ class LedgerMachine(RuleBasedStateMachine):
 
         self.account = self.db.transaction_sync(open_accounts)
         self.balances = dict.fromkeys(self.account, 0)
+
+    def new_database(self) -> Database:
+        """An empty database for one example (tests/postgres makes a PostgreSQL one)."""
+        self.tmp = Path(tempfile.mkdtemp(prefix="ledger-"))
+        return Database.for_data_dir(self.tmp)
 
     def teardown(self) -> None:
         if hasattr(self, "db"):
