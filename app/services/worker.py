@@ -31,6 +31,7 @@ from typing import Any
 import grpc
 
 from app.services import worker_events as ev
+from app.services.aio import wait_event
 from app.services.client import ClientError, ClientSession
 from app.services.credentials import CredentialStore
 from app.services.executors.base import Executor
@@ -393,5 +394,4 @@ class WorkerAgent:
 
 async def _wait(event: asyncio.Event, timeout: float) -> None:
     """Waits for `event` at most `timeout` seconds."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), timeout=max(0.0, timeout))
+    await wait_event(event, timeout)

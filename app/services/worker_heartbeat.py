@@ -9,7 +9,6 @@ server's interval, so a lease never lapses between beats.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -17,6 +16,7 @@ from collections.abc import Awaitable, Callable
 import grpc
 
 from app.services import worker_events as ev
+from app.services.aio import wait_event
 from app.services.client import ClientError
 from app.services.worker_attempt import HeldAttempt
 from app.services.worker_node import NodeRegistration
@@ -85,8 +85,7 @@ class Heartbeats:
                 log.exception("heartbeat error node=%s", self._node)
                 self.events.emit(ev.ERROR, message=f"heartbeat error: {exc}")
             self._now.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._now.wait(), timeout=self._next_in(failures))
+            await wait_event(self._now, self._next_in(failures))
 
     @property
     def _node(self) -> str:

@@ -14,7 +14,6 @@ worker measures it (a few seconds, in a thread) after registering and reports it
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from typing import Any
 
 import grpc
 
+from app.services.aio import wait_event
 from app.services.benchmark import DEFAULT_DURATION_S, cached_result, node_score_async
 from app.services.client import ClientError, ClientSession
 from app.services.credentials import CredentialStore
@@ -87,8 +87,7 @@ class NodeRegistration:
                 if exc.code not in RETRYABLE:
                     raise
                 log.warning("cannot register yet (%s); retrying in %.0fs", exc.message, delay)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stopping.wait(), timeout=delay)
+                await wait_event(stopping, delay)
                 delay = min(delay * 2, 15.0)
         return False
 

@@ -8,13 +8,13 @@ Runs on the worker's loop; logs carry `attempt=… job=… task=…`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
 import grpc
 
 from app.services import worker_events as ev
+from app.services.aio import wait_event
 from app.services.client import ClientError
 from app.services.transfer import TransferError, upload_file
 from app.services.worker_results import PendingReport
@@ -166,5 +166,4 @@ def _ids_of(report: PendingReport) -> dict[str, Any]:
 
 
 async def sleep_unless(event: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), timeout=seconds)
+    await wait_event(event, seconds)

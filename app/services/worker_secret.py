@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import grpc
 
+from app.services.aio import wait_event
 from app.services.client import ClientError, ClientSession
 from app.services.credentials import CredentialError, NodeCredential
 from app.services.settings import ClientSettings, SettingsStore
@@ -119,8 +120,7 @@ class SecretRotation:
                     log.exception("node=%s secret rotation error", self.registration.node_id)
                     self._warn(f"{type(exc).__name__}: {exc}", delay)
                 self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                await wait_event(self._wake, delay)
         finally:
             with contextlib.suppress(ValueError):
                 unsubscribe()

@@ -126,8 +126,10 @@ async def watch_job(ctx: ServerContext, caller: Caller, job_id: str) -> AsyncIte
         yield JobUpdate(job, [], f"job {job.state}")
         while not job.ended:
             notified = False
+            # Not asyncio.wait_for: on 3.11 it can drop a cancellation (CPython gh-86296).
             with contextlib.suppress(TimeoutError):
-                notified = await asyncio.wait_for(subscription.changed.wait(), POLL_INTERVAL_S)
+                async with asyncio.timeout(POLL_INTERVAL_S):
+                    notified = await subscription.changed.wait()
             if notified:
                 await asyncio.sleep(COALESCE_S)
             subscription.changed.clear()

@@ -19,6 +19,7 @@ import threading
 import time
 from pathlib import Path
 
+from app.services.aio import wait_event
 from app.services.executors.base import (
     ExecutionResult,
     Executor,
@@ -252,9 +253,7 @@ class ProcessExecutor(Executor):
         wall = task.active_seconds()
         # Daemons the task left behind die with it; then the log pipe has no writer left.
         task.signal_group(KILL)
-        try:
-            await asyncio.wait_for(log_done.wait(), timeout=2.0)
-        except TimeoutError:
+        if not await wait_event(log_done, 2.0):
             log.warning("log stream still open after exit attempt=%s", spec.attempt_id)
 
         if not error and code != 0:
