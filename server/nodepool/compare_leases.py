@@ -12,8 +12,7 @@ from server.master.access import grant_reads
 from server.master.models import ATTEMPT_LEASED, JOB_ACTIVE_STATES, TASK_FAILED
 from server.nodepool.comparisons import LEASED, OPEN
 from server.nodepool.lease_trust import held_by_owner
-from server.nodepool.leases import Free, Lease, artifact_sizes, runtime_rows
-from server.nodepool.runtime_choice import lease_image
+from server.nodepool.leases import Free, Lease, artifact_sizes, runtime_images
 from server.store.schema import attempts, jobs, nodes, result_comparisons, tasks
 
 
@@ -119,13 +118,13 @@ def lease_comparisons(
             if digest
         ],
     )
-    images = runtime_rows(conn, [row.runtime for row in picked])
+    images = runtime_images(conn, [row.runtime for row in picked])
     sizes = artifact_sizes(
         conn, [d for row in picked for d in (row.package_digest, row.digest_a, row.digest_b)]
     )
     leases = []
     for attempt_id, row in zip(attempt_ids, picked, strict=True):
-        runtime = images.get(row.runtime)
+        image, archive = images.get(row.runtime, ("", ""))
         leases.append(
             Lease(
                 attempt_id=attempt_id,
@@ -145,12 +144,8 @@ def lease_comparisons(
                 gpus=row.gpus,
                 timeout_s=row.compare_timeout_s,
                 lease_deadline=deadline,
-                runtime_image=(
-                    lease_image(runtime.image, runtime.image_id, runtime.archive_digest)
-                    if runtime
-                    else ""
-                ),
-                runtime_archive_digest=runtime.archive_digest if runtime else "",
+                runtime_image=image,
+                runtime_archive_digest=archive,
                 comparison=(
                     row.digest_a,
                     sizes.get(row.digest_a, 0),

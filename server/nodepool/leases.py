@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Row, select
 
+from server.nodepool.runtime_choice import lease_image
 from server.store.schema import artifacts, runtimes
 
 
@@ -72,10 +73,11 @@ class Free:
             self.disk_mb -= job.disk_mb
 
 
-def runtime_rows(conn: Connection, names: Sequence[str]) -> dict[str, Row]:
-    """The runtimes with these names: image, image id and archive digest."""
+def runtime_images(conn: Connection, names: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """Runtime name -> (the image reference a lease names, the artifact holding its archive);
+    a runtime not found is left out (its lease then names none)."""
     return {
-        row.name: row
+        row.name: (lease_image(row.image, row.image_id, row.archive_digest), row.archive_digest)
         for row in conn.execute(
             select(
                 runtimes.c.name, runtimes.c.image, runtimes.c.image_id, runtimes.c.archive_digest

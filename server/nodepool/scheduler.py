@@ -37,9 +37,9 @@ from server.master.models import (
 )
 from server.nodepool.compare_leases import lease_comparisons
 from server.nodepool.lease_trust import by_trust, held_by_owner, nodes_of_same_owner
-from server.nodepool.leases import Free, Lease, LeaseRequest, artifact_sizes, runtime_rows
+from server.nodepool.leases import Free, Lease, LeaseRequest, artifact_sizes, runtime_images
 from server.nodepool.replicas import take_slots
-from server.nodepool.runtime_choice import lease_image, runtime_preference
+from server.nodepool.runtime_choice import runtime_preference
 from server.nodepool.trust import lease_policy
 from server.store.schema import attempts, jobs, nodes, tasks
 
@@ -299,12 +299,12 @@ def lease_tasks(
 def _leases(
     conn: Connection, picked: list[tuple[Row, Row]], attempt_ids: list[str], deadline: float
 ) -> list[Lease]:
-    images = runtime_rows(conn, [job.runtime for job, _ in picked])
+    images = runtime_images(conn, [job.runtime for job, _ in picked])
     sizes = artifact_sizes(conn, [job.package_digest for job, _ in picked])
     commands = {job.id: json.loads(job.command_json) for job, _ in picked}
     leases = []
     for attempt_id, (job, task) in zip(attempt_ids, picked, strict=True):
-        runtime = images.get(job.runtime)
+        image, archive = images.get(job.runtime, ("", ""))
         leases.append(
             Lease(
                 attempt_id=attempt_id,
@@ -324,12 +324,8 @@ def _leases(
                 gpus=job.gpus,
                 timeout_s=job.timeout_s,
                 lease_deadline=deadline,
-                runtime_image=(
-                    lease_image(runtime.image, runtime.image_id, runtime.archive_digest)
-                    if runtime
-                    else ""
-                ),
-                runtime_archive_digest=runtime.archive_digest if runtime else "",
+                runtime_image=image,
+                runtime_archive_digest=archive,
             )
         )
     return leases

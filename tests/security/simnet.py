@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,15 +100,21 @@ async def job_detail(stubs: Stubs, owner: Any, job_id: str) -> job_pb2.JobDetail
 
 
 async def run_job(
-    stubs: Stubs, owner: Any, job_id: str, sims: list[SimNode], max_rounds: int = 100
+    stubs: Stubs,
+    owner: Any,
+    job_id: str,
+    sims: list[Any],
+    max_rounds: int = 100,
+    work_round: Callable[[Stubs, Any], Awaitable[int]] | None = None,
 ) -> job_pb2.JobDetail:
-    """Every node works one task per round, in the given order, until the job ends."""
+    """Every node works one round (`work_round`, default `work`: one task), in the given
+    order, until the job ends."""
     for _ in range(max_rounds):
         detail = await job_detail(stubs, owner, job_id)
         if detail.job.state in (common_pb2.JOB_STATE_DONE, common_pb2.JOB_STATE_FAILED):
             return detail
         for sim in sims:
-            await work(stubs, sim)
+            await (work_round or work)(stubs, sim)
     raise AssertionError(f"job {job_id} did not end in {max_rounds} rounds")
 
 

@@ -16,7 +16,15 @@ from tests.security.comparekit import (
     render,
     work,
 )
-from tests.security.simnet import job_detail, query, rpc_error, submit_job, trust_of, until
+from tests.security.simnet import (
+    job_detail,
+    query,
+    rpc_error,
+    run_job,
+    submit_job,
+    trust_of,
+    until,
+)
 from tests.server.jobkit import Stubs, balance, download, lease, sha256, upload
 
 CPT = 1_000_000
@@ -31,14 +39,8 @@ def db_file(server):
     return server.settings.data_dir / "hivemind.db"
 
 
-async def run_fuzzy(stubs, owner, job_id, sims, max_rounds=60) -> job_pb2.JobDetail:
-    for _ in range(max_rounds):
-        detail = await job_detail(stubs, owner, job_id)
-        if detail.job.state in (common_pb2.JOB_STATE_DONE, common_pb2.JOB_STATE_FAILED):
-            return detail
-        for sim in sims:
-            await work(stubs, sim)
-    raise AssertionError(f"job {job_id} did not end in {max_rounds} rounds")
+async def run_fuzzy(stubs, owner, job_id, sims) -> job_pb2.JobDetail:
+    return await run_job(stubs, owner, job_id, sims, max_rounds=60, work_round=work)
 
 
 async def test_equivalent_results_reach_the_quorum_and_a_cheat_earns_nothing(
