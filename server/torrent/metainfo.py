@@ -1,61 +1,39 @@
 """Torrents of stored artifacts (blocking helpers: call them in a thread).
 
-The same convention as the worker's side (app/services/torrent/metainfo.py, which the server
-may not import): single-file, v1-only, named by the artifact's SHA-256, no creation date.
-So a worker and the server that make a torrent of the same bytes get the same info hash.
+Torrents are made by proto/artifact_torrent.py, the one convention workers follow too: a
+worker and the server that make a torrent of the same bytes get the same info hash.
 """
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
 from pathlib import Path
 
 import libtorrent as lt
 
+from proto.artifact_torrent import (
+    ChangedWhileHashing,
+    EmptyFile,
+    TorrentMeta,
+    build_torrent,
+    file_sha256,
+    info_hash,
+)
 from server.errors import InvalidArgument
 
-MIN_PIECE_BYTES = 256 * 1024
-MAX_PIECE_BYTES = 4 * 1024 * 1024
-TARGET_PIECES = 1024
-READ_BYTES = 4 * 1024 * 1024
+__all__ = ["ArtifactTorrent", "file_sha256", "info_hash_of", "make_torrent", "parse_torrent"]
 
-
-@dataclass(frozen=True)
-class ArtifactTorrent:
-    torrent: bytes
-    info_hash: str
-    digest: str  # SHA-256 of the content, as hashed while making the torrent
-    size: int
+ArtifactTorrent = TorrentMeta
 
 
 def make_torrent(path: Path) -> ArtifactTorrent:
     """Reads the file once, hashing its SHA-256 and its pieces together."""
-    size = Path(path).stat().st_size
-    if size == 0:
-        raise InvalidArgument("an empty artifact cannot be shared over BitTorrent")
-    piece_bytes = MIN_PIECE_BYTES
-    while piece_bytes < MAX_PIECE_BYTES and piece_bytes * TARGET_PIECES < size:
-        piece_bytes *= 2
-    whole = hashlib.sha256()
-    piece_hashes: list[bytes] = []
-    with Path(path).open("rb") as source:
-        # Reading whole pieces keeps piece boundaries trivial; pieces are at most 4 MiB.
-        while block := source.read(piece_bytes):
-            whole.update(block)
-            piece_hashes.append(hashlib.sha1(block).digest())
-    digest = whole.hexdigest()
-    creator = lt.create_torrent(
-        [lt.create_file_entry(digest, size)], piece_bytes, lt.create_torrent.v1_only
-    )
-    if creator.num_pieces() != len(piece_hashes):
-        raise InvalidArgument(f"artifact {digest} changed while it was being hashed")
-    for index, piece_hash in enumerate(piece_hashes):
-        creator.set_hash(index, piece_hash)
-    creator.set_creation_date(0)
-    creator.set_creator("")
-    torrent = lt.bencode(creator.generate())
-    return ArtifactTorrent(torrent, info_hash_of(parse_torrent(torrent)), digest, size)
+    try:
+        return build_torrent(path)
+    except EmptyFile:
+        raise InvalidArgument("an empty artifact cannot be shared over BitTorrent") from None
+    except ChangedWhileHashing:
+        name = Path(path).name
+        raise InvalidArgument(f"artifact {name} changed while it was being hashed") from None
 
 
 def parse_torrent(torrent: bytes) -> lt.torrent_info:
@@ -70,12 +48,4 @@ def parse_torrent(torrent: bytes) -> lt.torrent_info:
 
 
 def info_hash_of(info: lt.torrent_info) -> str:
-    return str(info.info_hashes().v1)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as source:
-        while block := source.read(READ_BYTES):
-            digest.update(block)
-    return digest.hexdigest()
+    return info_hash(info)

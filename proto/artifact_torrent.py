@@ -1,0 +1,90 @@
+"""An artifact's torrent, made the same way by the server and by workers (blocking: call it
+in a thread when on an event loop).
+
+Single-file, v1-only (SHA-1 pieces: the swarm is private, and one hash family halves the
+hashing cost), named by the artifact's SHA-256, with no creation date or creator, and a piece
+size that depends only on the file's size. So the same bytes always give the same info hash,
+whoever made the torrent: the server and a worker that made torrents of one file
+independently join one swarm. This module is that contract; both sides call it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import libtorrent as lt
+
+MIN_PIECE_BYTES = 256 * 1024
+MAX_PIECE_BYTES = 4 * 1024 * 1024
+# Enough pieces to spread work over many peers, few enough to keep the metadata small.
+TARGET_PIECES = 1024
+READ_BYTES = 4 * 1024 * 1024
+
+
+class EmptyFile(ValueError):
+    """libtorrent cannot describe an empty file; such artifacts travel over gRPC."""
+
+
+class ChangedWhileHashing(ValueError):
+    """The file's size changed between reading its size and hashing it."""
+
+
+@dataclass(frozen=True)
+class TorrentMeta:
+    """An artifact's torrent and what it describes."""
+
+    torrent: bytes  # bencoded .torrent
+    info_hash: str  # hex SHA-1 of the info dict
+    digest: str  # hex SHA-256 of the content, as hashed while making the torrent
+    size: int
+
+
+def piece_size_for(size: int) -> int:
+    """A power of two between 256 KiB and 4 MiB giving about TARGET_PIECES pieces."""
+    piece = MIN_PIECE_BYTES
+    while piece < MAX_PIECE_BYTES and piece * TARGET_PIECES < size:
+        piece *= 2
+    return piece
+
+
+def build_torrent(path: Path) -> TorrentMeta:
+    """Reads `path` once, hashing its SHA-256 and its pieces together. Raises EmptyFile or
+    ChangedWhileHashing."""
+    size = Path(path).stat().st_size
+    if size == 0:
+        raise EmptyFile(str(path))
+    piece_bytes = piece_size_for(size)
+    whole = hashlib.sha256()
+    piece_hashes: list[bytes] = []
+    with Path(path).open("rb") as source:
+        # Reading whole pieces keeps piece boundaries trivial; pieces are at most 4 MiB.
+        while block := source.read(piece_bytes):
+            whole.update(block)
+            piece_hashes.append(hashlib.sha1(block).digest())
+    digest = whole.hexdigest()
+    creator = lt.create_torrent(
+        [lt.create_file_entry(digest, size)], piece_bytes, lt.create_torrent.v1_only
+    )
+    if creator.num_pieces() != len(piece_hashes):
+        raise ChangedWhileHashing(str(path))
+    for index, piece_hash in enumerate(piece_hashes):
+        creator.set_hash(index, piece_hash)
+    creator.set_creation_date(0)
+    creator.set_creator("")
+    torrent = lt.bencode(creator.generate())
+    return TorrentMeta(torrent, info_hash(lt.torrent_info(torrent)), digest, size)
+
+
+def info_hash(info: lt.torrent_info) -> str:
+    return str(info.info_hashes().v1)
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as source:
+        while block := source.read(READ_BYTES):
+            digest.update(block)
+    return digest.hexdigest()
