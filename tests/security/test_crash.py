@@ -45,9 +45,10 @@ async def retried(call: Callable[[], Awaitable[Any]]) -> Any:
             await asyncio.sleep(0.1)
 
 
-async def worker(stubs: Stubs, sim: SimNode, done: asyncio.Event) -> None:
+async def worker(stubs: Stubs, sim: SimNode, done: asyncio.Event, leasing: asyncio.Event) -> None:
     request = node_pb2.LeaseTasksRequest(free_cores=8, free_memory_mb=16384, max_tasks=1)
     while not done.is_set():
+        await leasing.wait()
         reply = await retried(
             lambda: stubs.nodes.LeaseTasks(request, metadata=sim.node.metadata, timeout=5)
         )
@@ -99,7 +100,12 @@ async def test_server_killed_mid_job_completes_and_pays_each_attempt_once(
         ]
         job = await submit_job(stubs, alice, task_count=TASKS, replicas=2)
         done = asyncio.Event()
-        workers = [asyncio.create_task(worker(stubs, sim, done)) for sim in sims]
+        # Workers hold new leases while the test decides to kill, so a slow, loaded machine
+        # cannot let them finish the job between the milestone and the kill; what they have
+        # in flight still meets the kill.
+        leasing = asyncio.Event()
+        leasing.set()
+        workers = [asyncio.create_task(worker(stubs, sim, done, leasing)) for sim in sims]
         kills_mid_job = 0
 
         async def tasks_done() -> int:
@@ -116,9 +122,11 @@ async def test_server_killed_mid_job_completes_and_pays_each_attempt_once(
                 milestone = int(TASKS * (share + random.uniform(-0.05, 0.05)))
                 while await tasks_done() < milestone:
                     await asyncio.sleep(0.02)
+                leasing.clear()
                 kills_mid_job += await tasks_done() < TASKS
                 await proc.kill()
                 await proc.start()
+                leasing.set()
             detail = None
             for _ in range(600):
                 detail = await retried(
@@ -133,6 +141,7 @@ async def test_server_killed_mid_job_completes_and_pays_each_attempt_once(
                 await asyncio.sleep(0.1)
         finally:
             done.set()
+            leasing.set()
             await asyncio.gather(*workers, return_exceptions=True)
     assert kills_mid_job == 3, "a kill came after the job ended"
     assert detail is not None and detail.job.state == common_pb2.JOB_STATE_DONE
