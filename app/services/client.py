@@ -26,23 +26,16 @@ from app.services.channel import (  # noqa: F401 - re-exported
     parse_server_address,
 )
 from app.services.credentials import CredentialStore, UserCredential
+from app.services.service_proxy import Proxies
 from app.services.settings import ClientSettings, SettingsStore
 from proto.hivemind.v1 import (
-    account_pb2_grpc,
-    admin_pb2_grpc,
-    artifact_pb2_grpc,
     auth_pb2,
-    auth_pb2_grpc,
     common_pb2,
-    job_pb2_grpc,
     node_pb2,
-    node_pb2_grpc,
 )
 
 # Refresh this long before the server's expiry, so a call never races the deadline.
 REFRESH_MARGIN_S = 30
-# Methods the server serves without a token.
-_OPEN_METHODS = {"Register", "Login", "Refresh"}
 
 
 class ClientError(Exception):
@@ -62,72 +55,6 @@ class ClientError(Exception):
     def from_rpc(cls, error: grpc.aio.AioRpcError, server: str) -> ClientError:
         details = (error.details() or "").strip() or error.code().name.lower().replace("_", " ")
         return cls(error.code(), details.splitlines()[0], server)
-
-
-class _MethodRecorder:
-    """Stands in for a channel so a generated stub tells us each method's shape and path
-    without a live channel (which needs a running loop)."""
-
-    def _record(kind: str):
-        def make(self: Any, path: str, **kwargs: Any) -> tuple[str, str, dict[str, Any]]:
-            return (kind, path, kwargs)
-
-        return make
-
-    unary_unary = _record("unary_unary")
-    unary_stream = _record("unary_stream")
-    stream_unary = _record("stream_unary")
-    stream_stream = _record("stream_stream")
-
-
-class ServiceProxy:
-    """A generated stub whose calls carry credentials and retry; see the module docstring.
-
-    Unary calls: `await proxy.Method(request, timeout=None)`. Server streams: `async for
-    item in proxy.Method(request)` (retried only before the first item). Client streams:
-    `await proxy.Method(requests)` where `requests` is a list (retried) or a zero-argument
-    callable returning a fresh (async) iterator per attempt (retried) or any iterator (not
-    retried, since it cannot be replayed)."""
-
-    def __init__(self, session: ClientSession, stub_class: type, auth: Callable) -> None:
-        self._session = session
-        self._auth = auth
-        self._methods = {
-            name: value
-            for name, value in vars(stub_class(_MethodRecorder())).items()
-            if isinstance(value, tuple)
-        }
-
-    def __getattr__(self, name: str) -> Callable:
-        try:
-            kind, path, kwargs = self._methods[name]
-        except KeyError:
-            raise AttributeError(name) from None
-        open_method = name in _OPEN_METHODS and path.startswith("/hivemind.v1.AuthService/")
-        auth = _no_auth if open_method else self._auth
-        if kind == "unary_stream":
-            return lambda request, timeout=None: self._session._unary_stream(
-                kind, path, kwargs, auth, request, timeout
-            )
-        return lambda request, timeout=None: self._session._call(
-            kind, path, kwargs, auth, request, timeout
-        )
-
-
-async def _no_auth(stale: str | None) -> tuple[tuple[str, str], ...]:
-    return ()
-
-
-class Proxies:
-    """The six services, all with one kind of credential."""
-
-    def __init__(self, session: ClientSession, auth: Callable) -> None:
-        self.auth = ServiceProxy(session, auth_pb2_grpc.AuthServiceStub, auth)
-        self.account = ServiceProxy(session, account_pb2_grpc.AccountServiceStub, auth)
-        self.jobs = ServiceProxy(session, job_pb2_grpc.JobServiceStub, auth)
-        self.artifacts = ServiceProxy(session, artifact_pb2_grpc.ArtifactServiceStub, auth)
-        self.nodes = ServiceProxy(session, node_pb2_grpc.NodeServiceStub, auth)
-        self.admin = ServiceProxy(session, admin_pb2_grpc.AdminServiceStub, auth)
 
 
 class ClientSession:
@@ -217,7 +144,7 @@ class ClientSession:
         delay = min(4.0, 0.25 * 2**attempt)
         await asyncio.sleep(delay * (0.5 + random.random() / 2))
 
-    async def _call(
+    async def call_rpc(
         self, kind: str, path: str, kwargs: dict, auth: Callable, request: Any, timeout: Any
     ) -> Any:
         replayable = kind == "unary_unary" or callable(request) or isinstance(request, list)
@@ -245,7 +172,7 @@ class ClientSession:
                     continue
                 raise ClientError.from_rpc(error, self.server) from None
 
-    async def _unary_stream(
+    async def stream_rpc(
         self, kind: str, path: str, kwargs: dict, auth: Callable, request: Any, timeout: Any
     ) -> AsyncIterator[Any]:
         attempt, stale, received = 0, None, False

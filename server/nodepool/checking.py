@@ -20,9 +20,10 @@ from server.master.models import TASK_DONE, TASK_IN_FLIGHT_STATES, TASK_PENDING
 from server.nodepool import trust
 from server.nodepool.attempts import Ack, Completion
 from server.nodepool.payouts import EscrowTracker, pay
+from server.nodepool.quorum import Settlement
 from server.nodepool.replicas import load_replicas, open_spot_check
 from server.nodepool.reruns import can_fund_one_more, distrust_node_results, funding_view
-from server.nodepool.verification import Settlement, settle
+from server.nodepool.verification import settle
 from server.store.schema import artifact_owners, artifacts, result_checks
 
 # A replicated task takes results while replicas are out, and after it was decided (a late

@@ -1,11 +1,11 @@
 """Completing and failing attempts, in batches, each batch in one transaction.
 
-Complete: the task is done with its result, the node's owner is paid from the job's escrow;
-unless the task needs more than one result (a job with replicas, or a spot check, see
-checking.py): then the result waits for the quorum, and only agreeing results are paid
-(verification.py). Fail: the task (or its replica slot) goes back to the queue until the task
-has failed max_attempts times, then fails with the last error. Either may end the job, which
-refunds what is left of its escrow.
+Complete: the task is done with its result, the node's owner is paid from the job's escrow
+(accepted_results.py gathers and writes a batch's results); unless the task needs more than
+one result (a job with replicas, or a spot check, see checking.py): then the result waits for
+the quorum, and only agreeing results are paid (verification.py). Fail: the task (or its
+replica slot) goes back to the queue until the task has failed max_attempts times, then fails
+with the last error. Either may end the job, which refunds what is left of its escrow.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from sqlalchemy import Connection, Row, bindparam, update
 from server.config import ServerSettings
 from server.context import ServerContext
 from server.errors import InvalidArgument
-from server.master.access import grant_reads, release_result_quota
 from server.master.job_lifecycle import JobDeltas, apply_deltas, settle_ended_jobs
 from server.master.models import (
     ATTEMPT_DONE,
@@ -29,6 +28,7 @@ from server.master.models import (
     TASK_IN_FLIGHT_STATES,
     TASK_PENDING,
 )
+from server.nodepool.accepted_results import AcceptedResults
 from server.nodepool.attempts import (
     MAX_BATCH,
     Ack,
@@ -39,7 +39,6 @@ from server.nodepool.attempts import (
     one_line,
     outcome_values,
     record_attempt_outcomes,
-    record_done_tasks,
     refusal,
     start_attempts,
 )
@@ -57,17 +56,15 @@ from server.nodepool.checking import (
     uploaded_results,
 )
 from server.nodepool.compare_outcomes import complete_comparisons, release_comparisons
-from server.nodepool.payouts import EscrowTracker, PayoutOrder, paid_amounts, pay
+from server.nodepool.payouts import EscrowTracker, paid_amounts
 from server.nodepool.replicas import (
     GIVE_UP,
     PENDING,
     RETRY,
-    UNVERIFIED,
     abandon_tasks,
     plan_lost_attempts,
 )
-from server.nodepool.rewards import measured_core_ms, reward_for
-from server.nodepool.trust import Bonuses, node_bonuses, record_errors, spot_check_rng
+from server.nodepool.trust import node_bonuses, record_errors, spot_check_rng
 from server.store.schema import tasks
 
 
@@ -81,92 +78,6 @@ class Outcome:
 def _check_batch(items: Sequence[object]) -> None:
     if len(items) > MAX_BATCH:
         raise InvalidArgument(f"at most {MAX_BATCH} attempts per call (got {len(items)})")
-
-
-@dataclass
-class _Accepted:
-    """What accepting a batch of completions writes, gathered to write it in bulk."""
-
-    settings: ServerSettings
-    node_id: str
-    node_owner_id: str
-    escrow: EscrowTracker
-    now: float
-    bonuses: Bonuses
-    checks: ResultChecks
-    attempt_values: list[dict] = field(default_factory=list)
-    task_values: list[dict] = field(default_factory=list)
-    orders: list[PayoutOrder] = field(default_factory=list)
-    result_grants: list[tuple[str, str]] = field(default_factory=list)
-
-    def record(self, row: Row, item: Completion, result_size: int, status: str) -> str:
-        """Writes the attempt as done with its result, and the result's check row with
-        `status`; returns the capped log."""
-        log = capped_log(item.log, self.settings.max_log_bytes)
-        self.attempt_values.append(
-            outcome_values(
-                row.id,
-                ATTEMPT_DONE,
-                self.now,
-                exit_code=item.exit_code,
-                error="",
-                log=log,
-                stats=item.stats,
-                result_digest=item.result_digest,
-                result_size=result_size,
-            )
-        )
-        self.checks.add(row, self.node_id, self.node_owner_id, item.result_digest, status)
-        return log
-
-    def accept(self, row: Row, item: Completion, result_size: int) -> Ack:
-        """Takes the result of an unreplicated task as it is (unverified) and pays it."""
-        # Paid time is what the node measured, but never more than the job's timeout nor
-        # more than the server saw pass since the lease began.
-        elapsed = max(0.0, self.now - row.leased_at)
-        wall = min(item.stats.wall_seconds or 0.0, elapsed)
-        reward = reward_for(
-            base_ucpt_per_core_hour=self.settings.base_ucpt_per_core_hour,
-            core_ms=measured_core_ms(wall, row.timeout_s, row.cores),
-            priority_permille=row.priority_permille,
-            performance_bonus_permille=self.bonuses.performance_permille,
-            stability_bonus_permille=self.bonuses.stability_permille,
-        )
-        amount = self.escrow.draw(row.escrow_account_id, reward.amount_ucpt)
-        log = self.record(row, item, result_size, UNVERIFIED)
-        self.task_values.append(
-            {
-                "b_id": row.task_id,
-                "b_result_digest": item.result_digest,
-                "b_result_size": result_size,
-                "b_attempt_id": row.id,
-                "b_node_id": self.node_id,
-                "b_cost": amount,
-                "b_log": log,
-            }
-        )
-        self.orders.append(
-            PayoutOrder(
-                attempt_id=row.id,
-                job_id=row.job_id,
-                node_id=self.node_id,
-                user_id=self.node_owner_id,
-                escrow_account_id=row.escrow_account_id,
-                reward=reward,
-                amount_ucpt=amount,
-            )
-        )
-        if item.result_digest:
-            self.result_grants.append((item.result_digest, row.owner_id))
-        return Ack(row.id, True, "", amount)
-
-    def write(self, conn: Connection) -> None:
-        record_attempt_outcomes(conn, self.attempt_values)
-        self.checks.write(conn, self.now)
-        record_done_tasks(conn, self.task_values, self.now)
-        pay(conn, self.orders, self.now)
-        grant_reads(conn, self.result_grants)  # the submitter may download the results
-        release_result_quota(conn, [(digest, self.node_id) for digest, _ in self.result_grants])
 
 
 def complete_attempts(
@@ -196,7 +107,9 @@ def complete_attempts(
     completions = [item for item in completions if not _is_comparison(rows, item.attempt_id)]
     replicated = replicated_tasks(conn, rows.values())
     bonuses = node_bonuses(conn, [node_id], settings, now).get(node_id, NO_BONUSES)
-    accepted = _Accepted(settings, node_id, node_owner_id, escrow, now, bonuses, ResultChecks())
+    accepted = AcceptedResults(
+        settings, node_id, node_owner_id, escrow, now, bonuses, ResultChecks()
+    )
     checks = SpotChecks(conn, node_id, node_owner_id, escrow, settings, rng)
     outcome = Outcome()
     deltas = JobDeltas()

@@ -35,9 +35,10 @@ from server.master.models import (
     TASK_PENDING,
 )
 from server.nodepool.payouts import EscrowTracker
+from server.nodepool.quorum import Settlement
 from server.nodepool.replicas import DISCARDED, PENDING, UNVERIFIED
 from server.nodepool.rewards import worst_case_cost_ucpt
-from server.nodepool.verification import Settlement, settle
+from server.nodepool.verification import settle
 from server.store.schema import jobs, result_checks, task_replicas, tasks
 
 ENDED_TASK_STATES = (TASK_DONE, TASK_FAILED, TASK_CANCELLED)
