@@ -1,5 +1,6 @@
 """Fixtures shared by every test: a real server in this process, a real server in a
-subprocess (killable with SIGKILL), and a one-line way to get a logged-in user.
+subprocess (killable with SIGKILL), a one-line way to get a logged-in user, and `stubs` (the
+job, node, artifact and account stubs of tests/server/jobkit.py on a channel to `server`).
 
     async def test_x(server, user_session):
         token, metadata = await user_session(server, "alice")
@@ -28,9 +29,10 @@ os.environ.setdefault("HIVEMIND_KEYRING", "file")  # never touch a real keychain
 import grpc
 import pytest
 
-from proto.hivemind.v1 import auth_pb2, auth_pb2_grpc
+from proto.hivemind.v1 import auth_pb2, auth_pb2_grpc, node_pb2, node_pb2_grpc
 from server.app import HiveMindServer
 from server.config import ServerSettings
+from tests.server.jobkit import Stubs
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PASSWORD = "correct horse battery"
@@ -93,6 +95,12 @@ async def grpc_channel(server: HiveMindServer) -> AsyncIterator[grpc.aio.Channel
         yield channel
 
 
+@pytest.fixture
+async def stubs(grpc_channel: grpc.aio.Channel) -> Stubs:
+    """The job, node, artifact and account stubs on a channel to the `server` fixture."""
+    return Stubs(grpc_channel)
+
+
 class UserSession(tuple):
     """Unpacks as (access_token, metadata); also carries the rest of the session."""
 
@@ -148,6 +156,29 @@ async def register_user(
                 db.close()
             session = await stub.Login(auth_pb2.LoginRequest(username=username, password=password))
     return UserSession(session, password)
+
+
+async def rpc_error(call: Awaitable[Any]) -> grpc.aio.AioRpcError:
+    """The error a call was refused with; fails the test when the call succeeds."""
+    try:
+        await call
+    except grpc.aio.AioRpcError as error:
+        return error
+    raise AssertionError("the call succeeded")
+
+
+async def heartbeat(address: str, node_id: str, secret: str) -> grpc.StatusCode:
+    """What the server at `address` says to a heartbeat with this node credential: OK, or
+    the code it refused it with (UNAUTHENTICATED for a secret it no longer takes)."""
+    metadata = (("authorization", f"Node {node_id}.{secret}"),)
+    async with grpc.aio.insecure_channel(address) as channel:
+        try:
+            await node_pb2_grpc.NodeServiceStub(channel).Heartbeat(
+                node_pb2.HeartbeatRequest(), metadata=metadata
+            )
+        except grpc.aio.AioRpcError as error:
+            return error.code()
+    return grpc.StatusCode.OK
 
 
 @pytest.fixture

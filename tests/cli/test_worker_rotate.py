@@ -14,7 +14,7 @@ from app.services.executors.process import ProcessExecutor
 from app.services.settings import SettingsStore
 from app.services.worker_node import NodeRegistration
 from proto.hivemind.v1 import node_pb2, node_pb2_grpc
-from tests.conftest import free_port
+from tests.conftest import free_port, heartbeat
 
 DONE = "node {}: new secret stored; the old one no longer works"
 
@@ -34,19 +34,6 @@ def stored_node(home: Path, address: str) -> NodeCredential:
     node = CredentialStore(home, backend="file").load_node(address)
     assert node is not None
     return node
-
-
-async def heartbeat(address: str, node_id: str, secret: str) -> grpc.StatusCode:
-    """What the server says to a heartbeat with this node credential."""
-    metadata = (("authorization", f"Node {node_id}.{secret}"),)
-    async with grpc.aio.insecure_channel(address) as channel:
-        try:
-            await node_pb2_grpc.NodeServiceStub(channel).Heartbeat(
-                node_pb2.HeartbeatRequest(), metadata=metadata
-            )
-        except grpc.aio.AioRpcError as error:
-            return error.code()
-    return grpc.StatusCode.OK
 
 
 async def rotate_behind_its_back(address: str, node: NodeCredential) -> str:

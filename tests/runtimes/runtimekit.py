@@ -1,22 +1,19 @@
 """Helpers for the runtime tests: `docker save`-shaped archives built in Python (no Docker
-needed), the admin CLI as a real subprocess, and a tiny real image for the Docker tests."""
+needed), the artifacts a data dir stores, and a tiny real image for the Docker tests. The admin
+CLI as a real subprocess is tests/adminkit.py."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import json
-import os
 import shutil
 import subprocess
-import sys
 import tarfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -74,34 +71,6 @@ def fake_saved_image(
             _add(archive, f"{layer_digest}/layer.tar", layer_bytes)
         _add(archive, "manifest.json", manifest or json.dumps(entries).encode())
     return SavedImage(path, f"sha256:{config_digest}", tag)
-
-
-def hivemind_server(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "server", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        env=env,
-        timeout=120,
-    )
-
-
-def admin_json(data_dir: Path, *args: str, stdin: str = "") -> dict:
-    done = hivemind_server("admin", *args, "--data-dir", str(data_dir), "--json", stdin=stdin)
-    assert done.returncode == 0, done.stderr
-    [line] = done.stdout.splitlines()  # exactly one JSON object
-    return json.loads(line)
-
-
-def admin_fails(data_dir: Path, *args: str) -> str:
-    done = hivemind_server("admin", *args, "--data-dir", str(data_dir))
-    assert done.returncode != 0, done.stdout
-    assert done.stdout == ""
-    [line] = done.stderr.strip().splitlines()  # one clear line
-    return line
 
 
 def stored_files(data_dir: Path) -> list[Path]:

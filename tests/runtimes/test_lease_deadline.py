@@ -8,13 +8,12 @@ from __future__ import annotations
 import asyncio
 import time
 
-import grpc
 import pytest
 from sqlalchemy import select
 
 from proto.hivemind.v1 import common_pb2, node_pb2
 from server.store.schema import attempts
-from tests.server.jobkit import Stubs, get_job, make_package, register_node, submit, upload
+from tests.server.jobkit import get_job, make_package, register_node, submit, upload
 
 LEASE_TTL_S = 2
 TIMEOUT_S = 2
@@ -23,11 +22,6 @@ TIMEOUT_S = 2
 @pytest.fixture
 def server_settings() -> dict:
     return {"lease_ttl_s": LEASE_TTL_S, "sweep_interval_s": 0.1, "node_offline_after_s": 3600}
-
-
-@pytest.fixture
-async def stubs(grpc_channel: grpc.aio.Channel) -> Stubs:
-    return Stubs(grpc_channel)
 
 
 async def _attempt(server, attempt_id: str):

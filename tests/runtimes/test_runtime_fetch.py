@@ -19,7 +19,8 @@ from app.services.runtime_fetch import RuntimeProvisioner, RuntimeUnavailable
 from app.services.transfer import upload_file
 from proto.hivemind.v1 import common_pb2, job_pb2, node_pb2
 from server.store.schema import nodes
-from tests.runtimes.runtimekit import admin_json, fake_saved_image
+from tests.adminkit import admin_json
+from tests.runtimes.runtimekit import fake_saved_image
 from tests.worker.helpers import Person, download_results, wait_for_job, wait_until
 
 pytestmark = pytest.mark.docker

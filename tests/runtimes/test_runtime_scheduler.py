@@ -4,19 +4,14 @@ never gets it. Real node RPCs against a real server; runtimes added with the adm
 
 from __future__ import annotations
 
-import grpc
 import pytest
 
 from proto.hivemind.v1 import node_pb2
-from tests.runtimes.runtimekit import SavedImage, admin_json, fake_saved_image
+from tests.adminkit import admin_json
+from tests.runtimes.runtimekit import SavedImage, fake_saved_image
 from tests.server.jobkit import Node, Stubs, make_package, submit, upload
 
 RUNTIME = "tiny-1"
-
-
-@pytest.fixture
-async def stubs(grpc_channel: grpc.aio.Channel) -> Stubs:
-    return Stubs(grpc_channel)
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import grpc
 from sqlalchemy import Row, create_engine, text
 from sqlalchemy.pool import NullPool
 
@@ -124,6 +123,11 @@ def assert_results_correct(detail: job_pb2.JobDetail) -> None:
         assert task.result_digest == sha256(correct_output(task.index)), task
 
 
+def db_file(server: Any) -> Path:
+    """Where `query` and `trust_of` find a running server's database (see `_database_url`)."""
+    return server.settings.data_dir / "hivemind.db"
+
+
 def _database_url(db_file: Path) -> str:
     """The database behind a server's `<data_dir>/hivemind.db`: the data dir's configured
     database_url (server.toml or environment, as the server itself loads it), else that
@@ -164,11 +168,3 @@ async def until(condition: Callable[[], Any], timeout: float = 10.0) -> None:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.05)
-
-
-async def rpc_error(call: Any) -> grpc.aio.AioRpcError:
-    try:
-        await call
-    except grpc.aio.AioRpcError as error:
-        return error
-    raise AssertionError("the call succeeded")

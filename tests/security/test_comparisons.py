@@ -5,9 +5,9 @@ honest nodes still earns nothing, and comparisons that cannot be done fail the t
 from __future__ import annotations
 
 import grpc
-import pytest
 
 from proto.hivemind.v1 import common_pb2, job_pb2, node_pb2
+from tests.conftest import rpc_error
 from tests.security.comparekit import (
     COMPARE,
     cheat_value,
@@ -17,9 +17,9 @@ from tests.security.comparekit import (
     work,
 )
 from tests.security.simnet import (
+    db_file,
     job_detail,
     query,
-    rpc_error,
     run_job,
     submit_job,
     trust_of,
@@ -28,15 +28,6 @@ from tests.security.simnet import (
 from tests.server.jobkit import Stubs, balance, download, lease, sha256, upload
 
 CPT = 1_000_000
-
-
-@pytest.fixture
-async def stubs(grpc_channel: grpc.aio.Channel) -> Stubs:
-    return Stubs(grpc_channel)
-
-
-def db_file(server):
-    return server.settings.data_dir / "hivemind.db"
 
 
 async def run_fuzzy(stubs, owner, job_id, sims) -> job_pb2.JobDetail:

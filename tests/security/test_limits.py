@@ -4,7 +4,6 @@ clear INVALID_ARGUMENT naming the field, and nothing changes."""
 from __future__ import annotations
 
 import grpc
-import pytest
 from sqlalchemy import func, select
 
 from proto.hivemind.v1 import (
@@ -18,20 +17,10 @@ from proto.hivemind.v1 import (
 from server.rpc.converters import encode_page_token
 from server.rpc.errors import MAX_MESSAGE_CHARS
 from server.store.schema import accounts, jobs, nodes, users
-from tests.server.jobkit import Stubs, job_request, lease, make_package, register_node, upload
+from tests.conftest import rpc_error
+from tests.server.jobkit import job_request, lease, make_package, register_node, upload
 
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-async def stubs(grpc_channel: grpc.aio.Channel) -> Stubs:
-    return Stubs(grpc_channel)
-
-
-async def refused(call) -> grpc.aio.AioRpcError:
-    with pytest.raises(grpc.aio.AioRpcError) as error:
-        await call
-    return error.value
 
 
 async def count(server, table) -> int:
@@ -43,26 +32,28 @@ async def count(server, table) -> int:
 async def test_a_huge_username_gets_a_short_clear_error(server, grpc_channel):
     stub = auth_pb2_grpc.AuthServiceStub(grpc_channel)
     # 1 MB: under gRPC's message cap, so it is the field limit that answers.
-    error = await refused(
+    error = await rpc_error(
         stub.Register(auth_pb2.RegisterRequest(username="x" * 1_000_000, password=PASSWORD))
     )
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert error.details() == "username is 1000000 characters long; at most 4096"
     # A domain message quoting the input is cut to one short line (it travels in trailers).
-    error = await refused(
+    error = await rpc_error(
         stub.Register(auth_pb2.RegisterRequest(username="y" * 4000, password=PASSWORD))
     )
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert error.details().startswith("invalid username 'yyyy")
     assert len(error.details()) <= MAX_MESSAGE_CHARS
-    error = await refused(stub.Login(auth_pb2.LoginRequest(username="z" * 100, password=PASSWORD)))
+    error = await rpc_error(
+        stub.Login(auth_pb2.LoginRequest(username="z" * 100, password=PASSWORD))
+    )
     assert error.details() == "username too long: at most 64 characters"
     assert await count(server, users) == 0
 
 
 async def test_a_message_over_the_transport_cap_is_refused(server, grpc_channel):
     stub = auth_pb2_grpc.AuthServiceStub(grpc_channel)
-    error = await refused(
+    error = await rpc_error(
         stub.Register(auth_pb2.RegisterRequest(username="x" * (5 * 1024 * 1024), password="p"))
     )
     assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
@@ -76,7 +67,7 @@ async def test_malformed_bytes_are_an_invalid_argument(server, grpc_channel):
         response_deserializer=lambda raw: raw,
     )
     for raw in (b"\x0a\x03\xff\xfe\xfd", b"\xff\xff\xff"):  # bad UTF-8; corrupt wire format
-        error = await refused(login(raw))
+        error = await rpc_error(login(raw))
         assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert error.details().startswith("malformed request: Error parsing message")
 
@@ -92,7 +83,7 @@ async def test_node_fields_are_bounded(server, user_session, stubs):
         ),
     }
     for message, hardware in cases.items():
-        error = await refused(
+        error = await rpc_error(
             stubs.nodes.RegisterNode(
                 node_pb2.RegisterNodeRequest(name="box", hardware=hardware),
                 metadata=alice.metadata,
@@ -102,14 +93,14 @@ async def test_node_fields_are_bounded(server, user_session, stubs):
     assert await count(server, nodes) == 0
 
     node = await register_node(stubs, alice.metadata)
-    error = await refused(
+    error = await rpc_error(
         stubs.nodes.Heartbeat(
             node_pb2.HeartbeatRequest(running_attempt_ids=[f"att-{i}" for i in range(5000)]),
             metadata=node.metadata,
         )
     )
     assert error.details() == "running_attempt_ids has 5000 items; at most 1000 allowed"
-    error = await refused(
+    error = await rpc_error(
         stubs.nodes.LeaseTasks(
             node_pb2.LeaseTasksRequest(
                 free_cores=1, free_memory_mb=100, runtimes=[f"r{i}" for i in range(65)]
@@ -118,7 +109,7 @@ async def test_node_fields_are_bounded(server, user_session, stubs):
         )
     )
     assert error.details() == "runtimes has 65 items; at most 64 allowed"
-    error = await refused(
+    error = await rpc_error(
         stubs.nodes.CompleteAttempts(
             node_pb2.CompleteAttemptsRequest(
                 completions=[node_pb2.Completion(attempt_id="a", log="x" * (1024 * 1024 + 1))]
@@ -143,13 +134,13 @@ async def test_job_fields_are_bounded_and_nothing_is_escrowed(server, user_sessi
         "name is 5000 characters long; at most 4096": {"name": "n" * 5000},
     }
     for message, overrides in cases.items():
-        error = await refused(
+        error = await rpc_error(
             stubs.jobs.SubmitJob(job_request(digest, **overrides), metadata=alice.metadata)
         )
         assert (error.code(), error.details()) == (grpc.StatusCode.INVALID_ARGUMENT, message)
     # Within the field limits but beyond what the ledger can hold: a domain answer, not a crash.
     huge = common_pb2.Resources(cores=2**31 - 1, memory_mb=64, timeout_s=86_400)
-    error = await refused(
+    error = await rpc_error(
         stubs.jobs.EstimateCost(
             job_pb2.EstimateCostRequest(resources=huge, tasks=100_000, replicas=5, priority=10),
             metadata=alice.metadata,
@@ -157,7 +148,7 @@ async def test_job_fields_are_bounded_and_nothing_is_escrowed(server, user_sessi
     )
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "more than the 100000000000000000 ucpt a job may cost" in error.details()
-    error = await refused(
+    error = await rpc_error(
         stubs.jobs.SubmitJob(
             job_request(digest, resources=huge, task_count=100_000, replicas=5),
             metadata=alice.metadata,
@@ -180,14 +171,14 @@ async def test_page_tokens_and_amounts_cannot_crash_the_ledger(server, user_sess
     await user_session(server, "bob")
     for cursor in ("²", "9" * 40, "-1", "abc"):
         page = common_pb2.PageRequest(page_token=encode_page_token(cursor))
-        error = await refused(
+        error = await rpc_error(
             stubs.account.ListHistory(
                 account_pb2.ListHistoryRequest(page=page), metadata=alice.metadata
             )
         )
         assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, cursor
         assert error.details().startswith("invalid page token")
-    error = await refused(
+    error = await rpc_error(
         stubs.account.Transfer(
             account_pb2.TransferRequest(to_username="bob", amount_ucpt=2**63 - 1),
             metadata=alice.metadata,

@@ -4,28 +4,17 @@
 from __future__ import annotations
 
 import grpc
-import pytest
 
 from app.services.client import ClientSession
 from app.services.credentials import CredentialStore
 from app.services.settings import SettingsStore
 from proto.hivemind.v1 import admin_pb2, admin_pb2_grpc, node_pb2
+from tests.conftest import rpc_error
 from tests.server.jobkit import Node, Stubs, register_node
-
-
-@pytest.fixture
-async def stubs(grpc_channel: grpc.aio.Channel) -> Stubs:
-    return Stubs(grpc_channel)
 
 
 async def beat(stubs: Stubs, metadata) -> node_pb2.HeartbeatResponse:
     return await stubs.nodes.Heartbeat(node_pb2.HeartbeatRequest(), metadata=metadata)
-
-
-async def refused(call) -> grpc.aio.AioRpcError:
-    with pytest.raises(grpc.aio.AioRpcError) as error:
-        await call
-    return error.value
 
 
 def credential(node_id: str, secret: str) -> tuple[tuple[str, str], ...]:
@@ -42,7 +31,7 @@ async def test_a_node_rotates_its_own_secret(server, user_session, stubs):
     )
     assert reply.node_id == node.node_id and len(reply.node_secret) == 64
 
-    old = await refused(beat(stubs, node.metadata))
+    old = await rpc_error(beat(stubs, node.metadata))
     assert old.code() == grpc.StatusCode.UNAUTHENTICATED
     assert old.details() == "wrong node credential; register this machine again"
     assert await beat(stubs, credential(node.node_id, reply.node_secret))
@@ -56,7 +45,7 @@ async def test_the_owner_rotates_a_nodes_secret_others_cannot(server, user_sessi
     await beat(stubs, laptop.metadata)
 
     # Another user cannot tell whether the node exists, let alone rotate it.
-    error = await refused(
+    error = await rpc_error(
         stubs.nodes.RotateNodeSecret(
             node_pb2.RotateNodeSecretRequest(node_id=laptop.node_id), metadata=bob.metadata
         )
@@ -66,7 +55,7 @@ async def test_the_owner_rotates_a_nodes_secret_others_cannot(server, user_sessi
         f"no node {laptop.node_id} of yours",
     )
     # A node acts for itself only, even among its owner's nodes.
-    error = await refused(
+    error = await rpc_error(
         stubs.nodes.RotateNodeSecret(
             node_pb2.RotateNodeSecretRequest(node_id=laptop.node_id), metadata=desktop.metadata
         )
@@ -78,7 +67,7 @@ async def test_the_owner_rotates_a_nodes_secret_others_cannot(server, user_sessi
     reply = await stubs.nodes.RotateNodeSecret(
         node_pb2.RotateNodeSecretRequest(node_id=laptop.node_id), metadata=alice.metadata
     )
-    error = await refused(beat(stubs, laptop.metadata))
+    error = await rpc_error(beat(stubs, laptop.metadata))
     assert error.code() == grpc.StatusCode.UNAUTHENTICATED
     assert await beat(stubs, credential(laptop.node_id, reply.node_secret))
     assert await beat(stubs, desktop.metadata)
@@ -91,11 +80,11 @@ async def test_a_banned_node_keeps_its_ban(server, user_session, stubs, grpc_cha
     await admin_pb2_grpc.AdminServiceStub(grpc_channel).BanNode(
         admin_pb2.BanNodeRequest(node_id=node.node_id, reason="cheating"), metadata=admin.metadata
     )
-    error = await refused(
+    error = await rpc_error(
         stubs.nodes.RotateNodeSecret(node_pb2.RotateNodeSecretRequest(), metadata=node.metadata)
     )
     assert error.code() == grpc.StatusCode.PERMISSION_DENIED
-    error = await refused(
+    error = await rpc_error(
         stubs.nodes.RotateNodeSecret(
             node_pb2.RotateNodeSecretRequest(node_id=node.node_id), metadata=alice.metadata
         )
@@ -119,4 +108,4 @@ async def test_the_client_stores_the_rotated_secret(server, user_session, stubs,
     stored = CredentialStore(home).load_node(server.address)
     assert (stored.node_id, stored.secret) == (node.node_id, new_secret)
     assert await beat(stubs, credential(node.node_id, new_secret))
-    assert (await refused(beat(stubs, node.metadata))).code() == grpc.StatusCode.UNAUTHENTICATED
+    assert (await rpc_error(beat(stubs, node.metadata))).code() == grpc.StatusCode.UNAUTHENTICATED

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from proto.hivemind.v1 import auth_pb2, auth_pb2_grpc, common_pb2, job_pb2
 from server.store.schema import artifact_owners, jobs, users
-from tests.conftest import DEFAULT_PASSWORD
-from tests.server.jobkit import Stubs, balance, make_package, submit, upload
+from tests.conftest import DEFAULT_PASSWORD, rpc_error
+from tests.server.jobkit import balance, make_package, submit, upload
 
 
 @pytest.fixture
@@ -22,17 +22,6 @@ def server_settings() -> dict:
     }
 
 
-@pytest.fixture
-async def stubs(grpc_channel: grpc.aio.Channel) -> Stubs:
-    return Stubs(grpc_channel)
-
-
-async def refused(call) -> grpc.aio.AioRpcError:
-    with pytest.raises(grpc.aio.AioRpcError) as error:
-        await call
-    return error.value
-
-
 async def test_unfinished_jobs_are_capped_per_user(server, user_session, stubs):
     alice = await user_session(server, "alice")
     bob = await user_session(server, "bob")
@@ -41,7 +30,7 @@ async def test_unfinished_jobs_are_capped_per_user(server, user_session, stubs):
     await submit(stubs, alice.metadata, digest)
     before = await balance(stubs, alice.metadata)
 
-    error = await refused(submit(stubs, alice.metadata, digest))
+    error = await rpc_error(submit(stubs, alice.metadata, digest))
     assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert error.details() == (
         "too many unfinished jobs: you have 2, at most 2 may be pending or running at once;"
@@ -68,7 +57,7 @@ async def test_stored_bytes_are_capped_per_user(server, user_session, stubs):
     alice = await user_session(server, "alice")
     kind = common_pb2.ARTIFACT_KIND_INPUT
     await upload(stubs, alice.metadata, b"a" * 40_000, kind)
-    error = await refused(upload(stubs, alice.metadata, b"b" * 40_000, kind))
+    error = await rpc_error(upload(stubs, alice.metadata, b"b" * 40_000, kind))
     assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert error.details() == (
         "storage quota exceeded: 40000 of 65536 bytes used, this upload needs 40000 more"
@@ -88,11 +77,11 @@ async def test_stored_bytes_are_capped_per_user(server, user_session, stubs):
 async def test_one_address_opens_few_accounts(server, grpc_channel):
     """Every account gets the signup grant: unlimited sign-ups would mint CPT at will."""
     stub = auth_pb2_grpc.AuthServiceStub(grpc_channel)
-    bad = await refused(stub.Register(auth_pb2.RegisterRequest(username="x", password="p")))
+    bad = await rpc_error(stub.Register(auth_pb2.RegisterRequest(username="x", password="p")))
     assert bad.code() == grpc.StatusCode.INVALID_ARGUMENT  # refused ones are not counted
     for name in ("one", "two", "three"):
         await stub.Register(auth_pb2.RegisterRequest(username=name, password=DEFAULT_PASSWORD))
-    error = await refused(
+    error = await rpc_error(
         stub.Register(auth_pb2.RegisterRequest(username="four", password=DEFAULT_PASSWORD))
     )
     assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED

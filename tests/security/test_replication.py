@@ -4,14 +4,12 @@ task whose results never agree fails with the evidence."""
 
 from __future__ import annotations
 
-import grpc
-import pytest
-
 from proto.hivemind.v1 import common_pb2, node_pb2
 from server.accounts import admin
 from tests.security.simnet import (
     assert_results_correct,
     correct_output,
+    db_file,
     job_detail,
     query,
     run_job,
@@ -21,18 +19,9 @@ from tests.security.simnet import (
     work,
     wrong_output,
 )
-from tests.server.jobkit import Stubs, balance, fail, lease, register_node, sha256, upload
+from tests.server.jobkit import balance, fail, lease, register_node, sha256, upload
 
 CPT = 1_000_000
-
-
-@pytest.fixture
-async def stubs(grpc_channel: grpc.aio.Channel) -> Stubs:
-    return Stubs(grpc_channel)
-
-
-def db_file(server):
-    return server.settings.data_dir / "hivemind.db"
 
 
 async def test_a_cheater_among_honest_nodes_earns_nothing(server, user_session, stubs):

@@ -8,7 +8,6 @@ import asyncio
 import time
 
 import grpc
-import pytest
 from sqlalchemy import insert, update
 
 from proto.hivemind.v1 import account_pb2, common_pb2, node_pb2
@@ -24,11 +23,6 @@ from tests.security.simnet import SimNode, job_detail, run_job, submit_job, work
 from tests.server.jobkit import Node, Stubs, lease
 
 CPT = 1_000_000
-
-
-@pytest.fixture
-async def stubs(grpc_channel: grpc.aio.Channel) -> Stubs:
-    return Stubs(grpc_channel)
 
 
 async def fast_node(stubs: Stubs, owner, name: str, score: float) -> SimNode:

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import random
 
-import grpc
 import pytest
 
 from proto.hivemind.v1 import common_pb2
 from server.nodepool.trust import spot_check_probability
 from tests.security.simnet import (
     assert_results_correct,
+    db_file,
     job_detail,
     query,
     run_job,
@@ -22,21 +22,11 @@ from tests.security.simnet import (
     work,
     wrong_output,
 )
-from tests.server.jobkit import Stubs
 
 
 @pytest.fixture
 def server_settings() -> dict:
     return {"trust_threshold": 2}
-
-
-@pytest.fixture
-async def stubs(grpc_channel: grpc.aio.Channel) -> Stubs:
-    return Stubs(grpc_channel)
-
-
-def db_file(server):
-    return server.settings.data_dir / "hivemind.db"
 
 
 def test_the_chance_of_a_spot_check_follows_trust():

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 
-import grpc
 import pytest
 from sqlalchemy import insert
 
@@ -15,6 +14,7 @@ from server.accounts import admin
 from server.store.schema import node_trust
 from tests.security.simnet import (
     assert_results_correct,
+    db_file,
     job_detail,
     query,
     run_job,
@@ -24,7 +24,7 @@ from tests.security.simnet import (
     work,
     wrong_output,
 )
-from tests.server.jobkit import Stubs, lease
+from tests.server.jobkit import lease
 
 CPT = 1_000_000
 
@@ -32,15 +32,6 @@ CPT = 1_000_000
 @pytest.fixture
 def server_settings() -> dict:
     return {"probation_max_leases": 1}
-
-
-@pytest.fixture
-async def stubs(grpc_channel: grpc.aio.Channel) -> Stubs:
-    return Stubs(grpc_channel)
-
-
-def db_file(server):
-    return server.settings.data_dir / "hivemind.db"
 
 
 async def test_a_banned_nodes_unverified_results_run_again(

@@ -3,46 +3,12 @@ the server runs."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import grpc
 
 from proto.hivemind.v1 import account_pb2, account_pb2_grpc, auth_pb2, auth_pb2_grpc
+from tests.adminkit import admin_fails, admin_json
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "admin-password-1"
-
-
-def hivemind_server(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "server", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        env=env,
-        timeout=60,
-    )
-
-
-def admin_json(data_dir: Path, *args: str, stdin: str = "") -> dict:
-    done = hivemind_server("admin", *args, "--data-dir", str(data_dir), "--json", stdin=stdin)
-    assert done.returncode == 0, done.stderr
-    [line] = done.stdout.splitlines()  # exactly one JSON object
-    return json.loads(line)
-
-
-def admin_fails(data_dir: Path, *args: str, stdin: str = "") -> str:
-    done = hivemind_server("admin", *args, "--data-dir", str(data_dir), stdin=stdin)
-    assert done.returncode == 1
-    assert done.stdout == ""
-    [line] = done.stderr.strip().splitlines()  # one clear line
-    return line
 
 
 def test_create_user_grant_and_check_ledger(tmp_path):
