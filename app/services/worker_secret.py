@@ -7,7 +7,9 @@ rotation is logged and retried later with backoff, and the old secret keeps work
 server has replaced it. The one dangerous moment is a lost reply (the server committed, the
 call failed): the server then refuses the old secret and nobody knows the new one. That
 refusal is handed to the worker's refused-node path (NodeRegistration.recover), which rotates
-the secret with the owner's login when they are logged in, or registers the machine again.
+the secret with the owner's login when they are logged in, or registers the machine again. A
+worker stopped in that state recovers the node the same way when it starts again
+(NodeRegistration.ensure).
 
 Runs on the worker's loop; the credential store is read in a thread.
 """
@@ -93,6 +95,9 @@ class SecretRotation:
         try:
             while True:
                 delay = self.check_interval_s
+                # Cleared before the look, not after: a setting changed during it wakes the
+                # loop again instead of being lost until the next hourly check.
+                self._wake.clear()
                 try:
                     await self.rotate_if_due()
                     failures = 0
@@ -119,7 +124,6 @@ class SecretRotation:
                     delay = self._retry_in(failures)
                     log.exception("node=%s secret rotation error", self.registration.node_id)
                     self._warn(f"{type(exc).__name__}: {exc}", delay)
-                self._wake.clear()
                 await wait_event(self._wake, delay)
         finally:
             with contextlib.suppress(ValueError):

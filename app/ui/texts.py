@@ -174,8 +174,22 @@ def compare_text(command: tuple[str, ...] | list[str], timeout_s: int) -> str:
     return fill(translate("JobSettings", "Compare: %1 (the server's default time limit)"), line)
 
 
-def payouts_notification(count: int, amount_ucpt: int) -> str:
-    return fill(_counted().earned_from_tasks(count), models.cpt(amount_ucpt))
+def payouts_notification(tasks: int, comparisons: int, amount_ucpt: int) -> str:
+    """The summed payout notification: "Earned 1.2 CPT from 3 tasks and 2 comparisons",
+    naming only the kinds of work that were paid (a comparison judges two results of a task,
+    it does not run the task)."""
+    counted = _counted()
+    amount = models.cpt(amount_ucpt)
+    if tasks and comparisons:
+        return fill(
+            QCoreApplication.translate("Activity", "Earned %1 from %2 and %3"),
+            amount,
+            counted.tasks(tasks),
+            counted.comparisons(comparisons),
+        )
+    if comparisons:
+        return fill(counted.earned_from_comparisons(comparisons), amount)
+    return fill(counted.earned_from_tasks(tasks), amount)
 
 
 class Counted(QObject):
@@ -187,6 +201,15 @@ class Counted(QObject):
 
     def earned_from_tasks(self, count: int) -> str:
         return self.tr("Earned %1 from %n task(s)", "", count)
+
+    def earned_from_comparisons(self, count: int) -> str:
+        return self.tr("Earned %1 from %n comparison(s)", "", count)
+
+    def tasks(self, count: int) -> str:
+        return self.tr("%n task(s)", "", count)
+
+    def comparisons(self, count: int) -> str:
+        return self.tr("%n comparison(s)", "", count)
 
 
 _COUNTED: list[Counted] = []

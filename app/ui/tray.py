@@ -78,7 +78,8 @@ class TrayController(QObject):
 
         self.notify_interval_s = NOTIFY_INTERVAL_S
         self._last_notified: dict[str, float] = {}
-        self._pending_payouts: list[int] = []
+        # (amount, whether it paid a comparison) per payout not notified yet.
+        self._pending_payouts: list[tuple[int, bool]] = []
         self._payout_timer = QTimer(self)
         self._payout_timer.setSingleShot(True)
         self._payout_timer.timeout.connect(self._flush_payouts)
@@ -175,7 +176,7 @@ class TrayController(QObject):
 
     def _activity(self, event: models.ActivityEvent) -> None:
         if event.kind == "payout" and event.amount_ucpt > 0:
-            self._pending_payouts.append(event.amount_ucpt)
+            self._pending_payouts.append((event.amount_ucpt, event.comparison))
             self._payout_timer.start(int(self._seconds_until_allowed("payout") * 1000))
         elif event.kind == "job_finished":
             self._pending_jobs.append(event)
@@ -196,9 +197,10 @@ class TrayController(QObject):
     def _flush_payouts(self) -> None:
         if not self._pending_payouts:
             return
-        count, total = len(self._pending_payouts), sum(self._pending_payouts)
-        self._pending_payouts.clear()
-        self._notify("payout", payouts_notification(count, total))
+        payouts, self._pending_payouts = self._pending_payouts, []
+        comparisons = sum(1 for _amount, comparison in payouts if comparison)
+        total = sum(amount for amount, _comparison in payouts)
+        self._notify("payout", payouts_notification(len(payouts) - comparisons, comparisons, total))
 
     def _flush_jobs(self) -> None:
         if not self._pending_jobs:

@@ -194,6 +194,29 @@
         <source>Earned %4 for comparing results of task %2 of job %1</source>
         <translation>Earned %4 for comparing results of task %2 of job %1</translation>
     </message>
+    <message>
+        <source>Earned %1 from %2 and %3</source>
+        <translation>Earned %1 from %2 and %3</translation>
+    </message>
+</context>
+<context>
+    <name>CostEstimate</name>
+    <message>
+        <source>No estimate: %1</source>
+        <translation>No estimate: %1</translation>
+    </message>
+    <message>
+        <source>Holds up to %1 until the job ends: the worst case, where every task, replica and comparison uses its whole time limit. What is not spent is refunded.</source>
+        <translation>Holds up to %1 until the job ends: the worst case, where every task, replica and comparison uses its whole time limit. What is not spent is refunded.</translation>
+    </message>
+    <message>
+        <source>The maximum cost is not a valid amount.</source>
+        <translation>The maximum cost is not a valid amount.</translation>
+    </message>
+    <message>
+        <source>Your maximum is below that: the server will refuse.</source>
+        <translation>Your maximum is below that: the server will refuse.</translation>
+    </message>
 </context>
 <context>
     <name>Counted</name>
@@ -209,6 +232,27 @@
         <translation>
             <numerusform>Earned %1 from %n task</numerusform>
             <numerusform>Earned %1 from %n tasks</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Earned %1 from %n comparison(s)</source>
+        <translation>
+            <numerusform>Earned %1 from %n comparison</numerusform>
+            <numerusform>Earned %1 from %n comparisons</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n task(s)</source>
+        <translation>
+            <numerusform>%n task</numerusform>
+            <numerusform>%n tasks</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n comparison(s)</source>
+        <translation>
+            <numerusform>%n comparison</numerusform>
+            <numerusform>%n comparisons</numerusform>
         </translation>
     </message>
 </context>
@@ -788,12 +832,35 @@
         <translation>Share only during the marked hours</translation>
     </message>
     <message>
+        <source>Security</source>
+        <translation>Security</translation>
+    </message>
+    <message>
+        <source>Renew this computer&apos;s node key every</source>
+        <translation>Renew this computer&apos;s node key every</translation>
+    </message>
+    <message>
+        <source>Never</source>
+        <translation>Never</translation>
+    </message>
+    <message>
+        <source>This computer proves it is your node with a secret key. While sharing, HiveMind replaces the key once it is this old, so a copy taken from this computer stops working by itself. Never keeps the same key.</source>
+        <translation>This computer proves it is your node with a secret key. While sharing, HiveMind replaces the key once it is this old, so a copy taken from this computer stops working by itself. Never keeps the same key.</translation>
+    </message>
+    <message>
         <source>Not available: %1</source>
         <translation>Not available: %1</translation>
     </message>
     <message>
         <source>Checking for a usable graphics card…</source>
         <translation>Checking for a usable graphics card…</translation>
+    </message>
+    <message numerus="yes">
+        <source>day(s)</source>
+        <translation>
+            <numerusform>day</numerusform>
+            <numerusform>days</numerusform>
+        </translation>
     </message>
     <message>
         <source>Not saved: %1</source>
@@ -972,22 +1039,6 @@
     <message>
         <source>Add at least one input file, or give a number of tasks.</source>
         <translation>Add at least one input file, or give a number of tasks.</translation>
-    </message>
-    <message>
-        <source>No estimate: %1</source>
-        <translation>No estimate: %1</translation>
-    </message>
-    <message>
-        <source>At most %1 if every task uses its whole time limit.</source>
-        <translation>At most %1 if every task uses its whole time limit.</translation>
-    </message>
-    <message>
-        <source>The maximum cost is not a valid amount.</source>
-        <translation>The maximum cost is not a valid amount.</translation>
-    </message>
-    <message>
-        <source>Your maximum is below that: the server will refuse.</source>
-        <translation>Your maximum is below that: the server will refuse.</translation>
     </message>
     <message>
         <source>Uploading…</source>

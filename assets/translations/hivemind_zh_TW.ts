@@ -194,6 +194,29 @@
         <source>Earned %4 for comparing results of task %2 of job %1</source>
         <translation>比對工作 %1 中任務 %2 的結果，賺得 %4</translation>
     </message>
+    <message>
+        <source>Earned %1 from %2 and %3</source>
+        <translation>從 %2和 %3賺得 %1</translation>
+    </message>
+</context>
+<context>
+    <name>CostEstimate</name>
+    <message>
+        <source>No estimate: %1</source>
+        <translation>無法估算：%1</translation>
+    </message>
+    <message>
+        <source>Holds up to %1 until the job ends: the worst case, where every task, replica and comparison uses its whole time limit. What is not spent is refunded.</source>
+        <translation>工作結束前最多保留 %1：這是每個任務、副本與比對都用滿時間上限的最壞情況。未花用的部分會退還。</translation>
+    </message>
+    <message>
+        <source>The maximum cost is not a valid amount.</source>
+        <translation>費用上限不是有效的金額。</translation>
+    </message>
+    <message>
+        <source>Your maximum is below that: the server will refuse.</source>
+        <translation>你設定的上限低於此金額，伺服器會拒絕。</translation>
+    </message>
 </context>
 <context>
     <name>Counted</name>
@@ -207,6 +230,24 @@
         <source>Earned %1 from %n task(s)</source>
         <translation>
             <numerusform>從 %n 個任務賺得 %1</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Earned %1 from %n comparison(s)</source>
+        <translation>
+            <numerusform>從 %n 次比對賺得 %1</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n task(s)</source>
+        <translation>
+            <numerusform>%n 個任務</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n comparison(s)</source>
+        <translation>
+            <numerusform>%n 次比對</numerusform>
         </translation>
     </message>
 </context>
@@ -785,12 +826,34 @@
         <translation>只在標示的時段分享</translation>
     </message>
     <message>
+        <source>Security</source>
+        <translation>安全性</translation>
+    </message>
+    <message>
+        <source>Renew this computer&apos;s node key every</source>
+        <translation>本機節點金鑰的更換週期</translation>
+    </message>
+    <message>
+        <source>Never</source>
+        <translation>永不更換</translation>
+    </message>
+    <message>
+        <source>This computer proves it is your node with a secret key. While sharing, HiveMind replaces the key once it is this old, so a copy taken from this computer stops working by itself. Never keeps the same key.</source>
+        <translation>本機以一把秘密金鑰證明它是你的節點。分享時，金鑰一旦到了這個天數，HiveMind 就會更換它，因此從本機複製走的金鑰會自動失效。選「永不更換」則一直使用同一把金鑰。</translation>
+    </message>
+    <message>
         <source>Not available: %1</source>
         <translation>無法使用：%1</translation>
     </message>
     <message>
         <source>Checking for a usable graphics card…</source>
         <translation>正在檢查是否有可用的顯示卡…</translation>
+    </message>
+    <message numerus="yes">
+        <source>day(s)</source>
+        <translation>
+            <numerusform>天</numerusform>
+        </translation>
     </message>
     <message>
         <source>Not saved: %1</source>
@@ -969,22 +1032,6 @@
     <message>
         <source>Add at least one input file, or give a number of tasks.</source>
         <translation>請至少加入一個輸入檔，或指定任務數量。</translation>
-    </message>
-    <message>
-        <source>No estimate: %1</source>
-        <translation>無法估算：%1</translation>
-    </message>
-    <message>
-        <source>At most %1 if every task uses its whole time limit.</source>
-        <translation>若每個任務都用滿時間上限，最多花費 %1。</translation>
-    </message>
-    <message>
-        <source>The maximum cost is not a valid amount.</source>
-        <translation>費用上限不是有效的金額。</translation>
-    </message>
-    <message>
-        <source>Your maximum is below that: the server will refuse.</source>
-        <translation>你設定的上限低於此金額，伺服器會拒絕。</translation>
     </message>
     <message>
         <source>Uploading…</source>

@@ -75,7 +75,10 @@ def test_submit_examples_pi_and_watch_it_finish(
     submit.task_count.setValue(3)
     # The live estimate, from the server's rates: 3 tasks x 1 core x 60 s at 10 CPT per
     # core-hour is 0.5 CPT before bonuses; the worst case includes the largest bonuses.
-    estimate = re.compile(r"At most (\d+(\.\d+)?) CPT if every task uses its whole time limit\.")
+    estimate = re.compile(
+        r"Holds up to (\d+(\.\d+)?) CPT until the job ends: the worst case, where every task, "
+        r"replica and comparison uses its whole time limit\. What is not spent is refunded\."
+    )
     shown: list[re.Match] = []
     qtbot.waitUntil(
         lambda: (

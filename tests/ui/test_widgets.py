@@ -199,3 +199,43 @@ def test_notifications_are_rate_limited_and_summed(make_app, tmp_path: Path, qtb
     bridge.activity.emit(models.ActivityEvent("task_started", job_id="job-abc", task_index=1))
     qtbot.wait(100)
     assert len(shown) == 3
+
+
+def test_payout_notifications_count_comparisons_apart(make_app, tmp_path: Path, qtbot):
+    hivemind = make_app(tmp_path / "home", start=False)
+    tray, bridge = hivemind.tray, hivemind.bridge
+    tray.notify_interval_s = 0.5
+    shown: list[str] = []
+    tray.notified.connect(lambda _title, text: shown.append(text))
+
+    def paid(*comparisons: bool) -> None:
+        for comparison in comparisons:
+            event = models.ActivityEvent("payout", amount_ucpt=500_000, comparison=comparison)
+            bridge.activity.emit(event)
+
+    paid(True)
+    qtbot.waitUntil(lambda: len(shown) == 1)
+    assert shown[0] == "Earned 0.5 CPT from 1 comparison"
+    paid(False, True, False, False, True)  # summed into the next notification
+    qtbot.waitUntil(lambda: len(shown) == 2, timeout=3000)
+    assert shown[1] == "Earned 2.5 CPT from 3 tasks and 2 comparisons"
+
+    hivemind.languages.apply("zh_TW")
+    paid(False, True)
+    qtbot.waitUntil(lambda: len(shown) == 3, timeout=3000)
+    assert shown[2] == "從 1 個任務和 1 次比對賺得 1 CPT"
+    paid(True, True)
+    qtbot.waitUntil(lambda: len(shown) == 4, timeout=3000)
+    assert shown[3] == "從 2 次比對賺得 1 CPT"
+
+
+def test_the_estimate_line_joins_sentences_as_each_language_does():
+    from app.ui.views.estimate import sentences
+
+    assert sentences("Holds up to 1 CPT.", "") == "Holds up to 1 CPT."
+    assert sentences("Holds up to 1 CPT.", "Your maximum is below that.") == (
+        "Holds up to 1 CPT. Your maximum is below that."
+    )
+    assert sentences("最多保留 1 CPT。", "你設定的上限低於此金額。") == (
+        "最多保留 1 CPT。你設定的上限低於此金額。"
+    )

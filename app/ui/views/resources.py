@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from app.services.monitor import HardwareFacts, free_capacity
 from app.services.settings import ClientSettings, ContributorSettings, SettingsStore
+from app.services.worker_secret import DAY_S, max_secret_age_s
 from app.ui.bridge import Bridge
 from app.ui.partials.resource_slider import ResourceSlider
 from app.ui.partials.schedule_editor import ScheduleEditor
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 MEMORY_STEP_MB = 64
 MIN_MEMORY_MB = 256
 DEFAULT_DISK_MB = 10 * 1024
+MAX_SECRET_AGE_DAYS = 9999
 
 
 class ResourcesTab(QWidget):
@@ -83,6 +85,13 @@ class ResourcesTab(QWidget):
         self.executor_warning.setStyleSheet("color: #b35c00;")
         self.schedule_enabled = QCheckBox()
         self.schedule = ScheduleEditor()
+        self.secret_max_age = QSpinBox()
+        self.secret_max_age.setRange(0, MAX_SECRET_AGE_DAYS)
+        self.secret_max_age.setMinimumWidth(200)
+        # Saved when the number is complete (Enter, leaving the box, the arrows), not per
+        # keystroke: typing "365" must not apply "3" on the way, which would rotate a secret
+        # older than 3 days at once.
+        self.secret_max_age.setKeyboardTracking(False)
         self.error_label = QLabel()
         self.error_label.setStyleSheet("color: #c0392b;")
         self.error_label.setWordWrap(True)
@@ -116,12 +125,19 @@ class ResourcesTab(QWidget):
         when.addRow(self.schedule_enabled)
         when.addRow(self.schedule)
 
+        self.security_box = QGroupBox()
+        security = QFormLayout(self.security_box)
+        security.setFieldGrowthPolicy(QFormLayout.FieldsStayAtSizeHint)
+        self.secret_max_age_label = QLabel()
+        security.addRow(self.secret_max_age_label, self.secret_max_age)
+
         content = QWidget()
         layout = QVBoxLayout(content)
         layout.addWidget(self.error_label)
         layout.addWidget(self.machine_box)
         layout.addWidget(self.network_box)
         layout.addWidget(self.when_box)
+        layout.addWidget(self.security_box)
         layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -143,6 +159,7 @@ class ResourcesTab(QWidget):
         self.executor.currentIndexChanged.connect(self._executor_chosen)
         self.schedule_enabled.toggled.connect(self._schedule_toggled)
         self.schedule.changed.connect(lambda windows: self._apply(schedule=windows))
+        self.secret_max_age.valueChanged.connect(self._secret_age_chosen)
         bridge.settings_changed.connect(self.load)
         bridge.gpu_status.connect(self.show_gpu)
         self.retranslate_ui()
@@ -181,6 +198,17 @@ class ResourcesTab(QWidget):
             )
         )
         self.schedule_enabled.setText(self.tr("Share only during the marked hours"))
+        self.security_box.setTitle(self.tr("Security"))
+        self.secret_max_age_label.setText(self.tr("Renew this computer's node key every"))
+        self._show_secret_age_unit(self.secret_max_age.value())
+        self.secret_max_age.setSpecialValueText(self.tr("Never"))
+        tip = self.tr(
+            "This computer proves it is your node with a secret key. While sharing, HiveMind "
+            "replaces the key once it is this old, so a copy taken from this computer stops "
+            "working by itself. Never keeps the same key."
+        )
+        self.secret_max_age_label.setToolTip(tip)
+        self.secret_max_age.setToolTip(tip)
         for slider in (self.cores, self.cpu_percent, self.memory, self.disk):
             slider.refresh_label()
         self.show_gpu(self._gpu_available, self._gpu_reason)
@@ -201,6 +229,7 @@ class ResourcesTab(QWidget):
             self.pause_on_battery,
             self.executor,
             self.schedule_enabled,
+            self.secret_max_age,
         )
         for widget in widgets:
             widget.blockSignals(True)
@@ -211,6 +240,8 @@ class ResourcesTab(QWidget):
         self.pause_on_battery.setChecked(c.pause_on_battery)
         self.executor.setCurrentIndex(1 if c.executor == "process" else 0)
         self.schedule_enabled.setChecked(c.schedule_enabled)
+        self.secret_max_age.setValue(secret_age_days_shown(settings))
+        self._show_secret_age_unit(self.secret_max_age.value())
         for widget in widgets:
             widget.blockSignals(False)
         self.executor_warning.setVisible(c.executor == "process")
@@ -236,6 +267,13 @@ class ResourcesTab(QWidget):
         executor = "process" if index == 1 else "docker"
         self.executor_warning.setVisible(executor == "process")
         self._apply(executor=executor)
+
+    def _secret_age_chosen(self, days: int) -> None:
+        self._show_secret_age_unit(days)
+        self._apply(node_secret_max_age_days=days)
+
+    def _show_secret_age_unit(self, days: int) -> None:
+        self.secret_max_age.setSuffix(" " + self.tr("day(s)", "", days))
 
     def _schedule_toggled(self, enabled: bool) -> None:
         self.schedule.setEnabled(enabled)
@@ -263,3 +301,12 @@ def _rate_box() -> QSpinBox:
 def size_text(mb: int) -> str:
     """256 -> "256 MB", 1536 -> "1.5 GB" (units are the same in every language here)."""
     return f"{mb} MB" if mb < 1024 else f"{mb / 1024:.1f} GB"
+
+
+def secret_age_days_shown(settings: ClientSettings) -> int:
+    """The node key's age limit in whole days as the worker reads it; 0 ("Never") also for a
+    hand-edited value the worker treats as never."""
+    max_age_s = max_secret_age_s(settings)
+    if max_age_s is None:
+        return 0
+    return min(MAX_SECRET_AGE_DAYS, max(1, round(max_age_s / DAY_S)))

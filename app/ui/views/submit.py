@@ -31,6 +31,7 @@ from app.services.package import PackageError, load_package
 from app.ui import models
 from app.ui.bridge import Bridge
 from app.ui.texts import compare_text, fill
+from app.ui.views.estimate import CostEstimate
 from app.ui.views.jobs_table import JobsPanel
 from proto.units import format_ucpt, parse_cpt
 
@@ -42,8 +43,6 @@ class SubmitTab(QWidget):
     def __init__(self, bridge: Bridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._bridge = bridge
-        self._estimate_ucpt: int | None = None
-        self._estimate_error = ""
         self._status = ("", False)
         # The package's compare command and its time limit (0 = the server's default).
         self._compare: tuple[tuple[str, ...], int] = ((), 0)
@@ -106,7 +105,7 @@ class SubmitTab(QWidget):
         self.priority.setSingleStep(0.1)
         self.priority.setValue(1.0)
         self.max_cost = QLineEdit()
-        self.estimate_label = QLabel()
+        self.estimate_label = CostEstimate(self.max_cost.text)
 
         self.submit_button = QPushButton()
         self.submit_button.clicked.connect(self._submit)
@@ -164,7 +163,7 @@ class SubmitTab(QWidget):
         self.replicas.valueChanged.connect(self._render_compare)
         self.by_count.toggled.connect(self._mode_changed)
         self.max_cost.textChanged.connect(self._schedule_estimate)
-        bridge.estimate_ready.connect(self._show_estimate)
+        bridge.estimate_ready.connect(self.estimate_label.show_estimate)
         bridge.upload_progress.connect(self._show_upload)
         bridge.submit_finished.connect(self._submitted)
         bridge.account_changed.connect(lambda _account: self._schedule_estimate())
@@ -207,7 +206,6 @@ class SubmitTab(QWidget):
         self.max_cost.setPlaceholderText(self.tr("the worst case"))
         self.submit_button.setText(self.tr("Submit"))
         self._render_compare()
-        self._render_estimate()
         self._render_status()
 
     # -- package --------------------------------------------------------------------------
@@ -329,7 +327,7 @@ class SubmitTab(QWidget):
 
     def _request_estimate(self) -> None:
         if self.task_total() < 1:
-            self._show_estimate(-1, "")
+            self.estimate_label.show_estimate(-1, "")
             return
         self._bridge.estimate(
             cores=self.cores.value(),
@@ -342,31 +340,6 @@ class SubmitTab(QWidget):
             compare=bool(self._compare[0]),
             compare_timeout_s=self._compare[1],
         )
-
-    def _show_estimate(self, ucpt: int, error: str) -> None:
-        self._estimate_ucpt = ucpt if ucpt >= 0 else None
-        self._estimate_error = error
-        self._render_estimate()
-
-    def _render_estimate(self) -> None:
-        if self._estimate_error:
-            text = fill(self.tr("No estimate: %1"), self._estimate_error)
-        elif self._estimate_ucpt is None:
-            text = ""
-        else:
-            text = fill(
-                self.tr("At most %1 if every task uses its whole time limit."),
-                models.cpt(self._estimate_ucpt),
-            )
-            cost_text = self.max_cost.text().strip()
-            try:
-                chosen = parse_cpt(cost_text) if cost_text else 0
-            except ValueError:
-                text += " " + self.tr("The maximum cost is not a valid amount.")
-            else:
-                if chosen and chosen < self._estimate_ucpt:
-                    text += " " + self.tr("Your maximum is below that: the server will refuse.")
-        self.estimate_label.setText(text)
 
     def _submit(self) -> None:
         try:
