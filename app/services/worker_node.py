@@ -2,10 +2,12 @@
 facts it reports (hardware with the CPU benchmark score, runtimes, executor).
 
 A node registers once; the credential (node id + secret) is kept by CredentialStore and reused
-on every later start. At start, a stored credential the server no longer accepts (its data was
-wiped, the node was removed) makes the machine register again. The secret is replaced from time
-to time (`rotate_secret`, scheduled by worker_secret); a credential refused while the worker
-runs is recovered by `recover`, keeping the node whenever the owner's login allows it.
+on every later start. At start, a stored credential the server refuses is recovered as a
+running worker recovers it (the owner's login rotates the secret, keeping the node); only a
+node the server no longer knows (its data was wiped, the node was removed) or that belongs to
+someone else makes the machine register again. The secret is replaced from time to time
+(`rotate_secret`, scheduled by worker_secret); a credential refused while the worker runs is
+recovered by `recover`, keeping the node whenever the owner's login allows it.
 Runs on the worker's loop; blocking calls in threads.
 The benchmark score is the cached one when it was measured on this hardware; otherwise the
 worker measures it (a few seconds, in a thread) after registering and reports it then.
@@ -140,7 +142,7 @@ class NodeRegistration:
                 return False  # another loop registered a new node already
             if await self._accepted(self.node_id, self.secret):
                 return False
-            if await self._adopt_stored() or await self._rotate_as_owner():
+            if await self._adopt_stored() or await self._rotate_as_owner(self.node_id):
                 return False
             log.warning("node=%s cannot be recovered; registering again", refused_node_id)
             before_new_node()
@@ -167,8 +169,7 @@ class NodeRegistration:
         self._use(stored.node_id, stored.secret, "uses the secret another process stored")
         return True
 
-    async def _rotate_as_owner(self) -> bool:
-        node_id = self.node_id
+    async def _rotate_as_owner(self, node_id: str) -> bool:
         try:
             secret = await self.session.rotate_node_secret_as_owner(node_id)
         except ClientError as exc:
@@ -206,8 +207,17 @@ class NodeRegistration:
             except ClientError as exc:
                 if exc.code not in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.NOT_FOUND):
                     raise
-                log.info("stored node credential refused (%s); registering again", exc.message)
-                await asyncio.to_thread(self.credentials.clear_node, server)
+                log.info("node=%s stored credential refused (%s)", stored.node_id, exc.message)
+            # A rotation whose reply was lost before a restart (or someone else rotated the
+            # secret): as `recover` does for a running worker, the owner's login takes the node
+            # back with its trust and earnings. Only a node it cannot take back (gone from the
+            # server, another user's) makes this machine a new node. The stale credential is
+            # kept until a registration replaces it: a start without a login fails, and the
+            # next start after logging in still recovers the node.
+            if await self._rotate_as_owner(stored.node_id):
+                await self.proxies.nodes.UpdateNode(update)
+                return False
+            log.info("node=%s cannot be recovered; registering again", stored.node_id)
         request = node_pb2.RegisterNodeRequest(
             name=self.name or self.hardware.hostname,
             hardware=update.hardware,

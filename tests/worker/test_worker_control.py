@@ -1,6 +1,7 @@
 """What a contributor and a submitter notice while tasks run: a cancelled job stops its task
 and refunds, a timeout fails the task, a stopped worker hands its task back, a changed
-slider applies at once, a policy pause suspends the task, the node credential is reused."""
+slider applies at once, a policy pause suspends the task, the node credential is reused (and a
+refused one recovered with the login)."""
 
 from __future__ import annotations
 
@@ -195,7 +196,7 @@ async def test_policy_pause_suspends_tasks_and_leasing(server, network, tmp_path
     assert any(e.kind == ev.RESUMED for e in seen)
 
 
-async def test_node_credential_is_reused_and_replaced_when_refused(server, network):
+async def test_node_credential_is_reused_recovered_and_replaced_when_unknown(server, network):
     bob = await network.person(server.address, "bob")
     first = WorkerAgent(bob.session, bob.settings, _executor(), bob.credentials)
     node_id = await first.register()
@@ -205,10 +206,20 @@ async def test_node_credential_is_reused_and_replaced_when_refused(server, netwo
     again = WorkerAgent(bob.session, bob.settings, _executor(), bob.credentials)
     assert await again.register() == node_id  # the next start is the same node
 
+    # A secret the server refuses (a rotation whose reply was lost before this start, or
+    # rotated behind this machine's back): bob's login takes the node back.
     bob.credentials.save_node(server.address, node_id, "not-the-secret")
+    recovered = WorkerAgent(bob.session, bob.settings, _executor(), bob.credentials)
+    assert await recovered.register() == node_id
+    now = bob.credentials.load_node(server.address)
+    assert now.node_id == node_id and now.secret != "not-the-secret"
+
+    # A node the server does not know any more (its data wiped, the node removed): only
+    # then does the machine register as a new node.
+    bob.credentials.save_node(server.address, "node-the-server-forgot", "s3cret")
     fresh = WorkerAgent(bob.session, bob.settings, _executor(), bob.credentials)
     new_id = await fresh.register()
-    assert new_id != node_id
+    assert new_id not in (node_id, "node-the-server-forgot")
     assert bob.credentials.load_node(server.address).node_id == new_id
 
 

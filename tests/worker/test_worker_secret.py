@@ -1,7 +1,8 @@
 """The running worker keeps its node secret fresh: an aged secret is replaced once and the
 worker keeps completing tasks; a rotation whose reply is lost on the way back (the server
-committed it, the worker never heard) is recovered with the contributor's login; a secret the
-owner's login cannot recover makes the machine a new node; a failed rotation is retried
+committed it, the worker never heard) is recovered with the contributor's login, also by a
+worker restarted in that state; a secret the owner's login cannot recover makes the machine a
+new node; a failed rotation is retried
 without disturbing the work; 0 days means never.
 
 The lost reply is real: the worker talks to the server through a TCP relay on 127.0.0.1 that
@@ -20,11 +21,17 @@ from pathlib import Path
 import grpc
 import pytest
 
-from app.services.client import ClientSession
+from app.services.client import ClientError, ClientSession
 from app.services.credentials import CredentialStore, NodeCredential
 from app.services.settings import SettingsStore
 from app.services.worker import WorkerAgent
-from proto.hivemind.v1 import common_pb2, node_pb2, node_pb2_grpc
+from proto.hivemind.v1 import (
+    account_pb2,
+    admin_pb2,
+    admin_pb2_grpc,
+    common_pb2,
+)
+from tests.conftest import heartbeat
 from tests.worker.helpers import (
     PASSWORD,
     Person,
@@ -146,19 +153,6 @@ def stored(person: Person, address: str) -> NodeCredential:
     return node
 
 
-async def heartbeat(address: str, node_id: str, secret: str) -> grpc.StatusCode:
-    """What the server says to a heartbeat with this node credential (straight, no relay)."""
-    metadata = (("authorization", f"Node {node_id}.{secret}"),)
-    async with grpc.aio.insecure_channel(address) as channel:
-        try:
-            await node_pb2_grpc.NodeServiceStub(channel).Heartbeat(
-                node_pb2.HeartbeatRequest(), metadata=metadata
-            )
-        except grpc.aio.AioRpcError as error:
-            return error.code()
-    return grpc.StatusCode.OK
-
-
 async def run_job(submitter: Person, folder: Path, tasks: int = 2) -> list[str]:
     """Submits a small job, waits for it, returns the node that did each task."""
     job = await submit(submitter, write_package(folder, HELLO), tasks=tasks)
@@ -229,6 +223,73 @@ async def test_a_lost_rotation_reply_is_recovered_with_the_login(
     assert "secret was refused; rotated it with the owner's login" in worker_logs.text
     assert await run_job(alice, tmp_path / "after", tasks=1) == [original.node_id]
     assert worker.node_id == original.node_id and not worker.stop_reason
+
+
+async def bobs_nodes(server, admin_metadata) -> list[admin_pb2.NodeInfo]:
+    async with grpc.aio.insecure_channel(server.address) as channel:
+        reply = await admin_pb2_grpc.AdminServiceStub(channel).ListNodes(
+            admin_pb2.ListNodesRequest(), metadata=admin_metadata
+        )
+    return [node for node in reply.nodes if node.owner == "bob"]
+
+
+async def payout_nodes(person: Person) -> list[str]:
+    reply = await person.session.account.GetEarnings(account_pb2.GetEarningsRequest())
+    return [payout.node_id for payout in reply.payouts]
+
+
+async def test_a_worker_restarted_after_a_lost_rotation_reply_keeps_its_node(
+    server, network, link, tmp_path, worker_logs, user_session
+):
+    admin = await user_session(server, "root", admin=True)
+    alice = await network.person(server.address, "alice")
+    bob = await network.person(link.address, "bob")  # bob's machine talks through the relay
+    worker = network.start_worker(bob)
+    assert await run_job(alice, tmp_path / "before", tasks=1) == [worker.node_id]
+    original = stored(bob, link.address)
+
+    async def paid(times: int) -> bool:
+        return len(await payout_nodes(bob)) >= times
+
+    await wait_until(lambda: paid(1), what="bob to be paid")
+    (before,) = await bobs_nodes(server, admin.metadata)
+    await network.stop_workers()
+
+    # The machine asks for a new secret; the server commits it, the reply is lost, and the
+    # worker is stopped before it could recover (the app quit, the machine went to sleep).
+    link.hold_replies = True
+    rotation = asyncio.create_task(
+        bob.session.rotate_node_secret(original.node_id, original.secret)
+    )
+
+    async def committed() -> bool:
+        code = await heartbeat(server.address, original.node_id, original.secret)
+        return code == grpc.StatusCode.UNAUTHENTICATED
+
+    await wait_until(committed, timeout=15, what="the server to commit the rotation")
+    link.cut()
+    with pytest.raises(ClientError):
+        await rotation
+    assert stored(bob, link.address) == original  # nobody knows the new secret
+
+    restarted = network.start_worker(bob)
+    await wait_until(lambda: restarted.node_id, what="the restarted worker to register")
+    assert restarted.node_id == original.node_id  # the same node, not a new one
+    assert "secret was refused; rotated it with the owner's login" in worker_logs.text
+    now = stored(bob, link.address)
+    assert now.node_id == original.node_id and now.secret != original.secret
+    assert await heartbeat(server.address, now.node_id, now.secret) == grpc.StatusCode.OK
+
+    assert await run_job(alice, tmp_path / "after", tasks=1) == [original.node_id]
+    await wait_until(lambda: paid(2), what="bob to be paid again")
+    # Its history stays with it: both payouts name the node, and the server still has one
+    # node of bob's, with the trust it had (nothing reset).
+    assert await payout_nodes(bob) == [original.node_id] * 2
+    (after,) = await bobs_nodes(server, admin.metadata)
+    assert after.node_id == before.node_id and after.name == before.name
+    for counter in ("valid_results", "consecutive_valid", "invalid_results", "errors"):
+        assert getattr(after, counter) >= getattr(before, counter), counter
+    assert not restarted.stop_reason
 
 
 async def test_a_node_its_login_cannot_recover_becomes_a_new_node(server, network, tmp_path):
