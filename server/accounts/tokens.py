@@ -16,6 +16,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import math
 import os
 import secrets
 import time
@@ -95,7 +96,9 @@ class AccessTokenSigner:
         self, user_id: str, username: str, is_admin: bool, now: float | None = None
     ) -> tuple[str, int]:
         """Returns (token, expires_at unix seconds)."""
-        expires_at = int((now if now is not None else time.time()) + self.ttl_s)
+        # Rounded up: a token lives at least its whole TTL (truncating cut up to a second off,
+        # so a 1 s token could be born expired).
+        expires_at = math.ceil((now if now is not None else time.time()) + self.ttl_s)
         payload = json.dumps(
             {"u": user_id, "n": username, "a": bool(is_admin), "exp": expires_at},
             separators=(",", ":"),
@@ -137,7 +140,7 @@ def issue_refresh_token(
     """Stores a new refresh token; returns (token, expires_at unix seconds)."""
     token = secrets.token_urlsafe(32)
     now = time.time()
-    expires_at = int(now + ttl_s)
+    expires_at = math.ceil(now + ttl_s)
     conn.execute(
         insert(refresh_tokens).values(
             token_hash=token_hash(token),

@@ -265,7 +265,7 @@ async def test_short_access_ttl_expires_and_refresh_recovers(make_server, user_s
     async with grpc.aio.insecure_channel(server.address) as channel:
         stub = auth_stub(channel)
         assert await stub.WhoAmI(auth_pb2.WhoAmIRequest(), metadata=session.metadata)
-        await asyncio.sleep(1.2)
+        await asyncio.sleep(2.1)  # the expiry is rounded up to a whole second
         error = await rpc_error(stub.WhoAmI(auth_pb2.WhoAmIRequest(), metadata=session.metadata))
         assert error.code() == grpc.StatusCode.UNAUTHENTICATED
         fresh = await stub.Refresh(auth_pb2.RefreshRequest(refresh_token=session.refresh_token))
