@@ -14,47 +14,20 @@ import json
 import logging
 import signal
 import sys
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from proto.units import format_ucpt, parse_cpt
 from server.accounts import admin, ledger, runtimes, transfers, users
 from server.accounts.passwords import hash_password
+from server.cli_common import CliError, load_settings, setup_logging
+from server.cli_db import add_db_parser
 from server.config import ServerSettings
 from server.errors import DomainError
 from server.store.db import Database
+from server.store.migrate import SchemaError
 
 log = logging.getLogger("hivemind.server")
-
-
-def setup_logging(level: str = "INFO") -> None:
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
-
-
-def load_settings(args: argparse.Namespace, **flags: Any) -> ServerSettings:
-    """Defaults < data_dir/server.toml < HIVEMIND_SERVER_* env < --config file < flags."""
-    overrides: dict[str, Any] = {}
-    config = getattr(args, "config", None)
-    if config:
-        path = Path(config)
-        try:
-            overrides.update(tomllib.loads(path.read_text()).get("server", {}))
-        except (OSError, tomllib.TOMLDecodeError) as error:
-            raise CliError(f"cannot read config {path}: {error}") from None
-    overrides.update({k: v for k, v in flags.items() if v is not None})
-    try:
-        return ServerSettings.load(args.data_dir, **overrides)
-    except (TypeError, ValueError) as error:
-        raise CliError(f"bad setting: {error}") from None
-
-
-class CliError(Exception):
-    """One line for stderr; the command exits 1."""
 
 
 async def serve(settings: ServerSettings) -> int:
@@ -355,6 +328,7 @@ def _add_admin_parser(commands: Any) -> None:
     )
     add.set_defaults(handler=cmd_runtime_add)
     runtime_sub.add_parser("list", parents=[common]).set_defaults(handler=cmd_runtime_list)
+    add_db_parser(sub, common)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -391,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(args.log_level)
     try:
         return args.handler(args)
-    except CliError as error:
+    except (CliError, SchemaError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -22,7 +22,6 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, create_engine, event
 
 from server.store.postgres import make_postgres_engine, run_serializable
-from server.store.schema import metadata
 
 T = TypeVar("T")
 
@@ -72,7 +71,10 @@ class Database:
         return cls(url or sqlite_url(Path(data_dir)))
 
     def create_schema(self) -> None:
-        metadata.create_all(self.engine)
+        """Creates the tables, or upgrades them to this code's revision (migrate.upgrade)."""
+        from server.store import migrate  # it imports this module
+
+        migrate.upgrade(self)
 
     def transaction_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Runs `fn(conn, ...)` in one transaction on the calling thread (CLI, tests)."""
