@@ -281,7 +281,9 @@ def _add_admin_parser(commands: Any) -> None:
     common.add_argument("--data-dir", required=True, type=Path, help="the server's data dir")
     common.add_argument("--config", help="a TOML file with a [server] table of settings")
     common.add_argument("--json", action="store_true", help="print one JSON object")
-    group = commands.add_parser("admin", help="administer a data dir (works while running)")
+    group = commands.add_parser(
+        "admin", help="administer a data dir (all but `db copy` work while it runs)"
+    )
     sub = group.add_subparsers(dest="admin_command", required=True)
 
     create = sub.add_parser("create-user", parents=[common], help="create a user")

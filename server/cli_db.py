@@ -1,14 +1,19 @@
-"""`hivemind-server admin db status|upgrade`: the database schema's revision, and upgrading it.
+"""`hivemind-server admin db status|upgrade|copy`: the database schema's revision, upgrading
+it, and moving the data from SQLite to PostgreSQL.
 
 The server and every other admin command upgrade the database by themselves when they open
 it (server/store/migrate.py); these commands show where it stands and upgrade on request,
-for an admin who wants to see (or do) it before starting the new version.
+for an admin who wants to see (or do) it before starting the new version. `copy` is
+server/store/copy.py; this module only draws its progress and says what to do next.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +21,7 @@ from sqlalchemy import make_url
 
 from server.cli_common import CliError, load_settings
 from server.store import migrate
+from server.store.copy import CopyError, CopyProgress, copy_sqlite_to_postgres, describe
 from server.store.db import Database
 
 
@@ -33,6 +39,24 @@ def add_db_parser(admin_commands: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="upgrade to this server's revision now (SQLite: a backup is made first)",
     ).set_defaults(handler=cmd_db_upgrade)
+    copy = sub.add_parser(
+        "copy",
+        parents=[common],
+        help="copy the data dir's SQLite database into an empty PostgreSQL database"
+        " (stop the server first)",
+        description="Copies every table of the data dir's SQLite database into an empty"
+        " PostgreSQL database, in one transaction, and verifies row counts and the ledger"
+        " before committing. STOP THE SERVER FIRST: the copy refuses while another process"
+        " has the SQLite file open, and holds it exclusively while it runs. Afterwards set"
+        " database_url in server.toml; token.key and artifacts/ stay in the data dir.",
+    )
+    copy.add_argument(
+        "--to",
+        required=True,
+        metavar="URL",
+        help="the target: postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE (empty)",
+    )
+    copy.set_defaults(handler=cmd_db_copy)
 
 
 def _open_existing(args: argparse.Namespace) -> tuple[Database, str]:
@@ -120,3 +144,95 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     else:
         print(human)
     return 0
+
+
+def cmd_db_copy(args: argparse.Namespace) -> int:
+    settings = load_settings(args)
+    source = Path(settings.data_dir) / "hivemind.db"
+    if not source.is_file():
+        raise CliError(f"no SQLite database in {settings.data_dir} (check --data-dir)")
+    with _copy_progress(args) as progress:
+        try:
+            report = copy_sqlite_to_postgres(
+                source, args.to, ledger_audit=_ledger_problems, progress=progress
+            )
+        except CopyError as error:
+            raise CliError(str(error)) from None
+    config = Path(settings.data_dir) / "server.toml"
+    if args.json:
+        result = {
+            **describe(report),
+            "source": str(source),
+            "next": {"config": str(config), "database_url": report.target},
+        }
+        print(json.dumps(result, sort_keys=True))
+        return 0
+    print(
+        "\n".join(
+            [
+                f"copied {len(report.tables)} tables, {report.rows} rows in"
+                f" {report.seconds:.1f} s to {report.target} (revision {report.revision});"
+                " row counts and the ledger audit match",
+                f"next: set database_url in {config} (your password in place of ***):",
+                "  [server]",
+                f'  database_url = "{report.target}"',
+                f"keep token.key and artifacts/ in {settings.data_dir}: they are not in the"
+                " database (sessions and files need them)",
+                "then start the server and run `hivemind-server admin check-ledger"
+                f" --data-dir {settings.data_dir}`; {source.name} is left as it was",
+            ]
+        )
+    )
+    return 0
+
+
+def _ledger_problems(conn: Any) -> list[str]:
+    from server.accounts import admin  # the ledger audit of `admin check-ledger`
+
+    return admin.check_ledger(conn).problems
+
+
+class _TableLines:
+    """One line per table copied, for a log or a pipe."""
+
+    def table_started(self, table: str, rows: int) -> None:
+        pass
+
+    def rows_copied(self, table: str, rows: int) -> None:
+        pass
+
+    def table_finished(self, table: str, rows: int) -> None:
+        print(f"copied {table}: {rows} rows", flush=True)
+
+
+class _TableBars:
+    """A rich progress bar per table, on a terminal."""
+
+    def __init__(self, bars: Any) -> None:
+        self.bars = bars
+        self.current: Any = None
+
+    def table_started(self, table: str, rows: int) -> None:
+        self.current = self.bars.add_task(table, total=rows)
+
+    def rows_copied(self, table: str, rows: int) -> None:
+        self.bars.advance(self.current, rows)
+
+    def table_finished(self, table: str, rows: int) -> None:
+        self.bars.update(self.current, completed=rows)
+
+
+@contextmanager
+def _copy_progress(args: argparse.Namespace) -> Iterator[CopyProgress | None]:
+    """Bars on a terminal, lines otherwise, nothing with --json (one JSON object only)."""
+    if args.json:
+        yield None
+        return
+    if not sys.stdout.isatty():
+        yield _TableLines()
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    columns = (TextColumn("{task.description:24}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns) as bars:
+        yield _TableBars(bars)
