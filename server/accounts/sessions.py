@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
 from server.accounts import tokens, users
-from server.accounts.signup_limits import signup_limiter
+from server.accounts.signup_limits import signup_address
 from server.accounts.users import UserRecord
 from server.context import ServerContext
 
@@ -39,19 +40,21 @@ async def register(
     """A new account with its signup grant. `address` is the client's network address:
     each one may open only so many accounts per hour (see signup_limits)."""
     username = users.validate_username(username)
-    limiter = signup_limiter(ctx)
-    limiter.check(address)
+    signup = signup_address(ctx, address)
+    if signup.limited:
+        await ctx.db.run(signup.check)  # refused before the costly password hash
     password_hash = await users.hash_new_password(username, password)
 
     def create(conn: Connection) -> SessionTokens:
+        now = time.time()
+        signup.admit(conn, now)  # first: decided in the transaction that counts the account
         user = users.insert_user(
             conn, username, password_hash, signup_grant_ucpt=ctx.settings.signup_grant_ucpt
         )
+        signup.record(conn, user.user_id, now)
         return _open_session(ctx, conn, user)
 
-    session = await ctx.db.run(create)
-    limiter.spend(address)
-    return session
+    return await ctx.db.run(create)
 
 
 async def login(ctx: ServerContext, username: str, password: str) -> SessionTokens:

@@ -1,71 +1,139 @@
-"""How many accounts one network address may create per hour.
+"""How many accounts one network address may open per hour.
 
 Every new account receives the signup grant, so unlimited registration would let one person
-mint CPT by opening accounts and transferring the grants to themselves. A token bucket per
-client address (in memory, per server process) caps that: `registrations_per_address_hour`
-accounts at once, refilled evenly over the hour. 0 turns the limit off (e.g. behind a proxy
+mint CPT by opening accounts and transferring the grants to themselves. So one client address
+opens at most `registrations_per_address_hour` accounts in any hour (a sliding window: a
+sign-up stops counting an hour after it was made). 0 turns the limit off (e.g. behind a proxy
 where every client shares one address; then set `signup_grant_ucpt` to 0 instead).
+
+The sign-ups are counted in the database (table `signups`), in the transaction that creates
+the user: every server on one database shares the count, and a restart keeps it. Rows older
+than the hour are deleted there too, a bounded batch at a time, so the table holds about one
+hour of sign-ups.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import math
 import time
 from dataclasses import dataclass
 
+from sqlalchemy import Connection, delete, func, insert, select
+
+from server.accounts.tokens import load_or_create_key
 from server.context import ServerContext
 from server.errors import ResourceExhausted
+from server.store.schema import signups
 
-MAX_ADDRESSES = 10_000  # the oldest buckets are forgotten beyond this
+WINDOW_S = 3600.0
+# Expired rows deleted per sign-up. More than the one row a sign-up adds, so a backlog (after
+# a quiet spell, or rows left while the limit was off) drains, and never a long transaction.
+PRUNE_BATCH = 100
+# Domain separation: the address key is derived from the token signing key, never equal to it.
+_ADDRESS_KEY_LABEL = b"hivemind signup address v1"
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    updated: float
+@dataclass(frozen=True)
+class SignupAddress:
+    """One client address as the sign-up limit sees it. `address_hash` is "" when no limit
+    applies (the limit is off, or the address is unknown)."""
 
+    address_hash: str
+    per_hour: int
 
-class SignupLimiter:
-    def __init__(self, per_hour: int) -> None:
-        self.per_hour = per_hour
-        self._buckets: dict[str, _Bucket] = {}
+    @property
+    def limited(self) -> bool:
+        return bool(self.address_hash) and self.per_hour > 0
 
-    def _bucket(self, address: str, now: float) -> _Bucket:
-        bucket = self._buckets.pop(address, None) or _Bucket(float(self.per_hour), now)
-        bucket.tokens = min(
-            float(self.per_hour), bucket.tokens + (now - bucket.updated) * self.per_hour / 3600
+    def check(self, conn: Connection, now: float | None = None) -> None:
+        """ResourceExhausted, saying how long to wait, when the address has used up its hour.
+        Read-only: register calls it before hashing the password, so a refused sign-up costs
+        no argon2 work; `admit` decides again in the transaction that creates the user."""
+        if not self.limited:
+            return
+        now = time.time() if now is None else now
+        since = now - WINDOW_S
+        counted = int(
+            conn.execute(
+                select(func.count())
+                .select_from(signups)
+                .where(signups.c.address_hash == self.address_hash, signups.c.created_at > since)
+            ).scalar()
+            or 0
         )
-        bucket.updated = now
-        if len(self._buckets) >= MAX_ADDRESSES:
-            self._buckets.pop(next(iter(self._buckets)))
-        self._buckets[address] = bucket  # re-inserted: the dict keeps the oldest first
-        return bucket
-
-    def check(self, address: str, now: float | None = None) -> None:
-        """ResourceExhausted when `address` has no registration left this hour."""
-        if self.per_hour <= 0 or not address:
+        if counted < self.per_hour:
             return
-        now = time.time() if now is None else now
-        bucket = self._bucket(address, now)
-        if bucket.tokens < 1:
-            wait = int((1 - bucket.tokens) * 3600 / self.per_hour) + 1
-            raise ResourceExhausted(
-                f"too many new accounts from your address; try again in {wait} s"
-            )
+        # A place frees when the sign-up that puts the count at the cap leaves the window:
+        # the oldest one, unless the cap was lowered below what the hour already holds.
+        freeing = conn.execute(
+            select(signups.c.created_at)
+            .where(signups.c.address_hash == self.address_hash, signups.c.created_at > since)
+            .order_by(signups.c.created_at)
+            .offset(counted - self.per_hour)
+            .limit(1)
+        ).scalar()
+        wait = max(1, math.ceil(float(freeing or now) + WINDOW_S - now))
+        raise ResourceExhausted(f"too many new accounts from your address; try again in {wait} s")
 
-    def spend(self, address: str, now: float | None = None) -> None:
-        """Counts one registration that succeeded."""
-        if self.per_hour <= 0 or not address:
+    def admit(self, conn: Connection, now: float) -> None:
+        """In the transaction that creates the user, before it: expired rows are deleted,
+        then the address is checked.
+
+        The delete comes first on purpose. On SQLite it is the transaction's first write, so
+        it takes the database's write lock before the count is read: two server processes
+        on one file cannot both count the same free place (the second waits, then counts the
+        first one's sign-up). PostgreSQL runs the transaction SERIALIZABLE and retries the
+        one that loses (server/store/postgres.py), so there too only the cap gets in."""
+        if not self.limited:
             return
-        now = time.time() if now is None else now
-        self._bucket(address, now).tokens -= 1
+        expired = (
+            select(signups.c.id)
+            .where(signups.c.created_at <= now - WINDOW_S)
+            .order_by(signups.c.created_at)
+            .limit(PRUNE_BATCH)
+        )
+        conn.execute(delete(signups).where(signups.c.id.in_(expired)))
+        self.check(conn, now)
+
+    def record(self, conn: Connection, user_id: str, now: float) -> None:
+        """Counts the account `user_id` just opened (same transaction as `admit`)."""
+        if not self.limited:
+            return
+        conn.execute(
+            insert(signups).values(address_hash=self.address_hash, user_id=user_id, created_at=now)
+        )
 
 
-def signup_limiter(ctx: ServerContext) -> SignupLimiter:
-    limiter = ctx.extras.get("signup_limiter")
-    if limiter is None:
-        limiter = SignupLimiter(ctx.settings.registrations_per_address_hour)
-        ctx.extras["signup_limiter"] = limiter
-    return limiter
+def signup_address(ctx: ServerContext, address: str) -> SignupAddress:
+    """The limit that applies to sign-ups from `address` (see client_address)."""
+    per_hour = ctx.settings.registrations_per_address_hour
+    if per_hour <= 0 or not address:
+        return SignupAddress("", per_hour)
+    return SignupAddress(hash_address(_address_key(ctx), address), per_hour)
+
+
+def hash_address(key: bytes, address: str) -> str:
+    """What the signups table keeps of an address.
+
+    An address is personal data, and counting only needs to tell addresses apart, so the
+    table holds a keyed hash and never the address. A plain SHA-256 would hide nothing: all
+    2^32 IPv4 addresses are hashed in minutes. The key comes from token.key, which every
+    server sharing a database already shares (docs/ADMIN.md) and which the database never
+    holds, so a leaked dump or backup does not tell who signed up from where. A new
+    token.key starts the count afresh (at most one more hour's worth of accounts).
+    """
+    return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()
+
+
+def _address_key(ctx: ServerContext) -> bytes:
+    key = ctx.extras.get("signup_address_key")
+    if key is None:
+        token_key = load_or_create_key(ctx.settings.data_dir)
+        key = hmac.new(token_key, _ADDRESS_KEY_LABEL, hashlib.sha256).digest()
+        ctx.extras["signup_address_key"] = key
+    return key
 
 
 def client_address(peer: str) -> str:

@@ -139,7 +139,7 @@ async def test_a_0001_database_keeps_every_row_and_the_server_runs_on_it(
 
     server = await make_server(data_dir=data_dir)  # upgrades at start
     db = server.ctx.db
-    assert "database upgraded from 0001 to 0002" in [r.getMessage() for r in caplog.records]
+    assert f"database upgraded from 0001 to {HEAD}" in [r.getMessage() for r in caplog.records]
     assert migrate.status(db).state == "current"
     assert db.transaction_sync(count_rows) == ROW_COUNTS_0001
     old_job = db.transaction_sync(
@@ -244,14 +244,15 @@ def test_downgrade_to_0001_and_back_keeps_rows(tmp_path, open_database):
 # -- databases made before migrations existed ------------------------------------------------
 
 
-def make_legacy(data_dir: Path, *, trust_tables: bool = False, at_head: bool = False) -> Path:
+def make_legacy(data_dir: Path, *, trust_tables: bool = False, newest: bool = False) -> Path:
     """A database a server made with create_all before migrations existed: tables, rows, no
     alembic_version. `trust_tables`: a server of commit 14b38c0 also made node_trust,
-    task_replicas and result_checks (create_all adds tables, never columns)."""
+    task_replicas and result_checks (create_all adds tables, never columns). `newest`: the
+    schema of the last server before migrations (revision 0002)."""
     db = Database.for_data_dir(data_dir)
     try:
-        if at_head:
-            metadata.create_all(db.engine)
+        if newest:
+            migrate.migrate_to(db, "0002")
         else:
             migrate.migrate_to(db, "0001")
             db.transaction_sync(insert_0001_rows)
@@ -271,7 +272,7 @@ def test_a_legacy_database_is_recognised_stamped_and_upgraded(tmp_path, trust_ta
     try:
         before = migrate.status(db)
         assert (before.state, before.current, before.stamped) == ("pending", "0001", False)
-        assert [r.revision for r in before.pending] == ["0002"]
+        assert [r.revision for r in before.pending] == ["0002", "0003"]
         done = migrate.upgrade(db)
         assert (done.from_revision, done.to_revision, done.stamped_legacy) == ("0001", HEAD, True)
         assert done.backup == tmp_path / "hivemind.db.before-0001"
@@ -282,14 +283,17 @@ def test_a_legacy_database_is_recognised_stamped_and_upgraded(tmp_path, trust_ta
         db.close()
 
 
-def test_a_legacy_database_of_the_current_schema_is_only_stamped(tmp_path):
-    make_legacy(tmp_path, at_head=True)
+def test_a_legacy_database_of_the_newest_schema_is_stamped_0002_and_upgraded(tmp_path):
+    make_legacy(tmp_path, newest=True)
     db = Database.for_data_dir(tmp_path)
     try:
+        before = migrate.status(db)
+        assert (before.state, before.current, before.stamped) == ("pending", "0002", False)
         done = migrate.upgrade(db)
-        assert (done.from_revision, done.to_revision, done.stamped_legacy) == (HEAD, HEAD, True)
-        assert done.backup is None  # nothing but the stamp was written
+        assert (done.from_revision, done.to_revision, done.stamped_legacy) == ("0002", HEAD, True)
+        assert done.backup == tmp_path / "hivemind.db.before-0002"
         assert migrate.status(db).stamped
+        assert schema_differences(db) == []
     finally:
         db.close()
 
@@ -313,7 +317,7 @@ def make_future_database(data_dir: Path) -> None:
 
 
 REFUSAL = (
-    "database is at revision 0999, newer than this server (head 0002); upgrade hivemind-server"
+    f"database is at revision 0999, newer than this server (head {HEAD}); upgrade hivemind-server"
 )
 
 
