@@ -7,9 +7,6 @@ schema, and these rows must look exactly as an old server wrote them.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -42,19 +39,6 @@ def database_url_of(data_dir: Path) -> str | None:
     if not config.exists():
         return None
     return tomllib.loads(config.read_text())["server"].get("database_url")
-
-
-def hivemind_server(*args: str) -> subprocess.CompletedProcess[str]:
-    """`hivemind-server <args>` as an admin runs it: a real subprocess."""
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "server", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        env=env,
-        timeout=120,
-    )
 
 
 def insert_0001_rows(conn: Any) -> None:

@@ -30,6 +30,7 @@ from server.accounts import ledger
 from server.store import migrate
 from server.store.db import Database
 from server.store.schema import attempts, jobs, metadata, tasks
+from tests.adminkit import hivemind_server
 from tests.server.migrationkit import (
     CPT,
     HEAD,
@@ -37,7 +38,6 @@ from tests.server.migrationkit import (
     ROW_COUNTS_0001,
     count_rows,
     database_url_of,
-    hivemind_server,
     insert_0001_rows,
     make_0001_database,
     open_database,

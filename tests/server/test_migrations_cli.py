@@ -10,11 +10,11 @@ import tomllib
 from fnmatch import fnmatch
 from pathlib import Path
 
+from tests.adminkit import hivemind_server
 from tests.server.migrationkit import (
     HEAD,
     REPO_ROOT,
     database_url_of,
-    hivemind_server,
     make_0001_database,
     open_database,
 )
