@@ -20,7 +20,8 @@ from server.ids import new_id
 from server.store.schema import accounts, ledger_entries, ledger_transactions
 
 MINT_ACCOUNT = "system:mint"
-REASONS = frozenset({"grant", "escrow", "payout", "refund", "transfer", "fee"})
+# clawback: a caught node's owner gives back a payout for a result that was then discarded.
+REASONS = frozenset({"grant", "escrow", "payout", "refund", "transfer", "fee", "clawback"})
 
 
 @dataclass(frozen=True)

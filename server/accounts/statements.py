@@ -17,6 +17,7 @@ from server.accounts import ledger
 from server.errors import InvalidArgument
 from server.store.schema import (
     accounts,
+    clawbacks,
     jobs,
     ledger_entries,
     ledger_transactions,
@@ -192,8 +193,9 @@ def _day_start(now: float) -> datetime:
 def earnings(
     conn: Connection, user_id: str, days: int = 30, now: float | None = None
 ) -> EarningsView:
-    """Payouts to the user per UTC day for the last `days` days (today included), the
-    totals for today, 7 and 30 days, and the latest payouts."""
+    """Payouts to the user per UTC day for the last `days` days (today included), net of
+    what was taken back that day for discarded results (clawbacks, so a day can be negative),
+    the totals for today, 7 and 30 days, and the latest payouts."""
     if days < 0:
         raise InvalidArgument("days must not be negative")
     days = days or 30
@@ -212,6 +214,14 @@ def earnings(
         key = datetime.fromtimestamp(created_at, UTC).strftime("%Y-%m-%d")
         per_day[key][0] += int(amount)
         per_day[key][1] += 1
+    taken_back = conn.execute(
+        select(clawbacks.c.created_at, clawbacks.c.taken_ucpt).where(
+            and_(clawbacks.c.user_id == user_id, clawbacks.c.created_at >= first_day.timestamp())
+        )
+    ).all()
+    for created_at, amount in taken_back:
+        key = datetime.fromtimestamp(created_at, UTC).strftime("%Y-%m-%d")
+        per_day[key][0] -= int(amount)
 
     def total(last_days: int) -> int:
         return sum(

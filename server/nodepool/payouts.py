@@ -52,6 +52,11 @@ class EscrowTracker:
             self._left[account_id] = int(balance or 0)
         return self._left[account_id]
 
+    def credit(self, account_id: str, amount: int) -> None:
+        """Counts money coming into the account in this batch (a clawback). Call it before
+        posting the movement: a first read after posting would count it twice."""
+        self._left[account_id] = self.left(account_id) + amount
+
     def draw(self, account_id: str, wanted: int) -> int:
         """Takes up to `wanted` from the account; returns what was taken."""
         left = self.left(account_id)

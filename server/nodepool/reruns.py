@@ -14,7 +14,9 @@ above the worst case).
 
 When a node fails a spot check or is banned, its recent unverified results in jobs that are
 still running are discarded and their tasks run again (on nodes of other owners), when the
-job can fund it; results still waiting for a quorum are discarded at once.
+job can fund it; results still waiting for a quorum are discarded at once. What a discarded
+result was paid is taken back from its node's owner into the job's escrow (clawbacks.py), so
+the escrow that decides whether a re-run is funded counts what the clawback brings in.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from server.master.models import (
     TASK_FAILED,
     TASK_PENDING,
 )
+from server.nodepool.clawbacks import ClawbackPlan, take_back
 from server.nodepool.payouts import EscrowTracker
 from server.nodepool.quorum import Settlement
 from server.nodepool.replicas import DISCARDED, PENDING, UNVERIFIED
@@ -70,9 +73,11 @@ def can_fund_one_more(
     escrow: EscrowTracker,
     settings: ServerSettings,
     pending_deltas: JobDeltas | None = None,
+    incoming_ucpt: int = 0,
 ) -> bool:
-    """Whether the job's escrow covers one more result at its worst, on top of the worst
-    case of everything the job may still pay."""
+    """Whether the job's escrow, with `incoming_ucpt` more (a clawback not yet counted),
+    covers one more result at its worst, on top of the worst case of everything the job may
+    still pay."""
     per_result = worst_case_cost_ucpt(
         tasks=1,
         replicas=1,
@@ -96,7 +101,7 @@ def can_fund_one_more(
         )
     ).scalar()
     reserved = per_result * (unfinished * job.replicas + int(checks_open or 0))
-    return escrow.left(job.escrow_account_id) >= reserved + per_result
+    return escrow.left(job.escrow_account_id) + incoming_ucpt >= reserved + per_result
 
 
 @dataclass
@@ -106,6 +111,8 @@ class Reruns:
     settlement: Settlement | None = None
     rerun: int = 0
     kept: int = 0  # unverified results left in place: their job ended or cannot fund it
+    clawed_back_ucpt: int = 0  # taken back from the nodes' owners for discarded results
+    shortfall_ucpt: int = 0  # what their balances could not cover
 
 
 def distrust_node_results(
@@ -122,6 +129,7 @@ def distrust_node_results(
     outcome = Reruns()
     if not ids:
         return outcome
+    clawback_plan = ClawbackPlan(conn)
     # Results still waiting for a quorum: discarded; their tasks may need another replica.
     waiting = conn.execute(
         select(result_checks.c.attempt_id, result_checks.c.task_id).where(
@@ -129,6 +137,8 @@ def distrust_node_results(
         )
     ).all()
     if waiting:
+        for row in waiting:  # paid only on agreement, so usually there is nothing to take back
+            _claw_back(clawback_plan, escrow, row.attempt_id, why)
         _set_status(conn, [row.attempt_id for row in waiting], DISCARDED, now)
         _reopen_for_discarded(conn, [row.task_id for row in waiting], now)
         outcome.settlement = settle(conn, {row.task_id for row in waiting}, escrow, settings, now)
@@ -156,7 +166,12 @@ def distrust_node_results(
                 combined[job_id].done += delta.done
                 combined[job_id].failed += delta.failed
                 combined[job_id].cancelled += delta.cancelled
-        if can_fund_one_more(conn, job, escrow, settings, combined):
+        clawback = clawback_plan.offer(row.attempt_id, why)
+        incoming = clawback.taken_ucpt if clawback is not None else 0
+        if can_fund_one_more(conn, job, escrow, settings, combined, incoming):
+            if clawback is not None:
+                clawback_plan.accept(clawback)
+                escrow.credit(clawback.escrow_account_id, clawback.taken_ucpt)
             reopened.append(row)
             outcome.deltas[row.job_id].done -= 1
             outcome.messages[row.job_id].append(f"a result is run again: {why}")
@@ -183,7 +198,19 @@ def distrust_node_results(
             )
         )
         outcome.rerun = len(reopened)
+    clawed = take_back(conn, clawback_plan, now)
+    for job_id, delta in clawed.items():
+        outcome.deltas[job_id].cost_ucpt += delta.cost_ucpt
+    outcome.clawed_back_ucpt = sum(c.taken_ucpt for c in clawback_plan.accepted)
+    outcome.shortfall_ucpt = sum(c.shortfall_ucpt for c in clawback_plan.accepted)
     return outcome
+
+
+def _claw_back(plan: ClawbackPlan, escrow: EscrowTracker, attempt_id: str, why: str) -> None:
+    clawback = plan.offer(attempt_id, why)
+    if clawback is not None:
+        plan.accept(clawback)
+        escrow.credit(clawback.escrow_account_id, clawback.taken_ucpt)
 
 
 def _set_status(conn: Connection, attempt_ids: list[str], status: str, now: float) -> None:

@@ -115,6 +115,25 @@ payouts = Table(
     Index("ix_payouts_user_time", "user_id", "created_at"),
 )
 
+# What was taken back from a node's owner for a paid result that was then discarded because
+# its node was caught (server/nodepool/clawbacks.py): one row per attempt, so nothing is taken
+# twice. `shortfall_ucpt` is what the owner's balance could not cover.
+clawbacks = Table(
+    "clawbacks",
+    metadata,
+    Column("attempt_id", String(40), primary_key=True),
+    Column("tx_id", String(40)),  # none when nothing could be taken
+    Column("job_id", String(40), nullable=False),
+    Column("node_id", String(40), nullable=False),
+    Column("user_id", String(40), nullable=False),
+    Column("paid_ucpt", BigInteger, nullable=False),
+    Column("taken_ucpt", BigInteger, nullable=False),
+    Column("shortfall_ucpt", BigInteger, nullable=False),
+    Column("memo", Text, nullable=False, default=""),
+    Column("created_at", Float, nullable=False),
+    Index("ix_clawbacks_user_time", "user_id", "created_at"),
+)
+
 nodes = Table(
     "nodes",
     metadata,
