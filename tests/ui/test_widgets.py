@@ -72,6 +72,26 @@ def test_charts_paint_their_data(qtbot):
     assert image.pixelColor(image.width() - 40, image.height() - 30) == bars.color
 
 
+def test_a_day_that_gave_back_more_than_it_earned_hangs_below_zero(qtbot):
+    # A clawback (a caught node's discarded results) can make a day's net earnings negative.
+    bars = BarChart()
+    bars.value_text = models.cpt
+    bars.set_bars([("2026-01-01", 2_000_000), ("2026-01-02", -1_000_000)])
+    qtbot.addWidget(bars)
+    bars.resize(400, 200)
+    image = bars.grab().toImage()
+    plot = bars._plot_rect()
+    zero_y = plot.top() + plot.height() * 2 / 3
+    middle = lambda i: int(plot.left() + plot.width() / 2 * (i + 0.5))  # noqa: E731
+    # The earning day rises above the zero line, the other hangs below it in its own colour.
+    assert image.pixelColor(middle(0), int(zero_y - 10)) == bars.color
+    assert image.pixelColor(middle(0), int(zero_y + 10)) != bars.color
+    assert image.pixelColor(middle(1), int(zero_y + 10)) == bars.negative_color
+    assert image.pixelColor(middle(1), int(zero_y - 10)) != bars.negative_color
+    # Both ends of the axis are labelled, so the room on the left fits the negative amount.
+    assert plot.left() >= bars.fontMetrics().horizontalAdvance(models.cpt(-1_000_000))
+
+
 def test_payouts_csv_has_exact_amounts():
     rows = [
         models.PayoutRow(

@@ -115,6 +115,7 @@ class BarChart(QWidget):
         self.title = ""
         self.value_text: Callable[[int], str] = str
         self.color = QColor("#e0a100")
+        self.negative_color = QColor("#c0392b")  # a day that gave back more than it earned
         self.setMinimumHeight(160)
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
@@ -129,10 +130,20 @@ class BarChart(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(480, 200)
 
+    def _range(self) -> tuple[int, int]:
+        """(lowest, highest) of the axis: 0 is always on it. A day can be negative when more
+        was taken back (clawbacks) than earned; such bars hang below the zero line."""
+        values = [value for _label, value in self._bars]
+        return min([0, *values]), max([0, *values])
+
     def _plot_rect(self) -> QRectF:
-        # Room on the left for the largest value's label, however long the amount is.
-        top = max((value for _label, value in self._bars), default=0)
-        left = max(MARGIN_LEFT, self.fontMetrics().horizontalAdvance(self.value_text(top)) + 10)
+        # Room on the left for the longest value label, however long the amount is.
+        low, high = self._range()
+        label = max(
+            (self.fontMetrics().horizontalAdvance(self.value_text(v)) for v in (low, high)),
+            default=0,
+        )
+        left = max(MARGIN_LEFT, label + 10)
         return QRectF(
             left,
             MARGIN_TOP,
@@ -163,24 +174,31 @@ class BarChart(QWidget):
         plot = self._plot_rect()
         painter.fillRect(plot, palette.color(QPalette.Base))
         _draw_title(painter, self.title, text)
-        top = max((value for _label, value in self._bars), default=0)
+        low, high = self._range()
+        span = high - low
+        zero_y = plot.top() + plot.height() * high / span if span else plot.bottom()
         painter.setPen(text)
-        painter.drawText(
-            QRectF(0, plot.top() - 8, plot.left() - 6, 16),
-            Qt.AlignRight | Qt.AlignVCenter,
-            self.value_text(top),
-        )
-        painter.drawText(
-            QRectF(0, plot.bottom() - 8, plot.left() - 6, 16), Qt.AlignRight | Qt.AlignVCenter, "0"
-        )
+        for value, y in ((high, plot.top()), (0, zero_y), (low, plot.bottom())):
+            if value == 0 and y != zero_y:
+                continue  # the zero line is labelled once, where it is
+            painter.drawText(
+                QRectF(0, y - 8, plot.left() - 6, 16),
+                Qt.AlignRight | Qt.AlignVCenter,
+                self.value_text(value) if value else "0",
+            )
+        if low < 0:
+            painter.drawLine(QPointF(plot.left(), zero_y), QPointF(plot.right(), zero_y))
         if self._bars:
             slot = plot.width() / len(self._bars)
             for i, (label, value) in enumerate(self._bars):
-                height = plot.height() * value / top if top else 0
+                height = plot.height() * abs(value) / span if span else 0
                 bar = QRectF(
-                    plot.left() + i * slot + slot * 0.15, plot.bottom() - height, slot * 0.7, height
+                    plot.left() + i * slot + slot * 0.15,
+                    zero_y - height if value > 0 else zero_y,
+                    slot * 0.7,
+                    height,
                 )
-                painter.fillRect(bar, self.color)
+                painter.fillRect(bar, self.color if value > 0 else self.negative_color)
                 # Label every 7th day back from the last, so the axis stays readable.
                 if (len(self._bars) - 1 - i) % 7 == 0:
                     painter.setPen(text)
