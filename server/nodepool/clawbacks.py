@@ -22,6 +22,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from server.accounts import ledger
 from server.master.job_lifecycle import JobDeltas
+from server.nodepool.payouts import EscrowTracker
 from server.store.schema import attempts, clawbacks, jobs, payouts, tasks
 
 
@@ -45,10 +46,13 @@ class Clawback:
 
 class ClawbackPlan:
     """What the discarded results of one batch give back, drawn on their owners' balances as
-    the batch decides them; nothing moves until `take_back`."""
+    the batch decides them; nothing moves until `take_back`. Each accepted clawback is
+    counted at once in the batch's escrow tracker, so the batch's later funding decisions
+    see the money coming back."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, escrow: EscrowTracker) -> None:
         self._conn = conn
+        self._escrow = escrow
         self._available: dict[str, int] = {}  # owner account -> what is left to take
         self.accepted: list[Clawback] = []
 
@@ -98,7 +102,14 @@ class ClawbackPlan:
 
     def accept(self, clawback: Clawback) -> None:
         self._available[clawback.owner_account_id] -= clawback.taken_ucpt
+        self._escrow.credit(clawback.escrow_account_id, clawback.taken_ucpt)
         self.accepted.append(clawback)
+
+    def take(self, attempt_id: str, why: str) -> None:
+        """Offers and accepts at once: the result is discarded whatever it gives back."""
+        clawback = self.offer(attempt_id, why)
+        if clawback is not None:
+            self.accept(clawback)
 
 
 def take_back(conn: Connection, plan: ClawbackPlan, now: float) -> JobDeltas:

@@ -129,7 +129,7 @@ def distrust_node_results(
     outcome = Reruns()
     if not ids:
         return outcome
-    clawback_plan = ClawbackPlan(conn)
+    clawback_plan = ClawbackPlan(conn, escrow)
     # Results still waiting for a quorum: discarded; their tasks may need another replica.
     waiting = conn.execute(
         select(result_checks.c.attempt_id, result_checks.c.task_id).where(
@@ -138,7 +138,7 @@ def distrust_node_results(
     ).all()
     if waiting:
         for row in waiting:  # paid only on agreement, so usually there is nothing to take back
-            _claw_back(clawback_plan, escrow, row.attempt_id, why)
+            clawback_plan.take(row.attempt_id, why)
         _set_status(conn, [row.attempt_id for row in waiting], DISCARDED, now)
         _reopen_for_discarded(conn, [row.task_id for row in waiting], now)
         outcome.settlement = settle(conn, {row.task_id for row in waiting}, escrow, settings, now)
@@ -171,7 +171,6 @@ def distrust_node_results(
         if can_fund_one_more(conn, job, escrow, settings, combined, incoming):
             if clawback is not None:
                 clawback_plan.accept(clawback)
-                escrow.credit(clawback.escrow_account_id, clawback.taken_ucpt)
             reopened.append(row)
             outcome.deltas[row.job_id].done -= 1
             outcome.messages[row.job_id].append(f"a result is run again: {why}")
@@ -204,13 +203,6 @@ def distrust_node_results(
     outcome.clawed_back_ucpt = sum(c.taken_ucpt for c in clawback_plan.accepted)
     outcome.shortfall_ucpt = sum(c.shortfall_ucpt for c in clawback_plan.accepted)
     return outcome
-
-
-def _claw_back(plan: ClawbackPlan, escrow: EscrowTracker, attempt_id: str, why: str) -> None:
-    clawback = plan.offer(attempt_id, why)
-    if clawback is not None:
-        plan.accept(clawback)
-        escrow.credit(clawback.escrow_account_id, clawback.taken_ucpt)
 
 
 def _set_status(conn: Connection, attempt_ids: list[str], status: str, now: float) -> None:
