@@ -23,6 +23,7 @@ between schema.py and a database at the current head; read and edit the draft.
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import sqlite3
 import tempfile
@@ -97,7 +98,10 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+@functools.cache
 def script_directory() -> ScriptDirectory:
+    """The revisions shipped with this code, read once per process (they cannot change while
+    it runs; reading them is most of what a start on a current database costs)."""
     return ScriptDirectory.from_config(alembic_config())
 
 
@@ -120,6 +124,12 @@ def upgrade(db: Database) -> UpgradeResult:
         # An in-memory database is new every time, and only db.engine's connection sees it.
         metadata.create_all(db.engine)
         return UpgradeResult(None, head, False, None)
+    # Most starts find the database current: a plain read says so, without a migration
+    # engine and its write lock (admin commands run beside a running server).
+    with db.engine.connect() as conn:
+        seen = _read_status(conn, script)
+    if seen.state == "current" and seen.stamped:
+        return UpgradeResult(head, head, False, None)
     engine = _migration_engine(db.url)
     try:
         with engine.connect() as conn, conn.begin():
