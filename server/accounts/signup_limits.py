@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, delete, func, insert, select
 
-from server.accounts.tokens import load_or_create_key
+from server.accounts.tokens import access_token_signer
 from server.context import ServerContext
 from server.errors import ResourceExhausted
 from server.store.schema import signups
@@ -128,12 +128,7 @@ def hash_address(key: bytes, address: str) -> str:
 
 
 def _address_key(ctx: ServerContext) -> bytes:
-    key = ctx.extras.get("signup_address_key")
-    if key is None:
-        token_key = load_or_create_key(ctx.settings.data_dir)
-        key = hmac.new(token_key, _ADDRESS_KEY_LABEL, hashlib.sha256).digest()
-        ctx.extras["signup_address_key"] = key
-    return key
+    return access_token_signer(ctx).derived_key(_ADDRESS_KEY_LABEL)
 
 
 def client_address(peer: str) -> str:

@@ -92,6 +92,11 @@ class AccessTokenSigner:
     def _signature(self, payload: bytes) -> bytes:
         return hmac.new(self._key, payload, hashlib.sha256).digest()
 
+    def derived_key(self, label: bytes) -> bytes:
+        """A key for another purpose, derived from this one (never equal to it): servers
+        sharing token.key share it too, and the database never holds it."""
+        return hmac.new(self._key, label, hashlib.sha256).digest()
+
     def issue(
         self, user_id: str, username: str, is_admin: bool, now: float | None = None
     ) -> tuple[str, int]:
