@@ -5,12 +5,13 @@ Edit a .proto, forget `make proto`, and this fails naming the stale files.
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from tests.conftest import unavailable
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROTO_DIR = Path("proto/hivemind/v1")
@@ -18,7 +19,8 @@ GENERATED_SUFFIXES = ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py")
 
 
 def test_committed_stubs_match_the_proto_files(tmp_path):
-    pytest.importorskip("grpc_tools", reason="grpcio-tools is a dev dependency (make venv)")
+    if importlib.util.find_spec("grpc_tools") is None:
+        unavailable("proto", "grpcio-tools is a dev dependency (make venv)")
     # Same layout and flags as `make proto`, so import paths in the stubs come out the same.
     work = tmp_path / "tree"
     (work / PROTO_DIR).mkdir(parents=True)

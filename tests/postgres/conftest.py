@@ -12,13 +12,13 @@ so a CI machine without PostgreSQL can never pass them by skipping.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import unavailable
 from tests.postgres.pgkit import cluster_url, create_database, drop_database, postgres_problem
 
 # The imported modules import their helpers as pytest puts them on the path (`from jobkit
@@ -34,9 +34,7 @@ def postgres_url() -> str:
     url = cluster_url()
     problem = postgres_problem(url)
     if problem:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"PostgreSQL tests cannot run in CI: {problem}")
-        pytest.skip(problem)
+        unavailable("PostgreSQL", problem)
     return url
 
 

@@ -25,9 +25,14 @@ from typing import Any
 
 import pytest
 
-qasync = pytest.importorskip("qasync")
+from tests.conftest import unavailable
 
-from app.ui.qt_compat import guard_signal_emit_refcount  # noqa: E402
+try:
+    import qasync
+except ImportError as error:
+    unavailable("Qt", f"qasync cannot be imported ({error}); run `make venv`")
+
+from app.ui.qt_compat import guard_signal_emit_refcount
 
 # Before pytest-qt and qasync start emitting signals (see app/ui/qt_compat.py).
 guard_signal_emit_refcount()
