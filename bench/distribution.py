@@ -31,11 +31,11 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert  # noqa: E402
 
-from app.services.client import ClientSession  # noqa: E402
-from app.services.credentials import CredentialStore  # noqa: E402
+from app.services.client.credentials import CredentialStore  # noqa: E402
+from app.services.client.session import ClientSession  # noqa: E402
+from app.services.client.transfer import download_artifact, upload_file  # noqa: E402
 from app.services.settings import SettingsStore  # noqa: E402
 from app.services.torrent import TorrentSession, TorrentSessionSettings  # noqa: E402
-from app.services.transfer import download_artifact, upload_file  # noqa: E402
 from proto.hivemind.v1 import common_pb2  # noqa: E402
 from server.config import ServerSettings  # noqa: E402
 from server.store.db import Database  # noqa: E402
@@ -58,7 +58,7 @@ def write_random(path: Path, size: int) -> None:
 
 
 def store_path(settings: ServerSettings, digest: str) -> Path:
-    # The artifact store's layout (server/master/artifacts.py).
+    # The artifact store's layout (server/jobs/artifacts.py).
     return settings.artifacts_dir / digest[:2] / digest[2:4] / digest
 
 

@@ -28,8 +28,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.services.executors.base import TaskSpec
-from app.services.executors.docker import DockerExecutor
-from app.services.executors.docker_config import build_plan, container_user
+from app.services.executors.docker.config import build_plan, container_user
+from app.services.executors.docker.executor import DockerExecutor
 
 NOOP = ["true"]
 
@@ -79,7 +79,7 @@ async def _timed_run(executor, spec: TaskSpec) -> float:
 
 def _process_executor():
     try:
-        from app.services.executors.process import ProcessExecutor
+        from app.services.executors.process.executor import ProcessExecutor
     except ImportError:
         return None
     return ProcessExecutor()

@@ -20,11 +20,9 @@ from proto.hivemind.v1 import (
     job_pb2_grpc,
     node_pb2_grpc,
 )
-from server.accounts.runtimes import ensure_default_runtime
 from server.accounts.tokens import access_token_signer
 from server.config import ServerSettings
 from server.context import ServerContext
-from server.nodepool.sweeper import run_sweeper
 from server.rpc.account_servicer import AccountServicer
 from server.rpc.admin_servicer import AdminServicer
 from server.rpc.artifact_servicer import ArtifactServicer
@@ -33,6 +31,8 @@ from server.rpc.auth_servicer import AuthServicer
 from server.rpc.job_servicer import JobServicer
 from server.rpc.limits import RequestLimitsInterceptor
 from server.rpc.node_servicer import NodeServicer
+from server.runtimes.approved import ensure_default_runtime
+from server.sweeper import run_sweeper
 from server.torrent import Seeder
 
 log = logging.getLogger("hivemind.server")

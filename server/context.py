@@ -13,15 +13,15 @@ from server.store.db import Database
 class ServerContext:
     settings: ServerSettings
     db: Database
-    artifacts: Any = None  # server.master.artifacts.ArtifactStore
-    events: Any = None  # server.master.events.JobEvents
+    artifacts: Any = None  # server.jobs.artifacts.ArtifactStore
+    events: Any = None  # server.jobs.events.JobEvents
     seeder: Any = None  # BitTorrent seeder (issue 4), None when BitTorrent is off
     extras: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def create(cls, settings: ServerSettings) -> ServerContext:
-        from server.master.artifacts import ArtifactStore
-        from server.master.events import JobEvents
+        from server.jobs.artifacts import ArtifactStore
+        from server.jobs.events import JobEvents
 
         db = Database.for_data_dir(settings.data_dir, settings.database_url or None)
         db.create_schema()

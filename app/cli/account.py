@@ -23,9 +23,9 @@ from app.cli.output import (
     say,
     timestamp,
 )
-from app.services.client import ClientError, ClientSession
+from app.services.client.session import ClientError, ClientSession
+from common.units import parse_cpt
 from proto.hivemind.v1 import account_pb2, common_pb2
-from proto.units import parse_cpt
 
 HISTORY_PAGE = 100
 

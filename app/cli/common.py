@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from app.cli.output import CommandError
-from app.services.channel import parse_server_address
-from app.services.client import ClientSession
-from app.services.credentials import CredentialStore
+from app.services.client.channel import parse_server_address
+from app.services.client.credentials import CredentialStore
+from app.services.client.session import ClientSession
 from app.services.settings import SettingsStore, default_home
 
 

@@ -1,5 +1,5 @@
 """`hivemind demo`: a whole HiveMind network on this machine for a minute (see
-app/services/demo.py), ending with the π estimate, how each replicated task was verified, and
+app/demo/run.py), ending with the π estimate, how each replicated task was verified, and
 every balance."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from app.cli.output import (
     say,
     wants_json,
 )
-from app.services.demo import CONTRIBUTORS, SUBMITTER, DemoError, planned_tasks, run_demo
+from app.demo.run import CONTRIBUTORS, SUBMITTER, DemoError, planned_tasks, run_demo
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

@@ -32,12 +32,12 @@ from app.cli.output import (
     timestamp,
     warn,
 )
-from app.services.client import ClientError, ClientSession
-from app.services.package import JobPackage, JobSpec, archive_for_upload, load_package
-from app.services.submission import submit_request
-from app.services.transfer import upload_file
+from app.services.client.session import ClientError, ClientSession
+from app.services.client.transfer import upload_file
+from app.services.jobs.package import JobPackage, JobSpec, archive_for_upload, load_package
+from app.services.jobs.submission import submit_request
+from common.units import parse_cpt
 from proto.hivemind.v1 import common_pb2, job_pb2
-from proto.units import parse_cpt
 
 ENDED_STATES = {"done", "failed", "cancelled"}
 WATCH_RECONNECTS = 5

@@ -31,12 +31,12 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from app.services.client import ClientError
-from app.services.credentials import CredentialError
-from app.services.package import PackageError
-from app.services.transfer import TransferError
+from app.services.client.credentials import CredentialError
+from app.services.client.session import ClientError
+from app.services.client.transfer import TransferError
+from app.services.jobs.package import PackageError
+from common.units import format_ucpt
 from proto.hivemind.v1 import common_pb2
-from proto.units import format_ucpt
 
 # Exit codes scripts can rely on (argparse itself uses 2 for usage errors).
 EXIT_OK = 0

@@ -21,15 +21,15 @@ from typing import Any
 
 from app.cli.common import common_arguments, open_session, open_settings, server_of
 from app.cli.output import CommandError, command, emit, money, say, warn
-from app.services import worker_events as ev
-from app.services.client import ClientError
+from app.services.client.session import ClientError
 from app.services.executors.base import Executor
 from app.services.settings import SettingsStore
 from app.services.torrent.fetch import open_torrents
-from app.services.worker import WorkerAgent, WorkerOptions
-from app.services.worker_report import RETRYABLE
-from app.services.worker_secret import rotate_stored_secret
-from proto.units import format_ucpt
+from app.services.worker import events as ev
+from app.services.worker.agent import WorkerAgent, WorkerOptions
+from app.services.worker.report import RETRYABLE
+from app.services.worker.secret import rotate_stored_secret
+from common.units import format_ucpt
 
 log = logging.getLogger("app.cli.worker")
 
@@ -105,13 +105,13 @@ def _check_args(args: Any) -> None:
 async def make_executor(name: str, settings: SettingsStore) -> Executor:
     """The executor asked for, ready to run tasks; CommandError saying what to do if not."""
     if name == "process":
-        from app.services.executors.process import ProcessExecutor
+        from app.services.executors.process.executor import ProcessExecutor
 
         return ProcessExecutor()  # logs the no-sandbox warning once
     if name != "docker":
         raise CommandError(f"unknown executor {name!r}: choose docker or process")
     try:
-        from app.services.executors.docker import DockerExecutor
+        from app.services.executors.docker.executor import DockerExecutor
     except ImportError as exc:
         raise CommandError(
             f"the Docker executor is not available ({exc}); {PROCESS_HINT}", "NO_DOCKER"

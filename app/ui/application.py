@@ -12,7 +12,7 @@ import shiboken6
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from app.services.credentials import CredentialStore
+from app.services.client.credentials import CredentialStore
 from app.services.monitor import HardwareFacts, hardware_facts
 from app.services.settings import SettingsStore
 from app.ui import log_capture

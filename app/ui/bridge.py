@@ -16,8 +16,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.services.client import ClientError, ClientSession, parse_server_address
-from app.services.credentials import CredentialStore
+from app.services.client.credentials import CredentialStore
+from app.services.client.session import ClientError, ClientSession, parse_server_address
 from app.services.monitor import UsageMonitor
 from app.services.settings import ClientSettings, SettingsStore
 from app.ui import models

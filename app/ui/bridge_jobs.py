@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.services.client import ClientError
+from app.services.client.session import ClientError
 from app.ui import job_actions, models
 
 log = logging.getLogger("app.ui.bridge")

@@ -12,9 +12,9 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from app.services.client import ClientSession
-from app.services.package import archive_for_upload, load_package
-from app.services.transfer import download_artifact, upload_file
+from app.services.client.session import ClientSession
+from app.services.client.transfer import download_artifact, upload_file
+from app.services.jobs.package import archive_for_upload, load_package
 from app.services.unpack import safe_extract
 from app.ui import models
 from proto.hivemind.v1 import account_pb2, common_pb2, job_pb2

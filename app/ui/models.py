@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from proto.units import format_ucpt
+from common.units import format_ucpt
 
 # Sharing states the tray and the overview show.
 SHARING = "sharing"  # the worker is on and allowed to run tasks

@@ -18,14 +18,14 @@ from typing import Any
 
 import grpc
 
-from app.services import worker_events as ev
-from app.services.client import ClientError, ClientSession
-from app.services.credentials import CredentialStore
+from app.services.client.credentials import CredentialStore
+from app.services.client.session import ClientError, ClientSession
 from app.services.executors.base import Executor
 from app.services.settings import ClientSettings, SettingsStore
 from app.services.torrent.fetch import open_torrents
-from app.services.worker import WorkerAgent, WorkerOptions
-from app.services.worker_compare import is_comparison
+from app.services.worker import events as ev
+from app.services.worker.agent import WorkerAgent, WorkerOptions
+from app.services.worker.compare import is_comparison
 from app.ui import models
 
 log = logging.getLogger(__name__)
@@ -85,11 +85,11 @@ def default_policy(store: SettingsStore) -> Any:
 async def make_executor(settings: ClientSettings, home_key: str) -> Executor:
     """The executor the contributor chose; RuntimeError with a one-line reason if unusable."""
     if settings.contributor.executor == "process":
-        from app.services.executors.process import ProcessExecutor
+        from app.services.executors.process.executor import ProcessExecutor
 
         return ProcessExecutor()
     try:
-        from app.services.executors.docker import DockerExecutor
+        from app.services.executors.docker.executor import DockerExecutor
     except ImportError as exc:
         raise RuntimeError(f"the Docker sandbox is not installed ({exc})") from None
     executor = DockerExecutor(instance=home_key)

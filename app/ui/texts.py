@@ -136,7 +136,7 @@ def activity_text(event: models.ActivityEvent) -> str:
     return fill(texts.get(event.kind, "%3"), job, task, detail, amount)
 
 
-# A finished comparison's detail: the worker's verdict (app/services/worker_report.py).
+# A finished comparison's detail: the worker's verdict (app/services/worker/report.py).
 EQUIVALENT_VERDICT = "results equivalent"
 DIFFERENT_VERDICT = "results differ"
 

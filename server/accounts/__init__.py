@@ -1,1 +1,1 @@
-"""HiveMind."""
+"""Accounts: users, passwords, access and refresh tokens, sessions, sign-up limits."""

@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from server.accounts import ledger
 from server.accounts.passwords import hash_password, spend_verify_time, verify_password
 from server.accounts.tokens import revoke_all_for_user
 from server.context import ServerContext
@@ -29,6 +28,7 @@ from server.errors import (
     Unauthenticated,
 )
 from server.ids import new_id
+from server.ledger import journal as ledger
 from server.store.schema import users
 
 USERNAME_RE = re.compile(r"[A-Za-z0-9_]{3,32}")

@@ -7,9 +7,9 @@ import logging
 from grpc.aio import ServicerContext
 
 from proto.hivemind.v1 import account_pb2, account_pb2_grpc
-from server.accounts import statements, transfers
 from server.context import ServerContext
-from server.nodepool.rewards import MAX_PERFORMANCE_BONUS_PERMILLE, STABILITY_BONUS_PERMILLE
+from server.ledger import statements, transfers
+from server.ledger.rewards import MAX_PERFORMANCE_BONUS_PERMILLE, STABILITY_BONUS_PERMILLE
 from server.rpc.auth import principal_of, require_user
 from server.rpc.converters import (
     decode_page_token,

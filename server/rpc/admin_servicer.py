@@ -7,9 +7,12 @@ import logging
 from grpc.aio import ServicerContext
 
 from proto.hivemind.v1 import admin_pb2, admin_pb2_grpc, common_pb2
-from server.accounts import admin, runtimes, transfers, users
+from server.accounts import users
 from server.context import ServerContext
 from server.errors import FailedPrecondition, InvalidArgument
+from server.ledger import transfers
+from server.nodes import listing
+from server.nodes import stats as network
 from server.rpc.auth import forget_node_credential, require_admin
 from server.rpc.converters import (
     decode_page_token,
@@ -20,6 +23,8 @@ from server.rpc.converters import (
     user_to_proto,
 )
 from server.rpc.errors import maps_domain_errors
+from server.runtimes import approved as runtimes
+from server.validation import bans
 
 log = logging.getLogger("hivemind.admin")
 
@@ -90,7 +95,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
         self, request: admin_pb2.ListNodesRequest, context: ServicerContext
     ) -> admin_pb2.ListNodesResponse:
         require_admin(context)
-        nodes = await self.ctx.db.run(admin.list_nodes)
+        nodes = await self.ctx.db.run(listing.list_nodes)
         return admin_pb2.ListNodesResponse(nodes=[node_to_proto(n) for n in nodes])
 
     @maps_domain_errors
@@ -98,7 +103,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
         self, request: admin_pb2.BanNodeRequest, context: ServicerContext
     ) -> admin_pb2.NodeInfo:
         caller = require_admin(context)
-        node = await admin.ban_node_now(self.ctx, request.node_id, request.reason)
+        node = await bans.ban_node_now(self.ctx, request.node_id, request.reason)
         forget_node_credential(self.ctx, request.node_id)
         log.info("ban user=%s node=%s reason=%s", caller.username, node.node_id, node.ban_reason)
         return node_to_proto(node)
@@ -131,7 +136,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
         self, request: admin_pb2.GetStatsRequest, context: ServicerContext
     ) -> admin_pb2.Stats:
         require_admin(context)
-        stats = await self.ctx.db.run(admin.network_stats)
+        stats = await self.ctx.db.run(network.network_stats)
         return admin_pb2.Stats(
             users=stats.users,
             nodes_online=stats.nodes_online,

@@ -1,5 +1,5 @@
 """ArtifactService: chunked upload and download of content-addressed artifacts.
-Thin: checks the caller, converts, calls server.master.artifacts."""
+Thin: checks the caller, converts, calls server.jobs.artifacts."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import grpc
 from proto.hivemind.v1 import artifact_pb2, artifact_pb2_grpc
 from server.context import ServerContext
 from server.errors import InvalidArgument
-from server.master.artifacts import check_digest
+from server.jobs.artifacts import check_digest
 from server.rpc import job_converters as convert
 from server.rpc.auth import principal_of
 from server.rpc.errors import maps_domain_errors

@@ -9,11 +9,11 @@ import base64
 import binascii
 
 from proto.hivemind.v1 import admin_pb2, auth_pb2, common_pb2
-from server.accounts.admin import NodeView
-from server.accounts.runtimes import RuntimeRecord
 from server.accounts.sessions import SessionTokens
 from server.accounts.users import UserRecord
 from server.errors import InvalidArgument
+from server.nodes.listing import NodeView
+from server.runtimes.approved import RuntimeRecord
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500

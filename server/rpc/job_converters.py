@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from proto.hivemind.v1 import artifact_pb2, common_pb2, job_pb2, node_pb2
-from server.master.access import Caller
-from server.master.artifacts import ArtifactRecord
-from server.master.events import JobUpdate
-from server.master.job_spec import JobRequest, TaskInputRequest
-from server.master.models import PRIORITY_UNIT, JobView, TaskView
-from server.nodepool.attempts import Ack, AttemptStats, Completion, Failure
-from server.nodepool.leases import Lease, LeaseRequest
-from server.nodepool.nodes import Beat, Hardware
+from server.jobs.access import Caller
+from server.jobs.artifacts import ArtifactRecord
+from server.jobs.events import JobUpdate
+from server.jobs.models import PRIORITY_UNIT, JobView, TaskView
+from server.jobs.spec import JobRequest, TaskInputRequest
+from server.nodes.registry import Beat, Hardware
 from server.rpc.auth import Principal
+from server.scheduling.leases import Lease, LeaseRequest
+from server.validation.attempts import Ack, AttemptStats, Completion, Failure
 
 JOB_STATES = {
     "pending": common_pb2.JOB_STATE_PENDING,

@@ -1,4 +1,4 @@
-"""JobService: a submitter's jobs. Thin: checks the caller, converts, calls server.master."""
+"""JobService: a submitter's jobs. Thin: checks the caller, converts, calls server.jobs."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import grpc
 
 from proto.hivemind.v1 import job_pb2, job_pb2_grpc
 from server.context import ServerContext
-from server.master import jobs
-from server.master.events import watch_job
-from server.master.job_spec import estimate_cost
+from server.jobs import service as jobs
+from server.jobs.events import watch_job
+from server.jobs.spec import estimate_cost
 from server.rpc import job_converters as convert
 from server.rpc.auth import require_user
 from server.rpc.errors import maps_domain_errors

@@ -1,5 +1,5 @@
 """NodeService: registration with a user's token; everything else with the node credential.
-Thin: checks the caller, converts, calls server.nodepool."""
+Thin: checks the caller, converts, calls server.nodes, server.scheduling and server.validation."""
 
 from __future__ import annotations
 
@@ -9,11 +9,14 @@ import grpc
 
 from proto.hivemind.v1 import node_pb2, node_pb2_grpc
 from server.context import ServerContext
-from server.nodepool import node_secrets, nodes, outcomes, scheduler
+from server.nodes import credentials as node_secrets
+from server.nodes import registry as nodes
 from server.rpc import job_converters as convert
 from server.rpc.auth import forget_node_credential, principal_of, require_node, require_user
 from server.rpc.errors import maps_domain_errors
+from server.scheduling import scheduler
 from server.torrent.peers import observed_endpoint
+from server.validation import outcomes
 
 
 class NodeServicer(node_pb2_grpc.NodeServiceServicer):

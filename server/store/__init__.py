@@ -1,1 +1,2 @@
-"""HiveMind."""
+"""Storage: SQLAlchemy Core tables, the database handle (SQLite or PostgreSQL), Alembic
+migrations and the SQLite-to-PostgreSQL copy."""

@@ -116,7 +116,7 @@ payouts = Table(
 )
 
 # What was taken back from a node's owner for a paid result that was then discarded because
-# its node was caught (server/nodepool/clawbacks.py): one row per attempt, so nothing is taken
+# its node was caught (server/ledger/clawbacks.py): one row per attempt, so nothing is taken
 # twice. `shortfall_ucpt` is what the owner's balance could not cover.
 clawbacks = Table(
     "clawbacks",

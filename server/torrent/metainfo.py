@@ -1,6 +1,6 @@
 """Torrents of stored artifacts (blocking helpers: call them in a thread).
 
-Torrents are made by proto/artifact_torrent.py, the one convention workers follow too: a
+Torrents are made by common/torrents.py, the one convention workers follow too: a
 worker and the server that make a torrent of the same bytes get the same info hash.
 """
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import libtorrent as lt
 
-from proto.artifact_torrent import (
+from common.torrents import (
     ChangedWhileHashing,
     EmptyFile,
     TorrentMeta,

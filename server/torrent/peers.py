@@ -12,7 +12,7 @@ from sqlalchemy import Connection, select
 
 from server.context import ServerContext
 from server.errors import FailedPrecondition, NotFound
-from server.master.access import Caller
+from server.jobs.access import Caller
 from server.store.schema import node_seeds, nodes
 from server.torrent.seeder import SeedInfo
 

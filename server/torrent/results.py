@@ -19,8 +19,8 @@ from pathlib import Path
 
 from server.context import ServerContext
 from server.errors import AlreadyExists, FailedPrecondition, InvalidArgument
-from server.master.access import Caller
-from server.master.artifacts import ArtifactRecord, Upload, check_digest, check_upload_kind
+from server.jobs.access import Caller
+from server.jobs.artifacts import ArtifactRecord, Upload, check_digest, check_upload_kind
 from server.torrent.metainfo import parse_torrent
 
 log = logging.getLogger("hivemind.seeder")

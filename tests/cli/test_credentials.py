@@ -10,8 +10,8 @@ import stat
 
 import pytest
 
-from app.services import credentials as credentials_module
-from app.services.credentials import CredentialError, CredentialStore, UserCredential
+from app.services.client import credentials as credentials_module
+from app.services.client.credentials import CredentialError, CredentialStore, UserCredential
 
 
 def test_file_store_round_trip_is_private(tmp_path):

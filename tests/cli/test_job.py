@@ -8,10 +8,10 @@ import io
 import zipfile
 from pathlib import Path
 
-from app.services.client import ClientSession
-from app.services.credentials import CredentialStore
+from app.services.client.credentials import CredentialStore
+from app.services.client.session import ClientSession
+from app.services.client.transfer import upload_file
 from app.services.settings import SettingsStore
-from app.services.transfer import upload_file
 from proto.hivemind.v1 import common_pb2, job_pb2, node_pb2
 
 MANIFEST = """\

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from app.services.package import JobSpec
-from app.services.submission import submit_request
+from app.services.jobs.package import JobSpec
+from app.services.jobs.submission import submit_request
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MONTECARLO = REPO_ROOT / "examples" / "montecarlo"

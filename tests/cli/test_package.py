@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.services.package import PackageError, build_package_zip, load_package
+from app.services.jobs.package import PackageError, build_package_zip, load_package
 
 MANIFEST = """\
 [job]

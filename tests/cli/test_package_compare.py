@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.services.package import PackageError, load_package
+from app.services.jobs.package import PackageError, load_package
 
 BASE = '[job]\nname = "mc"\ncommand = ["python3", "main.py"]\n'
 

@@ -8,8 +8,8 @@ import socket
 import grpc
 import pytest
 
-from app.services.client import ClientError, ClientSession
-from app.services.credentials import CredentialStore
+from app.services.client.credentials import CredentialStore
+from app.services.client.session import ClientError, ClientSession
 from app.services.settings import SettingsStore
 from proto.hivemind.v1 import account_pb2
 from tests.cli.conftest import PASSWORD, read_credentials

@@ -9,10 +9,10 @@ import os
 
 import pytest
 
-from app.services.client import ClientSession
-from app.services.credentials import CredentialStore
+from app.services.client.credentials import CredentialStore
+from app.services.client.session import ClientSession
+from app.services.client.transfer import TransferError, download_artifact, upload_file
 from app.services.settings import SettingsStore
-from app.services.transfer import TransferError, download_artifact, upload_file
 from proto.hivemind.v1 import account_pb2, common_pb2
 from tests.cli.conftest import PASSWORD
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import grpc
 
-from app.services.client import ClientSession
-from app.services.credentials import CredentialStore, NodeCredential
-from app.services.executors.process import ProcessExecutor
+from app.services.client.credentials import CredentialStore, NodeCredential
+from app.services.client.session import ClientSession
+from app.services.executors.process.executor import ProcessExecutor
 from app.services.settings import SettingsStore
-from app.services.worker_node import NodeRegistration
+from app.services.worker.node import NodeRegistration
 from proto.hivemind.v1 import node_pb2, node_pb2_grpc
 from tests.conftest import free_port, heartbeat
 

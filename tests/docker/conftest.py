@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from app.services.executors.base import TaskSpec
-from app.services.executors.docker import DockerExecutor
-from app.services.executors.docker_config import DEFAULT_RUNTIME_IMAGES, LABEL_INSTANCE
+from app.services.executors.docker.config import DEFAULT_RUNTIME_IMAGES, LABEL_INSTANCE
+from app.services.executors.docker.executor import DockerExecutor
 from tests.conftest import unavailable
 
 RUNTIME = "python-3.11"

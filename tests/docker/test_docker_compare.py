@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.services.executors.docker_config import build_plan
+from app.services.executors.docker.config import build_plan
 from tests.worker.helpers import Network
 from tests.worker.test_worker_compare import COMPARE, ComparisonBench
 

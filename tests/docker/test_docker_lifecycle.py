@@ -11,8 +11,8 @@ import time
 import docker
 import pytest
 
-from app.services.executors.docker import DockerExecutor
-from app.services.executors.docker_config import LABEL_ATTEMPT, LABEL_INSTANCE, LABEL_TASK
+from app.services.executors.docker.config import LABEL_ATTEMPT, LABEL_INSTANCE, LABEL_TASK
+from app.services.executors.docker.executor import DockerExecutor
 
 pytestmark = pytest.mark.docker
 

@@ -11,8 +11,7 @@ import docker
 import pytest
 
 from app.services.executors.base import TaskSpec
-from app.services.executors.docker import DockerExecutor
-from app.services.executors.docker_config import (
+from app.services.executors.docker.config import (
     LABEL_ATTEMPT,
     LABEL_INSTANCE,
     LABEL_TASK,
@@ -20,6 +19,7 @@ from app.services.executors.docker_config import (
     container_user,
     prepare_mounts,
 )
+from app.services.executors.docker.executor import DockerExecutor
 from app.services.gpu import NO_NVIDIA_RUNTIME, detect_gpu_support, gpu_support_from_info
 
 

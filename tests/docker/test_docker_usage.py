@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.services.executors.docker_usage import CgroupReader, directory_bytes
+from app.services.executors.docker.usage import CgroupReader, directory_bytes
 
 CONTAINER = "4f" * 32
 

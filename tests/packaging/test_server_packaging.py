@@ -74,7 +74,7 @@ def test_base_dependencies_carry_no_qt() -> None:
         re.split(r"[<>=!~\[; ]", dep, maxsplit=1)[0].lower() for dep in project["dependencies"]
     ]
     assert not [n for n in names if n in QT_DISTRIBUTIONS]
-    assert project["scripts"]["hivemind-server"] == "server.cli:main"
+    assert project["scripts"]["hivemind-server"] == "server.cli.main:main"
 
 
 def test_every_server_module_imports_with_qt_unavailable() -> None:

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from app.services import benchmark
-from app.services.benchmark import (
+from app.services.worker import benchmark
+from app.services.worker.benchmark import (
     hardware_fingerprint,
     node_score,
     node_score_async,

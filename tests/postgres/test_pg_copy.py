@@ -18,9 +18,11 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.pool import NullPool
 
 from proto.hivemind.v1 import account_pb2, auth_pb2, auth_pb2_grpc, common_pb2
-from server.accounts import admin, runtimes, users
+from server.accounts import users
 from server.accounts.passwords import hash_password
-from server.cli import main
+from server.cli.main import main
+from server.ledger import audit
+from server.runtimes import approved as runtimes
 from server.store import migrate
 from server.store.copy import CopyError, copy_sqlite_to_postgres
 from server.store.db import Database
@@ -67,7 +69,7 @@ def postgres_counts(url: str) -> dict[str, int]:
 
 
 def ledger_audit(conn) -> list[str]:
-    return admin.check_ledger(conn).problems
+    return audit.check_ledger(conn).problems
 
 
 def small_network(data_dir: Path, names: tuple[str, ...] = ("alice", "bob")) -> None:
@@ -164,7 +166,7 @@ async def test_a_network_moves_to_postgresql_and_goes_on(
         assert refreshed.user.username == "bob"
         login = await auth.Login(auth_pb2.LoginRequest(username="carol", password=DEFAULT_PASSWORD))
         assert login.user.user_id == carol.user_id
-        assert (await moved.ctx.db.run(admin.check_ledger)).ok
+        assert (await moved.ctx.db.run(audit.check_ledger)).ok
 
         # The same nodes run a new job and are paid: new ledger entries after the copied ones.
         job = await submit_job(stubs, alice, task_count=2, replicas=2)
@@ -175,7 +177,7 @@ async def test_a_network_moves_to_postgresql_and_goes_on(
     earned = sum(after[o.username] - before[o.username] for o in (bob, carol))
     assert earned == detail.job.cost_ucpt > 0
     assert after["alice"] == before["alice"] - detail.job.cost_ucpt
-    report_after = await moved.ctx.db.run(admin.check_ledger)
+    report_after = await moved.ctx.db.run(audit.check_ledger)
     assert report_after.ok, report_after.problems
     # Without the sequence reset the first new entry would have taken id 1 and collided.
     new_entries = await moved.ctx.db.run(

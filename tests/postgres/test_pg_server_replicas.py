@@ -13,7 +13,7 @@ from pathlib import Path
 import grpc
 
 from proto.hivemind.v1 import common_pb2
-from server.accounts import admin
+from server.ledger import audit
 from tests.security.simnet import (
     SimNode,
     assert_results_correct,
@@ -86,6 +86,6 @@ async def test_two_servers_on_one_database_share_a_job(make_server, user_session
         " GROUP BY attempt_id HAVING count(*) > 1",
     )
     assert twice == []
-    report = await first.ctx.db.run(admin.check_ledger)
+    report = await first.ctx.db.run(audit.check_ledger)
     assert report.ok, report.problems
     assert report.total_granted_ucpt == report.total_in_accounts_ucpt == 5 * 100 * CPT

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from app.services.package import build_package_zip
-from app.services.runtime_fetch import RuntimeProvisioner, RuntimeUnavailable
-from app.services.transfer import upload_file
+from app.services.client.transfer import upload_file
+from app.services.jobs.package import build_package_zip
+from app.services.worker.runtime_fetch import RuntimeProvisioner, RuntimeUnavailable
 from proto.hivemind.v1 import common_pb2, job_pb2, node_pb2
 from server.store.schema import nodes
 from tests.adminkit import admin_json
@@ -36,7 +36,7 @@ def server_settings():
 
 @pytest.fixture
 async def docker_executor(runtime_image):
-    from app.services.executors.docker import DockerExecutor
+    from app.services.executors.docker.executor import DockerExecutor
 
     executor = DockerExecutor(instance=f"test-runtime-{uuid.uuid4().hex[:8]}")
     yield executor

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from proto.hivemind.v1 import account_pb2, admin_pb2, admin_pb2_grpc, common_pb2
-from server.accounts import admin
-from server.nodepool.payouts import EscrowTracker
-from server.nodepool.reruns import distrust_node_results
+from server.ledger import audit
+from server.ledger.payouts import EscrowTracker
+from server.validation.reruns import distrust_node_results
 from tests.cli.conftest import cli, hivemind_home  # noqa: F401 (fixtures)
 from tests.security.simnet import (
     SimNode,
@@ -172,7 +172,7 @@ async def test_a_caught_node_gives_back_what_its_discarded_results_were_paid(
         mallory.node_id,
     )[0][0]
     assert balance(server, mallory.owner.user_id) == grant + everything_paid - sum(paid.values())
-    report = await server.ctx.db.run(admin.check_ledger)
+    report = await server.ctx.db.run(audit.check_ledger)
     assert report.ok, report.problems
 
     # Her earnings count the clawback against the day.
@@ -253,7 +253,7 @@ async def test_a_cheat_who_moved_the_money_away_gives_back_what_is_left(
     # The shortfall is the one thing the submitter still pays for the cheat.
     assert detail.job.cost_ucpt == honest_paid + shortfall
     assert balance(server, accomplice.user_id) > server.settings.signup_grant_ucpt
-    report = await server.ctx.db.run(admin.check_ledger)
+    report = await server.ctx.db.run(audit.check_ledger)
     assert report.ok, report.problems
 
 
@@ -306,5 +306,5 @@ async def test_a_ban_takes_back_once_however_often_the_node_is_caught(
     honest_paid = sum(sum(payouts_to(server, s.node_id, job.job_id).values()) for s in honest)
     assert detail.job.cost_ucpt == honest_paid
     assert balance(server, alice.user_id) == grant - honest_paid
-    report = await server.ctx.db.run(admin.check_ledger)
+    report = await server.ctx.db.run(audit.check_ledger)
     assert report.ok, report.problems

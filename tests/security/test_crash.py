@@ -13,7 +13,7 @@ import grpc
 import pytest
 
 from proto.hivemind.v1 import common_pb2, job_pb2, node_pb2
-from server.accounts import admin
+from server.ledger import audit
 from server.store.db import Database
 from tests.conftest import register_user
 from tests.security.simnet import (
@@ -173,7 +173,7 @@ async def test_server_killed_mid_job_completes_and_pays_each_attempt_once(
     )
     database = Database.for_data_dir(proc.data_dir, proc.settings.database_url or None)
     try:
-        report = database.transaction_sync(admin.check_ledger)
+        report = database.transaction_sync(audit.check_ledger)
     finally:
         database.close()
     assert report.ok, report.problems  # every account's entries add up; total == granted

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import grpc
 
-from app.services.client import ClientSession
-from app.services.credentials import CredentialStore
+from app.services.client.credentials import CredentialStore
+from app.services.client.session import ClientSession
 from app.services.settings import SettingsStore
 from proto.hivemind.v1 import admin_pb2, admin_pb2_grpc, node_pb2
 from tests.conftest import rpc_error

@@ -5,7 +5,7 @@ task whose results never agree fails with the evidence."""
 from __future__ import annotations
 
 from proto.hivemind.v1 import common_pb2, node_pb2
-from server.accounts import admin
+from server.ledger import audit
 from tests.security.simnet import (
     assert_results_correct,
     correct_output,
@@ -64,7 +64,7 @@ async def test_a_cheater_among_honest_nodes_earns_nothing(server, user_session, 
     earned = sum([await balance(stubs, o.metadata) - 100 * CPT for o in owners[:3]])
     assert earned == sum(amount for _, amount in paid) == detail.job.cost_ucpt
     assert detail.job.refunded_ucpt == detail.job.max_cost_ucpt - detail.job.cost_ucpt
-    report = await server.ctx.db.run(admin.check_ledger)
+    report = await server.ctx.db.run(audit.check_ledger)
     assert report.ok, report.problems
 
 

@@ -11,8 +11,8 @@ import grpc
 from sqlalchemy import insert, update
 
 from proto.hivemind.v1 import account_pb2, common_pb2, node_pb2
-from server.accounts import admin
-from server.nodepool.rewards import (
+from server.ledger import audit
+from server.ledger.rewards import (
     MAX_PERFORMANCE_BONUS_PERMILLE,
     STABILITY_BONUS_PERMILLE,
     performance_bonus_permille,
@@ -176,5 +176,5 @@ async def test_the_escrow_covers_the_largest_bonuses(server, user_session, stubs
     for payout in await payouts(stubs, bob):
         assert (payout.performance_bonus_permille, payout.stability_bonus_permille) == (500, 300)
         assert payout.priority_permille == 2000
-    report = await server.ctx.db.run(admin.check_ledger)
+    report = await server.ctx.db.run(audit.check_ledger)
     assert report.ok, report.problems

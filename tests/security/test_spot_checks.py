@@ -9,7 +9,7 @@ import random
 import pytest
 
 from proto.hivemind.v1 import common_pb2
-from server.nodepool.trust import spot_check_probability
+from server.nodes.trust import spot_check_probability
 from tests.security.simnet import (
     assert_results_correct,
     db_file,

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import insert
 
 from proto.hivemind.v1 import admin_pb2, admin_pb2_grpc, common_pb2
-from server.accounts import admin
+from server.ledger import audit
 from server.store.schema import node_trust
 from tests.security.simnet import (
     assert_results_correct,
@@ -68,7 +68,7 @@ async def test_a_banned_nodes_unverified_results_run_again(
     ]
     for job in (plain, replicated):
         assert_results_correct(await run_job(stubs, alice, job.job_id, honest))
-    report = await server.ctx.db.run(admin.check_ledger)
+    report = await server.ctx.db.run(audit.check_ledger)
     assert report.ok, report.problems
 
 

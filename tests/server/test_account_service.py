@@ -20,7 +20,7 @@ from proto.hivemind.v1 import (
     auth_pb2_grpc,
     common_pb2,
 )
-from server.accounts import ledger
+from server.ledger import journal as ledger
 from server.store.schema import jobs, payouts, users
 
 CPT = 1_000_000

@@ -23,7 +23,7 @@ from jobkit import (
 from sqlalchemy import func, select
 
 from proto.hivemind.v1 import common_pb2, job_pb2, node_pb2
-from server.accounts import ledger
+from server.ledger import journal as ledger
 from server.store.schema import jobs, tasks
 
 CPT = 1_000_000

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from sqlalchemy import func, select
 
-from server.accounts import ledger
 from server.errors import FailedPrecondition, InvalidArgument
+from server.ledger import journal as ledger
 from server.store.db import Database
 from server.store.schema import accounts, ledger_transactions
 

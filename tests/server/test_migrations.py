@@ -26,7 +26,7 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from proto.hivemind.v1 import auth_pb2, auth_pb2_grpc, common_pb2, node_pb2
-from server.accounts import ledger
+from server.ledger import journal as ledger
 from server.store import migrate
 from server.store.db import Database
 from server.store.schema import attempts, jobs, metadata, tasks

@@ -22,7 +22,7 @@ from jobkit import (
 from sqlalchemy import func, select
 
 from proto.hivemind.v1 import admin_pb2, admin_pb2_grpc, common_pb2, node_pb2
-from server.accounts import ledger
+from server.ledger import journal as ledger
 from server.store.schema import payouts
 
 CPT = 1_000_000
@@ -306,7 +306,7 @@ async def test_a_silent_node_goes_offline_and_its_leases_are_released(make_serve
 
 
 def test_reward_formula_is_integer_and_capped_by_the_timeout():
-    from server.nodepool.rewards import measured_core_ms, reward_for, worst_case_cost_ucpt
+    from server.ledger.rewards import measured_core_ms, reward_for, worst_case_cost_ucpt
 
     # 1 core-hour at 10 CPT, priority x1.5, +50% performance, +30% stability.
     reward = reward_for(

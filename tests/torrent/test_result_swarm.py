@@ -21,14 +21,14 @@ import libtorrent as lt
 import pytest
 from swarmkit import LOOPBACK, MB, sha256_of, write_artifact
 
-from app.services.client import ClientError
-from app.services.executors.process import ProcessExecutor
+from app.services.client.session import ClientError
+from app.services.executors.process.executor import ProcessExecutor
 from app.services.torrent import make_torrent
 from app.services.torrent.fetch import TorrentFetcher
-from app.services.worker import WorkerAgent, WorkerOptions
+from app.services.worker.agent import WorkerAgent, WorkerOptions
 from proto.hivemind.v1 import artifact_pb2, common_pb2
 from server.errors import InvalidArgument
-from server.master.access import Caller
+from server.jobs.access import Caller
 from server.torrent.results import receive_offered_result
 from tests.worker.helpers import (
     REPO_ROOT,

@@ -11,11 +11,11 @@ import grpc
 import pytest
 from swarmkit import LOOPBACK, MB, sha256_of, write_artifact
 
-from app.services.client import ClientError, ClientSession
-from app.services.credentials import CredentialStore
+from app.services.client.credentials import CredentialStore
+from app.services.client.session import ClientError, ClientSession
+from app.services.client.transfer import download_artifact, upload_file
 from app.services.settings import SettingsStore
 from app.services.torrent.fetch import TorrentFetcher
-from app.services.transfer import download_artifact, upload_file
 from proto.hivemind.v1 import artifact_pb2, common_pb2
 
 pytestmark = pytest.mark.torrent

@@ -11,8 +11,8 @@ import grpc
 import pytest
 from swarmkit import MB, write_artifact
 
-from app.services.client import ClientError
-from app.services.transfer import upload_file
+from app.services.client.session import ClientError
+from app.services.client.transfer import upload_file
 from proto.hivemind.v1 import artifact_pb2, common_pb2
 from tests.worker.helpers import (
     REPO_ROOT,

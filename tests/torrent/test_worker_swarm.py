@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from swarmkit import LOOPBACK, MB, write_artifact
 
-from app.services.executors.process import ProcessExecutor
+from app.services.executors.process.executor import ProcessExecutor
 from app.services.torrent.fetch import TorrentFetcher
-from app.services.worker import WorkerAgent, WorkerOptions
+from app.services.worker.agent import WorkerAgent, WorkerOptions
 from proto.hivemind.v1 import common_pb2
 from tests.worker.helpers import Network, download_results, submit, wait_for_job, write_package
 

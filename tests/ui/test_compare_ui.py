@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from app.services import worker_events as ev
+from app.services.worker import events as ev
 from app.ui import models
 from tests.ui.conftest import REPO_ROOT, hivemind_cli, register, write_settings
 

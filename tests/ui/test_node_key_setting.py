@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.services.credentials import CredentialStore, NodeCredential
+from app.services.client.credentials import CredentialStore, NodeCredential
 from app.services.settings import SettingsStore
 from app.ui import models
 from tests.ui.conftest import register, write_settings

@@ -18,14 +18,14 @@ from typing import Any
 import grpc
 import pytest
 
-from app.services.client import ClientError, ClientSession
-from app.services.credentials import CredentialStore
-from app.services.executors.process import ProcessExecutor
-from app.services.package import build_package_zip
+from app.services.client.credentials import CredentialStore
+from app.services.client.session import ClientError, ClientSession
+from app.services.client.transfer import download_artifact, upload_file
+from app.services.executors.process.executor import ProcessExecutor
+from app.services.jobs.package import build_package_zip
 from app.services.settings import SettingsStore
-from app.services.transfer import download_artifact, upload_file
 from app.services.unpack import safe_extract
-from app.services.worker import WorkerAgent, WorkerOptions
+from app.services.worker.agent import WorkerAgent, WorkerOptions
 from proto.hivemind.v1 import account_pb2, common_pb2, job_pb2
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -15,9 +15,9 @@ from contextlib import closing
 
 import pytest
 
-from app.services.package import build_package_zip, load_package
-from app.services.submission import submit_request
-from app.services.transfer import upload_file
+from app.services.client.transfer import upload_file
+from app.services.jobs.package import build_package_zip, load_package
+from app.services.jobs.submission import submit_request
 from proto.hivemind.v1 import common_pb2, job_pb2
 from tests.worker.helpers import EXAMPLES, download_results, signup_grant, wait_for_job
 

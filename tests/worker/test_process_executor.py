@@ -13,7 +13,7 @@ import psutil
 import pytest
 
 from app.services.executors.base import TaskSpec
-from app.services.executors.process import NO_SANDBOX_WARNING, ProcessExecutor
+from app.services.executors.process.executor import NO_SANDBOX_WARNING, ProcessExecutor
 
 
 def make_spec(tmp_path: Path, code: str, **overrides) -> TaskSpec:
@@ -244,7 +244,7 @@ async def test_pause_stops_the_clock_and_the_cpu(tmp_path):
 
 
 def test_warns_once_that_there_is_no_sandbox(caplog):
-    import app.services.executors.process as process
+    import app.services.executors.process.executor as process
 
     process._warned = False
     with caplog.at_level("WARNING"):

@@ -15,7 +15,7 @@ from app.services.unpack import (
     remove_tree,
     safe_extract,
 )
-from app.services.worker_results import pack_output
+from app.services.worker.results import pack_output
 
 
 def make_zip(path: Path, entries: dict[str, bytes], symlinks: dict[str, str] | None = None):

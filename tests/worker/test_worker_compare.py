@@ -19,18 +19,18 @@ from typing import Any
 
 import grpc
 
-from app.services import worker_events as ev
-from app.services.client import ClientError
+from app.services.client.session import ClientError
+from app.services.client.transfer import upload_file
 from app.services.executors.base import ExecutionResult, Executor
-from app.services.executors.process import ProcessExecutor
-from app.services.package import build_package_zip
-from app.services.transfer import upload_file
-from app.services.worker_attempt import AttemptDeps, HeldAttempt, run_attempt
-from app.services.worker_compare import verdict_report
-from app.services.worker_report import deliver
-from app.services.worker_results import PendingReports, pack_output
+from app.services.executors.process.executor import ProcessExecutor
+from app.services.jobs.package import build_package_zip
+from app.services.worker import events as ev
+from app.services.worker.attempt import AttemptDeps, HeldAttempt, run_attempt
+from app.services.worker.compare import verdict_report
+from app.services.worker.report import deliver
+from app.services.worker.results import PendingReports, pack_output
 from proto.hivemind.v1 import common_pb2, node_pb2
-from server.master.access import grant_reads
+from server.jobs.access import grant_reads
 from tests.worker.helpers import Network, write_package
 
 # The job's compare command: equal within 1e-6 (relative) -> 0, different -> 1, cannot

@@ -10,9 +10,9 @@ import asyncio
 import psutil
 import pytest
 
-from app.services import worker_events as ev
 from app.services.policy import PolicyEngine
-from app.services.worker import WorkerAgent
+from app.services.worker import events as ev
+from app.services.worker.agent import WorkerAgent
 from proto.hivemind.v1 import common_pb2, job_pb2
 from tests.worker.helpers import (
     job_detail,
@@ -224,6 +224,6 @@ async def test_node_credential_is_reused_recovered_and_replaced_when_unknown(ser
 
 
 def _executor():
-    from app.services.executors.process import ProcessExecutor
+    from app.services.executors.process.executor import ProcessExecutor
 
     return ProcessExecutor()

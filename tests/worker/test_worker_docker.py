@@ -20,7 +20,7 @@ pytestmark = pytest.mark.docker
 
 @pytest.fixture
 async def docker_executor():
-    from app.services.executors.docker import DockerExecutor
+    from app.services.executors.docker.executor import DockerExecutor
 
     executor = DockerExecutor(instance=f"test-worker-{uuid.uuid4().hex[:8]}")
     availability = await executor.available()
@@ -62,7 +62,7 @@ async def test_wordcount_in_docker_counts_exactly(server, network, docker_execut
 async def test_montecarlo_compared_in_docker(server, network, docker_executor, tmp_path):
     """examples/montecarlo with three owners' workers in the Docker runtime: replicas that
     differ are compared by compare.py in the sandbox, with both results read-only."""
-    from app.services.executors.docker import DockerExecutor
+    from app.services.executors.docker.executor import DockerExecutor
     from tests.worker.test_fuzzy_jobs import run_montecarlo
 
     def executor():

@@ -21,10 +21,10 @@ from pathlib import Path
 import grpc
 import pytest
 
-from app.services.client import ClientError, ClientSession
-from app.services.credentials import CredentialStore, NodeCredential
+from app.services.client.credentials import CredentialStore, NodeCredential
+from app.services.client.session import ClientError, ClientSession
 from app.services.settings import SettingsStore
-from app.services.worker import WorkerAgent
+from app.services.worker.agent import WorkerAgent
 from proto.hivemind.v1 import (
     account_pb2,
     admin_pb2,
@@ -57,7 +57,7 @@ def server_settings():
 
 @pytest.fixture
 def worker_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    caplog.set_level(logging.INFO, logger="app.services.worker")
+    caplog.set_level(logging.INFO, logger="app.services.worker.agent")
     return caplog
 
 

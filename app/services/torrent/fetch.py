@@ -18,6 +18,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from app.services.client.transfer import download_artifact
 from app.services.settings import SettingsStore
 from app.services.torrent.addressing import Peer
 from app.services.torrent.cache import MB, ArtifactCache, CacheFull
@@ -26,7 +27,6 @@ from app.services.torrent.errors import TorrentError
 from app.services.torrent.offer import RESULT_MIN_BYTES, offer_result
 from app.services.torrent.session import TorrentSession
 from app.services.torrent.transfer import ProgressCallback
-from app.services.transfer import download_artifact
 from proto.hivemind.v1 import artifact_pb2
 
 log = logging.getLogger("hivemind.torrent")

@@ -1,5 +1,5 @@
 """Torrent metadata for content-addressed artifacts, on the worker's side (blocking helpers:
-call them in a thread). Torrents are made by proto/artifact_torrent.py, the one convention
+call them in a thread). Torrents are made by common/torrents.py, the one convention
 the server follows too, so both get the same info hash for the same bytes."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 import libtorrent as lt
 
 from app.services.torrent.errors import InvalidTorrent
-from proto.artifact_torrent import (
+from common.torrents import (
     ChangedWhileHashing,
     EmptyFile,
     TorrentMeta,

@@ -15,7 +15,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.services.client import ClientError
+from app.services.client.session import ClientError
 from app.services.torrent.errors import TorrentError
 from app.services.torrent.metainfo import make_torrent
 from proto.hivemind.v1 import artifact_pb2

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from app.ui import models
 from app.ui.texts import fill
-from proto.units import parse_cpt
+from common.units import parse_cpt
 
 
 class CostEstimate(QLabel):

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from app.services.monitor import HardwareFacts, free_capacity
 from app.services.settings import ClientSettings, ContributorSettings, SettingsStore
-from app.services.worker_secret import DAY_S, max_secret_age_s
+from app.services.worker.secret import DAY_S, max_secret_age_s
 from app.ui.bridge import Bridge
 from app.ui.partials.resource_slider import ResourceSlider
 from app.ui.partials.schedule_editor import ScheduleEditor

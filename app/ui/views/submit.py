@@ -27,13 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services.package import PackageError, load_package
+from app.services.jobs.package import PackageError, load_package
 from app.ui import models
 from app.ui.bridge import Bridge
 from app.ui.texts import compare_text, fill
 from app.ui.views.estimate import CostEstimate
 from app.ui.views.jobs_table import JobsPanel
-from proto.units import format_ucpt, parse_cpt
+from common.units import format_ucpt, parse_cpt
 
 ESTIMATE_DELAY_MS = 400
 DEFAULT_RUNTIME = "python-3.11"

@@ -1,5 +1,5 @@
 """Clawbacks: what a caught node's owner gave back for paid results that were then discarded
-(server/nodepool/clawbacks.py), and what their balance could not cover.
+(server/ledger/clawbacks.py), and what their balance could not cover.
 
 Only a new table: no row of an older database changes. Results discarded before the upgrade
 stay paid (nothing was recorded to take back).

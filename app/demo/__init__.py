@@ -1,0 +1,1 @@
+"""`hivemind demo`: a whole network on this machine, for a minute, then gone."""

@@ -1,0 +1,383 @@
+"""The demo: a whole network on this machine, for a minute, then gone.
+
+A server subprocess on a free loopback port with a temporary data dir; a submitter (alice)
+and three contributors (bob, carol, dave), each with their own temporary HiveMind home; three
+worker agents (Docker when the daemon and the runtime image are here, else the process
+executor). Alice submits examples/pi; the workers run it; alice downloads and merges the
+results. Then she submits examples/montecarlo (issue 6): every task runs on nodes of two
+owners, whose honest results differ in bytes, so the node of the third owner runs the job's
+compare.py on both; each task shows how it was verified and by whom (app/demo/jobs.py). Last,
+every balance is read to show that what alice paid for both jobs is what the contributors
+earned, the rest refunded: the total granted is conserved. Nothing outside the temporary
+folder is touched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import shlex
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.demo.jobs import (
+    CheckedJob,
+    Example,
+    TaskProgress,
+    WorkerDiary,
+    check_job,
+    download_results,
+    load_example,
+    merge_pi,
+    state_word,
+    submit_example,
+    wait_for_job,
+)
+from app.demo.server import DemoError, ServerProcess
+from app.services.client.credentials import CredentialStore
+from app.services.client.session import ClientSession
+from app.services.executors.base import Executor
+from app.services.settings import SettingsStore
+from app.services.torrent.fetch import TorrentFetcher, open_torrents
+from app.services.worker.agent import WorkerAgent, WorkerOptions
+from proto.hivemind.v1 import account_pb2
+
+SUBMITTER = "alice"
+# Three owners: a replicated task runs on nodes of two of them and, when their results differ
+# in bytes, is compared by a node of the third (issue 6).
+CONTRIBUTORS = ("bob", "carol", "dave")
+RUNTIME = "python-3.11"
+Status = Callable[[str], None]
+
+
+@dataclass
+class DemoResult:
+    pi: float
+    job_id: str  # the π job (examples/pi)
+    job_state: str
+    tasks_total: int
+    tasks_done: int
+    executor: str
+    balances: dict[str, int]  # username -> ucpt after both jobs
+    escrow_ucpt: int  # still held in escrow (0 once the jobs ended)
+    total_granted_ucpt: int
+    cost_ucpt: int  # what the π job cost
+    refunded_ucpt: int  # what the π job did not spend
+    montecarlo: CheckedJob  # the replicated job (examples/montecarlo), task by task
+    earned: dict[str, int] = field(default_factory=dict)  # contributor -> ucpt earned
+    ledger_ok: bool | None = None  # the server's own `admin check-ledger`, when it ran
+    notice: str = ""  # why Docker was not used, when it was not
+    seconds: float = 0.0
+
+    @property
+    def total_ucpt(self) -> int:
+        return sum(self.balances.values()) + self.escrow_ucpt
+
+    @property
+    def conserved(self) -> bool:
+        return self.total_ucpt == self.total_granted_ucpt
+
+    @property
+    def jobs_cost_ucpt(self) -> int:
+        """What the submitter paid for both jobs."""
+        return self.cost_ucpt + self.montecarlo.cost_ucpt
+
+    @property
+    def all_done(self) -> bool:
+        """Every task of both jobs done, and every replicated one verified."""
+        checked = self.montecarlo
+        return (
+            self.tasks_done == self.tasks_total
+            and checked.tasks_done == checked.tasks_total
+            and checked.tasks_verified == checked.tasks_total
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "pi": self.pi,
+            "job_id": self.job_id,
+            "job_state": self.job_state,
+            "tasks_total": self.tasks_total,
+            "tasks_done": self.tasks_done,
+            "executor": self.executor,
+            "balances": dict(self.balances),
+            "earned": dict(self.earned),
+            "escrow_ucpt": self.escrow_ucpt,
+            "cost_ucpt": self.cost_ucpt,
+            "refunded_ucpt": self.refunded_ucpt,
+            "montecarlo": self.montecarlo.to_dict(),
+            "jobs_cost_ucpt": self.jobs_cost_ucpt,
+            "total_granted_ucpt": self.total_granted_ucpt,
+            "total_ucpt": self.total_ucpt,
+            "conserved": self.conserved,
+            "ledger_ok": self.ledger_ok,
+            "notice": self.notice,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+def examples_dir() -> Path:
+    """Where examples/ is: $HIVEMIND_EXAMPLES, the frozen app's bundle, or the source tree."""
+    candidates = []
+    if os.environ.get("HIVEMIND_EXAMPLES"):
+        candidates.append(Path(os.environ["HIVEMIND_EXAMPLES"]))
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        candidates.append(Path(bundle) / "examples")
+    candidates.append(Path(__file__).resolve().parents[2] / "examples")
+    for candidate in candidates:
+        if (candidate / "pi" / "hivemind.toml").is_file():
+            return candidate
+    raise DemoError("cannot find the examples folder (set HIVEMIND_EXAMPLES)")
+
+
+@dataclass
+class Person:
+    name: str
+    home: Path
+    settings: SettingsStore
+    credentials: CredentialStore
+    session: ClientSession
+    torrents: TorrentFetcher | None = None  # a contributor's BitTorrent session
+
+
+async def _person(root: Path, name: str, server: str) -> Person:
+    home = root / "homes" / name
+    settings = SettingsStore(home)
+    settings.update(server=server)
+    # The demo's throw-away identities never go to the system keyring.
+    credentials = CredentialStore(home, backend="file")
+    session = ClientSession(settings, credentials, server=server)
+    await session.register(name, secrets.token_urlsafe(16))
+    return Person(name, home, settings, credentials, session)
+
+
+async def choose_executor(kind: str, instance: str) -> tuple[Executor, str]:
+    """(executor, notice): Docker when its daemon and the runtime image are here (or when
+    asked for), else the process executor with a notice saying so."""
+    if kind in ("auto", "docker"):
+        reason = ""
+        try:
+            from app.services.executors.docker.executor import DockerExecutor
+
+            docker_executor = DockerExecutor(instance=instance)
+            availability = await docker_executor.available()
+            if not availability:
+                reason = availability.reason
+            elif RUNTIME not in await asyncio.to_thread(docker_executor.runtimes):
+                reason = "the runtime image hivemind/python:3.11 is missing"
+            else:
+                return docker_executor, ""
+        except ImportError as exc:
+            reason = f"the Docker executor is not installed ({exc})"
+        if kind == "docker":
+            raise DemoError(f"cannot use Docker: {reason}")
+        notice = f"Docker not used ({reason}): running tasks with the process executor"
+    else:
+        notice = ""
+    from app.services.executors.process.executor import ProcessExecutor
+
+    return ProcessExecutor(), notice
+
+
+def planned_tasks(pi_tasks: int) -> int:
+    """How many tasks the demo runs: `pi_tasks` of examples/pi and examples/montecarlo's."""
+    return pi_tasks + load_example(examples_dir() / "montecarlo").spec.tasks
+
+
+@dataclass
+class Contributor:
+    person: Person
+    agent: WorkerAgent
+    diary: WorkerDiary  # what its worker did, from the worker's own events
+
+
+async def run_demo(
+    *,
+    tasks: int = 8,
+    executor: str = "auto",
+    status: Status | None = None,
+    progress: TaskProgress | None = None,
+    timeout_s: float = 300.0,
+    keep_dir: Path | None = None,
+) -> DemoResult:
+    """Runs the whole demo; raises DemoError when a step fails. Everything started is
+    stopped and the temporary folder removed (unless `keep_dir` names where to keep it).
+    `progress(done, total)` counts the tasks of both jobs together."""
+    say = status or (lambda text: None)
+    started = time.monotonic()
+    examples = await asyncio.to_thread(examples_dir)
+    pi_example = await asyncio.to_thread(load_example, examples / "pi", tasks)
+    montecarlo = await asyncio.to_thread(load_example, examples / "montecarlo")
+    all_tasks = pi_example.spec.tasks + montecarlo.spec.tasks
+    root = Path(keep_dir) if keep_dir else Path(tempfile.mkdtemp(prefix="hivemind-demo-"))
+    root.mkdir(parents=True, exist_ok=True)
+    server = ServerProcess(root / "server", root / "server.log")
+    people: list[Person] = []
+    contributors: list[Contributor] = []
+    workers: list[asyncio.Task[None]] = []
+    try:
+        address = await server.start()
+        say(f"server running on {address} (data in {server.data_dir})")
+        for name in (SUBMITTER, *CONTRIBUTORS):
+            people.append(await _person(root, name, address))
+        alice = people[0]
+        say(f"registered {_names(p.name for p in people)} (each got the signup grant)")
+
+        notice = ""
+        for person in people[1:]:
+            contributor, notice = await _start_worker(person, executor, address)
+            contributors.append(contributor)
+            workers.append(
+                asyncio.create_task(contributor.agent.run(), name=f"demo-worker-{person.name}")
+            )
+        executor_name = contributors[0].agent.executor.name
+        if notice:
+            say(notice)
+        say(f"workers of {_names(CONTRIBUTORS)} started ({executor_name})")
+
+        job = await submit_example(alice.session, pi_example, root)
+        say(f"{alice.name} submitted job {job.job_id}: {job.tasks_total} tasks of examples/pi")
+        job = await wait_for_job(
+            alice.session, job.job_id, _counting(progress, 0, all_tasks), timeout_s, workers
+        )
+        say(f"job {state_word(job.state)}: {job.tasks_done} of {job.tasks_total} tasks done")
+        await download_results(alice.session, job.job_id, root / "pi")
+        pi = await asyncio.to_thread(merge_pi, pi_example, root / "pi" / "results")
+
+        checked = await _run_replicated(
+            alice,
+            montecarlo,
+            contributors,
+            workers,
+            root,
+            say,
+            timeout_s,
+            _counting(progress, job.tasks_total, all_tasks),
+        )
+        for contributor in contributors:
+            contributor.agent.request_stop(drain_timeout_s=0)
+        await asyncio.gather(*workers, return_exceptions=True)
+
+        balances: dict[str, int] = {}
+        escrow = 0
+        for person in people:
+            balance = await person.session.account.GetBalance(account_pb2.GetBalanceRequest())
+            balances[person.name] = balance.balance_ucpt
+            escrow += balance.escrow_ucpt
+        rates = await alice.session.account.GetRates(account_pb2.GetRatesRequest())
+        granted = rates.signup_grant_ucpt * len(people)
+        audit = await server.check_ledger()
+        ledger_ok = None
+        if audit is not None:
+            ledger_ok = bool(audit.get("ok"))
+            granted = int(audit.get("total_granted", {}).get("ucpt", granted))
+        earned = {name: balances[name] - rates.signup_grant_ucpt for name in CONTRIBUTORS}
+        return DemoResult(
+            pi=pi,
+            job_id=job.job_id,
+            job_state=state_word(job.state),
+            tasks_total=job.tasks_total,
+            tasks_done=job.tasks_done,
+            executor=executor_name,
+            balances=balances,
+            escrow_ucpt=escrow,
+            total_granted_ucpt=granted,
+            cost_ucpt=job.cost_ucpt,
+            refunded_ucpt=job.refunded_ucpt,
+            montecarlo=checked,
+            earned=earned,
+            ledger_ok=ledger_ok,
+            notice=notice,
+            seconds=time.monotonic() - started,
+        )
+    finally:
+        for contributor in contributors:
+            contributor.agent.request_stop(drain_timeout_s=0)
+        if workers:
+            await asyncio.gather(*workers, return_exceptions=True)
+        for person in people:
+            with contextlib.suppress(Exception):
+                await person.session.close()
+            if person.torrents is not None:
+                with contextlib.suppress(Exception):
+                    await person.torrents.close()
+        await server.stop()
+        if keep_dir is None:
+            await asyncio.to_thread(shutil.rmtree, root, True)
+
+
+async def _start_worker(person: Person, kind: str, address: str) -> tuple[Contributor, str]:
+    """The person's worker agent (not yet running) and the executor notice, if any."""
+    chosen, notice = await choose_executor(kind, f"demo-{person.name}-{uuid.uuid4().hex[:6]}")
+    person.settings.update_contributor(cores=1, memory_mb=512, executor=chosen.name)
+    # Each worker has its own BitTorrent session on loopback (issue 4): packages and results
+    # travel by torrent between the workers and the local server.
+    person.torrents = await open_torrents(person.settings, address, listen_interface="127.0.0.1")
+    agent = WorkerAgent(
+        person.session,
+        person.settings,
+        chosen,
+        person.credentials,
+        # The three workers share this process (and its GIL): a short CPU benchmark leaves the
+        # first tasks room to run; the score is a rate, so half a second measures it too.
+        options=WorkerOptions(name=f"{person.name}-laptop", lease_poll_s=0.3, benchmark_s=0.5),
+        torrents=person.torrents,
+    )
+    diary = WorkerDiary(person.name)
+    agent.events.subscribe(diary)
+    return Contributor(person, agent, diary), notice
+
+
+async def _run_replicated(
+    alice: Person,
+    example: Example,
+    contributors: list[Contributor],
+    workers: list[asyncio.Task[None]],
+    root: Path,
+    say: Status,
+    timeout_s: float,
+    progress: TaskProgress | None,
+) -> CheckedJob:
+    """The replicated job with a compare command, from submission to each task's verdict."""
+    job = await submit_example(alice.session, example, root)
+    say(
+        f"{alice.name} submitted job {job.job_id}: {job.tasks_total} tasks of {example.label}, "
+        f"each run by {job.replicas} owners' nodes, their results compared with "
+        f"`{shlex.join(job.compare_command)}` on a third owner's node"
+    )
+    job = await wait_for_job(alice.session, job.job_id, progress, timeout_s, workers)
+    checked = await check_job(
+        alice.session,
+        job,
+        example,
+        [(c.person.session, c.diary) for c in contributors],
+        root / example.folder.name,
+    )
+    say(
+        f"job {checked.job_state}: {checked.tasks_done} of {checked.tasks_total} tasks done, "
+        f"{checked.tasks_verified} verified"
+    )
+    return checked
+
+
+def _counting(progress: TaskProgress | None, before: int, total: int) -> TaskProgress | None:
+    """Progress of one job as a share of both jobs' tasks."""
+    if progress is None:
+        return None
+    return lambda done, _job_total: progress(before + done, total)
+
+
+def _names(names: Iterable[str]) -> str:
+    """'bob, carol and dave'."""
+    listed = list(names)
+    return listed[0] if len(listed) == 1 else f"{', '.join(listed[:-1])} and {listed[-1]}"

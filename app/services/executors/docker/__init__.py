@@ -1,0 +1,1 @@
+"""The Docker executor: every attempt in its own hardened, throw-away container."""

@@ -1,0 +1,1 @@
+"""The process executor: a task as a plain child process group, without a sandbox."""

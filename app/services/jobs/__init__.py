@@ -1,0 +1,1 @@
+"""Jobs on the submitter's side: packages, submitting them, downloading their results."""

@@ -1,0 +1,1 @@
+"""`hivemind-server`: run the server, or administer its data dir (`main.main`)."""

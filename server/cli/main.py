@@ -1,0 +1,382 @@
+"""`hivemind-server` (also `python -m server`): run the server, or administer its data dir.
+
+Admin commands work directly on the data directory's database (SQLite WAL lets them run
+while the server runs). Errors print one line on stderr and exit 1 with nothing changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import getpass
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from common.units import format_ucpt, parse_cpt
+from server.accounts import users
+from server.accounts.passwords import hash_password
+from server.cli.common import CliError, load_settings, setup_logging
+from server.cli.db import add_db_parser
+from server.config import ServerSettings
+from server.errors import DomainError
+from server.ledger import audit, transfers
+from server.ledger import journal as ledger
+from server.nodes import listing
+from server.runtimes import approved as runtimes
+from server.store.db import Database
+from server.store.migrate import SchemaError
+
+log = logging.getLogger("hivemind.server")
+
+
+async def serve(settings: ServerSettings) -> int:
+    from server.app import HiveMindServer
+
+    try:
+        server = HiveMindServer(settings)
+        await server.start()
+    except (OSError, ValueError) as error:
+        raise CliError(str(error)) from None
+    print(f"HiveMind server listening on {server.address} (data: {settings.data_dir})", flush=True)
+    stop_requested = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(signum, stop_requested.set)
+        except (NotImplementedError, RuntimeError):
+            # Windows has no loop signal handlers: a plain handler hops onto the loop.
+            signal.signal(signum, lambda *_: loop.call_soon_threadsafe(stop_requested.set))
+    await stop_requested.wait()
+    log.info("stopping (signal received)")
+    await server.stop(grace=5.0)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = load_settings(
+        args,
+        listen=args.listen,
+        tls_cert_file=args.tls_cert,
+        tls_key_file=args.tls_key,
+        insecure=True if args.insecure else None,
+        bittorrent=False if args.no_bittorrent else None,
+    )
+    return asyncio.run(serve(settings))
+
+
+# Admin commands -------------------------------------------------------------------------
+
+
+def _amount(ucpt: int) -> dict[str, Any]:
+    return {"ucpt": ucpt, "cpt": format_ucpt(ucpt)}
+
+
+def _open_database(args: argparse.Namespace, create: bool = False) -> Database:
+    settings = load_settings(args)
+    url = settings.database_url or None
+    if url is None and not create and not (Path(settings.data_dir) / "hivemind.db").exists():
+        raise CliError(
+            f"no HiveMind data in {settings.data_dir} (check --data-dir; `admin create-user`"
+            " or `run` creates it)"
+        )
+    db = Database.for_data_dir(settings.data_dir, url)
+    db.create_schema()
+    db.transaction_sync(runtimes.ensure_default_runtime)
+    return db
+
+
+def _with_database(args: argparse.Namespace, fn: Any, *fn_args: Any, create: bool = False) -> Any:
+    """Runs fn(conn, *fn_args) in one transaction: a domain error rolls everything back."""
+    db = _open_database(args, create=create)
+    try:
+        return db.transaction_sync(fn, *fn_args)
+    except DomainError as error:
+        raise CliError(str(error)) from None
+    finally:
+        db.close()
+
+
+def _emit(args: argparse.Namespace, result: dict[str, Any], human: str) -> int:
+    print(json.dumps(result, sort_keys=True) if args.json else human)
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat password: ") != password:
+            raise CliError("the passwords differ")
+    else:
+        raise CliError("no password: pass it on stdin with --password-stdin")
+    try:
+        return users.validate_password(password)
+    except DomainError as error:
+        raise CliError(str(error)) from None
+
+
+def _user_json(user: users.UserRecord) -> dict[str, Any]:
+    return {
+        "user_id": user.user_id,
+        "username": user.username,
+        "is_admin": user.is_admin,
+        "created_at": int(user.created_at),
+    }
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    settings = load_settings(args)
+    try:
+        username = users.validate_username(args.name)
+    except DomainError as error:
+        raise CliError(str(error)) from None
+    password_hash = hash_password(_read_password(args))
+
+    def create(conn: Any) -> tuple[users.UserRecord, int]:
+        user = users.insert_user(
+            conn,
+            username,
+            password_hash,
+            is_admin=args.admin,
+            signup_grant_ucpt=settings.signup_grant_ucpt,
+        )
+        return user, ledger.balance(conn, ledger.user_account_id(conn, user.user_id))
+
+    user, balance = _with_database(args, create, create=True)
+    role = "admin" if user.is_admin else "user"
+    return _emit(
+        args,
+        {"user": _user_json(user), "balance": _amount(balance)},
+        f"created {role} {user.username} ({user.user_id}), balance {format_ucpt(balance)} CPT",
+    )
+
+
+def cmd_grant(args: argparse.Namespace) -> int:
+    try:
+        amount = parse_cpt(args.amount)
+    except ValueError as error:
+        raise CliError(str(error)) from None
+    moved = _with_database(
+        args,
+        lambda conn: transfers.admin_grant(
+            conn, args.name, amount, idempotency_key=args.idempotency_key or "", memo=args.memo
+        ),
+    )
+    note = "" if moved.created else " (already granted with this key; nothing moved)"
+    return _emit(
+        args,
+        {
+            "tx_id": moved.tx_id,
+            "username": args.name,
+            "amount": _amount(amount),
+            "balance": _amount(moved.balance_ucpt),
+            "created": moved.created,
+        },
+        f"granted {format_ucpt(amount)} CPT to {args.name}, balance now"
+        f" {format_ucpt(moved.balance_ucpt)} CPT (tx {moved.tx_id}){note}",
+    )
+
+
+def cmd_list_users(args: argparse.Namespace) -> int:
+    rows = _with_database(args, users.list_users, 0, 1_000_000)
+    listed = [{**_user_json(u), "balance": _amount(b)} for u, b in rows]
+    lines = [f"{'USER':32} {'ADMIN':5} {'BALANCE (CPT)':>18}"]
+    lines += [
+        f"{u.username:32} {'yes' if u.is_admin else '':5} {format_ucpt(b):>18}" for u, b in rows
+    ]
+    return _emit(args, {"users": listed}, "\n".join(lines))
+
+
+def cmd_set_admin(args: argparse.Namespace) -> int:
+    user = _with_database(args, users.set_admin, args.name, not args.off)
+    state = "is now an admin" if user.is_admin else "is no longer an admin"
+    return _emit(args, {"user": _user_json(user)}, f"{user.username} {state}")
+
+
+def cmd_check_ledger(args: argparse.Namespace) -> int:
+    report = _with_database(args, audit.check_ledger)
+    result = {
+        "ok": report.ok,
+        "problems": report.problems,
+        "total_granted": _amount(report.total_granted_ucpt),
+        "total_in_accounts": _amount(report.total_in_accounts_ucpt),
+    }
+    human = "\n".join(
+        [
+            f"total granted:     {format_ucpt(report.total_granted_ucpt)} CPT",
+            f"sum of accounts:   {format_ucpt(report.total_in_accounts_ucpt)} CPT",
+            *(f"PROBLEM: {p}" for p in report.problems),
+            "ledger OK" if report.ok else "ledger has problems",
+        ]
+    )
+    _emit(args, result, human)
+    return 0 if report.ok else 1
+
+
+def cmd_list_nodes(args: argparse.Namespace) -> int:
+    found = _with_database(args, listing.list_nodes)
+    listed = [dataclasses.asdict(node) for node in found]
+    lines = [f"{'NODE':26} {'NAME':20} {'OWNER':16} {'STATE':8} {'RUNNING':>7} {'CORES':>5}"]
+    for n in found:
+        state = "banned" if n.banned else "online" if n.online else "offline"
+        lines.append(
+            f"{n.node_id:26} {n.name[:20]:20} {n.owner[:16]:16} {state:8} {n.running:>7}"
+            f" {n.cores:>5}"
+        )
+    return _emit(args, {"nodes": listed}, "\n".join(lines))
+
+
+def cmd_runtime_add(args: argparse.Namespace) -> int:
+    from server.jobs.artifacts import ArtifactStore
+    from server.runtimes import archives as runtime_archives
+
+    if args.image_archive and (args.image_id or args.archive_digest):
+        raise CliError(
+            "--image-id and --archive-digest go with --image (an archive names its image)"
+        )
+    settings = load_settings(args)
+    db = _open_database(args)
+    archive = None
+    try:
+        store = ArtifactStore(settings, db)
+        if args.image_archive:
+            runtime, archive = runtime_archives.add_runtime_from_archive(
+                store, db, args.name, args.image_archive
+            )
+        else:
+            runtime = runtime_archives.add_runtime_from_reference(
+                store, db, args.name, args.image, args.image_id, args.archive_digest
+            )
+    except DomainError as error:
+        raise CliError(str(error)) from None
+    finally:
+        db.close()
+    pins = [f"image id {runtime.image_id}"] if runtime.image_id else []
+    if archive is not None:
+        pins.append(f"archive {archive.digest[:12]}… ({archive.size / 1024**2:.1f} MB)")
+    elif runtime.archive_digest:
+        pins.append(f"archive {runtime.archive_digest[:12]}…")
+    suffix = f" ({', '.join(pins)})" if pins else ""
+    return _emit(
+        args,
+        {"runtime": dataclasses.asdict(runtime)},
+        f"runtime {runtime.name} -> {runtime.image}{suffix}",
+    )
+
+
+def cmd_runtime_list(args: argparse.Namespace) -> int:
+    found = _with_database(args, runtimes.list_runtimes)
+    lines = [f"{'RUNTIME':20} {'IMAGE':32} {'IMAGE ID':19} ARCHIVE"]
+    lines += [
+        f"{r.name:20} {r.image:32} {r.image_id[:19]:19} {r.archive_digest[:12]}".rstrip()
+        for r in found
+    ]
+    return _emit(args, {"runtimes": [dataclasses.asdict(r) for r in found]}, "\n".join(lines))
+
+
+def _add_admin_parser(commands: Any) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", required=True, type=Path, help="the server's data dir")
+    common.add_argument("--config", help="a TOML file with a [server] table of settings")
+    common.add_argument("--json", action="store_true", help="print one JSON object")
+    group = commands.add_parser(
+        "admin", help="administer a data dir (all but `db copy` work while it runs)"
+    )
+    sub = group.add_subparsers(dest="admin_command", required=True)
+
+    create = sub.add_parser("create-user", parents=[common], help="create a user")
+    create.add_argument("name")
+    create.add_argument("--admin", action="store_true", help="with the admin role")
+    create.add_argument("--password-stdin", action="store_true", help="read the password")
+    create.set_defaults(handler=cmd_create_user)
+
+    grant = sub.add_parser("grant", parents=[common], help="mint CPT into a user's account")
+    grant.add_argument("name")
+    grant.add_argument("amount", help="in CPT, e.g. 2.5")
+    grant.add_argument("--memo", default="admin grant")
+    grant.add_argument("--idempotency-key", help="the same key twice grants once")
+    grant.set_defaults(handler=cmd_grant)
+
+    sub.add_parser("list-users", parents=[common]).set_defaults(handler=cmd_list_users)
+    set_admin = sub.add_parser("set-admin", parents=[common], help="give the admin role")
+    set_admin.add_argument("name")
+    set_admin.add_argument("--off", action="store_true", help="take the role away instead")
+    set_admin.set_defaults(handler=cmd_set_admin)
+    sub.add_parser(
+        "check-ledger", parents=[common], help="verify balances and totals (exit 1 if not)"
+    ).set_defaults(handler=cmd_check_ledger)
+    sub.add_parser("list-nodes", parents=[common]).set_defaults(handler=cmd_list_nodes)
+
+    runtime = sub.add_parser("runtime", help="approved runtimes (images jobs may use)")
+    runtime_sub = runtime.add_subparsers(dest="runtime_command", required=True)
+    add = runtime_sub.add_parser(
+        "add",
+        parents=[common],
+        help="add or re-pin a runtime",
+        description="A runtime is pinned: a `docker save` file (stored as an artifact that"
+        " workers fetch and `docker load`; no registry needed), or a reference by digest.",
+    )
+    add.add_argument("name")
+    image = add.add_mutually_exclusive_group(required=True)
+    image.add_argument(
+        "--image-archive", type=Path, metavar="FILE", help="a `docker save` file of one image"
+    )
+    image.add_argument("--image", help="a reference pinned by digest: REPOSITORY@sha256:...")
+    add.add_argument("--image-id", default="", help="with --image: pin by sha256:<image id>")
+    add.add_argument(
+        "--archive-digest", default="", help="with --image: a stored RUNTIME artifact of it"
+    )
+    add.set_defaults(handler=cmd_runtime_add)
+    runtime_sub.add_parser("list", parents=[common]).set_defaults(handler=cmd_runtime_list)
+    add_db_parser(sub, common)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hivemind-server", description="The HiveMind network server."
+    )
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run the server")
+    run.add_argument("--data-dir", required=True, type=Path, help="where the server keeps data")
+    run.add_argument("--listen", help="HOST:PORT to listen on (port 0 picks a free one)")
+    run.add_argument("--config", help="a TOML file with a [server] table of settings")
+    run.add_argument("--tls-cert", help="PEM certificate chain (with --tls-key: serve TLS)")
+    run.add_argument("--tls-key", help="PEM private key of the certificate")
+    run.add_argument(
+        "--insecure",
+        action="store_true",
+        help="allow plaintext on a non-loopback address (only behind a TLS proxy or on a"
+        " trusted network)",
+    )
+    run.add_argument(
+        "--no-bittorrent",
+        action="store_true",
+        help="no BitTorrent seeder: every artifact travels over gRPC (same as bittorrent = false)",
+    )
+    run.set_defaults(handler=cmd_run)
+    _add_admin_parser(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(args.log_level)
+    try:
+        return args.handler(args)
+    except (CliError, SchemaError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

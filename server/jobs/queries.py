@@ -1,0 +1,139 @@
+"""Reading jobs: one job, a page of jobs, a job's tasks and results.
+
+A user sees only their own jobs (admins see all); someone else's job is reported as not
+found, so job ids of other users cannot be probed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, replace
+
+from sqlalchemy import Connection, Select, and_, func, or_, select
+
+from server.errors import InvalidArgument, NotFound, PermissionDenied
+from server.jobs.access import Caller
+from server.jobs.models import TASK_IN_FLIGHT_STATES, JobView, TaskView
+from server.store.schema import jobs, result_checks, tasks, users
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+
+
+def _running_counts(conn: Connection, job_ids: list[str]) -> dict[str, int]:
+    if not job_ids:
+        return {}
+    rows = conn.execute(
+        select(tasks.c.job_id, func.count())
+        .where(tasks.c.state.in_(TASK_IN_FLIGHT_STATES), tasks.c.job_id.in_(job_ids))
+        .group_by(tasks.c.job_id)
+    ).all()
+    return {job_id: int(count) for job_id, count in rows}
+
+
+def _views(conn: Connection, rows: list) -> list[JobView]:
+    running = _running_counts(conn, [row.id for row in rows])
+    return [JobView.from_row(row, row.username, running.get(row.id, 0)) for row in rows]
+
+
+def _job_select() -> Select:
+    return select(jobs, users.c.username).join(users, users.c.id == jobs.c.owner_id)
+
+
+def load_job(conn: Connection, job_id: str) -> JobView | None:
+    """The job, whoever owns it (for domain code; callers check access)."""
+    row = conn.execute(_job_select().where(jobs.c.id == job_id)).first()
+    return _views(conn, [row])[0] if row else None
+
+
+def job_for(conn: Connection, caller: Caller, job_id: str) -> JobView:
+    """The job if the caller may see it (owner or admin), else NotFound."""
+    job = load_job(conn, job_id) if job_id else None
+    if job is None or (job.owner_id != caller.user_id and not caller.is_admin):
+        raise NotFound(f"no job {job_id!r}")
+    return job
+
+
+def job_tasks(
+    conn: Connection, job_id: str, with_logs: bool = False, since: float | None = None
+) -> list[TaskView]:
+    query = select(tasks).where(tasks.c.job_id == job_id).order_by(tasks.c.idx)
+    if since is not None:
+        query = query.where(tasks.c.updated_at >= since)
+    views = [TaskView.from_row(row, with_logs) for row in conn.execute(query)]
+    return _with_verification(conn, job_id, views) if views else views
+
+
+def _with_verification(conn: Connection, job_id: str, views: list[TaskView]) -> list[TaskView]:
+    """How each task's result was checked (the result_checks of issue 6's verification)."""
+    accepted = dict(
+        conn.execute(
+            select(tasks.c.id, result_checks.c.status)
+            .join(result_checks, result_checks.c.attempt_id == tasks.c.accepted_attempt_id)
+            .where(tasks.c.job_id == job_id)
+        ).all()
+    )
+    checking = set(
+        conn.execute(
+            select(result_checks.c.task_id).where(
+                result_checks.c.job_id == job_id, result_checks.c.status == "pending"
+            )
+        ).scalars()
+    )
+    words = {"valid": "verified", "unverified": "unverified"}
+    return [
+        replace(view, verification=words.get(accepted.get(view.task_id, ""), ""))
+        if view.task_id in accepted
+        else replace(view, verification="checking")
+        if view.task_id in checking and view.state not in ("failed", "cancelled")
+        else view
+        for view in views
+    ]
+
+
+@dataclass(frozen=True)
+class JobPage:
+    jobs: list[JobView]
+    next_page_token: str
+
+
+def _encode_token(created_at: float, job_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{created_at!r}|{job_id}".encode()).decode()
+
+
+def _decode_token(token: str) -> tuple[float, str]:
+    try:
+        created, _, job_id = base64.urlsafe_b64decode(token.encode()).decode().partition("|")
+        return float(created), job_id
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidArgument("invalid page token (start again from the first page)") from None
+
+
+def list_jobs(
+    conn: Connection, caller: Caller, page_size: int, page_token: str, all_users: bool
+) -> JobPage:
+    """The caller's jobs, newest first; `all_users` (admins only) lists everyone's."""
+    if page_size < 0:
+        raise InvalidArgument("page size must not be negative")
+    size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    query = _job_select()
+    if all_users:
+        if not caller.is_admin:
+            raise PermissionDenied("listing every user's jobs needs the admin role")
+    else:
+        query = query.where(jobs.c.owner_id == caller.user_id)
+    if page_token:
+        created_at, job_id = _decode_token(page_token)
+        query = query.where(
+            or_(
+                jobs.c.created_at < created_at,
+                and_(jobs.c.created_at == created_at, jobs.c.id < job_id),
+            )
+        )
+    rows = conn.execute(
+        query.order_by(jobs.c.created_at.desc(), jobs.c.id.desc()).limit(size + 1)
+    ).all()
+    views = _views(conn, rows[:size])
+    token = _encode_token(rows[size - 1].created_at, rows[size - 1].id) if len(rows) > size else ""
+    return JobPage(views, token)

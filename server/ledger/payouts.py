@@ -1,0 +1,128 @@
+"""Paying nodes for accepted attempts: from the job's escrow to the node owner's account.
+
+Each payout is a ledger transaction keyed `payout:<attempt_id>` plus a `payouts` row keyed
+by the attempt id, written in the transaction that accepts the attempt, so an attempt is
+paid exactly once or not at all. A payout never exceeds what is left in the escrow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, insert, select
+
+from server.ledger import journal as ledger
+from server.ledger.rewards import Reward
+from server.store.schema import accounts, payouts
+
+
+@dataclass(frozen=True)
+class PayoutOrder:
+    attempt_id: str
+    job_id: str
+    node_id: str
+    user_id: str  # the node's owner, who is paid
+    escrow_account_id: str
+    reward: Reward  # what the work earned
+    amount_ucpt: int  # what is paid: the reward, capped by the escrow left
+
+
+class EscrowTracker:
+    """Escrow balances read once per batch and drawn down as payouts are decided."""
+
+    def __init__(self, conn: Connection, account_ids: Iterable[str]) -> None:
+        ids = sorted(set(account_ids))
+        self._conn = conn
+        self._left: dict[str, int] = {}
+        if ids:
+            self._left = dict(
+                conn.execute(
+                    select(accounts.c.id, accounts.c.balance_ucpt).where(accounts.c.id.in_(ids))
+                ).all()
+            )
+
+    def left(self, account_id: str) -> int:
+        """What the account still holds after the draws decided so far (read on first use
+        when the batch did not load it)."""
+        if account_id not in self._left:
+            balance = self._conn.execute(
+                select(accounts.c.balance_ucpt).where(accounts.c.id == account_id)
+            ).scalar()
+            self._left[account_id] = int(balance or 0)
+        return self._left[account_id]
+
+    def credit(self, account_id: str, amount: int) -> None:
+        """Counts money coming into the account in this batch (a clawback). Call it before
+        posting the movement: a first read after posting would count it twice."""
+        self._left[account_id] = self.left(account_id) + amount
+
+    def draw(self, account_id: str, wanted: int) -> int:
+        """Takes up to `wanted` from the account; returns what was taken."""
+        left = self.left(account_id)
+        taken = max(0, min(wanted, left))
+        self._left[account_id] = left - taken
+        return taken
+
+
+def pay(conn: Connection, orders: list[PayoutOrder], now: float) -> None:
+    orders = [order for order in orders if order.amount_ucpt > 0]
+    if not orders:
+        return
+    user_accounts = {
+        user_id: ledger.user_account_id(conn, user_id)
+        for user_id in sorted({order.user_id for order in orders})
+    }
+    posted = ledger.post_many(
+        conn,
+        [
+            ledger.Movement(
+                idempotency_key=f"payout:{order.attempt_id}",
+                reason="payout",
+                entries=[
+                    (order.escrow_account_id, -order.amount_ucpt),
+                    (user_accounts[order.user_id], order.amount_ucpt),
+                ],
+                memo=f"task attempt {order.attempt_id} of job {order.job_id}",
+                job_id=order.job_id,
+                attempt_id=order.attempt_id,
+            )
+            for order in orders
+        ],
+    )
+    rows = []
+    for order, tx in zip(orders, posted, strict=True):
+        if not tx.created:
+            continue  # paid already: the ledger key makes a second payment impossible
+        reward = order.reward
+        base = min(reward.base_ucpt, order.amount_ucpt)
+        rows.append(
+            {
+                "attempt_id": order.attempt_id,
+                "tx_id": tx.tx_id,
+                "job_id": order.job_id,
+                "node_id": order.node_id,
+                "user_id": order.user_id,
+                "core_ms": reward.core_ms,
+                "base_ucpt": base,
+                "bonus_ucpt": order.amount_ucpt - base,
+                "amount_ucpt": order.amount_ucpt,
+                "performance_bonus_permille": reward.performance_bonus_permille,
+                "stability_bonus_permille": reward.stability_bonus_permille,
+                "priority_permille": reward.priority_permille,
+                "created_at": now,
+            }
+        )
+    if rows:
+        conn.execute(insert(payouts), rows)
+
+
+def paid_amounts(conn: Connection, attempt_ids: Iterable[str]) -> dict[str, int]:
+    ids = sorted(set(attempt_ids))
+    if not ids:
+        return {}
+    return dict(
+        conn.execute(
+            select(payouts.c.attempt_id, payouts.c.amount_ucpt).where(payouts.c.attempt_id.in_(ids))
+        ).all()
+    )

@@ -1,0 +1,2 @@
+"""Nodes: the registry (registration, facts, heartbeats, listing), node credentials, trust
+records and network stats."""

@@ -1,0 +1,268 @@
+"""The node registry: registering a machine, updating its facts, heartbeats.
+
+A node's secret is shown once, at registration; only its SHA-256 is stored. A heartbeat
+says the node is alive, renews the leases of the attempts it is running and learns which
+attempts to stop (its job was cancelled, or its lease was lost).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+from sqlalchemy import Connection, Row, bindparam, delete, insert, select, update
+
+from server.context import ServerContext
+from server.errors import InvalidArgument, NotFound
+from server.ids import new_id
+from server.jobs.artifacts import check_digest
+from server.jobs.models import ATTEMPT_LEASED, ATTEMPT_LIVE_STATES, TASK_LEASED, TASK_RUNNING
+from server.store.schema import attempts, jobs, node_seeds, nodes, tasks
+
+log = logging.getLogger("hivemind.nodes")
+
+KNOWN_EXECUTORS = ("docker", "process")
+MAX_NAME = 120
+MAX_RUNTIMES = 64
+MAX_SEEDS = 10_000
+
+
+@dataclass(frozen=True)
+class Hardware:
+    cores: int = 0
+    memory_mb: int = 0
+    disk_mb: int = 0
+    gpus: int = 0
+    os: str = ""
+    arch: str = ""
+    cpu_model: str = ""
+    benchmark_score: float = 0.0
+    hostname: str = ""
+
+
+@dataclass(frozen=True)
+class NodeCredential:
+    node_id: str
+    secret: str  # shown once; the node authenticates with "<node_id>.<secret>"
+    heartbeat_interval_s: int
+
+
+@dataclass(frozen=True)
+class Beat:
+    """What a node reports in a heartbeat."""
+
+    usage: dict = field(default_factory=dict)
+    running_attempt_ids: Sequence[str] = ()
+    paused: bool = False
+    pause_reason: str = ""
+    seeding_digests: Sequence[str] = ()
+    bt_endpoint: str = ""
+
+
+@dataclass(frozen=True)
+class BeatReply:
+    cancel_attempt_ids: list[str]
+    lease_deadline: float
+    heartbeat_interval_s: int
+
+
+def secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _check_facts(hardware: Hardware, runtimes: Sequence[str], executors: Sequence[str]) -> None:
+    if min(hardware.cores, hardware.memory_mb, hardware.disk_mb, hardware.gpus) < 0:
+        raise InvalidArgument("hardware numbers must not be negative")
+    score = hardware.benchmark_score
+    if not math.isfinite(score) or score < 0:  # NaN would reach the database as NULL
+        raise InvalidArgument(f"benchmark score must be a finite number >= 0 (got {score})")
+    if len(runtimes) > MAX_RUNTIMES or any(not r or len(r) > 64 for r in runtimes):
+        raise InvalidArgument(f"runtimes must be at most {MAX_RUNTIMES} names of 1-64 characters")
+    unknown = sorted(set(executors) - set(KNOWN_EXECUTORS))
+    if unknown:
+        raise InvalidArgument(
+            f"unknown executor {unknown[0]!r} (known: {', '.join(KNOWN_EXECUTORS)})"
+        )
+
+
+def _facts(hardware: Hardware, runtimes: Sequence[str], executors: Sequence[str]) -> dict:
+    return {
+        "hardware_json": json.dumps(asdict(hardware), sort_keys=True),
+        "benchmark_score": float(hardware.benchmark_score or 0.0),
+        "runtimes_json": json.dumps(sorted(set(runtimes))),
+        "executors_json": json.dumps(sorted(set(executors))),
+    }
+
+
+async def register_node(
+    ctx: ServerContext,
+    owner_id: str,
+    name: str,
+    hardware: Hardware,
+    runtimes: Sequence[str] = (),
+    executors: Sequence[str] = (),
+) -> NodeCredential:
+    name = (name or hardware.hostname or "node").strip()
+    if len(name) > MAX_NAME:
+        raise InvalidArgument(f"node name is longer than {MAX_NAME} characters")
+    _check_facts(hardware, runtimes, executors)
+    node_id = new_id("node")
+    secret = secrets.token_hex(32)
+    now = time.time()
+
+    def create(conn: Connection) -> None:
+        conn.execute(
+            insert(nodes).values(
+                id=node_id,
+                owner_id=owner_id,
+                name=name,
+                secret_hash=secret_hash(secret),
+                usage_json="{}",
+                created_at=now,
+                last_seen=now,
+                online=True,
+                paused=False,
+                banned=False,
+                ban_reason="",
+                bt_endpoint="",
+                **_facts(hardware, runtimes, executors),
+            )
+        )
+
+    await ctx.db.run(create)
+    log.info("node registered node=%s owner=%s name=%s", node_id, owner_id, name)
+    return NodeCredential(node_id, secret, ctx.settings.heartbeat_interval_s)
+
+
+async def update_node(
+    ctx: ServerContext,
+    node_id: str,
+    hardware: Hardware,
+    runtimes: Sequence[str] = (),
+    executors: Sequence[str] = (),
+) -> None:
+    _check_facts(hardware, runtimes, executors)
+
+    def change(conn: Connection) -> None:
+        done = conn.execute(
+            update(nodes)
+            .where(nodes.c.id == node_id)
+            .values(last_seen=time.time(), **_facts(hardware, runtimes, executors))
+        ).rowcount
+        if not done:
+            raise NotFound(f"no node {node_id}")
+
+    await ctx.db.run(change)
+
+
+def _seeds(beat: Beat) -> list[str]:
+    if len(beat.seeding_digests) > MAX_SEEDS:
+        raise InvalidArgument(f"a heartbeat lists at most {MAX_SEEDS} seeded artifacts")
+    return sorted({check_digest(digest) for digest in beat.seeding_digests})
+
+
+def renewed_deadline(attempt: Row, lease_ttl_s: int, now: float) -> float:
+    """A renewed lease lasts lease_ttl_s, but never past the task's own wall-clock deadline
+    (leased_at + timeout) plus one lease of grace: a task paused by its contributor's policy
+    keeps its lease while it may still finish in time, not for ever."""
+    task_deadline = attempt.leased_at + attempt.timeout_s + lease_ttl_s
+    return max(attempt.lease_deadline, min(now + lease_ttl_s, task_deadline))
+
+
+def record_heartbeat(
+    conn: Connection, node_id: str, beat: Beat, seeds: list[str], lease_ttl_s: int, now: float
+) -> tuple[list[str], set[str]]:
+    """Stores the node's state and renews its listed live leases; returns the attempts to
+    stop and the jobs whose tasks started running."""
+    conn.execute(
+        update(nodes)
+        .where(nodes.c.id == node_id)
+        .values(
+            last_seen=now,
+            online=True,
+            paused=beat.paused,
+            usage_json=json.dumps(beat.usage, sort_keys=True),
+            bt_endpoint=beat.bt_endpoint[:120],
+        )
+    )
+    conn.execute(delete(node_seeds).where(node_seeds.c.node_id == node_id))
+    if seeds:
+        conn.execute(
+            insert(node_seeds),
+            [{"node_id": node_id, "digest": d, "updated_at": now} for d in seeds],
+        )
+    listed = sorted(set(beat.running_attempt_ids))
+    renewable: list[str] = []
+    deadlines: list[dict] = []
+    leased_tasks: list[str] = []
+    started_jobs: set[str] = set()
+    if listed:
+        rows = conn.execute(
+            select(
+                attempts.c.id,
+                attempts.c.task_id,
+                attempts.c.job_id,
+                attempts.c.node_id,
+                attempts.c.state,
+                attempts.c.cancel_requested,
+                attempts.c.lease_deadline,
+                attempts.c.leased_at,
+                jobs.c.timeout_s,
+            )
+            .select_from(attempts.join(jobs, jobs.c.id == attempts.c.job_id))
+            .where(attempts.c.id.in_(listed))
+        ).all()
+        for row in rows:
+            if (
+                row.node_id == node_id
+                and row.state in ATTEMPT_LIVE_STATES
+                and not row.cancel_requested
+            ):
+                renewable.append(row.id)
+                deadlines.append(
+                    {"b_id": row.id, "b_deadline": renewed_deadline(row, lease_ttl_s, now)}
+                )
+                if row.state == ATTEMPT_LEASED:
+                    leased_tasks.append(row.task_id)
+                    started_jobs.add(row.job_id)
+    if renewable:
+        conn.execute(
+            update(attempts)
+            .where(attempts.c.id == bindparam("b_id"))
+            .values(lease_deadline=bindparam("b_deadline")),
+            deadlines,
+        )
+        # A node lists what it runs: a leased attempt it lists has started.
+        conn.execute(
+            update(attempts)
+            .where(attempts.c.id.in_(renewable), attempts.c.state == ATTEMPT_LEASED)
+            .values(state="running", started_at=now)
+        )
+    if leased_tasks:
+        conn.execute(
+            update(tasks)
+            .where(tasks.c.id.in_(leased_tasks), tasks.c.state == TASK_LEASED)
+            .values(state=TASK_RUNNING, updated_at=now)
+        )
+    # Cancelling a job ends its attempts, so "cancel requested" and "lease lost" both show
+    # here as a listed attempt that is no longer live for this node.
+    keep = set(renewable)
+    return [a for a in listed if a not in keep], started_jobs
+
+
+async def heartbeat(ctx: ServerContext, node_id: str, beat: Beat) -> BeatReply:
+    seeds = _seeds(beat)
+    ttl = ctx.settings.lease_ttl_s
+    now = time.time()
+    cancel, started_jobs = await ctx.db.run(record_heartbeat, node_id, beat, seeds, ttl, now)
+    for job_id in started_jobs:
+        ctx.events.notify(job_id)
+    if cancel:
+        log.info("heartbeat node=%s stop_attempts=%s", node_id, ",".join(cancel))
+    return BeatReply(cancel, now + ttl, ctx.settings.heartbeat_interval_s)

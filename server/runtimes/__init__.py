@@ -1,0 +1,1 @@
+"""Runtimes: the images an admin approved, and their archives distributed as artifacts."""

@@ -1,0 +1,1 @@
+"""Scheduling: which task (or comparison) goes to which node, in one lease transaction."""

@@ -1,0 +1,51 @@
+"""The background sweep: expires lapsed leases and marks silent nodes offline, every
+`settings.sweep_interval_s`, until the server stops."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from sqlalchemy import Connection
+
+from server.context import ServerContext
+from server.validation.expiry import Released, expire_leases, mark_silent_nodes_offline
+
+log = logging.getLogger("hivemind.sweeper")
+
+
+def sweep_once(conn: Connection, now: float, offline_after_s: float) -> Released:
+    released = mark_silent_nodes_offline(conn, now, offline_after_s)
+    released.add(expire_leases(conn, now))
+    return released
+
+
+async def sweep(ctx: ServerContext) -> Released:
+    """One sweep (its own transaction), then tells job watchers what changed."""
+    released = await ctx.db.run(sweep_once, time.time(), float(ctx.settings.node_offline_after_s))
+    for job_id in released.jobs:
+        for line in released.messages.get(job_id, []) or [""]:
+            ctx.events.notify(job_id, line)
+    if released.nodes_offline:
+        log.info("nodes offline nodes=%s", ",".join(released.nodes_offline))
+    if released.attempts:
+        log.info(
+            "leases released attempts=%d requeued=%d failed=%d",
+            released.attempts,
+            released.requeued,
+            released.failed,
+        )
+    return released
+
+
+async def run_sweeper(ctx: ServerContext, stop: asyncio.Event) -> None:
+    interval = max(float(ctx.settings.sweep_interval_s), 0.05)
+    while not stop.is_set():
+        try:
+            await sweep(ctx)
+        except Exception:  # a failed sweep must not end sweeping; the next one retries
+            log.exception("sweep failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)

@@ -1,0 +1,84 @@
+"""Banning a node: its credential is refused from then on, its leases are released, and the
+results of it that nobody verified are discarded (and what they were paid taken back)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, select, update
+
+from server.config import ServerSettings
+from server.context import ServerContext
+from server.errors import InvalidArgument, NotFound
+from server.jobs.lifecycle import JobDeltas, apply_deltas, settle_ended_jobs
+from server.ledger.payouts import EscrowTracker
+from server.nodes.listing import NodeView, list_nodes
+from server.store.schema import nodes
+from server.validation.checking import add_deltas, apply_settlement
+from server.validation.expiry import Released, release_node_leases
+from server.validation.reruns import distrust_node_results
+
+MAX_BAN_REASON_CHARS = 500
+
+
+@dataclass(frozen=True)
+class Ban:
+    node: NodeView
+    released: Released  # the leases it held, now requeued (or failed at max attempts)
+
+
+def ban_node(
+    conn: Connection,
+    node_id: str,
+    reason: str,
+    now: float | None = None,
+    settings: ServerSettings | None = None,
+) -> Ban:
+    """Marks the node banned (its credential is refused from now on) and releases its
+    leases so the tasks run elsewhere. Banning twice keeps the first reason. With
+    `settings`, its results nobody verified are discarded too (server/validation/reruns.py)."""
+    reason = (reason or "").strip()
+    if len(reason) > MAX_BAN_REASON_CHARS:
+        raise InvalidArgument(f"reason too long (at most {MAX_BAN_REASON_CHARS} characters)")
+    now = time.time() if now is None else now
+    row = conn.execute(select(nodes.c.banned).where(nodes.c.id == node_id)).first()
+    if row is None:
+        raise NotFound(f"no node {node_id}")
+    if not row.banned:
+        conn.execute(
+            update(nodes)
+            .where(nodes.c.id == node_id)
+            .values(banned=True, ban_reason=reason or "banned by an admin", online=False)
+        )
+    released = release_node_leases(conn, node_id, "node banned by an admin", now)
+    if settings is not None:
+        _discard_unverified(conn, node_id, settings, now, released)
+    return Ban(list_nodes(conn, node_id)[0], released)
+
+
+def _discard_unverified(
+    conn: Connection, node_id: str, settings: ServerSettings, now: float, released: Released
+) -> None:
+    deltas = JobDeltas()
+    reruns = distrust_node_results(
+        conn, [node_id], "its node was banned", EscrowTracker(conn, []), settings, now
+    )
+    add_deltas(deltas, reruns.deltas)
+    if reruns.settlement is not None:
+        apply_settlement(conn, reruns.settlement, deltas, now)
+    apply_deltas(conn, deltas, now)
+    released.ended_jobs += settle_ended_jobs(conn, set(deltas), now)
+    released.jobs |= set(deltas)
+    for job_id, lines in reruns.messages.items():
+        released.messages.setdefault(job_id, []).extend(lines)
+
+
+async def ban_node_now(ctx: ServerContext, node_id: str, reason: str) -> NodeView:
+    """Bans in one transaction, then tells watchers of the affected jobs."""
+    ban = await ctx.db.run(ban_node, node_id, reason, None, ctx.settings)
+    for job_id in ban.released.jobs:
+        for line in ban.released.messages.get(job_id, []) or [""]:
+            if ctx.events is not None:
+                ctx.events.notify(job_id, line)
+    return ban.node

@@ -1,0 +1,317 @@
+"""Completing and failing attempts, in batches, each batch in one transaction.
+
+Complete: the task is done with its result, the node's owner is paid from the job's escrow
+(accepted_results.py gathers and writes a batch's results); unless the task needs more than
+one result (a job with replicas, or a spot check, see checking.py): then the result waits for
+the quorum, and only agreeing results are paid (verification.py). Fail: the task (or its
+replica slot) goes back to the queue until the task has failed max_attempts times, then fails
+with the last error. Either may end the job, which refunds what is left of its escrow.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, Row, bindparam, update
+
+from server.config import ServerSettings
+from server.context import ServerContext
+from server.errors import InvalidArgument
+from server.jobs.lifecycle import JobDeltas, apply_deltas, settle_ended_jobs
+from server.jobs.models import (
+    ATTEMPT_DONE,
+    ATTEMPT_FAILED,
+    TASK_FAILED,
+    TASK_IN_FLIGHT_STATES,
+    TASK_PENDING,
+)
+from server.ledger.payouts import EscrowTracker, paid_amounts
+from server.nodes.trust import node_bonuses, record_errors, spot_check_rng
+from server.store.schema import tasks
+from server.validation.accepted_results import AcceptedResults
+from server.validation.attempts import (
+    MAX_BATCH,
+    Ack,
+    Completion,
+    Failure,
+    capped_log,
+    load_attempts,
+    one_line,
+    outcome_values,
+    record_attempt_outcomes,
+    refusal,
+    start_attempts,
+)
+from server.validation.checking import (
+    NO_BONUSES,
+    REPLICA_OPEN_STATES,
+    SPOT_CHECK_NOTE,
+    ResultChecks,
+    SpotChecks,
+    add_deltas,
+    canonical,
+    replicated_tasks,
+    result_refusal,
+    settle_and_distrust,
+    uploaded_results,
+)
+from server.validation.compare_outcomes import complete_comparisons, release_comparisons
+from server.validation.replicas import (
+    GIVE_UP,
+    PENDING,
+    RETRY,
+    abandon_tasks,
+    plan_lost_attempts,
+)
+
+
+@dataclass
+class Outcome:
+    acks: list[Ack] = field(default_factory=list)
+    messages: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    ended_jobs: list[str] = field(default_factory=list)
+
+
+def _check_batch(items: Sequence[object]) -> None:
+    if len(items) > MAX_BATCH:
+        raise InvalidArgument(f"at most {MAX_BATCH} attempts per call (got {len(items)})")
+
+
+def complete_attempts(
+    conn: Connection,
+    node_id: str,
+    node_owner_id: str,
+    completions: Sequence[Completion],
+    settings: ServerSettings,
+    now: float,
+    rng: object = None,
+) -> Outcome:
+    _check_batch(completions)
+    completions = everything = [canonical(item) for item in completions]
+    rows = load_attempts(conn, [item.attempt_id for item in completions])
+    uploaded = uploaded_results(
+        conn, node_id, {item.result_digest for item in completions if item.result_digest}
+    )
+    escrow = EscrowTracker(conn, {row.escrow_account_id for row in rows.values()})
+    replays = paid_amounts(
+        conn, [i for i, row in rows.items() if row.state == ATTEMPT_DONE and row.node_id == node_id]
+    )
+    # Comparisons of two results (comparisons.py) are judged apart from results.
+    compared = [item for item in completions if _is_comparison(rows, item.attempt_id)]
+    judged = complete_comparisons(
+        conn, node_id, node_owner_id, compared, rows, escrow, settings, now
+    )
+    completions = [item for item in completions if not _is_comparison(rows, item.attempt_id)]
+    replicated = replicated_tasks(conn, rows.values())
+    bonuses = node_bonuses(conn, [node_id], settings, now).get(node_id, NO_BONUSES)
+    accepted = AcceptedResults(
+        settings, node_id, node_owner_id, escrow, now, bonuses, ResultChecks()
+    )
+    checks = SpotChecks(conn, node_id, node_owner_id, escrow, settings, rng)
+    outcome = Outcome()
+    deltas = JobDeltas()
+    handled: dict[str, Ack] = {}
+    to_settle: set[str] = set()
+    for item in completions:
+        if item.attempt_id in handled:  # the same attempt twice in one batch
+            outcome.acks.append(handled[item.attempt_id])
+            continue
+        row = rows.get(item.attempt_id)
+        if row is not None and row.state == ATTEMPT_DONE and row.node_id == node_id:
+            ack = Ack(item.attempt_id, True, "already completed", replays.get(row.id, 0))
+        else:
+            reason = refusal(row, item.attempt_id, node_id)
+            open_states = REPLICA_OPEN_STATES if row and row.task_id in replicated else None
+            if reason is None and row.task_state not in (open_states or TASK_IN_FLIGHT_STATES):
+                reason = f"task of attempt {item.attempt_id} is {row.task_state}, not running"
+            reason = reason or result_refusal(item, uploaded)
+            if reason is not None:
+                ack = Ack(item.attempt_id, False, reason)
+            elif row.task_id in replicated:
+                accepted.record(row, item, uploaded.get(item.result_digest, 0), PENDING)
+                to_settle.add(row.task_id)
+                ack = Ack(item.attempt_id, True)  # completed once the batch is settled
+            elif checks.wanted(row, deltas):
+                accepted.record(row, item, uploaded.get(item.result_digest, 0), PENDING)
+                checks.open(row)
+                ack = Ack(item.attempt_id, True, SPOT_CHECK_NOTE)
+                outcome.messages[row.job_id].append(
+                    f"task {row.task_index} is spot-checked: a node of another owner runs it too"
+                )
+            else:
+                ack = accepted.accept(row, item, uploaded.get(item.result_digest, 0))
+                deltas[row.job_id].done += 1
+                deltas[row.job_id].cost_ucpt += ack.payout_ucpt
+                outcome.messages[row.job_id].append(f"task {row.task_index} done on node {node_id}")
+        handled[item.attempt_id] = ack
+        outcome.acks.append(ack)
+    accepted.write(conn)
+    checks.write(conn, now)
+    add_deltas(deltas, judged.deltas)
+    for job_id, lines in judged.messages.items():
+        outcome.messages[job_id].extend(lines)
+    to_settle |= judged.to_settle
+    settled = settle_and_distrust(conn, to_settle, escrow, settings, now, deltas)
+    outcome.acks = [settled.ack(ack) for ack in outcome.acks]
+    if judged.acks:  # in the order the node sent them
+        mine = {ack.attempt_id: ack for ack in outcome.acks}
+        outcome.acks = [
+            judged.acks.get(item.attempt_id) or mine[item.attempt_id] for item in everything
+        ]
+    for job_id, lines in settled.messages.items():
+        outcome.messages[job_id].extend(lines)
+    apply_deltas(conn, deltas, now)
+    outcome.ended_jobs = settle_ended_jobs(conn, set(deltas), now)
+    return outcome
+
+
+def fail_attempts(
+    conn: Connection,
+    node_id: str,
+    failures: Sequence[Failure],
+    settings: ServerSettings,
+    now: float,
+) -> Outcome:
+    _check_batch(failures)
+    rows = load_attempts(conn, [item.attempt_id for item in failures])
+    replicated = replicated_tasks(conn, rows.values())
+    outcome = Outcome()
+    deltas = JobDeltas()
+    lost_comparisons: list[Row] = []
+    attempt_values: list[dict] = []
+    lost: list[tuple[Row, Failure, str, str]] = []  # (attempt, report, error, log)
+    handled: set[str] = set()
+    errors: dict[str, str] = {}
+    for item in failures:
+        row = rows.get(item.attempt_id)
+        if item.attempt_id in handled or (
+            row is not None and row.state == ATTEMPT_FAILED and row.node_id == node_id
+        ):
+            outcome.acks.append(Ack(item.attempt_id, True, "already failed"))
+            continue
+        reason = refusal(row, item.attempt_id, node_id)
+        open_states = REPLICA_OPEN_STATES if row and row.task_id in replicated else None
+        comparing = reason is None and bool(row.comparison_id)
+        if (
+            not comparing
+            and reason is None
+            and row.task_state not in (open_states or TASK_IN_FLIGHT_STATES)
+        ):
+            reason = f"task of attempt {item.attempt_id} is {row.task_state}, not running"
+        if reason is not None:
+            outcome.acks.append(Ack(item.attempt_id, False, reason))
+            continue
+        handled.add(item.attempt_id)
+        error = one_line(item.error) or f"exited with code {item.exit_code}"
+        log = capped_log(item.log, settings.max_log_bytes)
+        attempt_values.append(
+            outcome_values(
+                row.id,
+                ATTEMPT_FAILED,
+                now,
+                exit_code=item.exit_code,
+                error=error,
+                log=log,
+                stats=item.stats,
+            )
+        )
+        outcome.acks.append(Ack(item.attempt_id, True))
+        if comparing:
+            lost_comparisons.append(row)
+            errors[row.id] = error
+        else:
+            lost.append((row, item, error, log))
+    record_attempt_outcomes(conn, attempt_values)
+    record_errors(conn, [node_id] * (len(lost) + len(lost_comparisons)), now)
+    judged = release_comparisons(conn, lost_comparisons, errors, now)
+    add_deltas(deltas, judged.deltas)
+    for job_id, lines in judged.messages.items():
+        outcome.messages[job_id].extend(lines)
+    plans = plan_lost_attempts(conn, [row for row, _, _, _ in lost], now)
+    task_values: list[dict] = []
+    given_up: list[str] = []
+    for row, _, error, log in lost:
+        plan = plans[row.id]
+        if plan == GIVE_UP:
+            deltas[row.job_id].failed += 1
+            error = f"{error} (gave up after {row.max_attempts} attempts)"
+            given_up.append(row.task_id)
+        elif plan != RETRY:
+            continue  # the task was decided or ended already: nothing to put back
+        in_flight = row.task_state in TASK_IN_FLIGHT_STATES
+        task_values.append(
+            {
+                "b_id": row.task_id,
+                "b_state": TASK_FAILED
+                if plan == GIVE_UP
+                else (TASK_PENDING if in_flight else row.task_state),
+                "b_error": error,
+                "b_log": log,
+            }
+        )
+        what = "failed" if plan == GIVE_UP else "failed, will retry"
+        outcome.messages[row.job_id].append(
+            f"task {row.task_index} {what} on node {node_id}: {error}"
+        )
+    if task_values:
+        conn.execute(
+            update(tasks)
+            .where(tasks.c.id == bindparam("b_id"))
+            .values(
+                state=bindparam("b_state"),
+                error=bindparam("b_error"),
+                log=bindparam("b_log"),
+                updated_at=now,
+            ),
+            task_values,
+        )
+    abandon_tasks(conn, [t for t in given_up if t in replicated], "the task failed", now)
+    apply_deltas(conn, deltas, now)
+    outcome.ended_jobs = settle_ended_jobs(conn, set(deltas), now)
+    return outcome
+
+
+def _is_comparison(rows: dict[str, Row], attempt_id: str) -> bool:
+    row = rows.get(attempt_id)
+    return row is not None and bool(row.comparison_id)
+
+
+def _announce(ctx: ServerContext, outcome: Outcome) -> None:
+    ctx.events.notify_many(outcome.messages)
+    for job_id in outcome.ended_jobs:
+        ctx.events.notify(job_id, "job ended")
+
+
+async def complete(
+    ctx: ServerContext, node_id: str, node_owner_id: str, completions: Sequence[Completion]
+) -> list[Ack]:
+    outcome = await ctx.db.run(
+        complete_attempts,
+        node_id,
+        node_owner_id,
+        completions,
+        ctx.settings,
+        time.time(),
+        spot_check_rng(ctx.extras),
+    )
+    _announce(ctx, outcome)
+    return outcome.acks
+
+
+async def fail(ctx: ServerContext, node_id: str, failures: Sequence[Failure]) -> list[Ack]:
+    outcome = await ctx.db.run(fail_attempts, node_id, failures, ctx.settings, time.time())
+    _announce(ctx, outcome)
+    return outcome.acks
+
+
+async def start(ctx: ServerContext, node_id: str, attempt_ids: Sequence[str]) -> list[Ack]:
+    _check_batch(attempt_ids)
+    acks, jobs_started = await ctx.db.run(
+        start_attempts, node_id, list(attempt_ids), ctx.settings.lease_ttl_s, time.time()
+    )
+    for job_id in jobs_started:
+        ctx.events.notify(job_id)
+    return acks

@@ -1,0 +1,236 @@
+"""Spot checks and re-runs of unreplicated work, and what happens to a caught node's work.
+
+An unreplicated task (replicas = 1) is taken on its first result, unless it is spot-checked:
+then a node of another owner runs it again and the two must agree (see replicas.py). A node
+still earning trust is always checked; a trusted one with probability 1/consecutive_valid.
+A node's own jobs are not checked on its own machines, and there must be a node of another
+owner online to check.
+
+Checks are paid from the job's escrow, which covers only `replicas` results per task at the
+worst case; a check (or a re-run) is therefore made only while the escrow holds, beyond what
+the rest of the job may still cost at its worst, one more result at its worst. A job funds
+checks with the slack between its budget and what its tasks really take (or with a budget
+above the worst case).
+
+When a node fails a spot check or is banned, its recent unverified results in jobs that are
+still running are discarded and their tasks run again (on nodes of other owners), when the
+job can fund it; results still waiting for a quorum are discarded at once. What a discarded
+result was paid is taken back from its node's owner into the job's escrow (clawbacks.py), so
+the escrow that decides whether a re-run is funded counts what the clawback brings in.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, Row, bindparam, func, select, update
+
+from server.config import ServerSettings
+from server.jobs.lifecycle import JobDeltas
+from server.jobs.models import (
+    JOB_ACTIVE_STATES,
+    TASK_CANCELLED,
+    TASK_DONE,
+    TASK_FAILED,
+    TASK_PENDING,
+)
+from server.ledger.clawbacks import ClawbackPlan, take_back
+from server.ledger.payouts import EscrowTracker
+from server.ledger.rewards import worst_case_cost_ucpt
+from server.store.schema import jobs, result_checks, task_replicas, tasks
+from server.validation.quorum import Settlement
+from server.validation.replicas import DISCARDED, PENDING, UNVERIFIED
+from server.validation.verification import settle
+
+ENDED_TASK_STATES = (TASK_DONE, TASK_FAILED, TASK_CANCELLED)
+
+
+def funding_view(conn: Connection, job_id: str) -> Row:
+    """What deciding whether a job can fund one more result needs."""
+    return conn.execute(
+        select(
+            jobs.c.id,
+            jobs.c.state,
+            jobs.c.owner_id,
+            jobs.c.replicas,
+            jobs.c.cores,
+            jobs.c.timeout_s,
+            jobs.c.priority_permille,
+            jobs.c.escrow_account_id,
+            jobs.c.tasks_total,
+            jobs.c.tasks_done,
+            jobs.c.tasks_failed,
+            jobs.c.tasks_cancelled,
+        ).where(jobs.c.id == job_id)
+    ).one()
+
+
+def can_fund_one_more(
+    conn: Connection,
+    job: Row,
+    escrow: EscrowTracker,
+    settings: ServerSettings,
+    pending_deltas: JobDeltas | None = None,
+    incoming_ucpt: int = 0,
+) -> bool:
+    """Whether the job's escrow, with `incoming_ucpt` more (a clawback not yet counted),
+    covers one more result at its worst, on top of the worst case of everything the job may
+    still pay."""
+    per_result = worst_case_cost_ucpt(
+        tasks=1,
+        replicas=1,
+        cores=job.cores,
+        timeout_s=job.timeout_s,
+        base_ucpt_per_core_hour=settings.base_ucpt_per_core_hour,
+        priority_permille=job.priority_permille,
+    )
+    delta = (pending_deltas or {}).get(job.id)
+    ended = job.tasks_done + job.tasks_failed + job.tasks_cancelled
+    if delta is not None:
+        ended += delta.done + delta.failed + delta.cancelled
+    unfinished = max(0, job.tasks_total - ended)
+    checks_open = conn.execute(
+        select(func.count())
+        .select_from(task_replicas.join(tasks, tasks.c.id == task_replicas.c.task_id))
+        .where(
+            task_replicas.c.job_id == job.id,
+            task_replicas.c.spot_check.is_(True),
+            tasks.c.state.not_in(ENDED_TASK_STATES),
+        )
+    ).scalar()
+    reserved = per_result * (unfinished * job.replicas + int(checks_open or 0))
+    return escrow.left(job.escrow_account_id) + incoming_ucpt >= reserved + per_result
+
+
+@dataclass
+class Reruns:
+    deltas: JobDeltas = field(default_factory=JobDeltas)
+    messages: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    settlement: Settlement | None = None
+    rerun: int = 0
+    kept: int = 0  # unverified results left in place: their job ended or cannot fund it
+    clawed_back_ucpt: int = 0  # taken back from the nodes' owners for discarded results
+    shortfall_ucpt: int = 0  # what their balances could not cover
+
+
+def distrust_node_results(
+    conn: Connection,
+    node_ids: Iterable[str],
+    why: str,
+    escrow: EscrowTracker,
+    settings: ServerSettings,
+    now: float,
+    pending_deltas: JobDeltas | None = None,
+) -> Reruns:
+    """Discards what these nodes delivered that nobody verified (see the module docstring)."""
+    ids = sorted(set(node_ids))
+    outcome = Reruns()
+    if not ids:
+        return outcome
+    clawback_plan = ClawbackPlan(conn, escrow)
+    # Results still waiting for a quorum: discarded; their tasks may need another replica.
+    waiting = conn.execute(
+        select(result_checks.c.attempt_id, result_checks.c.task_id).where(
+            result_checks.c.node_id.in_(ids), result_checks.c.status == PENDING
+        )
+    ).all()
+    if waiting:
+        for row in waiting:  # paid only on agreement, so usually there is nothing to take back
+            clawback_plan.take(row.attempt_id, why)
+        _set_status(conn, [row.attempt_id for row in waiting], DISCARDED, now)
+        _reopen_for_discarded(conn, [row.task_id for row in waiting], now)
+        outcome.settlement = settle(conn, {row.task_id for row in waiting}, escrow, settings, now)
+    # Results taken without a check: their tasks run again while their jobs can fund it.
+    taken = conn.execute(
+        select(result_checks.c.attempt_id, result_checks.c.task_id, result_checks.c.job_id)
+        .join(tasks, tasks.c.id == result_checks.c.task_id)
+        .join(jobs, jobs.c.id == result_checks.c.job_id)
+        .where(
+            result_checks.c.node_id.in_(ids),
+            result_checks.c.status == UNVERIFIED,
+            result_checks.c.decided_at >= now - settings.rerun_window_s,
+            tasks.c.state == TASK_DONE,
+            tasks.c.accepted_attempt_id == result_checks.c.attempt_id,
+            jobs.c.state.in_(JOB_ACTIVE_STATES),
+        )
+        .order_by(result_checks.c.decided_at)
+    ).all()
+    reopened: list[Row] = []
+    for row in taken:
+        job = funding_view(conn, row.job_id)
+        combined = JobDeltas()
+        for source in (pending_deltas or {}, outcome.deltas):
+            for job_id, delta in source.items():
+                combined[job_id].done += delta.done
+                combined[job_id].failed += delta.failed
+                combined[job_id].cancelled += delta.cancelled
+        clawback = clawback_plan.offer(row.attempt_id, why)
+        incoming = clawback.taken_ucpt if clawback is not None else 0
+        if can_fund_one_more(conn, job, escrow, settings, combined, incoming):
+            if clawback is not None:
+                clawback_plan.accept(clawback)
+            reopened.append(row)
+            outcome.deltas[row.job_id].done -= 1
+            outcome.messages[row.job_id].append(f"a result is run again: {why}")
+        else:
+            outcome.kept += 1
+            conn.execute(
+                update(tasks)
+                .where(tasks.c.id == row.task_id)
+                .values(error=f"unverified result kept: {why}; the job cannot fund a re-run")
+            )
+    if reopened:
+        _set_status(conn, [row.attempt_id for row in reopened], DISCARDED, now)
+        conn.execute(
+            update(tasks)
+            .where(tasks.c.id.in_([row.task_id for row in reopened]))
+            .values(
+                state=TASK_PENDING,
+                result_digest="",
+                result_size=0,
+                accepted_attempt_id=None,
+                node_id=None,
+                error=f"running again: {why}",
+                updated_at=now,
+            )
+        )
+        outcome.rerun = len(reopened)
+    clawed = take_back(conn, clawback_plan, now)
+    for job_id, delta in clawed.items():
+        outcome.deltas[job_id].cost_ucpt += delta.cost_ucpt
+    outcome.clawed_back_ucpt = sum(c.taken_ucpt for c in clawback_plan.accepted)
+    outcome.shortfall_ucpt = sum(c.shortfall_ucpt for c in clawback_plan.accepted)
+    return outcome
+
+
+def _set_status(conn: Connection, attempt_ids: list[str], status: str, now: float) -> None:
+    conn.execute(
+        update(result_checks)
+        .where(result_checks.c.attempt_id == bindparam("b_attempt_id"))
+        .values(status=status, decided_at=now),
+        [{"b_attempt_id": attempt_id} for attempt_id in sorted(set(attempt_ids))],
+    )
+
+
+def _reopen_for_discarded(conn: Connection, task_ids: list[str], now: float) -> None:
+    """A discarded result leaves a gap in its task's replicas: one more slot per result (the
+    task's cap of results counts only results still in play)."""
+    counts: dict[str, int] = defaultdict(int)
+    for task_id in task_ids:
+        counts[task_id] += 1
+    conn.execute(
+        update(task_replicas)
+        .where(
+            task_replicas.c.task_id == bindparam("b_task_id"),
+            task_replicas.c.canonical_digest == "",
+        )
+        .values(open_slots=task_replicas.c.open_slots + bindparam("b_count"), updated_at=now),
+        [{"b_task_id": t, "b_count": c} for t, c in sorted(counts.items())],
+    )
+    conn.execute(
+        update(tasks)
+        .where(tasks.c.id.in_(sorted(counts)), tasks.c.state.in_(("leased", "running")))
+        .values(state=TASK_PENDING, updated_at=now)
+    )
