@@ -5,7 +5,9 @@ completes a task for a user registered with the frozen CLI.
 
 The .deb is installed with dpkg into a private root (its own dpkg database), so the test
 changes nothing on the machine; `packaging/linux/smoke-test.sh` with no --root does the
-system-wide install (the release workflow does that).
+system-wide install (the release workflow does that). With --bare-debian it installs the .deb
+with apt-get in a Debian 12 container that has none of the desktop's libraries, and opens the
+app there on X11.
 
 The bundle must not depend on what the build machine has installed: none of the desktop's
 libraries are carried, and on a machine with GTK 3 (CI installs libgtk-3-0) Qt's GTK platform
@@ -210,3 +212,46 @@ def test_smoke_test_passes_on_the_installed_deb(deb: Path, tmp_path: Path) -> No
         assert line in output, output[-6000:]
     # The frozen `hivemind` on PATH is the installed symlink.
     assert (root / "usr/bin/hivemind").resolve() == (root / "opt/hivemind/hivemind").resolve()
+
+
+def test_deb_on_a_bare_debian_installs_what_the_app_needs_and_the_app_starts(deb: Path) -> None:
+    """apt-get installs the .deb on a Debian 12 without X11, xcb or GL libraries (a container);
+    the app then opens on X11, and says which package is missing once one is removed."""
+    problem = bare_debian_problem()
+    if problem:
+        unavailable("Bare Debian package", problem)
+    done = subprocess.run(
+        ["bash", str(ROOT / "packaging" / "linux" / "smoke-test.sh"), "--deb", str(deb),
+         "--bare-debian", "--python", sys.executable],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-6000:]
+    for line in (
+        "smoke: bare Debian 12 without the xcb libraries: apt-get installed the .deb with the",
+        f"smoke: bare Debian: hivemind {VERSION}",
+        "smoke: bare Debian: hivemind-app --smoke-test and hivemind app --smoke-test exit 0 on "
+        "X11 (xcb)",
+        "smoke: bare Debian without libxcb-cursor0: HiveMind needs libxcb-cursor0 "
+        "(apt install libxcb-cursor0): libxcb-cursor.so.0 is missing.",
+        "smoke: bare Debian: all steps passed",
+    ):
+        assert line in output, output[-6000:]
+
+
+def bare_debian_problem() -> str | None:
+    if shutil.which("Xvfb") is None:
+        return "Xvfb is not installed (apt-get install xvfb)"
+    if (
+        shutil.which("docker") is None
+        or subprocess.run(["docker", "info"], capture_output=True).returncode
+    ):
+        return "no Docker daemon reachable"
+    if (
+        shutil.which("mmdebstrap") is None
+        and subprocess.run(
+            ["docker", "image", "inspect", "hivemind/debian-bare:bookworm"], capture_output=True
+        ).returncode
+    ):
+        return "neither mmdebstrap nor the hivemind/debian-bare:bookworm image"
+    return None
