@@ -19,10 +19,22 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import textwrap
 import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+# The shared libraries the bundle takes from the system, by soname -> the
+# Debian package that provides it (None when the app runs without it); the app names the
+# package from the same table when one is missing. The spec never bundles them, so the bundle
+# is the same on a bare and on a full desktop machine. The .deb depends on exactly the packages
+# of the sonames the built bundle needs and does not carry, and the build stops when one is not
+# in the table: a new dependency must be looked at by a person.
+from bundle_libraries import needed_sonames  # noqa: E402
+
+from app.ui.system_libraries import DEBIAN_PACKAGES  # noqa: E402
+
 SPEC = ROOT / "packaging" / "hivemind.spec"
 LINUX = ROOT / "packaging" / "linux"
 BUNDLE_NAME = "hivemind"  # COLLECT's name in the spec
@@ -32,50 +44,9 @@ INSTALL_DIR = "opt/hivemind"
 MAINTAINER = os.environ.get(
     "HIVEMIND_DEB_MAINTAINER", "HiveMind developers <packaging@hivemind.invalid>"
 )
-# Shared libraries the bundle may need from the system (PyInstaller never bundles libc and
-# the GL stack, and cannot bundle what the build machine lacks), by soname -> the Debian
-# package that provides it, or None when the app runs without it. `linux_deb` puts in Depends
-# exactly the packages of the sonames the built bundle needs and does not carry, and refuses
-# to build when one is not listed here: a new dependency must be looked at by a person.
-SYSTEM_LIBRARIES: dict[str, str | None] = {
-    **dict.fromkeys(
-        ["libc.so.6", "libm.so.6", "libdl.so.2", "libpthread.so.0", "librt.so.1",
-         "libutil.so.1", "libresolv.so.2", "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1"],
-        "libc6",
-    ),
-    "libGL.so.1": "libgl1",
-    "libGLX.so.0": "libgl1",  # libglx0 comes with libgl1
-    "libGLdispatch.so.0": "libgl1",  # libglvnd0 comes with libgl1
-    "libOpenGL.so.0": "libopengl0",
-    "libEGL.so.1": "libegl1",
-    "libdrm.so.2": "libdrm2",
-    "libX11.so.6": "libx11-6",
-    "libX11-xcb.so.1": "libx11-xcb1",
-    "libxcb.so.1": "libxcb1",
-    "libxcb-cursor.so.0": "libxcb-cursor0",  # Qt >= 6.5 will not start on X11 without it
-    "libxcb-glx.so.0": "libxcb-glx0",
-    "libxcb-icccm.so.4": "libxcb-icccm4",
-    "libxcb-image.so.0": "libxcb-image0",
-    "libxcb-keysyms.so.1": "libxcb-keysyms1",
-    "libxcb-randr.so.0": "libxcb-randr0",
-    "libxcb-render.so.0": "libxcb-render0",
-    "libxcb-render-util.so.0": "libxcb-render-util0",
-    "libxcb-shape.so.0": "libxcb-shape0",
-    "libxcb-shm.so.0": "libxcb-shm0",
-    "libxcb-sync.so.1": "libxcb-sync1",
-    "libxcb-util.so.1": "libxcb-util1",
-    "libxcb-xfixes.so.0": "libxcb-xfixes0",
-    "libxcb-xkb.so.1": "libxcb-xkb1",
-    "libxkbcommon.so.0": "libxkbcommon0",
-    "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
-    "libfontconfig.so.1": "libfontconfig1",
-    "libfreetype.so.6": "libfreetype6",
-    "libdbus-1.so.3": "libdbus-1-3",
-    # Native Wayland: without these Qt uses XWayland, which every Wayland desktop runs.
-    "libwayland-client.so.0": None,
-    "libwayland-cursor.so.0": None,
-    "libwayland-egl.so.1": None,
-}  # fmt: skip
+# Loaded by name with ctypes, so no bundled binary links against them: X11 idle time
+# (app/services/policy/idle.py).
+LOADED_WITH_CTYPES = ["libX11.so.6", "libXss.so.1"]
 # GNOME shows tray icons only with this extension; Docker is the default sandbox. Neither is
 # needed to install, nor to run the worker with the process executor.
 DEB_SUGGESTS = ["gnome-shell-extension-appindicator", "docker.io | docker-ce"]
@@ -142,8 +113,11 @@ def desktop_entry(template: str, exec_line: str) -> str:
     return (LINUX / template).read_text().replace("@EXEC@", exec_line)
 
 
-def linux_tarball(bundle: Path, dist: Path, version: str, arch: str, fast: bool = False) -> Path:
-    """hivemind-<v>-linux-<arch>.tar.gz: one folder to unpack anywhere and run from."""
+def linux_tarball(
+    bundle: Path, dist: Path, version: str, arch: str, depends: list[str], fast: bool = False
+) -> Path:
+    """hivemind-<v>-linux-<arch>.tar.gz: one folder to unpack anywhere and run from. Its
+    README names the system packages it needs: the .deb's Depends."""
     top = f"hivemind-{version}"
     out = dist / f"hivemind-{version}-linux-{arch}.tar.gz"
     stage = dist / ".tarball-stage"
@@ -159,7 +133,15 @@ def linux_tarball(bundle: Path, dist: Path, version: str, arch: str, fast: bool 
     icon_dir.mkdir(parents=True)
     shutil.copy2(ROOT / "assets" / "icons" / "hivemind.svg", icon_dir / "hivemind.svg")
     shutil.copy2(ROOT / "LICENSE.txt", stage / top / "LICENSE.txt")
-    shutil.copy2(LINUX / "README-linux.txt", stage / top / "README.txt")
+    packages = " ".join(d.split()[0] for d in depends if not d.startswith("libc6"))
+    # Shell lines to paste after "sudo apt install \".
+    packages = " \\\n".join(
+        textwrap.wrap(
+            packages, 86, initial_indent="    ", subsequent_indent="    ", break_on_hyphens=False
+        )
+    )
+    readme = (LINUX / "README-linux.txt").read_text().replace("@PACKAGES@", packages)
+    (stage / top / "README.txt").write_text(readme)
     with tarfile.open(out, "w:gz", compresslevel=1 if fast else 6) as tar:
         tar.add(stage / top, arcname=top, filter=_normalize_owner)
     shutil.rmtree(stage)
@@ -173,7 +155,9 @@ def _normalize_owner(info: tarfile.TarInfo) -> tarfile.TarInfo:
     return info
 
 
-def linux_deb(bundle: Path, dist: Path, version: str, deb_arch: str, fast: bool = False) -> Path:
+def linux_deb(
+    bundle: Path, dist: Path, version: str, deb_arch: str, depends: list[str], fast: bool = False
+) -> Path:
     """hivemind_<v>_<arch>.deb: the bundle in /opt/hivemind, `hivemind` and `hivemind-app`
     on PATH, a desktop entry, the icon, and a login autostart entry that is off by default."""
     deb_version = debian_version(version)
@@ -208,10 +192,6 @@ def linux_deb(bundle: Path, dist: Path, version: str, deb_arch: str, fast: bool 
     # /etc/xdg/autostart/hivemind.desktop is configuration: an admin who turns it on for
     # every user keeps that choice across upgrades.
     (debian / "conffiles").write_text("/etc/xdg/autostart/hivemind.desktop\n")
-    depends = debian_depends(bundle)
-    # PyInstaller warns about each of these it could not find on the build machine; they are
-    # the system's business, through Depends.
-    print(f"deb depends: {', '.join(depends)}")
     (debian / "control").write_text(
         deb_control(deb_version, deb_arch, installed_kib=_tree_kib(root), depends=depends)
     )
@@ -256,18 +236,21 @@ def _elf_files(bundle: Path) -> list[Path]:
 
 
 def system_libraries(bundle: Path) -> dict[str, set[str]]:
-    """soname -> the bundled files that need it, for every library the bundle does not carry
-    (resolved from the system, or not found at all), as the dynamic loader sees it."""
+    """soname -> the bundled files that need it, for every library a bundled binary links
+    against and the bundle does not carry (resolved from the system, or not found at all), as
+    the dynamic loader sees it. What those system libraries need in turn is their packages'
+    business."""
     elves = _elf_files(bundle)
     library_dirs = sorted({str(p.parent) for p in elves if ".so" in p.name})
     env = dict(os.environ, LD_LIBRARY_PATH=":".join(library_dirs))
     needed: dict[str, set[str]] = {}
     for elf in elves:
+        direct = set(needed_sonames(elf))
         done = subprocess.run(["ldd", str(elf)], capture_output=True, text=True, env=env)
         for line in done.stdout.splitlines():
             name, arrow, where = line.strip().partition(" => ")
-            if not arrow:
-                continue  # linux-vdso, the loader itself
+            if not arrow or name not in direct:
+                continue  # linux-vdso, the loader itself, or what a system library needs
             if where.startswith("not found") or not where.startswith(str(bundle)):
                 needed.setdefault(name, set()).add(str(elf.relative_to(bundle)))
     return needed
@@ -288,15 +271,15 @@ def debian_depends(bundle: Path) -> list[str]:
     """Depends for the .deb: the C library at the version the bundle needs, and the package
     of every other library it takes from the system."""
     needed = system_libraries(bundle)
-    unknown = sorted(name for name in needed if name not in SYSTEM_LIBRARIES)
+    unknown = sorted(name for name in needed if name not in DEBIAN_PACKAGES)
     if unknown:
         detail = "; ".join(f"{n} (for {sorted(needed[n])[0]})" for n in unknown)
         raise SystemExit(
             f"error: the bundle needs libraries it does not carry: {detail}. Add each to "
-            "SYSTEM_LIBRARIES in packaging/build.py with its Debian package."
+            "DEBIAN_PACKAGES in app/ui/system_libraries.py with its Debian package."
         )
-    packages = {SYSTEM_LIBRARIES[name] for name in needed} - {None, "libc6"}
-    return [f"libc6 (>= {glibc_floor(bundle)})", *sorted(p for p in packages if p)]
+    packages = {DEBIAN_PACKAGES[name] for name in [*needed, *LOADED_WITH_CTYPES]}
+    return [f"libc6 (>= {glibc_floor(bundle)})", *sorted(p for p in packages - {"libc6"} if p)]
 
 
 def _tree_kib(root: Path) -> int:
@@ -332,8 +315,11 @@ def main(argv: list[str] | None = None) -> int:
             print("error: dpkg-deb is missing: apt-get install -y dpkg", file=sys.stderr)
             return 1
         arch, deb_arch = machine_arch()
-        print(f"tarball: {linux_tarball(bundle, dist, version, arch, args.fast)}")
-        print(f"deb: {linux_deb(bundle, dist, version, deb_arch, args.fast)}")
+        # Checked before anything is written: the bundle takes only known system libraries.
+        depends = debian_depends(bundle)
+        print(f"deb depends: {', '.join(depends)}")
+        print(f"tarball: {linux_tarball(bundle, dist, version, arch, depends, args.fast)}")
+        print(f"deb: {linux_deb(bundle, dist, version, deb_arch, depends, args.fast)}")
     return 0
 
 

@@ -44,6 +44,16 @@ def run(args: argparse.Namespace) -> int:
     if args.home:
         os.environ["HIVEMIND_HOME"] = str(Path(args.home).expanduser())
     if args.smoke_test:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # as smoke_test() will
+    # Before any QApplication: Qt's own message for a missing system library is generic, and
+    # then it aborts.
+    from app.ui.system_libraries import desktop_libraries_problem
+
+    problem = desktop_libraries_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
+    if args.smoke_test:
         from app.ui.smoke import smoke_test
 
         return smoke_test()

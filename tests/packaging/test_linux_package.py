@@ -5,10 +5,17 @@ completes a task for a user registered with the frozen CLI.
 
 The .deb is installed with dpkg into a private root (its own dpkg database), so the test
 changes nothing on the machine; `packaging/linux/smoke-test.sh` with no --root does the
-system-wide install (the release workflow does that)."""
+system-wide install (the release workflow does that). With --bare-debian it installs the .deb
+with apt-get in a Debian 12 container that has none of the desktop's libraries, and opens the
+app there on X11.
+
+The bundle must not depend on what the build machine has installed: none of the desktop's
+libraries are carried, and on a machine with GTK 3 (CI installs libgtk-3-0) Qt's GTK platform
+theme and GTK stay out."""
 
 from __future__ import annotations
 
+import ctypes.util
 import re
 import shutil
 import subprocess
@@ -18,6 +25,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
+
+from app.ui.system_libraries import DEBIAN_PACKAGES
+from tests.conftest import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
@@ -74,9 +84,34 @@ def test_deb_control_depends_only_on_system_libraries(deb: Path) -> None:
     assert deb_field(deb, "Version") == VERSION
     depends = [d.strip() for d in deb_field(deb, "Depends").split(",")]
     assert re.fullmatch(r"libc6 \(>= 2\.\d+\)", depends[0])
-    # Python, Qt and every Python library travel inside the bundle.
-    assert not [d for d in depends if re.match(r"(python|qt|libqt|pyside)", d)]
-    assert len(depends) <= 12
+    # Python, Qt and every Python library travel inside the bundle; the desktop's libraries
+    # are the system's, whatever the build machine had installed.
+    assert set(depends[1:]) <= set(DEBIAN_PACKAGES.values())
+    assert {"libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1", "libx11-6", "libgl1"} <= set(
+        depends
+    )
+
+
+def test_bundle_carries_none_of_the_desktops_libraries(dist: Path) -> None:
+    internal = dist / "hivemind" / "_internal"
+    carried = {p.name for p in internal.rglob("*.so*")}
+    assert "libqxcb.so" in carried and "libQt6XcbQpa.so.6" in carried
+    assert not carried & set(DEBIAN_PACKAGES)
+    # Nor what only those needed (libxcb's own libXau, fontconfig's expat...).
+    assert not {"libXau.so.6", "libXdmcp.so.6", "libexpat.so.1", "libpng16.so.16"} & carried
+    assert not [p for p in internal.rglob("*") if p.is_symlink() and not p.exists()]
+
+
+def test_gtk_on_the_build_machine_stays_out_of_the_bundle(dist: Path) -> None:
+    """A desktop has GTK 3 (CI installs libgtk-3-0): Qt's GTK platform theme and the GTK stack
+    it would bring are left out, so the bundle is the one a bare machine builds."""
+    if ctypes.util.find_library("gtk-3") is None:
+        unavailable("GTK 3 packaging", "libgtk-3-0 is not installed: the GTK case is not tried")
+    internal = dist / "hivemind" / "_internal"
+    carried = {p.name for p in internal.rglob("*.so*")}
+    assert "libqgtk3.so" not in carried
+    gtk = [n for n in carried if re.match(r"lib(gtk|gdk|atk|cairo|pango|harfbuzz|epoxy)", n)]
+    assert not gtk
 
 
 def test_deb_installs_the_app_menu_entry_icon_and_commands(deb: Path) -> None:
@@ -152,6 +187,10 @@ def test_tarball_is_one_portable_folder(dist: Path) -> None:
     assert f"{top}/share/applications/hivemind.desktop" in names
     assert f"{top}/README.txt" in names and f"{top}/LICENSE.txt" in names
     assert {m.uname for m in members.values()} == {"root"}
+    with tarfile.open(tarball) as tar:
+        readme = tar.extractfile(f"{top}/README.txt").read().decode()
+    # The packages to install are the .deb's Depends.
+    assert "libxcb-cursor0" in readme and "@PACKAGES@" not in readme
 
 
 def test_smoke_test_passes_on_the_installed_deb(deb: Path, tmp_path: Path) -> None:
@@ -173,3 +212,46 @@ def test_smoke_test_passes_on_the_installed_deb(deb: Path, tmp_path: Path) -> No
         assert line in output, output[-6000:]
     # The frozen `hivemind` on PATH is the installed symlink.
     assert (root / "usr/bin/hivemind").resolve() == (root / "opt/hivemind/hivemind").resolve()
+
+
+def test_deb_on_a_bare_debian_installs_what_the_app_needs_and_the_app_starts(deb: Path) -> None:
+    """apt-get installs the .deb on a Debian 12 without X11, xcb or GL libraries (a container);
+    the app then opens on X11, and says which package is missing once one is removed."""
+    problem = bare_debian_problem()
+    if problem:
+        unavailable("Bare Debian package", problem)
+    done = subprocess.run(
+        ["bash", str(ROOT / "packaging" / "linux" / "smoke-test.sh"), "--deb", str(deb),
+         "--bare-debian", "--python", sys.executable],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-6000:]
+    for line in (
+        "smoke: bare Debian 12 without the xcb libraries: apt-get installed the .deb with the",
+        f"smoke: bare Debian: hivemind {VERSION}",
+        "smoke: bare Debian: hivemind-app --smoke-test and hivemind app --smoke-test exit 0 on "
+        "X11 (xcb)",
+        "smoke: bare Debian without libxcb-cursor0: HiveMind needs libxcb-cursor0 "
+        "(apt install libxcb-cursor0): libxcb-cursor.so.0 is missing.",
+        "smoke: bare Debian: all steps passed",
+    ):
+        assert line in output, output[-6000:]
+
+
+def bare_debian_problem() -> str | None:
+    if shutil.which("Xvfb") is None:
+        return "Xvfb is not installed (apt-get install xvfb)"
+    if (
+        shutil.which("docker") is None
+        or subprocess.run(["docker", "info"], capture_output=True).returncode
+    ):
+        return "no Docker daemon reachable"
+    if (
+        shutil.which("mmdebstrap") is None
+        and subprocess.run(
+            ["docker", "image", "inspect", "hivemind/debian-bare:bookworm"], capture_output=True
+        ).returncode
+    ):
+        return "neither mmdebstrap nor the hivemind/debian-bare:bookworm image"
+    return None
