@@ -20,7 +20,6 @@ MIN_PIECE_BYTES = 256 * 1024
 MAX_PIECE_BYTES = 4 * 1024 * 1024
 # Enough pieces to spread work over many peers, few enough to keep the metadata small.
 TARGET_PIECES = 1024
-READ_BYTES = 4 * 1024 * 1024
 
 
 class EmptyFile(ValueError):
@@ -79,12 +78,3 @@ def build_torrent(path: Path) -> TorrentMeta:
 
 def info_hash(info: lt.torrent_info) -> str:
     return str(info.info_hashes().v1)
-
-
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as source:
-        while block := source.read(READ_BYTES):
-            digest.update(block)
-    return digest.hexdigest()

@@ -15,12 +15,11 @@ from common.torrents import (
     EmptyFile,
     TorrentMeta,
     build_torrent,
-    file_sha256,
     info_hash,
 )
 from server.errors import InvalidArgument
 
-__all__ = ["ArtifactTorrent", "file_sha256", "info_hash_of", "make_torrent", "parse_torrent"]
+__all__ = ["ArtifactTorrent", "info_hash_of", "make_torrent", "parse_torrent"]
 
 ArtifactTorrent = TorrentMeta
 

@@ -29,11 +29,12 @@ from pathlib import Path
 import libtorrent as lt
 from sqlalchemy import Connection, select, update
 
+from common.digests import file_sha256
 from server.config import ServerSettings
 from server.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from server.store.db import Database
 from server.store.schema import artifacts
-from server.torrent.metainfo import file_sha256, info_hash_of, make_torrent, parse_torrent
+from server.torrent.metainfo import info_hash_of, make_torrent, parse_torrent
 from server.torrent.swarm import SwarmBook
 
 log = logging.getLogger("hivemind.seeder")

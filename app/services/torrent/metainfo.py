@@ -4,7 +4,6 @@ the server follows too, so both get the same info hash for the same bytes."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,18 +15,11 @@ from common.torrents import (
     EmptyFile,
     TorrentMeta,
     build_torrent,
-    file_sha256,
     info_hash,
     piece_size_for,
 )
 
-__all__ = ["TorrentMeta", "file_sha256", "is_digest", "make_torrent", "piece_size_for"]
-
-_DIGEST = re.compile(r"^[0-9a-f]{64}$")
-
-
-def is_digest(text: str) -> bool:
-    return bool(_DIGEST.match(text or ""))
+__all__ = ["TorrentMeta", "make_torrent", "piece_size_for"]
 
 
 def make_torrent(path: Path) -> TorrentMeta:

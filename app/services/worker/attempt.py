@@ -33,6 +33,7 @@ from app.services.worker.compare import (
 from app.services.worker.report import RETRYABLE, deliver, sleep_unless
 from app.services.worker.results import PendingReport, PendingReports, pack_output
 from app.services.worker.runtime_fetch import RuntimeProvisioner, RuntimeUnavailable
+from common.digests import is_digest
 from proto.hivemind.v1 import node_pb2
 
 log = logging.getLogger("app.services.worker.agent")
@@ -238,16 +239,17 @@ def _place_input(cached: Path, target: Path) -> None:
 async def _cached(deps: AttemptDeps, kind: str, digest: str, suffix: str) -> Path:
     """The artifact `digest` from the local cache, downloaded (and verified) when missing.
     One download per digest at a time: concurrent attempts of one job share it."""
-    if len(digest) != 64 or not all(c in "0123456789abcdef" for c in digest.lower()):
+    if not is_digest(digest.lower()):
         raise ValueError(f"the server sent a malformed digest {digest!r}")
-    path = deps.cache_dir / kind / f"{digest.lower()}{suffix}"
+    digest = digest.lower()
+    path = deps.cache_dir / kind / f"{digest}{suffix}"
     lock, users = deps.download_locks.get(digest, (asyncio.Lock(), 0))
     deps.download_locks[digest] = (lock, users + 1)
     try:
         async with lock:
             fetched = None
             if deps.torrents is not None and not await asyncio.to_thread(path.exists):
-                fetched = await deps.torrents.fetch(deps.node().artifacts, digest.lower(), path)
+                fetched = await deps.torrents.fetch(deps.node().artifacts, digest, path)
             if fetched is None:
                 await download_artifact(deps.node().artifacts, digest, path)
             await asyncio.to_thread(os.utime, path)  # recently used: evicted last
