@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from common.digests import file_sha256, hash_file, is_digest, is_image_id, is_pi
 from common.network import is_loopback, split_host_port
 
 HEX = "0123456789abcdef" * 4
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize(
@@ -62,3 +65,19 @@ def test_host_and_port_are_split_at_the_last_colon() -> None:
     assert split_host_port("1.2.3.4:6881") == ("1.2.3.4", "6881")
     assert split_host_port("[::1]:6881") == ("::1", "6881")
     assert split_host_port(":6881") == ("", "6881")
+
+
+def test_the_kernel_loads_neither_side_nor_libtorrent() -> None:
+    """The server's seeder and the app's torrent client both import common/; importing it
+    alone must not drag in either side, or the native libtorrent (loaded only to make or read
+    a torrent)."""
+    code = (
+        "import sys, pkgutil, importlib, common\n"
+        "for m in pkgutil.iter_modules(common.__path__):\n"
+        "    importlib.import_module('common.' + m.name)\n"
+        "print(sorted({n.split('.')[0] for n in sys.modules} & {'app', 'server', 'libtorrent'}))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout.strip() == "[]"
