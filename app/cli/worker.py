@@ -26,7 +26,8 @@ from app.services.executors.base import Executor
 from app.services.settings import SettingsStore
 from app.services.torrent.fetch import open_torrents
 from app.services.worker import events as ev
-from app.services.worker.agent import WorkerAgent, WorkerOptions
+from app.services.worker.agent import WorkerAgent
+from app.services.worker.options import WorkerOptions
 from app.services.worker.report import RETRYABLE
 from app.services.worker.secret import rotate_stored_secret
 from common.units import format_ucpt

@@ -48,7 +48,8 @@ from app.services.client.session import ClientSession
 from app.services.executors.base import Executor
 from app.services.settings import SettingsStore
 from app.services.torrent.fetch import TorrentFetcher, open_torrents
-from app.services.worker.agent import WorkerAgent, WorkerOptions
+from app.services.worker.agent import WorkerAgent
+from app.services.worker.options import WorkerOptions
 from proto.hivemind.v1 import account_pb2
 
 SUBMITTER = "alice"

@@ -24,8 +24,9 @@ from app.services.executors.base import Executor
 from app.services.settings import ClientSettings, SettingsStore
 from app.services.torrent.fetch import open_torrents
 from app.services.worker import events as ev
-from app.services.worker.agent import WorkerAgent, WorkerOptions
+from app.services.worker.agent import WorkerAgent
 from app.services.worker.compare import is_comparison
+from app.services.worker.options import WorkerOptions
 from app.ui import models
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,6 @@ import contextlib
 import logging
 import re
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -37,35 +36,23 @@ from app.services.executors.base import Executor
 from app.services.monitor import UsageMonitor
 from app.services.settings import SettingsStore
 from app.services.worker import events as ev
-from app.services.worker.attempt import AttemptDeps, HeldAttempt, run_attempt
+from app.services.worker.attempt import run_attempt
 from app.services.worker.cache import prune_cache
 from app.services.worker.capacity import MIN_TASK_MEMORY_MB, Capacity
 from app.services.worker.drain import drain_attempts, resend_kept_reports
 from app.services.worker.heartbeat import Heartbeats
+from app.services.worker.held import AttemptDeps, HeldAttempt
 from app.services.worker.node import NodeRegistration
+from app.services.worker.options import WorkerOptions
 from app.services.worker.policy import PolicyGate
 from app.services.worker.results import PendingReports, clear_leftovers
 from app.services.worker.runtime_fetch import RuntimeProvisioner
-from app.services.worker.secret import CHECK_INTERVAL_S, SecretRotation
+from app.services.worker.secret import SecretRotation
 from proto.hivemind.v1 import node_pb2
 
 log = logging.getLogger(__name__)
 
 SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}")
-
-
-@dataclass
-class WorkerOptions:
-    name: str = ""  # the node's name; empty = this machine's hostname
-    cores: int | None = None  # overrides the contributor setting for this run (0 = all)
-    memory_mb: int | None = None  # likewise (0 = 75% of memory)
-    max_tasks: int = 0  # at most this many tasks at a time; 0 = as many as fit
-    once: bool = False  # run one batch of leases, then stop
-    exit_when_idle_s: float = 0.0  # stop after this long with nothing to do; 0 = never
-    lease_poll_s: float = 1.0  # how often to ask for work when there is none
-    drain_timeout_s: float = 30.0  # a graceful stop waits this long for running tasks
-    benchmark_s: float = 2.0  # the CPU benchmark's length when no score is cached; 0 = skip
-    secret_check_s: float = CHECK_INTERVAL_S  # how often the node secret's age is looked at
 
 
 class WorkerAgent:

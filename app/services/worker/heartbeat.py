@@ -18,7 +18,7 @@ import grpc
 from app.services.aio import wait_event
 from app.services.client.session import ClientError
 from app.services.worker import events as ev
-from app.services.worker.attempt import HeldAttempt
+from app.services.worker.held import HeldAttempt
 from app.services.worker.node import NodeRegistration
 from proto.hivemind.v1 import node_pb2
 

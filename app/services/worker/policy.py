@@ -19,7 +19,7 @@ from typing import Any
 
 from app.services.executors.base import Executor
 from app.services.worker import events as ev
-from app.services.worker.attempt import HeldAttempt
+from app.services.worker.held import HeldAttempt
 
 log = logging.getLogger("app.services.worker.agent")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import grpc
 
@@ -17,11 +17,9 @@ from app.services.aio import wait_event
 from app.services.client.session import ClientError
 from app.services.client.transfer import TransferError, upload_file
 from app.services.worker import events as ev
+from app.services.worker.held import AttemptDeps
 from app.services.worker.results import PendingReport
 from proto.hivemind.v1 import common_pb2, node_pb2
-
-if TYPE_CHECKING:
-    from app.services.worker.attempt import AttemptDeps
 
 log = logging.getLogger("app.services.worker.agent")
 
