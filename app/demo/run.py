@@ -45,10 +45,10 @@ from app.demo.jobs import (
 from app.demo.server import DemoError, ServerProcess
 from app.services.client.credentials import CredentialStore
 from app.services.client.session import ClientSession
-from app.services.executors.base import Executor
+from app.services.executors.choice import ExecutorUnavailable
 from app.services.settings import SettingsStore
-from app.services.torrent.fetch import TorrentFetcher, open_torrents
 from app.services.worker.agent import WorkerAgent
+from app.services.worker.assembly import OpenedWorker, open_worker
 from app.services.worker.options import WorkerOptions
 from proto.hivemind.v1 import account_pb2
 
@@ -148,7 +148,7 @@ class Person:
     settings: SettingsStore
     credentials: CredentialStore
     session: ClientSession
-    torrents: TorrentFetcher | None = None  # a contributor's BitTorrent session
+    worker: OpenedWorker | None = None  # a contributor's worker and its BitTorrent session
 
 
 async def _person(root: Path, name: str, server: str) -> Person:
@@ -160,34 +160,6 @@ async def _person(root: Path, name: str, server: str) -> Person:
     session = ClientSession(settings, credentials, server=server)
     await session.register(name, secrets.token_urlsafe(16))
     return Person(name, home, settings, credentials, session)
-
-
-async def choose_executor(kind: str, instance: str) -> tuple[Executor, str]:
-    """(executor, notice): Docker when its daemon and the runtime image are here (or when
-    asked for), else the process executor with a notice saying so."""
-    if kind in ("auto", "docker"):
-        reason = ""
-        try:
-            from app.services.executors.docker.executor import DockerExecutor
-
-            docker_executor = DockerExecutor(instance=instance)
-            availability = await docker_executor.available()
-            if not availability:
-                reason = availability.reason
-            elif RUNTIME not in await asyncio.to_thread(docker_executor.runtimes):
-                reason = "the runtime image hivemind/python:3.11 is missing"
-            else:
-                return docker_executor, ""
-        except ImportError as exc:
-            reason = f"the Docker executor is not installed ({exc})"
-        if kind == "docker":
-            raise DemoError(f"cannot use Docker: {reason}")
-        notice = f"Docker not used ({reason}): running tasks with the process executor"
-    else:
-        notice = ""
-    from app.services.executors.process.executor import ProcessExecutor
-
-    return ProcessExecutor(), notice
 
 
 def planned_tasks(pi_tasks: int) -> int:
@@ -236,7 +208,7 @@ async def run_demo(
 
         notice = ""
         for person in people[1:]:
-            contributor, notice = await _start_worker(person, executor, address)
+            contributor, notice = await _start_worker(person, executor)
             contributors.append(contributor)
             workers.append(
                 asyncio.create_task(contributor.agent.run(), name=f"demo-worker-{person.name}")
@@ -309,34 +281,40 @@ async def run_demo(
         for person in people:
             with contextlib.suppress(Exception):
                 await person.session.close()
-            if person.torrents is not None:
-                with contextlib.suppress(Exception):
-                    await person.torrents.close()
+            if person.worker is not None:
+                await person.worker.close()
         await server.stop()
         if keep_dir is None:
             await asyncio.to_thread(shutil.rmtree, root, True)
 
 
-async def _start_worker(person: Person, kind: str, address: str) -> tuple[Contributor, str]:
+async def _start_worker(person: Person, kind: str) -> tuple[Contributor, str]:
     """The person's worker agent (not yet running) and the executor notice, if any."""
-    chosen, notice = await choose_executor(kind, f"demo-{person.name}-{uuid.uuid4().hex[:6]}")
-    person.settings.update_contributor(cores=1, memory_mb=512, executor=chosen.name)
-    # Each worker has its own BitTorrent session on loopback (issue 4): packages and results
-    # travel by torrent between the workers and the local server.
-    person.torrents = await open_torrents(person.settings, address, listen_interface="127.0.0.1")
-    agent = WorkerAgent(
-        person.session,
-        person.settings,
-        chosen,
-        person.credentials,
-        # The three workers share this process (and its GIL): a short CPU benchmark leaves the
-        # first tasks room to run; the score is a rate, so half a second measures it too.
-        options=WorkerOptions(name=f"{person.name}-laptop", lease_poll_s=0.3, benchmark_s=0.5),
-        torrents=person.torrents,
-    )
+    person.settings.update_contributor(cores=1, memory_mb=512)
+    try:
+        worker = await open_worker(
+            person.session,
+            person.settings,
+            person.credentials,
+            executor=kind,
+            instance=f"demo-{person.name}-{uuid.uuid4().hex[:6]}",
+            # Without a server that stores runtime images, Docker is usable only with the
+            # image already here.
+            runtime=RUNTIME,
+            # The three workers share this process (and its GIL): a short CPU benchmark leaves
+            # the first tasks room to run; the score is a rate, so half a second measures it.
+            options=WorkerOptions(name=f"{person.name}-laptop", lease_poll_s=0.3, benchmark_s=0.5),
+            # Each worker has its own BitTorrent session on loopback: packages and results
+            # travel by torrent between the workers and the local server.
+            listen_interface="127.0.0.1",
+        )
+    except ExecutorUnavailable as exc:
+        raise DemoError(f"cannot use Docker: {exc}") from None
+    person.worker = worker
+    person.settings.update_contributor(executor=worker.agent.executor.name)
     diary = WorkerDiary(person.name)
-    agent.events.subscribe(diary)
-    return Contributor(person, agent, diary), notice
+    worker.agent.events.subscribe(diary)
+    return Contributor(person, worker.agent, diary), worker.notice
 
 
 async def _run_replicated(

@@ -20,9 +20,10 @@ from app.services.client.credentials import CredentialStore
 from app.services.client.session import ClientError, ClientSession, parse_server_address
 from app.services.monitor import UsageMonitor
 from app.services.settings import ClientSettings, SettingsStore
+from app.services.worker.policy import contributor_policy
 from app.ui import models
 from app.ui.bridge_jobs import JOBS_IDLE_INTERVAL_MS, JobActionsMixin
-from app.ui.sharing import SharingController, default_policy, is_offline_error
+from app.ui.sharing import SharingController, is_offline_error
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class Bridge(JobActionsMixin, QObject):
             self.credentials,
             self._sharing_state,
             self._worker_activity,
-            policy=policy if policy is not None else default_policy(store),
+            policy=policy if policy is not None else contributor_policy(store),
         )
         self._tasks: set[asyncio.Future] = set()
         self._log_history: deque[str] = deque(maxlen=LOG_HISTORY)
