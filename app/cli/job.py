@@ -25,7 +25,6 @@ from app.cli.output import (
     count_progress,
     cpt,
     emit,
-    job_state_name,
     print_table,
     progress,
     say,
@@ -35,6 +34,7 @@ from app.cli.output import (
 from app.services.client.session import ClientError, ClientSession
 from app.services.client.transfer import upload_file
 from app.services.jobs.package import JobPackage, JobSpec, archive_for_upload, load_package
+from app.services.jobs.states import job_state_name
 from app.services.jobs.submission import submit_request
 from common.units import parse_cpt
 from proto.hivemind.v1 import common_pb2, job_pb2

@@ -21,12 +21,11 @@ from app.cli.output import (
     CommandError,
     command,
     emit,
-    job_state_name,
     progress,
     say,
-    task_state_name,
     warn,
 )
+from app.services.jobs.states import job_state_name, task_state_name
 from app.services.torrent.fetch import TorrentFetcher, fetch_or_download, open_torrents
 from app.services.unpack import UnsafeArchive, safe_extract
 from proto.hivemind.v1 import job_pb2

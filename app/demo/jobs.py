@@ -24,6 +24,7 @@ from app.demo.server import DemoError
 from app.services.client.session import ClientSession
 from app.services.client.transfer import download_artifact, upload_file
 from app.services.jobs.package import JobSpec, PackageError, build_package_zip, load_package
+from app.services.jobs.states import job_state_name, task_state_name
 from app.services.jobs.submission import submit_request
 from app.services.unpack import safe_extract
 from app.services.worker.events import TASK_FINISHED, TASK_STARTED, WorkerEvent
@@ -211,10 +212,6 @@ class CheckedJob:
         }
 
 
-def state_word(state: int) -> str:
-    return common_pb2.JobState.Name(state).removeprefix("JOB_STATE_").lower()
-
-
 async def check_job(
     submitter: ClientSession,
     job: job_pb2.Job,
@@ -248,7 +245,7 @@ async def check_job(
         tasks.append(
             CheckedTask(
                 index=task.index,
-                state=common_pb2.TaskState.Name(task.state).removeprefix("TASK_STATE_").lower(),
+                state=task_state_name(task.state),
                 verification=task.verification,
                 estimate=await asyncio.to_thread(_estimate, folder) if folder else None,
                 agreed=sorted(agreed.get(task.index, ())),
@@ -260,7 +257,7 @@ async def check_job(
     return CheckedJob(
         example=example.label,
         job_id=job.job_id,
-        job_state=state_word(job.state),
+        job_state=job_state_name(job.state),
         tasks_total=job.tasks_total,
         tasks_done=job.tasks_done,
         replicas=job.replicas,

@@ -38,7 +38,6 @@ from app.demo.jobs import (
     download_results,
     load_example,
     merge_pi,
-    state_word,
     submit_example,
     wait_for_job,
 )
@@ -46,6 +45,7 @@ from app.demo.server import DemoError, ServerProcess
 from app.services.client.credentials import CredentialStore
 from app.services.client.session import ClientSession
 from app.services.executors.choice import ExecutorUnavailable
+from app.services.jobs.states import job_state_name
 from app.services.settings import SettingsStore
 from app.services.worker.agent import WorkerAgent
 from app.services.worker.assembly import OpenedWorker, open_worker
@@ -223,7 +223,7 @@ async def run_demo(
         job = await wait_for_job(
             alice.session, job.job_id, _counting(progress, 0, all_tasks), timeout_s, workers
         )
-        say(f"job {state_word(job.state)}: {job.tasks_done} of {job.tasks_total} tasks done")
+        say(f"job {job_state_name(job.state)}: {job.tasks_done} of {job.tasks_total} tasks done")
         await download_results(alice.session, job.job_id, root / "pi")
         pi = await asyncio.to_thread(merge_pi, pi_example, root / "pi" / "results")
 
@@ -258,7 +258,7 @@ async def run_demo(
         return DemoResult(
             pi=pi,
             job_id=job.job_id,
-            job_state=state_word(job.state),
+            job_state=job_state_name(job.state),
             tasks_total=job.tasks_total,
             tasks_done=job.tasks_done,
             executor=executor_name,

@@ -15,18 +15,12 @@ from pathlib import Path
 from app.services.client.session import ClientSession
 from app.services.client.transfer import download_artifact, upload_file
 from app.services.jobs.package import archive_for_upload, load_package
+from app.services.jobs.states import job_state_name, task_state_name
 from app.services.unpack import safe_extract
 from app.ui import models
 from proto.hivemind.v1 import account_pb2, common_pb2, job_pb2
 
 Progress = Callable[[int, int], None]
-# Index of the TaskState enum's names, lower-cased without the prefix ("done").
-_JOB_STATES = {
-    value: name.removeprefix("JOB_STATE_").lower() for name, value in common_pb2.JobState.items()
-}
-_TASK_STATES = {
-    value: name.removeprefix("TASK_STATE_").lower() for name, value in common_pb2.TaskState.items()
-}
 
 
 async def load_earnings(session: ClientSession, days: int = 30) -> models.EarningsSnapshot:
@@ -57,7 +51,7 @@ def job_row(job: job_pb2.Job) -> models.JobRow:
     return models.JobRow(
         job_id=job.job_id,
         name=job.name,
-        state=_JOB_STATES.get(job.state, "unknown"),
+        state=job_state_name(job.state),
         tasks_total=job.tasks_total,
         tasks_done=job.tasks_done,
         tasks_failed=job.tasks_failed,
@@ -178,7 +172,7 @@ async def job_logs(session: ClientSession, job_id: str) -> str:
     reply = await session.jobs.GetResults(job_pb2.GetResultsRequest(job_id=job_id))
     sections = []
     for result in sorted(reply.results, key=lambda r: r.index):
-        state = _TASK_STATES.get(result.state, "unknown")
+        state = task_state_name(result.state)
         header = f"== task {result.index} ({state}) =="
         body = result.log.rstrip() or "(no output)"
         if result.error:
