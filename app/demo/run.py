@@ -35,7 +35,6 @@ from app.demo.jobs import (
     TaskProgress,
     WorkerDiary,
     check_job,
-    download_results,
     load_example,
     merge_pi,
     submit_example,
@@ -45,6 +44,7 @@ from app.demo.server import DemoError, ServerProcess
 from app.services.client.credentials import CredentialStore
 from app.services.client.session import ClientSession
 from app.services.executors.choice import ExecutorUnavailable
+from app.services.jobs.results import download_results
 from app.services.jobs.states import job_state_name
 from app.services.settings import SettingsStore
 from app.services.worker.agent import WorkerAgent
@@ -224,7 +224,7 @@ async def run_demo(
             alice.session, job.job_id, _counting(progress, 0, all_tasks), timeout_s, workers
         )
         say(f"job {job_state_name(job.state)}: {job.tasks_done} of {job.tasks_total} tasks done")
-        await download_results(alice.session, job.job_id, root / "pi")
+        await download_results(alice.session, job.job_id, root / "pi" / "results")
         pi = await asyncio.to_thread(merge_pi, pi_example, root / "pi" / "results")
 
         checked = await _run_replicated(
