@@ -24,6 +24,14 @@ def fill(template: str, *values: object) -> str:
     )
 
 
+def sentences(first: str, second: str) -> str:
+    """Two sentences as one text: a space between them, none after a full-width full stop
+    (Chinese runs its sentences on)."""
+    if not second:
+        return first
+    return first + second if first.endswith("。") else f"{first} {second}"
+
+
 def state_text(state: models.SharingState) -> str:
     """The headline for a sharing state, e.g. "Paused: you are using this computer"."""
     translate = QCoreApplication.translate
