@@ -4,9 +4,9 @@ A server subprocess on a free loopback port with a temporary data dir; a submitt
 and three contributors (bob, carol, dave), each with their own temporary HiveMind home; three
 worker agents (Docker when the daemon and the runtime image are here, else the process
 executor). Alice submits examples/pi; the workers run it; alice downloads and merges the
-results. Then she submits examples/montecarlo (issue 6): every task runs on nodes of two
-owners, whose honest results differ in bytes, so the node of the third owner runs the job's
-compare.py on both; each task shows how it was verified and by whom (app/demo/jobs.py). Last,
+results. Then she submits examples/montecarlo: every task runs on nodes of two owners, whose
+honest results differ in bytes, so the node of the third owner runs the job's compare.py on
+both; each task shows how it was verified and by whom (app/demo/jobs.py). Last,
 every balance is read to show that what alice paid for both jobs is what the contributors
 earned, the rest refunded: the total granted is conserved. Nothing outside the temporary
 folder is touched.
@@ -54,7 +54,7 @@ from proto.hivemind.v1 import account_pb2
 
 SUBMITTER = "alice"
 # Three owners: a replicated task runs on nodes of two of them and, when their results differ
-# in bytes, is compared by a node of the third (issue 6).
+# in bytes, is compared by a node of the third.
 CONTRIBUTORS = ("bob", "carol", "dave")
 RUNTIME = "python-3.11"
 Status = Callable[[str], None]

@@ -150,8 +150,8 @@ DIFFERENT_VERDICT = "results differ"
 
 
 def _comparison_template(event: models.ActivityEvent) -> str | None:
-    """The sentence for a comparison attempt's event (issue 6), None for kinds that read the
-    same as a task's. Whole sentences per verdict, so each language words them its own way."""
+    """The sentence for a comparison attempt's event, None for kinds that read the same as a
+    task's. Whole sentences per verdict, so each language words them its own way."""
     translate = QCoreApplication.translate
     if event.kind == "task_finished":
         verdicts = {

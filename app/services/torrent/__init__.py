@@ -1,4 +1,4 @@
-"""BitTorrent distribution of artifacts (issue 4): one libtorrent session per process, a
+"""BitTorrent distribution of artifacts: one libtorrent session per process, a
 size-capped cache of verified artifacts, and torrent helpers. No Qt here."""
 
 from app.services.torrent.cache import ArtifactCache, CacheFull

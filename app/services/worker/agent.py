@@ -5,17 +5,10 @@ on the next start), then runs two loops on the caller's asyncio loop:
 - heartbeats: report usage, renew the leases of every attempt held, obey cancellations;
 - leases: ask for what fits in the contributor's limits (read live from SettingsStore, so a
   changed slider applies at the next round), and run each lease as its own asyncio task
-  (`worker_attempt.run_attempt`).
+  (`attempt.run_attempt`).
 A policy (idle, battery, schedule) may pause it: no new leases, running tasks suspended,
 heartbeats go on. Both loops survive a server that goes away and come back with it.
 The agent knows nothing of Qt: listeners subscribe to `agent.events`.
-
-Its parts: worker_node (registration), worker_secret (the node secret's rotation, beside the
-two loops), worker_capacity (what fits now), worker_drain (stopping; reports kept for a
-restart), worker_heartbeat, worker_policy (pauses), worker_attempt (one lease's life),
-worker_report (results until acknowledged), worker_results (packing, kept reports),
-worker_cache (LRU of downloads), worker_events, runtime_fetch (runtime images a Docker worker
-lacks: fetched from the server and loaded).
 """
 
 from __future__ import annotations
@@ -136,7 +129,8 @@ class WorkerAgent:
             allowed=self._allowed,
             runtimes=self.runtimes,
         )
-        # BitTorrent (issue 4): a TorrentFetcher the caller opens and closes, or None.
+        # A TorrentFetcher the caller opens and closes (packages, inputs and results go by
+        # BitTorrent first), or None: everything over gRPC.
         self.deps.torrents = self.heartbeats.torrents = torrents
         if self.runtimes is not None:
             self.runtimes.torrents = torrents

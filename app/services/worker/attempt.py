@@ -1,7 +1,8 @@
 """One leased attempt from lease to acknowledgement: fetch and unpack the package, fetch the
 input, tell the server it started, run it, pack /output, upload the result, report it.
-A comparison lease (issue 6) fetches two results instead of the input and reports the compare
-command's verdict instead of a result; its specifics are in `worker_compare`.
+A comparison lease (judging whether two replicas' results agree) fetches two results instead
+of the input and reports the compare command's verdict instead of a result; its specifics are
+in `compare`.
 
 Runs on the worker's loop; file work goes to threads. Logs carry `attempt=… job=… task=…`.
 """

@@ -77,7 +77,8 @@ async def deliver(report: PendingReport, deps: AttemptDeps) -> node_pb2.AttemptA
 async def _upload_result(report: PendingReport, deps: AttemptDeps) -> None:
     name = f"result-{report.job_id}-{report.task_index}.zip"
     if deps.torrents is not None:
-        # Issue 4: the server pulls a large result from this node's swarm; None = gRPC.
+        # The server pulls a large result from this node's swarm (it spares the upload over
+        # gRPC); None = upload it over gRPC.
         info = await deps.torrents.offer_result(deps.node().artifacts, report.result_zip, name)
         if info is not None:
             report.result_digest, report.result_size = info.digest, info.size
@@ -139,7 +140,7 @@ def _announce(report: PendingReport, ack: node_pb2.AttemptAck, deps: AttemptDeps
     if report.ok and ack.accepted:
         verdict = ""
         if report.comparison:
-            # Issue 6: a completed comparison's exit code is its verdict.
+            # A completed comparison's exit code is its verdict: it carries no result.
             verdict = "results equivalent" if report.exit_code == 0 else "results differ"
             log.info("%s compared: %s", tag, verdict)
         log.info("%s done payout_ucpt=%d", tag, ack.payout_ucpt)

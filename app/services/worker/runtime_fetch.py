@@ -78,7 +78,7 @@ class RuntimeProvisioner:
         self._client = client  # a docker.DockerClient; made on first use (that dials)
         self._client_lock = threading.Lock()
         self._locks: dict[str, asyncio.Lock] = {}
-        # A TorrentFetcher (issue 4) when BitTorrent is on: archives come from peers first.
+        # A TorrentFetcher when BitTorrent is on: archives come from peers first.
         self.torrents: Any = None
 
     # -- what this worker learned --------------------------------------------------------------
