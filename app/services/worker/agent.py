@@ -18,7 +18,7 @@ import contextlib
 import logging
 import re
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
@@ -43,6 +43,9 @@ from app.services.worker.runtime_fetch import RuntimeProvisioner
 from app.services.worker.secret import SecretRotation
 from proto.hivemind.v1 import node_pb2
 
+if TYPE_CHECKING:
+    from app.services.torrent.fetch import TorrentFetcher
+
 log = logging.getLogger(__name__)
 
 SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}")
@@ -60,7 +63,7 @@ class WorkerAgent:
         *,
         policy: Any = None,
         options: WorkerOptions | None = None,
-        torrents: Any = None,
+        torrents: TorrentFetcher | None = None,
     ) -> None:
         self.session = session
         self.settings_store = settings_store
@@ -105,6 +108,7 @@ class WorkerAgent:
             paused_reason=lambda: self._gate.paused_reason,
             on_unknown_node=self._unknown_node,
             on_refused_node=self._give_up,
+            torrents=torrents,
         )
         self.secret_rotation = SecretRotation(
             self.registration,
@@ -114,7 +118,9 @@ class WorkerAgent:
         )
         # A Docker worker fetches the runtime images it lacks; other executors use none.
         self.runtimes = (
-            RuntimeProvisioner(executor, self.cache_dir, on_change=self._runtimes_changed)
+            RuntimeProvisioner(
+                executor, self.cache_dir, on_change=self._runtimes_changed, torrents=torrents
+            )
             if executor.name == "docker"
             else None
         )
@@ -128,12 +134,8 @@ class WorkerAgent:
             abandon=asyncio.Event(),
             allowed=self._allowed,
             runtimes=self.runtimes,
+            torrents=torrents,
         )
-        # A TorrentFetcher the caller opens and closes (packages, inputs and results go by
-        # BitTorrent first), or None: everything over gRPC.
-        self.deps.torrents = self.heartbeats.torrents = torrents
-        if self.runtimes is not None:
-            self.runtimes.torrents = torrents
         self.events.subscribe(self._count)
 
     # -- lifecycle ---------------------------------------------------------------------------

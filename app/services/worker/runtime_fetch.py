@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from app.services.torrent.fetch import fetch_or_download
+from app.services.torrent.fetch import TorrentFetcher, fetch_or_download
 from common.digests import is_digest, is_image_id, is_pinned_reference
 from common.runtime_archive import ImageArchiveError, read_image_archive
 from proto.hivemind.v1 import node_pb2
@@ -70,6 +70,7 @@ class RuntimeProvisioner:
         *,
         on_change: Callable[[], None] | None = None,
         client: Any = None,
+        torrents: TorrentFetcher | None = None,
     ) -> None:
         self.executor = executor
         self.folder = Path(cache_dir) / "runtimes"
@@ -78,8 +79,7 @@ class RuntimeProvisioner:
         self._client = client  # a docker.DockerClient; made on first use (that dials)
         self._client_lock = threading.Lock()
         self._locks: dict[str, asyncio.Lock] = {}
-        # A TorrentFetcher when BitTorrent is on: archives come from peers first.
-        self.torrents: Any = None
+        self.torrents = torrents  # when BitTorrent is on, archives come from peers first
 
     # -- what this worker learned --------------------------------------------------------------
 
