@@ -63,7 +63,7 @@ def store_path(settings: ServerSettings, digest: str) -> Path:
 
 
 async def bench_bittorrent(source: Path, size: int, workers: int, work: Path) -> dict[str, float]:
-    from server.torrent.metainfo import file_sha256
+    from common.digests import file_sha256
 
     settings = ServerSettings.load(work / "server", listen=f"{LOOPBACK}:0")
     db = Database.for_data_dir(settings.data_dir)

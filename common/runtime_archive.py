@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from common.digests import is_digest
+
 MAX_MANIFEST_BYTES = 1024 * 1024
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
-_HEX64 = re.compile(r"[0-9a-f]{64}")
-IMAGE_ID = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 class ImageArchiveError(ValueError):
@@ -75,7 +74,7 @@ def _expected_digest(config_name: str) -> str | None:
     """The digest a config's file name promises: `<hex>.json` (classic `docker save`) or
     `blobs/sha256/<hex>` (OCI layout)."""
     base = config_name.rsplit("/", 1)[-1].removesuffix(".json")
-    return base if _HEX64.fullmatch(base) else None
+    return base if is_digest(base) else None
 
 
 def read_image_archive(path: Path | str) -> ImageArchive:

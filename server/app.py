@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 from collections.abc import Coroutine
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 
 import grpc
 
+from common.network import is_loopback
 from proto.hivemind.v1 import (
     account_pb2_grpc,
     admin_pb2_grpc,
@@ -41,23 +41,10 @@ MAX_RECEIVE_BYTES = 4 * 1024 * 1024  # uploads arrive in chunks well below this
 MAX_SEND_BYTES = 16 * 1024 * 1024
 
 
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
-
-
-def is_loopback_host(host: str) -> bool:
-    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
-    if host.lower() in LOOPBACK_HOSTS:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def check_transport(host: str, port: int, tls: bool, insecure: bool) -> None:
     """Refuses plaintext where other machines could listen in: passwords, tokens and node
     secrets would cross the network readable by anyone on the path."""
-    if tls or insecure or is_loopback_host(host):
+    if tls or insecure or is_loopback(host):
         return
     raise ValueError(
         f"refusing to serve plaintext on {host}:{port}: passwords and tokens would cross the"
@@ -140,7 +127,7 @@ class HiveMindServer:
         self._server = self._build()
         bind = f"{self.host}:{self._requested_port}"
         credentials = self._credentials
-        if credentials is None and not is_loopback_host(self.host):
+        if credentials is None and not is_loopback(self.host):
             log.warning(
                 "plaintext on a non-loopback address=%s (--insecure): tokens travel"
                 " unencrypted; set tls_cert_file and tls_key_file",

@@ -23,6 +23,7 @@ from app.cli.output import (
     wants_json,
 )
 from app.demo.run import CONTRIBUTORS, SUBMITTER, DemoError, planned_tasks, run_demo
+from app.services.executors.choice import AUTO, EXECUTOR_KINDS
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -39,7 +40,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--tasks", type=int, default=8, help="tasks of the π job (default 8)")
     parser.add_argument(
         "--executor",
-        choices=("auto", "docker", "process"),
+        choices=(AUTO, *EXECUTOR_KINDS),
         default="auto",
         help="auto (default): Docker when available, else the process executor",
     )

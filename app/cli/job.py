@@ -1,6 +1,6 @@
 """`hivemind job ...`: submit a job package, follow it, cancel it, fetch its results.
 
-Downloading and unpacking results lives in `job_results.py`, how a job is printed in
+The `results` and `logs` commands are in `job_results.py`, how a job is printed in
 `job_view.py`; this module is the command group and the job-level commands.
 """
 
@@ -10,7 +10,6 @@ import argparse
 import asyncio
 import shlex
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,6 @@ from app.cli.output import (
     count_progress,
     cpt,
     emit,
-    job_state_name,
     print_table,
     progress,
     say,
@@ -33,9 +31,9 @@ from app.cli.output import (
     warn,
 )
 from app.services.client.session import ClientError, ClientSession
-from app.services.client.transfer import upload_file
-from app.services.jobs.package import JobPackage, JobSpec, archive_for_upload, load_package
-from app.services.jobs.submission import submit_request
+from app.services.jobs.package import JobPackage, JobSpec, load_package
+from app.services.jobs.states import job_state_name
+from app.services.jobs.submission import submit_package
 from common.units import parse_cpt
 from proto.hivemind.v1 import common_pb2, job_pb2
 
@@ -181,32 +179,6 @@ def spot_check_note(spec: JobSpec) -> str | None:
     return None
 
 
-async def upload_job_files(
-    session: ClientSession, args: Any, package: JobPackage, workdir: Path
-) -> tuple[str, list[job_pb2.TaskInput]]:
-    """Uploads the package and the inputs (with progress bars); (package digest, inputs)."""
-    archive = await asyncio.to_thread(archive_for_upload, package, workdir, warn)
-    with progress(args) as bars:
-        info = await upload_file(
-            session.artifacts,
-            archive,
-            common_pb2.ARTIFACT_KIND_PACKAGE,
-            name=f"{package.spec.name}.zip",
-            progress=bars.bytes_task("package"),
-        )
-        inputs = []
-        for path in args.inputs or []:
-            uploaded = await upload_file(
-                session.artifacts,
-                path,
-                common_pb2.ARTIFACT_KIND_INPUT,
-                name=path.name,
-                progress=bars.bytes_task(path.name),
-            )
-            inputs.append(job_pb2.TaskInput(digest=uploaded.digest, name=path.name))
-    return info.digest, inputs
-
-
 @command
 async def submit(args: Any) -> int:
     package = await asyncio.to_thread(load_package, args.package)
@@ -217,11 +189,16 @@ async def submit(args: Any) -> int:
     if note:
         print(f"note: {note}", file=sys.stderr)
     async with open_session(args) as session:
-        with tempfile.TemporaryDirectory(prefix="hivemind-submit-") as workdir:
-            package_digest, inputs = await upload_job_files(session, args, package, Path(workdir))
-        job = await session.jobs.SubmitJob(
-            submit_request(spec, package_digest, inputs, key_prefix="cli-submit")
-        )
+        with progress(args) as bars:
+            job = await submit_package(
+                session,
+                package,
+                spec,
+                args.inputs or [],
+                key_prefix="cli-submit",
+                progress=lambda label, _before, _total: bars.bytes_task(label),
+                warn=warn,
+            )
         if not args.wait:
             result = job_fields(job)
             emit(

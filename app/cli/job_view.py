@@ -6,7 +6,8 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from app.cli.output import job_state_name, money, print_table, say, task_state_name
+from app.cli.output import money, print_table, say
+from app.services.jobs.states import job_state_name, task_state_name
 from proto.hivemind.v1 import job_pb2
 
 

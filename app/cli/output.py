@@ -36,7 +36,6 @@ from app.services.client.session import ClientError
 from app.services.client.transfer import TransferError
 from app.services.jobs.package import PackageError
 from common.units import format_ucpt
-from proto.hivemind.v1 import common_pb2
 
 # Exit codes scripts can rely on (argparse itself uses 2 for usage errors).
 EXIT_OK = 0
@@ -69,24 +68,6 @@ def timestamp(unix_seconds: int) -> str:
     if not unix_seconds:
         return "-"
     return datetime.fromtimestamp(unix_seconds, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
-
-
-def job_state_name(value: int) -> str:
-    """JobState -> "pending", "running", "done", "failed", "cancelled" (or "unknown")."""
-    return _enum_word(common_pb2.JobState, value, "JOB_STATE_")
-
-
-def task_state_name(value: int) -> str:
-    """TaskState -> "pending", "leased", "running", "done", "failed", "cancelled"."""
-    return _enum_word(common_pb2.TaskState, value, "TASK_STATE_")
-
-
-def _enum_word(enum: Any, value: int, prefix: str) -> str:
-    try:
-        word = enum.Name(value).removeprefix(prefix).lower()
-    except ValueError:
-        return "unknown"
-    return "unknown" if word == "unspecified" else word
 
 
 def wants_json(args: Any) -> bool:

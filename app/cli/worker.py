@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import hashlib
 import logging
 import signal
 import sys
@@ -21,12 +20,14 @@ from typing import Any
 
 from app.cli.common import common_arguments, open_session, open_settings, server_of
 from app.cli.output import CommandError, command, emit, money, say, warn
-from app.services.client.session import ClientError
-from app.services.executors.base import Executor
+from app.services.client.session import ClientError, ClientSession
+from app.services.executors.choice import EXECUTOR_KINDS, ExecutorUnavailable
 from app.services.settings import SettingsStore
-from app.services.torrent.fetch import open_torrents
 from app.services.worker import events as ev
-from app.services.worker.agent import WorkerAgent, WorkerOptions
+from app.services.worker.agent import WorkerAgent
+from app.services.worker.assembly import OpenedWorker, open_worker
+from app.services.worker.options import WorkerOptions
+from app.services.worker.policy import contributor_policy
 from app.services.worker.report import RETRYABLE
 from app.services.worker.secret import rotate_stored_secret
 from common.units import format_ucpt
@@ -48,7 +49,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     run.add_argument(
         "--executor",
-        choices=("docker", "process"),
+        choices=EXECUTOR_KINDS,
         help="docker (default: a hardened container per task) or process (NO sandbox)",
     )
     run.add_argument("--cores", type=int, help="cores to lend (default: settings; 0 = all)")
@@ -102,49 +103,6 @@ def _check_args(args: Any) -> None:
         raise CommandError("--exit-when-idle and --drain must not be negative")
 
 
-async def make_executor(name: str, settings: SettingsStore) -> Executor:
-    """The executor asked for, ready to run tasks; CommandError saying what to do if not."""
-    if name == "process":
-        from app.services.executors.process.executor import ProcessExecutor
-
-        return ProcessExecutor()  # logs the no-sandbox warning once
-    if name != "docker":
-        raise CommandError(f"unknown executor {name!r}: choose docker or process")
-    try:
-        from app.services.executors.docker.executor import DockerExecutor
-    except ImportError as exc:
-        raise CommandError(
-            f"the Docker executor is not available ({exc}); {PROCESS_HINT}", "NO_DOCKER"
-        ) from None
-    # One label per HiveMind home: two workers on one machine never remove each other's tasks.
-    instance = hashlib.sha256(str(settings.home.resolve()).encode()).hexdigest()[:12]
-    executor = DockerExecutor(instance=instance)
-    availability = await executor.available()
-    if not availability:
-        raise CommandError(f"{availability.reason}; {PROCESS_HINT}", "NO_DOCKER")
-    runtimes = await asyncio.to_thread(executor.runtimes)
-    if not runtimes:
-        warn(
-            "no runtime image is present here yet (hivemind/python:3.11): each is fetched from "
-            "the server when a task needs it, if the admin stored it (`make runtime-image "
-            "REGISTER_DATA_DIR=...`); or build it here with `make runtime-image`"
-        )
-    return executor
-
-
-def make_policy(settings: SettingsStore) -> Any:
-    """The contributor's idle/battery/schedule policy, when that module is installed."""
-    try:
-        from app.services.policy import PolicyEngine
-    except ImportError:
-        return None
-    try:
-        return PolicyEngine(settings)
-    except Exception as exc:  # a broken policy backend must not keep the worker from running
-        warn(f"resource policy unavailable ({exc}); running without it")
-        return None
-
-
 def _setup_logging(quiet: bool) -> None:
     logging.basicConfig(
         stream=sys.stderr,
@@ -175,8 +133,6 @@ async def run_worker(args: Any) -> int:
     _setup_logging(args.quiet)
     settings = open_settings(args)
     server = server_of(args, settings)
-    executor_name = args.executor or settings.settings.contributor.executor
-    executor = await make_executor(executor_name, settings)
     options = WorkerOptions(
         name=args.name,
         cores=args.cores,
@@ -187,39 +143,22 @@ async def run_worker(args: Any) -> int:
         drain_timeout_s=args.drain,
     )
     async with open_session(args) as session:
+        worker = await _open_worker(session, settings, args, options)
+        agent = worker.agent
         try:
-            user = await session.whoami()  # fails early, clearly, when not logged in
-            who = user.username
-        except ClientError as exc:
-            if exc.code not in RETRYABLE:
-                raise
-            # The server may just be starting (boot order): the agent keeps trying.
-            warn(f"cannot reach {server} yet ({exc.message}); will keep trying")
-            who = "(not yet known)"
-        torrents = await open_torrents(settings, server, enabled=not args.no_bittorrent)
-        agent = WorkerAgent(
-            session,
-            settings,
-            executor,
-            session.credentials,
-            policy=make_policy(settings),
-            options=options,
-            torrents=torrents,
-        )
-        if not args.json:
-            agent.events.subscribe(_print_event)
-            say(f"worker for {who} on {server} ({executor.name} executor)")
-        _install_signal_handlers(agent, args)
-        try:
+            who = await _username(session, server)  # fails early, clearly, when not logged in
+            if not args.json:
+                agent.events.subscribe(_print_event)
+                say(f"worker for {who} on {server} ({agent.executor.name} executor)")
+            _install_signal_handlers(agent, args)
             await agent.run()
         finally:
-            if torrents is not None:
-                await torrents.close()
+            await worker.close()
     if agent.stop_reason:
         raise CommandError(f"the server refused this node: {agent.stop_reason}", "REFUSED")
     result = {
         "node_id": agent.node_id,
-        "executor": executor.name,
+        "executor": agent.executor.name,
         "tasks_done": agent.tasks_done,
         "tasks_failed": agent.tasks_failed,
         **money("earned", agent.earned_ucpt),
@@ -233,6 +172,40 @@ async def run_worker(args: Any) -> int:
         ),
     )
     return 0
+
+
+async def _open_worker(
+    session: ClientSession, settings: SettingsStore, args: Any, options: WorkerOptions
+) -> OpenedWorker:
+    """The worker of this home; CommandError saying what to do when its executor cannot run."""
+    try:
+        worker = await open_worker(
+            session,
+            settings,
+            session.credentials,
+            executor=args.executor or settings.settings.contributor.executor,
+            policy=contributor_policy(settings),
+            options=options,
+            bittorrent=not args.no_bittorrent,
+        )
+    except ExecutorUnavailable as exc:
+        raise CommandError(f"{exc}; {PROCESS_HINT}", "NO_DOCKER") from None
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    if worker.notice:
+        warn(worker.notice)
+    return worker
+
+
+async def _username(session: ClientSession, server: str) -> str:
+    try:
+        return (await session.whoami()).username
+    except ClientError as exc:
+        if exc.code not in RETRYABLE:
+            raise
+        # The server may just be starting (boot order): the agent keeps trying.
+        warn(f"cannot reach {server} yet ({exc.message}); will keep trying")
+        return "(not yet known)"
 
 
 @command

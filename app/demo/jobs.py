@@ -22,10 +22,10 @@ from typing import Any
 
 from app.demo.server import DemoError
 from app.services.client.session import ClientSession
-from app.services.client.transfer import download_artifact, upload_file
-from app.services.jobs.package import JobSpec, PackageError, build_package_zip, load_package
-from app.services.jobs.submission import submit_request
-from app.services.unpack import safe_extract
+from app.services.jobs.package import JobPackage, JobSpec, PackageError, load_package
+from app.services.jobs.results import download_results
+from app.services.jobs.states import job_state_name, task_state_name
+from app.services.jobs.submission import submit_package
 from app.services.worker.events import TASK_FINISHED, TASK_STARTED, WorkerEvent
 from proto.hivemind.v1 import account_pb2, common_pb2, job_pb2
 
@@ -56,16 +56,9 @@ def load_example(folder: Path, tasks: int | None = None) -> Example:
 
 async def submit_example(session: ClientSession, example: Example, workdir: Path) -> job_pb2.Job:
     """Packs, uploads and submits the example with every setting of its hivemind.toml."""
-    spec = example.spec
-    archive = await asyncio.to_thread(
-        build_package_zip, example.folder, workdir / f"{example.folder.name}.zip"
-    )
-    package = await upload_file(
-        session.artifacts, archive, common_pb2.ARTIFACT_KIND_PACKAGE, name=archive.name
-    )
-    named = dataclasses.replace(spec, name=f"demo-{spec.name}")
-    request = submit_request(named, package.digest, key_prefix="demo")
-    return await session.jobs.SubmitJob(request)
+    named = dataclasses.replace(example.spec, name=f"demo-{example.spec.name}")
+    package = JobPackage(source=example.folder, spec=example.spec)
+    return await submit_package(session, package, named, key_prefix="demo", scratch=workdir)
 
 
 async def wait_for_job(
@@ -95,21 +88,6 @@ async def wait_for_job(
                 f"{job.tasks_total} tasks done)"
             )
         await asyncio.sleep(0.3)
-
-
-async def download_results(session: ClientSession, job_id: str, workdir: Path) -> dict[int, Path]:
-    """Every result of the job unpacked under workdir/results/<task index>/; index -> folder."""
-    results = await session.jobs.GetResults(job_pb2.GetResultsRequest(job_id=job_id))
-    folders: dict[int, Path] = {}
-    for result in results.results:
-        if not result.result_digest:
-            continue
-        archive = workdir / "downloads" / f"{result.index}.zip"
-        folder = workdir / "results" / str(result.index)
-        await download_artifact(session.artifacts, result.result_digest, archive)
-        await asyncio.to_thread(safe_extract, archive, folder)
-        folders[result.index] = folder
-    return folders
 
 
 def merge_pi(example: Example, results_dir: Path) -> float:
@@ -211,10 +189,6 @@ class CheckedJob:
         }
 
 
-def state_word(state: int) -> str:
-    return common_pb2.JobState.Name(state).removeprefix("JOB_STATE_").lower()
-
-
 async def check_job(
     submitter: ClientSession,
     job: job_pb2.Job,
@@ -227,7 +201,8 @@ async def check_job(
     detail = await submitter.jobs.GetJob(
         job_pb2.GetJobRequest(job_id=job.job_id, include_tasks=True)
     )
-    folders = await download_results(submitter, job.job_id, workdir)
+    saved = await download_results(submitter, job.job_id, workdir / "results")
+    folders = {task.index: task.path for task in saved.tasks if task.result_digest and task.path}
     agreed: dict[int, set[str]] = {}
     compared: dict[int, set[str]] = {}
     for session, diary in contributors:
@@ -248,7 +223,7 @@ async def check_job(
         tasks.append(
             CheckedTask(
                 index=task.index,
-                state=common_pb2.TaskState.Name(task.state).removeprefix("TASK_STATE_").lower(),
+                state=task_state_name(task.state),
                 verification=task.verification,
                 estimate=await asyncio.to_thread(_estimate, folder) if folder else None,
                 agreed=sorted(agreed.get(task.index, ())),
@@ -260,7 +235,7 @@ async def check_job(
     return CheckedJob(
         example=example.label,
         job_id=job.job_id,
-        job_state=state_word(job.state),
+        job_state=job_state_name(job.state),
         tasks_total=job.tasks_total,
         tasks_done=job.tasks_done,
         replicas=job.replicas,

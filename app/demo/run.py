@@ -4,9 +4,9 @@ A server subprocess on a free loopback port with a temporary data dir; a submitt
 and three contributors (bob, carol, dave), each with their own temporary HiveMind home; three
 worker agents (Docker when the daemon and the runtime image are here, else the process
 executor). Alice submits examples/pi; the workers run it; alice downloads and merges the
-results. Then she submits examples/montecarlo (issue 6): every task runs on nodes of two
-owners, whose honest results differ in bytes, so the node of the third owner runs the job's
-compare.py on both; each task shows how it was verified and by whom (app/demo/jobs.py). Last,
+results. Then she submits examples/montecarlo: every task runs on nodes of two owners, whose
+honest results differ in bytes, so the node of the third owner runs the job's compare.py on
+both; each task shows how it was verified and by whom (app/demo/jobs.py). Last,
 every balance is read to show that what alice paid for both jobs is what the contributors
 earned, the rest refunded: the total granted is conserved. Nothing outside the temporary
 folder is touched.
@@ -35,25 +35,26 @@ from app.demo.jobs import (
     TaskProgress,
     WorkerDiary,
     check_job,
-    download_results,
     load_example,
     merge_pi,
-    state_word,
     submit_example,
     wait_for_job,
 )
 from app.demo.server import DemoError, ServerProcess
 from app.services.client.credentials import CredentialStore
 from app.services.client.session import ClientSession
-from app.services.executors.base import Executor
+from app.services.executors.choice import ExecutorUnavailable
+from app.services.jobs.results import download_results
+from app.services.jobs.states import job_state_name
 from app.services.settings import SettingsStore
-from app.services.torrent.fetch import TorrentFetcher, open_torrents
-from app.services.worker.agent import WorkerAgent, WorkerOptions
+from app.services.worker.agent import WorkerAgent
+from app.services.worker.assembly import OpenedWorker, open_worker
+from app.services.worker.options import WorkerOptions
 from proto.hivemind.v1 import account_pb2
 
 SUBMITTER = "alice"
 # Three owners: a replicated task runs on nodes of two of them and, when their results differ
-# in bytes, is compared by a node of the third (issue 6).
+# in bytes, is compared by a node of the third.
 CONTRIBUTORS = ("bob", "carol", "dave")
 RUNTIME = "python-3.11"
 Status = Callable[[str], None]
@@ -147,7 +148,7 @@ class Person:
     settings: SettingsStore
     credentials: CredentialStore
     session: ClientSession
-    torrents: TorrentFetcher | None = None  # a contributor's BitTorrent session
+    worker: OpenedWorker | None = None  # a contributor's worker and its BitTorrent session
 
 
 async def _person(root: Path, name: str, server: str) -> Person:
@@ -159,34 +160,6 @@ async def _person(root: Path, name: str, server: str) -> Person:
     session = ClientSession(settings, credentials, server=server)
     await session.register(name, secrets.token_urlsafe(16))
     return Person(name, home, settings, credentials, session)
-
-
-async def choose_executor(kind: str, instance: str) -> tuple[Executor, str]:
-    """(executor, notice): Docker when its daemon and the runtime image are here (or when
-    asked for), else the process executor with a notice saying so."""
-    if kind in ("auto", "docker"):
-        reason = ""
-        try:
-            from app.services.executors.docker.executor import DockerExecutor
-
-            docker_executor = DockerExecutor(instance=instance)
-            availability = await docker_executor.available()
-            if not availability:
-                reason = availability.reason
-            elif RUNTIME not in await asyncio.to_thread(docker_executor.runtimes):
-                reason = "the runtime image hivemind/python:3.11 is missing"
-            else:
-                return docker_executor, ""
-        except ImportError as exc:
-            reason = f"the Docker executor is not installed ({exc})"
-        if kind == "docker":
-            raise DemoError(f"cannot use Docker: {reason}")
-        notice = f"Docker not used ({reason}): running tasks with the process executor"
-    else:
-        notice = ""
-    from app.services.executors.process.executor import ProcessExecutor
-
-    return ProcessExecutor(), notice
 
 
 def planned_tasks(pi_tasks: int) -> int:
@@ -235,7 +208,7 @@ async def run_demo(
 
         notice = ""
         for person in people[1:]:
-            contributor, notice = await _start_worker(person, executor, address)
+            contributor, notice = await _start_worker(person, executor)
             contributors.append(contributor)
             workers.append(
                 asyncio.create_task(contributor.agent.run(), name=f"demo-worker-{person.name}")
@@ -250,8 +223,8 @@ async def run_demo(
         job = await wait_for_job(
             alice.session, job.job_id, _counting(progress, 0, all_tasks), timeout_s, workers
         )
-        say(f"job {state_word(job.state)}: {job.tasks_done} of {job.tasks_total} tasks done")
-        await download_results(alice.session, job.job_id, root / "pi")
+        say(f"job {job_state_name(job.state)}: {job.tasks_done} of {job.tasks_total} tasks done")
+        await download_results(alice.session, job.job_id, root / "pi" / "results")
         pi = await asyncio.to_thread(merge_pi, pi_example, root / "pi" / "results")
 
         checked = await _run_replicated(
@@ -285,7 +258,7 @@ async def run_demo(
         return DemoResult(
             pi=pi,
             job_id=job.job_id,
-            job_state=state_word(job.state),
+            job_state=job_state_name(job.state),
             tasks_total=job.tasks_total,
             tasks_done=job.tasks_done,
             executor=executor_name,
@@ -308,34 +281,40 @@ async def run_demo(
         for person in people:
             with contextlib.suppress(Exception):
                 await person.session.close()
-            if person.torrents is not None:
-                with contextlib.suppress(Exception):
-                    await person.torrents.close()
+            if person.worker is not None:
+                await person.worker.close()
         await server.stop()
         if keep_dir is None:
             await asyncio.to_thread(shutil.rmtree, root, True)
 
 
-async def _start_worker(person: Person, kind: str, address: str) -> tuple[Contributor, str]:
+async def _start_worker(person: Person, kind: str) -> tuple[Contributor, str]:
     """The person's worker agent (not yet running) and the executor notice, if any."""
-    chosen, notice = await choose_executor(kind, f"demo-{person.name}-{uuid.uuid4().hex[:6]}")
-    person.settings.update_contributor(cores=1, memory_mb=512, executor=chosen.name)
-    # Each worker has its own BitTorrent session on loopback (issue 4): packages and results
-    # travel by torrent between the workers and the local server.
-    person.torrents = await open_torrents(person.settings, address, listen_interface="127.0.0.1")
-    agent = WorkerAgent(
-        person.session,
-        person.settings,
-        chosen,
-        person.credentials,
-        # The three workers share this process (and its GIL): a short CPU benchmark leaves the
-        # first tasks room to run; the score is a rate, so half a second measures it too.
-        options=WorkerOptions(name=f"{person.name}-laptop", lease_poll_s=0.3, benchmark_s=0.5),
-        torrents=person.torrents,
-    )
+    person.settings.update_contributor(cores=1, memory_mb=512)
+    try:
+        worker = await open_worker(
+            person.session,
+            person.settings,
+            person.credentials,
+            executor=kind,
+            instance=f"demo-{person.name}-{uuid.uuid4().hex[:6]}",
+            # Without a server that stores runtime images, Docker is usable only with the
+            # image already here.
+            runtime=RUNTIME,
+            # The three workers share this process (and its GIL): a short CPU benchmark leaves
+            # the first tasks room to run; the score is a rate, so half a second measures it.
+            options=WorkerOptions(name=f"{person.name}-laptop", lease_poll_s=0.3, benchmark_s=0.5),
+            # Each worker has its own BitTorrent session on loopback: packages and results
+            # travel by torrent between the workers and the local server.
+            listen_interface="127.0.0.1",
+        )
+    except ExecutorUnavailable as exc:
+        raise DemoError(f"cannot use Docker: {exc}") from None
+    person.worker = worker
+    person.settings.update_contributor(executor=worker.agent.executor.name)
     diary = WorkerDiary(person.name)
-    agent.events.subscribe(diary)
-    return Contributor(person, agent, diary), notice
+    worker.agent.events.subscribe(diary)
+    return Contributor(person, worker.agent, diary), worker.notice
 
 
 async def _run_replicated(

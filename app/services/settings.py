@@ -8,6 +8,7 @@ without a restart; every change is persisted at once.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import sys
@@ -17,6 +18,12 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_SERVER = "127.0.0.1:50051"
+
+
+def home_key(home: Path) -> str:
+    """A short name for one HiveMind home that stays the same across runs: the keyring
+    entries and the task containers of two homes on one machine never mix."""
+    return hashlib.sha256(str(Path(home).resolve()).encode()).hexdigest()[:12]
 
 
 def default_home() -> Path:

@@ -6,27 +6,19 @@ here; the views get `app.ui.models` values. No Qt.
 from __future__ import annotations
 
 import asyncio
-import shutil
-import tempfile
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 from app.services.client.session import ClientSession
-from app.services.client.transfer import download_artifact, upload_file
-from app.services.jobs.package import archive_for_upload, load_package
-from app.services.unpack import safe_extract
+from app.services.jobs import results
+from app.services.jobs.package import load_package
+from app.services.jobs.states import job_state_name, task_state_name
+from app.services.jobs.submission import submit_package
+from app.services.unpack import UnsafeArchive
 from app.ui import models
 from proto.hivemind.v1 import account_pb2, common_pb2, job_pb2
 
 Progress = Callable[[int, int], None]
-# Index of the TaskState enum's names, lower-cased without the prefix ("done").
-_JOB_STATES = {
-    value: name.removeprefix("JOB_STATE_").lower() for name, value in common_pb2.JobState.items()
-}
-_TASK_STATES = {
-    value: name.removeprefix("TASK_STATE_").lower() for name, value in common_pb2.TaskState.items()
-}
 
 
 async def load_earnings(session: ClientSession, days: int = 30) -> models.EarningsSnapshot:
@@ -57,7 +49,7 @@ def job_row(job: job_pb2.Job) -> models.JobRow:
     return models.JobRow(
         job_id=job.job_id,
         name=job.name,
-        state=_JOB_STATES.get(job.state, "unknown"),
+        state=job_state_name(job.state),
         tasks_total=job.tasks_total,
         tasks_done=job.tasks_done,
         tasks_failed=job.tasks_failed,
@@ -106,65 +98,34 @@ async def estimate_cost(
 async def submit_job(
     session: ClientSession, request: models.JobRequest, scratch: Path, progress: Progress
 ) -> models.JobRow:
-    """Uploads the package (zipped if a folder) and the inputs, then submits. `progress`
-    counts bytes over all files."""
+    """Submits the package with the form's settings on top of its hivemind.toml (the others,
+    such as gpus, disk and compare, come from the file). `progress` counts bytes over all
+    uploaded files."""
     package = await asyncio.to_thread(load_package, request.package_path)
-    scratch.mkdir(parents=True, exist_ok=True)
-    workdir = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="submit-", dir=scratch))
-    try:
-        archive = await asyncio.to_thread(archive_for_upload, package, workdir)
-        files = [Path(archive), *(Path(p) for p in request.input_files)]
-        sizes = await asyncio.to_thread(lambda: [f.stat().st_size for f in files])
-        total = sum(sizes)
-        done_before = 0
+    spec = package.spec.with_overrides(
+        name=request.name,
+        runtime=request.runtime,
+        command=list(request.command),
+        tasks=request.task_count,
+        cores=request.cores,
+        memory_mb=request.memory_mb,
+        timeout_s=request.timeout_s,
+        replicas=request.replicas,
+        priority=request.priority,
+        max_cost_ucpt=request.max_cost_ucpt,
+    )
 
-        def file_progress(done: int, _size: int) -> None:
-            progress(done_before + done, total)
+    def over_all_files(_label: str, before: int, total: int) -> Progress:
+        return lambda done, _size: progress(before + done, total)
 
-        info = await upload_file(
-            session.artifacts,
-            archive,
-            common_pb2.ARTIFACT_KIND_PACKAGE,
-            name=f"{request.name}.zip",
-            progress=file_progress,
-        )
-        done_before += sizes[0]
-        inputs = []
-        for path, size in zip(files[1:], sizes[1:], strict=True):
-            uploaded = await upload_file(
-                session.artifacts,
-                path,
-                common_pb2.ARTIFACT_KIND_INPUT,
-                name=path.name,
-                progress=file_progress,
-            )
-            inputs.append(job_pb2.TaskInput(digest=uploaded.digest, name=path.name))
-            done_before += size
-    finally:
-        await asyncio.to_thread(shutil.rmtree, workdir, True)
-    job = await session.jobs.SubmitJob(
-        job_pb2.SubmitJobRequest(
-            name=request.name,
-            runtime=request.runtime,
-            command=list(request.command),
-            package_digest=info.digest,
-            task_count=0 if inputs else request.task_count,
-            inputs=inputs,
-            resources=common_pb2.Resources(
-                cores=request.cores,
-                memory_mb=request.memory_mb,
-                disk_mb=package.spec.disk_mb,
-                timeout_s=request.timeout_s,
-            ),
-            max_attempts=package.spec.max_attempts,
-            replicas=request.replicas,
-            priority=request.priority,
-            max_cost_ucpt=request.max_cost_ucpt,
-            compare_command=package.spec.compare_command,
-            compare_timeout_s=package.spec.compare_timeout_s or 0,
-            # One key per click: a retried call cannot submit (and escrow) twice.
-            idempotency_key=f"app-submit:{uuid.uuid4()}",
-        )
+    job = await submit_package(
+        session,
+        package,
+        spec,
+        [Path(p) for p in request.input_files],
+        key_prefix="app-submit",  # one key per click: a retry cannot submit (and escrow) twice
+        scratch=scratch,
+        progress=over_all_files,
     )
     return job_row(job)
 
@@ -178,7 +139,7 @@ async def job_logs(session: ClientSession, job_id: str) -> str:
     reply = await session.jobs.GetResults(job_pb2.GetResultsRequest(job_id=job_id))
     sections = []
     for result in sorted(reply.results, key=lambda r: r.index):
-        state = _TASK_STATES.get(result.state, "unknown")
+        state = task_state_name(result.state)
         header = f"== task {result.index} ({state}) =="
         body = result.log.rstrip() or "(no output)"
         if result.error:
@@ -188,32 +149,14 @@ async def job_logs(session: ClientSession, job_id: str) -> str:
 
 
 async def download_results(session: ClientSession, job_id: str, folder: Path) -> int:
-    """Saves each done task's output into `folder/<task index>/` with its log.txt; returns
-    how many tasks had results."""
-    reply = await session.jobs.GetResults(job_pb2.GetResultsRequest(job_id=job_id))
-    saved = 0
-    staging = folder / ".hivemind-downloads"
-    for result in reply.results:
-        target = folder / str(result.index)
-        if result.result_digest:
-            zip_path = staging / f"{result.result_digest}.zip"
-            await download_artifact(session.artifacts, result.result_digest, zip_path)
-            await asyncio.to_thread(_replace_dir, target)
-            await asyncio.to_thread(safe_extract, zip_path, target)
-            saved += 1
-        else:
-            await asyncio.to_thread(target.mkdir, parents=True, exist_ok=True)
-        if result.log:
-            # A task may have written its own log.txt: keep theirs, put ours beside it.
-            log_path = target / "log.txt"
-            if await asyncio.to_thread(log_path.exists):
-                log_path = target / "hivemind-log.txt"
-            await asyncio.to_thread(log_path.write_text, result.log, "utf-8")
-    await asyncio.to_thread(shutil.rmtree, staging, True)
-    return saved
-
-
-def _replace_dir(path: Path) -> None:
-    if path.exists():
-        shutil.rmtree(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Saves each ended task into `folder/<task index>/` (its output, log.txt, error.txt);
+    returns how many tasks were saved. UnsafeArchive names the tasks whose result was not
+    unpacked."""
+    saved = await results.download_results(session, job_id, folder)
+    if saved.refused:
+        raise UnsafeArchive(
+            "; ".join(
+                f"task {task.index}: result not unpacked: {task.error}" for task in saved.refused
+            )
+        )
+    return saved.saved

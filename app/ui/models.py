@@ -76,8 +76,8 @@ class ActivityEvent:
     job_id: str = ""
     task_index: int = -1
     detail: str = ""  # a state name, an error line from the server, ...
-    # The worker attempt compared two replicas' results of the task instead of running it
-    # (issue 6); a finished comparison's detail is the worker's verdict ("results differ").
+    # The worker attempt compared two replicas' results of the task instead of running it; a
+    # finished comparison's detail is the worker's verdict ("results differ").
     comparison: bool = False
 
 
@@ -113,7 +113,7 @@ class JobRow:
     cost_ucpt: int
     max_cost_ucpt: int
     created_at: int
-    # How two replicas' results are judged when their digests differ (issue 6): the job's
+    # How two replicas' results are judged when their digests differ: the job's
     # compare command and its time limit per comparison; empty = by digest only.
     compare_command: tuple[str, ...] = ()
     compare_timeout_s: int = 0

@@ -8,95 +8,33 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 import grpc
 
 from app.services.client.credentials import CredentialStore
 from app.services.client.session import ClientError, ClientSession
-from app.services.executors.base import Executor
-from app.services.settings import ClientSettings, SettingsStore
-from app.services.torrent.fetch import open_torrents
+from app.services.executors.choice import ExecutorUnavailable
+from app.services.settings import SettingsStore
 from app.services.worker import events as ev
-from app.services.worker.agent import WorkerAgent, WorkerOptions
+from app.services.worker.agent import WorkerAgent
+from app.services.worker.assembly import OpenedWorker, open_worker
 from app.services.worker.compare import is_comparison
+from app.services.worker.options import WorkerOptions
+from app.services.worker.policy import MANUAL_PAUSE, ManualPauseOnly
 from app.ui import models
 
 log = logging.getLogger(__name__)
 
 # How long running tasks may finish when the app quits (stopping sharing stops them at once).
 QUIT_DRAIN_S = 5.0
-MANUAL_PAUSE = "manual pause"  # the policy's reason for "Pause for 1 hour"
 _OFFLINE_CODES = {
     grpc.StatusCode.UNAVAILABLE,
     grpc.StatusCode.DEADLINE_EXCEEDED,
 }
-
-
-@dataclass(frozen=True)
-class PolicyDecision:
-    allowed: bool
-    reason: str = ""
-
-
-class ManualPauseOnly:
-    """The null policy, for when the contributor's policy service cannot be loaded: only
-    "Pause for 1 hour" (the same interface as PolicyEngine's manual pause)."""
-
-    def __init__(self) -> None:
-        self._until: datetime | None = None
-
-    def pause(self, seconds: float | None = None) -> None:
-        self._until = datetime.now().astimezone() + timedelta(seconds=seconds or 10**9)
-
-    def resume(self) -> None:
-        self._until = None
-
-    @property
-    def paused_until(self) -> datetime | None:
-        if self._until is not None and self._until <= datetime.now().astimezone():
-            self._until = None
-        return self._until
-
-    def decision(self) -> PolicyDecision:
-        if self.paused_until is not None:
-            return PolicyDecision(False, MANUAL_PAUSE)
-        return PolicyDecision(True)
-
-
-def default_policy(store: SettingsStore) -> Any:
-    """The contributor's policy (manual pause, idle, battery, schedule), or the null policy
-    with only the manual pause when that service cannot be loaded."""
-    try:
-        from app.services.policy import PolicyEngine
-
-        return PolicyEngine(store)
-    except Exception as exc:  # a broken idle backend must not keep sharing from working
-        log.warning("resource policy unavailable (%s); only manual pause works", exc)
-        return ManualPauseOnly()
-
-
-async def make_executor(settings: ClientSettings, home_key: str) -> Executor:
-    """The executor the contributor chose; RuntimeError with a one-line reason if unusable."""
-    if settings.contributor.executor == "process":
-        from app.services.executors.process.executor import ProcessExecutor
-
-        return ProcessExecutor()
-    try:
-        from app.services.executors.docker.executor import DockerExecutor
-    except ImportError as exc:
-        raise RuntimeError(f"the Docker sandbox is not installed ({exc})") from None
-    executor = DockerExecutor(instance=home_key)
-    availability = await executor.available()
-    if not availability:
-        raise RuntimeError(availability.reason)
-    return executor
 
 
 class SharingController:
@@ -128,7 +66,6 @@ class SharingController:
         self.state = models.SharingState()
         self.signed_in = False
         self._sync_lock: asyncio.Lock | None = None
-        self._home_key = hashlib.sha256(str(store.home.resolve()).encode()).hexdigest()[:12]
 
     @property
     def running(self) -> bool:
@@ -164,28 +101,28 @@ class SharingController:
     async def _start(self) -> None:
         self._set_state(models.OFFLINE, "starting")
         try:
-            executor = await make_executor(self.store.settings, self._home_key)
-        except RuntimeError as exc:
+            worker = await open_worker(
+                self.session,
+                self.store,
+                self.credentials,
+                executor=self.store.settings.contributor.executor,
+                policy=self.policy,
+                options=self.options,
+            )
+        except (ExecutorUnavailable, ValueError) as exc:
             log.warning("sharing cannot start: %s", exc)
             self._set_state(models.ERROR, str(exc))
             return
-        self._executor_name = executor.name
-        # Issue 4: files by BitTorrent when the settings allow it (None: gRPC only).
-        torrents = await open_torrents(self.store, self.session.server)
-        agent = WorkerAgent(
-            self.session,
-            self.store,
-            executor,
-            self.credentials,
-            policy=self.policy,
-            options=self.options,
-            torrents=torrents,
-        )
+        if worker.notice:
+            log.warning("%s", worker.notice)
+        agent = worker.agent
+        self._executor_name = agent.executor.name
         agent.events.subscribe(self._on_worker_event)
         self.agent = agent
-        self._run_task = asyncio.ensure_future(self._run(agent))
+        self._run_task = asyncio.ensure_future(self._run(worker))
 
-    async def _run(self, agent: WorkerAgent) -> None:
+    async def _run(self, worker: OpenedWorker) -> None:
+        agent = worker.agent
         try:
             await agent.run()
         except ClientError as exc:
@@ -205,9 +142,7 @@ class SharingController:
             if self.agent is agent:
                 self.agent = None
             self._started_at.clear()
-            if agent.deps.torrents is not None:
-                with contextlib.suppress(Exception):
-                    await agent.deps.torrents.close()
+            await worker.close()
         if self.store.settings.contributor.sharing and self.signed_in:
             self._set_state(models.ERROR, "the worker stopped")
         else:

@@ -24,6 +24,14 @@ def fill(template: str, *values: object) -> str:
     )
 
 
+def sentences(first: str, second: str) -> str:
+    """Two sentences as one text: a space between them, none after a full-width full stop
+    (Chinese runs its sentences on)."""
+    if not second:
+        return first
+    return first + second if first.endswith("。") else f"{first} {second}"
+
+
 def state_text(state: models.SharingState) -> str:
     """The headline for a sharing state, e.g. "Paused: you are using this computer"."""
     translate = QCoreApplication.translate
@@ -142,8 +150,8 @@ DIFFERENT_VERDICT = "results differ"
 
 
 def _comparison_template(event: models.ActivityEvent) -> str | None:
-    """The sentence for a comparison attempt's event (issue 6), None for kinds that read the
-    same as a task's. Whole sentences per verdict, so each language words them its own way."""
+    """The sentence for a comparison attempt's event, None for kinds that read the same as a
+    task's. Whole sentences per verdict, so each language words them its own way."""
     translate = QCoreApplication.translate
     if event.kind == "task_finished":
         verdicts = {

@@ -14,7 +14,6 @@ import asyncio
 import hashlib
 import logging
 import os
-import re
 import tempfile
 import time
 from collections.abc import AsyncIterator
@@ -24,6 +23,7 @@ from typing import BinaryIO
 
 from sqlalchemy import Connection, Row, func, insert, select
 
+from common.digests import is_digest
 from server.config import ServerSettings
 from server.errors import InvalidArgument, NotFound, PermissionDenied, ResourceExhausted
 from server.jobs.access import Caller, can_read_artifact
@@ -34,7 +34,6 @@ from server.store.schema import artifact_owners, artifacts
 log = logging.getLogger("hivemind.artifacts")
 
 KINDS = ("package", "input", "result", "runtime")
-_DIGEST = re.compile(r"^[0-9a-f]{64}$")
 STALE_UPLOAD_S = 24 * 3600
 
 
@@ -50,7 +49,7 @@ class ArtifactRecord:
 def check_digest(digest: str) -> str:
     """The digest in canonical form (lower-case hex), or a clear error."""
     canonical = (digest or "").strip().lower()
-    if not _DIGEST.match(canonical):
+    if not is_digest(canonical):
         raise InvalidArgument(f"not a SHA-256 digest: {digest!r} (64 hex digits expected)")
     return canonical
 

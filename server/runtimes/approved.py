@@ -14,16 +14,13 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from common.digests import is_digest, is_pinned_reference
 from server.errors import InvalidArgument, NotFound
 from server.store.schema import runtimes
 
 DEFAULT_RUNTIME = "python-3.11"
 DEFAULT_IMAGE = "hivemind/python:3.11"
 RUNTIME_NAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
-DIGEST_RE = re.compile(r"[0-9a-f]{64}")
-# A reference pinned by content: REPOSITORY[:TAG]@sha256:<manifest digest>.
-PINNED_REF_RE = re.compile(r"[^@\s]+@sha256:[0-9a-f]{64}")
-FULL_IMAGE_ID_RE = re.compile(r"(sha256:)?[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -68,6 +65,11 @@ def get_runtime(conn: Connection, name: str) -> RuntimeRecord:
     return _record(row)
 
 
+def is_full_image_id(image_id: str) -> bool:
+    """A whole image id, with or without its `sha256:` prefix (not a short one)."""
+    return is_digest(image_id.removeprefix("sha256:"))
+
+
 def check_runtime_name(name: str) -> str:
     """The name, or a clear error (checked before any heavy work on its image)."""
     name = (name or "").strip()
@@ -84,9 +86,9 @@ def check_pinned(image: str, image_id: str = "", archive_digest: str = "") -> No
     image = (image or "").strip()
     if not image or any(c.isspace() for c in image):
         raise InvalidArgument("a runtime needs an image reference such as hivemind/python:3.11")
-    if PINNED_REF_RE.fullmatch(image) or archive_digest:
+    if is_pinned_reference(image) or archive_digest:
         return
-    if FULL_IMAGE_ID_RE.fullmatch((image_id or "").strip().lower()):
+    if is_full_image_id((image_id or "").strip().lower()):
         return
     raise InvalidArgument(
         f"image {image!r} is not pinned: give it by digest (REPOSITORY@sha256:<64 hex>),"
@@ -106,7 +108,7 @@ def add_runtime(
         raise InvalidArgument("a runtime needs an image reference such as hivemind/python:3.11")
     if image_id and not re.fullmatch(r"(sha256:)?[0-9a-f]{12,64}", image_id):
         raise InvalidArgument(f"invalid image id {image_id!r} (expected sha256:<hex>)")
-    if archive_digest and not DIGEST_RE.fullmatch(archive_digest):
+    if archive_digest and not is_digest(archive_digest):
         raise InvalidArgument("archive digest must be 64 hex digits (sha256)")
     values = {"image": image, "image_id": image_id, "archive_digest": archive_digest}
     exists = conn.execute(select(runtimes.c.name).where(runtimes.c.name == name)).first()

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Row, select
 
-from server.runtimes.approved import FULL_IMAGE_ID_RE, PINNED_REF_RE
+from common.digests import is_pinned_reference
+from server.runtimes.approved import is_full_image_id
 from server.store.schema import nodes, runtimes
 
 FETCHING_EXECUTOR = "docker"
@@ -47,7 +48,7 @@ class RuntimePreference:
 
 
 def _fetchable(row: Row) -> bool:
-    return bool(row.archive_digest) or bool(PINNED_REF_RE.fullmatch(row.image or ""))
+    return bool(row.archive_digest) or is_pinned_reference(row.image or "")
 
 
 def runtime_preference(conn: Connection, node_id: str, held: Sequence[str]) -> RuntimePreference:
@@ -69,6 +70,6 @@ def lease_image(image: str, image_id: str, archive_digest: str) -> str:
     config's digest, so a worker runs exactly the approved image, whatever a tag means on its
     machine, and knows what the archive it fetches must hold); else the reference."""
     image_id = (image_id or "").strip().lower()
-    if archive_digest and FULL_IMAGE_ID_RE.fullmatch(image_id):
+    if archive_digest and is_full_image_id(image_id):
         return image_id if image_id.startswith("sha256:") else f"sha256:{image_id}"
     return image

@@ -1,6 +1,6 @@
 """The server's BitTorrent seeder (issue 4): seeds stored artifacts, pulls results."""
 
-from server.torrent.metainfo import ArtifactTorrent, make_torrent
+from server.torrent.metainfo import make_torrent
 from server.torrent.seeder import Seeder, SeederStats, SeedInfo
 
-__all__ = ["ArtifactTorrent", "SeedInfo", "Seeder", "SeederStats", "make_torrent"]
+__all__ = ["SeedInfo", "Seeder", "SeederStats", "make_torrent"]

@@ -1,8 +1,7 @@
-"""Torrents of stored artifacts (blocking helpers: call them in a thread).
-
-Torrents are made by common/torrents.py, the one convention workers follow too: a
-worker and the server that make a torrent of the same bytes get the same info hash.
-"""
+"""Torrents of stored artifacts: common/torrents.py makes and reads them (the one convention
+workers follow too: a worker and the server that make a torrent of the same bytes get the
+same info hash); here its errors become InvalidArgument for the caller. Blocking: call these
+in a thread."""
 
 from __future__ import annotations
 
@@ -10,42 +9,24 @@ from pathlib import Path
 
 import libtorrent as lt
 
-from common.torrents import (
-    ChangedWhileHashing,
-    EmptyFile,
-    TorrentMeta,
-    build_torrent,
-    file_sha256,
-    info_hash,
-)
+from common import torrents
+from common.torrents import TorrentMeta, UnusableTorrent, build_torrent
 from server.errors import InvalidArgument
 
-__all__ = ["ArtifactTorrent", "file_sha256", "info_hash_of", "make_torrent", "parse_torrent"]
-
-ArtifactTorrent = TorrentMeta
+__all__ = ["make_torrent", "parse_torrent"]
 
 
-def make_torrent(path: Path) -> ArtifactTorrent:
+def make_torrent(path: Path) -> TorrentMeta:
     """Reads the file once, hashing its SHA-256 and its pieces together."""
     try:
         return build_torrent(path)
-    except EmptyFile:
-        raise InvalidArgument("an empty artifact cannot be shared over BitTorrent") from None
-    except ChangedWhileHashing:
-        name = Path(path).name
-        raise InvalidArgument(f"artifact {name} changed while it was being hashed") from None
+    except UnusableTorrent as exc:
+        raise InvalidArgument(str(exc)) from None
 
 
 def parse_torrent(torrent: bytes) -> lt.torrent_info:
     """The metadata of a single-file torrent, or InvalidArgument."""
     try:
-        info = lt.torrent_info(lt.bdecode(bytes(torrent or b"")))
-    except (RuntimeError, TypeError, ValueError) as exc:
-        raise InvalidArgument(f"malformed torrent metadata: {exc}") from None
-    if info.num_files() != 1:
-        raise InvalidArgument("an artifact torrent must hold exactly one file")
-    return info
-
-
-def info_hash_of(info: lt.torrent_info) -> str:
-    return info_hash(info)
+        return torrents.parse_torrent(torrent)
+    except UnusableTorrent as exc:
+        raise InvalidArgument(str(exc)) from None

@@ -29,11 +29,13 @@ from pathlib import Path
 import libtorrent as lt
 from sqlalchemy import Connection, select, update
 
+from common import torrents
+from common.digests import file_sha256
 from server.config import ServerSettings
 from server.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from server.store.db import Database
 from server.store.schema import artifacts
-from server.torrent.metainfo import file_sha256, info_hash_of, make_torrent, parse_torrent
+from server.torrent.metainfo import make_torrent, parse_torrent
 from server.torrent.swarm import SwarmBook
 
 log = logging.getLogger("hivemind.seeder")
@@ -189,16 +191,16 @@ class Seeder:
     async def _seed(self, digest: str, torrent: bytes) -> str:
         info = parse_torrent(torrent)
         if digest in self._seeding:
-            return info_hash_of(info)
+            return torrents.info_hash(info)
         path = self.artifact_path(digest)
         if not await asyncio.to_thread(path.is_file):
             log.warning("cannot seed: artifact data missing digest=%s", digest)
-            return info_hash_of(info)
+            return torrents.info_hash(info)
         params = _params(info, path.parent, seed=True)
         if path.name != info.name():
             params.renamed_files = {0: path.name}
         self._seeding[digest] = await asyncio.to_thread(self._session().add_torrent, params)
-        return info_hash_of(info)
+        return torrents.info_hash(info)
 
     # -- pulling results -------------------------------------------------------------------
 
@@ -245,7 +247,7 @@ class Seeder:
             if on_added is not None:
                 await on_added()
             await self._until_complete(handle, digest, stall_timeout_s)
-            await self._flush(handle, info_hash_of(info))
+            await self._flush(handle, torrents.info_hash(info))
         except BaseException:
             await self._remove(handle, delete_files=True)
             await asyncio.to_thread(path.unlink, missing_ok=True)

@@ -12,10 +12,10 @@ from pathlib import Path
 import grpc
 import pytest
 
-from app.services.client.channel import is_loopback
 from app.services.client.credentials import CredentialStore, UserCredential
 from app.services.client.session import ClientError, ClientSession
 from app.services.settings import SettingsStore
+from common.network import is_loopback
 from proto.hivemind.v1 import account_pb2
 from server.app import HiveMindServer
 from server.config import ServerSettings

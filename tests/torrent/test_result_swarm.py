@@ -25,7 +25,8 @@ from app.services.client.session import ClientError
 from app.services.executors.process.executor import ProcessExecutor
 from app.services.torrent import make_torrent
 from app.services.torrent.fetch import TorrentFetcher
-from app.services.worker.agent import WorkerAgent, WorkerOptions
+from app.services.worker.agent import WorkerAgent
+from app.services.worker.options import WorkerOptions
 from proto.hivemind.v1 import artifact_pb2, common_pb2
 from server.errors import InvalidArgument
 from server.jobs.access import Caller

@@ -250,7 +250,7 @@ def test_payout_notifications_count_comparisons_apart(make_app, tmp_path: Path, 
 
 
 def test_the_estimate_line_joins_sentences_as_each_language_does():
-    from app.ui.views.estimate import sentences
+    from app.ui.texts import sentences
 
     assert sentences("Holds up to 1 CPT.", "") == "Holds up to 1 CPT."
     assert sentences("Holds up to 1 CPT.", "Your maximum is below that.") == (

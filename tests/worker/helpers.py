@@ -25,7 +25,8 @@ from app.services.executors.process.executor import ProcessExecutor
 from app.services.jobs.package import build_package_zip
 from app.services.settings import SettingsStore
 from app.services.unpack import safe_extract
-from app.services.worker.agent import WorkerAgent, WorkerOptions
+from app.services.worker.agent import WorkerAgent
+from app.services.worker.options import WorkerOptions
 from proto.hivemind.v1 import account_pb2, common_pb2, job_pb2
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

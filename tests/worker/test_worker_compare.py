@@ -25,8 +25,9 @@ from app.services.executors.base import ExecutionResult, Executor
 from app.services.executors.process.executor import ProcessExecutor
 from app.services.jobs.package import build_package_zip
 from app.services.worker import events as ev
-from app.services.worker.attempt import AttemptDeps, HeldAttempt, run_attempt
+from app.services.worker.attempt import run_attempt
 from app.services.worker.compare import verdict_report
+from app.services.worker.held import AttemptDeps, HeldAttempt
 from app.services.worker.report import deliver
 from app.services.worker.results import PendingReports, pack_output
 from proto.hivemind.v1 import common_pb2, node_pb2

@@ -8,14 +8,14 @@ network in the clear by accident.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 from pathlib import Path
 
 import grpc
 
+from common.network import is_loopback
+
 DEFAULT_PORT = 50051
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
-_LOOPBACK_NAMES = {"localhost", "ip6-localhost", "ip6-loopback"}
 
 
 class ChannelRefused(ValueError):
@@ -45,15 +45,6 @@ def parse_server_address(address: str) -> tuple[str, int]:
     if not 0 < port < 65536:
         raise ValueError(f"bad server address {address!r}: port out of range")
     return host, port
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 async def open_channel(server: str, tls: bool, ca_file: str, insecure: bool) -> grpc.aio.Channel:

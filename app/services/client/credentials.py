@@ -13,7 +13,6 @@ with `asyncio.to_thread`.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -24,6 +23,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
+
+from app.services.settings import home_key
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ class CredentialStore:
     def __init__(self, home: Path, backend: str | None = None) -> None:
         self.home = Path(home)
         self.file_path = self.home / CREDENTIALS_FILE
-        self._home_hash = hashlib.sha256(str(self.home.resolve()).encode()).hexdigest()[:12]
+        self._home_hash = home_key(self.home)
         choice = (backend or os.environ.get("HIVEMIND_KEYRING", "auto")).strip().lower()
         if choice not in ("auto", "file", "system"):
             raise CredentialError(f"HIVEMIND_KEYRING must be auto, file or system, not {choice!r}")

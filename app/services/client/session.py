@@ -21,7 +21,6 @@ import grpc
 
 from app.services.client.channel import (  # noqa: F401 - re-exported
     ChannelRefused,
-    is_loopback,
     open_channel,
     parse_server_address,
 )

@@ -17,6 +17,7 @@ from typing import Any
 import grpc
 
 from app.services.client.session import ClientError
+from common.digests import file_sha256, hash_file
 from proto.hivemind.v1 import artifact_pb2, common_pb2
 
 CHUNK_BYTES = 1024 * 1024
@@ -25,17 +26,6 @@ Progress = Callable[[int, int], None]
 
 class TransferError(Exception):
     """A transfer could not complete (digest mismatch, unreadable file)."""
-
-
-def sha256_file(path: Path) -> tuple[str, int]:
-    """(hex digest, size) of a file. Blocking: call it in a thread."""
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as handle:
-        while chunk := handle.read(CHUNK_BYTES):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
 
 
 async def stat_artifact(artifacts: Any, digest: str) -> artifact_pb2.ArtifactInfo | None:
@@ -59,9 +49,10 @@ async def upload_file(
     """Uploads `path` as an artifact of `kind` (skipped when the server already has it)."""
     path = Path(path)
     try:
-        digest, size = await asyncio.to_thread(sha256_file, path)
+        hasher, size = await asyncio.to_thread(hash_file, path)
     except OSError as exc:
         raise TransferError(f"cannot read {path}: {exc.strerror or exc}") from None
+    digest = hasher.hexdigest()
     existing = await stat_artifact(artifacts, digest)
     if existing is not None:
         if progress:
@@ -159,19 +150,17 @@ async def download_artifact(
 
 
 def _hash_partial(part: Path) -> tuple[Any, int]:
-    hasher = hashlib.sha256()
-    size = 0
-    with contextlib.suppress(FileNotFoundError), open(part, "rb") as handle:
-        while chunk := handle.read(CHUNK_BYTES):
-            hasher.update(chunk)
-            size += len(chunk)
-    return hasher, size
+    """The hasher and size of what an earlier try downloaded (nothing yet: a fresh one)."""
+    try:
+        return hash_file(part)
+    except FileNotFoundError:
+        return hashlib.sha256(), 0
 
 
 def _matches(path: Path, digest: str) -> bool:
     if not path.is_file():
         return False
-    return sha256_file(path)[0] == digest
+    return file_sha256(path) == digest
 
 
 def _unlink(path: Path) -> None:

@@ -5,7 +5,7 @@ The worker prepares a work dir (package unpacked, input fetched, empty output di
 HIVEMIND_TASK_DIR, HIVEMIND_INPUT, HIVEMIND_OUTPUT, HIVEMIND_TASK_INDEX (the Docker executor
 points them at /task, /input/<name>, /output).
 
-A comparison (issue 6: the job's compare command judging two replicas' results) is a task
+A comparison (the job's compare command judging two replicas' results) is a task
 with `results_dirs` set: both results unpacked read-only, named by HIVEMIND_RESULTS_A and
 HIVEMIND_RESULTS_B (/results/a and /results/b in Docker); it has no input.
 """

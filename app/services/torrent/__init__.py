@@ -1,4 +1,4 @@
-"""BitTorrent distribution of artifacts (issue 4): one libtorrent session per process, a
+"""BitTorrent distribution of artifacts: one libtorrent session per process, a
 size-capped cache of verified artifacts, and torrent helpers. No Qt here."""
 
 from app.services.torrent.cache import ArtifactCache, CacheFull
@@ -12,7 +12,7 @@ from app.services.torrent.errors import (
     TorrentStalled,
 )
 from app.services.torrent.fetch import TorrentFetcher, open_torrents
-from app.services.torrent.metainfo import TorrentMeta, file_sha256, make_torrent
+from app.services.torrent.metainfo import TorrentMeta, make_torrent
 from app.services.torrent.session import SessionStats, TorrentSession
 
 __all__ = [
@@ -29,7 +29,6 @@ __all__ = [
     "TorrentSession",
     "TorrentSessionSettings",
     "TorrentStalled",
-    "file_sha256",
     "kbps_to_rate",
     "make_torrent",
     "open_torrents",

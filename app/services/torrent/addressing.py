@@ -10,7 +10,8 @@ from pathlib import Path
 import libtorrent as lt
 
 from app.services.torrent.errors import InvalidTorrent
-from app.services.torrent.metainfo import is_digest
+from common.digests import is_digest
+from common.network import split_host_port
 
 Peer = tuple[str, int] | str  # ("host", port) or "host:port"
 
@@ -42,8 +43,7 @@ def digest_of(name: str, expected_sha256: str | None) -> str:
 async def resolve_peer(peer: Peer) -> tuple[str, int]:
     """(ip, port) for libtorrent's connect_peer, which takes addresses, not names."""
     if isinstance(peer, str):
-        host, _, port_text = peer.rpartition(":")
-        host = host.strip("[]")
+        host, port_text = split_host_port(peer)
         port = int(port_text)
     else:
         host, port = peer[0], int(peer[1])

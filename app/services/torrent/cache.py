@@ -24,9 +24,10 @@ from pathlib import Path
 from app.services.settings import ClientSettings, SettingsStore
 from app.services.torrent.addressing import Peer
 from app.services.torrent.errors import DigestMismatch, InvalidTorrent
-from app.services.torrent.metainfo import is_digest, make_torrent, read_torrent
+from app.services.torrent.metainfo import make_torrent, read_torrent
 from app.services.torrent.session import TorrentSession
 from app.services.torrent.transfer import ProgressCallback
+from common.digests import is_digest
 
 log = logging.getLogger("hivemind.cache")
 

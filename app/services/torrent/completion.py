@@ -11,8 +11,8 @@ from pathlib import Path
 from app.services.torrent.addressing import Peer
 from app.services.torrent.alerts import AlertPump
 from app.services.torrent.errors import DigestMismatch, TorrentError, TorrentFailed, TorrentStalled
-from app.services.torrent.metainfo import file_sha256
 from app.services.torrent.transfer import REMOVED, VERIFYING, Transfer
+from common.digests import file_sha256
 
 log = logging.getLogger("hivemind.torrent")
 

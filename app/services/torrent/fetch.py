@@ -27,6 +27,7 @@ from app.services.torrent.errors import TorrentError
 from app.services.torrent.offer import RESULT_MIN_BYTES, offer_result
 from app.services.torrent.session import TorrentSession
 from app.services.torrent.transfer import ProgressCallback
+from common.network import split_host_port
 from proto.hivemind.v1 import artifact_pb2
 
 log = logging.getLogger("hivemind.torrent")
@@ -72,7 +73,7 @@ class TorrentFetcher:
         except BaseException:
             await session.close()
             raise
-        host = server.rpartition(":")[0].strip("[]") or server
+        host = split_host_port(server)[0] or server
         advertised = (
             "" if settings.listen_interface in WILDCARD_HOSTS else settings.listen_interface
         )
@@ -147,8 +148,7 @@ class TorrentFetcher:
 
     def resolve(self, endpoint: str) -> tuple[str, int]:
         """A peer's (host, port); a peer without a host is on the server's host."""
-        host, _, port = endpoint.rpartition(":")
-        host = host.strip("[]")
+        host, port = split_host_port(endpoint)
         return (self.server_host if host in WILDCARD_HOSTS else host), int(port)
 
 

@@ -1,69 +1,40 @@
-"""Torrent metadata for content-addressed artifacts, on the worker's side (blocking helpers:
-call them in a thread). Torrents are made by common/torrents.py, the one convention
-the server follows too, so both get the same info hash for the same bytes."""
+"""Artifact torrents on the worker's side: common/torrents.py makes and reads them (the one
+convention the server follows too, so both get the same info hash for the same bytes); here
+its errors become InvalidTorrent, which every caller of the BitTorrent services handles by
+falling back to gRPC. Blocking: call these in a thread."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import libtorrent as lt
 
 from app.services.torrent.errors import InvalidTorrent
 from common.torrents import (
-    ChangedWhileHashing,
-    EmptyFile,
     TorrentMeta,
+    TorrentSummary,
+    UnusableTorrent,
     build_torrent,
-    file_sha256,
-    info_hash,
+    parse_torrent,
     piece_size_for,
+    summarize,
 )
 
-__all__ = ["TorrentMeta", "file_sha256", "is_digest", "make_torrent", "piece_size_for"]
-
-_DIGEST = re.compile(r"^[0-9a-f]{64}$")
-
-
-def is_digest(text: str) -> bool:
-    return bool(_DIGEST.match(text or ""))
+__all__ = ["TorrentMeta", "TorrentSummary", "make_torrent", "piece_size_for", "read_torrent"]
 
 
 def make_torrent(path: Path) -> TorrentMeta:
-    """Reads `path` once, hashing its SHA-256 and its pieces together (blocking)."""
-    path = Path(path)
+    """Reads `path` once, hashing its SHA-256 and its pieces together."""
     try:
         return build_torrent(path)
-    except EmptyFile:
-        raise InvalidTorrent(
-            f"{path.name} is empty: there is nothing to share over BitTorrent"
-        ) from None
-    except ChangedWhileHashing:
-        raise InvalidTorrent(f"{path.name} changed while it was being hashed; try again") from None
-
-
-@dataclass(frozen=True)
-class TorrentSummary:
-    """What a torrent says about its content, read without touching any file."""
-
-    info_hash: str
-    name: str
-    size: int
-    num_pieces: int
+    except UnusableTorrent as exc:
+        raise InvalidTorrent(str(exc)) from None
 
 
 def read_torrent(torrent: bytes) -> tuple[lt.torrent_info, TorrentSummary]:
     """Parses bencoded metadata of a single-file torrent, or raises InvalidTorrent."""
-    if not torrent:
-        raise InvalidTorrent("no torrent metadata was given")
     try:
-        info = lt.torrent_info(lt.bdecode(bytes(torrent)))
-    except (RuntimeError, TypeError, ValueError) as exc:
-        raise InvalidTorrent(f"the torrent metadata is malformed: {exc}") from None
-    if info.num_files() != 1:
-        raise InvalidTorrent(
-            f"an artifact torrent holds one file, this one holds {info.num_files()}"
-        )
-    summary = TorrentSummary(info_hash(info), info.name(), info.total_size(), info.num_pieces())
-    return info, summary
+        info = parse_torrent(torrent)
+    except UnusableTorrent as exc:
+        raise InvalidTorrent(str(exc)) from None
+    return info, summarize(info)

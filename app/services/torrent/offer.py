@@ -1,4 +1,4 @@
-"""A worker's result offered over BitTorrent (issue 4) instead of uploaded over gRPC.
+"""A worker's result offered over BitTorrent instead of uploaded over gRPC.
 
 The worker seeds the packed result, calls OfferResult, and once the server answers with its
 BT endpoint dials it (the server never dials a worker: this works behind NAT); the server

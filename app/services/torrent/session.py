@@ -35,7 +35,7 @@ from app.services.torrent.errors import (
     SessionClosed,
     TorrentFailed,
 )
-from app.services.torrent.metainfo import file_sha256, make_torrent, read_torrent
+from app.services.torrent.metainfo import make_torrent, read_torrent
 from app.services.torrent.transfer import (
     DOWNLOADING,
     REMOVED,
@@ -43,6 +43,7 @@ from app.services.torrent.transfer import (
     ProgressCallback,
     Transfer,
 )
+from common.digests import file_sha256
 
 log = logging.getLogger("hivemind.torrent")
 

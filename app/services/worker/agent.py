@@ -5,17 +5,10 @@ on the next start), then runs two loops on the caller's asyncio loop:
 - heartbeats: report usage, renew the leases of every attempt held, obey cancellations;
 - leases: ask for what fits in the contributor's limits (read live from SettingsStore, so a
   changed slider applies at the next round), and run each lease as its own asyncio task
-  (`worker_attempt.run_attempt`).
+  (`attempt.run_attempt`).
 A policy (idle, battery, schedule) may pause it: no new leases, running tasks suspended,
 heartbeats go on. Both loops survive a server that goes away and come back with it.
 The agent knows nothing of Qt: listeners subscribe to `agent.events`.
-
-Its parts: worker_node (registration), worker_secret (the node secret's rotation, beside the
-two loops), worker_capacity (what fits now), worker_drain (stopping; reports kept for a
-restart), worker_heartbeat, worker_policy (pauses), worker_attempt (one lease's life),
-worker_report (results until acknowledged), worker_results (packing, kept reports),
-worker_cache (LRU of downloads), worker_events, runtime_fetch (runtime images a Docker worker
-lacks: fetched from the server and loaded).
 """
 
 from __future__ import annotations
@@ -25,8 +18,7 @@ import contextlib
 import logging
 import re
 import time
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
@@ -37,35 +29,26 @@ from app.services.executors.base import Executor
 from app.services.monitor import UsageMonitor
 from app.services.settings import SettingsStore
 from app.services.worker import events as ev
-from app.services.worker.attempt import AttemptDeps, HeldAttempt, run_attempt
+from app.services.worker.attempt import run_attempt
 from app.services.worker.cache import prune_cache
 from app.services.worker.capacity import MIN_TASK_MEMORY_MB, Capacity
 from app.services.worker.drain import drain_attempts, resend_kept_reports
 from app.services.worker.heartbeat import Heartbeats
+from app.services.worker.held import AttemptDeps, HeldAttempt
 from app.services.worker.node import NodeRegistration
+from app.services.worker.options import WorkerOptions
 from app.services.worker.policy import PolicyGate
 from app.services.worker.results import PendingReports, clear_leftovers
 from app.services.worker.runtime_fetch import RuntimeProvisioner
-from app.services.worker.secret import CHECK_INTERVAL_S, SecretRotation
+from app.services.worker.secret import SecretRotation
 from proto.hivemind.v1 import node_pb2
+
+if TYPE_CHECKING:
+    from app.services.torrent.fetch import TorrentFetcher
 
 log = logging.getLogger(__name__)
 
 SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}")
-
-
-@dataclass
-class WorkerOptions:
-    name: str = ""  # the node's name; empty = this machine's hostname
-    cores: int | None = None  # overrides the contributor setting for this run (0 = all)
-    memory_mb: int | None = None  # likewise (0 = 75% of memory)
-    max_tasks: int = 0  # at most this many tasks at a time; 0 = as many as fit
-    once: bool = False  # run one batch of leases, then stop
-    exit_when_idle_s: float = 0.0  # stop after this long with nothing to do; 0 = never
-    lease_poll_s: float = 1.0  # how often to ask for work when there is none
-    drain_timeout_s: float = 30.0  # a graceful stop waits this long for running tasks
-    benchmark_s: float = 2.0  # the CPU benchmark's length when no score is cached; 0 = skip
-    secret_check_s: float = CHECK_INTERVAL_S  # how often the node secret's age is looked at
 
 
 class WorkerAgent:
@@ -80,7 +63,7 @@ class WorkerAgent:
         *,
         policy: Any = None,
         options: WorkerOptions | None = None,
-        torrents: Any = None,
+        torrents: TorrentFetcher | None = None,
     ) -> None:
         self.session = session
         self.settings_store = settings_store
@@ -125,6 +108,7 @@ class WorkerAgent:
             paused_reason=lambda: self._gate.paused_reason,
             on_unknown_node=self._unknown_node,
             on_refused_node=self._give_up,
+            torrents=torrents,
         )
         self.secret_rotation = SecretRotation(
             self.registration,
@@ -134,7 +118,9 @@ class WorkerAgent:
         )
         # A Docker worker fetches the runtime images it lacks; other executors use none.
         self.runtimes = (
-            RuntimeProvisioner(executor, self.cache_dir, on_change=self._runtimes_changed)
+            RuntimeProvisioner(
+                executor, self.cache_dir, on_change=self._runtimes_changed, torrents=torrents
+            )
             if executor.name == "docker"
             else None
         )
@@ -148,11 +134,8 @@ class WorkerAgent:
             abandon=asyncio.Event(),
             allowed=self._allowed,
             runtimes=self.runtimes,
+            torrents=torrents,
         )
-        # BitTorrent (issue 4): a TorrentFetcher the caller opens and closes, or None.
-        self.deps.torrents = self.heartbeats.torrents = torrents
-        if self.runtimes is not None:
-            self.runtimes.torrents = torrents
         self.events.subscribe(self._count)
 
     # -- lifecycle ---------------------------------------------------------------------------

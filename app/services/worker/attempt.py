@@ -1,7 +1,8 @@
 """One leased attempt from lease to acknowledgement: fetch and unpack the package, fetch the
 input, tell the server it started, run it, pack /output, upload the result, report it.
-A comparison lease (issue 6) fetches two results instead of the input and reports the compare
-command's verdict instead of a result; its specifics are in `worker_compare`.
+A comparison lease (judging whether two replicas' results agree) fetches two results instead
+of the input and reports the compare command's verdict instead of a result; its specifics are
+in `compare`.
 
 Runs on the worker's loop; file work goes to threads. Logs carry `attempt=… job=… task=…`.
 """
@@ -13,14 +14,12 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from app.services.client.session import ClientError
 from app.services.client.transfer import TransferError, download_artifact
-from app.services.executors.base import ExecutionResult, Executor, TaskSpec
+from app.services.executors.base import ExecutionResult, TaskSpec
 from app.services.unpack import UnsafeArchive, make_read_only, remove_tree, safe_extract
 from app.services.worker import events as ev
 from app.services.worker.compare import (
@@ -30,63 +29,17 @@ from app.services.worker.compare import (
     place_results,
     verdict_report,
 )
+from app.services.worker.held import AttemptDeps, HeldAttempt
 from app.services.worker.report import RETRYABLE, deliver, sleep_unless
-from app.services.worker.results import PendingReport, PendingReports, pack_output
-from app.services.worker.runtime_fetch import RuntimeProvisioner, RuntimeUnavailable
+from app.services.worker.results import PendingReport, pack_output
+from app.services.worker.runtime_fetch import RuntimeUnavailable
+from common.digests import is_digest
 from proto.hivemind.v1 import node_pb2
 
 log = logging.getLogger("app.services.worker.agent")
 
 PREPARE_PATIENCE_S = 60.0  # how long a download waits for an unreachable server
 STOPPED_ERROR = "worker stopped before the task finished; it will run elsewhere"
-
-
-@dataclass
-class HeldAttempt:
-    """An attempt this node holds a lease on, from lease until the server acknowledged it."""
-
-    lease: node_pb2.TaskLease
-    cores: int
-    memory_mb: int
-    cancel: asyncio.Event = field(default_factory=asyncio.Event)
-    cancel_reason: str = ""  # "server" (job cancelled / lease lost) or "stop" (worker stops)
-    stage: str = "preparing"  # preparing | running | reporting
-    paused: bool = False
-
-    @property
-    def tag(self) -> str:
-        lease = self.lease
-        return f"attempt={lease.attempt_id} job={lease.job_id} task={lease.task_index}"
-
-
-@dataclass
-class AttemptDeps:
-    """What every attempt uses; `node()` returns the current node-authenticated proxies
-    (they change when the node has to register again)."""
-
-    node: Callable[[], Any]
-    executor: Executor
-    events: ev.WorkerEvents
-    cache_dir: Path
-    pending: PendingReports
-    cpu_percent: Callable[[], int]
-    abandon: asyncio.Event  # set on a hard stop: stop retrying reports, keep them on disk
-    allowed: asyncio.Event  # cleared while a policy pauses the worker: no task starts then
-    # digest -> (lock, attempts using it): one download per digest at a time.
-    download_locks: dict[str, tuple[asyncio.Lock, int]] = field(default_factory=dict)
-    # Fetches and loads a missing runtime image (Docker only; None: the executor needs none).
-    runtimes: RuntimeProvisioner | None = None
-    # app.services.torrent.fetch.TorrentFetcher (issue 4): packages and inputs come over
-    # BitTorrent first; None, or a failed swarm, means the gRPC stream.
-    torrents: Any = None
-
-    @property
-    def work_root(self) -> Path:
-        return self.cache_dir / "work"
-
-    @property
-    def results_root(self) -> Path:
-        return self.cache_dir / "results"
 
 
 async def run_attempt(held: HeldAttempt, deps: AttemptDeps) -> None:
@@ -238,16 +191,17 @@ def _place_input(cached: Path, target: Path) -> None:
 async def _cached(deps: AttemptDeps, kind: str, digest: str, suffix: str) -> Path:
     """The artifact `digest` from the local cache, downloaded (and verified) when missing.
     One download per digest at a time: concurrent attempts of one job share it."""
-    if len(digest) != 64 or not all(c in "0123456789abcdef" for c in digest.lower()):
+    if not is_digest(digest.lower()):
         raise ValueError(f"the server sent a malformed digest {digest!r}")
-    path = deps.cache_dir / kind / f"{digest.lower()}{suffix}"
+    digest = digest.lower()
+    path = deps.cache_dir / kind / f"{digest}{suffix}"
     lock, users = deps.download_locks.get(digest, (asyncio.Lock(), 0))
     deps.download_locks[digest] = (lock, users + 1)
     try:
         async with lock:
             fetched = None
             if deps.torrents is not None and not await asyncio.to_thread(path.exists):
-                fetched = await deps.torrents.fetch(deps.node().artifacts, digest.lower(), path)
+                fetched = await deps.torrents.fetch(deps.node().artifacts, digest, path)
             if fetched is None:
                 await download_artifact(deps.node().artifacts, digest, path)
             await asyncio.to_thread(os.utime, path)  # recently used: evicted last

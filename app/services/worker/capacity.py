@@ -8,18 +8,15 @@ Runs on the worker's loop; nothing here blocks for long (a psutil sample, a disk
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import psutil
 
 from app.services.monitor import UsageMonitor, free_capacity
 from app.services.settings import SettingsStore
-from app.services.worker.attempt import HeldAttempt
+from app.services.worker.held import HeldAttempt
 from app.services.worker.node import NodeRegistration
+from app.services.worker.options import WorkerOptions
 from proto.hivemind.v1 import node_pb2
-
-if TYPE_CHECKING:
-    from app.services.worker.agent import WorkerOptions
 
 MIN_TASK_MEMORY_MB = 16  # the smallest task the server accepts
 MAX_LEASE_BATCH = 64  # leases asked for in one round, at most

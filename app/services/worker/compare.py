@@ -1,4 +1,4 @@
-"""Comparisons (issue 6): a lease that asks this node to judge whether two replicas' results of
+"""Comparisons: a lease that asks this node to judge whether two replicas' results of
 a task agree, by running the job's compare command on both, instead of running the task.
 
 The two RESULT artifacts come the way packages and inputs do (local cache, BitTorrent first,
@@ -8,7 +8,7 @@ gives an empty folder. The command's exit code is the verdict: 0 equivalent, 1 d
 both sent as completions without a result; anything else (another code, a timeout, a limit)
 fails the attempt and the server retries it elsewhere. The comparison's /output is never kept.
 
-`worker_attempt` drives the attempt; this module holds what differs for a comparison.
+`attempt` drives the attempt; this module holds what differs for a comparison.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from proto.hivemind.v1 import node_pb2
 log = logging.getLogger("app.services.worker.agent")
 
 # Downloaded result zips live with the cached inputs (as <digest>.zip): the cache's LRU
-# (worker_cache.CACHED_KINDS) evicts them there, while cache_dir/results holds this node's
+# (cache.CACHED_KINDS) evicts them there, while cache_dir/results holds this node's
 # own packed results waiting to be reported, which a restart clears.
 RESULTS_CACHE_KIND = "inputs"
 RESULT_ZIP_SUFFIX = ".zip"

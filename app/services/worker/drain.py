@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from app.services.worker.attempt import AttemptDeps, HeldAttempt
+from app.services.worker.held import AttemptDeps, HeldAttempt
 from app.services.worker.report import deliver
 
 log = logging.getLogger("app.services.worker.agent")

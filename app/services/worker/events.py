@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
 
-# Event kinds. The task_* kinds also describe comparisons (issue 6: judging whether two
+# Event kinds. The task_* kinds also describe comparisons (judging whether two
 # replicas' results agree), with `comparison=True`; `task_text` names either for a person.
 REGISTERED = "registered"  # message = node id
 TASK_STARTED = "task_started"

@@ -12,15 +12,19 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import grpc
 
 from app.services.aio import wait_event
 from app.services.client.session import ClientError
 from app.services.worker import events as ev
-from app.services.worker.attempt import HeldAttempt
+from app.services.worker.held import HeldAttempt
 from app.services.worker.node import NodeRegistration
 from proto.hivemind.v1 import node_pb2
+
+if TYPE_CHECKING:
+    from app.services.torrent.fetch import TorrentFetcher
 
 log = logging.getLogger("app.services.worker.agent")
 
@@ -41,6 +45,7 @@ class Heartbeats:
         paused_reason: Callable[[], str],
         on_unknown_node: Callable[[ClientError], Awaitable[None]],
         on_refused_node: Callable[[ClientError], None],
+        torrents: TorrentFetcher | None = None,
     ) -> None:
         self.registration = registration
         self.held = held  # the agent's live dict of attempts
@@ -49,6 +54,7 @@ class Heartbeats:
         self.paused_reason = paused_reason
         self.on_unknown_node = on_unknown_node
         self.on_refused_node = on_refused_node
+        self.torrents = torrents  # what this node seeds is reported with each beat
         self.interval_s = DEFAULT_INTERVAL_S
         self.lease_ttl_s = DEFAULT_LEASE_TTL_S
         self._now = asyncio.Event()
@@ -108,7 +114,7 @@ class Heartbeats:
             paused=bool(reason),
             pause_reason=reason,
         )
-        torrents = getattr(self, "torrents", None)  # set by WorkerAgent when BT is on
+        torrents = self.torrents
         if torrents is not None:
             request.seeding_digests.extend(torrents.seeding_digests()[:MAX_REPORTED_SEEDS])
             request.bt_endpoint = torrents.bt_endpoint

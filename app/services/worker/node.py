@@ -6,7 +6,7 @@ on every later start. At start, a stored credential the server refuses is recove
 running worker recovers it (the owner's login rotates the secret, keeping the node); only a
 node the server no longer knows (its data was wiped, the node was removed) or that belongs to
 someone else makes the machine register again. The secret is replaced from time to time
-(`rotate_secret`, scheduled by worker_secret); a credential refused while the worker runs is
+(`rotate_secret`, scheduled by `secret`); a credential refused while the worker runs is
 recovered by `recover`, keeping the node whenever the owner's login allows it.
 Runs on the worker's loop; blocking calls in threads.
 The benchmark score is the cached one when it was measured on this hardware; otherwise the

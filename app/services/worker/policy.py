@@ -4,7 +4,8 @@ still renewed by heartbeats), hold prepared ones, wait, then resume them all.
 
 The policy object needs `decision()` (returning something with `allowed` and `reason`, or a
 bool; may be async) and may offer `async wait_allowed()` and `async refresh()` (PolicyEngine
-in app/services/policy has all three).
+in app/services/policy has all three). `contributor_policy` gives the worker that engine, or
+`ManualPauseOnly` when it cannot be loaded.
 """
 
 from __future__ import annotations
@@ -15,16 +16,67 @@ import inspect
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from app.services.executors.base import Executor
+from app.services.settings import SettingsStore
 from app.services.worker import events as ev
-from app.services.worker.attempt import HeldAttempt
+from app.services.worker.held import HeldAttempt
+
+if TYPE_CHECKING:
+    from app.services.policy import PolicyEngine
 
 log = logging.getLogger("app.services.worker.agent")
 
 REFRESH_EVERY_S = 5.0  # how often the policy re-measures its facts (idle time, battery)
 RECHECK_S = 1.0  # while paused, the answer is checked at least this often
+MANUAL_PAUSE = "manual pause"  # the reason of "Pause for 1 hour", as PolicyEngine gives it
+
+
+@dataclass(frozen=True)
+class PauseDecision:
+    allowed: bool
+    reason: str = ""
+
+
+class ManualPauseOnly:
+    """The null policy, for when the contributor's policy cannot be loaded: only "Pause for
+    1 hour" (the same interface as PolicyEngine's manual pause)."""
+
+    def __init__(self) -> None:
+        self._until: datetime | None = None
+
+    def pause(self, seconds: float | None = None) -> None:
+        self._until = datetime.now().astimezone() + timedelta(seconds=seconds or 10**9)
+
+    def resume(self) -> None:
+        self._until = None
+
+    @property
+    def paused_until(self) -> datetime | None:
+        if self._until is not None and self._until <= datetime.now().astimezone():
+            self._until = None
+        return self._until
+
+    def decision(self) -> PauseDecision:
+        if self.paused_until is not None:
+            return PauseDecision(False, MANUAL_PAUSE)
+        return PauseDecision(True)
+
+
+def contributor_policy(store: SettingsStore) -> PolicyEngine | ManualPauseOnly:
+    """The contributor's policy (manual pause, idle, battery, schedule), or the null policy
+    with only the manual pause when that service cannot be loaded: a broken idle backend
+    must not keep the machine from sharing."""
+    try:
+        from app.services.policy import PolicyEngine
+
+        return PolicyEngine(store)
+    except Exception as exc:
+        log.warning("resource policy unavailable (%s); only a manual pause applies", exc)
+        return ManualPauseOnly()
 
 
 class PolicyGate:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import grpc
 
@@ -17,11 +17,9 @@ from app.services.aio import wait_event
 from app.services.client.session import ClientError
 from app.services.client.transfer import TransferError, upload_file
 from app.services.worker import events as ev
+from app.services.worker.held import AttemptDeps
 from app.services.worker.results import PendingReport
 from proto.hivemind.v1 import common_pb2, node_pb2
-
-if TYPE_CHECKING:
-    from app.services.worker.attempt import AttemptDeps
 
 log = logging.getLogger("app.services.worker.agent")
 
@@ -79,7 +77,8 @@ async def deliver(report: PendingReport, deps: AttemptDeps) -> node_pb2.AttemptA
 async def _upload_result(report: PendingReport, deps: AttemptDeps) -> None:
     name = f"result-{report.job_id}-{report.task_index}.zip"
     if deps.torrents is not None:
-        # Issue 4: the server pulls a large result from this node's swarm; None = gRPC.
+        # The server pulls a large result from this node's swarm (it spares the upload over
+        # gRPC); None = upload it over gRPC.
         info = await deps.torrents.offer_result(deps.node().artifacts, report.result_zip, name)
         if info is not None:
             report.result_digest, report.result_size = info.digest, info.size
@@ -141,7 +140,7 @@ def _announce(report: PendingReport, ack: node_pb2.AttemptAck, deps: AttemptDeps
     if report.ok and ack.accepted:
         verdict = ""
         if report.comparison:
-            # Issue 6: a completed comparison's exit code is its verdict.
+            # A completed comparison's exit code is its verdict: it carries no result.
             verdict = "results equivalent" if report.exit_code == 0 else "results differ"
             log.info("%s compared: %s", tag, verdict)
         log.info("%s done payout_ucpt=%d", tag, ack.payout_ucpt)

@@ -57,7 +57,7 @@ def pack_output(output_dir: Path, zip_path: Path) -> int:
 @dataclass
 class PendingReport:
     """One attempt's outcome, waiting for the server's acknowledgement: `ok` is sent as a
-    completion (with `exit_code`), anything else as a failure. A comparison (issue 6) completes
+    completion (with `exit_code`), anything else as a failure. A comparison completes
     with exit code 0 (results equivalent) or 1 (different) and never has a result."""
 
     attempt_id: str

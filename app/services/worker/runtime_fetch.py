@@ -19,19 +19,18 @@ import contextlib
 import json
 import logging
 import os
-import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from app.services.torrent.fetch import fetch_or_download
-from common.runtime_archive import IMAGE_ID, ImageArchiveError, read_image_archive
+from app.services.torrent.fetch import TorrentFetcher, fetch_or_download
+from common.digests import is_digest, is_image_id, is_pinned_reference
+from common.runtime_archive import ImageArchiveError, read_image_archive
 from proto.hivemind.v1 import node_pb2
 
 log = logging.getLogger("app.services.worker.agent")
 
-PINNED_REF = re.compile(r"[^@\s]+@sha256:[0-9a-f]{64}")
 DOCKER_TIMEOUT_S = 600  # loading a few hundred MB is slow on a busy disk
 
 
@@ -71,6 +70,7 @@ class RuntimeProvisioner:
         *,
         on_change: Callable[[], None] | None = None,
         client: Any = None,
+        torrents: TorrentFetcher | None = None,
     ) -> None:
         self.executor = executor
         self.folder = Path(cache_dir) / "runtimes"
@@ -79,8 +79,7 @@ class RuntimeProvisioner:
         self._client = client  # a docker.DockerClient; made on first use (that dials)
         self._client_lock = threading.Lock()
         self._locks: dict[str, asyncio.Lock] = {}
-        # A TorrentFetcher (issue 4) when BitTorrent is on: archives come from peers first.
-        self.torrents: Any = None
+        self.torrents = torrents  # when BitTorrent is on, archives come from peers first
 
     # -- what this worker learned --------------------------------------------------------------
 
@@ -191,7 +190,7 @@ class RuntimeProvisioner:
     async def _fetch(self, lease: node_pb2.TaskLease, image: str, artifacts: Any) -> None:
         if lease.runtime_archive_digest:
             await self._load_archive(lease, image, artifacts)
-        elif PINNED_REF.fullmatch(image):
+        elif is_pinned_reference(image):
             log.info("runtime=%s pulling image=%s", lease.runtime, image)
             await asyncio.to_thread(self._pull, image)
         else:
@@ -204,7 +203,7 @@ class RuntimeProvisioner:
 
     async def _load_archive(self, lease: node_pb2.TaskLease, image: str, artifacts: Any) -> None:
         digest = lease.runtime_archive_digest.lower()
-        if not re.fullmatch(r"[0-9a-f]{64}", digest):
+        if not is_digest(digest):
             raise RuntimeUnavailable(f"the server sent a malformed archive digest {digest!r}")
         archive = self.folder / f"{digest}.tar"
         log.info("runtime=%s fetching archive=%s", lease.runtime, digest)
@@ -216,14 +215,14 @@ class RuntimeProvisioner:
                 raise RuntimeUnavailable(f"the runtime archive is unusable: {exc}") from None
             # The lease names the approved image by id: the archive must hold that one, or
             # nothing is loaded.
-            if IMAGE_ID.fullmatch(image) and held.image_id != image:
+            if is_image_id(image) and held.image_id != image:
                 raise RuntimeUnavailable(
                     f"the runtime archive holds image {held.image_id}, not the approved {image};"
                     " nothing loaded"
                 )
             lines = await asyncio.to_thread(self._load, archive)
             log.info("runtime=%s loaded: %s", lease.runtime, "; ".join(lines) or held.image_id)
-            if not IMAGE_ID.fullmatch(image):
+            if not is_image_id(image):
                 loaded = await asyncio.to_thread(self._image_id, image)
                 if loaded is not None and loaded != held.image_id:
                     raise RuntimeUnavailable(

@@ -1,5 +1,6 @@
 """Submit: pick a package, say how to run it, see what it may cost, submit it; then follow
-your jobs, read their logs, download their results, or cancel them."""
+your jobs, read their logs, download their results, or cancel them (the jobs panel, in
+`jobs_table`)."""
 
 from __future__ import annotations
 
@@ -30,8 +31,7 @@ from PySide6.QtWidgets import (
 from app.services.jobs.package import PackageError, load_package
 from app.ui import models
 from app.ui.bridge import Bridge
-from app.ui.texts import compare_text, fill
-from app.ui.views.estimate import CostEstimate
+from app.ui.texts import compare_text, fill, sentences
 from app.ui.views.jobs_table import JobsPanel
 from common.units import format_ucpt, parse_cpt
 
@@ -374,6 +374,58 @@ class SubmitTab(QWidget):
         text, error = self._status
         self.status_label.setText(text() if callable(text) else text)
         self.status_label.setStyleSheet("color: #c0392b;" if error else "")
+
+
+class CostEstimate(QLabel):
+    """The cost line: what submitting the job would hold in escrow at most (the server's
+    EstimateCost: every task, replica and comparison at its whole time limit), and whether
+    the submitter's own maximum cost is enough for it. `max_cost_text` returns what the
+    submitter typed as their maximum (empty = none), read each time the line is rendered."""
+
+    def __init__(self, max_cost_text: Callable[[], str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self._max_cost_text = max_cost_text
+        self.worst_case_ucpt: int | None = None
+        self.error = ""
+
+    def show_estimate(self, ucpt: int, error: str) -> None:
+        """The bridge's estimate_ready: the worst case in ucpt (-1 = none), or an error."""
+        self.worst_case_ucpt = ucpt if ucpt >= 0 else None
+        self.error = error
+        self.refresh()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.LanguageChange:
+            self.refresh()
+        super().changeEvent(event)
+
+    def refresh(self) -> None:
+        """Writes the line again (a new estimate, an edited maximum, another language)."""
+        if self.error:
+            text = fill(self.tr("No estimate: %1"), self.error)
+        elif self.worst_case_ucpt is None:
+            text = ""
+        else:
+            text = fill(
+                self.tr(
+                    "Holds up to %1 until the job ends: the worst case, where every task, replica "
+                    "and comparison uses its whole time limit. What is not spent is refunded."
+                ),
+                models.cpt(self.worst_case_ucpt),
+            )
+            text = sentences(text, self._max_cost_remark(self.worst_case_ucpt))
+        self.setText(text)
+
+    def _max_cost_remark(self, worst_case_ucpt: int) -> str:
+        typed = self._max_cost_text().strip()
+        try:
+            chosen = parse_cpt(typed) if typed else 0
+        except ValueError:
+            return self.tr("The maximum cost is not a valid amount.")
+        if chosen and chosen < worst_case_ucpt:
+            return self.tr("Your maximum is below that: the server will refuse.")
+        return ""
 
 
 def _spin(low: int, high: int, value: int) -> QSpinBox:

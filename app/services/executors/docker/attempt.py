@@ -1,7 +1,7 @@
 """One attempt in one container, from creation to removal.
 
 `AttemptRun` creates the container, attaches to its output before starting it (as `docker run`
-does, so not one byte is missed), starts it, watches it (`docker_watch`), enforces the
+does, so not one byte is missed), starts it, watches it (`watch`), enforces the
 deadline, the disk cap and cancellation by killing it, and turns what happened into an
 `ExecutionResult`. Removal is the caller's `finally` (see `DockerExecutor.run`), so a
 container never outlives its attempt, whatever happens.

@@ -31,7 +31,7 @@ NOBODY_GID = 65534
 MOUNT_TASK = "/task"
 MOUNT_INPUT = "/input"
 MOUNT_OUTPUT = "/output"
-# A comparison's two results (issue 6), both read-only.
+# A comparison's two results, both read-only.
 MOUNT_RESULTS_A = "/results/a"
 MOUNT_RESULTS_B = "/results/b"
 

@@ -1,14 +1,9 @@
-"""The Docker executor: every task attempt in its own hardened, throw-away container.
-
-The container's shape (no network, read-only root, no capabilities, nobody, hard memory and
-pids limits, CPU quota) is in `docker_config`; one attempt's life (create, attach, start,
-watch, kill at the deadline) is in `docker_attempt`; this module is the executor the worker
-sees: runtimes, availability, pause and resume, leftovers, and a `run` that always removes its
-container, whatever happens (the habit of Golem's legacy docker job). The wall-clock deadline
-is ours to enforce: we kill at the deadline instead of trusting a `wait(timeout=)`, which only
-stops waiting. Every Docker SDK call runs off the event loop: short calls in
-`asyncio.to_thread`, the long ones (output, exit, sampling) on dedicated threads
-(`docker_watch`).
+"""The executor the worker sees: runtimes, availability, pause and resume, leftovers, and a
+`run` that always removes its container, whatever happens (the habit of Golem's legacy docker
+job). The wall-clock deadline is ours to enforce: we kill at the deadline instead of trusting
+a `wait(timeout=)`, which only stops waiting. Every Docker SDK call runs off the event loop:
+short calls in `asyncio.to_thread`, the long ones (output, exit, sampling) on dedicated
+threads.
 """
 
 from __future__ import annotations
