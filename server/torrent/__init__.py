@@ -1,4 +1,4 @@
-"""The server's BitTorrent seeder (issue 4): seeds stored artifacts, pulls results."""
+"""The server's BitTorrent seeder: seeds stored artifacts, pulls results."""
 
 from server.torrent.metainfo import make_torrent
 from server.torrent.seeder import Seeder, SeederStats, SeedInfo
