@@ -23,6 +23,8 @@ from proto.hivemind.v1 import (
 from server.accounts.tokens import access_token_signer
 from server.config import ServerSettings
 from server.context import ServerContext
+from server.jobs.artifacts import ArtifactStore
+from server.jobs.events import JobEvents
 from server.rpc.account_servicer import AccountServicer
 from server.rpc.admin_servicer import AdminServicer
 from server.rpc.artifact_servicer import ArtifactServicer
@@ -32,6 +34,7 @@ from server.rpc.job_servicer import JobServicer
 from server.rpc.limits import RequestLimitsInterceptor
 from server.rpc.node_servicer import NodeServicer
 from server.runtimes.approved import ensure_default_runtime
+from server.store.db import Database
 from server.sweeper import run_sweeper
 from server.torrent import Seeder
 
@@ -83,6 +86,15 @@ def split_listen(listen: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def open_context(settings: ServerSettings) -> ServerContext:
+    """The database (created or upgraded to this code's schema) and the services around it."""
+    db = Database.for_data_dir(settings.data_dir, settings.database_url or None)
+    db.create_schema()
+    return ServerContext(
+        settings=settings, db=db, artifacts=ArtifactStore(settings, db), events=JobEvents()
+    )
+
+
 class HiveMindServer:
     """Build from settings, `await start()`, then `await wait()` or `await stop()`."""
 
@@ -93,7 +105,7 @@ class HiveMindServer:
         check_transport(
             self.host, self._requested_port, self._credentials is not None, settings.insecure
         )
-        self.ctx = ServerContext.create(settings)
+        self.ctx = open_context(settings)
         self.ctx.db.transaction_sync(ensure_default_runtime)
         access_token_signer(self.ctx)  # creates token.key now, not on the first login
         self.port = 0

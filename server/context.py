@@ -1,4 +1,5 @@
-"""What every servicer and background task of one server process shares."""
+"""What every servicer and background task of one server process shares (built by
+server/app.py, which knows every service it holds)."""
 
 from __future__ import annotations
 
@@ -17,15 +18,3 @@ class ServerContext:
     events: Any = None  # server.jobs.events.JobEvents
     seeder: Any = None  # BitTorrent seeder (issue 4), None when BitTorrent is off
     extras: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def create(cls, settings: ServerSettings) -> ServerContext:
-        from server.jobs.artifacts import ArtifactStore
-        from server.jobs.events import JobEvents
-
-        db = Database.for_data_dir(settings.data_dir, settings.database_url or None)
-        db.create_schema()
-        ctx = cls(settings=settings, db=db)
-        ctx.artifacts = ArtifactStore(settings, db)
-        ctx.events = JobEvents()
-        return ctx

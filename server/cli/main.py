@@ -165,7 +165,11 @@ def cmd_grant(args: argparse.Namespace) -> int:
     moved = _with_database(
         args,
         lambda conn: transfers.admin_grant(
-            conn, args.name, amount, idempotency_key=args.idempotency_key or "", memo=args.memo
+            conn,
+            users.find_user(conn, args.name).user_id,
+            amount,
+            idempotency_key=args.idempotency_key or "",
+            memo=args.memo,
         ),
     )
     note = "" if moved.created else " (already granted with this key; nothing moved)"

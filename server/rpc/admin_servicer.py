@@ -61,7 +61,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
         moved = await self.ctx.db.run(
             lambda conn: transfers.admin_grant(
                 conn,
-                request.username,
+                users.find_user(conn, request.username).user_id,
                 request.amount_ucpt,
                 idempotency_key=request.idempotency_key,
                 memo=request.memo,

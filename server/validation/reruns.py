@@ -197,9 +197,8 @@ def distrust_node_results(
             )
         )
         outcome.rerun = len(reopened)
-    clawed = take_back(conn, clawback_plan, now)
-    for job_id, delta in clawed.items():
-        outcome.deltas[job_id].cost_ucpt += delta.cost_ucpt
+    for job_id, returned in take_back(conn, clawback_plan, now).items():
+        outcome.deltas[job_id].cost_ucpt -= returned
     outcome.clawed_back_ucpt = sum(c.taken_ucpt for c in clawback_plan.accepted)
     outcome.shortfall_ucpt = sum(c.shortfall_ucpt for c in clawback_plan.accepted)
     return outcome
