@@ -1,10 +1,11 @@
 """Taking back what a caught node was paid for results that are then discarded.
 
 When a node fails a spot check or is banned, its recent unverified results in running jobs are
-discarded and their tasks run again (reruns.py). What each discarded result was paid is taken
-back from the node owner's account into the escrow of the job that paid it (ledger reason
-"clawback", key `clawback:<attempt_id>`), in the transaction that discards it: the re-run is
-funded by the cheat, not by the submitter, and the job's cost counts only results it keeps.
+discarded and their tasks run again (server/validation/spot_checks.py). What each discarded
+result was paid is taken back from the node owner's account into the escrow of the job that
+paid it (ledger reason "clawback", key `clawback:<attempt_id>`), in the transaction that
+discards it: the re-run is funded by the cheat, not by the submitter, and the job's cost
+counts only results it keeps.
 
 Never below zero: the owner gives back min(paid, balance), the balance being the owner's own
 account only. Money the owner holds in escrow for their own jobs stays there: it pays for work

@@ -16,7 +16,7 @@ from server.rpc.auth import forget_node_credential, principal_of, require_node, 
 from server.rpc.errors import maps_domain_errors
 from server.scheduling import scheduler
 from server.torrent.peers import observed_endpoint
-from server.validation import outcomes
+from server.validation import intake
 
 
 class NodeServicer(node_pb2_grpc.NodeServiceServicer):
@@ -84,7 +84,7 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
         self, request: node_pb2.StartAttemptsRequest, context: grpc.aio.ServicerContext
     ) -> node_pb2.AttemptAcks:
         node = require_node(context)
-        acks = await outcomes.start(self.ctx, node.node_id, list(request.attempt_ids))
+        acks = await intake.start(self.ctx, node.node_id, list(request.attempt_ids))
         return convert.acks_to_proto(acks)
 
     @maps_domain_errors
@@ -92,7 +92,7 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
         self, request: node_pb2.CompleteAttemptsRequest, context: grpc.aio.ServicerContext
     ) -> node_pb2.AttemptAcks:
         node = require_node(context)
-        acks = await outcomes.complete(
+        acks = await intake.complete(
             self.ctx, node.node_id, node.user_id, convert.completions_from_proto(request)
         )
         return convert.acks_to_proto(acks)
@@ -102,7 +102,7 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
         self, request: node_pb2.FailAttemptsRequest, context: grpc.aio.ServicerContext
     ) -> node_pb2.AttemptAcks:
         node = require_node(context)
-        acks = await outcomes.fail(self.ctx, node.node_id, convert.failures_from_proto(request))
+        acks = await intake.fail(self.ctx, node.node_id, convert.failures_from_proto(request))
         return convert.acks_to_proto(acks)
 
     @maps_domain_errors

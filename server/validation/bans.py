@@ -15,9 +15,9 @@ from server.jobs.lifecycle import JobDeltas, apply_deltas, settle_ended_jobs
 from server.ledger.payouts import EscrowTracker
 from server.nodes.listing import NodeView, list_nodes
 from server.store.schema import nodes
-from server.validation.checking import add_deltas, apply_settlement
 from server.validation.expiry import Released, release_node_leases
-from server.validation.reruns import distrust_node_results
+from server.validation.quorum import add_deltas, apply_settlement
+from server.validation.spot_checks import distrust_node_results
 
 MAX_BAN_REASON_CHARS = 500
 
@@ -37,7 +37,7 @@ def ban_node(
 ) -> Ban:
     """Marks the node banned (its credential is refused from now on) and releases its
     leases so the tasks run elsewhere. Banning twice keeps the first reason. With
-    `settings`, its results nobody verified are discarded too (server/validation/reruns.py)."""
+    `settings`, its results nobody verified are discarded too (server/validation/spot_checks.py)."""
     reason = (reason or "").strip()
     if len(reason) > MAX_BAN_REASON_CHARS:
         raise InvalidArgument(f"reason too long (at most {MAX_BAN_REASON_CHARS} characters)")

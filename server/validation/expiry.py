@@ -21,8 +21,8 @@ from server.jobs.models import (
 )
 from server.nodes.trust import record_expired, record_offline
 from server.store.schema import attempts, jobs, nodes, tasks
-from server.validation.checking import add_deltas
-from server.validation.compare_outcomes import release_comparisons
+from server.validation.comparisons import release_comparisons
+from server.validation.quorum import add_deltas
 from server.validation.replicas import GIVE_UP, RETRY, abandon_tasks, plan_lost_attempts
 
 MAX_RELEASE_BATCH = 5000

@@ -14,7 +14,7 @@ import pytest
 from proto.hivemind.v1 import account_pb2, admin_pb2, admin_pb2_grpc, common_pb2
 from server.ledger import audit
 from server.ledger.payouts import EscrowTracker
-from server.validation.reruns import distrust_node_results
+from server.validation.spot_checks import distrust_node_results
 from tests.cli.conftest import cli, hivemind_home  # noqa: F401 (fixtures)
 from tests.security.simnet import (
     SimNode,

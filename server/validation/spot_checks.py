@@ -1,10 +1,10 @@
 """Spot checks and re-runs of unreplicated work, and what happens to a caught node's work.
 
-An unreplicated task (replicas = 1) is taken on its first result, unless it is spot-checked:
-then a node of another owner runs it again and the two must agree (see replicas.py). A node
-still earning trust is always checked; a trusted one with probability 1/consecutive_valid.
-A node's own jobs are not checked on its own machines, and there must be a node of another
-owner online to check.
+An unreplicated task (replicas = 1) is taken on its first result, unless it is spot-checked
+(`SpotChecks`): then a node of another owner runs it again and the two must agree (see
+replicas.py and quorum.py). A node still earning trust is always checked; a trusted one with
+probability 1/consecutive_valid. A node's own jobs are not checked on its own machines, and
+there must be a node of another owner online to check.
 
 Checks are paid from the job's escrow, which covers only `replicas` results per task at the
 worst case; a check (or a re-run) is therefore made only while the escrow holds, beyond what
@@ -15,15 +15,18 @@ above the worst case).
 When a node fails a spot check or is banned, its recent unverified results in jobs that are
 still running are discarded and their tasks run again (on nodes of other owners), when the
 job can fund it; results still waiting for a quorum are discarded at once. What a discarded
-result was paid is taken back from its node's owner into the job's escrow (clawbacks.py), so
-the escrow that decides whether a re-run is funded counts what the clawback brings in.
+result was paid is taken back from its node's owner into the job's escrow
+(server/ledger/clawbacks.py), so the escrow that decides whether a re-run is funded counts
+what the clawback brings in. `settle_and_distrust` is where a batch's results meet all this:
+it settles their tasks, then discards the work of the nodes a spot check caught.
 """
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Connection, Row, bindparam, func, select, update
 
@@ -39,10 +42,11 @@ from server.jobs.models import (
 from server.ledger.clawbacks import ClawbackPlan, take_back
 from server.ledger.payouts import EscrowTracker
 from server.ledger.rewards import worst_case_cost_ucpt
+from server.nodes import trust
 from server.store.schema import jobs, result_checks, task_replicas, tasks
-from server.validation.quorum import Settlement
-from server.validation.replicas import DISCARDED, PENDING, UNVERIFIED
-from server.validation.verification import settle
+from server.validation.attempts import Ack
+from server.validation.quorum import Settlement, add_deltas, apply_settlement, settle
+from server.validation.replicas import DISCARDED, PENDING, UNVERIFIED, open_spot_check
 
 ENDED_TASK_STATES = (TASK_DONE, TASK_FAILED, TASK_CANCELLED)
 
@@ -102,6 +106,62 @@ def can_fund_one_more(
     ).scalar()
     reserved = per_result * (unfinished * job.replicas + int(checks_open or 0))
     return escrow.left(job.escrow_account_id) + incoming_ucpt >= reserved + per_result
+
+
+class SpotChecks:
+    """Decides, per completed unreplicated attempt of one node, whether to check it."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        node_id: str,
+        node_owner_id: str,
+        escrow: EscrowTracker,
+        settings: ServerSettings,
+        rng: object,
+    ) -> None:
+        self.conn = conn
+        self.node_owner_id = node_owner_id
+        self.escrow = escrow
+        self.settings = settings
+        self.rng = rng or trust.spot_check_rng({})
+        self.record = trust.load_trust(conn, [node_id])[node_id]
+        self._opened: list[Row] = []
+        self._checker: bool | None = None
+
+    def wanted(self, attempt: Row, deltas: JobDeltas) -> bool:
+        """Whether this unreplicated result is checked (see the module docstring)."""
+        if attempt.replicas > 1 or attempt.owner_id == self.node_owner_id:
+            return False  # replicated anyway, or the submitter's own machine
+        chance = trust.spot_check_probability(
+            self.record.consecutive_valid,
+            self.settings.trust_threshold,
+            self.settings.spot_check_min_probability,
+        )
+        if chance < 1.0 and self.rng.random() >= chance:  # type: ignore[attr-defined]
+            return False
+        if attempt.compare_json:
+            if not trust.checker_available(self.conn, self.node_owner_id, attempt.owner_id):
+                return False
+        else:
+            if self._checker is None:
+                self._checker = trust.checker_available(self.conn, self.node_owner_id)
+            if not self._checker:
+                return False
+        # Checks opened earlier in this batch already hold a share of the escrow.
+        held = JobDeltas()
+        for job_id, delta in deltas.items():
+            held[job_id] = replace(delta)
+        held[attempt.job_id].done -= sum(1 for a in self._opened if a.job_id == attempt.job_id)
+        job = funding_view(self.conn, attempt.job_id)
+        return can_fund_one_more(self.conn, job, self.escrow, self.settings, held)
+
+    def open(self, attempt: Row) -> None:
+        self._opened.append(attempt)
+
+    def write(self, conn: Connection, now: float) -> None:
+        for attempt in self._opened:
+            open_spot_check(conn, attempt.task_id, attempt.job_id, attempt.id, self.settings, now)
 
 
 @dataclass
@@ -233,3 +293,68 @@ def _reopen_for_discarded(conn: Connection, task_ids: list[str], now: float) -> 
         .where(tasks.c.id.in_(sorted(counts)), tasks.c.state.in_(("leased", "running")))
         .values(state=TASK_PENDING, updated_at=now)
     )
+
+
+@dataclass
+class Settled:
+    notes: dict[str, str] = field(default_factory=dict)
+    payouts: dict[str, int] = field(default_factory=dict)
+    messages: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    def ack(self, ack: Ack) -> Ack:
+        if ack.attempt_id not in self.notes:
+            return ack
+        return Ack(
+            ack.attempt_id,
+            ack.accepted,
+            self.notes[ack.attempt_id],
+            self.payouts.get(ack.attempt_id, 0),
+        )
+
+
+def settle_and_distrust(
+    conn: Connection,
+    task_ids: set[str],
+    escrow: EscrowTracker,
+    settings: ServerSettings,
+    now: float | None,
+    deltas: JobDeltas,
+) -> Settled:
+    """Settles these tasks, pays what they accepted, re-runs the unverified work of nodes
+    a spot check caught, and adds every job change to `deltas`."""
+    now = time.time() if now is None else now
+    settled = Settled()
+    if not task_ids:
+        return settled
+    settlement = settle(conn, task_ids, escrow, settings, now)
+    settlements = [settlement]
+    if settlement.caught:
+        reruns = distrust_node_results(
+            conn,
+            settlement.caught,
+            "its node failed a spot check",
+            escrow,
+            settings,
+            now,
+            _merged(deltas, settlement.deltas),
+        )
+        add_deltas(deltas, reruns.deltas)
+        for job_id, lines in reruns.messages.items():
+            settled.messages[job_id].extend(lines)
+        if reruns.settlement is not None:
+            settlements.append(reruns.settlement)
+    for one in settlements:
+        apply_settlement(conn, one, deltas, now)
+        settled.notes.update(one.notes)
+        for order in one.orders:
+            settled.payouts[order.attempt_id] = order.amount_ucpt
+        for job_id, lines in one.messages.items():
+            settled.messages[job_id].extend(lines)
+    return settled
+
+
+def _merged(first: JobDeltas, second: JobDeltas) -> JobDeltas:
+    merged = JobDeltas()
+    add_deltas(merged, first)
+    add_deltas(merged, second)
+    return merged

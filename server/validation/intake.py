@@ -1,37 +1,42 @@
-"""Completing and failing attempts, in batches, each batch in one transaction.
+"""Result intake: what a node reports about its attempts, in batches, each batch in one
+transaction.
 
-Complete: the task is done with its result, the node's owner is paid from the job's escrow
-(accepted_results.py gathers and writes a batch's results); unless the task needs more than
-one result (a job with replicas, or a spot check, see checking.py): then the result waits for
-the quorum, and only agreeing results are paid (verification.py). Fail: the task (or its
-replica slot) goes back to the queue until the task has failed max_attempts times, then fails
-with the last error. Either may end the job, which refunds what is left of its escrow.
+Complete: the task is done with its result and the node's owner is paid from the job's escrow
+(`AcceptedResults` gathers and writes a batch's results); unless the task needs more than one
+result (a job with replicas, or a spot check: spot_checks.py), then the result waits for the
+quorum and only agreeing results are paid (quorum.py). A comparison's verdict goes to
+comparisons.py. Fail: the task (or its replica slot) goes back to the queue until the task has
+failed max_attempts times, then fails with the last error. Either may end the job, which
+refunds what is left of its escrow. Start: the attempt is running and its lease renewed.
 """
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 
-from sqlalchemy import Connection, Row, bindparam, update
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
 from server.config import ServerSettings
 from server.context import ServerContext
 from server.errors import InvalidArgument
+from server.jobs.access import grant_reads, release_result_quota
+from server.jobs.artifacts import check_digest
 from server.jobs.lifecycle import JobDeltas, apply_deltas, settle_ended_jobs
 from server.jobs.models import (
     ATTEMPT_DONE,
     ATTEMPT_FAILED,
+    TASK_DONE,
     TASK_FAILED,
     TASK_IN_FLIGHT_STATES,
     TASK_PENDING,
 )
-from server.ledger.payouts import EscrowTracker, paid_amounts
-from server.nodes.trust import node_bonuses, record_errors, spot_check_rng
-from server.store.schema import tasks
-from server.validation.accepted_results import AcceptedResults
+from server.ledger.payouts import EscrowTracker, PayoutOrder, paid_amounts, pay
+from server.ledger.rewards import measured_core_ms, reward_for
+from server.nodes.trust import Bonuses, node_bonuses, record_errors, spot_check_rng
+from server.store.schema import artifact_owners, artifacts, result_checks, tasks
 from server.validation.attempts import (
     MAX_BATCH,
     Ack,
@@ -42,30 +47,28 @@ from server.validation.attempts import (
     one_line,
     outcome_values,
     record_attempt_outcomes,
+    record_done_tasks,
     refusal,
     start_attempts,
 )
-from server.validation.checking import (
-    NO_BONUSES,
-    REPLICA_OPEN_STATES,
-    SPOT_CHECK_NOTE,
-    ResultChecks,
-    SpotChecks,
-    add_deltas,
-    canonical,
-    replicated_tasks,
-    result_refusal,
-    settle_and_distrust,
-    uploaded_results,
-)
-from server.validation.compare_outcomes import complete_comparisons, release_comparisons
+from server.validation.comparisons import complete_comparisons, release_comparisons
+from server.validation.quorum import add_deltas
 from server.validation.replicas import (
     GIVE_UP,
     PENDING,
     RETRY,
+    UNVERIFIED,
     abandon_tasks,
+    load_replicas,
     plan_lost_attempts,
 )
+from server.validation.spot_checks import SpotChecks, settle_and_distrust
+
+# A replicated task takes results while replicas are out, and after it was decided (a late
+# replica is judged against the accepted result).
+REPLICA_OPEN_STATES = (TASK_PENDING, *TASK_IN_FLIGHT_STATES, TASK_DONE)
+SPOT_CHECK_NOTE = "result recorded; a node of another owner checks it before it is paid"
+NO_BONUSES = Bonuses(0, 0)
 
 
 @dataclass
@@ -272,6 +275,165 @@ def fail_attempts(
     apply_deltas(conn, deltas, now)
     outcome.ended_jobs = settle_ended_jobs(conn, set(deltas), now)
     return outcome
+
+
+def replicated_tasks(conn: Connection, rows: Iterable[Row]) -> set[str]:
+    """Tasks among these attempts' that need more than one result."""
+    rows = list(rows)
+    with_row = set(load_replicas(conn, [row.task_id for row in rows]))
+    return {row.task_id for row in rows if row.task_id in with_row or row.replicas > 1}
+
+
+def uploaded_results(conn: Connection, node_id: str, digests: set[str]) -> dict[str, int]:
+    if not digests:
+        return {}
+    return dict(
+        conn.execute(
+            select(artifacts.c.digest, artifacts.c.size)
+            .join(artifact_owners, artifact_owners.c.digest == artifacts.c.digest)
+            .where(
+                artifact_owners.c.principal_id == node_id,
+                artifacts.c.digest.in_(sorted(digests)),
+            )
+        ).all()
+    )
+
+
+def canonical(item: Completion) -> Completion:
+    digest = item.result_digest.strip().lower()
+    return replace(item, result_digest=digest) if digest != item.result_digest else item
+
+
+def result_refusal(item: Completion, uploaded: dict[str, int]) -> str | None:
+    if not item.result_digest:
+        return None
+    try:
+        check_digest(item.result_digest)
+    except InvalidArgument as error:
+        return str(error)
+    if item.result_digest not in uploaded:
+        return f"result {item.result_digest} was not uploaded by this node; upload it first"
+    size = uploaded[item.result_digest]
+    if item.result_size and item.result_size != size:
+        return f"result size {item.result_size} does not match the upload ({size} bytes)"
+    return None
+
+
+@dataclass
+class ResultChecks:
+    """Result check rows to insert: one per delivered result."""
+
+    rows: list[dict] = field(default_factory=list)
+
+    def add(self, attempt: Row, node_id: str, owner_id: str, digest: str, status: str) -> None:
+        self.rows.append(
+            {
+                "attempt_id": attempt.id,
+                "task_id": attempt.task_id,
+                "job_id": attempt.job_id,
+                "node_id": node_id,
+                "owner_id": owner_id,
+                "result_digest": digest,
+                "status": status,
+            }
+        )
+
+    def write(self, conn: Connection, now: float) -> None:
+        if self.rows:
+            decided = {"pending": None}
+            conn.execute(
+                insert(result_checks),
+                [
+                    {**row, "created_at": now, "decided_at": decided.get(row["status"], now)}
+                    for row in self.rows
+                ],
+            )
+
+
+@dataclass
+class AcceptedResults:
+    """What accepting a batch of completions writes, gathered to write it in bulk."""
+
+    settings: ServerSettings
+    node_id: str
+    node_owner_id: str
+    escrow: EscrowTracker
+    now: float
+    bonuses: Bonuses
+    checks: ResultChecks
+    attempt_values: list[dict] = field(default_factory=list)
+    task_values: list[dict] = field(default_factory=list)
+    orders: list[PayoutOrder] = field(default_factory=list)
+    result_grants: list[tuple[str, str]] = field(default_factory=list)
+
+    def record(self, row: Row, item: Completion, result_size: int, status: str) -> str:
+        """Writes the attempt as done with its result, and the result's check row with
+        `status`; returns the capped log."""
+        log = capped_log(item.log, self.settings.max_log_bytes)
+        self.attempt_values.append(
+            outcome_values(
+                row.id,
+                ATTEMPT_DONE,
+                self.now,
+                exit_code=item.exit_code,
+                error="",
+                log=log,
+                stats=item.stats,
+                result_digest=item.result_digest,
+                result_size=result_size,
+            )
+        )
+        self.checks.add(row, self.node_id, self.node_owner_id, item.result_digest, status)
+        return log
+
+    def accept(self, row: Row, item: Completion, result_size: int) -> Ack:
+        """Takes the result of an unreplicated task as it is (unverified) and pays it."""
+        # Paid time is what the node measured, but never more than the job's timeout nor
+        # more than the server saw pass since the lease began.
+        elapsed = max(0.0, self.now - row.leased_at)
+        wall = min(item.stats.wall_seconds or 0.0, elapsed)
+        reward = reward_for(
+            base_ucpt_per_core_hour=self.settings.base_ucpt_per_core_hour,
+            core_ms=measured_core_ms(wall, row.timeout_s, row.cores),
+            priority_permille=row.priority_permille,
+            performance_bonus_permille=self.bonuses.performance_permille,
+            stability_bonus_permille=self.bonuses.stability_permille,
+        )
+        amount = self.escrow.draw(row.escrow_account_id, reward.amount_ucpt)
+        log = self.record(row, item, result_size, UNVERIFIED)
+        self.task_values.append(
+            {
+                "b_id": row.task_id,
+                "b_result_digest": item.result_digest,
+                "b_result_size": result_size,
+                "b_attempt_id": row.id,
+                "b_node_id": self.node_id,
+                "b_cost": amount,
+                "b_log": log,
+            }
+        )
+        self.orders.append(
+            PayoutOrder(
+                attempt_id=row.id,
+                job_id=row.job_id,
+                node_id=self.node_id,
+                user_id=self.node_owner_id,
+                escrow_account_id=row.escrow_account_id,
+                reward=reward,
+                amount_ucpt=amount,
+            )
+        )
+        if item.result_digest:
+            self.result_grants.append((item.result_digest, row.owner_id))
+        return Ack(row.id, True, "", amount)
+
+    def write(self, conn: Connection) -> None:
+        record_attempt_outcomes(conn, self.attempt_values)
+        self.checks.write(conn, self.now)
+        record_done_tasks(conn, self.task_values, self.now)
+        pay(conn, self.orders, self.now)
+        grant_reads(conn, self.result_grants)  # the submitter may download the results
+        release_result_quota(conn, [(digest, self.node_id) for digest, _ in self.result_grants])
 
 
 def _is_comparison(rows: dict[str, Row], attempt_id: str) -> bool:
