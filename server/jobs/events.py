@@ -93,13 +93,6 @@ class JobEvents:
             for subscription in subscribers:
                 self._loop.call_soon_threadsafe(subscription.push, message)
 
-    def notify_many(self, messages: dict[str, list[str]]) -> None:
-        for job_id, lines in messages.items():
-            if not lines:
-                self.notify(job_id)
-            for line in lines:
-                self.notify(job_id, line)
-
     def watcher_count(self, job_id: str) -> int:
         with self._lock:
             return len(self._subscriptions.get(job_id, ()))

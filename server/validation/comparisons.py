@@ -28,7 +28,7 @@ from sqlalchemy import Connection, Row, insert, select, update
 
 from server.config import ServerSettings
 from server.ids import new_id
-from server.jobs.lifecycle import JobDeltas
+from server.jobs.effects import Effects
 from server.jobs.models import (
     ATTEMPT_DONE,
     ATTEMPT_EXPIRED,
@@ -227,16 +227,6 @@ def drop_comparisons(
 # What comparing nodes report --------------------------------------------------------------
 
 
-@dataclass
-class Judged:
-    """What a batch of comparison reports changed."""
-
-    acks: dict[str, Ack] = field(default_factory=dict)
-    to_settle: set[str] = field(default_factory=set)  # tasks with a new verdict
-    deltas: JobDeltas = field(default_factory=JobDeltas)
-    messages: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-
-
 def _comparisons(conn: Connection, rows: Iterable[Row]) -> dict[str, Row]:
     ids = sorted({row.comparison_id for row in rows})
     if not ids:
@@ -265,11 +255,14 @@ def complete_comparisons(
     escrow: EscrowTracker,
     settings: ServerSettings,
     now: float,
-) -> Judged:
-    """Records the verdicts of comparison attempts and pays the nodes that compared."""
-    judged = Judged()
+    effects: Effects,
+) -> tuple[dict[str, Ack], set[str]]:
+    """Records the verdicts of comparison attempts and pays the nodes that compared; returns
+    each attempt's ack and the tasks that have a new verdict (to settle)."""
+    acks: dict[str, Ack] = {}
+    to_settle: set[str] = set()
     if not items:
-        return judged
+        return acks, to_settle
     found = _comparisons(conn, [rows[item.attempt_id] for item in items])
     replays = paid_amounts(conn, [item.attempt_id for item in items])
     bonuses = node_bonuses(conn, [node_id], settings, now).get(node_id)
@@ -278,11 +271,11 @@ def complete_comparisons(
     decided: list[dict] = []
     for item in items:
         row = rows[item.attempt_id]
-        if item.attempt_id in judged.acks:
+        if item.attempt_id in acks:
             continue
         if row.state == ATTEMPT_DONE and row.node_id == node_id:
             paid = replays.get(row.id, 0)
-            judged.acks[item.attempt_id] = Ack(row.id, True, "already completed", paid)
+            acks[item.attempt_id] = Ack(row.id, True, "already completed", paid)
             continue
         reason = refusal(row, item.attempt_id, node_id)
         if reason is None and item.exit_code not in VERDICT_OF_EXIT:
@@ -293,7 +286,7 @@ def complete_comparisons(
         if reason is None and item.result_digest:
             reason = "a comparison has no result; complete it without one"
         if reason is not None:
-            judged.acks[item.attempt_id] = Ack(item.attempt_id, False, reason)
+            acks[item.attempt_id] = Ack(item.attempt_id, False, reason)
             continue
         comparison = found[row.comparison_id]
         verdict = VERDICT_OF_EXIT[item.exit_code]
@@ -328,17 +321,18 @@ def complete_comparisons(
                 amount_ucpt=amount,
             )
         )
-        judged.deltas[row.job_id].cost_ucpt += amount
+        effects.deltas[row.job_id].cost_ucpt += amount
         still_asked = comparison.state == LEASED and comparison.attempt_id == row.id
         if still_asked:
             decided.append({"id": comparison.id, "verdict": verdict})
-            judged.to_settle.add(row.task_id)
-            judged.messages[row.job_id].append(
+            to_settle.add(row.task_id)
+            effects.say(
+                row.job_id,
                 f"task {comparison.idx}: results {comparison.digest_a[:12] or 'no output'} and "
-                f"{comparison.digest_b[:12] or 'no output'} compared: {verdict}"
+                f"{comparison.digest_b[:12] or 'no output'} compared: {verdict}",
             )
         note = f"compared: {verdict}" if still_asked else "compared; the task no longer needed it"
-        judged.acks[item.attempt_id] = Ack(row.id, True, note, amount)
+        acks[item.attempt_id] = Ack(row.id, True, note, amount)
     record_attempt_outcomes(conn, attempt_values)
     for values in decided:
         conn.execute(
@@ -353,15 +347,18 @@ def complete_comparisons(
             .where(tasks.c.id == rows[order.attempt_id].task_id)
             .values(cost_ucpt=tasks.c.cost_ucpt + order.amount_ucpt, updated_at=now)
         )
-    return judged
+    return acks, to_settle
 
 
 def release_comparisons(
-    conn: Connection, rows: Sequence[Row], errors: Mapping[str, str], now: float
-) -> Judged:
+    conn: Connection,
+    rows: Sequence[Row],
+    errors: Mapping[str, str],
+    now: float,
+    effects: Effects,
+) -> None:
     """Comparison attempts that failed or expired (already written as such): each
     comparison is leased again, or after the job's max attempts its task fails."""
-    judged = Judged()
     found = _comparisons(conn, rows)
     reopen: list[str] = []
     failed_tasks: list[dict] = []
@@ -378,8 +375,9 @@ def release_comparisons(
         error = errors.get(row.id, "the comparison failed")
         if len(tries) < comparison.max_attempts:
             reopen.append(comparison.id)
-            judged.messages[row.job_id].append(
-                f"task {comparison.idx}: a comparison failed ({error}); another node compares"
+            effects.say(
+                row.job_id,
+                f"task {comparison.idx}: a comparison failed ({error}); another node compares",
             )
             continue
         conn.execute(
@@ -403,8 +401,8 @@ def release_comparisons(
         if comparison.task_state in (TASK_FAILED, "cancelled"):
             continue
         failed_tasks.append({"id": comparison.task_id, "error": reason})
-        judged.deltas[row.job_id].failed += 1
-        judged.messages[row.job_id].append(f"task {comparison.idx} failed: {reason}")
+        effects.deltas[row.job_id].failed += 1
+        effects.say(row.job_id, f"task {comparison.idx} failed: {reason}")
     if reopen:
         conn.execute(
             update(result_comparisons)
@@ -418,4 +416,3 @@ def release_comparisons(
             .values(state=TASK_FAILED, error=values["error"], updated_at=now)
         )
     abandon_tasks(conn, [values["id"] for values in failed_tasks], "the task failed", now)
-    return judged

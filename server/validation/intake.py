@@ -13,7 +13,6 @@ refunds what is left of its escrow. Start: the attempt is running and its lease 
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -24,7 +23,7 @@ from server.context import ServerContext
 from server.errors import InvalidArgument
 from server.jobs.access import grant_reads, release_result_quota
 from server.jobs.artifacts import check_digest
-from server.jobs.lifecycle import JobDeltas, apply_deltas, settle_ended_jobs
+from server.jobs.effects import Effects
 from server.jobs.models import (
     ATTEMPT_DONE,
     ATTEMPT_FAILED,
@@ -52,7 +51,6 @@ from server.validation.attempts import (
     start_attempts,
 )
 from server.validation.comparisons import complete_comparisons, release_comparisons
-from server.validation.quorum import add_deltas
 from server.validation.replicas import (
     GIVE_UP,
     PENDING,
@@ -71,13 +69,6 @@ SPOT_CHECK_NOTE = "result recorded; a node of another owner checks it before it 
 NO_BONUSES = Bonuses(0, 0)
 
 
-@dataclass
-class Outcome:
-    acks: list[Ack] = field(default_factory=list)
-    messages: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    ended_jobs: list[str] = field(default_factory=list)
-
-
 def _check_batch(items: Sequence[object]) -> None:
     if len(items) > MAX_BATCH:
         raise InvalidArgument(f"at most {MAX_BATCH} attempts per call (got {len(items)})")
@@ -91,8 +82,10 @@ def complete_attempts(
     settings: ServerSettings,
     now: float,
     rng: object = None,
-) -> Outcome:
+) -> tuple[list[Ack], Effects]:
+    """Each completion's ack (in the order sent), and what the batch did to its jobs."""
     _check_batch(completions)
+    effects = Effects()
     completions = everything = [canonical(item) for item in completions]
     rows = load_attempts(conn, [item.attempt_id for item in completions])
     uploaded = uploaded_results(
@@ -104,8 +97,8 @@ def complete_attempts(
     )
     # Comparisons of two results (comparisons.py) are judged apart from results.
     compared = [item for item in completions if _is_comparison(rows, item.attempt_id)]
-    judged = complete_comparisons(
-        conn, node_id, node_owner_id, compared, rows, escrow, settings, now
+    compared_acks, to_settle = complete_comparisons(
+        conn, node_id, node_owner_id, compared, rows, escrow, settings, now, effects
     )
     completions = [item for item in completions if not _is_comparison(rows, item.attempt_id)]
     replicated = replicated_tasks(conn, rows.values())
@@ -114,13 +107,11 @@ def complete_attempts(
         settings, node_id, node_owner_id, escrow, now, bonuses, ResultChecks()
     )
     checks = SpotChecks(conn, node_id, node_owner_id, escrow, settings, rng)
-    outcome = Outcome()
-    deltas = JobDeltas()
+    acks: list[Ack] = []
     handled: dict[str, Ack] = {}
-    to_settle: set[str] = set()
     for item in completions:
         if item.attempt_id in handled:  # the same attempt twice in one batch
-            outcome.acks.append(handled[item.attempt_id])
+            acks.append(handled[item.attempt_id])
             continue
         row = rows.get(item.attempt_id)
         if row is not None and row.state == ATTEMPT_DONE and row.node_id == node_id:
@@ -137,38 +128,37 @@ def complete_attempts(
                 accepted.record(row, item, uploaded.get(item.result_digest, 0), PENDING)
                 to_settle.add(row.task_id)
                 ack = Ack(item.attempt_id, True)  # completed once the batch is settled
-            elif checks.wanted(row, deltas):
+            elif checks.wanted(row, effects.deltas):
                 accepted.record(row, item, uploaded.get(item.result_digest, 0), PENDING)
                 checks.open(row)
                 ack = Ack(item.attempt_id, True, SPOT_CHECK_NOTE)
-                outcome.messages[row.job_id].append(
-                    f"task {row.task_index} is spot-checked: a node of another owner runs it too"
+                effects.say(
+                    row.job_id,
+                    f"task {row.task_index} is spot-checked: a node of another owner runs it too",
                 )
             else:
                 ack = accepted.accept(row, item, uploaded.get(item.result_digest, 0))
-                deltas[row.job_id].done += 1
-                deltas[row.job_id].cost_ucpt += ack.payout_ucpt
-                outcome.messages[row.job_id].append(f"task {row.task_index} done on node {node_id}")
+                effects.deltas[row.job_id].done += 1
+                effects.deltas[row.job_id].cost_ucpt += ack.payout_ucpt
+                effects.say(row.job_id, f"task {row.task_index} done on node {node_id}")
         handled[item.attempt_id] = ack
-        outcome.acks.append(ack)
+        acks.append(ack)
     accepted.write(conn)
     checks.write(conn, now)
-    add_deltas(deltas, judged.deltas)
-    for job_id, lines in judged.messages.items():
-        outcome.messages[job_id].extend(lines)
-    to_settle |= judged.to_settle
-    settled = settle_and_distrust(conn, to_settle, escrow, settings, now, deltas)
-    outcome.acks = [settled.ack(ack) for ack in outcome.acks]
-    if judged.acks:  # in the order the node sent them
-        mine = {ack.attempt_id: ack for ack in outcome.acks}
-        outcome.acks = [
-            judged.acks.get(item.attempt_id) or mine[item.attempt_id] for item in everything
-        ]
-    for job_id, lines in settled.messages.items():
-        outcome.messages[job_id].extend(lines)
-    apply_deltas(conn, deltas, now)
-    outcome.ended_jobs = settle_ended_jobs(conn, set(deltas), now)
-    return outcome
+    settled = settle_and_distrust(conn, to_settle, escrow, settings, now, effects)
+    # A settled result's ack says what became of it and what it was paid.
+    notes, paid = settled.notes, {order.attempt_id: order.amount_ucpt for order in settled.orders}
+    acks = [
+        replace(ack, error=notes[ack.attempt_id], payout_ucpt=paid.get(ack.attempt_id, 0))
+        if ack.attempt_id in notes
+        else ack
+        for ack in acks
+    ]
+    if compared_acks:  # in the order the node sent them
+        mine = {ack.attempt_id: ack for ack in acks}
+        acks = [compared_acks.get(item.attempt_id) or mine[item.attempt_id] for item in everything]
+    effects.apply(conn, now)
+    return acks, effects
 
 
 def fail_attempts(
@@ -177,12 +167,13 @@ def fail_attempts(
     failures: Sequence[Failure],
     settings: ServerSettings,
     now: float,
-) -> Outcome:
+) -> tuple[list[Ack], Effects]:
+    """Each failure's ack (in the order sent), and what the batch did to its jobs."""
     _check_batch(failures)
     rows = load_attempts(conn, [item.attempt_id for item in failures])
     replicated = replicated_tasks(conn, rows.values())
-    outcome = Outcome()
-    deltas = JobDeltas()
+    acks: list[Ack] = []
+    effects = Effects()
     lost_comparisons: list[Row] = []
     attempt_values: list[dict] = []
     lost: list[tuple[Row, Failure, str, str]] = []  # (attempt, report, error, log)
@@ -193,7 +184,7 @@ def fail_attempts(
         if item.attempt_id in handled or (
             row is not None and row.state == ATTEMPT_FAILED and row.node_id == node_id
         ):
-            outcome.acks.append(Ack(item.attempt_id, True, "already failed"))
+            acks.append(Ack(item.attempt_id, True, "already failed"))
             continue
         reason = refusal(row, item.attempt_id, node_id)
         open_states = REPLICA_OPEN_STATES if row and row.task_id in replicated else None
@@ -205,7 +196,7 @@ def fail_attempts(
         ):
             reason = f"task of attempt {item.attempt_id} is {row.task_state}, not running"
         if reason is not None:
-            outcome.acks.append(Ack(item.attempt_id, False, reason))
+            acks.append(Ack(item.attempt_id, False, reason))
             continue
         handled.add(item.attempt_id)
         error = one_line(item.error) or f"exited with code {item.exit_code}"
@@ -221,7 +212,7 @@ def fail_attempts(
                 stats=item.stats,
             )
         )
-        outcome.acks.append(Ack(item.attempt_id, True))
+        acks.append(Ack(item.attempt_id, True))
         if comparing:
             lost_comparisons.append(row)
             errors[row.id] = error
@@ -229,17 +220,14 @@ def fail_attempts(
             lost.append((row, item, error, log))
     record_attempt_outcomes(conn, attempt_values)
     record_errors(conn, [node_id] * (len(lost) + len(lost_comparisons)), now)
-    judged = release_comparisons(conn, lost_comparisons, errors, now)
-    add_deltas(deltas, judged.deltas)
-    for job_id, lines in judged.messages.items():
-        outcome.messages[job_id].extend(lines)
+    release_comparisons(conn, lost_comparisons, errors, now, effects)
     plans = plan_lost_attempts(conn, [row for row, _, _, _ in lost], now)
     task_values: list[dict] = []
     given_up: list[str] = []
     for row, _, error, log in lost:
         plan = plans[row.id]
         if plan == GIVE_UP:
-            deltas[row.job_id].failed += 1
+            effects.deltas[row.job_id].failed += 1
             error = f"{error} (gave up after {row.max_attempts} attempts)"
             given_up.append(row.task_id)
         elif plan != RETRY:
@@ -256,9 +244,7 @@ def fail_attempts(
             }
         )
         what = "failed" if plan == GIVE_UP else "failed, will retry"
-        outcome.messages[row.job_id].append(
-            f"task {row.task_index} {what} on node {node_id}: {error}"
-        )
+        effects.say(row.job_id, f"task {row.task_index} {what} on node {node_id}: {error}")
     if task_values:
         conn.execute(
             update(tasks)
@@ -272,9 +258,8 @@ def fail_attempts(
             task_values,
         )
     abandon_tasks(conn, [t for t in given_up if t in replicated], "the task failed", now)
-    apply_deltas(conn, deltas, now)
-    outcome.ended_jobs = settle_ended_jobs(conn, set(deltas), now)
-    return outcome
+    effects.apply(conn, now)
+    return acks, effects
 
 
 def replicated_tasks(conn: Connection, rows: Iterable[Row]) -> set[str]:
@@ -441,16 +426,10 @@ def _is_comparison(rows: dict[str, Row], attempt_id: str) -> bool:
     return row is not None and bool(row.comparison_id)
 
 
-def _announce(ctx: ServerContext, outcome: Outcome) -> None:
-    ctx.events.notify_many(outcome.messages)
-    for job_id in outcome.ended_jobs:
-        ctx.events.notify(job_id, "job ended")
-
-
 async def complete(
     ctx: ServerContext, node_id: str, node_owner_id: str, completions: Sequence[Completion]
 ) -> list[Ack]:
-    outcome = await ctx.db.run(
+    acks, effects = await ctx.db.run(
         complete_attempts,
         node_id,
         node_owner_id,
@@ -459,14 +438,14 @@ async def complete(
         time.time(),
         spot_check_rng(ctx.extras),
     )
-    _announce(ctx, outcome)
-    return outcome.acks
+    effects.announce(ctx.events)
+    return acks
 
 
 async def fail(ctx: ServerContext, node_id: str, failures: Sequence[Failure]) -> list[Ack]:
-    outcome = await ctx.db.run(fail_attempts, node_id, failures, ctx.settings, time.time())
-    _announce(ctx, outcome)
-    return outcome.acks
+    acks, effects = await ctx.db.run(fail_attempts, node_id, failures, ctx.settings, time.time())
+    effects.announce(ctx.events)
+    return acks
 
 
 async def start(ctx: ServerContext, node_id: str, attempt_ids: Sequence[str]) -> list[Ack]:

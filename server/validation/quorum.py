@@ -19,7 +19,6 @@ batch's attempt outcomes are written.
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -27,7 +26,7 @@ from sqlalchemy import Connection, Row, bindparam, func, select, update
 
 from server.config import ServerSettings
 from server.jobs.access import grant_reads, release_result_quota
-from server.jobs.lifecycle import JobDeltas
+from server.jobs.effects import Effects
 from server.jobs.models import (
     ATTEMPT_LIVE_STATES,
     TASK_FAILED,
@@ -62,12 +61,12 @@ from server.validation.replicas import (
 
 @dataclass
 class Settlement:
-    """What settling a batch came to, for the caller to pay, grant, announce and ack."""
+    """What settling a batch came to, for the caller to pay and grant (`apply_settlement`)
+    and to tell the nodes (`notes`); what it did to the jobs went into the transaction's
+    Effects."""
 
-    deltas: JobDeltas = field(default_factory=JobDeltas)
     orders: list[PayoutOrder] = field(default_factory=list)
     notes: dict[str, str] = field(default_factory=dict)  # attempt id -> what became of it
-    messages: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     result_grants: list[tuple[str, str]] = field(default_factory=list)  # (digest, job owner)
     accepted_results: list[tuple[str, str]] = field(default_factory=list)  # (digest, node)
     caught: set[str] = field(default_factory=set)  # nodes that failed a spot check
@@ -178,10 +177,10 @@ def settle(
     task_ids: set[str],
     escrow: EscrowTracker,
     settings: ServerSettings,
-    now: float | None = None,
+    now: float,
+    effects: Effects,
 ) -> Settlement:
     """Decides every listed task that has pending results (see the module docstring)."""
-    now = time.time() if now is None else now
     ids = sorted(task_ids)
     outcome = Settlement()
     if not ids:
@@ -207,8 +206,8 @@ def settle(
         else:
             grouping = group_results(results[task_id], found, bool(task.compare_json))
             live_now = live.get(task_id, 0)
-            decide(rep, task, results[task_id], grouping, live_now, decided, outcome, now)
-    _write(conn, decided, settings, escrow, outcome, now)
+            decide(rep, task, results[task_id], grouping, live_now, decided, outcome, effects, now)
+    _write(conn, decided, settings, escrow, outcome, effects, now)
     return outcome
 
 
@@ -218,6 +217,7 @@ def _write(
     settings: ServerSettings,
     escrow: EscrowTracker,
     outcome: Settlement,
+    effects: Effects,
     now: float,
 ) -> None:
     if decided.statuses:
@@ -247,7 +247,7 @@ def _write(
             )
         )
         paid_per_task[task.id] += amount
-        outcome.deltas[task.job_id].cost_ucpt += amount
+        effects.deltas[task.job_id].cost_ucpt += amount
     for values in decided.done_tasks:
         values["b_cost"] = paid_per_task.pop(values["b_id"], 0)
     record_done_tasks(conn, decided.done_tasks, now)
@@ -333,6 +333,7 @@ def decide(
     live: int,
     decided: Decisions,
     outcome: Settlement,
+    effects: Effects,
     now: float,
 ) -> None:
     """Accepts the task on a quorum; otherwise waits, asks for comparisons, issues more
@@ -340,7 +341,7 @@ def decide(
     group = grouping.best()
     agreeing = group.owners if group else 0
     if group is not None and agreeing >= rep.quorum:
-        accept(rep, task, results, group, grouping.unresolved, decided, outcome, now)
+        accept(rep, task, results, group, grouping.unresolved, decided, outcome, effects, now)
         return
     decided.compare(task, grouping.needed)
     if grouping.unresolved:
@@ -349,8 +350,9 @@ def decide(
                 "result recorded; results differ, a node of another owner compares them"
             )
         if grouping.needed:
-            outcome.messages[task.job_id].append(
-                f"task {task.idx}: results differ; {len(grouping.needed)} comparison(s) asked"
+            effects.say(
+                task.job_id,
+                f"task {task.idx}: results differ; {len(grouping.needed)} comparison(s) asked",
             )
         return
     if agreeing + live + rep.open_slots >= rep.quorum:
@@ -363,8 +365,8 @@ def decide(
         decided.reopened_tasks.append(rep.task_id)
         for result in results:
             outcome.notes[result.attempt_id] = "results disagree; another node checks"
-        outcome.messages[task.job_id].append(
-            f"task {task.idx}: results disagree, {need} more replica(s) issued"
+        effects.say(
+            task.job_id, f"task {task.idx}: results disagree, {need} more replica(s) issued"
         )
         return
     evidence = ", ".join(
@@ -380,8 +382,8 @@ def decide(
     decided.failed_tasks.append({"b_id": task.id, "b_error": error})
     decided.cancel_tasks.append(task.id)
     decided.replica_values[rep.task_id] = {"open_slots": 0}
-    outcome.deltas[task.job_id].failed += 1
-    outcome.messages[task.job_id].append(f"task {task.idx} failed: {error}")
+    effects.deltas[task.job_id].failed += 1
+    effects.say(task.job_id, f"task {task.idx} failed: {error}")
 
 
 def accept(
@@ -392,6 +394,7 @@ def accept(
     unresolved: list[Row],
     decided: Decisions,
     outcome: Settlement,
+    effects: Effects,
     now: float,
 ) -> None:
     """The task is done with `group`'s result: its results are valid (and paid up to
@@ -441,26 +444,14 @@ def accept(
     if digest:
         outcome.result_grants.append((digest, task.owner_id))
         outcome.accepted_results += [(digest, r.node_id) for r in agreeing]
-    outcome.deltas[task.job_id].done += 1
+    effects.deltas[task.job_id].done += 1
     how = "passed its spot check" if rep.spot_check else f"{len(agreeing)} results agree"
-    outcome.messages[task.job_id].append(f"task {task.idx} done: {how}")
+    effects.say(task.job_id, f"task {task.idx} done: {how}")
 
 
-def apply_settlement(
-    conn: Connection, settlement: Settlement, deltas: JobDeltas, now: float
-) -> None:
-    """Pays a settlement's orders, lets submitters read accepted results, frees the quota of
-    the nodes whose results were accepted, and adds its job changes to `deltas`."""
+def apply_settlement(conn: Connection, settlement: Settlement, now: float) -> None:
+    """Pays a settlement's orders, lets submitters read accepted results and frees the quota
+    of the nodes whose results were accepted."""
     pay(conn, settlement.orders, now)
     grant_reads(conn, settlement.result_grants)
     release_result_quota(conn, settlement.accepted_results)
-    add_deltas(deltas, settlement.deltas)
-
-
-def add_deltas(into: JobDeltas, other: JobDeltas) -> None:
-    for job_id, delta in other.items():
-        target = into[job_id]
-        target.done += delta.done
-        target.failed += delta.failed
-        target.cancelled += delta.cancelled
-        target.cost_ucpt += delta.cost_ucpt

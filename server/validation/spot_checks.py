@@ -23,14 +23,14 @@ it settles their tasks, then discards the work of the nodes a spot check caught.
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection, Row, bindparam, func, select, update
 
 from server.config import ServerSettings
+from server.jobs.effects import Effects
 from server.jobs.lifecycle import JobDeltas
 from server.jobs.models import (
     JOB_ACTIVE_STATES,
@@ -44,8 +44,7 @@ from server.ledger.payouts import EscrowTracker
 from server.ledger.rewards import worst_case_cost_ucpt
 from server.nodes import trust
 from server.store.schema import jobs, result_checks, task_replicas, tasks
-from server.validation.attempts import Ack
-from server.validation.quorum import Settlement, add_deltas, apply_settlement, settle
+from server.validation.quorum import Settlement, apply_settlement, settle
 from server.validation.replicas import DISCARDED, PENDING, UNVERIFIED, open_spot_check
 
 ENDED_TASK_STATES = (TASK_DONE, TASK_FAILED, TASK_CANCELLED)
@@ -166,9 +165,9 @@ class SpotChecks:
 
 @dataclass
 class Reruns:
-    deltas: JobDeltas = field(default_factory=JobDeltas)
-    messages: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    settlement: Settlement | None = None
+    """What discarding a caught node's work came to; its job changes went into the Effects."""
+
+    settlement: Settlement | None = None  # of the tasks whose waiting results were discarded
     rerun: int = 0
     kept: int = 0  # unverified results left in place: their job ended or cannot fund it
     clawed_back_ucpt: int = 0  # taken back from the nodes' owners for discarded results
@@ -182,9 +181,12 @@ def distrust_node_results(
     escrow: EscrowTracker,
     settings: ServerSettings,
     now: float,
-    pending_deltas: JobDeltas | None = None,
+    effects: Effects | None = None,
 ) -> Reruns:
-    """Discards what these nodes delivered that nobody verified (see the module docstring)."""
+    """Discards what these nodes delivered that nobody verified (see the module docstring).
+    The caller pays `settlement` (apply_settlement) and applies `effects`, whose counters
+    not yet written also count in deciding which jobs can fund a re-run."""
+    effects = Effects() if effects is None else effects
     ids = sorted(set(node_ids))
     outcome = Reruns()
     if not ids:
@@ -201,7 +203,8 @@ def distrust_node_results(
             clawback_plan.take(row.attempt_id, why)
         _set_status(conn, [row.attempt_id for row in waiting], DISCARDED, now)
         _reopen_for_discarded(conn, [row.task_id for row in waiting], now)
-        outcome.settlement = settle(conn, {row.task_id for row in waiting}, escrow, settings, now)
+        waiting_tasks = {row.task_id for row in waiting}
+        outcome.settlement = settle(conn, waiting_tasks, escrow, settings, now, effects)
     # Results taken without a check: their tasks run again while their jobs can fund it.
     taken = conn.execute(
         select(result_checks.c.attempt_id, result_checks.c.task_id, result_checks.c.job_id)
@@ -220,20 +223,14 @@ def distrust_node_results(
     reopened: list[Row] = []
     for row in taken:
         job = funding_view(conn, row.job_id)
-        combined = JobDeltas()
-        for source in (pending_deltas or {}, outcome.deltas):
-            for job_id, delta in source.items():
-                combined[job_id].done += delta.done
-                combined[job_id].failed += delta.failed
-                combined[job_id].cancelled += delta.cancelled
         clawback = clawback_plan.offer(row.attempt_id, why)
         incoming = clawback.taken_ucpt if clawback is not None else 0
-        if can_fund_one_more(conn, job, escrow, settings, combined, incoming):
+        if can_fund_one_more(conn, job, escrow, settings, effects.deltas, incoming):
             if clawback is not None:
                 clawback_plan.accept(clawback)
             reopened.append(row)
-            outcome.deltas[row.job_id].done -= 1
-            outcome.messages[row.job_id].append(f"a result is run again: {why}")
+            effects.deltas[row.job_id].done -= 1
+            effects.say(row.job_id, f"a result is run again: {why}")
         else:
             outcome.kept += 1
             conn.execute(
@@ -258,7 +255,7 @@ def distrust_node_results(
         )
         outcome.rerun = len(reopened)
     for job_id, returned in take_back(conn, clawback_plan, now).items():
-        outcome.deltas[job_id].cost_ucpt -= returned
+        effects.deltas[job_id].cost_ucpt -= returned
     outcome.clawed_back_ucpt = sum(c.taken_ucpt for c in clawback_plan.accepted)
     outcome.shortfall_ucpt = sum(c.shortfall_ucpt for c in clawback_plan.accepted)
     return outcome
@@ -295,66 +292,29 @@ def _reopen_for_discarded(conn: Connection, task_ids: list[str], now: float) -> 
     )
 
 
-@dataclass
-class Settled:
-    notes: dict[str, str] = field(default_factory=dict)
-    payouts: dict[str, int] = field(default_factory=dict)
-    messages: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-
-    def ack(self, ack: Ack) -> Ack:
-        if ack.attempt_id not in self.notes:
-            return ack
-        return Ack(
-            ack.attempt_id,
-            ack.accepted,
-            self.notes[ack.attempt_id],
-            self.payouts.get(ack.attempt_id, 0),
-        )
-
-
 def settle_and_distrust(
     conn: Connection,
     task_ids: set[str],
     escrow: EscrowTracker,
     settings: ServerSettings,
-    now: float | None,
-    deltas: JobDeltas,
-) -> Settled:
-    """Settles these tasks, pays what they accepted, re-runs the unverified work of nodes
-    a spot check caught, and adds every job change to `deltas`."""
-    now = time.time() if now is None else now
-    settled = Settled()
+    now: float,
+    effects: Effects,
+) -> Settlement:
+    """Settles these tasks, pays what they accepted, and re-runs the unverified work of nodes
+    a spot check caught; returns what became of each result and what it was paid."""
+    settled = Settlement()
     if not task_ids:
         return settled
-    settlement = settle(conn, task_ids, escrow, settings, now)
+    settlement = settle(conn, task_ids, escrow, settings, now, effects)
     settlements = [settlement]
     if settlement.caught:
         reruns = distrust_node_results(
-            conn,
-            settlement.caught,
-            "its node failed a spot check",
-            escrow,
-            settings,
-            now,
-            _merged(deltas, settlement.deltas),
+            conn, settlement.caught, "its node failed a spot check", escrow, settings, now, effects
         )
-        add_deltas(deltas, reruns.deltas)
-        for job_id, lines in reruns.messages.items():
-            settled.messages[job_id].extend(lines)
         if reruns.settlement is not None:
             settlements.append(reruns.settlement)
     for one in settlements:
-        apply_settlement(conn, one, deltas, now)
+        apply_settlement(conn, one, now)
         settled.notes.update(one.notes)
-        for order in one.orders:
-            settled.payouts[order.attempt_id] = order.amount_ucpt
-        for job_id, lines in one.messages.items():
-            settled.messages[job_id].extend(lines)
+        settled.orders += one.orders
     return settled
-
-
-def _merged(first: JobDeltas, second: JobDeltas) -> JobDeltas:
-    merged = JobDeltas()
-    add_deltas(merged, first)
-    add_deltas(merged, second)
-    return merged
