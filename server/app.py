@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import random
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,8 @@ from proto.hivemind.v1 import (
     job_pb2_grpc,
     node_pb2_grpc,
 )
-from server.accounts.tokens import access_token_signer
+from server.accounts.tokens import AccessTokenSigner, load_or_create_key
+from server.accounts.users import UnknownNameFailures
 from server.config import ServerSettings
 from server.context import ServerContext
 from server.jobs.artifacts import ArtifactStore
@@ -28,7 +30,7 @@ from server.jobs.events import JobEvents
 from server.rpc.account_servicer import AccountServicer
 from server.rpc.admin_servicer import AdminServicer
 from server.rpc.artifact_servicer import ArtifactServicer
-from server.rpc.auth import AuthInterceptor
+from server.rpc.auth import AuthInterceptor, NodeCredentialCache
 from server.rpc.auth_servicer import AuthServicer
 from server.rpc.job_servicer import JobServicer
 from server.rpc.limits import RequestLimitsInterceptor
@@ -91,7 +93,17 @@ def open_context(settings: ServerSettings) -> ServerContext:
     db = Database.for_data_dir(settings.data_dir, settings.database_url or None)
     db.create_schema()
     return ServerContext(
-        settings=settings, db=db, artifacts=ArtifactStore(settings, db), events=JobEvents()
+        settings=settings,
+        db=db,
+        artifacts=ArtifactStore(settings, db),
+        events=JobEvents(),
+        # token.key is created now (mode 0600), not on the first login.
+        token_signer=AccessTokenSigner(
+            load_or_create_key(settings.data_dir), settings.access_token_ttl_s
+        ),
+        unknown_name_failures=UnknownNameFailures(),
+        node_credentials=NodeCredentialCache(),
+        spot_check_rng=random.SystemRandom(),
     )
 
 
@@ -107,7 +119,6 @@ class HiveMindServer:
         )
         self.ctx = open_context(settings)
         self.ctx.db.transaction_sync(ensure_default_runtime)
-        access_token_signer(self.ctx)  # creates token.key now, not on the first login
         self.port = 0
         self._server: grpc.aio.Server | None = None
         self._stop_event = asyncio.Event()
@@ -216,11 +227,8 @@ class HiveMindServer:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        seeder = getattr(self.ctx, "seeder", None)
-        if seeder is not None and hasattr(seeder, "close"):
+        if self.ctx.seeder is not None:
             with contextlib.suppress(Exception):
-                result = seeder.close()
-                if asyncio.iscoroutine(result):
-                    await result
+                await self.ctx.seeder.close()
         await asyncio.to_thread(self.ctx.db.close)
         log.info("stopped address=%s", self.address)

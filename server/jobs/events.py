@@ -111,8 +111,7 @@ def _fingerprint(task: TaskView) -> tuple:
 
 async def watch_job(ctx: ServerContext, caller: Caller, job_id: str) -> AsyncIterator[JobUpdate]:
     """The job's state now, then after every change, until the job has ended."""
-    events: JobEvents = ctx.events
-    with events.subscribe(job_id) as subscription:
+    with ctx.events.subscribe(job_id) as subscription:
         looked_at = time.time()
         job = await ctx.db.run(job_for, caller, job_id)
         seen: dict[str, tuple] = {}

@@ -16,7 +16,6 @@ Every function takes an open connection (inside the caller's transaction).
 
 from __future__ import annotations
 
-import random
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -146,14 +145,6 @@ def spot_check_probability(consecutive_valid: int, threshold: int, floor: float)
     if consecutive_valid < max(threshold, 1):
         return 1.0
     return min(1.0, max(1.0 / consecutive_valid, floor))
-
-
-def spot_check_rng(extras: dict) -> random.Random:
-    """Unpredictable to nodes: a cheater must not know which results will be checked."""
-    rng = extras.get("spot_check_rng")
-    if rng is None:
-        rng = extras["spot_check_rng"] = random.SystemRandom()
-    return rng
 
 
 def checker_available(conn: Connection, owner_id: str, job_owner_id: str = "") -> bool:

@@ -12,7 +12,7 @@ from server.context import ServerContext
 from server.nodes import credentials as node_secrets
 from server.nodes import registry as nodes
 from server.rpc import job_converters as convert
-from server.rpc.auth import forget_node_credential, principal_of, require_node, require_user
+from server.rpc.auth import principal_of, require_node, require_user
 from server.rpc.errors import maps_domain_errors
 from server.scheduling import scheduler
 from server.torrent.peers import observed_endpoint
@@ -113,7 +113,7 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
         credential = await node_secrets.rotate_node_secret(
             self.ctx, caller.user_id, request.node_id, caller.node_id
         )
-        forget_node_credential(self.ctx, credential.node_id)  # the old secret ends now
+        self.ctx.node_credentials.forget(credential.node_id)  # the old secret ends now
         return node_pb2.RegisterNodeResponse(
             node_id=credential.node_id,
             node_secret=credential.secret,

@@ -12,6 +12,7 @@ refunds what is left of its escrow. Start: the attempt is running and its lease 
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -34,7 +35,7 @@ from server.jobs.models import (
 )
 from server.ledger.payouts import EscrowTracker, PayoutOrder, paid_amounts, pay
 from server.ledger.rewards import measured_core_ms, reward_for
-from server.nodes.trust import Bonuses, node_bonuses, record_errors, spot_check_rng
+from server.nodes.trust import Bonuses, node_bonuses, record_errors
 from server.store.schema import artifact_owners, artifacts, result_checks, tasks
 from server.validation.attempts import (
     MAX_BATCH,
@@ -81,7 +82,7 @@ def complete_attempts(
     completions: Sequence[Completion],
     settings: ServerSettings,
     now: float,
-    rng: object = None,
+    rng: random.Random | None = None,
 ) -> tuple[list[Ack], Effects]:
     """Each completion's ack (in the order sent), and what the batch did to its jobs."""
     _check_batch(completions)
@@ -436,7 +437,7 @@ async def complete(
         completions,
         ctx.settings,
         time.time(),
-        spot_check_rng(ctx.extras),
+        ctx.spot_check_rng,
     )
     effects.announce(ctx.events)
     return acks

@@ -23,6 +23,7 @@ it settles their tasks, then discards the work of the nodes a spot check caught.
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -117,13 +118,14 @@ class SpotChecks:
         node_owner_id: str,
         escrow: EscrowTracker,
         settings: ServerSettings,
-        rng: object,
+        rng: random.Random | None,
     ) -> None:
         self.conn = conn
         self.node_owner_id = node_owner_id
         self.escrow = escrow
         self.settings = settings
-        self.rng = rng or trust.spot_check_rng({})
+        # Unpredictable to nodes: a cheater must not know which results will be checked.
+        self.rng = rng or random.SystemRandom()
         self.record = trust.load_trust(conn, [node_id])[node_id]
         self._opened: list[Row] = []
         self._checker: bool | None = None
@@ -137,7 +139,7 @@ class SpotChecks:
             self.settings.trust_threshold,
             self.settings.spot_check_min_probability,
         )
-        if chance < 1.0 and self.rng.random() >= chance:  # type: ignore[attr-defined]
+        if chance < 1.0 and self.rng.random() >= chance:
             return False
         if attempt.compare_json:
             if not trust.checker_available(self.conn, self.node_owner_id, attempt.owner_id):

@@ -90,7 +90,7 @@ def clawback_entries(server: Any, user_id: str) -> dict[str, int]:
 
 async def trusted_cheat(server: Any, user_session: Any, stubs: Any) -> tuple[Any, SimNode, list]:
     """alice submits; mallory earns trust honestly on replicated work, then cheats."""
-    server.ctx.extras["spot_check_rng"] = random.Random(20260101)  # the same run every time
+    server.ctx.spot_check_rng = random.Random(20260101)  # the same run every time
     alice = await user_session(server, "alice")
     mallory = await sim_node(stubs, await user_session(server, "mallory"), "mallory-box")
     honest = [
