@@ -190,7 +190,7 @@ class HiveMindServer:
         )
 
     async def _start_seeder(self) -> None:
-        """The BitTorrent seeder (issue 4); without it every transfer goes over gRPC."""
+        """The BitTorrent seeder; without it every transfer goes over gRPC."""
         seeder = Seeder(self.settings, self.ctx.db, self.ctx.artifacts.path_for)
         try:
             self.ctx.seeder = await seeder.start()

@@ -70,7 +70,8 @@ def job_tasks(
 
 
 def _with_verification(conn: Connection, job_id: str, views: list[TaskView]) -> list[TaskView]:
-    """How each task's result was checked (the result_checks of issue 6's verification)."""
+    """How each task's accepted result was checked (its result_checks row): verified by a
+    quorum or a spot check, taken unverified, or still being checked."""
     accepted = dict(
         conn.execute(
             select(tasks.c.id, result_checks.c.status)

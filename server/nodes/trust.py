@@ -150,7 +150,7 @@ def spot_check_probability(consecutive_valid: int, threshold: int, floor: float)
 def checker_available(conn: Connection, owner_id: str, job_owner_id: str = "") -> bool:
     """Whether a node of another owner is online to check this owner's result. With
     `job_owner_id` (a job with a compare command, whose results may differ in bytes) two
-    owners besides both are needed: one to check, one to compare (comparisons.py)."""
+    owners besides both are needed: one to check, one to compare (validation/comparisons.py)."""
     excluded = [owner_id, job_owner_id] if job_owner_id else [owner_id]
     found = conn.execute(
         select(nodes.c.owner_id)
