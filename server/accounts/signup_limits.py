@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, delete, func, insert, select
 
-from server.accounts.tokens import access_token_signer
 from server.context import ServerContext
 from server.errors import ResourceExhausted
 from server.store.schema import signups
@@ -128,7 +127,7 @@ def hash_address(key: bytes, address: str) -> str:
 
 
 def _address_key(ctx: ServerContext) -> bytes:
-    return access_token_signer(ctx).derived_key(_ADDRESS_KEY_LABEL)
+    return ctx.token_signer.derived_key(_ADDRESS_KEY_LABEL)
 
 
 def client_address(peer: str) -> str:

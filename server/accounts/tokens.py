@@ -23,16 +23,12 @@ import time
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, insert, select, update
 
 from server.errors import Unauthenticated
 from server.ids import new_id
 from server.store.schema import refresh_tokens
-
-if TYPE_CHECKING:
-    from server.context import ServerContext
 
 KEY_FILE = "token.key"
 KEY_BYTES = 32
@@ -245,13 +241,3 @@ def revoke_all_for_user(conn: Connection, user_id: str) -> int:
         .where(refresh_tokens.c.user_id == user_id, refresh_tokens.c.revoked_at.is_(None))
         .values(revoked_at=time.time())
     ).rowcount
-
-
-def access_token_signer(ctx: ServerContext) -> AccessTokenSigner:
-    """The signer of this server process, created on first use (key file included)."""
-    signer = ctx.extras.get("access_token_signer")
-    if signer is None:
-        key = load_or_create_key(ctx.settings.data_dir)
-        signer = AccessTokenSigner(key, ctx.settings.access_token_ttl_s)
-        ctx.extras["access_token_signer"] = signer
-    return signer

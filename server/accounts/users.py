@@ -227,13 +227,6 @@ class UnknownNameFailures:
         return locked_until
 
 
-def _unknown_name_failures(ctx: ServerContext) -> UnknownNameFailures:
-    tracker = ctx.extras.get("unknown_name_failures")
-    if tracker is None:
-        tracker = ctx.extras["unknown_name_failures"] = UnknownNameFailures()
-    return tracker
-
-
 async def login(ctx: ServerContext, username: str, password: str) -> UserRecord:
     """The user, or Unauthenticated(WRONG_LOGIN) whether the name or the password is wrong."""
     # No account has a longer name or password, so these change nothing and reveal nothing;
@@ -245,7 +238,7 @@ async def login(ctx: ServerContext, username: str, password: str) -> UserRecord:
     key = (username or "").strip().lower()
     row = await ctx.db.run(_login_state, key) if USERNAME_RE.fullmatch(key) else None
     if row is None:
-        unknown = _unknown_name_failures(ctx)
+        unknown = ctx.unknown_name_failures
         if unknown.locked_until(key) > time.time():
             raise _locked_error(unknown.locked_until(key))
         await asyncio.to_thread(spend_verify_time, password or "")

@@ -14,7 +14,7 @@ import pytest
 from proto.hivemind.v1 import account_pb2, admin_pb2, admin_pb2_grpc, common_pb2
 from server.ledger import audit
 from server.ledger.payouts import EscrowTracker
-from server.validation.reruns import distrust_node_results
+from server.validation.spot_checks import distrust_node_results
 from tests.cli.conftest import cli, hivemind_home  # noqa: F401 (fixtures)
 from tests.security.simnet import (
     SimNode,
@@ -90,7 +90,7 @@ def clawback_entries(server: Any, user_id: str) -> dict[str, int]:
 
 async def trusted_cheat(server: Any, user_session: Any, stubs: Any) -> tuple[Any, SimNode, list]:
     """alice submits; mallory earns trust honestly on replicated work, then cheats."""
-    server.ctx.extras["spot_check_rng"] = random.Random(20260101)  # the same run every time
+    server.ctx.spot_check_rng = random.Random(20260101)  # the same run every time
     alice = await user_session(server, "alice")
     mallory = await sim_node(stubs, await user_session(server, "mallory"), "mallory-box")
     honest = [

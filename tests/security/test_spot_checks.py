@@ -42,7 +42,7 @@ async def test_a_node_that_starts_cheating_after_earning_trust_is_caught(
 ):
     # Seeded, so the run is the same every time; the server draws from it like from its
     # system randomness (which nodes cannot predict).
-    server.ctx.extras["spot_check_rng"] = random.Random(20260101)
+    server.ctx.spot_check_rng = random.Random(20260101)
     alice = await user_session(server, "alice")
     mallory_user = await user_session(server, "mallory")
     mallory = await sim_node(stubs, mallory_user, "mallory-box")

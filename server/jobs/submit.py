@@ -1,9 +1,11 @@
-"""Jobs as a submitter uses them: submit, list, get, cancel, results, estimate.
+"""Submitting a job: its spec checked, its package, inputs and runtime found, its budget
+held in escrow.
 
 Submitting moves the job's budget (its max cost) from the submitter's account into the
 job's escrow account in the same transaction that creates the job and its tasks: either
-all of it happens or nothing does. These async functions are what the servicer calls; each
-runs its transaction on the database thread and announces changes after the commit.
+all of it happens or nothing does. An idempotency key makes a retried submission return
+the job the first one created. `submit_job` is what the servicer calls: it runs the
+transaction on the database thread and announces the job after the commit.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass
 
 from sqlalchemy import Connection, func, insert, select
 
@@ -20,17 +21,13 @@ from server.context import ServerContext
 from server.errors import FailedPrecondition, InvalidArgument, NotFound, ResourceExhausted
 from server.ids import new_id
 from server.jobs.access import Caller, can_read_artifact
-from server.jobs.lifecycle import cancel_job as cancel_job_in
-from server.jobs.models import JOB_ACTIVE_STATES, JOB_PENDING, TASK_PENDING, JobView, TaskView
-from server.jobs.queries import JobPage, job_for, job_tasks, list_jobs, load_job
+from server.jobs.models import JOB_ACTIVE_STATES, JOB_PENDING, TASK_PENDING, JobView
+from server.jobs.queries import load_job
 from server.jobs.spec import JobRequest, JobSpec, validate_request, worst_case_for
 from server.ledger import journal as ledger
 from server.store.schema import artifact_owners, artifacts, jobs, runtimes, tasks
 
 log = logging.getLogger("hivemind.jobs")
-
-# GetResults answers in one message; beyond this many bytes of logs, later logs are cut.
-RESULTS_LOG_BUDGET = 3 * 1024 * 1024
 
 
 def _existing(conn: Connection, owner_id: str, key: str) -> JobView | None:
@@ -233,61 +230,3 @@ async def submit_job(ctx: ServerContext, caller: Caller, request: JobRequest) ->
     )
     ctx.events.notify(job.job_id, f"job submitted with {job.tasks_total} tasks")
     return job
-
-
-async def get_job(
-    ctx: ServerContext, caller: Caller, job_id: str, include_tasks: bool = False
-) -> tuple[JobView, list[TaskView]]:
-    def read(conn: Connection) -> tuple[JobView, list[TaskView]]:
-        job = job_for(conn, caller, job_id)
-        return job, job_tasks(conn, job_id) if include_tasks else []
-
-    return await ctx.db.run(read)
-
-
-async def list_my_jobs(
-    ctx: ServerContext, caller: Caller, page_size: int, page_token: str, all_users: bool
-) -> JobPage:
-    return await ctx.db.run(list_jobs, caller, page_size, page_token, all_users)
-
-
-async def cancel_job(ctx: ServerContext, caller: Caller, job_id: str) -> JobView:
-    cancellation = await ctx.db.run(cancel_job_in, caller, job_id, time.time())
-    job = cancellation.job
-    log.info(
-        "job cancelled job=%s by=%s stopped_attempts=%d refunded_ucpt=%d",
-        job_id,
-        caller.user_id,
-        len(cancellation.stopped_attempt_ids),
-        job.refunded_ucpt,
-    )
-    ctx.events.notify(job_id, "job cancelled")
-    return job
-
-
-@dataclass(frozen=True)
-class JobResults:
-    job: JobView
-    tasks: list[TaskView]  # with logs
-
-
-async def job_results(ctx: ServerContext, caller: Caller, job_id: str) -> JobResults:
-    def read(conn: Connection) -> JobResults:
-        job = job_for(conn, caller, job_id)
-        return JobResults(job, _within_log_budget(job_tasks(conn, job_id, with_logs=True)))
-
-    return await ctx.db.run(read)
-
-
-def _within_log_budget(views: list[TaskView]) -> list[TaskView]:
-    budget = RESULTS_LOG_BUDGET
-    kept: list[TaskView] = []
-    for view in views:
-        size = len(view.log)
-        if size > budget:
-            note = "[log left out: the answer is too large; download the results instead]"
-            view = TaskView(**{**view.__dict__, "log": note})
-            size = len(note)
-        budget -= size
-        kept.append(view)
-    return kept

@@ -1,10 +1,10 @@
 """Spot checks and re-runs of unreplicated work, and what happens to a caught node's work.
 
-An unreplicated task (replicas = 1) is taken on its first result, unless it is spot-checked:
-then a node of another owner runs it again and the two must agree (see replicas.py). A node
-still earning trust is always checked; a trusted one with probability 1/consecutive_valid.
-A node's own jobs are not checked on its own machines, and there must be a node of another
-owner online to check.
+An unreplicated task (replicas = 1) is taken on its first result, unless it is spot-checked
+(`SpotChecks`): then a node of another owner runs it again and the two must agree (see
+replicas.py and quorum.py). A node still earning trust is always checked; a trusted one with
+probability 1/consecutive_valid. A node's own jobs are not checked on its own machines, and
+there must be a node of another owner online to check.
 
 Checks are paid from the job's escrow, which covers only `replicas` results per task at the
 worst case; a check (or a re-run) is therefore made only while the escrow holds, beyond what
@@ -15,19 +15,23 @@ above the worst case).
 When a node fails a spot check or is banned, its recent unverified results in jobs that are
 still running are discarded and their tasks run again (on nodes of other owners), when the
 job can fund it; results still waiting for a quorum are discarded at once. What a discarded
-result was paid is taken back from its node's owner into the job's escrow (clawbacks.py), so
-the escrow that decides whether a re-run is funded counts what the clawback brings in.
+result was paid is taken back from its node's owner into the job's escrow
+(server/ledger/clawbacks.py), so the escrow that decides whether a re-run is funded counts
+what the clawback brings in. `settle_and_distrust` is where a batch's results meet all this:
+it settles their tasks, then discards the work of the nodes a spot check caught.
 """
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection, Row, bindparam, func, select, update
 
 from server.config import ServerSettings
+from server.jobs.effects import Effects
 from server.jobs.lifecycle import JobDeltas
 from server.jobs.models import (
     JOB_ACTIVE_STATES,
@@ -39,10 +43,10 @@ from server.jobs.models import (
 from server.ledger.clawbacks import ClawbackPlan, take_back
 from server.ledger.payouts import EscrowTracker
 from server.ledger.rewards import worst_case_cost_ucpt
+from server.nodes import trust
 from server.store.schema import jobs, result_checks, task_replicas, tasks
-from server.validation.quorum import Settlement
-from server.validation.replicas import DISCARDED, PENDING, UNVERIFIED
-from server.validation.verification import settle
+from server.validation.quorum import Settlement, apply_settlement, settle
+from server.validation.replicas import DISCARDED, PENDING, UNVERIFIED, open_spot_check
 
 ENDED_TASK_STATES = (TASK_DONE, TASK_FAILED, TASK_CANCELLED)
 
@@ -104,11 +108,68 @@ def can_fund_one_more(
     return escrow.left(job.escrow_account_id) + incoming_ucpt >= reserved + per_result
 
 
+class SpotChecks:
+    """Decides, per completed unreplicated attempt of one node, whether to check it."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        node_id: str,
+        node_owner_id: str,
+        escrow: EscrowTracker,
+        settings: ServerSettings,
+        rng: random.Random | None,
+    ) -> None:
+        self.conn = conn
+        self.node_owner_id = node_owner_id
+        self.escrow = escrow
+        self.settings = settings
+        # Unpredictable to nodes: a cheater must not know which results will be checked.
+        self.rng = rng or random.SystemRandom()
+        self.record = trust.load_trust(conn, [node_id])[node_id]
+        self._opened: list[Row] = []
+        self._checker: bool | None = None
+
+    def wanted(self, attempt: Row, deltas: JobDeltas) -> bool:
+        """Whether this unreplicated result is checked (see the module docstring)."""
+        if attempt.replicas > 1 or attempt.owner_id == self.node_owner_id:
+            return False  # replicated anyway, or the submitter's own machine
+        chance = trust.spot_check_probability(
+            self.record.consecutive_valid,
+            self.settings.trust_threshold,
+            self.settings.spot_check_min_probability,
+        )
+        if chance < 1.0 and self.rng.random() >= chance:
+            return False
+        if attempt.compare_json:
+            if not trust.checker_available(self.conn, self.node_owner_id, attempt.owner_id):
+                return False
+        else:
+            if self._checker is None:
+                self._checker = trust.checker_available(self.conn, self.node_owner_id)
+            if not self._checker:
+                return False
+        # Checks opened earlier in this batch already hold a share of the escrow.
+        held = JobDeltas()
+        for job_id, delta in deltas.items():
+            held[job_id] = replace(delta)
+        held[attempt.job_id].done -= sum(1 for a in self._opened if a.job_id == attempt.job_id)
+        job = funding_view(self.conn, attempt.job_id)
+        return can_fund_one_more(self.conn, job, self.escrow, self.settings, held)
+
+    def open(self, attempt: Row) -> None:
+        self._opened.append(attempt)
+
+    def write(self, conn: Connection, now: float) -> None:
+        for attempt in self._opened:
+            open_spot_check(conn, attempt.task_id, attempt.job_id, attempt.id, self.settings, now)
+
+
 @dataclass
 class Reruns:
-    deltas: JobDeltas = field(default_factory=JobDeltas)
-    messages: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    settlement: Settlement | None = None
+    """What discarding a caught node's work came to; its job changes went into the Effects."""
+
+    settlement: Settlement | None = None  # of the tasks whose waiting results were discarded
     rerun: int = 0
     kept: int = 0  # unverified results left in place: their job ended or cannot fund it
     clawed_back_ucpt: int = 0  # taken back from the nodes' owners for discarded results
@@ -122,9 +183,12 @@ def distrust_node_results(
     escrow: EscrowTracker,
     settings: ServerSettings,
     now: float,
-    pending_deltas: JobDeltas | None = None,
+    effects: Effects | None = None,
 ) -> Reruns:
-    """Discards what these nodes delivered that nobody verified (see the module docstring)."""
+    """Discards what these nodes delivered that nobody verified (see the module docstring).
+    The caller pays `settlement` (apply_settlement) and applies `effects`, whose counters
+    not yet written also count in deciding which jobs can fund a re-run."""
+    effects = Effects() if effects is None else effects
     ids = sorted(set(node_ids))
     outcome = Reruns()
     if not ids:
@@ -141,7 +205,8 @@ def distrust_node_results(
             clawback_plan.take(row.attempt_id, why)
         _set_status(conn, [row.attempt_id for row in waiting], DISCARDED, now)
         _reopen_for_discarded(conn, [row.task_id for row in waiting], now)
-        outcome.settlement = settle(conn, {row.task_id for row in waiting}, escrow, settings, now)
+        waiting_tasks = {row.task_id for row in waiting}
+        outcome.settlement = settle(conn, waiting_tasks, escrow, settings, now, effects)
     # Results taken without a check: their tasks run again while their jobs can fund it.
     taken = conn.execute(
         select(result_checks.c.attempt_id, result_checks.c.task_id, result_checks.c.job_id)
@@ -160,20 +225,14 @@ def distrust_node_results(
     reopened: list[Row] = []
     for row in taken:
         job = funding_view(conn, row.job_id)
-        combined = JobDeltas()
-        for source in (pending_deltas or {}, outcome.deltas):
-            for job_id, delta in source.items():
-                combined[job_id].done += delta.done
-                combined[job_id].failed += delta.failed
-                combined[job_id].cancelled += delta.cancelled
         clawback = clawback_plan.offer(row.attempt_id, why)
         incoming = clawback.taken_ucpt if clawback is not None else 0
-        if can_fund_one_more(conn, job, escrow, settings, combined, incoming):
+        if can_fund_one_more(conn, job, escrow, settings, effects.deltas, incoming):
             if clawback is not None:
                 clawback_plan.accept(clawback)
             reopened.append(row)
-            outcome.deltas[row.job_id].done -= 1
-            outcome.messages[row.job_id].append(f"a result is run again: {why}")
+            effects.deltas[row.job_id].done -= 1
+            effects.say(row.job_id, f"a result is run again: {why}")
         else:
             outcome.kept += 1
             conn.execute(
@@ -197,9 +256,8 @@ def distrust_node_results(
             )
         )
         outcome.rerun = len(reopened)
-    clawed = take_back(conn, clawback_plan, now)
-    for job_id, delta in clawed.items():
-        outcome.deltas[job_id].cost_ucpt += delta.cost_ucpt
+    for job_id, returned in take_back(conn, clawback_plan, now).items():
+        effects.deltas[job_id].cost_ucpt -= returned
     outcome.clawed_back_ucpt = sum(c.taken_ucpt for c in clawback_plan.accepted)
     outcome.shortfall_ucpt = sum(c.shortfall_ucpt for c in clawback_plan.accepted)
     return outcome
@@ -234,3 +292,31 @@ def _reopen_for_discarded(conn: Connection, task_ids: list[str], now: float) -> 
         .where(tasks.c.id.in_(sorted(counts)), tasks.c.state.in_(("leased", "running")))
         .values(state=TASK_PENDING, updated_at=now)
     )
+
+
+def settle_and_distrust(
+    conn: Connection,
+    task_ids: set[str],
+    escrow: EscrowTracker,
+    settings: ServerSettings,
+    now: float,
+    effects: Effects,
+) -> Settlement:
+    """Settles these tasks, pays what they accepted, and re-runs the unverified work of nodes
+    a spot check caught; returns what became of each result and what it was paid."""
+    settled = Settlement()
+    if not task_ids:
+        return settled
+    settlement = settle(conn, task_ids, escrow, settings, now, effects)
+    settlements = [settlement]
+    if settlement.caught:
+        reruns = distrust_node_results(
+            conn, settlement.caught, "its node failed a spot check", escrow, settings, now, effects
+        )
+        if reruns.settlement is not None:
+            settlements.append(reruns.settlement)
+    for one in settlements:
+        apply_settlement(conn, one, now)
+        settled.notes.update(one.notes)
+        settled.orders += one.orders
+    return settled

@@ -1,4 +1,6 @@
-"""What every `hivemind-server` command module shares: logging, settings, the one-line error."""
+"""How a `hivemind-server` command gets its settings (defaults < data_dir/server.toml <
+HIVEMIND_SERVER_* environment < --config file < flags) and its logging, and CliError: the one
+line a command prints to stderr before it exits 1."""
 
 from __future__ import annotations
 
