@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from server.store.db import Database
-from tests.postgres.pgkit import cluster_url, create_database, drop_database
+from tests.kit.postgres import cluster_url, create_database, drop_database
 from tests.server.test_ledger import LedgerMachine
 
 

@@ -14,16 +14,16 @@ import grpc
 
 from proto.hivemind.v1 import common_pb2
 from server.ledger import audit
-from tests.security.simnet import (
+from tests.kit.auditor import query
+from tests.kit.simulated_nodes import (
     SimNode,
     assert_results_correct,
     job_detail,
-    query,
     sim_node,
     submit_job,
     work,
 )
-from tests.server.jobkit import Stubs
+from tests.kit.stubs import Stubs
 
 CPT = 1_000_000
 TASKS = 24

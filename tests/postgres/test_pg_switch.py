@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from server.store.schema import users
-from tests.security.simnet import query
+from tests.kit.auditor import query
 
 
 async def test_servers_here_run_on_postgresql(server, user_session, server_process):

@@ -19,8 +19,8 @@ from server.ledger.rewards import (
     reward_for,
 )
 from server.store.schema import node_trust, nodes
-from tests.security.simnet import SimNode, job_detail, run_job, submit_job, work
-from tests.server.jobkit import Node, Stubs, lease
+from tests.kit.simulated_nodes import SimNode, job_detail, run_job, submit_job, work
+from tests.kit.stubs import Node, Stubs, lease
 
 CPT = 1_000_000
 

@@ -29,15 +29,10 @@ from server.store import migrate
 from server.store.db import Database, sqlite_url
 from server.store.schema import ledger_transactions, signups
 from server.store.schema import users as users_table
-from tests.conftest import DEFAULT_PASSWORD, rpc_error
-from tests.server.migrationkit import (
-    HEAD,
-    PASSWORD,
-    ROW_COUNTS_0001,
-    count_rows,
-    database_url_of,
-    insert_0001_rows,
-)
+from tests.kit.accounts import PASSWORD
+from tests.kit.postgres import database_url_of
+from tests.kit.stubs import rpc_error
+from tests.server.migrationkit import HEAD, ROW_COUNTS_0001, count_rows, insert_0001_rows
 
 REFUSED = re.compile(r"too many new accounts from your address; try again in (\d+) s")
 
@@ -45,7 +40,7 @@ REFUSED = re.compile(r"too many new accounts from your address; try again in (\d
 async def register(address: str, username: str) -> auth_pb2.Session:
     async with grpc.aio.insecure_channel(address) as channel:
         return await auth_pb2_grpc.AuthServiceStub(channel).Register(
-            auth_pb2.RegisterRequest(username=username, password=DEFAULT_PASSWORD)
+            auth_pb2.RegisterRequest(username=username, password=PASSWORD)
         )
 
 
