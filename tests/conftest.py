@@ -1,4 +1,4 @@
-"""Fixtures every folder may use.
+"""Fixtures every folder may use, and the `--db` option.
 
 A real server in this process (`server`, `make_server`) or in a subprocess that can be
 SIGKILLed (`server_process`), a one-line way to get a logged-in user (`user_session`), the
@@ -14,6 +14,11 @@ helpers are in tests/kit.
 
 Override settings of the `server` fixture by redefining `server_settings` in a test module
 (`return {"access_token_ttl_s": 2}`), or start more servers with `await make_server(...)`.
+
+Databases: every server these fixtures start is on SQLite in its data dir (`--db=sqlite`, the
+default). `pytest --db=postgres` runs the tests marked `db` (worth running on both databases)
+and `postgres` (about PostgreSQL itself) with each server data dir on a fresh PostgreSQL
+database instead; `make test` runs the suite both ways.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ os.environ.setdefault("HIVEMIND_KEYRING", "file")  # never touch a real keychain
 
 import grpc
 import pytest
+from sqlalchemy import make_url
 
 from server.app import HiveMindServer
 from tests.kit.accounts import PASSWORD, UserSession, register_user
@@ -36,19 +42,99 @@ from tests.kit.ci import unavailable
 from tests.kit.client_cli import CliResult, run_in_thread
 from tests.kit.docker import RUNTIME, docker_problem
 from tests.kit.network import Network
+from tests.kit.postgres import (
+    cluster_url,
+    create_database,
+    drop_database,
+    give_database,
+    postgres_problem,
+)
 from tests.kit.servers import ServerProcess, start_server
 from tests.kit.stubs import Stubs
 
-# -- servers -------------------------------------------------------------------------------------
+DATABASES = ("sqlite", "postgres")
+
+
+# -- the database the servers run on ------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        choices=DATABASES,
+        default="sqlite",
+        help="the database of every server the tests start: sqlite (default: every test) or"
+        " postgres (only the tests marked db or postgres, each server data dir on a fresh"
+        " PostgreSQL database at HIVEMIND_TEST_POSTGRES_URL)",
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if config.getoption("db") == "postgres":
+        shown = make_url(cluster_url()).render_as_string(hide_password=True)
+        return f"database: postgres ({shown}): the tests marked db or postgres"
+    return "database: sqlite (--db=postgres runs the tests marked db or postgres on PostgreSQL)"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """--db=sqlite runs every test but PostgreSQL's own; --db=postgres runs the tests marked
+    `db` and `postgres`. The others are deselected (not skipped: they run in the other run)."""
+    on_postgres = config.getoption("db") == "postgres"
+    selected, deselected = [], []
+    for item in items:
+        postgres_only = item.get_closest_marker("postgres") is not None
+        both = item.get_closest_marker("db") is not None
+        wanted = (postgres_only or both) if on_postgres else not postgres_only
+        (selected if wanted else deselected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The test cluster's URL; skips (or fails under CI=true) when it cannot be used."""
+    url = cluster_url()
+    problem = postgres_problem(url)
+    if problem:
+        unavailable("PostgreSQL", problem)
+    return url
+
+
+@pytest.fixture(autouse=True)
+def _database_under_test(request: pytest.FixtureRequest) -> None:
+    """With --db=postgres every test needs PostgreSQL, even one that starts no server."""
+    if request.config.getoption("db") == "postgres":
+        request.getfixturevalue("postgres_url")
 
 
 @pytest.fixture
-def server_database() -> Callable[[Path], None]:
+def postgres_database(postgres_url: str) -> Iterator[Callable[[], str]]:
+    """`url = postgres_database()`: a new empty database; every one is dropped afterwards."""
+    made: list[str] = []
+
+    def make() -> str:
+        made.append(create_database(postgres_url))
+        return made[-1]
+
+    yield make
+    for database_url in made:
+        drop_database(postgres_url, database_url)
+
+
+@pytest.fixture
+def server_database(request: pytest.FixtureRequest) -> Callable[[Path], None]:
     """`prepare(data_dir)` runs before a server of `make_server` or `server_process` starts on
-    a data dir. SQLite (the default) needs nothing; tests/postgres/conftest.py overrides it to
-    give each new data dir a fresh PostgreSQL database, named in the data dir's server.toml
-    (so a restart, the admin CLI and test helpers find the same database)."""
-    return lambda data_dir: None
+    a data dir. SQLite (--db=sqlite) needs nothing; with --db=postgres each new data dir gets a
+    fresh PostgreSQL database, named in its server.toml (so a restart, the admin CLI and test
+    helpers find the same database) and dropped after the test."""
+    if request.config.getoption("db") != "postgres":
+        return lambda data_dir: None
+    new_database: Callable[[], str] = request.getfixturevalue("postgres_database")
+    return lambda data_dir: give_database(data_dir, new_database)
+
+
+# -- servers -------------------------------------------------------------------------------------
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Throwaway PostgreSQL databases for tests (tests/postgres): one per server data dir (or
+"""Throwaway PostgreSQL databases for tests (`--db=postgres`): one per server data dir (or
 per ledger example), created on the cluster that `.ci/postgres-setup.sh` sets up and dropped
 afterwards, and named in the data dir's server.toml so that a server, the admin CLI and the
 tests' helpers started on that data dir all use it.

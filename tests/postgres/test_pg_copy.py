@@ -31,6 +31,8 @@ from tests.kit.admin import server_cli
 from tests.kit.simulated_nodes import assert_results_correct, run_job, sim_node, submit_job
 from tests.kit.stubs import Stubs, balance
 
+pytestmark = pytest.mark.postgres
+
 CPT = 1_000_000
 
 

@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import grpc
+import pytest
 
 from proto.hivemind.v1 import common_pb2
 from server.ledger import audit
@@ -24,6 +25,8 @@ from tests.kit.simulated_nodes import (
     work,
 )
 from tests.kit.stubs import Stubs
+
+pytestmark = pytest.mark.postgres
 
 CPT = 1_000_000
 TASKS = 24

@@ -27,6 +27,8 @@ from tests.kit.simulated_nodes import (
     wrong_output,
 )
 
+pytestmark = pytest.mark.db
+
 CPT = 1_000_000
 SPOT_CHECK_WHY = "its node failed a spot check"
 

@@ -5,6 +5,7 @@ honest nodes still earns nothing, and comparisons that cannot be done fail the t
 from __future__ import annotations
 
 import grpc
+import pytest
 
 from proto.hivemind.v1 import common_pb2, job_pb2, node_pb2
 from tests.kit.auditor import db_file, query, trust_of
@@ -19,6 +20,8 @@ from tests.security.comparekit import (
     render,
     work,
 )
+
+pytestmark = pytest.mark.db
 
 CPT = 1_000_000
 

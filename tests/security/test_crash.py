@@ -20,6 +20,8 @@ from tests.kit.auditor import query
 from tests.kit.simulated_nodes import SimNode, assert_results_correct, sim_node, submit_job
 from tests.kit.stubs import Stubs, sha256, upload
 
+pytestmark = pytest.mark.db
+
 TRANSIENT = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
 CHANNEL_OPTIONS = [
     ("grpc.initial_reconnect_backoff_ms", 100),

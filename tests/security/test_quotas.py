@@ -12,6 +12,8 @@ from server.store.schema import artifact_owners, jobs, users
 from tests.kit.accounts import PASSWORD
 from tests.kit.stubs import balance, make_package, rpc_error, submit, upload
 
+pytestmark = pytest.mark.db
+
 
 @pytest.fixture
 def server_settings() -> dict:

@@ -4,6 +4,8 @@ task whose results never agree fails with the evidence."""
 
 from __future__ import annotations
 
+import pytest
+
 from proto.hivemind.v1 import common_pb2, node_pb2
 from server.ledger import audit
 from tests.kit.auditor import db_file, query, trust_of
@@ -18,6 +20,8 @@ from tests.kit.simulated_nodes import (
     wrong_output,
 )
 from tests.kit.stubs import balance, fail, lease, register_node, sha256, upload
+
+pytestmark = pytest.mark.db
 
 CPT = 1_000_000
 

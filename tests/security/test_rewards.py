@@ -8,6 +8,7 @@ import asyncio
 import time
 
 import grpc
+import pytest
 from sqlalchemy import insert, update
 
 from proto.hivemind.v1 import account_pb2, common_pb2, node_pb2
@@ -21,6 +22,8 @@ from server.ledger.rewards import (
 from server.store.schema import node_trust, nodes
 from tests.kit.simulated_nodes import SimNode, job_detail, run_job, submit_job, work
 from tests.kit.stubs import Node, Stubs, lease
+
+pytestmark = pytest.mark.db
 
 CPT = 1_000_000
 

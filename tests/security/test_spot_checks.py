@@ -21,6 +21,8 @@ from tests.kit.simulated_nodes import (
     wrong_output,
 )
 
+pytestmark = pytest.mark.db
+
 
 @pytest.fixture
 def server_settings() -> dict:

@@ -24,6 +24,8 @@ from tests.kit.simulated_nodes import (
 )
 from tests.kit.stubs import lease
 
+pytestmark = pytest.mark.db
+
 CPT = 1_000_000
 
 

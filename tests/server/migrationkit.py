@@ -1,7 +1,7 @@
 """A database as a server at revision 0001 left it, and other helpers of the migration tests
 (test_migrations.py, test_migrations_cli.py, test_signup_limits_shared.py). The database
-itself comes from the `open_database` fixture (conftest.py): SQLite, or PostgreSQL in
-tests/postgres/test_pg_migrations.py.
+itself comes from the `open_database` fixture (conftest.py): SQLite, or PostgreSQL with
+--db=postgres.
 
 Rows are written with plain SQL, not with the current code: that code expects the current
 schema, and these rows must look exactly as an old server wrote them.

@@ -23,6 +23,8 @@ from server.ledger import journal as ledger
 from server.store.schema import jobs, payouts, users
 from tests.kit.stubs import Stubs, lease, make_package, register_node, submit, upload
 
+pytestmark = pytest.mark.db
+
 CPT = 1_000_000
 SIGNUP = 100 * CPT
 

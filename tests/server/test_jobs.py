@@ -26,6 +26,8 @@ from tests.kit.stubs import (
     upload,
 )
 
+pytestmark = pytest.mark.db
+
 CPT = 1_000_000
 # 1 core x 60 s at the default 10 CPT per core-hour: 1/6 CPT per task, at most.
 WORST_PER_TASK = 166_667

@@ -2,8 +2,8 @@
 of older servers with their rows, databases made before migrations existed, a database newer
 than the code, the backup, a failed upgrade. The `admin db` commands: test_migrations_cli.py.
 
-tests/postgres/test_pg_migrations.py runs the tests that make sense there again on PostgreSQL,
-by overriding `open_database`.
+The tests that make sense on PostgreSQL too (marked db) run again there with --db=postgres:
+`open_database` then gives each data dir a fresh PostgreSQL database.
 """
 
 from __future__ import annotations
@@ -91,6 +91,7 @@ def revision_of(db: Database) -> str | None:
 # -- new databases ------------------------------------------------------------------------
 
 
+@pytest.mark.db
 def test_revisions_from_empty_build_exactly_schema_py(tmp_path, open_database):
     migrated = open_database(tmp_path / "migrated")
     created = open_database(tmp_path / "created")
@@ -136,6 +137,7 @@ async def login(address: str, username: str) -> tuple[tuple[str, str], ...]:
     return (("authorization", f"Bearer {session.access_token}"),)
 
 
+@pytest.mark.db
 async def test_a_0001_database_keeps_every_row_and_the_server_runs_on_it(
     tmp_path, open_database, make_server, user_session, caplog
 ):
@@ -211,6 +213,7 @@ async def test_a_0001_database_keeps_every_row_and_the_server_runs_on_it(
         copy.close()
 
 
+@pytest.mark.db
 def test_servers_starting_together_upgrade_once(tmp_path, open_database):
     data_dir = tmp_path / "data"
     make_0001_database(data_dir, open_database)
@@ -231,6 +234,7 @@ def test_servers_starting_together_upgrade_once(tmp_path, open_database):
     assert backups == (["hivemind.db.before-0001"] if settings_url is None else [])
 
 
+@pytest.mark.db
 def test_downgrade_to_0001_and_back_keeps_rows(tmp_path, open_database):
     data_dir = tmp_path / "data"
     make_0001_database(data_dir, open_database)

@@ -1,6 +1,6 @@
 """`hivemind-server admin db status|upgrade` through the real CLI (a subprocess), and the
-migrations shipping with an installed server. tests/postgres/test_pg_migrations.py runs the
-status and upgrade test again on PostgreSQL."""
+migrations shipping with an installed server. The status and upgrade test runs again on
+PostgreSQL with --db=postgres (marked db)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import subprocess
 import tomllib
 from fnmatch import fnmatch
 from pathlib import Path
+
+import pytest
 
 from tests.kit.admin import server_cli
 from tests.kit.paths import REPO_ROOT
@@ -20,6 +22,7 @@ def admin_db(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return server_cli("admin", "db", *args, "--data-dir", str(data_dir))
 
 
+@pytest.mark.db
 def test_admin_db_status_and_upgrade(tmp_path, open_database):
     data_dir = tmp_path / "data"
     make_0001_database(data_dir, open_database)

@@ -14,6 +14,8 @@ from proto.hivemind.v1 import node_pb2
 from server.store.schema import attempts, node_seeds, nodes
 from tests.kit.stubs import Stubs, lease, make_package, register_node, submit, upload
 
+pytestmark = pytest.mark.db
+
 
 @pytest.fixture
 async def stubs(grpc_channel: grpc.aio.Channel) -> Stubs:

@@ -25,6 +25,8 @@ from tests.kit.stubs import (
     upload,
 )
 
+pytestmark = pytest.mark.db
+
 CPT = 1_000_000
 
 

@@ -3,8 +3,8 @@ one database together open only the cap of accounts per address, a restarted ser
 counts the last hour, the refusal says how long to wait, and a database of revision 0002
 upgrades to the signups table with its rows kept.
 
-tests/postgres/test_pg_signup_limits_shared.py runs these again with every server on one fresh
-PostgreSQL database; here they share one SQLite file.
+With --db=postgres these run again with the servers of each test on one fresh PostgreSQL
+database; on SQLite they share one SQLite file.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import grpc
+import pytest
 from sqlalchemy import func, inspect, select, update
 
 from proto.hivemind.v1 import auth_pb2, auth_pb2_grpc
@@ -33,6 +34,8 @@ from tests.kit.accounts import PASSWORD
 from tests.kit.postgres import database_url_of
 from tests.kit.stubs import rpc_error
 from tests.server.migrationkit import HEAD, ROW_COUNTS_0001, count_rows, insert_0001_rows
+
+pytestmark = pytest.mark.db
 
 REFUSED = re.compile(r"too many new accounts from your address; try again in (\d+) s")
 
