@@ -23,11 +23,19 @@ demo: venv
 test: venv
 	@if docker info >/dev/null 2>&1; then $(MAKE) --no-print-directory runtime-image; \
 	  else echo "note: no Docker daemon reachable; Docker tests will skip (and fail in CI)"; fi
-	@# PostgreSQL tests (tests/postgres) skip locally without a cluster; in CI they must run.
+	@# The PostgreSQL run skips locally without a cluster; in CI it must run.
 	@if [ "$$CI" = true ]; then bash .ci/postgres-setup.sh >/dev/null; fi
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -ra $(PYTEST_ARGS)
+	@# Every test on SQLite, then the tests marked db or postgres on PostgreSQL (--db, see
+	@# tests/conftest.py). Both runs always run; exit code 5 (PYTEST_ARGS selected nothing for
+	@# one of them) is no failure unless neither ran a test.
+	@status=0; ran=0; for db in sqlite postgres; do \
+	  echo "$(BIN)/python -m pytest -ra --db=$$db $(PYTEST_ARGS)"; \
+	  $(BIN)/python -m pytest -ra --db=$$db $(PYTEST_ARGS); code=$$?; \
+	  case $$code in 0) ran=1 ;; 5) ;; *) ran=1; status=1 ;; esac; \
+	done; \
+	if [ $$ran = 0 ]; then echo "no test selected"; exit 5; fi; exit $$status
 
 lint: venv
 	$(BIN)/ruff check .

@@ -7,11 +7,9 @@ common and proto import neither. Add an import that climbs a wall and this fails
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from importlinter.cli import lint_imports
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from tests.kit.paths import REPO_ROOT
 
 
 def test_imports_keep_the_contracts_in_pyproject(capsys):

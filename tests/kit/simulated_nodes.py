@@ -1,5 +1,6 @@
-"""A small simulated network for the verification tests: worker nodes that speak real gRPC
-to a real server (lease, upload the result as a RESULT artifact, complete), honest or not.
+"""Simulated worker nodes for the verification tests: nodes that speak real gRPC to a real
+server (lease, upload the result as a RESULT artifact, complete), honest or not, and jobs of
+squares for them to run.
 
 The tasks' work is a pure function of the task index, so the test knows the right answer:
 an honest node returns `correct_output(index)`, a cheat returns something else.
@@ -7,19 +8,12 @@ an honest node returns `correct_output(index)`, a cheat returns something else.
 
 from __future__ import annotations
 
-import asyncio
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Row, create_engine, text
-from sqlalchemy.pool import NullPool
-
 from proto.hivemind.v1 import common_pb2, job_pb2, node_pb2
-from server.config import ServerSettings
-from tests.server.jobkit import Node, Stubs, make_package, register_node, sha256, upload
+from tests.kit.stubs import Node, Stubs, make_package, register_node, sha256, upload
 
 Output = Callable[[int], bytes]
 
@@ -121,50 +115,3 @@ def assert_results_correct(detail: job_pb2.JobDetail) -> None:
     for task in detail.tasks:
         assert task.state == common_pb2.TASK_STATE_DONE, task
         assert task.result_digest == sha256(correct_output(task.index)), task
-
-
-def db_file(server: Any) -> Path:
-    """Where `query` and `trust_of` find a running server's database (see `_database_url`)."""
-    return server.settings.data_dir / "hivemind.db"
-
-
-def _database_url(db_file: Path) -> str:
-    """The database behind a server's `<data_dir>/hivemind.db`: the data dir's configured
-    database_url (server.toml or environment, as the server itself loads it), else that
-    SQLite file, opened read-only."""
-    url = ServerSettings.load(db_file.parent).database_url
-    return url or f"sqlite:///file:{db_file}?mode=ro&uri=true"
-
-
-def _rows(db_file: Path, sql: str, args: tuple) -> list[Row]:
-    # `?` placeholders (as sqlite3 takes them) become named binds: the same SQL runs on
-    # SQLite and PostgreSQL. NullPool: no connection outlives the call (a test database
-    # is dropped at the end of its test).
-    names = iter(range(len(args)))
-    statement = text(re.sub(r"\?", lambda _: f":p{next(names)}", sql))
-    engine = create_engine(_database_url(db_file), poolclass=NullPool)
-    try:
-        with engine.connect() as conn:
-            if conn.dialect.name == "postgresql":
-                conn = conn.execution_options(postgresql_readonly=True)
-            return conn.execute(statement, {f"p{i}": v for i, v in enumerate(args)}).all()
-    finally:
-        engine.dispose()
-
-
-def query(db_file: Path, sql: str, *args: Any) -> list[tuple]:
-    """Reads the server's database directly (read-only), as an auditor would."""
-    return [tuple(row) for row in _rows(db_file, sql, args)]
-
-
-def trust_of(db_file: Path, node_id: str) -> dict[str, Any]:
-    rows = _rows(db_file, "SELECT * FROM node_trust WHERE node_id = ?", (node_id,))
-    return dict(rows[0]._mapping) if rows else {"consecutive_valid": 0, "invalid_results": 0}
-
-
-async def until(condition: Callable[[], Any], timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)

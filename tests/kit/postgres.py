@@ -1,5 +1,7 @@
-"""Throwaway PostgreSQL databases for tests: one per server (or per ledger example), created on
-the cluster that `.ci/postgres-setup.sh` sets up and dropped afterwards.
+"""Throwaway PostgreSQL databases for tests (`--db=postgres`): one per server data dir (or
+per ledger example), created on the cluster that `.ci/postgres-setup.sh` sets up and dropped
+afterwards, and named in the data dir's server.toml so that a server, the admin CLI and the
+tests' helpers started on that data dir all use it.
 
 The cluster's URL comes from HIVEMIND_TEST_POSTGRES_URL (what the setup script prints);
 its role must be allowed to create databases.
@@ -9,7 +11,10 @@ from __future__ import annotations
 
 import os
 import time
+import tomllib
 import uuid
+from collections.abc import Callable
+from pathlib import Path
 
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
@@ -91,3 +96,26 @@ def drop_database(url: str, database_url: str) -> None:
                     time.sleep(0.2)
     finally:
         engine.dispose()
+
+
+def database_url_of(data_dir: Path) -> str | None:
+    """The database a server on `data_dir` uses: PostgreSQL when its server.toml says so."""
+    config = data_dir / "server.toml"
+    if not config.exists():
+        return None
+    return tomllib.loads(config.read_text()).get("server", {}).get("database_url")
+
+
+def give_database(data_dir: Path, new_database: Callable[[], str]) -> None:
+    """Names a database from `new_database()` in `data_dir`'s server.toml, keeping its other
+    settings; a data dir that names one already (a restart) keeps it."""
+    config = data_dir / "server.toml"
+    text_before = config.read_text() if config.exists() else ""
+    if "database_url" in text_before:
+        return
+    data_dir.mkdir(parents=True, exist_ok=True)
+    setting = f'database_url = "{new_database()}"\n'
+    if "[server]\n" in text_before:
+        config.write_text(text_before.replace("[server]\n", "[server]\n" + setting, 1))
+    else:
+        config.write_text("[server]\n" + setting + text_before)

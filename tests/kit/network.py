@@ -1,13 +1,12 @@
-"""Helpers for worker tests: people with their own HiveMind home, worker agents with the
-process executor, jobs built from a folder, results downloaded and unpacked. Everything talks
-to a real server over real gRPC on 127.0.0.1. (The `network` fixture is in conftest.py.)"""
+"""A test's network of people and worker agents (the `network` fixture): people with their own
+HiveMind home and client session, worker agents with the process executor, jobs built from a
+folder, results downloaded and unpacked. Everything talks to a real server over real gRPC on
+127.0.0.1."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import sys
 import textwrap
 import time
 import uuid
@@ -28,10 +27,8 @@ from app.services.unpack import safe_extract
 from app.services.worker.agent import WorkerAgent
 from app.services.worker.options import WorkerOptions
 from proto.hivemind.v1 import account_pb2, common_pb2, job_pb2
+from tests.kit.accounts import PASSWORD
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = REPO_ROOT / "examples"
-PASSWORD = "correct horse battery"
 ENDED = {common_pb2.JOB_STATE_DONE, common_pb2.JOB_STATE_FAILED, common_pb2.JOB_STATE_CANCELLED}
 
 
@@ -164,19 +161,6 @@ async def wait_for_job(person: Person, job_id: str, timeout: float = 60.0) -> jo
         await asyncio.sleep(0.2)
 
 
-async def wait_until(predicate, timeout: float = 30.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
-
-
 async def download_results(person: Person, job_id: str, dest: Path) -> job_pb2.GetResultsResponse:
     """Every result unpacked into dest/<task index>/ (as `hivemind job results` does)."""
     results = await person.session.jobs.GetResults(job_pb2.GetResultsRequest(job_id=job_id))
@@ -191,24 +175,3 @@ async def download_results(person: Person, job_id: str, dest: Path) -> job_pb2.G
 async def signup_grant(person: Person) -> int:
     rates = await person.session.account.GetRates(account_pb2.GetRatesRequest())
     return rates.signup_grant_ucpt
-
-
-def worker_command(home: Path, address: str, *extra: str) -> tuple[list[str], dict[str, str]]:
-    """argv and env of `hivemind worker run` as a real subprocess."""
-    env = dict(os.environ)
-    env["HIVEMIND_HOME"] = str(home)
-    env["HIVEMIND_KEYRING"] = "file"
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    argv = [
-        sys.executable,
-        "-m",
-        "app.cli.main",
-        "worker",
-        "run",
-        "--executor",
-        "process",
-        "--server",
-        address,
-        *extra,
-    ]
-    return argv, env

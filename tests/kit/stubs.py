@@ -1,5 +1,8 @@
-"""Helpers for the jobs / nodes / artifacts tests: build packages, upload them, register
-nodes and submit jobs over real gRPC against the `server` fixture."""
+"""A test as a raw gRPC client of the server: the service stubs (`Stubs`, what the `stubs`
+fixture gives), a node's credential, and one call per step: upload and download artifacts,
+register a node, lease, complete or fail attempts, submit a job, read a balance; plus the job
+packages to upload (zip bytes with a fixed timestamp, so the same entries give the same
+digest) and the answer to a refused call or a heartbeat."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import hashlib
 import io
 import stat
 import zipfile
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
@@ -189,3 +193,26 @@ async def get_job(stubs: Stubs, metadata: Metadata, job_id: str, tasks: bool = F
     return await stubs.jobs.GetJob(
         job_pb2.GetJobRequest(job_id=job_id, include_tasks=tasks), metadata=metadata
     )
+
+
+async def rpc_error(call: Awaitable[Any]) -> grpc.aio.AioRpcError:
+    """The error a call was refused with; fails the test when the call succeeds."""
+    try:
+        await call
+    except grpc.aio.AioRpcError as error:
+        return error
+    raise AssertionError("the call succeeded")
+
+
+async def heartbeat(address: str, node_id: str, secret: str) -> grpc.StatusCode:
+    """What the server at `address` says to a heartbeat with this node credential: OK, or
+    the code it refused it with (UNAUTHENTICATED for a secret it no longer takes)."""
+    metadata = (("authorization", f"Node {node_id}.{secret}"),)
+    async with grpc.aio.insecure_channel(address) as channel:
+        try:
+            await node_pb2_grpc.NodeServiceStub(channel).Heartbeat(
+                node_pb2.HeartbeatRequest(), metadata=metadata
+            )
+        except grpc.aio.AioRpcError as error:
+            return error.code()
+    return grpc.StatusCode.OK
