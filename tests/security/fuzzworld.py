@@ -26,7 +26,8 @@ from proto.hivemind.v1 import (
     node_pb2,
     node_pb2_grpc,
 )
-from server.accounts.tokens import AccessTokenSigner, load_or_create_key
+from server.accounts.signing import load_or_create_key
+from server.accounts.tokens import AccessTokenSigner
 from server.accounts.users import set_admin
 from server.rpc.converters import encode_page_token
 from tests.kit.accounts import PASSWORD

@@ -23,8 +23,8 @@ from sqlalchemy import func, inspect, select, update
 
 from proto.hivemind.v1 import auth_pb2, auth_pb2_grpc
 from server.accounts import users
+from server.accounts.signing import load_or_create_key
 from server.accounts.signup_limits import SignupAddress
-from server.accounts.tokens import load_or_create_key
 from server.errors import ResourceExhausted
 from server.store import migrate
 from server.store.db import Database, sqlite_url
