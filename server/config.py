@@ -63,6 +63,7 @@ class ServerSettings:
     # BitTorrent.
     bittorrent: bool = True
     bt_listen_port: int = 0
+    bt_max_seeded_torrents: int = 1000  # in the seeder's session at once (least used leave)
 
     @property
     def artifacts_dir(self) -> Path:
