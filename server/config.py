@@ -60,6 +60,9 @@ class ServerSettings:
     max_package_entries: int = 10_000
     max_package_ratio: int = 100  # unpacked / packed
     max_log_bytes: int = 64 * 1024
+    # Housekeeping this often (0 = never; stale partial uploads still go at start): stored
+    # files no row names, partial uploads and expired reservations are removed.
+    housekeeping_interval_s: float = 600.0
     # BitTorrent.
     bittorrent: bool = True
     bt_listen_port: int = 0
