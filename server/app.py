@@ -32,6 +32,7 @@ from server.rpc.admin_servicer import AdminServicer
 from server.rpc.artifact_servicer import ArtifactServicer
 from server.rpc.auth import AuthInterceptor, NodeCredentialCache
 from server.rpc.auth_servicer import AuthServicer
+from server.rpc.budgets import BudgetLimits, RequestBudgetInterceptor, RequestBudgets
 from server.rpc.job_servicer import JobServicer
 from server.rpc.limits import RequestLimitsInterceptor
 from server.rpc.node_servicer import NodeServicer
@@ -106,6 +107,7 @@ class HiveMindServer:
         )
         self.ctx = open_context(settings)
         self.ctx.db.transaction_sync(ensure_default_runtime)
+        self.budgets = RequestBudgets(BudgetLimits.from_settings(settings))
         self.port = 0
         self._server: grpc.aio.Server | None = None
         self._stop_event = asyncio.Event()
@@ -118,8 +120,13 @@ class HiveMindServer:
 
     def _build(self) -> grpc.aio.Server:
         server = grpc.aio.server(
-            # Auth first: a caller without a credential learns nothing about field limits.
-            interceptors=[AuthInterceptor(self.ctx), RequestLimitsInterceptor()],
+            # Auth first: a caller without a credential learns nothing about field limits;
+            # then the caller's budget, so even refused requests are charged to them.
+            interceptors=[
+                AuthInterceptor(self.ctx),
+                RequestBudgetInterceptor(self.budgets),
+                RequestLimitsInterceptor(),
+            ],
             options=[
                 ("grpc.max_receive_message_length", MAX_RECEIVE_BYTES),
                 ("grpc.max_send_message_length", MAX_SEND_BYTES),

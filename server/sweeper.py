@@ -1,6 +1,7 @@
 """The background sweep: expires lapsed leases and marks silent nodes offline, every
 `settings.sweep_interval_s`, until the server stops; and housekeeping every
-`settings.housekeeping_interval_s` (and at start): stored files that nothing tracks."""
+`settings.housekeeping_interval_s` (and at start): stored files that nothing tracks,
+submissions a crash cut short, cancelled jobs left uncompacted."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy import Connection
 
 from server.context import ServerContext
 from server.jobs.effects import Effects
+from server.jobs.lifecycle import tidy_jobs
 from server.validation.expiry import Released, expire_leases, mark_silent_nodes_offline
 
 log = logging.getLogger("hivemind.sweeper")
@@ -44,6 +46,9 @@ async def sweep(ctx: ServerContext) -> Released:
 
 
 async def housekeeping(ctx: ServerContext) -> None:
+    cancelled, deleted = await tidy_jobs(ctx)
+    if cancelled or deleted:
+        log.info("jobs tidied submissions_cancelled=%d tasks_deleted=%d", cancelled, deleted)
     collected = await ctx.artifacts.collect_orphans()
     if collected.files or collected.temp_files or collected.reservations:
         log.info(
