@@ -78,6 +78,9 @@ class ServerSettings:
     # files no row names, partial uploads and expired reservations are removed, the
     # never-run tasks of cancelled jobs deleted, submissions cut short by a crash cancelled.
     housekeeping_interval_s: float = 600.0
+    # The image id the default runtime (python-3.11) is pinned to; empty = the id its tag
+    # has in this machine's Docker at first start (server/runtimes/approved.py).
+    default_runtime_image_id: str = ""
     # BitTorrent.
     bittorrent: bool = True
     bt_listen_port: int = 0
