@@ -187,17 +187,12 @@ def _cancel(conn: Connection, caller: Caller, job_id: str, now: float) -> Cancel
                 error="job cancelled by its owner",
             )
         )
-    # Tasks that never ran are not touched one by one (a job may have 100,000): they are
-    # deleted by the compaction that follows. Those with a history are marked cancelled.
+    # Only the tasks in flight are changed here (an index seek): the pending ones, maybe
+    # 100,000, are left to the compaction that follows, a batch per transaction. Nothing
+    # leases a task of a cancelled job meanwhile.
     conn.execute(
         update(tasks)
-        .where(
-            tasks.c.job_id == job_id,
-            or_(
-                tasks.c.state.in_(TASK_IN_FLIGHT_STATES),
-                and_(tasks.c.state == TASK_PENDING, tasks.c.attempts > 0),
-            ),
-        )
+        .where(tasks.c.job_id == job_id, tasks.c.state.in_(TASK_IN_FLIGHT_STATES))
         .values(state=TASK_CANCELLED, updated_at=now)
     )
     conn.execute(
@@ -250,14 +245,29 @@ def _never_ran(job_id: str) -> ColumnElement[bool]:
 
 
 def compact_batch(conn: Connection, job_id: str, limit: int = COMPACT_BATCH) -> int:
-    """Deletes up to `limit` tasks of a cancelled job that never ran; how many it deleted."""
+    """Deletes up to `limit` tasks of a cancelled job that never ran, then marks cancelled
+    those still pending that did (they keep their history); how many rows it changed."""
     state = conn.execute(select(jobs.c.state).where(jobs.c.id == job_id)).scalar()
     if state != JOB_CANCELLED:
         return 0
     ids = list(conn.execute(select(tasks.c.id).where(_never_ran(job_id)).limit(limit)).scalars())
     if ids:
         conn.execute(delete(tasks).where(tasks.c.id.in_(ids)))
-    return len(ids)
+        return len(ids)
+    ran = list(
+        conn.execute(
+            select(tasks.c.id)
+            .where(tasks.c.job_id == job_id, tasks.c.state == TASK_PENDING)
+            .limit(limit)
+        ).scalars()
+    )
+    if ran:
+        conn.execute(
+            update(tasks)
+            .where(tasks.c.id.in_(ran))
+            .values(state=TASK_CANCELLED, updated_at=time.time())
+        )
+    return len(ran)
 
 
 async def compact_cancelled_job(ctx: ServerContext, job_id: str) -> int:
@@ -271,12 +281,14 @@ async def compact_cancelled_job(ctx: ServerContext, job_id: str) -> int:
 
 
 def _jobs_to_compact(conn: Connection, limit: int) -> list[str]:
-    never_ran = exists().where(
+    left = exists().where(
         tasks.c.job_id == jobs.c.id,
-        tasks.c.attempts == 0,
-        tasks.c.state.in_((TASK_PENDING, TASK_CANCELLED)),
+        or_(
+            tasks.c.state == TASK_PENDING,
+            and_(tasks.c.state == TASK_CANCELLED, tasks.c.attempts == 0),
+        ),
     )
-    query = select(jobs.c.id).where(jobs.c.state == JOB_CANCELLED, never_ran).limit(limit)
+    query = select(jobs.c.id).where(jobs.c.state == JOB_CANCELLED, left).limit(limit)
     return list(conn.execute(query).scalars())
 
 
