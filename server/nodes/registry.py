@@ -2,7 +2,9 @@
 
 A node's secret is shown once, at registration; only its SHA-256 is stored. A heartbeat
 says the node is alive, renews the leases of the attempts it is running and learns which
-attempts to stop (its job was cancelled, or its lease was lost).
+attempts to stop (its job was cancelled, or its lease was lost). Of the artifacts it says it
+seeds, only those it may read and fetched or uploaded are kept: other workers will dial it
+for them (server/torrent/peers.py).
 """
 
 from __future__ import annotations
