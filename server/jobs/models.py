@@ -7,13 +7,17 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Row
 
-# Job states: pending until the first lease, running, then one of the terminal states.
+# Job states: pending until the first lease, running, then one of the terminal states. A job
+# too big for one short transaction is `submitting` while its tasks are created in batches
+# (server/jobs/submit.py): nothing of it is leased until all of them exist.
+JOB_SUBMITTING = "submitting"
 JOB_PENDING = "pending"
 JOB_RUNNING = "running"
 JOB_DONE = "done"
 JOB_FAILED = "failed"
 JOB_CANCELLED = "cancelled"
 JOB_ACTIVE_STATES = (JOB_PENDING, JOB_RUNNING)
+JOB_UNFINISHED_STATES = (JOB_SUBMITTING, *JOB_ACTIVE_STATES)
 JOB_ENDED_STATES = (JOB_DONE, JOB_FAILED, JOB_CANCELLED)
 
 # Task states: pending -> leased -> running -> done | failed | cancelled.

@@ -14,6 +14,7 @@ from server.scheduling.leases import Lease, LeaseRequest
 from server.validation.attempts import Ack, AttemptStats, Completion, Failure
 
 JOB_STATES = {
+    "submitting": common_pb2.JOB_STATE_PENDING,  # its tasks are still being created
     "pending": common_pb2.JOB_STATE_PENDING,
     "running": common_pb2.JOB_STATE_RUNNING,
     "done": common_pb2.JOB_STATE_DONE,

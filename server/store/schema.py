@@ -194,7 +194,22 @@ artifact_owners = Table(
     Column("principal_id", String(40), primary_key=True),
     Column("size", BigInteger, nullable=False),
     Column("created_at", Float, nullable=False),
+    # When a node last uploaded or fetched it: only then may the node say it seeds it.
+    Column("fetched_at", Float),
     Index("ix_artifact_owners_principal", "principal_id"),
+)
+
+# Bytes an upload in progress will add to its owner's quota, reserved before the first byte
+# lands (server/jobs/artifacts.py): concurrent uploads cannot together pass the quota. A
+# reservation ends with its upload; one left by a crash expires.
+upload_reservations = Table(
+    "upload_reservations",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("owner_id", String(40), nullable=False),  # the user (a node's owner) it counts for
+    Column("size", BigInteger, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Index("ix_upload_reservations_owner", "owner_id", "expires_at"),
 )
 
 jobs = Table(

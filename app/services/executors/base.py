@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_LOG_LIMIT = 64 * 1024
+# A package holds at most 10,000 entries and a result 10,000 files (worker/results.py).
+DEFAULT_MAX_FILES = 25_000
 
 
 @dataclass
@@ -37,6 +39,8 @@ class TaskSpec:
     cpu_percent: int = 100  # the contributor's CPU % slider
     memory_mb: int = 256
     disk_mb: int = 1024
+    # Entries in the work dir (the package's, the input, what the task writes); 0 = no cap.
+    max_files: int = DEFAULT_MAX_FILES
     gpus: int = 0
     timeout_s: int = 60
     log_limit: int = DEFAULT_LOG_LIMIT

@@ -30,13 +30,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import stat
-import tomllib
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from common import bounded_toml
 from common.units import parse_cpt
 
 MANIFEST = "hivemind.toml"
@@ -192,11 +192,11 @@ def _manifest_from_zip(path: Path) -> bytes:
 def parse_manifest(raw: bytes, default_name: str, where: str = MANIFEST) -> tuple[JobSpec, list]:
     """(spec, warnings) from the bytes of a hivemind.toml."""
     try:
-        doc = tomllib.loads(raw.decode("utf-8"))
+        doc = bounded_toml.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise PackageError(f"{where} is not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise PackageError(f"{where} is not valid TOML: {exc}") from None
+    except bounded_toml.TomlError as exc:
+        raise PackageError(f"{where} is {exc}") from None
     job = doc.get("job")
     if not isinstance(job, dict):
         raise PackageError(f"{where} has no [job] table (it needs at least command)")

@@ -31,7 +31,7 @@ from app.services.worker.compare import (
 )
 from app.services.worker.held import AttemptDeps, HeldAttempt
 from app.services.worker.report import RETRYABLE, deliver, sleep_unless
-from app.services.worker.results import PendingReport, pack_output
+from app.services.worker.results import OutputTooLarge, PendingReport, pack_output
 from app.services.worker.runtime_fetch import RuntimeUnavailable
 from common.digests import is_digest
 from proto.hivemind.v1 import node_pb2
@@ -257,6 +257,8 @@ async def _report_result(
         zip_path = deps.results_root / f"{lease.attempt_id}.zip"
         try:
             files = await asyncio.to_thread(pack_output, spec.output_dir, zip_path)
+        except OutputTooLarge as exc:
+            report.ok, report.error = False, str(exc)
         except OSError as exc:
             report.ok, report.error = False, f"cannot pack the task's output: {exc}"
         else:

@@ -58,6 +58,13 @@ class ContainerPlan:
     # (host path, container path, read_only)
     mounts: list[tuple[str, str, bool]] = field(default_factory=list)
     gpus: int = 0
+    tmp_inodes: int = 0  # files /tmp may hold (0 = the kernel's default)
+
+    @property
+    def tmp_options(self) -> str:
+        # Empty files cost no bytes but an inode each: /tmp's are capped like the work dir's.
+        inodes = f",nr_inodes={self.tmp_inodes}" if self.tmp_inodes else ""
+        return f"rw,nosuid,nodev,size={self.tmp_mb}m{inodes},mode=1777"
 
     def host_config_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for `APIClient.create_host_config` (mounts and GPUs excluded:
@@ -65,7 +72,7 @@ class ContainerPlan:
         return {
             "network_mode": "none",
             "read_only": True,
-            "tmpfs": {"/tmp": f"rw,nosuid,nodev,size={self.tmp_mb}m,mode=1777"},
+            "tmpfs": {"/tmp": self.tmp_options},
             "cap_drop": ["ALL"],
             "security_opt": ["no-new-privileges"],
             "init": True,
@@ -88,7 +95,7 @@ class ContainerPlan:
             "none",
             "--read-only",
             "--tmpfs",
-            f"/tmp:rw,nosuid,nodev,size={self.tmp_mb}m,mode=1777",
+            f"/tmp:{self.tmp_options}",
             "--cap-drop",
             "ALL",
             "--security-opt",
@@ -259,4 +266,5 @@ def build_plan(
         tmp_mb=tmp_size_mb(spec.memory_mb),
         mounts=mounts,
         gpus=spec.gpus,
+        tmp_inodes=max(int(getattr(spec, "max_files", 0) or 0), 0),
     )

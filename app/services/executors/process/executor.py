@@ -27,10 +27,10 @@ from app.services.executors.base import (
     LogCallback,
     TaskSpec,
 )
+from app.services.executors.disk import disk_usage
 from app.services.executors.process.group import (
     KILL,
     TaskProcess,
-    directory_bytes,
     log_thread,
     spawn,
     start_thread,
@@ -236,10 +236,9 @@ class ProcessExecutor(Executor):
                 break
             if time.monotonic() - last_disk_check >= self.disk_check_interval_s:
                 last_disk_check = time.monotonic()
-                used = await asyncio.to_thread(directory_bytes, spec.work_dir)
-                if spec.disk_mb > 0 and used > spec.disk_mb * 1024 * 1024:
-                    error = f"killed: disk limit exceeded ({spec.disk_mb} MB)"
-                    killed_by = "disk"
+                usage = await asyncio.to_thread(disk_usage, spec.work_dir, spec.max_files)
+                if over := usage.over(spec):
+                    error, killed_by = over, "disk"
                     break
             waiters = [exited, asyncio.ensure_future(cancel.wait())]
             await asyncio.wait(
