@@ -4,7 +4,8 @@ from what its lease names, so two honest nodes agree to the byte and a test know
 right model of each round.
 
 A round task's output names its round, its index and the model it started from; an
-aggregate's names the model and every output it combined, and writes metrics.json.
+aggregate's names the model and every output it combined, and writes metrics.json. A node
+asked to compare two results (a job with a compare command) finds them equivalent.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class RoundNode:
     owner: Any  # the owner's UserSession
     node: Node
     poison_aggregates: bool = False  # returns garbage for every aggregate it runs
+    own_bytes: bool = False  # its aggregates differ in bytes (floating point of its CPU)
     silent: bool = False  # takes leases and never reports (a machine that died)
     leases: list[node_pb2.TaskLease] = field(default_factory=list)
 
@@ -70,9 +72,20 @@ async def work(stubs: Stubs, sim: RoundNode, wall_seconds: float = 1.0) -> int:
         return 0
     completions = []
     for lease in reply.leases:
+        if lease.HasField("comparison"):
+            completions.append(
+                node_pb2.Completion(
+                    attempt_id=lease.attempt_id,
+                    exit_code=0,  # equivalent
+                    stats=node_pb2.AttemptStats(wall_seconds=wall_seconds),
+                )
+            )
+            continue
         data = honest_output(lease)
         if sim.poison_aggregates and lease.HasField("aggregate"):
             data = make_zip({"model.txt": b"garbage"})
+        elif sim.own_bytes and lease.HasField("aggregate"):
+            data = make_zip({"model.txt": f"{sim.name}: {honest_output(lease).hex()}".encode()})
         await upload(stubs, sim.node.metadata, data, common_pb2.ARTIFACT_KIND_RESULT)
         completions.append(
             node_pb2.Completion(

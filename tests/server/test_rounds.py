@@ -169,6 +169,35 @@ async def test_a_garbage_aggregate_is_outvoted_and_earns_nothing(server, user_se
     assert await balance(stubs, mallory.owner.metadata) == GRANT
 
 
+async def test_aggregates_that_differ_in_bytes_are_compared_by_a_third_owner(
+    server, user_session, stubs
+):
+    alice = await user_session(server, "alice")
+    sims = await people(server, user_session, stubs, "bob", "carol", "dave", own_bytes=True)
+    job = await submit_rounds(
+        stubs, alice, task_count=2, rounds=2, compare_command=["python3", "compare.py"]
+    )
+
+    found = await run_until(stubs, alice, job.job_id, sims)
+
+    assert found.job.state == common_pb2.JOB_STATE_DONE
+    for index in (0, 1):
+        runs = aggregate_leases(sims, index)
+        compared = [
+            (sim.name, lease)
+            for sim in sims
+            for lease in sim.leases
+            if lease.HasField("comparison") and lease.task_index == -1 and lease.round == index
+        ]
+        ran = {name for name, _ in runs}
+        # Two owners' aggregates, different bytes: a third owner compared them.
+        [(judge, _)] = compared
+        assert len(ran) == 2 and judge not in ran
+    assert [task.verification for task in found.tasks if task.aggregate] == ["verified"] * 2
+    # Round 2 started from the aggregate output that was accepted (the first of the two).
+    assert found.rounds[1].model_digest == found.rounds[0].result_digest
+
+
 async def test_a_cancelled_job_with_rounds_is_refunded_everything_it_did_not_spend(
     server, user_session, stubs
 ):
