@@ -6,16 +6,18 @@ failed round fails the job; cancelling refunds the rest; a restart between round
 from __future__ import annotations
 
 import asyncio
+import json
 
 import grpc
 import pytest
 
 from proto.hivemind.v1 import common_pb2, job_pb2, node_pb2
+from server.jobs.rounds import stored_metrics
 from server.ledger import audit
 from server.ledger.rewards import worst_case_cost_ucpt
 from tests.conftest import rpc_error
 from tests.security.simnet import db_file, query
-from tests.server.jobkit import Stubs, balance, fail, sha256
+from tests.server.jobkit import Stubs, balance, fail, make_zip, sha256
 from tests.server.roundkit import (
     AGGREGATE,
     aggregate_leases,
@@ -343,3 +345,35 @@ async def test_round_settings_are_checked_and_every_round_is_escrowed(server, us
         tasks=3, replicas=2, **worst
     )
     assert job.max_cost_ucpt == estimate.worst_case_ucpt == expected
+
+
+def test_metrics_are_only_the_numbers_of_a_small_metrics_json(tmp_path):
+    def stored(name: str, files: dict[str, bytes]) -> dict:
+        path = tmp_path / name
+        path.write_bytes(make_zip(files))
+        return stored_metrics(path)
+
+    document = {
+        "accuracy": 0.93,
+        "round": 4,
+        "rule": "median",  # not a number
+        "converged": True,  # a boolean is no metric
+        "huge": 10**400,  # beyond any float
+        "nested": {"loss": 1},
+    }
+    raw = json.dumps(document).encode()
+    assert stored("good.zip", {"metrics.json": raw}) == {"accuracy": 0.93, "round": 4.0}
+    assert stored("nan.zip", {"metrics.json": b'{"loss": NaN, "x": Infinity, "y": 1}'}) == {
+        "y": 1.0
+    }
+    assert stored("none.zip", {"model.txt": b"weights"}) == {}
+    assert stored("list.zip", {"metrics.json": b"[1, 2]"}) == {}
+    assert stored("text.zip", {"metrics.json": b"\xff\xfe not json"}) == {}
+    # Bigger than 64 KiB once unpacked: not read at all.
+    padded = b'{"a": 1, "pad": "' + b"x" * (70 * 1024) + b'"}'
+    assert stored("big.zip", {"metrics.json": padded}) == {}
+    many = json.dumps({f"m{i:03d}": i for i in range(100)}).encode()
+    assert len(stored("many.zip", {"metrics.json": many})) == 32
+    (tmp_path / "broken.zip").write_bytes(b"not a zip")
+    assert stored_metrics(tmp_path / "broken.zip") == {}
+    assert stored_metrics(tmp_path / "missing.zip") == {}
