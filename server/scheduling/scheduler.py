@@ -8,6 +8,10 @@ the higher priority, then the older job, goes first. Several small tasks may fil
 Cost is O(active jobs + batch): one query finds the jobs that fit and still have pending
 tasks (an indexed EXISTS per job), then each job chosen gives its pending tasks through the
 (state, job_id, idx) index, LIMITed to what the batch can still take.
+
+A task of a job with rounds (server/jobs/rounds.py) is leased with its round's model; the
+round's aggregate (index -1, so first among the job's pending tasks) with the aggregate
+command and every accepted output of the round. The node may then read them all.
 """
 
 from __future__ import annotations
