@@ -21,7 +21,8 @@ from proto.hivemind.v1 import (
     job_pb2_grpc,
     node_pb2_grpc,
 )
-from server.accounts.tokens import AccessTokenSigner, load_or_create_key
+from server.accounts.signing import load_or_create_key
+from server.accounts.tokens import AccessTokenSigner
 from server.accounts.users import UnknownNameFailures
 from server.config import ServerSettings
 from server.context import ServerContext
@@ -79,15 +80,17 @@ def open_context(settings: ServerSettings) -> ServerContext:
     """The database (created or upgraded to this code's schema) and the services around it."""
     db = Database.for_data_dir(settings.data_dir, settings.database_url or None)
     db.create_schema()
+    # token.key is created now (mode 0600), not on the first login.
+    token_signer = AccessTokenSigner(
+        load_or_create_key(settings.data_dir), settings.access_token_ttl_s
+    )
     return ServerContext(
         settings=settings,
         db=db,
         artifacts=ArtifactStore(settings, db),
         events=JobEvents(),
-        # token.key is created now (mode 0600), not on the first login.
-        token_signer=AccessTokenSigner(
-            load_or_create_key(settings.data_dir), settings.access_token_ttl_s
-        ),
+        token_signer=token_signer,
+        signing_keys=token_signer.keys,
         unknown_name_failures=UnknownNameFailures(),
         node_credentials=NodeCredentialCache(),
         spot_check_rng=random.SystemRandom(),

@@ -4,7 +4,7 @@ settings submit nothing; `job watch` and `job status` show the round, its tasks 
 round's metrics; `job results` saves the job's result (the last aggregate's output).
 
 The rounds are run by simulated nodes of two other owners over real gRPC
-(tests/server/roundkit.py), so each aggregate is verified by two owners."""
+(tests/kit/round_nodes.py), so each aggregate is verified by two owners."""
 
 from __future__ import annotations
 
@@ -17,10 +17,9 @@ import pytest
 from app.services.jobs.package import JobSpec
 from app.services.jobs.submission import submit_request
 from proto.hivemind.v1 import auth_pb2, auth_pb2_grpc
-from tests.cli.conftest import PASSWORD
-from tests.conftest import UserSession
-from tests.server.jobkit import Stubs
-from tests.server.roundkit import round_node, run_until
+from tests.kit.accounts import PASSWORD, UserSession
+from tests.kit.round_nodes import round_node, run_until
+from tests.kit.stubs import Stubs
 
 MANIFEST = """\
 [job]

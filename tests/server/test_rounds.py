@@ -15,10 +15,8 @@ from proto.hivemind.v1 import common_pb2, job_pb2, node_pb2
 from server.jobs.rounds import stored_metrics
 from server.ledger import audit
 from server.ledger.rewards import worst_case_cost_ucpt
-from tests.conftest import rpc_error
-from tests.security.simnet import db_file, query
-from tests.server.jobkit import Stubs, balance, fail, make_zip, sha256
-from tests.server.roundkit import (
+from tests.kit.auditor import db_file, query
+from tests.kit.round_nodes import (
     AGGREGATE,
     aggregate_leases,
     aggregate_output,
@@ -29,6 +27,11 @@ from tests.server.roundkit import (
     submit_rounds,
     work,
 )
+from tests.kit.stubs import Stubs, balance, fail, make_zip, rpc_error, sha256
+
+# Worth running on both databases: rounds close, aggregate and move on once each, also under
+# PostgreSQL's SERIALIZABLE transactions.
+pytestmark = pytest.mark.db
 
 CPT = 1_000_000
 GRANT = 100 * CPT

@@ -20,7 +20,8 @@ from app.services.jobs.package import build_package_zip, load_package
 from app.services.jobs.results import download_results
 from app.services.jobs.submission import submit_request
 from proto.hivemind.v1 import common_pb2, job_pb2
-from tests.worker.helpers import EXAMPLES, job_detail, signup_grant, wait_for_job
+from tests.kit.network import job_detail, signup_grant, wait_for_job
+from tests.kit.paths import EXAMPLES
 
 # Round r's task i adds (i + 1) to the model's number; the aggregate sums the round's
 # numbers: after rounds of n tasks the model is a closed form the test computes.
