@@ -1,7 +1,7 @@
-"""The background sweep: expires lapsed leases and marks silent nodes offline, every
-`settings.sweep_interval_s`, until the server stops; and housekeeping every
-`settings.housekeeping_interval_s` (and at start): stored files that nothing tracks,
-submissions a crash cut short, cancelled jobs left uncompacted."""
+"""The background sweep: expires lapsed leases, marks silent nodes offline and closes the
+rounds whose deadline passed, every `settings.sweep_interval_s`, until the server stops; and
+housekeeping every `settings.housekeeping_interval_s` (and at start): stored files that
+nothing tracks, submissions a crash cut short, cancelled jobs left uncompacted."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from server.context import ServerContext
 from server.jobs.effects import Effects
 from server.jobs.lifecycle import tidy_jobs
 from server.validation.expiry import Released, expire_leases, mark_silent_nodes_offline
+from server.validation.rounds import close_rounds_past_deadline
 
 log = logging.getLogger("hivemind.sweeper")
 
@@ -24,6 +25,8 @@ def sweep_once(conn: Connection, now: float, offline_after_s: float) -> tuple[Re
     effects = Effects()
     released = mark_silent_nodes_offline(conn, now, offline_after_s, effects)
     released.add(expire_leases(conn, now, effects))
+    close_rounds_past_deadline(conn, now, effects)
+    effects.apply(conn, now)
     return released, effects
 
 

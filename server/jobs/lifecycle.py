@@ -9,6 +9,10 @@ reused.
 A cancelled job is compacted: its tasks that never ran are deleted, a batch per transaction
 (the job's counters keep their number), so a loop of huge jobs submitted and cancelled does
 not grow the database with rows nobody will read. Tasks that ran keep their history.
+
+A job with rounds (jobs/rounds.py) is done when its last round is: a task of a round that
+failed while the round still got its `min_results` does not fail the job. Cancelling it also
+counts the tasks of the rounds it will never run as cancelled.
 """
 
 from __future__ import annotations
@@ -41,14 +45,19 @@ from server.jobs.models import (
     JOB_DONE,
     JOB_FAILED,
     JOB_SUBMITTING,
+    ROUND_AGGREGATING,
+    ROUND_CANCELLED,
+    ROUND_DONE,
+    ROUND_OPEN_STATES,
     TASK_CANCELLED,
     TASK_IN_FLIGHT_STATES,
     TASK_PENDING,
     JobView,
 )
 from server.jobs.queries import job_for, load_job
+from server.jobs.rounds import tasks_never_made
 from server.ledger import journal as ledger
-from server.store.schema import attempts, jobs, tasks
+from server.store.schema import attempts, job_rounds, jobs, tasks
 
 log = logging.getLogger("hivemind.jobs")
 
@@ -120,15 +129,30 @@ def settle_ended_jobs(conn: Connection, job_ids: set[str], now: float) -> list[s
     if not job_ids:
         return []
     ended_tasks = jobs.c.tasks_done + jobs.c.tasks_failed + jobs.c.tasks_cancelled
+    last_round_state = (
+        select(job_rounds.c.state)
+        .where(job_rounds.c.job_id == jobs.c.id, job_rounds.c.round == jobs.c.rounds - 1)
+        .scalar_subquery()
+    )
     rows = conn.execute(
-        select(jobs.c.id, jobs.c.owner_id, jobs.c.escrow_account_id, jobs.c.tasks_failed).where(
+        select(
+            jobs.c.id,
+            jobs.c.owner_id,
+            jobs.c.escrow_account_id,
+            jobs.c.tasks_failed,
+            jobs.c.aggregate_json,
+            last_round_state.label("last_round_state"),
+        ).where(
             jobs.c.id.in_(sorted(job_ids)),
             jobs.c.state.in_(JOB_ACTIVE_STATES),
             ended_tasks >= jobs.c.tasks_total,
         )
     ).all()
     for row in rows:
-        state = JOB_FAILED if row.tasks_failed else JOB_DONE
+        if row.aggregate_json:
+            state = JOB_DONE if row.last_round_state == ROUND_DONE else JOB_FAILED
+        else:
+            state = JOB_FAILED if row.tasks_failed else JOB_DONE
         conn.execute(
             update(jobs)
             .where(jobs.c.id == row.id)
@@ -195,6 +219,7 @@ def _cancel(conn: Connection, caller: Caller, job_id: str, now: float) -> Cancel
         .where(tasks.c.job_id == job_id, tasks.c.state.in_(TASK_IN_FLIGHT_STATES))
         .values(state=TASK_CANCELLED, updated_at=now)
     )
+    _cancel_rounds(conn, job, now)  # its open round ends; counted with the rest below
     conn.execute(
         update(jobs)
         .where(jobs.c.id == job_id)
@@ -226,6 +251,27 @@ async def cancel_job(ctx: ServerContext, caller: Caller, job_id: str) -> JobView
     )
     ctx.events.notify(job_id, "job cancelled")
     return job
+
+
+def _cancel_rounds(conn: Connection, job: JobView, now: float) -> int:
+    """Ends a cancelled job's open round; returns the tasks it will never make (its later
+    rounds, and this round's aggregate unless it was made)."""
+    if not job.has_rounds:
+        return 0
+    state = conn.execute(
+        select(job_rounds.c.state).where(
+            job_rounds.c.job_id == job.job_id, job_rounds.c.round == job.current_round
+        )
+    ).scalar()
+    if state not in ROUND_OPEN_STATES:
+        return 0
+    conn.execute(
+        update(job_rounds)
+        .where(job_rounds.c.job_id == job.job_id, job_rounds.c.round == job.current_round)
+        .values(state=ROUND_CANCELLED, ended_at=now, error="job cancelled by its owner")
+    )
+    made = state == ROUND_AGGREGATING
+    return tasks_never_made(job.rounds, job.round_tasks, job.current_round, made)
 
 
 def _escrow_of(conn: Connection, job_id: str) -> str:

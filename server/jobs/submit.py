@@ -42,6 +42,7 @@ from server.jobs.models import (
     JobView,
 )
 from server.jobs.queries import load_job
+from server.jobs.rounds import start_round
 from server.jobs.spec import JobRequest, JobSpec, validate_request, worst_case_for
 from server.ledger import journal as ledger
 from server.store.schema import artifact_owners, artifacts, jobs, runtimes, tasks
@@ -143,6 +144,8 @@ def _submit(
         res,
         spec.priority_permille,
         spec.compare_timeout_s,
+        spec.rounds,
+        bool(spec.aggregate_command),
     )
     max_cost = spec.max_cost_ucpt or worst
     if max_cost < worst:
@@ -174,6 +177,12 @@ def _submit(
             command_json=json.dumps(spec.command),
             compare_json=json.dumps(spec.compare_command) if spec.compare_command else "",
             compare_timeout_s=spec.compare_timeout_s,
+            rounds=spec.rounds,
+            aggregate_json=json.dumps(spec.aggregate_command) if spec.aggregate_command else "",
+            min_results=spec.min_results,
+            round_deadline_s=spec.round_deadline_s,
+            round_tasks=spec.task_count,
+            current_round=0,
             package_digest=spec.package_digest,
             cores=res.cores,
             memory_mb=res.memory_mb,
@@ -188,7 +197,7 @@ def _submit(
             refunded_ucpt=0,
             escrow_account_id=escrow,
             idempotency_key=spec.idempotency_key or None,
-            tasks_total=spec.task_count,
+            tasks_total=spec.tasks_total,
             tasks_done=0,
             tasks_failed=0,
             tasks_cancelled=0,
@@ -206,6 +215,8 @@ def _submit(
             memo=f"creating the tasks of job {job_id}",
             job_id=job_id,
         )
+    if spec.aggregate_command:
+        start_round(conn, job_id, 0, "", now)
     if max_cost:
         ledger.post(
             conn,

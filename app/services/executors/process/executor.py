@@ -26,6 +26,7 @@ from app.services.executors.base import (
     LogBuffer,
     LogCallback,
     TaskSpec,
+    round_environment,
 )
 from app.services.executors.disk import disk_usage
 from app.services.executors.process.group import (
@@ -112,6 +113,7 @@ def task_environment(spec: TaskSpec, scratch_dir: Path) -> dict[str, str]:
         # A comparison: the two results it judges, as HIVEMIND_TASK_DIR names the package.
         env["HIVEMIND_RESULTS_A"] = str(spec.results_dirs[0])
         env["HIVEMIND_RESULTS_B"] = str(spec.results_dirs[1])
+    env.update(round_environment(spec.round, spec.rounds, spec.model_dir, spec.round_outputs_dir))
     env.update(spec.env)
     return env
 
