@@ -10,10 +10,14 @@ import functools
 import os
 import platform
 import socket
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+
+from app.services.executors.base import OutsideUsage
 
 MB = 1024 * 1024
 
@@ -84,26 +88,47 @@ def hardware_facts(disk_path: Path | None = None) -> HardwareFacts:
 
 
 class UsageMonitor:
-    """Live usage of the machine and of HiveMind's share of it (this process and its children,
-    which for the process executor includes the tasks)."""
+    """Live usage of the machine and of HiveMind's share of it: this process and its children
+    (for the process executor that includes the tasks), plus what `outside` reports of the
+    tasks that run elsewhere (the Docker executor's containers, children of the daemon)."""
 
-    def __init__(self, pid: int | None = None) -> None:
+    def __init__(
+        self,
+        pid: int | None = None,
+        *,
+        outside: Callable[[], OutsideUsage] | None = None,
+    ) -> None:
         self._self = psutil.Process(pid or os.getpid())
         self._cores = psutil.cpu_count(logical=True) or 1
+        self._outside = outside
         # Per-process cpu_percent needs the same Process object between calls.
         self._tracked: dict[int, psutil.Process] = {}
+        self._outside_before: tuple[float, float] | None = None  # (CPU seconds, monotonic s)
         psutil.cpu_percent(interval=None)  # primes the machine-wide counter
         self._hivemind_cpu()
+        self._outside_usage()
 
     def sample(self) -> UsageSample:
         memory = psutil.virtual_memory()
         cpu, rss = self._hivemind_cpu()
+        outside_cpu, outside_memory = self._outside_usage()
         return UsageSample(
             cpu_percent=psutil.cpu_percent(interval=None),
             memory_used_mb=(memory.total - memory.available) // MB,
-            hivemind_cpu_percent=round(cpu / self._cores, 1),
-            hivemind_memory_mb=rss // MB,
+            hivemind_cpu_percent=round(min(100.0, (cpu + outside_cpu) / self._cores), 1),
+            hivemind_memory_mb=(rss + outside_memory) // MB,
         )
+
+    def _outside_usage(self) -> tuple[float, int]:
+        """(CPU % since the last sample, where 100 = one core; memory bytes now) of `outside`."""
+        if self._outside is None:
+            return 0.0, 0
+        usage = self._outside()
+        now = time.monotonic()
+        before, self._outside_before = self._outside_before, (usage.cpu_seconds, now)
+        if before is None or now <= before[1] or usage.cpu_seconds < before[0]:
+            return 0.0, usage.memory_bytes  # first sample, or a new executor's counter
+        return 100 * (usage.cpu_seconds - before[0]) / (now - before[1]), usage.memory_bytes
 
     def _hivemind_cpu(self) -> tuple[float, int]:
         """(CPU % summed over this process tree, where 100 = one core; RSS bytes)."""

@@ -440,7 +440,9 @@ class Bridge(QObject):
 
     async def _sample_usage(self) -> None:
         if self._monitor is None:
-            self._monitor = await asyncio.to_thread(UsageMonitor)
+            self._monitor = await asyncio.to_thread(
+                lambda: UsageMonitor(outside=self.sharing.outside_usage)
+            )
             facts = await asyncio.to_thread(_memory_total_mb)
             self._memory_total_mb = facts
         sample = await asyncio.to_thread(self._monitor.sample)

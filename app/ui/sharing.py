@@ -17,6 +17,7 @@ import grpc
 
 from app.services.client.credentials import CredentialStore
 from app.services.client.session import ClientError, ClientSession
+from app.services.executors.base import OutsideUsage
 from app.services.executors.choice import ExecutorUnavailable
 from app.services.settings import SettingsStore
 from app.services.worker import events as ev
@@ -181,6 +182,12 @@ class SharingController:
         return reason
 
     # -- state ---------------------------------------------------------------------------------
+
+    def outside_usage(self) -> OutsideUsage:
+        """What the worker's tasks use outside the app's process tree (Docker containers).
+        Called from the usage sampling thread."""
+        agent = self.agent
+        return agent.executor.outside_usage() if agent is not None else OutsideUsage()
 
     def running_tasks(self) -> list[models.RunningTask]:
         agent = self.agent

@@ -151,7 +151,7 @@ class WorkerAgent:
             log.info("removed %d leftovers of an earlier run", removed)
         if self.runtimes is not None:
             await asyncio.to_thread(self.runtimes.load_known)
-        self.capacity.monitor = UsageMonitor()
+        self.capacity.monitor = UsageMonitor(outside=self.executor.outside_usage)
         if not await self.registration.ensure_with_retries(self._stopping):
             self.events.emit(ev.STOPPED)
             return

@@ -44,6 +44,7 @@ class Attempt:
     state_changed: asyncio.Event = field(default_factory=asyncio.Event)
     disk_used: int | None = None  # set when the disk cap was crossed
     removed: bool = False
+    monitor: ResourceMonitor | None = None  # measures the container while it runs
 
     def active_seconds(self) -> float:
         now = time.monotonic()
@@ -122,6 +123,7 @@ class AttemptRun:
             disk_interval_s=self.disk_interval_s,
         )
         monitor.start()
+        attempt.monitor = monitor
         try:
             stop_reason = await self._supervise(attempt, exited, cancel)
             if stop_reason:
