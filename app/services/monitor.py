@@ -20,6 +20,9 @@ import psutil
 from app.services.executors.base import OutsideUsage
 
 MB = 1024 * 1024
+# Listing a process's children reads every /proc/<pid>/stat of the machine: done this often,
+# the known processes are measured in between (one small read each).
+CHILDREN_RESCAN_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ class UsageMonitor:
         self._outside = outside
         # Per-process cpu_percent needs the same Process object between calls.
         self._tracked: dict[int, psutil.Process] = {}
+        self._children_listed_at: float | None = None
         self._outside_before: tuple[float, float] | None = None  # (CPU seconds, monotonic s)
         psutil.cpu_percent(interval=None)  # primes the machine-wide counter
         self._hivemind_cpu()
@@ -130,12 +134,25 @@ class UsageMonitor:
             return 0.0, usage.memory_bytes  # first sample, or a new executor's counter
         return 100 * (usage.cpu_seconds - before[0]) / (now - before[1]), usage.memory_bytes
 
+    def rescan_children(self) -> None:
+        """Lists the process tree again at the next sample (a task process just started)."""
+        self._children_listed_at = None
+
     def _hivemind_cpu(self) -> tuple[float, int]:
         """(CPU % summed over this process tree, where 100 = one core; RSS bytes)."""
-        try:
-            current = [self._self, *self._self.children(recursive=True)]
-        except psutil.Error:
-            current = [self._self]
+        now = time.monotonic()
+        listed = self._children_listed_at
+        if listed is None or now - listed >= CHILDREN_RESCAN_S:
+            self._children_listed_at = now
+            try:
+                current = [self._self, *self._self.children(recursive=True)]
+            except psutil.Error:
+                current = [self._self]
+        else:
+            current = [
+                self._self,
+                *(p for pid, p in self._tracked.items() if pid != self._self.pid),
+            ]
         alive: dict[int, psutil.Process] = {}
         cpu = 0.0
         rss = 0
