@@ -10,6 +10,7 @@ import functools
 import os
 import platform
 import socket
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,9 +21,9 @@ import psutil
 from app.services.executors.base import OutsideUsage
 
 MB = 1024 * 1024
-# Listing a process's children reads every /proc/<pid>/stat of the machine: done this often,
-# the known processes are measured in between (one small read each).
-CHILDREN_RESCAN_S = 10.0
+# psutil finds a process's children by reading every /proc/<pid>/stat of the machine; Linux
+# also lists each thread's children in /proc/<pid>/task/<tid>/children, a few small reads.
+_PROC_CHILDREN = Path(f"/proc/self/task/{threading.get_native_id()}/children").exists()
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,6 @@ class UsageMonitor:
         self._outside = outside
         # Per-process cpu_percent needs the same Process object between calls.
         self._tracked: dict[int, psutil.Process] = {}
-        self._children_listed_at: float | None = None
         self._outside_before: tuple[float, float] | None = None  # (CPU seconds, monotonic s)
         psutil.cpu_percent(interval=None)  # primes the machine-wide counter
         self._hivemind_cpu()
@@ -134,25 +134,28 @@ class UsageMonitor:
             return 0.0, usage.memory_bytes  # first sample, or a new executor's counter
         return 100 * (usage.cpu_seconds - before[0]) / (now - before[1]), usage.memory_bytes
 
-    def rescan_children(self) -> None:
-        """Lists the process tree again at the next sample (a task process just started)."""
-        self._children_listed_at = None
+    def _tree(self) -> list[psutil.Process]:
+        """This process and its descendants (known Process objects reused)."""
+        pids = _descendant_pids(self._self.pid) if _PROC_CHILDREN else None
+        if pids is None:
+            try:
+                return [self._self, *self._self.children(recursive=True)]
+            except psutil.Error:
+                return [self._self]
+        tree = [self._self]
+        for pid in pids:
+            known = self._tracked.get(pid)
+            if known is None:
+                try:
+                    known = psutil.Process(pid)
+                except psutil.Error:
+                    continue
+            tree.append(known)
+        return tree
 
     def _hivemind_cpu(self) -> tuple[float, int]:
         """(CPU % summed over this process tree, where 100 = one core; RSS bytes)."""
-        now = time.monotonic()
-        listed = self._children_listed_at
-        if listed is None or now - listed >= CHILDREN_RESCAN_S:
-            self._children_listed_at = now
-            try:
-                current = [self._self, *self._self.children(recursive=True)]
-            except psutil.Error:
-                current = [self._self]
-        else:
-            current = [
-                self._self,
-                *(p for pid, p in self._tracked.items() if pid != self._self.pid),
-            ]
+        current = self._tree()
         alive: dict[int, psutil.Process] = {}
         cpu = 0.0
         rss = 0
@@ -166,6 +169,30 @@ class UsageMonitor:
             alive[proc.pid] = tracked
         self._tracked = alive
         return cpu, rss
+
+
+def _descendant_pids(root: int) -> list[int] | None:
+    """The pids below `root`, from each thread's /proc/<pid>/task/<tid>/children (Linux);
+    None when `root` cannot be read."""
+    found: list[int] = []
+    stack = [root]
+    while stack:
+        pid = stack.pop()
+        try:
+            threads = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            if pid == root:
+                return None
+            continue  # it ended meanwhile
+        for tid in threads:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/children") as listing:
+                    children = [int(child) for child in listing.read().split()]
+            except (OSError, ValueError):
+                continue
+            found.extend(children)
+            stack.extend(children)
+    return found
 
 
 def free_capacity(

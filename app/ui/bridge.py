@@ -419,8 +419,6 @@ class Bridge(QObject):
         self.activity.emit(event)
         if event.kind in ("task_started", "task_finished", "task_failed"):
             self._emit_tasks()
-        if event.kind == "task_started" and self._monitor is not None:
-            self._monitor.rescan_children()  # the process executor's task is a new child
         if event.kind == "payout":
             self._earnings_soon.start()
 
