@@ -40,7 +40,7 @@ LOG_HISTORY = 500
 class Bridge(QObject):
     # Account
     account_changed = Signal(object)  # models.AccountState
-    auth_result = Signal(bool, str)  # ok, one line for the account form
+    auth_result = Signal(bool, object)  # ok, the models.Problem when not
     settings_changed = Signal(object)  # ClientSettings (any change, from anywhere)
     language_requested = Signal(str)  # a language code the user chose
     # Sharing
@@ -53,11 +53,11 @@ class Bridge(QObject):
     earnings_loaded = Signal(object)  # models.EarningsSnapshot
     # Jobs
     jobs_loaded = Signal(list)  # [models.JobRow]
-    estimate_ready = Signal(int, str)  # worst case ucpt (-1 = none), error
+    estimate_ready = Signal(int, object)  # worst case ucpt (-1 = none), models.Problem | None
     upload_progress = Signal(int, int)  # bytes done, total
-    submit_finished = Signal(bool, str)  # ok, job id or the error
-    job_log_loaded = Signal(str, str)  # job id, text
-    results_downloaded = Signal(str, str, str)  # job id, folder, error
+    submit_finished = Signal(bool, object)  # ok, the job id (str) or the models.Problem
+    job_log_loaded = Signal(str, str, object)  # job id, text, models.Problem | None
+    results_downloaded = Signal(str, str, object)  # job id, folder, models.Problem | None
     # The app's own log, for the log viewer
     log_line = Signal(str)
 
@@ -217,11 +217,12 @@ class Bridge(QObject):
         try:
             user = await self._rpc(lambda: method(username, password))
         except ClientError as exc:
-            self.auth_result.emit(False, exc.message)
+            log.warning("sign-in failed server=%s: %s", exc.server, exc.message)
+            self.auth_result.emit(False, models.problem_from(exc))
             return
         server = self.store.settings.server
         self._set_account(models.AccountState(user.username, server, is_admin=user.is_admin))
-        self.auth_result.emit(True, "")
+        self.auth_result.emit(True, None)
         self.activity.emit(models.ActivityEvent("signed_in", detail=user.username))
         log.info("signed in user=%s server=%s", user.username, server)
         await self.sharing.sync()
@@ -245,7 +246,7 @@ class Bridge(QObject):
         try:
             parse_server_address(address)
         except ValueError as exc:
-            self.auth_result.emit(False, str(exc))
+            self.auth_result.emit(False, models.Problem(str(exc), "BAD_ADDRESS", server=address))
             return
         self.store.update(server=address, tls=tls, ca_file=ca_file)
         self._spawn(self._server_changed())
@@ -306,7 +307,7 @@ class Bridge(QObject):
 
     def estimate(self, **resources: Any) -> None:
         if not self.account.signed_in:
-            self.estimate_ready.emit(-1, "")
+            self.estimate_ready.emit(-1, None)
             return
         self._spawn(self._estimate(resources))
 
@@ -314,9 +315,10 @@ class Bridge(QObject):
         try:
             ucpt = await self._rpc(lambda: job_actions.estimate_cost(self.session, **resources))
         except ClientError as exc:
-            self.estimate_ready.emit(-1, exc.message)
+            log.info("no estimate: %s", exc.message)
+            self.estimate_ready.emit(-1, models.problem_from(exc))
             return
-        self.estimate_ready.emit(ucpt, "")
+        self.estimate_ready.emit(ucpt, None)
 
     def submit(self, request: models.JobRequest) -> None:
         self._spawn(self._submit(request))
@@ -339,11 +341,12 @@ class Bridge(QObject):
                 )
             )
         except ClientError as exc:
-            self.submit_finished.emit(False, exc.message)
+            log.warning("submit failed: %s", exc.message)
+            self.submit_finished.emit(False, models.problem_from(exc))
             return
         except Exception as exc:  # package errors, unreadable files: one line for the form
             log.warning("submit failed: %s", exc)
-            self.submit_finished.emit(False, str(exc))
+            self.submit_finished.emit(False, models.Problem(str(exc), "PACKAGE"))
             return
         log.info("submitted job=%s tasks=%d", job.job_id, job.tasks_total)
         self._jobs[job.job_id] = job
@@ -359,7 +362,11 @@ class Bridge(QObject):
         try:
             await self._rpc(lambda: job_actions.cancel_job(self.session, job_id))
         except ClientError as exc:
-            self.activity.emit(models.ActivityEvent("error", job_id=job_id, detail=exc.message))
+            log.warning("job=%s not cancelled: %s", job_id, exc.message)
+            problem = models.problem_from(exc)
+            self.activity.emit(
+                models.ActivityEvent("error", job_id=job_id, detail=exc.message, problem=problem)
+            )
         self.refresh_jobs()
         self.refresh_earnings()
 
@@ -370,8 +377,10 @@ class Bridge(QObject):
         try:
             text = await self._rpc(lambda: job_actions.job_logs(self.session, job_id))
         except ClientError as exc:
-            text = exc.message
-        self.job_log_loaded.emit(job_id, text)
+            log.warning("logs of job=%s not loaded: %s", job_id, exc.message)
+            self.job_log_loaded.emit(job_id, "", models.problem_from(exc))
+            return
+        self.job_log_loaded.emit(job_id, text, None)
 
     def download_results(self, job_id: str, folder: str) -> None:
         self._spawn(self._download(job_id, Path(folder)))
@@ -380,13 +389,14 @@ class Bridge(QObject):
         try:
             await self._rpc(lambda: job_actions.download_results(self.session, job_id, folder))
         except ClientError as exc:
-            self.results_downloaded.emit(job_id, str(folder), exc.message)
+            log.warning("results of job=%s not saved: %s", job_id, exc.message)
+            self.results_downloaded.emit(job_id, str(folder), models.problem_from(exc))
             return
         except Exception as exc:  # a full disk, an unsafe archive: say so, keep going
             log.warning("results of job=%s not saved: %s", job_id, exc)
-            self.results_downloaded.emit(job_id, str(folder), str(exc))
+            self.results_downloaded.emit(job_id, str(folder), models.problem_from(exc))
             return
-        self.results_downloaded.emit(job_id, str(folder), "")
+        self.results_downloaded.emit(job_id, str(folder), None)
         self.activity.emit(
             models.ActivityEvent("results_downloaded", job_id=job_id, detail=str(folder))
         )

@@ -23,6 +23,7 @@ from app.services.monitor import HardwareFacts
 from app.services.settings import SettingsStore
 from app.ui import models
 from app.ui.bridge import Bridge
+from app.ui.partials.problem_line import ProblemLine
 from app.ui.texts import fill
 
 # (share of cores, share of memory) for the three presets.
@@ -76,8 +77,7 @@ class FirstRunWizard(QWizard):
         self.register_button = QPushButton()
         self.login_button.clicked.connect(lambda: self._authenticate(register=False))
         self.register_button.clicked.connect(lambda: self._authenticate(register=True))
-        self.account_status = QLabel()
-        self.account_status.setWordWrap(True)
+        self.account_status = ProblemLine()
         buttons = QHBoxLayout()
         buttons.addWidget(self.login_button)
         buttons.addWidget(self.register_button)
@@ -171,21 +171,22 @@ class FirstRunWizard(QWizard):
     def _authenticate(self, register: bool) -> None:
         username, password = self.username.text().strip(), self.password.text()
         if not username or not password:
-            self.account_status.setText(self.tr("Enter a username and a password."))
+            self.account_status.show_text(lambda: self.tr("Enter a username and a password."), True)
             return
-        self.account_status.setText(self.tr("Contacting the server…"))
+        self.account_status.show_text(lambda: self.tr("Contacting the server…"))
         if register:
             self._bridge.register(username, password)
         else:
             self._bridge.login(username, password)
 
-    def _auth_result(self, ok: bool, message: str) -> None:
+    def _auth_result(self, ok: bool, problem: models.Problem | None) -> None:
         if not ok:
-            self.account_status.setText(message)
+            self.account_status.show_problem(problem)
 
     def _account_changed(self, account: models.AccountState) -> None:
         if account.signed_in:
-            self.account_status.setText(fill(self.tr("Signed in as %1."), account.username))
+            username = account.username
+            self.account_status.show_text(lambda: fill(self.tr("Signed in as %1."), username))
             self.password.clear()
 
     def chosen_preset(self) -> str:

@@ -20,6 +20,48 @@ OFFLINE = "offline"  # sharing is on but the server cannot be reached / nobody i
 ERROR = "error"  # the worker stopped on an error it cannot recover from
 
 
+# Status codes that mean the server did not answer (down, unreachable, too slow).
+UNREACHABLE_STATUSES = ("UNAVAILABLE", "DEADLINE_EXCEEDED")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something went wrong, kept as data so it is said in the language shown when it is shown
+    (app/ui/problems.py words it). `raw` is the original text, in English: what the Details
+    disclosure and the log show. `reason` names the case when the server did (see
+    server/errors.py) or the app knows it (UNREACHABLE, BAD_AMOUNT, DOCKER_UNAVAILABLE...)."""
+
+    raw: str
+    reason: str = ""
+    status: str = ""  # the gRPC status name, when a server call failed
+    server: str = ""  # the server it was about
+    details: tuple[tuple[str, str], ...] = ()  # the values the sentence needs
+
+    def detail(self, name: str, default: str = "") -> str:
+        return dict(self.details).get(name, default)
+
+    @property
+    def unreachable(self) -> bool:
+        return self.reason == "UNREACHABLE" or self.status in UNREACHABLE_STATUSES
+
+
+def problem_from(exc: BaseException, server: str = "") -> Problem:
+    """The Problem of a failed server call (ClientError) or of any other error."""
+    from app.services.client.session import ClientError
+
+    if isinstance(exc, ClientError):
+        status = exc.code.name
+        reason = exc.reason or ("UNREACHABLE" if status in UNREACHABLE_STATUSES else "")
+        return Problem(
+            raw=exc.message,
+            reason=reason,
+            status=status,
+            server=exc.server or server,
+            details=tuple(sorted(exc.details.items())),
+        )
+    return Problem(raw=str(exc) or type(exc).__name__, server=server)
+
+
 @dataclass(frozen=True)
 class AccountState:
     username: str = ""  # empty = signed out
@@ -36,6 +78,7 @@ class SharingState:
     state: str = OFF
     reason: str = ""  # the policy's reason when paused ("user active", ...), or an error line
     running: int = 0
+    problem: Problem | None = None  # why it stopped, for ERROR
 
 
 @dataclass(frozen=True)
@@ -76,6 +119,7 @@ class ActivityEvent:
     job_id: str = ""
     task_index: int = -1
     detail: str = ""  # a state name, an error line from the server, ...
+    problem: Problem | None = None  # for "error": what went wrong, said in the UI's language
     # The worker attempt compared two replicas' results of the task instead of running it; a
     # finished comparison's detail is the worker's verdict ("results differ").
     comparison: bool = False

@@ -112,7 +112,8 @@ class SharingController:
             )
         except (ExecutorUnavailable, ValueError) as exc:
             log.warning("sharing cannot start: %s", exc)
-            self._set_state(models.ERROR, str(exc))
+            reason = "DOCKER_UNAVAILABLE" if "Docker" in str(exc) else ""
+            self._set_state(models.ERROR, str(exc), models.Problem(str(exc), reason))
             return
         if worker.notice:
             log.warning("%s", worker.notice)
@@ -131,13 +132,13 @@ class SharingController:
             if exc.code == grpc.StatusCode.UNAUTHENTICATED:
                 self._set_state(models.OFFLINE, "not signed in")
             else:
-                self._set_state(models.ERROR, exc.message)
+                self._set_state(models.ERROR, exc.message, models.problem_from(exc))
             return
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the app must stay up; the user sees the error
             log.exception("worker crashed")
-            self._set_state(models.ERROR, str(exc) or type(exc).__name__)
+            self._set_state(models.ERROR, str(exc) or type(exc).__name__, models.problem_from(exc))
             return
         finally:
             if self.agent is agent:
@@ -213,9 +214,11 @@ class SharingController:
             )
         return tasks
 
-    def _set_state(self, state: str, reason: str = "") -> None:
+    def _set_state(
+        self, state: str, reason: str = "", problem: models.Problem | None = None
+    ) -> None:
         running = len(self.agent.held) if self.agent is not None else 0
-        new = models.SharingState(state, reason, running)
+        new = models.SharingState(state, reason, running, problem)
         if new != self.state:
             self.state = new
             self._on_state(new)
@@ -252,7 +255,9 @@ class SharingController:
             self._started_at.pop(event.attempt_id, None)
         if kind == ev.PAUSED:
             self._set_state(models.PAUSED, self._reason(event.message))
-        elif kind == ev.ERROR and _looks_offline(event.message):
+        elif kind == ev.ERROR and (
+            event.status in models.UNREACHABLE_STATUSES or _looks_offline(event.message)
+        ):
             self._set_state(models.OFFLINE, "server unreachable")
         elif kind in (
             ev.REGISTERED,
@@ -264,7 +269,7 @@ class SharingController:
             ev.PAYOUT,
         ):
             self._refresh_from_agent()
-        activity = _activity_for(event)
+        activity = _activity_for(event, self.session.server)
         if activity is not None:
             self._on_activity(activity)
 
@@ -277,7 +282,7 @@ def _looks_offline(message: str) -> bool:
     )
 
 
-def _activity_for(event: ev.WorkerEvent) -> models.ActivityEvent | None:
+def _activity_for(event: ev.WorkerEvent, server: str) -> models.ActivityEvent | None:
     names = {
         ev.TASK_STARTED: "task_started",
         ev.TASK_FINISHED: "task_finished",
@@ -291,6 +296,12 @@ def _activity_for(event: ev.WorkerEvent) -> models.ActivityEvent | None:
     kind = names.get(event.kind)
     if kind is None:
         return None
+    problem = None
+    if event.kind == ev.ERROR:
+        reason = event.reason
+        if not reason and event.status in models.UNREACHABLE_STATUSES:
+            reason = "UNREACHABLE"
+        problem = models.Problem(event.message, reason, event.status, server)
     return models.ActivityEvent(
         kind,
         at=event.at,
@@ -299,6 +310,7 @@ def _activity_for(event: ev.WorkerEvent) -> models.ActivityEvent | None:
         task_index=event.task_index,
         detail=event.message,
         comparison=event.comparison,
+        problem=problem,
     )
 
 

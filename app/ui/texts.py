@@ -44,7 +44,10 @@ def state_text(state: models.SharingState) -> str:
     if state.state == models.OFFLINE:
         return fill(translate("SharingState", "Offline: %1"), reason_text(state.reason))
     if state.state == models.ERROR:
-        return fill(translate("SharingState", "Stopped by an error: %1"), state.reason)
+        from app.ui.problems import problem_text
+
+        why = problem_text(state.problem) if state.problem is not None else state.reason
+        return fill(translate("SharingState", "Stopped by an error: %1"), why)
     return translate("SharingState", "Not sharing")
 
 
@@ -137,6 +140,10 @@ def activity_text(event: models.ActivityEvent) -> str:
         "results_downloaded": translate("Activity", "Results of job %1 saved to %3"),
     }
     detail = event.detail
+    if event.problem is not None:
+        from app.ui.problems import problem_text
+
+        detail = problem_text(event.problem)
     if event.kind == "paused":
         detail = reason_text(detail)
     elif event.kind == "job_finished":

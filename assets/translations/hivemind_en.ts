@@ -84,6 +84,10 @@
         <translation>Not signed in</translation>
     </message>
     <message>
+        <source>Contacting the server…</source>
+        <translation>Contacting the server…</translation>
+    </message>
+    <message>
         <source>Enter a username and a password.</source>
         <translation>Enter a username and a password.</translation>
     </message>
@@ -529,6 +533,10 @@
         <source>Results of %1 not saved: %2</source>
         <translation>Results of %1 not saved: %2</translation>
     </message>
+    <message>
+        <source>Logs of %1 not loaded: %2</source>
+        <translation>Logs of %1 not loaded: %2</translation>
+    </message>
 </context>
 <context>
     <name>LogDialog</name>
@@ -723,6 +731,240 @@
     <message>
         <source>this computer cannot tell whether you are using it</source>
         <translation>this computer cannot tell whether you are using it</translation>
+    </message>
+</context>
+<context>
+    <name>Problem</name>
+    <message>
+        <source>the server</source>
+        <translation>the server</translation>
+    </message>
+    <message>
+        <source>Can&apos;t reach the server at %1.</source>
+        <translation>Can&apos;t reach the server at %1.</translation>
+    </message>
+    <message>
+        <source>Check the address or your connection.</source>
+        <translation>Check the address or your connection.</translation>
+    </message>
+    <message>
+        <source>Wrong username or password.</source>
+        <translation>Wrong username or password.</translation>
+    </message>
+    <message>
+        <source>Check both and try again.</source>
+        <translation>Check both and try again.</translation>
+    </message>
+    <message>
+        <source>Too many wrong passwords: signing in to this account is paused for a while.</source>
+        <translation>Too many wrong passwords: signing in to this account is paused for a while.</translation>
+    </message>
+    <message>
+        <source>Try again in %1.</source>
+        <translation>Try again in %1.</translation>
+    </message>
+    <message>
+        <source>The username %1 is taken.</source>
+        <translation>The username %1 is taken.</translation>
+    </message>
+    <message>
+        <source>Choose another.</source>
+        <translation>Choose another.</translation>
+    </message>
+    <message>
+        <source>That username cannot be used.</source>
+        <translation>That username cannot be used.</translation>
+    </message>
+    <message>
+        <source>Use 3 to 32 letters, digits or underscores.</source>
+        <translation>Use 3 to 32 letters, digits or underscores.</translation>
+    </message>
+    <message>
+        <source>The password is too short.</source>
+        <translation>The password is too short.</translation>
+    </message>
+    <message>
+        <source>Use at least %1 characters.</source>
+        <translation>Use at least %1 characters.</translation>
+    </message>
+    <message>
+        <source>The password is too long.</source>
+        <translation>The password is too long.</translation>
+    </message>
+    <message>
+        <source>Use at most %1 characters.</source>
+        <translation>Use at most %1 characters.</translation>
+    </message>
+    <message>
+        <source>Too many new accounts were made from your address.</source>
+        <translation>Too many new accounts were made from your address.</translation>
+    </message>
+    <message>
+        <source>You are not signed in to %1.</source>
+        <translation>You are not signed in to %1.</translation>
+    </message>
+    <message>
+        <source>Sign in on the Account tab.</source>
+        <translation>Sign in on the Account tab.</translation>
+    </message>
+    <message>
+        <source>This job may cost up to %1, and you have %2.</source>
+        <translation>This job may cost up to %1, and you have %2.</translation>
+    </message>
+    <message>
+        <source>Run fewer tasks, give them less time or fewer replicas, or earn CPT by sharing this computer.</source>
+        <translation>Run fewer tasks, give them less time or fewer replicas, or earn CPT by sharing this computer.</translation>
+    </message>
+    <message>
+        <source>Your maximum cost is below what this job may need: %1.</source>
+        <translation>Your maximum cost is below what this job may need: %1.</translation>
+    </message>
+    <message>
+        <source>Raise the maximum cost, or leave it empty.</source>
+        <translation>Raise the maximum cost, or leave it empty.</translation>
+    </message>
+    <message>
+        <source>The server has no runtime called %1.</source>
+        <translation>The server has no runtime called %1.</translation>
+    </message>
+    <message>
+        <source>Runtimes it has: %1.</source>
+        <translation>Runtimes it has: %1.</translation>
+    </message>
+    <message>
+        <source>You already have %1 unfinished jobs, the most the server allows.</source>
+        <translation>You already have %1 unfinished jobs, the most the server allows.</translation>
+    </message>
+    <message>
+        <source>Wait for one to finish, or cancel one.</source>
+        <translation>Wait for one to finish, or cancel one.</translation>
+    </message>
+    <message>
+        <source>The server no longer accepts work from this computer.</source>
+        <translation>The server no longer accepts work from this computer.</translation>
+    </message>
+    <message>
+        <source>Ask the people who run the network why.</source>
+        <translation>Ask the people who run the network why.</translation>
+    </message>
+    <message>
+        <source>HiveMind does not send your password unencrypted to %1.</source>
+        <translation>HiveMind does not send your password unencrypted to %1.</translation>
+    </message>
+    <message>
+        <source>Turn on TLS, or check the address with the people who run the network.</source>
+        <translation>Turn on TLS, or check the address with the people who run the network.</translation>
+    </message>
+    <message>
+        <source>The certificate file cannot be read.</source>
+        <translation>The certificate file cannot be read.</translation>
+    </message>
+    <message>
+        <source>Choose another file.</source>
+        <translation>Choose another file.</translation>
+    </message>
+    <message>
+        <source>That is not a server address.</source>
+        <translation>That is not a server address.</translation>
+    </message>
+    <message>
+        <source>Write it as HOST:PORT, for example hive.example.org:50051.</source>
+        <translation>Write it as HOST:PORT, for example hive.example.org:50051.</translation>
+    </message>
+    <message>
+        <source>%1 is not an amount of CPT.</source>
+        <translation>%1 is not an amount of CPT.</translation>
+    </message>
+    <message>
+        <source>Write it as a number, for example 12.5.</source>
+        <translation>Write it as a number, for example 12.5.</translation>
+    </message>
+    <message>
+        <source>Docker is not running on this computer, so tasks cannot run in their sandbox.</source>
+        <translation>Docker is not running on this computer, so tasks cannot run in their sandbox.</translation>
+    </message>
+    <message>
+        <source>Start Docker (or install it), then turn sharing on again.</source>
+        <translation>Start Docker (or install it), then turn sharing on again.</translation>
+    </message>
+    <message>
+        <source>This package cannot be used.</source>
+        <translation>This package cannot be used.</translation>
+    </message>
+    <message>
+        <source>See the details, fix it, and choose it again.</source>
+        <translation>See the details, fix it, and choose it again.</translation>
+    </message>
+    <message>
+        <source>The server does not allow this.</source>
+        <translation>The server does not allow this.</translation>
+    </message>
+    <message>
+        <source>The server does not know this (it may have been removed).</source>
+        <translation>The server does not know this (it may have been removed).</translation>
+    </message>
+    <message>
+        <source>A limit of the server was reached.</source>
+        <translation>A limit of the server was reached.</translation>
+    </message>
+    <message>
+        <source>Try again later.</source>
+        <translation>Try again later.</translation>
+    </message>
+    <message>
+        <source>The server ran into a problem.</source>
+        <translation>The server ran into a problem.</translation>
+    </message>
+    <message>
+        <source>Try again later. If it goes on, tell the people who run the network.</source>
+        <translation>Try again later. If it goes on, tell the people who run the network.</translation>
+    </message>
+    <message>
+        <source>The server refused this.</source>
+        <translation>The server refused this.</translation>
+    </message>
+    <message>
+        <source>The details say why.</source>
+        <translation>The details say why.</translation>
+    </message>
+    <message>
+        <source>The request was interrupted.</source>
+        <translation>The request was interrupted.</translation>
+    </message>
+    <message>
+        <source>Try again.</source>
+        <translation>Try again.</translation>
+    </message>
+    <message>
+        <source>Something went wrong.</source>
+        <translation>Something went wrong.</translation>
+    </message>
+    <message>
+        <source>The details say what.</source>
+        <translation>The details say what.</translation>
+    </message>
+    <message>
+        <source>a while</source>
+        <translation>a while</translation>
+    </message>
+    <message>
+        <source>%1 s</source>
+        <translation>%1 s</translation>
+    </message>
+    <message>
+        <source>%1 min</source>
+        <translation>%1 min</translation>
+    </message>
+</context>
+<context>
+    <name>ProblemLine</name>
+    <message>
+        <source>Details</source>
+        <translation>Details</translation>
+    </message>
+    <message>
+        <source>Show what the server or the system said</source>
+        <translation>Show what the server or the system said</translation>
     </message>
 </context>
 <context>
@@ -1047,10 +1289,6 @@
     <message>
         <source>Submitted job %1.</source>
         <translation>Submitted job %1.</translation>
-    </message>
-    <message>
-        <source>Not submitted: %1</source>
-        <translation>Not submitted: %1</translation>
     </message>
 </context>
 <context>

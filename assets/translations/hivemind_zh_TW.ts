@@ -84,6 +84,10 @@
         <translation>尚未登入</translation>
     </message>
     <message>
+        <source>Contacting the server…</source>
+        <translation>正在連線到伺服器…</translation>
+    </message>
+    <message>
         <source>Enter a username and a password.</source>
         <translation>請輸入使用者名稱和密碼。</translation>
     </message>
@@ -524,6 +528,10 @@
         <source>Results of %1 not saved: %2</source>
         <translation>%1 的結果未能儲存：%2</translation>
     </message>
+    <message>
+        <source>Logs of %1 not loaded: %2</source>
+        <translation>無法載入 %1 的紀錄：%2</translation>
+    </message>
 </context>
 <context>
     <name>LogDialog</name>
@@ -717,6 +725,240 @@
     <message>
         <source>this computer cannot tell whether you are using it</source>
         <translation>這台電腦無法判斷你是否正在使用它</translation>
+    </message>
+</context>
+<context>
+    <name>Problem</name>
+    <message>
+        <source>the server</source>
+        <translation>伺服器</translation>
+    </message>
+    <message>
+        <source>Can&apos;t reach the server at %1.</source>
+        <translation>無法連線到位於 %1 的伺服器。</translation>
+    </message>
+    <message>
+        <source>Check the address or your connection.</source>
+        <translation>請檢查位址或你的網路連線。</translation>
+    </message>
+    <message>
+        <source>Wrong username or password.</source>
+        <translation>使用者名稱或密碼錯誤。</translation>
+    </message>
+    <message>
+        <source>Check both and try again.</source>
+        <translation>請確認後再試一次。</translation>
+    </message>
+    <message>
+        <source>Too many wrong passwords: signing in to this account is paused for a while.</source>
+        <translation>密碼錯誤次數太多，這個帳號暫時無法登入。</translation>
+    </message>
+    <message>
+        <source>Try again in %1.</source>
+        <translation>請在 %1後再試。</translation>
+    </message>
+    <message>
+        <source>The username %1 is taken.</source>
+        <translation>使用者名稱 %1 已有人使用。</translation>
+    </message>
+    <message>
+        <source>Choose another.</source>
+        <translation>請換一個。</translation>
+    </message>
+    <message>
+        <source>That username cannot be used.</source>
+        <translation>無法使用這個使用者名稱。</translation>
+    </message>
+    <message>
+        <source>Use 3 to 32 letters, digits or underscores.</source>
+        <translation>請使用 3 到 32 個英文字母、數字或底線。</translation>
+    </message>
+    <message>
+        <source>The password is too short.</source>
+        <translation>密碼太短。</translation>
+    </message>
+    <message>
+        <source>Use at least %1 characters.</source>
+        <translation>請至少使用 %1 個字元。</translation>
+    </message>
+    <message>
+        <source>The password is too long.</source>
+        <translation>密碼太長。</translation>
+    </message>
+    <message>
+        <source>Use at most %1 characters.</source>
+        <translation>最多只能使用 %1 個字元。</translation>
+    </message>
+    <message>
+        <source>Too many new accounts were made from your address.</source>
+        <translation>從你的網路位址建立的新帳號太多了。</translation>
+    </message>
+    <message>
+        <source>You are not signed in to %1.</source>
+        <translation>你尚未登入 %1。</translation>
+    </message>
+    <message>
+        <source>Sign in on the Account tab.</source>
+        <translation>請在「帳號」分頁登入。</translation>
+    </message>
+    <message>
+        <source>This job may cost up to %1, and you have %2.</source>
+        <translation>這個工作最多可能花費 %1，而你只有 %2。</translation>
+    </message>
+    <message>
+        <source>Run fewer tasks, give them less time or fewer replicas, or earn CPT by sharing this computer.</source>
+        <translation>請減少任務數量、縮短時間上限或減少副本數，或分享這台電腦來賺取 CPT。</translation>
+    </message>
+    <message>
+        <source>Your maximum cost is below what this job may need: %1.</source>
+        <translation>你設定的費用上限低於這個工作可能需要的金額：%1。</translation>
+    </message>
+    <message>
+        <source>Raise the maximum cost, or leave it empty.</source>
+        <translation>請提高費用上限，或留空。</translation>
+    </message>
+    <message>
+        <source>The server has no runtime called %1.</source>
+        <translation>伺服器沒有名為 %1 的執行環境。</translation>
+    </message>
+    <message>
+        <source>Runtimes it has: %1.</source>
+        <translation>伺服器提供的執行環境：%1。</translation>
+    </message>
+    <message>
+        <source>You already have %1 unfinished jobs, the most the server allows.</source>
+        <translation>你已有 %1 個未完成的工作，已達伺服器允許的上限。</translation>
+    </message>
+    <message>
+        <source>Wait for one to finish, or cancel one.</source>
+        <translation>請等其中一個完成，或取消一個。</translation>
+    </message>
+    <message>
+        <source>The server no longer accepts work from this computer.</source>
+        <translation>伺服器已不再接受這台電腦的運算。</translation>
+    </message>
+    <message>
+        <source>Ask the people who run the network why.</source>
+        <translation>請向網路的管理者詢問原因。</translation>
+    </message>
+    <message>
+        <source>HiveMind does not send your password unencrypted to %1.</source>
+        <translation>HiveMind 不會以未加密的方式把你的密碼送到 %1。</translation>
+    </message>
+    <message>
+        <source>Turn on TLS, or check the address with the people who run the network.</source>
+        <translation>請開啟 TLS，或向網路的管理者確認位址。</translation>
+    </message>
+    <message>
+        <source>The certificate file cannot be read.</source>
+        <translation>無法讀取憑證檔。</translation>
+    </message>
+    <message>
+        <source>Choose another file.</source>
+        <translation>請選擇其他檔案。</translation>
+    </message>
+    <message>
+        <source>That is not a server address.</source>
+        <translation>這不是伺服器位址。</translation>
+    </message>
+    <message>
+        <source>Write it as HOST:PORT, for example hive.example.org:50051.</source>
+        <translation>請寫成「主機:連接埠」，例如 hive.example.org:50051。</translation>
+    </message>
+    <message>
+        <source>%1 is not an amount of CPT.</source>
+        <translation>%1 不是有效的 CPT 金額。</translation>
+    </message>
+    <message>
+        <source>Write it as a number, for example 12.5.</source>
+        <translation>請填入數字，例如 12.5。</translation>
+    </message>
+    <message>
+        <source>Docker is not running on this computer, so tasks cannot run in their sandbox.</source>
+        <translation>這台電腦上的 Docker 沒有在執行，任務無法在沙箱中執行。</translation>
+    </message>
+    <message>
+        <source>Start Docker (or install it), then turn sharing on again.</source>
+        <translation>請啟動（或安裝）Docker，再重新開啟分享。</translation>
+    </message>
+    <message>
+        <source>This package cannot be used.</source>
+        <translation>無法使用這個工作套件。</translation>
+    </message>
+    <message>
+        <source>See the details, fix it, and choose it again.</source>
+        <translation>請查看詳細資訊，修正後再重新選擇。</translation>
+    </message>
+    <message>
+        <source>The server does not allow this.</source>
+        <translation>伺服器不允許這項操作。</translation>
+    </message>
+    <message>
+        <source>The server does not know this (it may have been removed).</source>
+        <translation>伺服器找不到這個項目（可能已被移除）。</translation>
+    </message>
+    <message>
+        <source>A limit of the server was reached.</source>
+        <translation>已達到伺服器的限制。</translation>
+    </message>
+    <message>
+        <source>Try again later.</source>
+        <translation>請稍後再試。</translation>
+    </message>
+    <message>
+        <source>The server ran into a problem.</source>
+        <translation>伺服器發生問題。</translation>
+    </message>
+    <message>
+        <source>Try again later. If it goes on, tell the people who run the network.</source>
+        <translation>請稍後再試；如果問題持續，請告知網路的管理者。</translation>
+    </message>
+    <message>
+        <source>The server refused this.</source>
+        <translation>伺服器拒絕了這項要求。</translation>
+    </message>
+    <message>
+        <source>The details say why.</source>
+        <translation>詳細資訊中有說明原因。</translation>
+    </message>
+    <message>
+        <source>The request was interrupted.</source>
+        <translation>要求被中斷了。</translation>
+    </message>
+    <message>
+        <source>Try again.</source>
+        <translation>請再試一次。</translation>
+    </message>
+    <message>
+        <source>Something went wrong.</source>
+        <translation>發生錯誤。</translation>
+    </message>
+    <message>
+        <source>The details say what.</source>
+        <translation>詳細資訊中有說明。</translation>
+    </message>
+    <message>
+        <source>a while</source>
+        <translation>一段時間</translation>
+    </message>
+    <message>
+        <source>%1 s</source>
+        <translation>%1 秒</translation>
+    </message>
+    <message>
+        <source>%1 min</source>
+        <translation>%1 分鐘</translation>
+    </message>
+</context>
+<context>
+    <name>ProblemLine</name>
+    <message>
+        <source>Details</source>
+        <translation>詳細資訊</translation>
+    </message>
+    <message>
+        <source>Show what the server or the system said</source>
+        <translation>顯示伺服器或系統的原始訊息</translation>
     </message>
 </context>
 <context>
@@ -1040,10 +1282,6 @@
     <message>
         <source>Submitted job %1.</source>
         <translation>已提交工作 %1。</translation>
-    </message>
-    <message>
-        <source>Not submitted: %1</source>
-        <translation>未提交：%1</translation>
     </message>
 </context>
 <context>

@@ -60,7 +60,12 @@ def _check_runtime(conn: Connection, name: str) -> None:
     known = sorted(conn.execute(select(runtimes.c.name)).scalars())
     if name not in known:
         listing = ", ".join(known) if known else "none yet: an admin adds them"
-        raise InvalidArgument(f"unknown runtime {name!r} (known runtimes: {listing})")
+        raise InvalidArgument(
+            f"unknown runtime {name!r} (known runtimes: {listing})",
+            reason="UNKNOWN_RUNTIME",
+            runtime=name,
+            known=", ".join(known),
+        )
 
 
 def _input_sizes(conn: Connection, caller: Caller, spec: JobSpec) -> dict[str, int]:
@@ -105,14 +110,20 @@ def _submit(conn: Connection, caller: Caller, spec: JobSpec, ctx: ServerContext)
     if max_cost < worst:
         raise InvalidArgument(
             f"max cost {format_ucpt(max_cost)} CPT is below the worst case of this job: "
-            f"{format_ucpt(worst)} CPT ({worst} ucpt) is needed"
+            f"{format_ucpt(worst)} CPT ({worst} ucpt) is needed",
+            reason="MAX_COST_TOO_LOW",
+            max_cost_ucpt=max_cost,
+            worst_case_ucpt=worst,
         )
     user_account = ledger.user_account_id(conn, caller.user_id)
     have = ledger.balance(conn, user_account)
     if have < max_cost:
         raise FailedPrecondition(
             f"insufficient balance: this job needs {format_ucpt(max_cost)} CPT in escrow, "
-            f"you have {format_ucpt(have)} CPT"
+            f"you have {format_ucpt(have)} CPT",
+            reason="INSUFFICIENT_BALANCE",
+            need_ucpt=max_cost,
+            have_ucpt=have,
         )
     now = time.time()
     job_id = new_id("job")
@@ -174,7 +185,9 @@ def check_active_job_quota(conn: Connection, owner_id: str, limit: int) -> None:
     if int(active or 0) >= limit:
         raise ResourceExhausted(
             f"too many unfinished jobs: you have {active}, at most {limit} may be pending or"
-            " running at once; wait for one to end or cancel one"
+            " running at once; wait for one to end or cancel one",
+            reason="TOO_MANY_ACTIVE_JOBS",
+            limit=limit,
         )
 
 

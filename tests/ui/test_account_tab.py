@@ -25,7 +25,10 @@ def test_log_in_through_the_account_tab(make_app, hivemind_server, qtbot, tmp_pa
     account.password.setText("wrong password")
     account.login_button.click()
     qtbot.waitUntil(
-        lambda: "wrong username or password" in account.auth_label.text(), timeout=15000
+        lambda: (
+            account.auth_label.text() == "Wrong username or password. Check both and try again."
+        ),
+        timeout=15000,
     )
     assert account.login_button.isEnabled()
 

@@ -241,7 +241,7 @@ class WorkerAgent:
         if not self.stop_reason:
             self.stop_reason = exc.message
             log.error("node=%s refused by the server: %s; stopping", self.node_id, exc.message)
-            self.events.emit(ev.ERROR, message=exc.message)
+            self.events.emit(ev.ERROR, message=exc.message, status=exc.code.name, reason=exc.reason)
         self.request_stop(drain_timeout_s=0)
 
     # -- leasing -----------------------------------------------------------------------------
@@ -275,7 +275,12 @@ class WorkerAgent:
                     self._give_up(exc)
                 elif failures == 1 or failures % 10 == 0:
                     log.warning("lease request failed node=%s (%s)", self.node_id, exc.message)
-                    self.events.emit(ev.ERROR, message=f"cannot lease tasks: {exc.message}")
+                    self.events.emit(
+                        ev.ERROR,
+                        message=f"cannot lease tasks: {exc.message}",
+                        status=exc.code.name,
+                        reason=exc.reason,
+                    )
                 await _wait(self._stopping, min(30.0, 0.5 * 2 ** min(failures, 6)))
                 continue
             if reply.leases:
@@ -363,7 +368,12 @@ class WorkerAgent:
             raise
         except Exception as exc:
             log.warning("node=%s %s: %s", self.node_id, type(exc).__name__, exc)
-            self.events.emit(ev.ERROR, message=str(exc))
+            if isinstance(exc, ClientError):
+                self.events.emit(
+                    ev.ERROR, message=exc.message, status=exc.code.name, reason=exc.reason
+                )
+            else:
+                self.events.emit(ev.ERROR, message=str(exc))
             return None
 
     def _count(self, event: ev.WorkerEvent) -> None:

@@ -37,6 +37,10 @@ class WorkerEvent:
     task_index: int = -1
     payout_ucpt: int = 0
     comparison: bool = False  # the attempt compares two results of the task instead of running it
+    # For an error from the server: the gRPC status name and the server's reason, so a UI
+    # can say what happened in its own words.
+    status: str = ""
+    reason: str = ""
     at: float = field(default_factory=time.time)
 
     @property

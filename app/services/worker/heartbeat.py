@@ -85,7 +85,12 @@ class Heartbeats:
                     self.on_refused_node(exc)
                 elif failures == 1 or failures % 10 == 0:
                     log.warning("heartbeat failed node=%s (%s)", self._node, exc.message)
-                    self.events.emit(ev.ERROR, message=f"heartbeat failed: {exc.message}")
+                    self.events.emit(
+                        ev.ERROR,
+                        message=f"heartbeat failed: {exc.message}",
+                        status=exc.code.name,
+                        reason=exc.reason,
+                    )
             except Exception as exc:  # our bug: keep beating, the leases depend on it
                 failures += 1
                 log.exception("heartbeat error node=%s", self._node)

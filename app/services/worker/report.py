@@ -60,7 +60,13 @@ async def deliver(report: PendingReport, deps: AttemptDeps) -> node_pb2.AttemptA
                 log.warning("%s report kept on disk for the next start", tag)
                 return None
             log.error("%s report refused: %s", tag, exc.message)
-            deps.events.emit(ev.ERROR, message=f"report refused: {exc.message}", **_ids_of(report))
+            deps.events.emit(
+                ev.ERROR,
+                message=f"report refused: {exc.message}",
+                status=exc.code.name,
+                reason=exc.reason,
+                **_ids_of(report),
+            )
             await asyncio.to_thread(deps.pending.remove, report)
             return None
         except (TransferError, OSError) as exc:

@@ -27,6 +27,7 @@ from app.ui import models
 from app.ui.autostart import Autostart, launch_command
 from app.ui.bridge import Bridge
 from app.ui.i18n import LANGUAGES
+from app.ui.partials.problem_line import ProblemLine
 from app.ui.texts import fill
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,6 @@ class AccountTab(QWidget):
         self._store = store
         self._autostart = autostart
         self._account = bridge.account
-        self._auth_message: tuple[bool, str] = (True, "")
 
         # Server
         self.server_box = QGroupBox()
@@ -82,8 +82,7 @@ class AccountTab(QWidget):
         self.register_button.clicked.connect(self._register)
         self.logout_button = QPushButton()
         self.logout_button.clicked.connect(bridge.logout)
-        self.auth_label = QLabel()
-        self.auth_label.setWordWrap(True)
+        self.auth_label = ProblemLine()
         account_buttons = QHBoxLayout()
         account_buttons.addWidget(self.login_button)
         account_buttons.addWidget(self.register_button)
@@ -178,7 +177,6 @@ class AccountTab(QWidget):
         self.cache_button.setText(self.tr("Choose…"))
         self.log_box.setTitle(self.tr("Log"))
         self.show_account(self._account)
-        self._render_auth_message()
 
     def _append_log(self, line: str) -> None:
         self.log_view.appendPlainText(line)
@@ -202,34 +200,26 @@ class AccountTab(QWidget):
         self.logout_button.setEnabled(account.signed_in)
         if account.signed_in:
             self.password.clear()
+            self.auth_label.clear()  # an earlier failure is over
 
     def _login(self) -> None:
         if self._credentials_entered():
-            self._set_auth_message(True, "")
+            self.auth_label.show_text(lambda: self.tr("Contacting the server…"))
             self._bridge.login(self.username.text().strip(), self.password.text())
 
     def _register(self) -> None:
         if self._credentials_entered():
-            self._set_auth_message(True, "")
+            self.auth_label.show_text(lambda: self.tr("Contacting the server…"))
             self._bridge.register(self.username.text().strip(), self.password.text())
 
     def _credentials_entered(self) -> bool:
         if not self.username.text().strip() or not self.password.text():
-            self._set_auth_message(False, self.tr("Enter a username and a password."))
+            self.auth_label.show_text(lambda: self.tr("Enter a username and a password."), True)
             return False
         return True
 
-    def _show_auth_result(self, ok: bool, message: str) -> None:
-        self._set_auth_message(ok, message)
-
-    def _set_auth_message(self, ok: bool, message: str) -> None:
-        self._auth_message = (ok, message)
-        self._render_auth_message()
-
-    def _render_auth_message(self) -> None:
-        ok, message = self._auth_message
-        self.auth_label.setText(message)
-        self.auth_label.setStyleSheet("" if ok else "color: #c0392b;")
+    def _show_auth_result(self, ok: bool, problem: models.Problem | None) -> None:
+        self.auth_label.show_problem(None if ok else problem)
 
     def _apply_server(self) -> None:
         self._bridge.use_server(

@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
 
 from app.ui import models
 from app.ui.bridge import Bridge
+from app.ui.partials.problem_line import ProblemLine
+from app.ui.problems import problem_text
 from app.ui.texts import compare_text, fill, job_state_text
 
 COLUMNS = 6
@@ -36,7 +38,8 @@ class JobsPanel(QGroupBox):
         super().__init__(parent)
         self._bridge = bridge
         self.rows: list[models.JobRow] = []
-        self._status: tuple[str, str, str] = ("", "", "")  # kind, job id, detail
+        # kind ("saved", "error", "log_error"), job id, folder, problem
+        self._status: tuple[str, str, str, models.Problem | None] = ("", "", "", None)
 
         self.table = QTableWidget(0, COLUMNS)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
@@ -59,8 +62,7 @@ class JobsPanel(QGroupBox):
         self.download_button.clicked.connect(self._download)
         self.cancel_button = QPushButton()
         self.cancel_button.clicked.connect(self._cancel)
-        self.status_label = QLabel()
-        self.status_label.setWordWrap(True)
+        self.status_label = ProblemLine()
         # Settings of the selected job that the table has no column for (its compare command).
         self.detail_label = QLabel()
         self.detail_label.setWordWrap(True)
@@ -174,7 +176,11 @@ class JobsPanel(QGroupBox):
         if job is not None:
             self._bridge.load_job_log(job.job_id)
 
-    def _show_log(self, job_id: str, text: str) -> None:
+    def _show_log(self, job_id: str, text: str, problem: models.Problem | None) -> None:
+        if problem is not None:
+            self._status = ("log_error", job_id, "", problem)
+            self._render_status()
+            return
         dialog = LogDialog(job_id, text, self)
         dialog.setModal(False)
         dialog.show()
@@ -188,18 +194,23 @@ class JobsPanel(QGroupBox):
         if folder:
             self._bridge.download_results(job.job_id, folder)
 
-    def _results_saved(self, job_id: str, folder: str, error: str) -> None:
-        self._status = ("error" if error else "saved", job_id, error or folder)
+    def _results_saved(self, job_id: str, folder: str, problem: models.Problem | None) -> None:
+        self._status = ("error" if problem else "saved", job_id, folder, problem)
         self._render_status()
 
     def _render_status(self) -> None:
-        kind, job_id, detail = self._status
+        kind, job_id, folder, problem = self._status
+        line = self.status_label
         if kind == "saved":
-            self.status_label.setText(fill(self.tr("Results of %1 saved in %2"), job_id, detail))
-        elif kind == "error":
-            self.status_label.setText(fill(self.tr("Results of %1 not saved: %2"), job_id, detail))
+            line.show_text(fill(self.tr("Results of %1 saved in %2"), job_id, folder))
+        elif kind == "error" and problem is not None:
+            text = fill(self.tr("Results of %1 not saved: %2"), job_id, problem_text(problem))
+            line.show_text(text, True, problem.raw)
+        elif kind == "log_error" and problem is not None:
+            text = fill(self.tr("Logs of %1 not loaded: %2"), job_id, problem_text(problem))
+            line.show_text(text, True, problem.raw)
         else:
-            self.status_label.setText("")
+            line.clear()
 
     def _cancel(self) -> None:
         job = self.selected_job()

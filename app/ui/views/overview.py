@@ -209,6 +209,8 @@ class OverviewTab(QWidget):
     def add_event(self, event: models.ActivityEvent) -> None:
         self.events_list.insertItem(0, _event_line(event))
         self.events_list.item(0).setData(Qt.UserRole, event)
+        if event.problem is not None and event.problem.raw:
+            self.events_list.item(0).setToolTip(event.problem.raw)  # the details
         while self.events_list.count() > MAX_EVENTS:
             self.events_list.takeItem(self.events_list.count() - 1)
 

@@ -31,9 +31,11 @@ from PySide6.QtWidgets import (
 from app.services.jobs.package import PackageError, load_package
 from app.ui import models
 from app.ui.bridge import Bridge
+from app.ui.partials.problem_line import ProblemLine
+from app.ui.problems import BadAmount, parse_amount, problem_text
 from app.ui.texts import compare_text, fill, sentences
 from app.ui.views.jobs_table import JobsPanel
-from common.units import format_ucpt, parse_cpt
+from common.units import format_ucpt
 
 ESTIMATE_DELAY_MS = 400
 DEFAULT_RUNTIME = "python-3.11"
@@ -43,7 +45,6 @@ class SubmitTab(QWidget):
     def __init__(self, bridge: Bridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._bridge = bridge
-        self._status = ("", False)
         # The package's compare command and its time limit (0 = the server's default).
         self._compare: tuple[tuple[str, ...], int] = ((), 0)
 
@@ -111,8 +112,7 @@ class SubmitTab(QWidget):
         self.submit_button.clicked.connect(self._submit)
         self.upload_bar = QProgressBar()
         self.upload_bar.setVisible(False)
-        self.status_label = QLabel()
-        self.status_label.setWordWrap(True)
+        self.status_label = ProblemLine()
 
         self.job_box = QGroupBox()
         form = QFormLayout(self.job_box)
@@ -163,6 +163,8 @@ class SubmitTab(QWidget):
         self.replicas.valueChanged.connect(self._render_compare)
         self.by_count.toggled.connect(self._mode_changed)
         self.max_cost.textChanged.connect(self._schedule_estimate)
+        self.max_cost.textChanged.connect(self._form_edited)
+        self.command.textChanged.connect(self._form_edited)
         bridge.estimate_ready.connect(self.estimate_label.show_estimate)
         bridge.upload_progress.connect(self._show_upload)
         bridge.submit_finished.connect(self._submitted)
@@ -206,7 +208,6 @@ class SubmitTab(QWidget):
         self.max_cost.setPlaceholderText(self.tr("the worst case"))
         self.submit_button.setText(self.tr("Submit"))
         self._render_compare()
-        self._render_status()
 
     # -- package --------------------------------------------------------------------------
 
@@ -227,7 +228,7 @@ class SubmitTab(QWidget):
         try:
             package = load_package(path)
         except PackageError as exc:
-            self._set_status(str(exc), error=True)
+            self.status_label.show_problem(models.Problem(str(exc), "PACKAGE"))
             return False
         spec = package.spec
         self.package_path.setText(str(path))
@@ -246,7 +247,7 @@ class SubmitTab(QWidget):
         self._render_compare()
         if spec.max_cost_ucpt:
             self.max_cost.setText(format_ucpt(spec.max_cost_ucpt))
-        self._set_status("; ".join(package.warnings), error=False)
+        self.status_label.show_text("; ".join(package.warnings))
         self._schedule_estimate()
         return True
 
@@ -287,7 +288,8 @@ class SubmitTab(QWidget):
     # -- estimate and submit --------------------------------------------------------------
 
     def job_request(self) -> models.JobRequest:
-        """The form as a request; ValueError with a one-line reason when it is incomplete."""
+        """The form as a request; ValueError with a one-line reason when it is incomplete
+        (BadAmount, which carries its Problem, for a maximum cost that is no amount)."""
         package = self.package_path.text().strip()
         if not package:
             raise ValueError(self.tr("Choose a package folder or zip first."))
@@ -301,7 +303,7 @@ class SubmitTab(QWidget):
         if self.by_inputs.isChecked() and not inputs:
             raise ValueError(self.tr("Add at least one input file, or give a number of tasks."))
         text = self.max_cost.text().strip()
-        max_cost = parse_cpt(text) if text else 0
+        max_cost = parse_amount(text) if text else 0
         return models.JobRequest(
             package_path=package,
             name=self.name.text().strip() or Path(package).stem,
@@ -344,36 +346,34 @@ class SubmitTab(QWidget):
     def _submit(self) -> None:
         try:
             request = self.job_request()
+        except BadAmount as exc:
+            self.status_label.show_problem(exc.problem)
+            return
         except ValueError as exc:
-            self._set_status(str(exc), error=True)
+            self.status_label.show_text(str(exc), error=True)
             return
         self.submit_button.setEnabled(False)
         self.upload_bar.setValue(0)
         self.upload_bar.setVisible(True)
-        self._set_status(lambda: self.tr("Uploading…"), error=False)
+        self.status_label.show_text(lambda: self.tr("Uploading…"))
         self._bridge.submit(request)
 
     def _show_upload(self, done: int, total: int) -> None:
         self.upload_bar.setMaximum(max(1, total))
         self.upload_bar.setValue(min(done, total))
 
-    def _submitted(self, ok: bool, message: str) -> None:
+    def _submitted(self, ok: bool, outcome: str | models.Problem) -> None:
         self.submit_button.setEnabled(True)
         self.upload_bar.setVisible(False)
         if ok:
-            self._set_status(lambda: fill(self.tr("Submitted job %1."), message), error=False)
+            self.status_label.show_text(lambda: fill(self.tr("Submitted job %1."), outcome))
         else:
-            self._set_status(lambda: fill(self.tr("Not submitted: %1"), message), error=True)
+            self.status_label.show_problem(outcome)
 
-    def _set_status(self, text: str | Callable[[], str], error: bool) -> None:
-        """`text` may be a callable so the line follows a later language switch."""
-        self._status = (text, error)
-        self._render_status()
-
-    def _render_status(self) -> None:
-        text, error = self._status
-        self.status_label.setText(text() if callable(text) else text)
-        self.status_label.setStyleSheet("color: #c0392b;" if error else "")
+    def _form_edited(self) -> None:
+        """A problem with the form is over once the user changes it."""
+        if self.status_label.is_error:
+            self.status_label.clear()
 
 
 class CostEstimate(QLabel):
@@ -387,12 +387,12 @@ class CostEstimate(QLabel):
         self.setWordWrap(True)
         self._max_cost_text = max_cost_text
         self.worst_case_ucpt: int | None = None
-        self.error = ""
+        self.problem: models.Problem | None = None
 
-    def show_estimate(self, ucpt: int, error: str) -> None:
-        """The bridge's estimate_ready: the worst case in ucpt (-1 = none), or an error."""
+    def show_estimate(self, ucpt: int, problem: models.Problem | None) -> None:
+        """The bridge's estimate_ready: the worst case in ucpt (-1 = none), or a problem."""
         self.worst_case_ucpt = ucpt if ucpt >= 0 else None
-        self.error = error
+        self.problem = problem
         self.refresh()
 
     def changeEvent(self, event: QEvent) -> None:
@@ -402,8 +402,9 @@ class CostEstimate(QLabel):
 
     def refresh(self) -> None:
         """Writes the line again (a new estimate, an edited maximum, another language)."""
-        if self.error:
-            text = fill(self.tr("No estimate: %1"), self.error)
+        if self.problem is not None:
+            text = fill(self.tr("No estimate: %1"), problem_text(self.problem))
+            self.setToolTip(self.problem.raw)
         elif self.worst_case_ucpt is None:
             text = ""
         else:
@@ -420,8 +421,8 @@ class CostEstimate(QLabel):
     def _max_cost_remark(self, worst_case_ucpt: int) -> str:
         typed = self._max_cost_text().strip()
         try:
-            chosen = parse_cpt(typed) if typed else 0
-        except ValueError:
+            chosen = parse_amount(typed) if typed else 0
+        except BadAmount:
             return self.tr("The maximum cost is not a valid amount.")
         if chosen and chosen < worst_case_ucpt:
             return self.tr("Your maximum is below that: the server will refuse.")
