@@ -21,7 +21,12 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.services.client.credentials import CredentialStore
-from app.services.client.session import ClientError, ClientSession, parse_server_address
+from app.services.client.session import (
+    ClientError,
+    ClientSession,
+    check_server,
+    parse_server_address,
+)
 from app.services.monitor import UsageMonitor
 from app.services.settings import ClientSettings, SettingsStore
 from app.services.worker.policy import contributor_policy
@@ -41,6 +46,7 @@ class Bridge(QObject):
     # Account
     account_changed = Signal(object)  # models.AccountState
     auth_result = Signal(bool, object)  # ok, the models.Problem when not
+    server_result = Signal(bool, object)  # switched to the server, the models.Problem if not
     settings_changed = Signal(object)  # ClientSettings (any change, from anywhere)
     language_requested = Signal(str)  # a language code the user chose
     # Sharing
@@ -242,14 +248,31 @@ class Bridge(QObject):
         self.jobs_loaded.emit([])
         await self.sharing.sync()
 
-    def use_server(self, address: str, tls: bool, ca_file: str) -> None:
+    def use_server(self, address: str, tls: bool, ca_file: str, *, check: bool = True) -> None:
+        """Points the app at another server: first makes sure a HiveMind server answers there
+        (unless `check` is off), so a typo never signs the user out for nothing.
+        `server_result` says how it went."""
+        address = address.strip()
         try:
             parse_server_address(address)
         except ValueError as exc:
-            self.auth_result.emit(False, models.Problem(str(exc), "BAD_ADDRESS", server=address))
+            problem = models.Problem(str(exc), "BAD_ADDRESS", server=address)
+            self.server_result.emit(False, problem)
             return
+        self._spawn(self._use_server(address, tls, ca_file, check))
+
+    async def _use_server(self, address: str, tls: bool, ca_file: str, check: bool) -> None:
+        if check:
+            try:
+                await check_server(address, tls, ca_file, self.store.settings.insecure)
+            except ClientError as exc:
+                log.warning("server=%s not used: %s", address, exc.message)
+                self.server_result.emit(False, models.problem_from(exc, address))
+                return
         self.store.update(server=address, tls=tls, ca_file=ca_file)
-        self._spawn(self._server_changed())
+        log.info("using server=%s tls=%s", address, tls)
+        self.server_result.emit(True, None)
+        await self._server_changed()
 
     async def _server_changed(self) -> None:
         await self.sharing.stop(drain_s=0)

@@ -120,6 +120,14 @@ def problem_parts(problem: models.Problem) -> tuple[str, str]:
                 "Problem", "Turn on TLS, or check the address with the people who run the network."
             ),
         )
+    if reason == "NOT_HIVEMIND":
+        return (
+            fill(
+                translate("Problem", "Something answers at %1, but it is not a HiveMind server."),
+                server,
+            ),
+            translate("Problem", "Check the address and the port."),
+        )
     if reason == "CA_FILE_UNREADABLE":
         return translate("Problem", "The certificate file cannot be read."), translate(
             "Problem", "Choose another file."

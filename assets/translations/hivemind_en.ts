@@ -32,6 +32,10 @@
         <translation>Use this server</translation>
     </message>
     <message>
+        <source>Use it anyway</source>
+        <translation>Use it anyway</translation>
+    </message>
+    <message>
         <source>Account</source>
         <translation>Account</translation>
     </message>
@@ -90,6 +94,10 @@
     <message>
         <source>Enter a username and a password.</source>
         <translation>Enter a username and a password.</translation>
+    </message>
+    <message>
+        <source>Checking %1…</source>
+        <translation>Checking %1…</translation>
     </message>
     <message>
         <source>Choose a CA certificate</source>
@@ -854,6 +862,14 @@
     <message>
         <source>Turn on TLS, or check the address with the people who run the network.</source>
         <translation>Turn on TLS, or check the address with the people who run the network.</translation>
+    </message>
+    <message>
+        <source>Something answers at %1, but it is not a HiveMind server.</source>
+        <translation>Something answers at %1, but it is not a HiveMind server.</translation>
+    </message>
+    <message>
+        <source>Check the address and the port.</source>
+        <translation>Check the address and the port.</translation>
     </message>
     <message>
         <source>The certificate file cannot be read.</source>

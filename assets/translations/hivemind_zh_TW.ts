@@ -32,6 +32,10 @@
         <translation>使用這個伺服器</translation>
     </message>
     <message>
+        <source>Use it anyway</source>
+        <translation>仍然使用</translation>
+    </message>
+    <message>
         <source>Account</source>
         <translation>帳號</translation>
     </message>
@@ -90,6 +94,10 @@
     <message>
         <source>Enter a username and a password.</source>
         <translation>請輸入使用者名稱和密碼。</translation>
+    </message>
+    <message>
+        <source>Checking %1…</source>
+        <translation>正在確認 %1…</translation>
     </message>
     <message>
         <source>Choose a CA certificate</source>
@@ -848,6 +856,14 @@
     <message>
         <source>Turn on TLS, or check the address with the people who run the network.</source>
         <translation>請開啟 TLS，或向網路的管理者確認位址。</translation>
+    </message>
+    <message>
+        <source>Something answers at %1, but it is not a HiveMind server.</source>
+        <translation>%1 有回應，但它不是 HiveMind 伺服器。</translation>
+    </message>
+    <message>
+        <source>Check the address and the port.</source>
+        <translation>請檢查位址和連接埠。</translation>
     </message>
     <message>
         <source>The certificate file cannot be read.</source>

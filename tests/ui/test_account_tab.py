@@ -39,6 +39,7 @@ def test_log_in_through_the_account_tab(make_app, hivemind_server, qtbot, tmp_pa
     )
     assert hivemind_server.address in account.account_status.text()
     assert account.password.text() == ""  # the password does not linger in the form
+    assert account.auth_label.text() == ""  # the earlier failure is over
     assert not account.login_button.isEnabled() and account.logout_button.isEnabled()
     # The signup grant shows up in Earnings without the user asking.
     earnings = hivemind.window.earnings

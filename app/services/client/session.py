@@ -393,6 +393,38 @@ class ClientSession:
         return reply.node_secret
 
 
+async def check_server(
+    server: str, tls: bool, ca_file: str = "", insecure: bool = False, timeout_s: float = 5.0
+) -> None:
+    """Returns when a HiveMind server answers at `server` with these transport settings;
+    ClientError otherwise (UNAVAILABLE when nothing answers, with the reason NOT_HIVEMIND when
+    something else does, or the channel's refusal). Asks WhoAmI without a credential: a
+    server refuses it at once and nothing changes there."""
+    try:
+        channel = await open_channel(server, tls, ca_file, insecure)
+    except ChannelRefused as exc:
+        raise ClientError(
+            grpc.StatusCode.FAILED_PRECONDITION, str(exc), server, reason=exc.reason
+        ) from None
+    try:
+        whoami = channel.unary_unary(
+            "/hivemind.v1.AuthService/WhoAmI",
+            request_serializer=auth_pb2.WhoAmIRequest.SerializeToString,
+            response_deserializer=common_pb2.User.FromString,
+        )
+        await whoami(auth_pb2.WhoAmIRequest(), timeout=timeout_s)
+    except grpc.aio.AioRpcError as error:
+        if error.code() == grpc.StatusCode.UNIMPLEMENTED:
+            raise ClientError(
+                error.code(), error.details() or "unimplemented", server, reason="NOT_HIVEMIND"
+            ) from None
+        if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+            raise ClientError.from_rpc(error, server) from None
+        # Any other answer (it wants a credential) comes from a HiveMind server.
+    finally:
+        await channel.close(grace=None)
+
+
 def _bearer(metadata: Iterable[tuple[str, str]]) -> str | None:
     for key, value in metadata:
         if key == "authorization" and value.startswith("Bearer "):

@@ -58,16 +58,33 @@ class AccountTab(QWidget):
         self.ca_button = QPushButton()
         self.ca_button.clicked.connect(self._choose_ca)
         self.connect_button = QPushButton()
-        self.connect_button.clicked.connect(self._apply_server)
+        self.connect_button.clicked.connect(lambda: self._apply_server())
+        # After a failed check: the user may know better (a server that is not up yet).
+        self.use_anyway_button = QPushButton()
+        self.use_anyway_button.clicked.connect(lambda: self._apply_server(check=False))
+        self.use_anyway_button.hide()
+        self.server_line = ProblemLine()
         ca_row = QHBoxLayout()
         ca_row.addWidget(self.ca_file, 1)
         ca_row.addWidget(self.ca_button)
+        server_buttons = QHBoxLayout()
+        server_buttons.addWidget(self.connect_button)
+        server_buttons.addWidget(self.use_anyway_button)
+        server_buttons.addStretch(1)
         server_form = QFormLayout(self.server_box)
         self.address_label, self.ca_label = QLabel(), QLabel()
         server_form.addRow(self.address_label, self.server_address)
         server_form.addRow(self.tls)
         server_form.addRow(self.ca_label, ca_row)
-        server_form.addRow(self.connect_button)
+        server_form.addRow(server_buttons)
+        server_form.addRow(self.server_line)
+        # The fields show the server in use until the user edits them (a setup wizard or a
+        # join link may change it meanwhile), and "Use this server" is for an edited one.
+        self._server_edited = False
+        self._showing_settings = False
+        self.server_address.textChanged.connect(self._server_fields_edited)
+        self.ca_file.textChanged.connect(self._server_fields_edited)
+        self.tls.toggled.connect(self._server_fields_edited)
 
         # Account
         self.account_box = QGroupBox()
@@ -143,11 +160,13 @@ class AccountTab(QWidget):
 
         bridge.account_changed.connect(self.show_account)
         bridge.auth_result.connect(self._show_auth_result)
+        bridge.server_result.connect(self._show_server_result)
         bridge.log_line.connect(self._append_log)
         bridge.settings_changed.connect(self._settings_changed)
         for line in bridge.log_history():
             self._append_log(line)
         self.retranslate_ui()
+        self._update_connect_button()
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.LanguageChange:
@@ -163,6 +182,7 @@ class AccountTab(QWidget):
         self.ca_file.setPlaceholderText(self.tr("the system's certificates"))
         self.ca_button.setText(self.tr("Choose…"))
         self.connect_button.setText(self.tr("Use this server"))
+        self.use_anyway_button.setText(self.tr("Use it anyway"))
         self.account_box.setTitle(self.tr("Account"))
         self.username_label.setText(self.tr("Username"))
         self.password_label.setText(self.tr("Password"))
@@ -221,10 +241,57 @@ class AccountTab(QWidget):
     def _show_auth_result(self, ok: bool, problem: models.Problem | None) -> None:
         self.auth_label.show_problem(None if ok else problem)
 
-    def _apply_server(self) -> None:
-        self._bridge.use_server(
-            self.server_address.text().strip(), self.tls.isChecked(), self.ca_file.text().strip()
-        )
+    def _server_fields_edited(self) -> None:
+        if self._showing_settings:
+            return
+        self._server_edited = True
+        self.use_anyway_button.hide()
+        self.server_line.clear()
+        self._update_connect_button()
+
+    def _server_fields(self) -> tuple[str, bool, str]:
+        return self.server_address.text().strip(), self.tls.isChecked(), self.ca_file.text().strip()
+
+    def _update_connect_button(self) -> None:
+        settings = self._store.settings
+        in_use = (settings.server, settings.tls, settings.ca_file)
+        self.connect_button.setEnabled(self._server_fields() != in_use)
+
+    def _show_server_fields(self, settings) -> None:
+        """The server in use, unless the user is editing the fields."""
+        if self._server_edited:
+            return
+        self._showing_settings = True
+        try:
+            for widget, value in (
+                (self.server_address, settings.server),
+                (self.ca_file, settings.ca_file),
+            ):
+                if widget.text() != value:
+                    widget.setText(value)
+            self.tls.setChecked(settings.tls)
+        finally:
+            self._showing_settings = False
+
+    def _apply_server(self, check: bool = True) -> None:
+        address, tls, ca_file = self._server_fields()
+        self.use_anyway_button.hide()
+        self.connect_button.setEnabled(False)
+        self.server_line.show_text(fill(self.tr("Checking %1…"), address))
+        self._bridge.use_server(address, tls, ca_file, check=check)
+
+    def _show_server_result(self, switched: bool, problem: models.Problem | None) -> None:
+        if switched:
+            self._server_edited = False
+            self._show_server_fields(self._store.settings)
+            self.server_line.clear()
+            self.use_anyway_button.hide()
+        else:
+            self.server_line.show_problem(problem)
+            self.use_anyway_button.setVisible(
+                problem is not None and problem.reason != "BAD_ADDRESS"
+            )
+        self._update_connect_button()
 
     def _choose_ca(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -267,6 +334,8 @@ class AccountTab(QWidget):
         self.prefs_status.setText("")
 
     def _settings_changed(self, settings) -> None:
+        self._show_server_fields(settings)
+        self._update_connect_button()
         index = self.language.findData(settings.language)
         if index >= 0 and index != self.language.currentIndex():
             self.language.blockSignals(True)
