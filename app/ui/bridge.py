@@ -119,6 +119,10 @@ class Bridge(QObject):
     def sharing_state(self) -> models.SharingState:
         return self.sharing.state
 
+    def spawn(self, coro: Awaitable[Any]) -> asyncio.Future:
+        """Runs a widget's coroutine on the app's loop (kept alive, what it raises logged)."""
+        return self._spawn(coro)
+
     def _spawn(self, coro: Awaitable[Any]) -> asyncio.Future:
         """Runs `coro` on the loop; the bridge keeps it alive and logs what it raises."""
         task = asyncio.ensure_future(coro)

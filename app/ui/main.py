@@ -33,6 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--background", action="store_true", help="start in the tray without showing the window"
     )
     parser.add_argument("--home", type=Path, help="settings and identity folder ($HIVEMIND_HOME)")
+    parser.add_argument(
+        "link",
+        nargs="?",
+        default="",
+        help="an invitation link hivemind://join?server=HOST:PORT&tls=1&name=NAME",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,10 +63,10 @@ def run(args: argparse.Namespace) -> int:
         from app.ui.smoke import smoke_test
 
         return smoke_test()
-    return run_app(background=args.background)
+    return run_app(background=args.background, join_link=args.link)
 
 
-def run_app(background: bool = False) -> int:
+def run_app(background: bool = False, join_link: str = "") -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
 
@@ -72,13 +78,13 @@ def run_app(background: bool = False) -> int:
     guard_signal_emit_refcount()
     qt_app = QApplication(sys.argv[:1])
     home = default_home()
-    if ask_running_instance_to_raise(home):
+    if ask_running_instance_to_raise(home, join_link):
         print("HiveMind is already running; its window was brought to the front.")
         return 0
     loop = qasync.QEventLoop(qt_app)
     asyncio.set_event_loop(loop)
     with loop:
-        hivemind = HiveMindApp(qt_app, home, log_dir=home / "logs")
+        hivemind = HiveMindApp(qt_app, home, log_dir=home / "logs", join_link=join_link)
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: hivemind.quit())
         wakeup = SignalWakeup()

@@ -16,13 +16,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.services.invitation import Invitation
 from app.services.monitor import HardwareFacts
 from app.services.settings import SettingsStore
 from app.ui import models
 from app.ui.assets import app_icon_path
 from app.ui.autostart import Autostart
 from app.ui.bridge import Bridge
-from app.ui.texts import short_state_text
+from app.ui.confirm import Choice, Question
+from app.ui.texts import fill, short_state_text
 from app.ui.tray import TrayController
 from app.ui.views.account import AccountTab
 from app.ui.views.earnings import EarningsTab
@@ -97,6 +99,7 @@ class MainWindow(QMainWindow):
         self._state = bridge.sharing_state
         # Tests and the smoke test can decide the no-tray close question without a dialog.
         self.close_choice: str | None = None
+        self.question: Question | None = None  # the open confirmation, if any
         self._quitting = False
         self.retranslate_ui()
 
@@ -195,6 +198,39 @@ class MainWindow(QMainWindow):
         if clicked is quit_button:
             return CLOSE_QUIT
         return CLOSE_CANCEL
+
+    def offer_join(self, invitation: Invitation) -> None:
+        """A join link for a network while the app is set up: ask first, since using another
+        server signs out of this one and stops sharing with it."""
+        settings = self._bridge.store.settings
+        if (invitation.server, invitation.tls) == (settings.server, settings.tls):
+            self.statusBar().showMessage(
+                fill(self.tr("You are already on %1."), invitation.title), 10_000
+            )
+            return
+
+        def answered(answer: str) -> None:
+            self.question = None
+            if answer == "join":
+                self._bridge.use_server(invitation.server, invitation.tls, invitation.ca_file)
+                self.tabs.setCurrentWidget(self.account)
+
+        self.question = Question(
+            self,
+            self.tr("Join another network?"),
+            fill(self.tr("Join %1?"), invitation.title),
+            fill(
+                self.tr(
+                    "HiveMind will use the server at %1. You sign in there with that network's "
+                    "account, and this computer stops sharing with %2."
+                ),
+                invitation.server,
+                settings.server,
+            ),
+            [Choice("join", self.tr("Join"), QMessageBox.AcceptRole, default=True)],
+            answered,
+            icon=QMessageBox.Question,
+        ).open()
 
     def raise_window(self) -> None:
         self.show()

@@ -354,68 +354,128 @@
         <translation>Welcome to HiveMind</translation>
     </message>
     <message>
-        <source>Your HiveMind network</source>
-        <translation>Your HiveMind network</translation>
-    </message>
-    <message>
-        <source>HiveMind lends this computer&apos;s idle power to a network and pays you in CPT. Which server runs your network?</source>
-        <translation>HiveMind lends this computer&apos;s idle power to a network and pays you in CPT. Which server runs your network?</translation>
-    </message>
-    <message>
-        <source>Server address</source>
-        <translation>Server address</translation>
-    </message>
-    <message>
-        <source>Use TLS (encrypted connection)</source>
-        <translation>Use TLS (encrypted connection)</translation>
+        <source>You were invited to join %1, whose server is at %2.</source>
+        <translation>You were invited to join %1, whose server is at %2.</translation>
     </message>
     <message>
         <source>Your account</source>
         <translation>Your account</translation>
     </message>
     <message>
-        <source>Sign in, or create an account. You can also do this later.</source>
-        <translation>Sign in, or create an account. You can also do this later.</translation>
+        <source>HiveMind lends this computer&apos;s spare power to people who need computing, and pays you for it in CPT.</source>
+        <translation>HiveMind lends this computer&apos;s spare power to people who need computing, and pays you for it in CPT.</translation>
     </message>
     <message>
-        <source>Username</source>
-        <translation>Username</translation>
+        <source>CPT (Computing Power Token) is the network&apos;s credit: you earn it when your computer finishes tasks for others, and you spend it to run your own jobs on their computers. A new account starts with a small balance, so you can try that right away.</source>
+        <translation>CPT (Computing Power Token) is the network&apos;s credit: you earn it when your computer finishes tasks for others, and you spend it to run your own jobs on their computers. A new account starts with a small balance, so you can try that right away.</translation>
     </message>
     <message>
-        <source>Password</source>
-        <translation>Password</translation>
+        <source>&amp;Language:</source>
+        <translation>&amp;Language:</translation>
     </message>
     <message>
-        <source>Log in</source>
-        <translation>Log in</translation>
+        <source>Your network</source>
+        <translation>Your network</translation>
     </message>
     <message>
-        <source>Create account</source>
-        <translation>Create account</translation>
+        <source>&amp;Join %1 (recommended)</source>
+        <translation>&amp;Join %1 (recommended)</translation>
     </message>
     <message>
-        <source>How much to share</source>
-        <translation>How much to share</translation>
+        <source>Use &amp;another server</source>
+        <translation>Use &amp;another server</translation>
     </message>
     <message>
-        <source>HiveMind only uses what you allow. You can change this any time on the Resources tab.</source>
-        <translation>HiveMind only uses what you allow. You can change this any time on the Resources tab.</translation>
+        <source>Which network do you want to join? Ask the people who run it for its address, or open the invitation link they sent you.</source>
+        <translation>Which network do you want to join? Ask the people who run it for its address, or open the invitation link they sent you.</translation>
     </message>
     <message>
-        <source>A little: %1 cores, %2 GB memory</source>
-        <translation>A little: %1 cores, %2 GB memory</translation>
+        <source>Server &amp;address:</source>
+        <translation>Server &amp;address:</translation>
     </message>
     <message>
-        <source>Balanced: %1 cores, %2 GB memory</source>
-        <translation>Balanced: %1 cores, %2 GB memory</translation>
+        <source>Use &amp;TLS (encrypted connection)</source>
+        <translation>Use &amp;TLS (encrypted connection)</translation>
     </message>
     <message>
-        <source>Generous: %1 cores, %2 GB memory</source>
-        <translation>Generous: %1 cores, %2 GB memory</translation>
+        <source>Your account keeps your CPT. You can also do this later on the Account tab.</source>
+        <translation>Your account keeps your CPT. You can also do this later on the Account tab.</translation>
     </message>
     <message>
-        <source>Start sharing now</source>
-        <translation>Start sharing now</translation>
+        <source>I am &amp;new here</source>
+        <translation>I am &amp;new here</translation>
+    </message>
+    <message>
+        <source>I &amp;have an account</source>
+        <translation>I &amp;have an account</translation>
+    </message>
+    <message>
+        <source>&amp;Username:</source>
+        <translation>&amp;Username:</translation>
+    </message>
+    <message>
+        <source>&amp;Password:</source>
+        <translation>&amp;Password:</translation>
+    </message>
+    <message>
+        <source>How to share</source>
+        <translation>How to share</translation>
+    </message>
+    <message>
+        <source>HiveMind only uses what you allow, and tasks run in a sandbox that cannot see your files. You can change this any time on the Resources tab.</source>
+        <translation>HiveMind only uses what you allow, and tasks run in a sandbox that cannot see your files. You can change this any time on the Resources tab.</translation>
+    </message>
+    <message>
+        <source>When</source>
+        <translation>When</translation>
+    </message>
+    <message>
+        <source>&amp;Only while I am not using this computer (recommended)</source>
+        <translation>&amp;Only while I am not using this computer (recommended)</translation>
+    </message>
+    <message>
+        <source>&amp;Whenever HiveMind runs</source>
+        <translation>&amp;Whenever HiveMind runs</translation>
+    </message>
+    <message>
+        <source>How much</source>
+        <translation>How much</translation>
+    </message>
+    <message>
+        <source>A &amp;little: half of one core, %2 memory</source>
+        <translation>A &amp;little: half of one core, %2 memory</translation>
+    </message>
+    <message>
+        <source>&amp;Balanced: %1 of %3 cores, %2 memory</source>
+        <translation>&amp;Balanced: %1 of %3 cores, %2 memory</translation>
+    </message>
+    <message>
+        <source>&amp;Generous: all %3 cores, %2 memory</source>
+        <translation>&amp;Generous: all %3 cores, %2 memory</translation>
+    </message>
+    <message>
+        <source>&amp;Start sharing when I finish</source>
+        <translation>&amp;Start sharing when I finish</translation>
+    </message>
+    <message>
+        <source>Enter the server&apos;s address.</source>
+        <translation>Enter the server&apos;s address.</translation>
+    </message>
+    <message>
+        <source>Checking %1…</source>
+        <translation>Checking %1…</translation>
+    </message>
+    <message>
+        <source>&amp;Create account</source>
+        <translation>&amp;Create account</translation>
+    </message>
+    <message>
+        <source>At least 8 characters.</source>
+        <translation>At least 8 characters.</translation>
+    </message>
+    <message>
+        <source>&amp;Log in</source>
+        <translation>&amp;Log in</translation>
     </message>
     <message>
         <source>Enter a username and a password.</source>
@@ -428,6 +488,18 @@
     <message>
         <source>Signed in as %1.</source>
         <translation>Signed in as %1.</translation>
+    </message>
+    <message>
+        <source>Your balance: %1. Run a job with it on the Submit tab, or earn more by sharing.</source>
+        <translation>Your balance: %1. Run a job with it on the Submit tab, or earn more by sharing.</translation>
+    </message>
+    <message>
+        <source>This computer cannot tell when you are using it, so HiveMind would never start. Choose a light share instead, to keep it responsive.</source>
+        <translation>This computer cannot tell when you are using it, so HiveMind would never start. Choose a light share instead, to keep it responsive.</translation>
+    </message>
+    <message>
+        <source>HiveMind starts after %1 minutes without mouse or keyboard, and stops as soon as you are back.</source>
+        <translation>HiveMind starts after %1 minutes without mouse or keyboard, and stops as soon as you are back.</translation>
     </message>
 </context>
 <context>
@@ -610,6 +682,26 @@
     <message>
         <source>Quit HiveMind</source>
         <translation>Quit HiveMind</translation>
+    </message>
+    <message>
+        <source>You are already on %1.</source>
+        <translation>You are already on %1.</translation>
+    </message>
+    <message>
+        <source>Join another network?</source>
+        <translation>Join another network?</translation>
+    </message>
+    <message>
+        <source>Join %1?</source>
+        <translation>Join %1?</translation>
+    </message>
+    <message>
+        <source>HiveMind will use the server at %1. You sign in there with that network&apos;s account, and this computer stops sharing with %2.</source>
+        <translation>HiveMind will use the server at %1. You sign in there with that network&apos;s account, and this computer stops sharing with %2.</translation>
+    </message>
+    <message>
+        <source>Join</source>
+        <translation>Join</translation>
     </message>
 </context>
 <context>

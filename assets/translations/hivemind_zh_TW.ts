@@ -349,68 +349,128 @@
         <translation>歡迎使用 HiveMind</translation>
     </message>
     <message>
-        <source>Your HiveMind network</source>
-        <translation>你的 HiveMind 網路</translation>
-    </message>
-    <message>
-        <source>HiveMind lends this computer&apos;s idle power to a network and pays you in CPT. Which server runs your network?</source>
-        <translation>HiveMind 會把這台電腦閒置的運算能力借給網路使用，並以 CPT 支付報酬。你的網路由哪個伺服器運作？</translation>
-    </message>
-    <message>
-        <source>Server address</source>
-        <translation>伺服器位址</translation>
-    </message>
-    <message>
-        <source>Use TLS (encrypted connection)</source>
-        <translation>使用 TLS（加密連線）</translation>
+        <source>You were invited to join %1, whose server is at %2.</source>
+        <translation>你受邀加入 %1，它的伺服器位於 %2。</translation>
     </message>
     <message>
         <source>Your account</source>
         <translation>你的帳號</translation>
     </message>
     <message>
-        <source>Sign in, or create an account. You can also do this later.</source>
-        <translation>請登入或建立帳號，也可以稍後再設定。</translation>
+        <source>HiveMind lends this computer&apos;s spare power to people who need computing, and pays you for it in CPT.</source>
+        <translation>HiveMind 會把這台電腦用不到的運算能力借給需要運算的人，並以 CPT 支付你報酬。</translation>
     </message>
     <message>
-        <source>Username</source>
-        <translation>使用者名稱</translation>
+        <source>CPT (Computing Power Token) is the network&apos;s credit: you earn it when your computer finishes tasks for others, and you spend it to run your own jobs on their computers. A new account starts with a small balance, so you can try that right away.</source>
+        <translation>CPT（運算力代幣）是這個網路裡的點數：你的電腦替別人完成任務就能賺取 CPT，也可以用 CPT 在別人的電腦上執行你自己的工作。新帳號會先有一小筆餘額，讓你馬上就能試試看。</translation>
     </message>
     <message>
-        <source>Password</source>
-        <translation>密碼</translation>
+        <source>&amp;Language:</source>
+        <translation>語言(&amp;L)：</translation>
     </message>
     <message>
-        <source>Log in</source>
-        <translation>登入</translation>
+        <source>Your network</source>
+        <translation>你的網路</translation>
     </message>
     <message>
-        <source>Create account</source>
-        <translation>建立帳號</translation>
+        <source>&amp;Join %1 (recommended)</source>
+        <translation>加入 %1（建議）(&amp;J)</translation>
     </message>
     <message>
-        <source>How much to share</source>
-        <translation>要分享多少</translation>
+        <source>Use &amp;another server</source>
+        <translation>使用其他伺服器(&amp;A)</translation>
     </message>
     <message>
-        <source>HiveMind only uses what you allow. You can change this any time on the Resources tab.</source>
-        <translation>HiveMind 只會使用你允許的資源，隨時可以在「資源」分頁中修改。</translation>
+        <source>Which network do you want to join? Ask the people who run it for its address, or open the invitation link they sent you.</source>
+        <translation>你要加入哪個網路？請向網路的管理者索取位址，或開啟他們寄給你的邀請連結。</translation>
     </message>
     <message>
-        <source>A little: %1 cores, %2 GB memory</source>
-        <translation>少量：%1 個核心、%2 GB 記憶體</translation>
+        <source>Server &amp;address:</source>
+        <translation>伺服器位址(&amp;A)：</translation>
     </message>
     <message>
-        <source>Balanced: %1 cores, %2 GB memory</source>
-        <translation>適中：%1 個核心、%2 GB 記憶體</translation>
+        <source>Use &amp;TLS (encrypted connection)</source>
+        <translation>使用 TLS（加密連線）(&amp;T)</translation>
     </message>
     <message>
-        <source>Generous: %1 cores, %2 GB memory</source>
-        <translation>大量：%1 個核心、%2 GB 記憶體</translation>
+        <source>Your account keeps your CPT. You can also do this later on the Account tab.</source>
+        <translation>你的 CPT 存在帳號裡。也可以稍後在「帳號」分頁設定。</translation>
     </message>
     <message>
-        <source>Start sharing now</source>
-        <translation>立即開始分享</translation>
+        <source>I am &amp;new here</source>
+        <translation>我是新使用者(&amp;N)</translation>
+    </message>
+    <message>
+        <source>I &amp;have an account</source>
+        <translation>我已經有帳號(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;Username:</source>
+        <translation>使用者名稱(&amp;U)：</translation>
+    </message>
+    <message>
+        <source>&amp;Password:</source>
+        <translation>密碼(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>How to share</source>
+        <translation>分享方式</translation>
+    </message>
+    <message>
+        <source>HiveMind only uses what you allow, and tasks run in a sandbox that cannot see your files. You can change this any time on the Resources tab.</source>
+        <translation>HiveMind 只會使用你允許的資源，任務在看不到你檔案的沙箱中執行。隨時可以在「資源」分頁修改。</translation>
+    </message>
+    <message>
+        <source>When</source>
+        <translation>時機</translation>
+    </message>
+    <message>
+        <source>&amp;Only while I am not using this computer (recommended)</source>
+        <translation>只在我沒有使用這台電腦時(&amp;O)（建議）</translation>
+    </message>
+    <message>
+        <source>&amp;Whenever HiveMind runs</source>
+        <translation>只要 HiveMind 在執行就分享(&amp;W)</translation>
+    </message>
+    <message>
+        <source>How much</source>
+        <translation>分享多少</translation>
+    </message>
+    <message>
+        <source>A &amp;little: half of one core, %2 memory</source>
+        <translation>少量(&amp;L)：一個核心的一半、%2 記憶體</translation>
+    </message>
+    <message>
+        <source>&amp;Balanced: %1 of %3 cores, %2 memory</source>
+        <translation>適中(&amp;B)：%3 個核心中的 %1 個、%2 記憶體</translation>
+    </message>
+    <message>
+        <source>&amp;Generous: all %3 cores, %2 memory</source>
+        <translation>大方(&amp;G)：全部 %3 個核心、%2 記憶體</translation>
+    </message>
+    <message>
+        <source>&amp;Start sharing when I finish</source>
+        <translation>完成設定後開始分享(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Enter the server&apos;s address.</source>
+        <translation>請輸入伺服器位址。</translation>
+    </message>
+    <message>
+        <source>Checking %1…</source>
+        <translation>正在確認 %1…</translation>
+    </message>
+    <message>
+        <source>&amp;Create account</source>
+        <translation>建立帳號(&amp;C)</translation>
+    </message>
+    <message>
+        <source>At least 8 characters.</source>
+        <translation>至少 8 個字元。</translation>
+    </message>
+    <message>
+        <source>&amp;Log in</source>
+        <translation>登入(&amp;L)</translation>
     </message>
     <message>
         <source>Enter a username and a password.</source>
@@ -423,6 +483,18 @@
     <message>
         <source>Signed in as %1.</source>
         <translation>已以 %1 的身分登入。</translation>
+    </message>
+    <message>
+        <source>Your balance: %1. Run a job with it on the Submit tab, or earn more by sharing.</source>
+        <translation>你的餘額：%1。可以在「送出」分頁用它執行工作，或分享電腦賺取更多。</translation>
+    </message>
+    <message>
+        <source>This computer cannot tell when you are using it, so HiveMind would never start. Choose a light share instead, to keep it responsive.</source>
+        <translation>這台電腦無法判斷你是否正在使用它，所以 HiveMind 永遠不會開始。請改選少量分享，讓電腦保持順暢。</translation>
+    </message>
+    <message>
+        <source>HiveMind starts after %1 minutes without mouse or keyboard, and stops as soon as you are back.</source>
+        <translation>滑鼠和鍵盤閒置 %1 分鐘後 HiveMind 才會開始，你一回來就立刻停止。</translation>
     </message>
 </context>
 <context>
@@ -605,6 +677,26 @@
     <message>
         <source>Quit HiveMind</source>
         <translation>結束 HiveMind</translation>
+    </message>
+    <message>
+        <source>You are already on %1.</source>
+        <translation>你已經在使用 %1。</translation>
+    </message>
+    <message>
+        <source>Join another network?</source>
+        <translation>要加入其他網路嗎？</translation>
+    </message>
+    <message>
+        <source>Join %1?</source>
+        <translation>要加入 %1 嗎？</translation>
+    </message>
+    <message>
+        <source>HiveMind will use the server at %1. You sign in there with that network&apos;s account, and this computer stops sharing with %2.</source>
+        <translation>HiveMind 會改用位於 %1 的伺服器。你需要用那個網路的帳號登入，這台電腦也會停止分享給 %2。</translation>
+    </message>
+    <message>
+        <source>Join</source>
+        <translation>加入</translation>
     </message>
 </context>
 <context>
