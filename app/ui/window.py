@@ -93,6 +93,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.state_label)
 
         tray.notified.connect(lambda _title, text: self.statusBar().showMessage(text, 10_000))
+        self.overview.sign_in_requested.connect(self.show_sign_in)
         bridge.sharing_changed.connect(self._show_state)
         bridge.account_changed.connect(self._show_account)
         self._account = bridge.account
@@ -198,6 +199,10 @@ class MainWindow(QMainWindow):
         if clicked is quit_button:
             return CLOSE_QUIT
         return CLOSE_CANCEL
+
+    def show_sign_in(self) -> None:
+        self.tabs.setCurrentWidget(self.account)
+        self.account.username.setFocus()
 
     def offer_join(self, invitation: Invitation) -> None:
         """A join link for a network while the app is set up: ask first, since using another

@@ -602,6 +602,18 @@
         <translation>%1 of %2 tasks</translation>
     </message>
     <message>
+        <source>Select a job in the list first.</source>
+        <translation>Select a job in the list first.</translation>
+    </message>
+    <message>
+        <source>No task of this job has finished yet.</source>
+        <translation>No task of this job has finished yet.</translation>
+    </message>
+    <message>
+        <source>This job has ended.</source>
+        <translation>This job has ended.</translation>
+    </message>
+    <message>
         <source>Save results to</source>
         <translation>Save results to</translation>
     </message>
@@ -757,6 +769,10 @@
     <message>
         <source>Limits</source>
         <translation>Limits</translation>
+    </message>
+    <message>
+        <source>Sign in…</source>
+        <translation>Sign in…</translation>
     </message>
     <message>
         <source>Stop sharing</source>
@@ -1271,8 +1287,8 @@
         <translation>Package</translation>
     </message>
     <message>
-        <source>A folder or zip with hivemind.toml</source>
-        <translation>A folder or zip with hivemind.toml</translation>
+        <source>A folder or zip with hivemind.toml: choose, paste or drop it here</source>
+        <translation>A folder or zip with hivemind.toml: choose, paste or drop it here</translation>
     </message>
     <message>
         <source>Folder…</source>
@@ -1365,6 +1381,10 @@
     <message>
         <source>Zip files (*.zip)</source>
         <translation>Zip files (*.zip)</translation>
+    </message>
+    <message>
+        <source>There is no folder or zip at %1.</source>
+        <translation>There is no folder or zip at %1.</translation>
     </message>
     <message>
         <source>With 1 replica, results are compared only when the server spot-checks one.</source>

@@ -597,6 +597,18 @@
         <translation>%1／%2 個任務</translation>
     </message>
     <message>
+        <source>Select a job in the list first.</source>
+        <translation>請先在清單中選擇一個工作。</translation>
+    </message>
+    <message>
+        <source>No task of this job has finished yet.</source>
+        <translation>這個工作還沒有任何任務完成。</translation>
+    </message>
+    <message>
+        <source>This job has ended.</source>
+        <translation>這個工作已經結束。</translation>
+    </message>
+    <message>
         <source>Save results to</source>
         <translation>結果儲存位置</translation>
     </message>
@@ -752,6 +764,10 @@
     <message>
         <source>Limits</source>
         <translation>限制</translation>
+    </message>
+    <message>
+        <source>Sign in…</source>
+        <translation>登入…</translation>
     </message>
     <message>
         <source>Stop sharing</source>
@@ -1264,8 +1280,8 @@
         <translation>工作套件</translation>
     </message>
     <message>
-        <source>A folder or zip with hivemind.toml</source>
-        <translation>含有 hivemind.toml 的資料夾或 zip 檔</translation>
+        <source>A folder or zip with hivemind.toml: choose, paste or drop it here</source>
+        <translation>含有 hivemind.toml 的資料夾或 zip 檔：可選擇、貼上或拖放到這裡</translation>
     </message>
     <message>
         <source>Folder…</source>
@@ -1358,6 +1374,10 @@
     <message>
         <source>Zip files (*.zip)</source>
         <translation>Zip 檔案 (*.zip)</translation>
+    </message>
+    <message>
+        <source>There is no folder or zip at %1.</source>
+        <translation>%1 沒有資料夾或 zip 檔。</translation>
     </message>
     <message>
         <source>With 1 replica, results are compared only when the server spot-checks one.</source>

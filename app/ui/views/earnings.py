@@ -158,7 +158,10 @@ class EarningsTab(QWidget):
             self, self.tr("Export payouts"), "hivemind-payouts.csv", self.tr("CSV files (*.csv)")
         )
         if path:
-            self.export_csv(Path(path))
+            target = Path(path)
+            if target.suffix.lower() != ".csv":
+                target = target.with_name(target.name + ".csv")  # the dialog may not add it
+            self.export_csv(target)
 
     def export_csv(self, path: Path) -> None:
         path.write_text(models.payouts_csv(self.snapshot.payouts), encoding="utf-8")

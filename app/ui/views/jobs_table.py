@@ -53,6 +53,7 @@ class JobsPanel(QGroupBox):
         self.table.setWordWrap(False)
         self.table.setTextElideMode(Qt.ElideMiddle)
         self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.table.currentCellChanged.connect(lambda *_: self._update_buttons())
 
         self.refresh_button = QPushButton()
         self.refresh_button.clicked.connect(bridge.refresh_jobs)
@@ -113,10 +114,12 @@ class JobsPanel(QGroupBox):
         self._render_status()
 
     def selected_job(self) -> models.JobRow | None:
+        """The job of the selected row, else of the row with the keyboard focus."""
         rows = self.table.selectionModel().selectedRows()
-        if not rows or rows[0].row() >= len(self.rows):
+        row = rows[0].row() if rows else self.table.currentRow()
+        if not 0 <= row < len(self.rows):
             return None
-        return self.rows[rows[0].row()]
+        return self.rows[row]
 
     def select_job(self, job_id: str) -> bool:
         for row, job in enumerate(self.rows):
@@ -162,6 +165,15 @@ class JobsPanel(QGroupBox):
         self.logs_button.setEnabled(job is not None)
         self.download_button.setEnabled(job is not None and job.tasks_done > 0)
         self.cancel_button.setEnabled(job is not None and not job.finished)
+        # A disabled button says why (its tooltip shows even while it is disabled).
+        choose = self.tr("Select a job in the list first.") if job is None else ""
+        self.logs_button.setToolTip(choose)
+        self.download_button.setToolTip(
+            choose or ("" if job.tasks_done else self.tr("No task of this job has finished yet."))
+        )
+        self.cancel_button.setToolTip(
+            choose or (self.tr("This job has ended.") if job.finished else "")
+        )
         self._render_detail(job)
 
     def _render_detail(self, job: models.JobRow | None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -32,6 +32,8 @@ PAUSE_SECONDS = 3600
 
 
 class OverviewTab(QWidget):
+    sign_in_requested = Signal()  # "Sign in…": the window shows the Account tab
+
     def __init__(self, bridge: Bridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._bridge = bridge
@@ -143,10 +145,15 @@ class OverviewTab(QWidget):
             models.ERROR: "error",
         }[state.state]
         self.state_icon.setPixmap(QIcon(str(tray_icon_path(icon_state, False))).pixmap(40, 40))
-        sharing_on = state.state != models.OFF
-        self.share_button.setText(
-            self.tr("Stop sharing") if sharing_on else self.tr("Start sharing")
-        )
+        if self._needs_sign_in(state):
+            # Sharing is on, but nobody is signed in: the next step is signing in.
+            self.share_button.setText(self.tr("Sign in…"))
+        else:
+            sharing_on = state.state != models.OFF
+            self.share_button.setText(
+                self.tr("Stop sharing") if sharing_on else self.tr("Start sharing")
+            )
+        self.pause_button.setVisible(not self._needs_sign_in(state))
         self.pause_button.setEnabled(state.state in (models.SHARING, models.PAUSED))
         if self._manual_pause(state):
             self.pause_button.setText(self.tr("Resume sharing now"))
@@ -163,7 +170,14 @@ class OverviewTab(QWidget):
         else:
             self._bridge.pause_for(PAUSE_SECONDS)
 
+    @staticmethod
+    def _needs_sign_in(state: models.SharingState) -> bool:
+        return state.state == models.OFFLINE and state.reason == "not signed in"
+
     def _toggle_sharing(self) -> None:
+        if self._needs_sign_in(self._state):
+            self.sign_in_requested.emit()
+            return
         self._bridge.set_sharing(self._state.state == models.OFF)
 
     def add_usage(self, sample: models.UsageSample) -> None:

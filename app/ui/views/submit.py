@@ -48,8 +48,12 @@ class SubmitTab(QWidget):
         # The package's compare command and its time limit (0 = the server's default).
         self._compare: tuple[tuple[str, ...], int] = ((), 0)
 
+        # A path may be typed or pasted (Enter loads it), or a folder or zip dropped on the tab.
         self.package_path = QLineEdit()
-        self.package_path.setReadOnly(True)
+        self.package_path.setAcceptDrops(False)  # a dropped file goes to the tab, not as text
+        self.package_path.editingFinished.connect(self._package_path_edited)
+        self._loaded_package = ""
+        self.setAcceptDrops(True)
         self.folder_button = QPushButton()
         self.folder_button.clicked.connect(self._choose_folder)
         self.zip_button = QPushButton()
@@ -181,7 +185,9 @@ class SubmitTab(QWidget):
         self.job_box.setTitle(self.tr("Job"))
         self.limits_box.setTitle(self.tr("Each task"))
         self.package_label.setText(self.tr("Package"))
-        self.package_path.setPlaceholderText(self.tr("A folder or zip with hivemind.toml"))
+        self.package_path.setPlaceholderText(
+            self.tr("A folder or zip with hivemind.toml: choose, paste or drop it here")
+        )
         self.folder_button.setText(self.tr("Folder…"))
         self.zip_button.setText(self.tr("Zip…"))
         self.name_label.setText(self.tr("Name"))
@@ -223,14 +229,43 @@ class SubmitTab(QWidget):
         if path:
             self.load_package(Path(path))
 
+    def _package_path_edited(self) -> None:
+        text = self.package_path.text().strip()
+        if text and text != self._loaded_package:
+            self.load_package(Path(text).expanduser())
+
+    @staticmethod
+    def _dropped_package(mime) -> Path | None:
+        urls = mime.urls() if mime.hasUrls() else []
+        if len(urls) != 1 or not urls[0].isLocalFile():
+            return None
+        path = Path(urls[0].toLocalFile())
+        return path if path.is_dir() or path.suffix.lower() == ".zip" else None
+
+    def dragEnterEvent(self, event) -> None:
+        if self._dropped_package(event.mimeData()) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        path = self._dropped_package(event.mimeData())
+        if path is not None:
+            event.acceptProposedAction()
+            self.load_package(path)
+
     def load_package(self, path: Path) -> bool:
         """Fills the form from the package's hivemind.toml; False (and says why) when bad."""
+        if not path.exists():
+            self.status_label.show_text(
+                fill(self.tr("There is no folder or zip at %1."), path), error=True
+            )
+            return False
         try:
             package = load_package(path)
         except PackageError as exc:
             self.status_label.show_problem(models.Problem(str(exc), "PACKAGE"))
             return False
         spec = package.spec
+        self._loaded_package = str(path)
         self.package_path.setText(str(path))
         self.name.setText(spec.name)
         self.runtime.setCurrentText(spec.runtime)
