@@ -79,7 +79,7 @@ class HiveMindApp:
             autostart or autostart_for_platform(),
         )
         self.tray.open_requested.connect(self.window.raise_window)
-        self.tray.quit_requested.connect(self.quit)
+        self.tray.quit_requested.connect(self.window.request_quit)
         self.window.quit_requested.connect(self.quit)
 
         self.instance: SingleInstance | None = None
@@ -89,6 +89,7 @@ class HiveMindApp:
             self.instance.raise_requested.connect(self.window.raise_window)
             self.instance.join_requested.connect(self.join)
         self.wizard = None
+        self.stopping = None  # the window shown while quitting
         self.invitation: Invitation | None = None
         try:
             self.invitation = find_invitation(self.store.home, join_link)
@@ -137,24 +138,31 @@ class HiveMindApp:
         self.window.raise_window()
         self.window.offer_join(invitation)
 
-    def quit(self) -> None:
+    def quit(self, finish_tasks: bool = False) -> None:
+        """Quits: running tasks are handed back at once (a signal, "Hand them back"), or
+        finish first when the user chose so. A window says what is going on meanwhile."""
         if self._quit_task is None:
-            self._quit_task = asyncio.ensure_future(self._quit())
+            self._quit_task = asyncio.ensure_future(self._quit(finish_tasks))
 
-    async def _quit(self) -> None:
-        log.info("quitting")
+    async def _quit(self, finish_tasks: bool) -> None:
+        from app.ui.partials.stopping_dialog import StoppingDialog
+
+        log.info("quitting finish_tasks=%s", finish_tasks)
+        self.stopping = StoppingDialog(self.bridge)
+        self.stopping.start()
         try:
-            await self.stop()
+            await self.stop(finish_tasks)
         finally:
+            self.stopping.finish()
             self.finished.set()
             if self.exit_qt_on_quit:
                 self.qt_app.quit()
 
-    async def stop(self) -> None:
+    async def stop(self, finish_tasks: bool = False) -> None:
         """Stops sharing and the connection, closes the widgets; the Qt loop goes on."""
         self.window.allow_quit()
         try:
-            await self.bridge.shutdown()
+            await self.bridge.shutdown(finish_tasks)
         finally:
             self.close_widgets()
 
@@ -175,7 +183,15 @@ class HiveMindApp:
         garbage collector they may be destroyed from another thread that happens to run a
         collection, which crashes Qt."""
         self.close_widgets()
-        objects = [self.wizard, self.window, self.tray.menu, self.tray, self.instance, self.bridge]
+        objects = [
+            self.wizard,
+            self.stopping,
+            self.window,
+            self.tray.menu,
+            self.tray,
+            self.instance,
+            self.bridge,
+        ]
         for qt_object in objects:
             if qt_object is not None and shiboken6.isValid(qt_object):
                 shiboken6.delete(qt_object)

@@ -31,7 +31,7 @@ from app.services.monitor import UsageMonitor
 from app.services.settings import ClientSettings, SettingsStore
 from app.services.worker.policy import contributor_policy
 from app.ui import job_actions, models
-from app.ui.sharing import SharingController, is_offline_error
+from app.ui.sharing import FINISH_TASKS_S, SharingController, is_offline_error
 
 log = logging.getLogger(__name__)
 
@@ -168,16 +168,16 @@ class Bridge(QObject):
         self._spawn(self._restore_session())
         self._spawn(self._check_gpu())
 
-    async def shutdown(self) -> None:
-        """Stops sharing (running tasks get a few seconds) and closes the connection."""
+    async def shutdown(self, finish_tasks: bool = False) -> None:
+        """Stops sharing and closes the connection. Running tasks are handed back at once,
+        or, with `finish_tasks`, finish first (the sharing state says so meanwhile, and
+        `stop_now()` hands back what is left)."""
         if self._closing:
             return
         self._closing = True
         for timer in (self._usage_timer, self._earnings_timer, self._jobs_timer):
             timer.stop()
-        from app.ui.sharing import QUIT_DRAIN_S
-
-        await self.sharing.stop(drain_s=QUIT_DRAIN_S)
+        await self.sharing.stop(drain_s=FINISH_TASKS_S if finish_tasks else 0)
         self.sharing.close()
         await asyncio.sleep(0)  # lets the policy's cancelled background refresh finish
         for task in list(self._tasks):
@@ -430,13 +430,26 @@ class Bridge(QObject):
 
     # -- sharing -------------------------------------------------------------------------------
 
-    def set_sharing(self, on: bool) -> None:
+    def set_sharing(self, on: bool, *, finish_tasks: bool = False) -> None:
+        """Sharing on or off. Turning it off hands the running tasks back to the server at
+        once (they run elsewhere, unpaid here), or with `finish_tasks` lets them finish first
+        (state STOPPING; `stop_now()` hands back what is left)."""
         if on == self.store.settings.contributor.sharing:
             return
         if on:
             self.sharing.resume_now()
+        else:
+            self.sharing.drain_on_stop_s = FINISH_TASKS_S if finish_tasks else 0.0
         self.store.update_contributor(sharing=on)
         self.activity.emit(models.ActivityEvent("sharing_on" if on else "sharing_off"))
+
+    def stop_now(self) -> None:
+        """While the running tasks finish before sharing stops: hand them back now."""
+        self.sharing.stop_now()
+
+    def running_task_count(self) -> int:
+        """Tasks this computer works on now: what stopping would hand back."""
+        return self.sharing.running_count()
 
     def pause_for(self, seconds: float) -> None:
         self.sharing.pause_for(seconds)

@@ -18,6 +18,7 @@ PAUSED = "paused"  # the worker is on but a policy (or the user) paused it
 OFF = "off"  # the user does not share
 OFFLINE = "offline"  # sharing is on but the server cannot be reached / nobody is signed in
 ERROR = "error"  # the worker stopped on an error it cannot recover from
+STOPPING = "stopping"  # sharing is being turned off: the running tasks finish first
 
 
 # Status codes that mean the server did not answer (down, unreachable, too slow).

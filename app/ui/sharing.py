@@ -30,8 +30,9 @@ from app.ui import models
 
 log = logging.getLogger(__name__)
 
-# How long running tasks may finish when the app quits (stopping sharing stops them at once).
-QUIT_DRAIN_S = 5.0
+# "Finish the running tasks first": the drain waits this long at most (each task also ends
+# at its own time limit, which is much sooner in practice).
+FINISH_TASKS_S = 24 * 3600.0
 _OFFLINE_CODES = {
     grpc.StatusCode.UNAVAILABLE,
     grpc.StatusCode.DEADLINE_EXCEEDED,
@@ -67,6 +68,9 @@ class SharingController:
         self.state = models.SharingState()
         self.signed_in = False
         self._sync_lock: asyncio.Lock | None = None
+        # How the next stop treats running tasks: 0 hands them back at once, more lets them
+        # finish (the user chose "finish them first").
+        self.drain_on_stop_s = 0.0
 
     @property
     def running(self) -> bool:
@@ -87,7 +91,8 @@ class SharingController:
     async def _sync(self) -> None:
         wanted = self.store.settings.contributor.sharing
         if not wanted:
-            await self.stop(drain_s=0)
+            drain_s, self.drain_on_stop_s = self.drain_on_stop_s, 0.0
+            await self.stop(drain_s=drain_s)
             self._set_state(models.OFF)
             return
         if not self.signed_in:
@@ -151,13 +156,27 @@ class SharingController:
             self._set_state(models.OFF)
 
     async def stop(self, drain_s: float = 0) -> None:
+        """Stops the worker: running tasks get `drain_s` to finish (the state says STOPPING
+        meanwhile), then the rest are handed back to the server."""
         agent, task = self.agent, self._run_task
         if agent is None or task is None:
             return
         agent.request_stop(drain_timeout_s=drain_s)
+        if drain_s > 0 and agent.held:
+            self._set_state(models.STOPPING)
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
         self._run_task = None
+
+    def stop_now(self) -> None:
+        """While finishing before a stop: hand the running tasks back now instead."""
+        agent = self.agent
+        if agent is not None and agent.stopping:
+            agent.request_stop(drain_timeout_s=0)
+
+    def running_count(self) -> int:
+        """Tasks this computer works on now (comparisons included)."""
+        return len(self.agent.held) if self.agent is not None else 0
 
     def close(self) -> None:
         close = getattr(self.policy, "close", None)
@@ -237,6 +256,10 @@ class SharingController:
         agent = self.agent
         if agent is None:
             return
+        if agent.stopping:
+            if self.state.state == models.STOPPING:
+                self._set_state(models.STOPPING)  # fewer tasks left
+            return
         if not agent.node_id:
             # Not registered yet (the server was away at start): not sharing yet either.
             self._set_state(models.OFFLINE, "starting")
@@ -251,7 +274,7 @@ class SharingController:
             return
         if kind == ev.TASK_STARTED:
             self._started_at[event.attempt_id] = event.at
-        elif kind in (ev.TASK_FINISHED, ev.TASK_FAILED):
+        elif kind in (ev.TASK_FINISHED, ev.TASK_FAILED, ev.TASK_RETURNED):
             self._started_at.pop(event.attempt_id, None)
         if kind == ev.PAUSED:
             self._set_state(models.PAUSED, self._reason(event.message))
@@ -266,6 +289,7 @@ class SharingController:
             ev.TASK_STARTED,
             ev.TASK_FINISHED,
             ev.TASK_FAILED,
+            ev.TASK_RETURNED,
             ev.PAYOUT,
         ):
             self._refresh_from_agent()
@@ -287,6 +311,7 @@ def _activity_for(event: ev.WorkerEvent, server: str) -> models.ActivityEvent | 
         ev.TASK_STARTED: "task_started",
         ev.TASK_FINISHED: "task_finished",
         ev.TASK_FAILED: "task_failed",
+        ev.TASK_RETURNED: "task_returned",
         ev.PAYOUT: "payout",
         ev.PAUSED: "paused",
         ev.RESUMED: "resumed",

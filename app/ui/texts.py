@@ -43,6 +43,8 @@ def state_text(state: models.SharingState) -> str:
         return fill(translate("SharingState", "Paused: %1"), reason_text(state.reason))
     if state.state == models.OFFLINE:
         return fill(translate("SharingState", "Offline: %1"), reason_text(state.reason))
+    if state.state == models.STOPPING:
+        return _counted().finishing(state.running)
     if state.state == models.ERROR:
         from app.ui.problems import problem_text
 
@@ -59,6 +61,7 @@ def short_state_text(state: models.SharingState) -> str:
         models.PAUSED: translate("SharingState", "Paused"),
         models.OFFLINE: translate("SharingState", "Offline"),
         models.ERROR: translate("SharingState", "Error"),
+        models.STOPPING: translate("SharingState", "Stopping"),
         models.OFF: translate("SharingState", "Not sharing"),
     }[state.state]
 
@@ -126,6 +129,9 @@ def activity_text(event: models.ActivityEvent) -> str:
         "task_started": translate("Activity", "Started task %2 of job %1"),
         "task_finished": translate("Activity", "Finished task %2 of job %1"),
         "task_failed": translate("Activity", "Task %2 of job %1 failed: %3"),
+        "task_returned": translate(
+            "Activity", "Handed back task %2 of job %1: another computer runs it"
+        ),
         "payout": translate("Activity", "Earned %4 for task %2 of job %1"),
         "paused": translate("Activity", "Paused: %3"),
         "resumed": translate("Activity", "Resumed sharing"),
@@ -213,6 +219,9 @@ class Counted(QObject):
 
     def tasks_running(self, count: int) -> str:
         return self.tr("Sharing: %n task(s) running", "", count)
+
+    def finishing(self, count: int) -> str:
+        return self.tr("Stopping: finishing %n task(s) first…", "", count)
 
     def earned_from_tasks(self, count: int) -> str:
         return self.tr("Earned %1 from %n task(s)", "", count)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import (
@@ -39,7 +41,7 @@ CLOSE_CANCEL = "cancel"
 
 
 class MainWindow(QMainWindow):
-    quit_requested = Signal()
+    quit_requested = Signal(bool)  # finish the running tasks first
 
     def __init__(
         self,
@@ -78,6 +80,7 @@ class MainWindow(QMainWindow):
         self.banner_share.setChecked(tray.share_action.isChecked())
         self.banner_share.toggled.connect(tray.share_action.setChecked)
         tray.share_action.toggled.connect(self._sync_banner_switch)
+        tray.sharing_requested.connect(self.request_sharing)
         banner_layout = QHBoxLayout(self.banner)
         banner_layout.addWidget(self.banner_label, 1)
         banner_layout.addWidget(self.banner_share)
@@ -96,6 +99,10 @@ class MainWindow(QMainWindow):
         self.overview.sign_in_requested.connect(self.show_sign_in)
         bridge.sharing_changed.connect(self._show_state)
         bridge.account_changed.connect(self._show_account)
+        bridge.settings_changed.connect(
+            lambda settings: self._sync_banner_switch(settings.contributor.sharing)
+        )
+        self.overview.sharing_requested.connect(self.request_sharing)
         self._account = bridge.account
         self._state = bridge.sharing_state
         # Tests and the smoke test can decide the no-tray close question without a dialog.
@@ -173,7 +180,7 @@ class MainWindow(QMainWindow):
             self.hide()
         elif choice == CLOSE_QUIT:
             event.ignore()
-            self.quit_requested.emit()
+            self.request_quit()
         else:
             event.ignore()
 
@@ -199,6 +206,60 @@ class MainWindow(QMainWindow):
         if clicked is quit_button:
             return CLOSE_QUIT
         return CLOSE_CANCEL
+
+    # -- what loses work asks first ------------------------------------------------------------
+
+    def request_sharing(self, on: bool) -> None:
+        """The share switch (tray, banner, overview). Turning it off while tasks run asks
+        whether to finish them first or hand them back."""
+        if on or not self._bridge.running_task_count():
+            self._bridge.set_sharing(on)
+            return
+        self._ask_about_running_tasks(
+            self.tr("Stop sharing?"),
+            self.tr("Finish them, then stop"),
+            lambda finish: self._bridge.set_sharing(False, finish_tasks=finish),
+        )
+
+    def request_quit(self) -> None:
+        """Quit from the tray or the window: asks first while tasks run."""
+        if not self._bridge.running_task_count():
+            self.quit_requested.emit(False)
+            return
+        self._ask_about_running_tasks(
+            self.tr("Quit HiveMind?"),
+            self.tr("Finish them, then quit"),
+            self.quit_requested.emit,
+        )
+
+    def _ask_about_running_tasks(
+        self, title: str, finish_label: str, decided: Callable[[bool], None]
+    ) -> None:
+        running = self._bridge.running_task_count()
+
+        def answered(answer: str) -> None:
+            self.question = None
+            if answer in ("finish", "hand_back"):
+                decided(answer == "finish")
+            else:  # the switch goes back to where the setting is
+                self._tray.show_sharing_setting(self._bridge.store.settings.contributor.sharing)
+                self._sync_banner_switch(self._bridge.store.settings.contributor.sharing)
+
+        self.question = Question(
+            self,
+            title,
+            self.tr("This computer is running %n task(s).", "", running),
+            self.tr(
+                "Let them finish, and HiveMind stops when the last one is done: you are paid "
+                "for them. Or hand them back now: they run again on another computer, and "
+                "this one is not paid for them."
+            ),
+            [
+                Choice("finish", finish_label, QMessageBox.AcceptRole, default=True),
+                Choice("hand_back", self.tr("Hand them back now"), QMessageBox.DestructiveRole),
+            ],
+            answered,
+        ).open()
 
     def show_sign_in(self) -> None:
         self.tabs.setCurrentWidget(self.account)

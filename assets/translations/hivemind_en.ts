@@ -95,6 +95,29 @@
         <source>Enter a username and a password.</source>
         <translation>Enter a username and a password.</translation>
     </message>
+    <message numerus="yes">
+        <source>This computer is running %n task(s). They are handed back: another computer runs them, and this one is not paid for them.</source>
+        <translation>
+            <numerusform>This computer is running %n task. They are handed back: another computer runs them, and this one is not paid for them.</numerusform>
+            <numerusform>This computer is running %n tasks. They are handed back: another computer runs them, and this one is not paid for them.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Log out?</source>
+        <translation>Log out?</translation>
+    </message>
+    <message>
+        <source>Logging out stops sharing.</source>
+        <translation>Logging out stops sharing.</translation>
+    </message>
+    <message>
+        <source>Use another server?</source>
+        <translation>Use another server?</translation>
+    </message>
+    <message>
+        <source>Using another server signs you out of this one and stops sharing with it.</source>
+        <translation>Using another server signs you out of this one and stops sharing with it.</translation>
+    </message>
     <message>
         <source>Checking %1…</source>
         <translation>Checking %1…</translation>
@@ -133,6 +156,10 @@
     <message>
         <source>Task %2 of job %1 failed: %3</source>
         <translation>Task %2 of job %1 failed: %3</translation>
+    </message>
+    <message>
+        <source>Handed back task %2 of job %1: another computer runs it</source>
+        <translation>Handed back task %2 of job %1: another computer runs it</translation>
     </message>
     <message>
         <source>Earned %4 for task %2 of job %1</source>
@@ -237,6 +264,13 @@
         <translation>
             <numerusform>Sharing: %n task running</numerusform>
             <numerusform>Sharing: %n tasks running</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Stopping: finishing %n task(s) first…</source>
+        <translation>
+            <numerusform>Stopping: finishing %n task first…</numerusform>
+            <numerusform>Stopping: finishing %n tasks first…</numerusform>
         </translation>
     </message>
     <message numerus="yes">
@@ -629,6 +663,29 @@
         <source>Logs of %1 not loaded: %2</source>
         <translation>Logs of %1 not loaded: %2</translation>
     </message>
+    <message>
+        <source>Cancel this job?</source>
+        <translation>Cancel this job?</translation>
+    </message>
+    <message>
+        <source>Cancel %1?</source>
+        <translation>Cancel %1?</translation>
+    </message>
+    <message numerus="yes">
+        <source>Its %n unfinished task(s) stop, and none of them will run again. What it has used so far (%1) stays spent; the rest of the %2 held for it comes back to your balance. Results of finished tasks stay available.</source>
+        <translation>
+            <numerusform>Its %n unfinished task stop, and none of them will run again. What it has used so far (%1) stays spent; the rest of the %2 held for it comes back to your balance. Results of finished tasks stay available.</numerusform>
+            <numerusform>Its %n unfinished tasks stop, and none of them will run again. What it has used so far (%1) stays spent; the rest of the %2 held for it comes back to your balance. Results of finished tasks stay available.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Cancel the job</source>
+        <translation>Cancel the job</translation>
+    </message>
+    <message>
+        <source>Keep it running</source>
+        <translation>Keep it running</translation>
+    </message>
 </context>
 <context>
     <name>LogDialog</name>
@@ -694,6 +751,37 @@
     <message>
         <source>Quit HiveMind</source>
         <translation>Quit HiveMind</translation>
+    </message>
+    <message>
+        <source>Stop sharing?</source>
+        <translation>Stop sharing?</translation>
+    </message>
+    <message>
+        <source>Finish them, then stop</source>
+        <translation>Finish them, then stop</translation>
+    </message>
+    <message>
+        <source>Quit HiveMind?</source>
+        <translation>Quit HiveMind?</translation>
+    </message>
+    <message>
+        <source>Finish them, then quit</source>
+        <translation>Finish them, then quit</translation>
+    </message>
+    <message numerus="yes">
+        <source>This computer is running %n task(s).</source>
+        <translation>
+            <numerusform>This computer is running %n task.</numerusform>
+            <numerusform>This computer is running %n tasks.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Let them finish, and HiveMind stops when the last one is done: you are paid for them. Or hand them back now: they run again on another computer, and this one is not paid for them.</source>
+        <translation>Let them finish, and HiveMind stops when the last one is done: you are paid for them. Or hand them back now: they run again on another computer, and this one is not paid for them.</translation>
+    </message>
+    <message>
+        <source>Hand them back now</source>
+        <translation>Hand them back now</translation>
     </message>
     <message>
         <source>You are already on %1.</source>
@@ -773,6 +861,10 @@
     <message>
         <source>Sign in…</source>
         <translation>Sign in…</translation>
+    </message>
+    <message>
+        <source>Hand them back now</source>
+        <translation>Hand them back now</translation>
     </message>
     <message>
         <source>Stop sharing</source>
@@ -1270,6 +1362,29 @@
     <message>
         <source>Error</source>
         <translation>Error</translation>
+    </message>
+    <message>
+        <source>Stopping</source>
+        <translation>Stopping</translation>
+    </message>
+</context>
+<context>
+    <name>StoppingDialog</name>
+    <message>
+        <source>Quitting HiveMind</source>
+        <translation>Quitting HiveMind</translation>
+    </message>
+    <message>
+        <source>Hand them back now</source>
+        <translation>Hand them back now</translation>
+    </message>
+    <message>
+        <source>Stop the tasks now: they run again on another computer, unpaid here</source>
+        <translation>Stop the tasks now: they run again on another computer, unpaid here</translation>
+    </message>
+    <message>
+        <source>Stopping sharing and closing…</source>
+        <translation>Stopping sharing and closing…</translation>
     </message>
 </context>
 <context>

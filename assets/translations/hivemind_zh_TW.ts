@@ -95,6 +95,28 @@
         <source>Enter a username and a password.</source>
         <translation>請輸入使用者名稱和密碼。</translation>
     </message>
+    <message numerus="yes">
+        <source>This computer is running %n task(s). They are handed back: another computer runs them, and this one is not paid for them.</source>
+        <translation>
+            <numerusform>這台電腦正在執行 %n 個任務。它們會交還給網路，由別的電腦執行，這台電腦不會因此得到報酬。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Log out?</source>
+        <translation>要登出嗎？</translation>
+    </message>
+    <message>
+        <source>Logging out stops sharing.</source>
+        <translation>登出後會停止分享。</translation>
+    </message>
+    <message>
+        <source>Use another server?</source>
+        <translation>要改用其他伺服器嗎？</translation>
+    </message>
+    <message>
+        <source>Using another server signs you out of this one and stops sharing with it.</source>
+        <translation>改用其他伺服器會登出目前的伺服器，並停止分享給它。</translation>
+    </message>
     <message>
         <source>Checking %1…</source>
         <translation>正在確認 %1…</translation>
@@ -133,6 +155,10 @@
     <message>
         <source>Task %2 of job %1 failed: %3</source>
         <translation>工作 %1 的任務 %2 失敗：%3</translation>
+    </message>
+    <message>
+        <source>Handed back task %2 of job %1: another computer runs it</source>
+        <translation>已交還工作 %1 的任務 %2，改由別的電腦執行</translation>
     </message>
     <message>
         <source>Earned %4 for task %2 of job %1</source>
@@ -236,6 +262,12 @@
         <source>Sharing: %n task(s) running</source>
         <translation>
             <numerusform>分享中：%n 個任務執行中</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Stopping: finishing %n task(s) first…</source>
+        <translation>
+            <numerusform>停止中：先完成 %n 個任務…</numerusform>
         </translation>
     </message>
     <message numerus="yes">
@@ -624,6 +656,28 @@
         <source>Logs of %1 not loaded: %2</source>
         <translation>無法載入 %1 的紀錄：%2</translation>
     </message>
+    <message>
+        <source>Cancel this job?</source>
+        <translation>要取消這個工作嗎？</translation>
+    </message>
+    <message>
+        <source>Cancel %1?</source>
+        <translation>要取消 %1 嗎？</translation>
+    </message>
+    <message numerus="yes">
+        <source>Its %n unfinished task(s) stop, and none of them will run again. What it has used so far (%1) stays spent; the rest of the %2 held for it comes back to your balance. Results of finished tasks stay available.</source>
+        <translation>
+            <numerusform>尚未完成的 %n 個任務會停止，之後也不會再執行。目前已花費的 %1 不會退還；為它保留的 %2 中其餘的部分會退回你的餘額。已完成任務的結果仍可下載。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Cancel the job</source>
+        <translation>取消工作</translation>
+    </message>
+    <message>
+        <source>Keep it running</source>
+        <translation>繼續執行</translation>
+    </message>
 </context>
 <context>
     <name>LogDialog</name>
@@ -689,6 +743,36 @@
     <message>
         <source>Quit HiveMind</source>
         <translation>結束 HiveMind</translation>
+    </message>
+    <message>
+        <source>Stop sharing?</source>
+        <translation>要停止分享嗎？</translation>
+    </message>
+    <message>
+        <source>Finish them, then stop</source>
+        <translation>先完成再停止</translation>
+    </message>
+    <message>
+        <source>Quit HiveMind?</source>
+        <translation>要結束 HiveMind 嗎？</translation>
+    </message>
+    <message>
+        <source>Finish them, then quit</source>
+        <translation>先完成再結束</translation>
+    </message>
+    <message numerus="yes">
+        <source>This computer is running %n task(s).</source>
+        <translation>
+            <numerusform>這台電腦正在執行 %n 個任務。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Let them finish, and HiveMind stops when the last one is done: you are paid for them. Or hand them back now: they run again on another computer, and this one is not paid for them.</source>
+        <translation>可以讓它們先完成，最後一個完成後 HiveMind 就會停止，你也會得到報酬；或者現在交還，由別的電腦重新執行，這台電腦不會因此得到報酬。</translation>
+    </message>
+    <message>
+        <source>Hand them back now</source>
+        <translation>現在交還</translation>
     </message>
     <message>
         <source>You are already on %1.</source>
@@ -768,6 +852,10 @@
     <message>
         <source>Sign in…</source>
         <translation>登入…</translation>
+    </message>
+    <message>
+        <source>Hand them back now</source>
+        <translation>現在交還</translation>
     </message>
     <message>
         <source>Stop sharing</source>
@@ -1263,6 +1351,29 @@
     <message>
         <source>Error</source>
         <translation>錯誤</translation>
+    </message>
+    <message>
+        <source>Stopping</source>
+        <translation>停止中</translation>
+    </message>
+</context>
+<context>
+    <name>StoppingDialog</name>
+    <message>
+        <source>Quitting HiveMind</source>
+        <translation>正在結束 HiveMind</translation>
+    </message>
+    <message>
+        <source>Hand them back now</source>
+        <translation>現在交還</translation>
+    </message>
+    <message>
+        <source>Stop the tasks now: they run again on another computer, unpaid here</source>
+        <translation>立即停止任務：改由別的電腦重新執行，這台電腦不會得到報酬</translation>
+    </message>
+    <message>
+        <source>Stopping sharing and closing…</source>
+        <translation>正在停止分享並關閉…</translation>
     </message>
 </context>
 <context>

@@ -37,7 +37,7 @@ from tests.server.jobkit import sha256
 RPCS = every_rpc()
 EXAMPLES_PER_RPC = 25
 NEVER = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
-NODE_REPORTS = {"StartAttempts", "CompleteAttempts", "FailAttempts"}
+NODE_REPORTS = {"StartAttempts", "CompleteAttempts", "FailAttempts", "ReturnAttempts"}
 
 
 @pytest.fixture(scope="module")

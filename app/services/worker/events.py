@@ -20,6 +20,7 @@ TASK_STARTED = "task_started"
 TASK_LOG = "task_log"  # message = a piece of the task's stdout/stderr
 TASK_FINISHED = "task_finished"  # the result was accepted by the server
 TASK_FAILED = "task_failed"  # message = the error
+TASK_RETURNED = "task_returned"  # handed back unfinished (the worker stopped); message = why
 PAYOUT = "payout"  # payout_ucpt = what the node's owner earned for the attempt
 PAUSED = "paused"  # message = the policy's reason
 RESUMED = "resumed"

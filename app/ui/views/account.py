@@ -4,6 +4,7 @@ and the app's log."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import QEvent
 from PySide6.QtGui import QFontDatabase, QTextCursor
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -26,6 +28,7 @@ from app.services.settings import SettingsStore
 from app.ui import models
 from app.ui.autostart import Autostart, launch_command
 from app.ui.bridge import Bridge
+from app.ui.confirm import Choice, Question
 from app.ui.i18n import LANGUAGES
 from app.ui.partials.problem_line import ProblemLine
 from app.ui.texts import fill
@@ -48,6 +51,7 @@ class AccountTab(QWidget):
         self._store = store
         self._autostart = autostart
         self._account = bridge.account
+        self.question: Question | None = None  # an open confirmation
 
         # Server
         self.server_box = QGroupBox()
@@ -98,7 +102,7 @@ class AccountTab(QWidget):
         self.register_button = QPushButton()
         self.register_button.clicked.connect(self._register)
         self.logout_button = QPushButton()
-        self.logout_button.clicked.connect(bridge.logout)
+        self.logout_button.clicked.connect(self._logout)
         self.auth_label = ProblemLine()
         account_buttons = QHBoxLayout()
         account_buttons.addWidget(self.login_button)
@@ -273,7 +277,50 @@ class AccountTab(QWidget):
         finally:
             self._showing_settings = False
 
+    def _ask_first(self, title: str, text: str, action: str, go: Callable[[], None]) -> None:
+        """Runs `go` at once, or after asking when tasks run on this computer: they would be
+        handed back (to run elsewhere, unpaid here)."""
+        running = self._bridge.running_task_count()
+        if not running:
+            go()
+            return
+
+        def answered(answer: str) -> None:
+            self.question = None
+            if answer == "go":
+                go()
+
+        self.question = Question(
+            self,
+            title,
+            text,
+            self.tr(
+                "This computer is running %n task(s). They are handed back: another computer "
+                "runs them, and this one is not paid for them.",
+                "",
+                running,
+            ),
+            [Choice("go", action, QMessageBox.DestructiveRole)],
+            answered,
+        ).open()
+
+    def _logout(self) -> None:
+        self._ask_first(
+            self.tr("Log out?"),
+            self.tr("Logging out stops sharing."),
+            self.tr("Log out"),
+            self._bridge.logout,
+        )
+
     def _apply_server(self, check: bool = True) -> None:
+        self._ask_first(
+            self.tr("Use another server?"),
+            self.tr("Using another server signs you out of this one and stops sharing with it."),
+            self.tr("Use this server"),
+            lambda: self._switch_server(check),
+        )
+
+    def _switch_server(self, check: bool) -> None:
         address, tls, ca_file = self._server_fields()
         self.use_anyway_button.hide()
         self.connect_button.setEnabled(False)

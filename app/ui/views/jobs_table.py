@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from app.ui import models
 from app.ui.bridge import Bridge
+from app.ui.confirm import Choice, Question
 from app.ui.partials.problem_line import ProblemLine
 from app.ui.problems import problem_text
 from app.ui.texts import compare_text, fill, job_state_text
@@ -38,6 +40,7 @@ class JobsPanel(QGroupBox):
         super().__init__(parent)
         self._bridge = bridge
         self.rows: list[models.JobRow] = []
+        self.question: Question | None = None  # an open confirmation
         # kind ("saved", "error", "log_error"), job id, folder, problem
         self._status: tuple[str, str, str, models.Problem | None] = ("", "", "", None)
 
@@ -225,9 +228,38 @@ class JobsPanel(QGroupBox):
             line.clear()
 
     def _cancel(self) -> None:
+        """Asks first: cancelling stops the work and keeps what was spent."""
         job = self.selected_job()
-        if job is not None:
-            self._bridge.cancel_job(job.job_id)
+        if job is None:
+            return
+
+        def answered(answer: str) -> None:
+            self.question = None
+            if answer == "cancel_job":
+                self._bridge.cancel_job(job.job_id)
+
+        left = job.tasks_total - job.tasks_done - job.tasks_failed
+        self.question = Question(
+            self,
+            self.tr("Cancel this job?"),
+            fill(self.tr("Cancel %1?"), job.name or job.job_id),
+            fill(
+                self.tr(
+                    "Its %n unfinished task(s) stop, and none of them will run again. What it "
+                    "has used so far (%1) stays spent; the rest of the %2 held for it comes "
+                    "back to your balance. Results of finished tasks stay available.",
+                    "",
+                    left,
+                ),
+                models.cpt(job.cost_ucpt),
+                models.cpt(job.max_cost_ucpt),
+            ),
+            [
+                Choice("cancel_job", self.tr("Cancel the job"), QMessageBox.DestructiveRole),
+                Choice("keep", self.tr("Keep it running"), QMessageBox.RejectRole, default=True),
+            ],
+            answered,
+        ).open()
 
 
 class LogDialog(QDialog):

@@ -33,6 +33,7 @@ PAUSE_SECONDS = 3600
 
 class OverviewTab(QWidget):
     sign_in_requested = Signal()  # "Sign in…": the window shows the Account tab
+    sharing_requested = Signal(bool)  # the share button: the window decides (it may ask)
 
     def __init__(self, bridge: Bridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -141,6 +142,7 @@ class OverviewTab(QWidget):
             models.SHARING: "sharing",
             models.PAUSED: "paused",
             models.OFF: "paused",
+            models.STOPPING: "paused",
             models.OFFLINE: "offline",
             models.ERROR: "error",
         }[state.state]
@@ -148,12 +150,16 @@ class OverviewTab(QWidget):
         if self._needs_sign_in(state):
             # Sharing is on, but nobody is signed in: the next step is signing in.
             self.share_button.setText(self.tr("Sign in…"))
+        elif state.state == models.STOPPING:
+            self.share_button.setText(self.tr("Hand them back now"))
         else:
             sharing_on = state.state != models.OFF
             self.share_button.setText(
                 self.tr("Stop sharing") if sharing_on else self.tr("Start sharing")
             )
-        self.pause_button.setVisible(not self._needs_sign_in(state))
+        self.pause_button.setVisible(
+            not self._needs_sign_in(state) and state.state != models.STOPPING
+        )
         self.pause_button.setEnabled(state.state in (models.SHARING, models.PAUSED))
         if self._manual_pause(state):
             self.pause_button.setText(self.tr("Resume sharing now"))
@@ -177,8 +183,10 @@ class OverviewTab(QWidget):
     def _toggle_sharing(self) -> None:
         if self._needs_sign_in(self._state):
             self.sign_in_requested.emit()
-            return
-        self._bridge.set_sharing(self._state.state == models.OFF)
+        elif self._state.state == models.STOPPING:
+            self._bridge.stop_now()
+        else:
+            self.sharing_requested.emit(self._state.state == models.OFF)
 
     def add_usage(self, sample: models.UsageSample) -> None:
         self.cpu_chart.add_sample([sample.cpu_percent, sample.hivemind_cpu_percent])
