@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
@@ -20,18 +21,23 @@ from proto.hivemind.v1 import (
     job_pb2_grpc,
     node_pb2_grpc,
 )
-from server.accounts.tokens import access_token_signer
+from server.accounts.signing import load_or_create_key
+from server.accounts.tokens import AccessTokenSigner
+from server.accounts.users import UnknownNameFailures
 from server.config import ServerSettings
 from server.context import ServerContext
+from server.jobs.artifacts import ArtifactStore
+from server.jobs.events import JobEvents
 from server.rpc.account_servicer import AccountServicer
 from server.rpc.admin_servicer import AdminServicer
 from server.rpc.artifact_servicer import ArtifactServicer
-from server.rpc.auth import AuthInterceptor
+from server.rpc.auth import AuthInterceptor, NodeCredentialCache
 from server.rpc.auth_servicer import AuthServicer
 from server.rpc.job_servicer import JobServicer
 from server.rpc.limits import RequestLimitsInterceptor
 from server.rpc.node_servicer import NodeServicer
 from server.runtimes.approved import ensure_default_runtime
+from server.store.db import Database
 from server.sweeper import run_sweeper
 from server.torrent import Seeder
 
@@ -70,6 +76,27 @@ def split_listen(listen: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def open_context(settings: ServerSettings) -> ServerContext:
+    """The database (created or upgraded to this code's schema) and the services around it."""
+    db = Database.for_data_dir(settings.data_dir, settings.database_url or None)
+    db.create_schema()
+    # token.key is created now (mode 0600), not on the first login.
+    token_signer = AccessTokenSigner(
+        load_or_create_key(settings.data_dir), settings.access_token_ttl_s
+    )
+    return ServerContext(
+        settings=settings,
+        db=db,
+        artifacts=ArtifactStore(settings, db),
+        events=JobEvents(),
+        token_signer=token_signer,
+        signing_keys=token_signer.keys,
+        unknown_name_failures=UnknownNameFailures(),
+        node_credentials=NodeCredentialCache(),
+        spot_check_rng=random.SystemRandom(),
+    )
+
+
 class HiveMindServer:
     """Build from settings, `await start()`, then `await wait()` or `await stop()`."""
 
@@ -80,9 +107,8 @@ class HiveMindServer:
         check_transport(
             self.host, self._requested_port, self._credentials is not None, settings.insecure
         )
-        self.ctx = ServerContext.create(settings)
+        self.ctx = open_context(settings)
         self.ctx.db.transaction_sync(ensure_default_runtime)
-        access_token_signer(self.ctx)  # creates token.key now, not on the first login
         self.port = 0
         self._server: grpc.aio.Server | None = None
         self._stop_event = asyncio.Event()
@@ -154,7 +180,7 @@ class HiveMindServer:
         )
 
     async def _start_seeder(self) -> None:
-        """The BitTorrent seeder (issue 4); without it every transfer goes over gRPC."""
+        """The BitTorrent seeder; without it every transfer goes over gRPC."""
         seeder = Seeder(self.settings, self.ctx.db, self.ctx.artifacts.path_for)
         try:
             self.ctx.seeder = await seeder.start()
@@ -191,11 +217,8 @@ class HiveMindServer:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        seeder = getattr(self.ctx, "seeder", None)
-        if seeder is not None and hasattr(seeder, "close"):
+        if self.ctx.seeder is not None:
             with contextlib.suppress(Exception):
-                result = seeder.close()
-                if asyncio.iscoroutine(result):
-                    await result
+                await self.ctx.seeder.close()
         await asyncio.to_thread(self.ctx.db.close)
         log.info("stopped address=%s", self.address)

@@ -1,31 +1,46 @@
-"""What every servicer and background task of one server process shares."""
+"""What every servicer and background task of one server process shares.
+
+server/app.py builds it (`open_context`) with every service in place. Its fields are typed
+with the classes that fill them; those of the packages above this module (job events, the
+artifact store, the token signer, the seeder ...) are imported for type checkers only, so at
+run time context.py imports nothing above store/ (pyproject.toml's import contracts name
+exactly these imports).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import random
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from server.config import ServerSettings
 from server.store.db import Database
+
+if TYPE_CHECKING:
+    from server.accounts.signing import SigningKeys
+    from server.accounts.tokens import AccessTokenSigner
+    from server.accounts.users import UnknownNameFailures
+    from server.jobs.artifacts import ArtifactStore
+    from server.jobs.events import JobEvents
+    from server.rpc.auth import NodeCredentialCache
+    from server.torrent.seeder import Seeder
 
 
 @dataclass
 class ServerContext:
     settings: ServerSettings
     db: Database
-    artifacts: Any = None  # server.jobs.artifacts.ArtifactStore
-    events: Any = None  # server.jobs.events.JobEvents
-    seeder: Any = None  # BitTorrent seeder (issue 4), None when BitTorrent is off
-    extras: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def create(cls, settings: ServerSettings) -> ServerContext:
-        from server.jobs.artifacts import ArtifactStore
-        from server.jobs.events import JobEvents
-
-        db = Database.for_data_dir(settings.data_dir, settings.database_url or None)
-        db.create_schema()
-        ctx = cls(settings=settings, db=db)
-        ctx.artifacts = ArtifactStore(settings, db)
-        ctx.events = JobEvents()
-        return ctx
+    artifacts: ArtifactStore
+    events: JobEvents
+    token_signer: AccessTokenSigner  # access tokens, keyed by <data_dir>/token.key
+    # Every other signed thing (the dashboard's cookies and CSRF tokens) and keyed hash,
+    # one key per purpose derived from token.key (server/accounts/signing.py).
+    signing_keys: SigningKeys
+    unknown_name_failures: UnknownNameFailures  # failed logins for names without an account
+    node_credentials: NodeCredentialCache  # verified node credentials, for a few seconds
+    # Which unreplicated results are spot-checked: unpredictable to nodes (a test may seed it).
+    spot_check_rng: random.Random
+    # The only field set after construction: the BitTorrent seeder starts on the event loop
+    # once the server starts, and may fail to (then every transfer goes over gRPC). None
+    # until then, and when BitTorrent is off.
+    seeder: Seeder | None = None

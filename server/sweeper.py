@@ -11,23 +11,25 @@ import time
 from sqlalchemy import Connection
 
 from server.context import ServerContext
+from server.jobs.effects import Effects
 from server.validation.expiry import Released, expire_leases, mark_silent_nodes_offline
 
 log = logging.getLogger("hivemind.sweeper")
 
 
-def sweep_once(conn: Connection, now: float, offline_after_s: float) -> Released:
-    released = mark_silent_nodes_offline(conn, now, offline_after_s)
-    released.add(expire_leases(conn, now))
-    return released
+def sweep_once(conn: Connection, now: float, offline_after_s: float) -> tuple[Released, Effects]:
+    effects = Effects()
+    released = mark_silent_nodes_offline(conn, now, offline_after_s, effects)
+    released.add(expire_leases(conn, now, effects))
+    return released, effects
 
 
 async def sweep(ctx: ServerContext) -> Released:
     """One sweep (its own transaction), then tells job watchers what changed."""
-    released = await ctx.db.run(sweep_once, time.time(), float(ctx.settings.node_offline_after_s))
-    for job_id in released.jobs:
-        for line in released.messages.get(job_id, []) or [""]:
-            ctx.events.notify(job_id, line)
+    released, effects = await ctx.db.run(
+        sweep_once, time.time(), float(ctx.settings.node_offline_after_s)
+    )
+    effects.announce(ctx.events)
     if released.nodes_offline:
         log.info("nodes offline nodes=%s", ",".join(released.nodes_offline))
     if released.attempts:

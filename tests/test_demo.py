@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import subprocess
 import sys
@@ -14,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from tests.kit.paths import python_env
+
 CONTRIBUTORS = {"bob", "carol", "dave"}
 
 
 def run_demo(tmp_path: Path, *flags: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    env["HIVEMIND_HOME"] = str(tmp_path / "home")  # the demo must not need (or touch) it
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    # The demo must not need (or touch) a HiveMind home.
+    env = python_env(HIVEMIND_HOME=str(tmp_path / "home"))
     done = subprocess.run(
         [sys.executable, "-m", "app.cli.main", "demo", *flags],
         cwd=tmp_path,

@@ -28,9 +28,7 @@ def _open_session(
     refresh, refresh_expires = tokens.issue_refresh_token(
         conn, user.user_id, ctx.settings.refresh_token_ttl_s, family_id
     )
-    access, access_expires = tokens.access_token_signer(ctx).issue(
-        user.user_id, user.username, user.is_admin
-    )
+    access, access_expires = ctx.token_signer.issue(user.user_id, user.username, user.is_admin)
     return SessionTokens(user, access, access_expires, refresh, refresh_expires)
 
 
@@ -72,9 +70,7 @@ async def refresh(ctx: ServerContext, refresh_token: str) -> SessionTokens:
         if rotation.outcome is not tokens.RefreshOutcome.ROTATED:
             return rotation, None
         user = users.get_user(conn, rotation.user_id)
-        access, access_expires = tokens.access_token_signer(ctx).issue(
-            user.user_id, user.username, user.is_admin
-        )
+        access, access_expires = ctx.token_signer.issue(user.user_id, user.username, user.is_admin)
         session = SessionTokens(user, access, access_expires, rotation.token, rotation.expires_at)
         return rotation, session
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import make_url
 
-from server.cli.common import CliError, load_settings
+from server.cli.settings import CliError, load_settings
 from server.store import migrate
 from server.store.copy import CopyError, CopyProgress, copy_sqlite_to_postgres, describe
 from server.store.db import Database

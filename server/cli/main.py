@@ -20,8 +20,8 @@ from typing import Any
 from common.units import format_ucpt, parse_cpt
 from server.accounts import users
 from server.accounts.passwords import hash_password
-from server.cli.common import CliError, load_settings, setup_logging
 from server.cli.db import add_db_parser
+from server.cli.settings import CliError, load_settings, setup_logging
 from server.config import ServerSettings
 from server.errors import DomainError
 from server.ledger import audit, transfers
@@ -165,7 +165,11 @@ def cmd_grant(args: argparse.Namespace) -> int:
     moved = _with_database(
         args,
         lambda conn: transfers.admin_grant(
-            conn, args.name, amount, idempotency_key=args.idempotency_key or "", memo=args.memo
+            conn,
+            users.find_user(conn, args.name).user_id,
+            amount,
+            idempotency_key=args.idempotency_key or "",
+            memo=args.memo,
         ),
     )
     note = "" if moved.created else " (already granted with this key; nothing moved)"

@@ -1,2 +1,3 @@
 """Jobs and tasks: the job spec and packages, submitting, queries, lifecycle (counters, end,
-refund), change events, and the content-addressed artifact store."""
+refund, cancel), what one transaction did to its jobs (effects), change events and watching,
+who may read an artifact (access), and the content-addressed artifact store."""

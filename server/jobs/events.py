@@ -93,13 +93,6 @@ class JobEvents:
             for subscription in subscribers:
                 self._loop.call_soon_threadsafe(subscription.push, message)
 
-    def notify_many(self, messages: dict[str, list[str]]) -> None:
-        for job_id, lines in messages.items():
-            if not lines:
-                self.notify(job_id)
-            for line in lines:
-                self.notify(job_id, line)
-
     def watcher_count(self, job_id: str) -> int:
         with self._lock:
             return len(self._subscriptions.get(job_id, ()))
@@ -118,8 +111,7 @@ def _fingerprint(task: TaskView) -> tuple:
 
 async def watch_job(ctx: ServerContext, caller: Caller, job_id: str) -> AsyncIterator[JobUpdate]:
     """The job's state now, then after every change, until the job has ended."""
-    events: JobEvents = ctx.events
-    with events.subscribe(job_id) as subscription:
+    with ctx.events.subscribe(job_id) as subscription:
         looked_at = time.time()
         job = await ctx.db.run(job_for, caller, job_id)
         seen: dict[str, tuple] = {}

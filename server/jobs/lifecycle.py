@@ -1,17 +1,22 @@
 """How a job moves: its counters, its end (done, failed or cancelled) and its refund.
 
-Every function here runs inside the caller's transaction (Database.run), so a state change
-and its ledger movement commit together or not at all. The refund of what is left in the
-escrow happens exactly once per job: the ledger key `refund:<job_id>` cannot be reused.
+Every function here but `cancel_job` runs inside the caller's transaction (Database.run), so
+a state change and its ledger movement commit together or not at all; `cancel_job` is what
+the servicer calls (one such transaction, then the watchers are told). The refund of what is
+left in the escrow happens exactly once per job: the ledger key `refund:<job_id>` cannot be
+reused.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, bindparam, select, update
 
+from server.context import ServerContext
 from server.errors import FailedPrecondition
 from server.jobs.access import Caller
 from server.jobs.models import (
@@ -29,6 +34,8 @@ from server.jobs.models import (
 from server.jobs.queries import job_for, load_job
 from server.ledger import journal as ledger
 from server.store.schema import attempts, jobs, tasks
+
+log = logging.getLogger("hivemind.jobs")
 
 
 @dataclass
@@ -138,7 +145,7 @@ class Cancellation:
     stopped_attempt_ids: list[str]  # running attempts whose nodes are told to stop
 
 
-def cancel_job(conn: Connection, caller: Caller, job_id: str, now: float) -> Cancellation:
+def _cancel(conn: Connection, caller: Caller, job_id: str, now: float) -> Cancellation:
     """Cancels a job: nothing more is leased, running attempts are told to stop at their
     next heartbeat (their results are no longer accepted) and the escrow is refunded."""
     job = job_for(conn, caller, job_id)
@@ -184,6 +191,20 @@ def cancel_job(conn: Connection, caller: Caller, job_id: str, now: float) -> Can
     updated = load_job(conn, job_id)
     assert updated is not None
     return Cancellation(updated, stopped)
+
+
+async def cancel_job(ctx: ServerContext, caller: Caller, job_id: str) -> JobView:
+    cancellation = await ctx.db.run(_cancel, caller, job_id, time.time())
+    job = cancellation.job
+    log.info(
+        "job cancelled job=%s by=%s stopped_attempts=%d refunded_ucpt=%d",
+        job_id,
+        caller.user_id,
+        len(cancellation.stopped_attempt_ids),
+        job.refunded_ucpt,
+    )
+    ctx.events.notify(job_id, "job cancelled")
+    return job
 
 
 def _escrow_of(conn: Connection, job_id: str) -> str:

@@ -1,7 +1,8 @@
 """Reading jobs: one job, a page of jobs, a job's tasks and results.
 
 A user sees only their own jobs (admins see all); someone else's job is reported as not
-found, so job ids of other users cannot be probed.
+found, so job ids of other users cannot be probed. The async functions at the end are what
+the servicer calls (each read in one transaction on the database thread).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection, Select, and_, func, or_, select
 
+from server.context import ServerContext
 from server.errors import InvalidArgument, NotFound, PermissionDenied
 from server.jobs.access import Caller
 from server.jobs.models import TASK_IN_FLIGHT_STATES, JobView, TaskView
@@ -19,6 +21,8 @@ from server.store.schema import jobs, result_checks, tasks, users
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
+# GetResults answers in one message; beyond this many bytes of logs, later logs are cut.
+RESULTS_LOG_BUDGET = 3 * 1024 * 1024
 
 
 def _running_counts(conn: Connection, job_ids: list[str]) -> dict[str, int]:
@@ -66,7 +70,8 @@ def job_tasks(
 
 
 def _with_verification(conn: Connection, job_id: str, views: list[TaskView]) -> list[TaskView]:
-    """How each task's result was checked (the result_checks of issue 6's verification)."""
+    """How each task's accepted result was checked (its result_checks row): verified by a
+    quorum or a spot check, taken unverified, or still being checked."""
     accepted = dict(
         conn.execute(
             select(tasks.c.id, result_checks.c.status)
@@ -137,3 +142,47 @@ def list_jobs(
     views = _views(conn, rows[:size])
     token = _encode_token(rows[size - 1].created_at, rows[size - 1].id) if len(rows) > size else ""
     return JobPage(views, token)
+
+
+async def get_job(
+    ctx: ServerContext, caller: Caller, job_id: str, include_tasks: bool = False
+) -> tuple[JobView, list[TaskView]]:
+    def read(conn: Connection) -> tuple[JobView, list[TaskView]]:
+        job = job_for(conn, caller, job_id)
+        return job, job_tasks(conn, job_id) if include_tasks else []
+
+    return await ctx.db.run(read)
+
+
+async def list_my_jobs(
+    ctx: ServerContext, caller: Caller, page_size: int, page_token: str, all_users: bool
+) -> JobPage:
+    return await ctx.db.run(list_jobs, caller, page_size, page_token, all_users)
+
+
+@dataclass(frozen=True)
+class JobResults:
+    job: JobView
+    tasks: list[TaskView]  # with logs
+
+
+async def job_results(ctx: ServerContext, caller: Caller, job_id: str) -> JobResults:
+    def read(conn: Connection) -> JobResults:
+        job = job_for(conn, caller, job_id)
+        return JobResults(job, _within_log_budget(job_tasks(conn, job_id, with_logs=True)))
+
+    return await ctx.db.run(read)
+
+
+def _within_log_budget(views: list[TaskView]) -> list[TaskView]:
+    budget = RESULTS_LOG_BUDGET
+    kept: list[TaskView] = []
+    for view in views:
+        size = len(view.log)
+        if size > budget:
+            note = "[log left out: the answer is too large; download the results instead]"
+            view = TaskView(**{**view.__dict__, "log": note})
+            size = len(note)
+        budget -= size
+        kept.append(view)
+    return kept

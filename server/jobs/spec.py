@@ -227,7 +227,7 @@ def worst_case_for(
     compare_timeout_s: int = 0,
 ) -> int:
     """What the job escrows: `replicas` paid results of every task at their worst, plus,
-    with a compare command, every comparison a task may need (see comparisons.py)."""
+    with a compare command, every comparison a task may need (validation/comparisons.py)."""
     worst = worst_case_cost_ucpt(
         tasks=tasks,
         replicas=replicas,

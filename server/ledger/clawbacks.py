@@ -1,10 +1,11 @@
 """Taking back what a caught node was paid for results that are then discarded.
 
 When a node fails a spot check or is banned, its recent unverified results in running jobs are
-discarded and their tasks run again (reruns.py). What each discarded result was paid is taken
-back from the node owner's account into the escrow of the job that paid it (ledger reason
-"clawback", key `clawback:<attempt_id>`), in the transaction that discards it: the re-run is
-funded by the cheat, not by the submitter, and the job's cost counts only results it keeps.
+discarded and their tasks run again (server/validation/spot_checks.py). What each discarded
+result was paid is taken back from the node owner's account into the escrow of the job that
+paid it (ledger reason "clawback", key `clawback:<attempt_id>`), in the transaction that
+discards it: the re-run is funded by the cheat, not by the submitter, and the job's cost
+counts only results it keeps.
 
 Never below zero: the owner gives back min(paid, balance), the balance being the owner's own
 account only. Money the owner holds in escrow for their own jobs stays there: it pays for work
@@ -20,7 +21,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from server.jobs.lifecycle import JobDeltas
 from server.ledger import journal as ledger
 from server.ledger.payouts import EscrowTracker
 from server.store.schema import attempts, clawbacks, jobs, payouts, tasks
@@ -112,12 +112,13 @@ class ClawbackPlan:
             self.accept(clawback)
 
 
-def take_back(conn: Connection, plan: ClawbackPlan, now: float) -> JobDeltas:
+def take_back(conn: Connection, plan: ClawbackPlan, now: float) -> dict[str, int]:
     """Moves what the plan accepted from the owners to the jobs' escrows, records every
-    clawback (with its shortfall) and lowers the tasks' cost; returns the jobs' cost changes."""
-    deltas = JobDeltas()
+    clawback (with its shortfall) and lowers the tasks' cost; returns what each job's escrow
+    got back (the job's cost goes down by as much)."""
+    returned: dict[str, int] = {}
     if not plan.accepted:
-        return deltas
+        return returned
     moving = [c for c in plan.accepted if c.taken_ucpt > 0]
     posted = ledger.post_many(
         conn,
@@ -136,7 +137,7 @@ def take_back(conn: Connection, plan: ClawbackPlan, now: float) -> JobDeltas:
     tx_ids = {c.attempt_id: tx.tx_id for c, tx in zip(moving, posted, strict=True) if tx.created}
     recorded = [c for c in plan.accepted if c.taken_ucpt == 0 or c.attempt_id in tx_ids]
     if not recorded:
-        return deltas
+        return returned
     conn.execute(
         insert(clawbacks),
         [
@@ -164,5 +165,5 @@ def take_back(conn: Connection, plan: ClawbackPlan, now: float) -> JobDeltas:
             [{"b_id": c.task_id, "b_taken": c.taken_ucpt} for c in taken],
         )
     for c in taken:
-        deltas[c.job_id].cost_ucpt -= c.taken_ucpt
-    return deltas
+        returned[c.job_id] = returned.get(c.job_id, 0) + c.taken_ucpt
+    return returned

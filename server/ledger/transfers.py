@@ -1,4 +1,8 @@
-"""User-to-user transfers and admin grants, with idempotency keys scoped to the caller."""
+"""User-to-user transfers and admin grants, with idempotency keys scoped to the caller.
+
+Users are named by id here: the ledger knows accounts, not usernames. A caller that has a
+name resolves it first with server.accounts.users.find_user, in the same transaction.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, select
 
 from common.units import format_ucpt
-from server.accounts.users import find_user
 from server.errors import FailedPrecondition, InvalidArgument
 from server.ledger import journal as ledger
 from server.store.schema import ledger_entries, ledger_transactions
@@ -62,7 +65,7 @@ def _same_movement(conn: Connection, key: str, entries: list[tuple[str, int]]) -
 def transfer(
     conn: Connection,
     from_user_id: str,
-    to_username: str,
+    to_user_id: str,
     amount_ucpt: int,
     *,
     idempotency_key: str = "",
@@ -70,11 +73,10 @@ def transfer(
 ) -> Movement:
     """Moves CPT between two users. The same key twice moves the amount once."""
     _check_common(amount_ucpt, memo, idempotency_key)
-    recipient = find_user(conn, to_username)
-    if recipient.user_id == from_user_id:
+    if to_user_id == from_user_id:
         raise InvalidArgument("cannot transfer to yourself")
     source = ledger.user_account_id(conn, from_user_id)
-    target = ledger.user_account_id(conn, recipient.user_id)
+    target = ledger.user_account_id(conn, to_user_id)
     entries = [(source, -amount_ucpt), (target, amount_ucpt)]
     # Scoped per sender so one user's key never collides with another's or the system's.
     key = f"transfer:{from_user_id}:{idempotency_key or secrets.token_hex(16)}"
@@ -93,7 +95,7 @@ def transfer(
 
 def admin_grant(
     conn: Connection,
-    username: str,
+    user_id: str,
     amount_ucpt: int,
     *,
     idempotency_key: str = "",
@@ -101,13 +103,12 @@ def admin_grant(
 ) -> Movement:
     """Mints CPT into a user's account (admin only; the caller checks the role)."""
     _check_common(amount_ucpt, memo, idempotency_key)
-    user = find_user(conn, username)
-    target = ledger.user_account_id(conn, user.user_id)
+    target = ledger.user_account_id(conn, user_id)
     key = f"grant:{idempotency_key or secrets.token_hex(16)}"
     existing = _same_movement(
         conn, key, [(ledger.mint_account_id(conn), -amount_ucpt), (target, amount_ucpt)]
     )
     if existing:
         return Movement(existing, ledger.balance(conn, target), created=False)
-    posted = ledger.grant(conn, user.user_id, amount_ucpt, idempotency_key=key, memo=memo)
+    posted = ledger.grant(conn, user_id, amount_ucpt, idempotency_key=key, memo=memo)
     return Movement(posted.tx_id, ledger.balance(conn, target), posted.created)

@@ -16,7 +16,6 @@ Every function takes an open connection (inside the caller's transaction).
 
 from __future__ import annotations
 
-import random
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -148,18 +147,10 @@ def spot_check_probability(consecutive_valid: int, threshold: int, floor: float)
     return min(1.0, max(1.0 / consecutive_valid, floor))
 
 
-def spot_check_rng(extras: dict) -> random.Random:
-    """Unpredictable to nodes: a cheater must not know which results will be checked."""
-    rng = extras.get("spot_check_rng")
-    if rng is None:
-        rng = extras["spot_check_rng"] = random.SystemRandom()
-    return rng
-
-
 def checker_available(conn: Connection, owner_id: str, job_owner_id: str = "") -> bool:
     """Whether a node of another owner is online to check this owner's result. With
     `job_owner_id` (a job with a compare command, whose results may differ in bytes) two
-    owners besides both are needed: one to check, one to compare (comparisons.py)."""
+    owners besides both are needed: one to check, one to compare (validation/comparisons.py)."""
     excluded = [owner_id, job_owner_id] if job_owner_id else [owner_id]
     found = conn.execute(
         select(nodes.c.owner_id)

@@ -7,6 +7,7 @@ import logging
 from grpc.aio import ServicerContext
 
 from proto.hivemind.v1 import account_pb2, account_pb2_grpc
+from server.accounts.users import find_user
 from server.context import ServerContext
 from server.ledger import statements, transfers
 from server.ledger.rewards import MAX_PERFORMANCE_BONUS_PERMILLE, STABILITY_BONUS_PERMILLE
@@ -68,7 +69,7 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
             lambda conn: transfers.transfer(
                 conn,
                 caller.user_id,
-                request.to_username,
+                find_user(conn, request.to_username).user_id,
                 request.amount_ucpt,
                 idempotency_key=request.idempotency_key,
                 memo=request.memo,

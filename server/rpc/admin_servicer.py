@@ -13,7 +13,7 @@ from server.errors import FailedPrecondition, InvalidArgument
 from server.ledger import transfers
 from server.nodes import listing
 from server.nodes import stats as network
-from server.rpc.auth import forget_node_credential, require_admin
+from server.rpc.auth import require_admin
 from server.rpc.converters import (
     decode_page_token,
     encode_page_token,
@@ -61,7 +61,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
         moved = await self.ctx.db.run(
             lambda conn: transfers.admin_grant(
                 conn,
-                request.username,
+                users.find_user(conn, request.username).user_id,
                 request.amount_ucpt,
                 idempotency_key=request.idempotency_key,
                 memo=request.memo,
@@ -104,7 +104,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
     ) -> admin_pb2.NodeInfo:
         caller = require_admin(context)
         node = await bans.ban_node_now(self.ctx, request.node_id, request.reason)
-        forget_node_credential(self.ctx, request.node_id)
+        self.ctx.node_credentials.forget(request.node_id)  # refused from the next call
         log.info("ban user=%s node=%s reason=%s", caller.username, node.node_id, node.ban_reason)
         return node_to_proto(node)
 

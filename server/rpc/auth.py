@@ -21,7 +21,6 @@ from typing import Any
 import grpc
 from sqlalchemy import Connection, select
 
-from server.accounts.tokens import access_token_signer
 from server.context import ServerContext
 from server.errors import DomainError, PermissionDenied, Unauthenticated
 from server.rpc.errors import status_for, status_message
@@ -131,18 +130,6 @@ class NodeCredentialCache:
         self._records.pop(node_id, None)
 
 
-def node_credential_cache(ctx: ServerContext) -> NodeCredentialCache:
-    cache = ctx.extras.get("node_credential_cache")
-    if cache is None:
-        cache = ctx.extras["node_credential_cache"] = NodeCredentialCache()
-    return cache
-
-
-def forget_node_credential(ctx: ServerContext, node_id: str) -> None:
-    """Call after banning a node or rotating its secret: the next call re-reads the row."""
-    node_credential_cache(ctx).forget(node_id)
-
-
 def _load_node(conn: Connection, node_id: str) -> Any:
     return conn.execute(
         select(
@@ -160,7 +147,7 @@ def _load_node(conn: Connection, node_id: str) -> Any:
 class AuthInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, ctx: ServerContext) -> None:
         self.ctx = ctx
-        self.node_cache = node_credential_cache(ctx)
+        self.node_cache = ctx.node_credentials
 
     async def intercept_service(
         self,
@@ -191,7 +178,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         if not scheme or not value:
             raise Unauthenticated("this call needs a credential (log in first)")
         if scheme.lower() == "bearer":
-            claims = access_token_signer(self.ctx).verify(value)
+            claims = self.ctx.token_signer.verify(value)
             return Principal("user", claims.user_id, claims.username, claims.is_admin)
         if scheme.lower() == "node":
             return await self._authenticate_node(value)

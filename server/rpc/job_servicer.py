@@ -8,7 +8,7 @@ import grpc
 
 from proto.hivemind.v1 import job_pb2, job_pb2_grpc
 from server.context import ServerContext
-from server.jobs import service as jobs
+from server.jobs import lifecycle, queries, submit
 from server.jobs.events import watch_job
 from server.jobs.spec import estimate_cost
 from server.rpc import job_converters as convert
@@ -25,7 +25,7 @@ class JobServicer(job_pb2_grpc.JobServiceServicer):
         self, request: job_pb2.SubmitJobRequest, context: grpc.aio.ServicerContext
     ) -> job_pb2.Job:
         caller = convert.caller_of(require_user(context))
-        job = await jobs.submit_job(self.ctx, caller, convert.job_request(request))
+        job = await submit.submit_job(self.ctx, caller, convert.job_request(request))
         return convert.job_to_proto(job)
 
     @maps_domain_errors
@@ -33,7 +33,7 @@ class JobServicer(job_pb2_grpc.JobServiceServicer):
         self, request: job_pb2.ListJobsRequest, context: grpc.aio.ServicerContext
     ) -> job_pb2.ListJobsResponse:
         caller = convert.caller_of(require_user(context))
-        page = await jobs.list_my_jobs(
+        page = await queries.list_my_jobs(
             self.ctx, caller, request.page.page_size, request.page.page_token, request.all_users
         )
         return job_pb2.ListJobsResponse(
@@ -46,7 +46,7 @@ class JobServicer(job_pb2_grpc.JobServiceServicer):
         self, request: job_pb2.GetJobRequest, context: grpc.aio.ServicerContext
     ) -> job_pb2.JobDetail:
         caller = convert.caller_of(require_user(context))
-        job, tasks = await jobs.get_job(self.ctx, caller, request.job_id, request.include_tasks)
+        job, tasks = await queries.get_job(self.ctx, caller, request.job_id, request.include_tasks)
         return job_pb2.JobDetail(
             job=convert.job_to_proto(job), tasks=[convert.task_to_proto(t) for t in tasks]
         )
@@ -56,7 +56,7 @@ class JobServicer(job_pb2_grpc.JobServiceServicer):
         self, request: job_pb2.CancelJobRequest, context: grpc.aio.ServicerContext
     ) -> job_pb2.Job:
         caller = convert.caller_of(require_user(context))
-        return convert.job_to_proto(await jobs.cancel_job(self.ctx, caller, request.job_id))
+        return convert.job_to_proto(await lifecycle.cancel_job(self.ctx, caller, request.job_id))
 
     @maps_domain_errors
     async def WatchJob(
@@ -71,7 +71,7 @@ class JobServicer(job_pb2_grpc.JobServiceServicer):
         self, request: job_pb2.GetResultsRequest, context: grpc.aio.ServicerContext
     ) -> job_pb2.GetResultsResponse:
         caller = convert.caller_of(require_user(context))
-        results = await jobs.job_results(self.ctx, caller, request.job_id)
+        results = await queries.job_results(self.ctx, caller, request.job_id)
         return job_pb2.GetResultsResponse(
             job=convert.job_to_proto(results.job),
             results=[convert.task_result_to_proto(task) for task in results.tasks],

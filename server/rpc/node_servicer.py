@@ -12,11 +12,11 @@ from server.context import ServerContext
 from server.nodes import credentials as node_secrets
 from server.nodes import registry as nodes
 from server.rpc import job_converters as convert
-from server.rpc.auth import forget_node_credential, principal_of, require_node, require_user
+from server.rpc.auth import principal_of, require_node, require_user
 from server.rpc.errors import maps_domain_errors
 from server.scheduling import scheduler
 from server.torrent.peers import observed_endpoint
-from server.validation import outcomes, returns
+from server.validation import intake, returns
 
 
 class NodeServicer(node_pb2_grpc.NodeServiceServicer):
@@ -84,7 +84,7 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
         self, request: node_pb2.StartAttemptsRequest, context: grpc.aio.ServicerContext
     ) -> node_pb2.AttemptAcks:
         node = require_node(context)
-        acks = await outcomes.start(self.ctx, node.node_id, list(request.attempt_ids))
+        acks = await intake.start(self.ctx, node.node_id, list(request.attempt_ids))
         return convert.acks_to_proto(acks)
 
     @maps_domain_errors
@@ -92,7 +92,7 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
         self, request: node_pb2.CompleteAttemptsRequest, context: grpc.aio.ServicerContext
     ) -> node_pb2.AttemptAcks:
         node = require_node(context)
-        acks = await outcomes.complete(
+        acks = await intake.complete(
             self.ctx, node.node_id, node.user_id, convert.completions_from_proto(request)
         )
         return convert.acks_to_proto(acks)
@@ -102,7 +102,7 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
         self, request: node_pb2.FailAttemptsRequest, context: grpc.aio.ServicerContext
     ) -> node_pb2.AttemptAcks:
         node = require_node(context)
-        acks = await outcomes.fail(self.ctx, node.node_id, convert.failures_from_proto(request))
+        acks = await intake.fail(self.ctx, node.node_id, convert.failures_from_proto(request))
         return convert.acks_to_proto(acks)
 
     @maps_domain_errors
@@ -123,7 +123,7 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
         credential = await node_secrets.rotate_node_secret(
             self.ctx, caller.user_id, request.node_id, caller.node_id
         )
-        forget_node_credential(self.ctx, credential.node_id)  # the old secret ends now
+        self.ctx.node_credentials.forget(credential.node_id)  # the old secret ends now
         return node_pb2.RegisterNodeResponse(
             node_id=credential.node_id,
             node_secret=credential.secret,

@@ -3,8 +3,8 @@ as a RUNTIME artifact and recorded with the image id read from its manifest.
 
 No Docker is needed on the server: the archive is read as a tar (common.runtime_archive).
 Workers that lack the image fetch the archive by its digest (any node may read an approved
-runtime's archive, see access.py), check the image id and `docker load` it; the lease names
-the image by that id, so a worker never runs anything but the approved image.
+runtime's archive, see server/jobs/access.py), check the image id and `docker load` it; the
+lease names the image by that id, so a worker never runs anything but the approved image.
 
 Blocking (copies and hashes the file): for the admin CLI, or call it from a thread.
 """

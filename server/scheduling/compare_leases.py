@@ -1,4 +1,4 @@
-"""Leasing comparisons (see comparisons.py) to nodes of a third owner."""
+"""Leasing comparisons (server/validation/comparisons.py) to nodes of a third owner."""
 
 from __future__ import annotations
 

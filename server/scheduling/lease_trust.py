@@ -31,7 +31,7 @@ def nodes_of_same_owner(conn: Connection, node_id: str) -> list[str]:
 def held_by_owner(owner_nodes: Sequence[str], runs_only: bool = False) -> ColumnElement[bool]:
     """True for a task (in a query on `tasks`) that one of these nodes holds or answered.
     A node that compared two of its results counts too (it saw them), unless `runs_only`:
-    comparing again is fine, judging its own result is not (comparisons.py)."""
+    comparing again is fine, judging its own result is not (validation/comparisons.py)."""
     held = exists().where(
         attempts.c.task_id == tasks.c.id,
         attempts.c.node_id.in_(sorted(owner_nodes)),

@@ -1,5 +1,5 @@
 """What a lease is: the request a node sends, the lease it gets back, and the room it has
-left while one lease call fills it (shared by scheduler.py and comparisons.py)."""
+left while one lease call fills it (shared by scheduler.py and compare_leases.py)."""
 
 from __future__ import annotations
 

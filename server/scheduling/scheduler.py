@@ -232,7 +232,7 @@ def lease_tasks(
     if preference.nothing:
         return []
     deadline = now + lease_ttl_s
-    # Comparisons first: they are short, and a task waits for each (comparisons.py).
+    # Comparisons first: they are short, and a task waits for each (compare_leases.py).
     compared = lease_comparisons(
         conn, node_id, owner_nodes, free, preference.names, limit, deadline, now
     )

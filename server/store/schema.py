@@ -286,7 +286,7 @@ attempts = Table(
 )
 
 
-# Verification and trust (issue 6; docs/SECURITY.md).
+# Verification and trust (docs/SECURITY.md).
 
 # What each node's results and leases have shown. Consecutive valid results earn trust (less
 # spot checking, the performance bonus); a wrong result resets it.

@@ -1,4 +1,4 @@
-"""Results offered over BitTorrent (issue 4): a node seeds its packed result and offers it;
+"""Results offered over BitTorrent: a node seeds its packed result and offers it;
 the server adds the torrent, tells the node its BT endpoint, and pulls the file over the
 connection the node dials (the server never dials a node). The bytes are verified against
 the digest and stored exactly as a gRPC upload would store them, so CompleteAttempts

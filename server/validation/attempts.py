@@ -1,4 +1,6 @@
-"""What a node reports about its attempts: started, completed, failed. Batched.
+"""Attempts as nodes report them: the reports (Completion, Failure) and their answer (Ack),
+who may report on an attempt (`refusal`), starting attempts, and the bulk writes of attempt
+and task outcomes that intake.py and quorum.py share.
 
 Each attempt in a batch gets its own acknowledgement. Only the node holding a live lease
 may act on an attempt; anything else is refused for that attempt alone, with the reason.

@@ -11,13 +11,13 @@ from sqlalchemy import Connection, select, update
 from server.config import ServerSettings
 from server.context import ServerContext
 from server.errors import InvalidArgument, NotFound
-from server.jobs.lifecycle import JobDeltas, apply_deltas, settle_ended_jobs
+from server.jobs.effects import Effects
 from server.ledger.payouts import EscrowTracker
 from server.nodes.listing import NodeView, list_nodes
 from server.store.schema import nodes
-from server.validation.checking import add_deltas, apply_settlement
-from server.validation.expiry import Released, release_node_leases
-from server.validation.reruns import distrust_node_results
+from server.validation.expiry import release_node_leases
+from server.validation.quorum import apply_settlement
+from server.validation.spot_checks import distrust_node_results
 
 MAX_BAN_REASON_CHARS = 500
 
@@ -25,7 +25,7 @@ MAX_BAN_REASON_CHARS = 500
 @dataclass(frozen=True)
 class Ban:
     node: NodeView
-    released: Released  # the leases it held, now requeued (or failed at max attempts)
+    effects: Effects  # its leases requeued (or failed at max attempts), its work discarded
 
 
 def ban_node(
@@ -37,7 +37,7 @@ def ban_node(
 ) -> Ban:
     """Marks the node banned (its credential is refused from now on) and releases its
     leases so the tasks run elsewhere. Banning twice keeps the first reason. With
-    `settings`, its results nobody verified are discarded too (server/validation/reruns.py)."""
+    `settings`, its results nobody verified are discarded too (server/validation/spot_checks.py)."""
     reason = (reason or "").strip()
     if len(reason) > MAX_BAN_REASON_CHARS:
         raise InvalidArgument(f"reason too long (at most {MAX_BAN_REASON_CHARS} characters)")
@@ -51,34 +51,28 @@ def ban_node(
             .where(nodes.c.id == node_id)
             .values(banned=True, ban_reason=reason or "banned by an admin", online=False)
         )
-    released = release_node_leases(conn, node_id, "node banned by an admin", now)
+    effects = Effects()
+    release_node_leases(conn, node_id, "node banned by an admin", now, effects)
     if settings is not None:
-        _discard_unverified(conn, node_id, settings, now, released)
-    return Ban(list_nodes(conn, node_id)[0], released)
+        _discard_unverified(conn, node_id, settings, now, effects)
+    return Ban(list_nodes(conn, node_id)[0], effects)
 
 
 def _discard_unverified(
-    conn: Connection, node_id: str, settings: ServerSettings, now: float, released: Released
+    conn: Connection, node_id: str, settings: ServerSettings, now: float, effects: Effects
 ) -> None:
-    deltas = JobDeltas()
     reruns = distrust_node_results(
-        conn, [node_id], "its node was banned", EscrowTracker(conn, []), settings, now
+        conn, [node_id], "its node was banned", EscrowTracker(conn, []), settings, now, effects
     )
-    add_deltas(deltas, reruns.deltas)
     if reruns.settlement is not None:
-        apply_settlement(conn, reruns.settlement, deltas, now)
-    apply_deltas(conn, deltas, now)
-    released.ended_jobs += settle_ended_jobs(conn, set(deltas), now)
-    released.jobs |= set(deltas)
-    for job_id, lines in reruns.messages.items():
-        released.messages.setdefault(job_id, []).extend(lines)
+        apply_settlement(conn, reruns.settlement, now)
+    for job_id in effects.deltas:  # their watchers hear of it, with a line or without
+        effects.touch(job_id)
+    effects.apply(conn, now)
 
 
 async def ban_node_now(ctx: ServerContext, node_id: str, reason: str) -> NodeView:
     """Bans in one transaction, then tells watchers of the affected jobs."""
     ban = await ctx.db.run(ban_node, node_id, reason, None, ctx.settings)
-    for job_id in ban.released.jobs:
-        for line in ban.released.messages.get(job_id, []) or [""]:
-            if ctx.events is not None:
-                ctx.events.notify(job_id, line)
+    ban.effects.announce(ctx.events)
     return ban.node

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Row, bindparam, select, update
 
-from server.jobs.lifecycle import JobDeltas, apply_deltas, settle_ended_jobs
+from server.jobs.effects import Effects
 from server.jobs.models import (
     ATTEMPT_EXPIRED,
     ATTEMPT_LIVE_STATES,
@@ -21,8 +21,7 @@ from server.jobs.models import (
 )
 from server.nodes.trust import record_expired, record_offline
 from server.store.schema import attempts, jobs, nodes, tasks
-from server.validation.checking import add_deltas
-from server.validation.compare_outcomes import release_comparisons
+from server.validation.comparisons import release_comparisons
 from server.validation.replicas import GIVE_UP, RETRY, abandon_tasks, plan_lost_attempts
 
 MAX_RELEASE_BATCH = 5000
@@ -30,23 +29,19 @@ MAX_RELEASE_BATCH = 5000
 
 @dataclass
 class Released:
+    """How many leases were released and what became of their tasks, for the logs; what it
+    did to the jobs went into the transaction's Effects."""
+
     attempts: int = 0
     requeued: int = 0
     failed: int = 0
     nodes_offline: list[str] = field(default_factory=list)
-    jobs: set[str] = field(default_factory=set)
-    ended_jobs: list[str] = field(default_factory=list)
-    messages: dict[str, list[str]] = field(default_factory=dict)
 
     def add(self, other: Released) -> None:
         self.attempts += other.attempts
         self.requeued += other.requeued
         self.failed += other.failed
         self.nodes_offline += other.nodes_offline
-        self.jobs |= other.jobs
-        self.ended_jobs += other.ended_jobs
-        for job_id, lines in other.messages.items():
-            self.messages.setdefault(job_id, []).extend(lines)
 
 
 def _live_attempts(conn: Connection, *conditions: object) -> list[Row]:
@@ -73,8 +68,11 @@ def _live_attempts(conn: Connection, *conditions: object) -> list[Row]:
     ).all()
 
 
-def release_attempts(conn: Connection, rows: list[Row], reason: str, now: float) -> Released:
-    """Ends these live attempts as expired and puts their tasks back (or fails them)."""
+def release_attempts(
+    conn: Connection, rows: list[Row], reason: str, now: float, effects: Effects
+) -> Released:
+    """Ends these live attempts as expired and puts their tasks back (or fails them); every
+    job they belong to is told, and those whose last task failed end."""
     released = Released()
     if not rows:
         return released
@@ -83,30 +81,27 @@ def release_attempts(conn: Connection, rows: list[Row], reason: str, now: float)
         .where(attempts.c.id.in_([row.id for row in rows]))
         .values(state=ATTEMPT_EXPIRED, finished_at=now, error=reason)
     )
-    deltas = JobDeltas()
     task_values = []
     # Comparisons go back to be compared elsewhere (comparisons.py), not their tasks.
     compared = [row for row in rows if row.comparison_id]
     released.attempts += len(compared)
-    released.jobs |= {row.job_id for row in compared}
-    judged = release_comparisons(conn, compared, {row.id: reason for row in compared}, now)
-    add_deltas(deltas, judged.deltas)
-    for job_id, lines in judged.messages.items():
-        released.messages.setdefault(job_id, []).extend(lines)
+    for row in compared:
+        effects.touch(row.job_id)
+    release_comparisons(conn, compared, {row.id: reason for row in compared}, now, effects)
     record_expired(conn, [row.node_id for row in compared], now)
     rows = [row for row in rows if not row.comparison_id]
     plans = plan_lost_attempts(conn, rows, now)
     given_up: list[str] = []
     for row in rows:
         released.attempts += 1
-        released.jobs.add(row.job_id)
+        effects.touch(row.job_id)
         plan = plans[row.id]
         if plan not in (RETRY, GIVE_UP):
             continue  # the task moved on (e.g. cancelled, or decided); nothing to put back
         gave_up = plan == GIVE_UP
         error = f"{reason} (gave up after {row.max_attempts} attempts)" if gave_up else reason
         if gave_up:
-            deltas[row.job_id].failed += 1
+            effects.deltas[row.job_id].failed += 1
             released.failed += 1
             given_up.append(row.task_id)
         else:
@@ -121,9 +116,7 @@ def release_attempts(conn: Connection, rows: list[Row], reason: str, now: float)
                 "b_error": error,
             }
         )
-        released.messages.setdefault(row.job_id, []).append(
-            f"task {row.idx} {'failed' if gave_up else 'requeued'}: {error}"
-        )
+        effects.say(row.job_id, f"task {row.idx} {'failed' if gave_up else 'requeued'}: {error}")
     # Every lease a node lost counts against its trust (and its stability bonus).
     record_expired(conn, [row.node_id for row in rows], now)
     abandon_tasks(conn, given_up, "the task failed", now)
@@ -134,28 +127,31 @@ def release_attempts(conn: Connection, rows: list[Row], reason: str, now: float)
             .values(state=bindparam("b_state"), error=bindparam("b_error"), updated_at=now),
             task_values,
         )
-    apply_deltas(conn, deltas, now)
-    released.ended_jobs = settle_ended_jobs(conn, set(deltas), now)
+    effects.apply(conn, now)
     return released
 
 
-def expire_leases(conn: Connection, now: float) -> Released:
+def expire_leases(conn: Connection, now: float, effects: Effects) -> Released:
     """Attempts whose lease deadline passed without a renewal."""
     rows = _live_attempts(conn, attempts.c.lease_deadline < now)
-    return release_attempts(conn, rows, "lease expired: the node stopped renewing it", now)
+    return release_attempts(conn, rows, "lease expired: the node stopped renewing it", now, effects)
 
 
-def release_node_leases(conn: Connection, node_id: str, reason: str, now: float) -> Released:
+def release_node_leases(
+    conn: Connection, node_id: str, reason: str, now: float, effects: Effects
+) -> Released:
     """Releases every live lease of one node (it went offline or was banned)."""
     released = Released()
     while True:
         rows = _live_attempts(conn, attempts.c.node_id == node_id)
         if not rows:
             return released
-        released.add(release_attempts(conn, rows, reason, now))
+        released.add(release_attempts(conn, rows, reason, now, effects))
 
 
-def mark_silent_nodes_offline(conn: Connection, now: float, offline_after_s: float) -> Released:
+def mark_silent_nodes_offline(
+    conn: Connection, now: float, offline_after_s: float, effects: Effects
+) -> Released:
     silent = (
         conn.execute(
             select(nodes.c.id).where(
@@ -173,7 +169,11 @@ def mark_silent_nodes_offline(conn: Connection, now: float, offline_after_s: flo
     for node_id in silent:
         released.add(
             release_node_leases(
-                conn, node_id, f"node went offline (silent for over {offline_after_s:g} s)", now
+                conn,
+                node_id,
+                f"node went offline (silent for over {offline_after_s:g} s)",
+                now,
+                effects,
             )
         )
     released.nodes_offline = list(silent)

@@ -4,7 +4,7 @@ A job with replicas = R needs a quorum of R // 2 + 1 agreeing results from nodes
 different owners (R = 2: both must agree). Its tasks hand out R leases at first; each lease
 takes a slot, and while slots are open the task stays `pending` so other nodes (of other
 owners: see the scheduler) can lease it. A failed or expired replica opens its slot again; a
-disagreement opens more (see verification.py), up to `max_results` results per task.
+disagreement opens more (see quorum.py), up to `max_results` results per task.
 
 A spot check turns an unreplicated task into one that needs two agreeing results: the
 original (the subject) and one from a node of another owner.

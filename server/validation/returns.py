@@ -11,13 +11,13 @@ node fails them, and comparisons.py re-issues them).
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from collections.abc import Sequence
 
 from sqlalchemy import Connection, update
 
 from server.context import ServerContext
 from server.errors import InvalidArgument
+from server.jobs.effects import Effects
 from server.jobs.models import (
     ATTEMPT_CANCELLED,
     ATTEMPT_LIVE_STATES,
@@ -33,8 +33,9 @@ MAX_REASON_CHARS = 200
 
 def return_attempts(
     conn: Connection, node_id: str, attempt_ids: Sequence[str], reason: str, now: float
-) -> tuple[list[Ack], dict[str, list[str]]]:
-    """(an ack per attempt, in order; messages for the jobs' event streams)."""
+) -> tuple[list[Ack], Effects]:
+    """(an ack per attempt, in order; what to tell the jobs' watchers after the commit)."""
+    effects = Effects()
     if len(attempt_ids) > MAX_BATCH:
         raise InvalidArgument(f"at most {MAX_BATCH} attempts per call (got {len(attempt_ids)})")
     why = one_line(reason, MAX_REASON_CHARS) or "the node stopped"
@@ -59,7 +60,7 @@ def return_attempts(
         returned.append(row)
         acks.append(Ack(attempt_id, True))
     if not returned:
-        return acks, {}
+        return acks, effects
     conn.execute(
         update(attempts)
         .where(
@@ -71,7 +72,6 @@ def return_attempts(
     replicas = load_replicas(conn, [row.task_id for row in returned])
     reopen: list[str] = []
     back_in_queue: list[str] = []
-    messages: dict[str, list[str]] = defaultdict(list)
     for row in returned:
         rep = replicas.get(row.task_id)
         if rep is not None or row.replicas > 1:
@@ -87,8 +87,9 @@ def return_attempts(
             continue  # decided or ended meanwhile: nothing to put back
         if row.task_state in TASK_IN_FLIGHT_STATES:
             back_in_queue.append(row.task_id)
-        messages[row.job_id].append(
-            f"task {row.task_index} returned by node {node_id} ({why}); back in the queue"
+        effects.say(
+            row.job_id,
+            f"task {row.task_index} returned by node {node_id} ({why}); back in the queue",
         )
     reopen_slots(conn, reopen, now)
     if back_in_queue:
@@ -97,14 +98,14 @@ def return_attempts(
             .where(tasks.c.id.in_(sorted(set(back_in_queue))))
             .values(state=TASK_PENDING, updated_at=now)
         )
-    return acks, dict(messages)
+    return acks, effects
 
 
 async def hand_back(
     ctx: ServerContext, node_id: str, attempt_ids: Sequence[str], reason: str
 ) -> list[Ack]:
-    acks, messages = await ctx.db.run(
+    acks, effects = await ctx.db.run(
         return_attempts, node_id, list(attempt_ids), reason, time.time()
     )
-    ctx.events.notify_many(messages)
+    effects.announce(ctx.events)
     return acks

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from proto.hivemind.v1 import node_pb2
-from tests.adminkit import admin_json
+from tests.kit.admin import admin_json
+from tests.kit.stubs import Node, Stubs, make_package, submit, upload
 from tests.runtimes.runtimekit import SavedImage, fake_saved_image
-from tests.server.jobkit import Node, Stubs, make_package, submit, upload
 
 RUNTIME = "tiny-1"
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from proto.hivemind.v1 import common_pb2, node_pb2
-from tests.server.jobkit import Node, Stubs, download, register_node, sha256, upload
+from tests.kit.stubs import Node, Stubs, download, register_node, sha256, upload
 
 TOLERANCE = 0.01
 COMPARE = ["python3", "compare.py"]

@@ -14,21 +14,20 @@ import pytest
 from proto.hivemind.v1 import account_pb2, admin_pb2, admin_pb2_grpc, common_pb2
 from server.ledger import audit
 from server.ledger.payouts import EscrowTracker
-from server.validation.reruns import distrust_node_results
-from tests.cli.conftest import cli, hivemind_home  # noqa: F401 (fixtures)
-from tests.security.simnet import (
+from server.validation.spot_checks import distrust_node_results
+from tests.kit.auditor import db_file, query, trust_of
+from tests.kit.simulated_nodes import (
     SimNode,
     assert_results_correct,
-    db_file,
     job_detail,
-    query,
     run_job,
     sim_node,
     submit_job,
-    trust_of,
     work,
     wrong_output,
 )
+
+pytestmark = pytest.mark.db
 
 CPT = 1_000_000
 SPOT_CHECK_WHY = "its node failed a spot check"
@@ -90,7 +89,7 @@ def clawback_entries(server: Any, user_id: str) -> dict[str, int]:
 
 async def trusted_cheat(server: Any, user_session: Any, stubs: Any) -> tuple[Any, SimNode, list]:
     """alice submits; mallory earns trust honestly on replicated work, then cheats."""
-    server.ctx.extras["spot_check_rng"] = random.Random(20260101)  # the same run every time
+    server.ctx.spot_check_rng = random.Random(20260101)  # the same run every time
     alice = await user_session(server, "alice")
     mallory = await sim_node(stubs, await user_session(server, "mallory"), "mallory-box")
     honest = [
@@ -126,7 +125,7 @@ async def test_a_caught_node_gives_back_what_its_discarded_results_were_paid(
     server,
     user_session,
     stubs,
-    cli,  # noqa: F811 (the fixture imported above)
+    cli,
 ):
     alice, mallory, honest = await trusted_cheat(server, user_session, stubs)
     grant = server.settings.signup_grant_ucpt

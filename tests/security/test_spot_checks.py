@@ -10,18 +10,18 @@ import pytest
 
 from proto.hivemind.v1 import common_pb2
 from server.nodes.trust import spot_check_probability
-from tests.security.simnet import (
+from tests.kit.auditor import db_file, query, trust_of
+from tests.kit.simulated_nodes import (
     assert_results_correct,
-    db_file,
     job_detail,
-    query,
     run_job,
     sim_node,
     submit_job,
-    trust_of,
     work,
     wrong_output,
 )
+
+pytestmark = pytest.mark.db
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ async def test_a_node_that_starts_cheating_after_earning_trust_is_caught(
 ):
     # Seeded, so the run is the same every time; the server draws from it like from its
     # system randomness (which nodes cannot predict).
-    server.ctx.extras["spot_check_rng"] = random.Random(20260101)
+    server.ctx.spot_check_rng = random.Random(20260101)
     alice = await user_session(server, "alice")
     mallory_user = await user_session(server, "mallory")
     mallory = await sim_node(stubs, mallory_user, "mallory-box")

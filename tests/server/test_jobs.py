@@ -7,7 +7,12 @@ import asyncio
 
 import grpc
 import pytest
-from jobkit import (
+from sqlalchemy import func, select
+
+from proto.hivemind.v1 import common_pb2, job_pb2, node_pb2
+from server.ledger import journal as ledger
+from server.store.schema import jobs, tasks
+from tests.kit.stubs import (
     Stubs,
     balance,
     complete,
@@ -20,11 +25,8 @@ from jobkit import (
     submit,
     upload,
 )
-from sqlalchemy import func, select
 
-from proto.hivemind.v1 import common_pb2, job_pb2, node_pb2
-from server.ledger import journal as ledger
-from server.store.schema import jobs, tasks
+pytestmark = pytest.mark.db
 
 CPT = 1_000_000
 # 1 core x 60 s at the default 10 CPT per core-hour: 1/6 CPT per task, at most.

@@ -8,11 +8,13 @@ import time
 
 import grpc
 import pytest
-from jobkit import Stubs, lease, make_package, register_node, submit, upload
 from sqlalchemy import select
 
 from proto.hivemind.v1 import node_pb2
 from server.store.schema import attempts, node_seeds, nodes
+from tests.kit.stubs import Stubs, lease, make_package, register_node, submit, upload
+
+pytestmark = pytest.mark.db
 
 
 @pytest.fixture

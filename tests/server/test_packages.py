@@ -9,10 +9,10 @@ from pathlib import Path
 
 import grpc
 import pytest
-from jobkit import Stubs, make_package, make_zip, sha256, upload
 
 from proto.hivemind.v1 import artifact_pb2, common_pb2
 from server.jobs.packages import InvalidPackage, PackageLimits, extract_package, validate_package
+from tests.kit.stubs import Stubs, make_package, make_zip, sha256, upload
 
 LIMITS = PackageLimits(max_unpacked_bytes=1024 * 1024, max_entries=50, max_ratio=100)
 

@@ -5,7 +5,7 @@ real gRPC."""
 from __future__ import annotations
 
 from proto.hivemind.v1 import common_pb2, node_pb2
-from tests.server.jobkit import (
+from tests.kit.stubs import (
     complete,
     get_job,
     lease,

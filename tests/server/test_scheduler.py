@@ -6,7 +6,12 @@ import asyncio
 
 import grpc
 import pytest
-from jobkit import (
+from sqlalchemy import func, select
+
+from proto.hivemind.v1 import admin_pb2, admin_pb2_grpc, common_pb2, node_pb2
+from server.ledger import journal as ledger
+from server.store.schema import payouts
+from tests.kit.stubs import (
     Node,
     Stubs,
     balance,
@@ -19,11 +24,8 @@ from jobkit import (
     submit,
     upload,
 )
-from sqlalchemy import func, select
 
-from proto.hivemind.v1 import admin_pb2, admin_pb2_grpc, common_pb2, node_pb2
-from server.ledger import journal as ledger
-from server.store.schema import payouts
+pytestmark = pytest.mark.db
 
 CPT = 1_000_000
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from app.ui import models
-from tests.ui.conftest import hivemind_cli, register, write_settings
+from tests.kit.client_cli import hivemind_cli
+from tests.ui.homes import register, write_settings
 
 pytestmark = pytest.mark.qt
 

@@ -15,7 +15,8 @@ from app.services.monitor import HardwareFacts
 from app.services.settings import SettingsStore
 from app.ui.first_run import IDLE_MINUTES, distinct_presets, preset_limits
 from app.ui.i18n import language_for
-from tests.ui.conftest import PASSWORD, register
+from tests.kit.accounts import PASSWORD
+from tests.ui.homes import register
 
 pytestmark = pytest.mark.qt
 

@@ -13,7 +13,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from app.ui import models
-from tests.ui.conftest import REPO_ROOT
+from tests.kit.paths import REPO_ROOT
 
 pytestmark = pytest.mark.qt
 

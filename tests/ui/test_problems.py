@@ -16,7 +16,7 @@ from app.services.client.session import ClientError, ClientSession
 from app.services.settings import SettingsStore
 from app.ui import models
 from app.ui.problems import BadAmount, parse_amount, problem_text
-from tests.ui.conftest import free_port
+from tests.kit.servers import free_port
 
 pytestmark = pytest.mark.qt
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.conftest import free_port, register, write_settings
+from tests.kit.servers import free_port
+from tests.ui.homes import register, write_settings
 
 pytestmark = pytest.mark.qt
 

@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 
 from app.ui import models
-from tests.ui.conftest import REPO_ROOT, hivemind_cli, register, write_settings
+from tests.kit.client_cli import hivemind_cli
+from tests.kit.paths import EXAMPLES
+from tests.ui.homes import register, write_settings
 
 pytestmark = pytest.mark.qt
 
-PI = REPO_ROOT / "examples" / "pi"
+PI = EXAMPLES / "pi"
 
 
 def test_tray_toggle_runs_a_task_and_the_payout_shows_in_earnings(

@@ -4,21 +4,21 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QFileDialog
 
 from app.ui.views.jobs_table import LogDialog
-from tests.ui.conftest import REPO_ROOT, register, write_settings
+from tests.kit.client_cli import worker_command
+from tests.kit.paths import EXAMPLES, REPO_ROOT
+from tests.ui.homes import register, write_settings
 
 pytestmark = pytest.mark.qt
 
-PI = REPO_ROOT / "examples" / "pi"
+PI = EXAMPLES / "pi"
 
 
 @pytest.fixture
@@ -26,22 +26,10 @@ def cli_worker(hivemind_server, tmp_path: Path):
     """Another contributor's worker: `hivemind worker run` in its own process and home."""
     home = tmp_path / "worker-home"
     register(home, hivemind_server, "wendy")
-    env = dict(
-        os.environ, HIVEMIND_HOME=str(home), HIVEMIND_KEYRING="file", PYTHONPATH=str(REPO_ROOT)
-    )
+    argv, env = worker_command(home, hivemind_server.address)
     log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115 - closed after the process
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "app.cli.main",
-            "worker",
-            "run",
-            "--executor",
-            "process",
-            "--server",
-            hivemind_server.address,
-        ],
+        argv,
         cwd=REPO_ROOT,
         env=env,
         stdout=log,
