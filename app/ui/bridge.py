@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, QTimeZone, Signal
 
 from app.services.client.credentials import CredentialStore
 from app.services.client.session import (
@@ -303,7 +303,9 @@ class Bridge(QObject):
 
     async def _load_earnings(self) -> None:
         try:
-            snapshot = await self._rpc(lambda: job_actions.load_earnings(self.session))
+            snapshot = await self._rpc(
+                lambda: job_actions.load_earnings(self.session, time_zone=local_time_zone())
+            )
         except ClientError as exc:
             log.warning("earnings not loaded: %s", exc.message)
             return
@@ -515,6 +517,12 @@ class Bridge(QObject):
 
         support = await asyncio.to_thread(detect_gpu_support)
         self.gpu_status.emit(support.available, support.reason)
+
+
+def local_time_zone() -> str:
+    """This computer's IANA time zone ("Asia/Taipei"); "" when the system names none."""
+    zone = bytes(QTimeZone.systemTimeZoneId().data()).decode("ascii", "replace")
+    return zone if "/" in zone or zone == "UTC" else ""
 
 
 def _memory_total_mb() -> int:

@@ -495,7 +495,7 @@ class FirstRunWizard(QWizard):
                     "Your balance: %1. Run a job with it on the Submit tab, or earn more by "
                     "sharing."
                 ),
-                models.cpt(self._balance_ucpt),
+                models.cpt_short(self._balance_ucpt),
             )
         )
         self.balance_text.show()

@@ -21,9 +21,15 @@ from proto.hivemind.v1 import account_pb2, common_pb2, job_pb2
 Progress = Callable[[int, int], None]
 
 
-async def load_earnings(session: ClientSession, days: int = 30) -> models.EarningsSnapshot:
+async def load_earnings(
+    session: ClientSession, days: int = 30, time_zone: str = ""
+) -> models.EarningsSnapshot:
+    """Balance and earnings; the days (and "today") run midnight to midnight in `time_zone`
+    (an IANA name, this computer's), when the server knows it."""
     balance = await session.account.GetBalance(account_pb2.GetBalanceRequest())
-    earnings = await session.account.GetEarnings(account_pb2.GetEarningsRequest(days=days))
+    earnings = await session.account.GetEarnings(
+        account_pb2.GetEarningsRequest(days=days, time_zone=time_zone)
+    )
     return models.EarningsSnapshot(
         balance_ucpt=balance.balance_ucpt,
         escrow_ucpt=balance.escrow_ucpt,
@@ -39,9 +45,13 @@ async def load_earnings(session: ClientSession, days: int = 30) -> models.Earnin
                 base_ucpt=p.base_ucpt,
                 bonus_ucpt=p.bonus_ucpt,
                 amount_ucpt=p.amount_ucpt,
+                job_name=p.job_name,
+                # An older server sends neither: its "0" is no task index.
+                task_index=p.task_index if p.job_name or p.task_index else -1,
             )
             for p in earnings.payouts
         ),
+        time_zone=earnings.time_zone or "UTC",
     )
 
 

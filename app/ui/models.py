@@ -9,8 +9,9 @@ import io
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
 
-from common.units import format_ucpt
+from common.units import UCPT_PER_CPT, format_ucpt
 
 # Sharing states the tray and the overview show.
 SHARING = "sharing"  # the worker is on and allowed to run tasks
@@ -134,6 +135,8 @@ class PayoutRow:
     base_ucpt: int
     bonus_ucpt: int
     amount_ucpt: int
+    job_name: str = ""
+    task_index: int = -1  # -1 = unknown (an older server)
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,8 @@ class EarningsSnapshot:
     month_ucpt: int = 0
     days: tuple[tuple[str, int], ...] = ()  # (YYYY-MM-DD, ucpt), oldest first
     payouts: tuple[PayoutRow, ...] = ()  # newest first
+    # The zone the days and "today" are in: this computer's, or "UTC" (an older server).
+    time_zone: str = ""
 
 
 @dataclass(frozen=True)
@@ -193,8 +198,22 @@ class JobRequest:
 
 
 def cpt(ucpt: int) -> str:
-    """An amount for people: '1.5 CPT'. The unit is the same in every language."""
+    """An exact amount: '1.034293 CPT' (tooltips, CSV). The unit is the same in every
+    language."""
     return f"{format_ucpt(ucpt)} CPT"
+
+
+def cpt_short(ucpt: int) -> str:
+    """An amount to read at a glance: two decimals from 1 CPT up ('1.03 CPT', '1,234.57 CPT'),
+    two significant digits below ('0.034 CPT', '0.0025 CPT': a small payout is not 0), no
+    trailing zeros. The exact value goes in a tooltip."""
+    value = Decimal(ucpt) / UCPT_PER_CPT
+    if value == 0:
+        return "0 CPT"
+    decimals = 2 if abs(value) >= 1 else min(6, 1 - abs(value).adjusted())
+    rounded = value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN)
+    text = f"{rounded:,.{decimals}f}".rstrip("0").rstrip(".")
+    return f"{text} CPT"
 
 
 def local_time(unix_s: float) -> str:
@@ -209,6 +228,8 @@ def payouts_csv(payouts: tuple[PayoutRow, ...] | list[PayoutRow]) -> str:
         [
             "time_utc",
             "job_id",
+            "job_name",
+            "task_index",
             "core_seconds",
             "base_ucpt",
             "bonus_ucpt",
@@ -221,6 +242,8 @@ def payouts_csv(payouts: tuple[PayoutRow, ...] | list[PayoutRow]) -> str:
             [
                 datetime.fromtimestamp(p.at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 p.job_id,
+                p.job_name,
+                p.task_index if p.task_index >= 0 else "",
                 f"{p.core_seconds:.3f}",
                 p.base_ucpt,
                 p.bonus_ucpt,

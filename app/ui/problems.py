@@ -195,7 +195,7 @@ def problem_text(problem: models.Problem) -> str:
 
 def _amount(ucpt: str) -> str:
     try:
-        return models.cpt(int(ucpt))
+        return models.cpt_short(int(ucpt))
     except ValueError:
         return "?"
 

@@ -30,6 +30,8 @@ from app.ui import models
 
 log = logging.getLogger(__name__)
 
+OUTSIDE_SCHEDULE = "outside schedule"  # the policy's reason (app/services/policy/engine.py)
+
 # "Finish the running tasks first": the drain waits this long at most (each task also ends
 # at its own time limit, which is much sooner in practice).
 FINISH_TASKS_S = 24 * 3600.0
@@ -195,10 +197,15 @@ class SharingController:
         return self.policy.decision().reason == MANUAL_PAUSE
 
     def _reason(self, reason: str) -> str:
-        """The policy's reason, with the end of a manual pause when there is one."""
+        """The policy's reason, with the end of a manual pause, or when the schedule's next
+        window opens, when there is one (app/ui/texts.py words them)."""
         until = getattr(self.policy, "paused_until", None)
         if reason == MANUAL_PAUSE and until is not None:
             return f"manual pause until {until:%H:%M}"
+        if reason == OUTSIDE_SCHEDULE:
+            opens = getattr(self.policy.decision(), "retry_at", None)
+            if opens is not None:
+                return f"outside schedule until {opens.isoformat()}"
         return reason
 
     # -- state ---------------------------------------------------------------------------------
@@ -284,6 +291,7 @@ class SharingController:
             self._set_state(models.OFFLINE, "server unreachable")
         elif kind in (
             ev.REGISTERED,
+            ev.RECOVERED,
             ev.RESUMED,
             ev.IDLE,
             ev.TASK_STARTED,
@@ -317,10 +325,13 @@ def _activity_for(event: ev.WorkerEvent, server: str) -> models.ActivityEvent | 
         ev.RESUMED: "resumed",
         ev.ERROR: "error",
         ev.REGISTERED: "registered",
+        ev.RECOVERED: "recovered",
     }
     kind = names.get(event.kind)
     if kind is None:
         return None
+    if event.kind == ev.REGISTERED and not event.new_node:
+        return None  # the same node as before: nothing joined
     problem = None
     if event.kind == ev.ERROR:
         reason = event.reason

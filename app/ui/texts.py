@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import re
 import shlex
+from datetime import datetime
 
-from PySide6.QtCore import QCoreApplication, QObject
+from PySide6.QtCore import QCoreApplication, QLocale, QObject
 
 from app.ui import models
 
@@ -40,7 +41,7 @@ def state_text(state: models.SharingState) -> str:
             return _counted().tasks_running(state.running)
         return translate("SharingState", "Sharing: waiting for work")
     if state.state == models.PAUSED:
-        return fill(translate("SharingState", "Paused: %1"), reason_text(state.reason))
+        return paused_text(state.reason)
     if state.state == models.OFFLINE:
         return fill(translate("SharingState", "Offline: %1"), reason_text(state.reason))
     if state.state == models.STOPPING:
@@ -66,12 +67,35 @@ def short_state_text(state: models.SharingState) -> str:
     }[state.state]
 
 
+def paused_text(reason: str) -> str:
+    """ "Paused: …" for a policy reason. The user's own pause is one sentence of its own, so
+    a language need not say "paused" twice."""
+    translate = QCoreApplication.translate
+    if reason.startswith(MANUAL_UNTIL):
+        until = reason.removeprefix(MANUAL_UNTIL)
+        return fill(translate("SharingState", "Paused: you paused sharing until %1"), until)
+    if reason == "manual pause":
+        return translate("SharingState", "Paused: you paused sharing")
+    return fill(translate("SharingState", "Paused: %1"), reason_text(reason))
+
+
+# Reasons that carry a time (see app/ui/sharing.py).
+MANUAL_UNTIL = "manual pause until "
+SCHEDULE_UNTIL = "outside schedule until "
+
+
 def reason_text(reason: str) -> str:
     """A policy or connection reason in the user's language (unknown reasons as they are)."""
     translate = QCoreApplication.translate
-    if reason.startswith("manual pause until "):
-        until = reason.removeprefix("manual pause until ")
+    if reason.startswith(MANUAL_UNTIL):
+        until = reason.removeprefix(MANUAL_UNTIL)
         return fill(translate("PauseReason", "you paused sharing until %1"), until)
+    if reason.startswith(SCHEDULE_UNTIL):
+        opens = when_text(reason.removeprefix(SCHEDULE_UNTIL))
+        return fill(
+            translate("PauseReason", "outside your sharing schedule; the next window opens %1"),
+            opens,
+        )
     known = {
         "manual pause": translate("PauseReason", "you paused sharing"),
         "user active": translate("PauseReason", "you are using this computer"),
@@ -85,6 +109,20 @@ def reason_text(reason: str) -> str:
         ),
     }
     return known.get(reason, reason)
+
+
+def when_text(iso: str) -> str:
+    """A coming moment, local: "18:00" today, else "Mon 18:00" (the day in the UI's
+    language)."""
+    try:
+        when = datetime.fromisoformat(iso).astimezone()
+    except ValueError:
+        return iso
+    clock = f"{when:%H:%M}"
+    if when.date() == datetime.now().astimezone().date():
+        return clock
+    day = QLocale().dayName(when.isoweekday(), QLocale.ShortFormat)
+    return f"{day} {clock}"
 
 
 def gpu_reason_text(reason: str) -> str:
@@ -120,7 +158,7 @@ def activity_text(event: models.ActivityEvent) -> str:
     translate = QCoreApplication.translate
     job = event.job_id[:12]
     task = str(event.task_index)
-    amount = models.cpt(event.amount_ucpt)
+    amount = models.cpt_short(event.amount_ucpt)
     if event.comparison:
         template = _comparison_template(event)
         if template is not None:
@@ -137,6 +175,7 @@ def activity_text(event: models.ActivityEvent) -> str:
         "resumed": translate("Activity", "Resumed sharing"),
         "error": translate("Activity", "Problem: %3"),
         "registered": translate("Activity", "This computer joined the network as node %3"),
+        "recovered": translate("Activity", "In contact with the server again"),
         "sharing_on": translate("Activity", "Sharing turned on"),
         "sharing_off": translate("Activity", "Sharing turned off"),
         "signed_in": translate("Activity", "Signed in as %3"),
@@ -151,7 +190,7 @@ def activity_text(event: models.ActivityEvent) -> str:
 
         detail = problem_text(event.problem)
     if event.kind == "paused":
-        detail = reason_text(detail)
+        return paused_text(detail)
     elif event.kind == "job_finished":
         detail = job_state_text(detail)
     return fill(texts.get(event.kind, "%3"), job, task, detail, amount)
@@ -200,7 +239,7 @@ def payouts_notification(tasks: int, comparisons: int, amount_ucpt: int) -> str:
     naming only the kinds of work that were paid (a comparison judges two results of a task,
     it does not run the task)."""
     counted = _counted()
-    amount = models.cpt(amount_ucpt)
+    amount = models.cpt_short(amount_ucpt)
     if tasks and comparisons:
         return fill(
             QCoreApplication.translate("Activity", "Earned %1 from %2 and %3"),

@@ -145,7 +145,7 @@ class TrayController(QObject):
             "HiveMind — "
             + short_state_text(self._state)
             + "\n"
-            + fill(self.tr("Today: %1"), models.cpt(self._today_ucpt))
+            + fill(self.tr("Today: %1"), models.cpt_short(self._today_ucpt))
         )
 
     def _update_tooltip(self) -> None:

@@ -76,8 +76,8 @@
         <translation>Cache folder</translation>
     </message>
     <message>
-        <source>Log</source>
-        <translation>Log</translation>
+        <source>Show the app&apos;s &amp;log…</source>
+        <translation>Show the app&apos;s &amp;log…</translation>
     </message>
     <message>
         <source>Signed in as %1 on %2</source>
@@ -180,6 +180,10 @@
     <message>
         <source>This computer joined the network as node %3</source>
         <translation>This computer joined the network as node %3</translation>
+    </message>
+    <message>
+        <source>In contact with the server again</source>
+        <translation>In contact with the server again</translation>
     </message>
     <message>
         <source>Sharing turned on</source>
@@ -345,6 +349,10 @@
         <translation>Job</translation>
     </message>
     <message>
+        <source>Task</source>
+        <translation>Task</translation>
+    </message>
+    <message>
         <source>Core-seconds</source>
         <translation>Core-seconds</translation>
     </message>
@@ -359,6 +367,14 @@
     <message>
         <source>Amount</source>
         <translation>Amount</translation>
+    </message>
+    <message>
+        <source>Earnings per day</source>
+        <translation>Earnings per day</translation>
+    </message>
+    <message>
+        <source>Today (UTC)</source>
+        <translation>Today (UTC)</translation>
     </message>
     <message>
         <source>Held for your unfinished jobs: %1</source>
@@ -699,6 +715,29 @@
     </message>
 </context>
 <context>
+    <name>LogWindow</name>
+    <message>
+        <source>HiveMind log</source>
+        <translation>HiveMind log</translation>
+    </message>
+    <message>
+        <source>What the app did, newest last. It holds no password; share it with the people who run your network when something needs explaining.</source>
+        <translation>What the app did, newest last. It holds no password; share it with the people who run your network when something needs explaining.</translation>
+    </message>
+    <message>
+        <source>It is also saved in %1.</source>
+        <translation>It is also saved in %1.</translation>
+    </message>
+    <message>
+        <source>&amp;Copy all</source>
+        <translation>&amp;Copy all</translation>
+    </message>
+    <message>
+        <source>Log lines</source>
+        <translation>Log lines</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>HiveMind</source>
@@ -907,6 +946,10 @@
     <message>
         <source>you paused sharing until %1</source>
         <translation>you paused sharing until %1</translation>
+    </message>
+    <message>
+        <source>outside your sharing schedule; the next window opens %1</source>
+        <translation>outside your sharing schedule; the next window opens %1</translation>
     </message>
     <message>
         <source>you paused sharing</source>
@@ -1330,6 +1373,14 @@
     <message>
         <source>Sharing: waiting for work</source>
         <translation>Sharing: waiting for work</translation>
+    </message>
+    <message>
+        <source>Paused: you paused sharing until %1</source>
+        <translation>Paused: you paused sharing until %1</translation>
+    </message>
+    <message>
+        <source>Paused: you paused sharing</source>
+        <translation>Paused: you paused sharing</translation>
     </message>
     <message>
         <source>Paused: %1</source>

@@ -76,8 +76,8 @@
         <translation>快取資料夾</translation>
     </message>
     <message>
-        <source>Log</source>
-        <translation>記錄</translation>
+        <source>Show the app&apos;s &amp;log…</source>
+        <translation>顯示程式紀錄(&amp;L)…</translation>
     </message>
     <message>
         <source>Signed in as %1 on %2</source>
@@ -179,6 +179,10 @@
     <message>
         <source>This computer joined the network as node %3</source>
         <translation>這台電腦已加入網路，節點編號 %3</translation>
+    </message>
+    <message>
+        <source>In contact with the server again</source>
+        <translation>已重新連上伺服器</translation>
     </message>
     <message>
         <source>Sharing turned on</source>
@@ -338,6 +342,10 @@
         <translation>工作</translation>
     </message>
     <message>
+        <source>Task</source>
+        <translation>任務</translation>
+    </message>
+    <message>
         <source>Core-seconds</source>
         <translation>核心秒數</translation>
     </message>
@@ -352,6 +360,14 @@
     <message>
         <source>Amount</source>
         <translation>金額</translation>
+    </message>
+    <message>
+        <source>Earnings per day</source>
+        <translation>每日收益</translation>
+    </message>
+    <message>
+        <source>Today (UTC)</source>
+        <translation>今天（UTC）</translation>
     </message>
     <message>
         <source>Held for your unfinished jobs: %1</source>
@@ -691,6 +707,29 @@
     </message>
 </context>
 <context>
+    <name>LogWindow</name>
+    <message>
+        <source>HiveMind log</source>
+        <translation>HiveMind 紀錄</translation>
+    </message>
+    <message>
+        <source>What the app did, newest last. It holds no password; share it with the people who run your network when something needs explaining.</source>
+        <translation>程式做過的事，最新的在最後。其中不含密碼；需要說明問題時，可以分享給網路的管理者。</translation>
+    </message>
+    <message>
+        <source>It is also saved in %1.</source>
+        <translation>它也存放在 %1。</translation>
+    </message>
+    <message>
+        <source>&amp;Copy all</source>
+        <translation>全部複製(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Log lines</source>
+        <translation>紀錄內容</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>HiveMind</source>
@@ -897,6 +936,10 @@
     <message>
         <source>you paused sharing until %1</source>
         <translation>你已暫停分享到 %1</translation>
+    </message>
+    <message>
+        <source>outside your sharing schedule; the next window opens %1</source>
+        <translation>不在你設定的分享時段內，下一個時段從 %1 開始</translation>
     </message>
     <message>
         <source>you paused sharing</source>
@@ -1319,6 +1362,14 @@
     <message>
         <source>Sharing: waiting for work</source>
         <translation>分享中：等待工作</translation>
+    </message>
+    <message>
+        <source>Paused: you paused sharing until %1</source>
+        <translation>暫停分享至 %1</translation>
+    </message>
+    <message>
+        <source>Paused: you paused sharing</source>
+        <translation>已暫停分享</translation>
     </message>
     <message>
         <source>Paused: %1</source>

@@ -108,6 +108,8 @@ def test_payouts_csv_has_exact_amounts():
         {
             "time_utc": "2026-01-01T00:00:00Z",
             "job_id": "job-1",
+            "job_name": "",
+            "task_index": "",
             "core_seconds": "12.346",
             "base_ucpt": "34293",
             "bonus_ucpt": "0",

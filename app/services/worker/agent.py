@@ -217,7 +217,7 @@ class WorkerAgent:
     def _registered(self) -> None:
         if self.registration.heartbeat_interval_s > 0:
             self.heartbeats.interval_s = self.registration.heartbeat_interval_s
-        self.events.emit(ev.REGISTERED, message=self.node_id)
+        self.events.emit(ev.REGISTERED, message=self.node_id, new_node=self.registration.new_node)
 
     async def _node_refused(self, exc: ClientError) -> None:
         """The server refused this node's credential: a rotated secret (a lost reply, another

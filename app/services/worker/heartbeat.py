@@ -76,6 +76,7 @@ class Heartbeats:
                 await self.beat()
                 if failures:
                     log.info("heartbeats back after %d failures node=%s", failures, self._node)
+                    self.events.emit(ev.RECOVERED)
                 failures = 0
             except ClientError as exc:
                 failures += 1

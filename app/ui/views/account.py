@@ -7,7 +7,6 @@ import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent
-from PySide6.QtGui import QFontDatabase, QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -18,7 +17,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
-    QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -30,12 +28,11 @@ from app.ui.autostart import Autostart, launch_command
 from app.ui.bridge import Bridge
 from app.ui.confirm import Choice, Question
 from app.ui.i18n import LANGUAGES
+from app.ui.partials.log_window import LogWindow
 from app.ui.partials.problem_line import ProblemLine
 from app.ui.texts import fill
 
 log = logging.getLogger(__name__)
-
-LOG_VIEW_LINES = 1000
 
 
 class AccountTab(QWidget):
@@ -143,32 +140,27 @@ class AccountTab(QWidget):
         prefs.addRow(self.cache_label, cache_row)
         prefs.addRow(self.prefs_status)
 
-        # Log
-        self.log_box = QGroupBox()
-        self.log_view = QPlainTextEdit()
-        self.log_view.setReadOnly(True)
-        self.log_view.setMaximumBlockCount(LOG_VIEW_LINES)
-        self.log_view.setLineWrapMode(QPlainTextEdit.NoWrap)
-        self.log_view.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
-        log_layout = QVBoxLayout(self.log_box)
-        log_layout.addWidget(self.log_view)
+        # The app's log, for explaining a problem: in a window of its own.
+        self.log_button = QPushButton()
+        self.log_button.clicked.connect(self.show_log)
+        self.log_window: LogWindow | None = None
+        prefs.addRow(self.log_button)
 
         left = QVBoxLayout()
         left.addWidget(self.account_box)
         left.addWidget(self.server_box)
-        left.addWidget(self.prefs_box)
         left.addStretch(1)
+        right = QVBoxLayout()
+        right.addWidget(self.prefs_box)
+        right.addStretch(1)
         layout = QHBoxLayout(self)
         layout.addLayout(left, 1)
-        layout.addWidget(self.log_box, 1)
+        layout.addLayout(right, 1)
 
         bridge.account_changed.connect(self.show_account)
         bridge.auth_result.connect(self._show_auth_result)
         bridge.server_result.connect(self._show_server_result)
-        bridge.log_line.connect(self._append_log)
         bridge.settings_changed.connect(self._settings_changed)
-        for line in bridge.log_history():
-            self._append_log(line)
         self.retranslate_ui()
         self._update_connect_button()
 
@@ -199,17 +191,17 @@ class AccountTab(QWidget):
         self.start_at_login.setToolTip(self._autostart.location)
         self.cache_label.setText(self.tr("Cache folder"))
         self.cache_button.setText(self.tr("Choose…"))
-        self.log_box.setTitle(self.tr("Log"))
+        self.log_button.setText(self.tr("Show the app's &log…"))
         self.show_account(self._account)
 
-    def _append_log(self, line: str) -> None:
-        self.log_view.appendPlainText(line)
-        # The cursor at the start of the last line: the view follows new lines without
-        # scrolling sideways to the end of a long one (lines are read from their start).
-        cursor = self.log_view.textCursor()
-        cursor.movePosition(QTextCursor.End)
-        cursor.movePosition(QTextCursor.StartOfBlock)
-        self.log_view.setTextCursor(cursor)
+    def show_log(self) -> None:
+        if self.log_window is None:
+            log_file = self._store.home / "logs" / "app.log"
+            self.log_window = LogWindow(
+                self._bridge, str(log_file) if log_file.exists() else "", self
+            )
+        self.log_window.show()
+        self.log_window.raise_()
 
     def show_account(self, account: models.AccountState) -> None:
         self._account = account

@@ -33,6 +33,7 @@ from app.ui.texts import compare_text, fill, job_state_text
 
 COLUMNS = 6
 PROGRESS_COLUMN = 3
+COST_COLUMN = 4
 
 
 class JobsPanel(QGroupBox):
@@ -138,8 +139,8 @@ class JobsPanel(QGroupBox):
         for row, job in enumerate(jobs):
             cost = fill(
                 self.tr("%1 of at most %2"),
-                models.cpt(job.cost_ucpt),
-                models.cpt(job.max_cost_ucpt),
+                models.cpt_short(job.cost_ucpt),
+                models.cpt_short(job.max_cost_ucpt),
             )
             values = [
                 job.name,
@@ -149,9 +150,16 @@ class JobsPanel(QGroupBox):
                 cost,
                 models.local_time(job.created_at),
             ]
+            exact = fill(
+                self.tr("%1 of at most %2"),
+                models.cpt(job.cost_ucpt),
+                models.cpt(job.max_cost_ucpt),
+            )
             for column, value in enumerate(values):
                 if column != PROGRESS_COLUMN:
-                    self.table.setItem(row, column, QTableWidgetItem(value))
+                    item = QTableWidgetItem(value)
+                    item.setToolTip(exact if column == COST_COLUMN else "")
+                    self.table.setItem(row, column, item)
             bar = self.table.cellWidget(row, PROGRESS_COLUMN)
             if not isinstance(bar, QProgressBar):
                 bar = QProgressBar()
@@ -251,8 +259,8 @@ class JobsPanel(QGroupBox):
                     "",
                     left,
                 ),
-                models.cpt(job.cost_ucpt),
-                models.cpt(job.max_cost_ucpt),
+                models.cpt_short(job.cost_ucpt),
+                models.cpt_short(job.max_cost_ucpt),
             ),
             [
                 Choice("cancel_job", self.tr("Cancel the job"), QMessageBox.DestructiveRole),

@@ -448,7 +448,7 @@ class CostEstimate(QLabel):
                     "Holds up to %1 until the job ends: the worst case, where every task, replica "
                     "and comparison uses its whole time limit. What is not spent is refunded."
                 ),
-                models.cpt(self.worst_case_ucpt),
+                models.cpt_short(self.worst_case_ucpt),
             )
             text = sentences(text, self._max_cost_remark(self.worst_case_ucpt))
         self.setText(text)
