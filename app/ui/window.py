@@ -34,6 +34,9 @@ from app.ui.views.overview import OverviewTab
 from app.ui.views.resources import ResourcesTab
 from app.ui.views.submit import SubmitTab
 
+DEFAULT_SIZE = (1000, 720)
+MINIMUM_SIZE = (800, 560)  # every tab fits, in both languages, without cutting a line
+
 # What closing the window does when there is no tray.
 CLOSE_KEEP_RUNNING = "keep"
 CLOSE_QUIT = "quit"
@@ -56,7 +59,8 @@ class MainWindow(QMainWindow):
         self._bridge = bridge
         self._tray = tray
         self.setWindowIcon(QIcon(str(app_icon_path())))
-        self.resize(980, 720)
+        self.setMinimumSize(*MINIMUM_SIZE)
+        self.resize(*DEFAULT_SIZE)
 
         self.overview = OverviewTab(bridge)
         self.resources = ResourcesTab(bridge, store, hardware)

@@ -8,18 +8,6 @@
         <translation>Server</translation>
     </message>
     <message>
-        <source>Address</source>
-        <translation>Address</translation>
-    </message>
-    <message>
-        <source>Use TLS (encrypted connection)</source>
-        <translation>Use TLS (encrypted connection)</translation>
-    </message>
-    <message>
-        <source>CA certificate</source>
-        <translation>CA certificate</translation>
-    </message>
-    <message>
         <source>the system&apos;s certificates</source>
         <translation>the system&apos;s certificates</translation>
     </message>
@@ -40,44 +28,12 @@
         <translation>Account</translation>
     </message>
     <message>
-        <source>Username</source>
-        <translation>Username</translation>
-    </message>
-    <message>
-        <source>Password</source>
-        <translation>Password</translation>
-    </message>
-    <message>
-        <source>Log in</source>
-        <translation>Log in</translation>
-    </message>
-    <message>
-        <source>Create account</source>
-        <translation>Create account</translation>
-    </message>
-    <message>
         <source>Log out</source>
         <translation>Log out</translation>
     </message>
     <message>
         <source>Preferences</source>
         <translation>Preferences</translation>
-    </message>
-    <message>
-        <source>Language</source>
-        <translation>Language</translation>
-    </message>
-    <message>
-        <source>Start HiveMind when I log in</source>
-        <translation>Start HiveMind when I log in</translation>
-    </message>
-    <message>
-        <source>Cache folder</source>
-        <translation>Cache folder</translation>
-    </message>
-    <message>
-        <source>Show the app&apos;s &amp;log…</source>
-        <translation>Show the app&apos;s &amp;log…</translation>
     </message>
     <message>
         <source>Signed in as %1 on %2</source>
@@ -125,6 +81,58 @@
     <message>
         <source>Choose a CA certificate</source>
         <translation>Choose a CA certificate</translation>
+    </message>
+    <message>
+        <source>A&amp;ddress</source>
+        <translation>A&amp;ddress</translation>
+    </message>
+    <message>
+        <source>Use &amp;TLS (encrypted connection)</source>
+        <translation>Use &amp;TLS (encrypted connection)</translation>
+    </message>
+    <message>
+        <source>CA ce&amp;rtificate</source>
+        <translation>CA ce&amp;rtificate</translation>
+    </message>
+    <message>
+        <source>Use this &amp;server</source>
+        <translation>Use this &amp;server</translation>
+    </message>
+    <message>
+        <source>&amp;Username</source>
+        <translation>&amp;Username</translation>
+    </message>
+    <message>
+        <source>&amp;Password</source>
+        <translation>&amp;Password</translation>
+    </message>
+    <message>
+        <source>Log &amp;in</source>
+        <translation>Log &amp;in</translation>
+    </message>
+    <message>
+        <source>Create &amp;account</source>
+        <translation>Create &amp;account</translation>
+    </message>
+    <message>
+        <source>Log &amp;out</source>
+        <translation>Log &amp;out</translation>
+    </message>
+    <message>
+        <source>&amp;Language</source>
+        <translation>&amp;Language</translation>
+    </message>
+    <message>
+        <source>&amp;Start HiveMind when I log in</source>
+        <translation>&amp;Start HiveMind when I log in</translation>
+    </message>
+    <message>
+        <source>Cache &amp;folder</source>
+        <translation>Cache &amp;folder</translation>
+    </message>
+    <message>
+        <source>Show the app&apos;s lo&amp;g…</source>
+        <translation>Show the app&apos;s lo&amp;g…</translation>
     </message>
     <message>
         <source>Certificates (*.pem *.crt)</source>
@@ -243,6 +251,17 @@
     </message>
 </context>
 <context>
+    <name>Chart</name>
+    <message>
+        <source>Nothing earned in these %1 days.</source>
+        <translation>Nothing earned in these %1 days.</translation>
+    </message>
+    <message>
+        <source>%1 days; the best was %2, with %3.</source>
+        <translation>%1 days; the best was %2, with %3.</translation>
+    </message>
+</context>
+<context>
     <name>CostEstimate</name>
     <message>
         <source>No estimate: %1</source>
@@ -325,20 +344,20 @@
         <translation>Last 30 days</translation>
     </message>
     <message>
+        <source>&amp;Export CSV…</source>
+        <translation>&amp;Export CSV…</translation>
+    </message>
+    <message>
+        <source>&amp;Refresh</source>
+        <translation>&amp;Refresh</translation>
+    </message>
+    <message>
         <source>Earnings per day (UTC)</source>
         <translation>Earnings per day (UTC)</translation>
     </message>
     <message>
         <source>Payouts</source>
         <translation>Payouts</translation>
-    </message>
-    <message>
-        <source>Export CSV…</source>
-        <translation>Export CSV…</translation>
-    </message>
-    <message>
-        <source>Refresh</source>
-        <translation>Refresh</translation>
     </message>
     <message>
         <source>Time</source>
@@ -632,16 +651,16 @@
         <translation>Refresh</translation>
     </message>
     <message>
-        <source>Open logs</source>
-        <translation>Open logs</translation>
+        <source>Open lo&amp;gs</source>
+        <translation>Open lo&amp;gs</translation>
     </message>
     <message>
-        <source>Download results…</source>
-        <translation>Download results…</translation>
+        <source>&amp;Download results…</source>
+        <translation>&amp;Download results…</translation>
     </message>
     <message>
-        <source>Cancel job</source>
-        <translation>Cancel job</translation>
+        <source>Cancel &amp;job</source>
+        <translation>Cancel &amp;job</translation>
     </message>
     <message>
         <source>%1 of at most %2</source>
@@ -862,10 +881,6 @@
         <translation>HiveMind</translation>
     </message>
     <message>
-        <source>Pause for 1 hour</source>
-        <translation>Pause for 1 hour</translation>
-    </message>
-    <message>
         <source>Running tasks</source>
         <translation>Running tasks</translation>
     </message>
@@ -906,16 +921,20 @@
         <translation>Hand them back now</translation>
     </message>
     <message>
-        <source>Stop sharing</source>
-        <translation>Stop sharing</translation>
+        <source>&amp;Stop sharing</source>
+        <translation>&amp;Stop sharing</translation>
     </message>
     <message>
-        <source>Start sharing</source>
-        <translation>Start sharing</translation>
+        <source>&amp;Start sharing</source>
+        <translation>&amp;Start sharing</translation>
     </message>
     <message>
-        <source>Resume sharing now</source>
-        <translation>Resume sharing now</translation>
+        <source>&amp;Resume sharing now</source>
+        <translation>&amp;Resume sharing now</translation>
+    </message>
+    <message>
+        <source>&amp;Pause for 1 hour</source>
+        <translation>&amp;Pause for 1 hour</translation>
     </message>
     <message numerus="yes">
         <source>%n core(s), %1 MB</source>
@@ -1257,36 +1276,56 @@
         <translation>When to share</translation>
     </message>
     <message>
-        <source>Processor cores</source>
-        <translation>Processor cores</translation>
+        <source>Processor &amp;cores</source>
+        <translation>Processor &amp;cores</translation>
     </message>
     <message>
-        <source>Processor use</source>
-        <translation>Processor use</translation>
+        <source>Processor &amp;use</source>
+        <translation>Processor &amp;use</translation>
     </message>
     <message>
-        <source>Memory</source>
-        <translation>Memory</translation>
+        <source>&amp;Memory</source>
+        <translation>&amp;Memory</translation>
     </message>
     <message>
-        <source>Disk space</source>
-        <translation>Disk space</translation>
+        <source>&amp;Disk space</source>
+        <translation>&amp;Disk space</translation>
     </message>
     <message>
-        <source>Graphics card</source>
-        <translation>Graphics card</translation>
+        <source>&amp;Graphics card</source>
+        <translation>&amp;Graphics card</translation>
+    </message>
+    <message>
+        <source>U&amp;pload limit</source>
+        <translation>U&amp;pload limit</translation>
+    </message>
+    <message>
+        <source>Do&amp;wnload limit</source>
+        <translation>Do&amp;wnload limit</translation>
+    </message>
+    <message>
+        <source>Only when &amp;idle for</source>
+        <translation>Only when &amp;idle for</translation>
+    </message>
+    <message>
+        <source>Pause while on &amp;battery</source>
+        <translation>Pause while on &amp;battery</translation>
+    </message>
+    <message>
+        <source>Task is&amp;olation</source>
+        <translation>Task is&amp;olation</translation>
+    </message>
+    <message>
+        <source>Share only during the &amp;marked hours</source>
+        <translation>Share only during the &amp;marked hours</translation>
+    </message>
+    <message>
+        <source>&amp;Renew this computer&apos;s node key every</source>
+        <translation>&amp;Renew this computer&apos;s node key every</translation>
     </message>
     <message>
         <source>Share the graphics card</source>
         <translation>Share the graphics card</translation>
-    </message>
-    <message>
-        <source>Upload limit</source>
-        <translation>Upload limit</translation>
-    </message>
-    <message>
-        <source>Download limit</source>
-        <translation>Download limit</translation>
     </message>
     <message>
         <source>KB/s</source>
@@ -1297,24 +1336,12 @@
         <translation>Unlimited</translation>
     </message>
     <message>
-        <source>Only when idle for</source>
-        <translation>Only when idle for</translation>
-    </message>
-    <message>
         <source>min</source>
         <translation>min</translation>
     </message>
     <message>
         <source>Always (do not wait)</source>
         <translation>Always (do not wait)</translation>
-    </message>
-    <message>
-        <source>Pause while on battery</source>
-        <translation>Pause while on battery</translation>
-    </message>
-    <message>
-        <source>Task isolation</source>
-        <translation>Task isolation</translation>
     </message>
     <message>
         <source>Docker sandbox (recommended)</source>
@@ -1329,16 +1356,8 @@
         <translation>Tasks run as ordinary programs on this computer, without a sandbox. Use this only with people you trust.</translation>
     </message>
     <message>
-        <source>Share only during the marked hours</source>
-        <translation>Share only during the marked hours</translation>
-    </message>
-    <message>
         <source>Security</source>
         <translation>Security</translation>
-    </message>
-    <message>
-        <source>Renew this computer&apos;s node key every</source>
-        <translation>Renew this computer&apos;s node key every</translation>
     </message>
     <message>
         <source>Never</source>
@@ -1347,6 +1366,22 @@
     <message>
         <source>This computer proves it is your node with a secret key. While sharing, HiveMind replaces the key once it is this old, so a copy taken from this computer stops working by itself. Never keeps the same key.</source>
         <translation>This computer proves it is your node with a secret key. While sharing, HiveMind replaces the key once it is this old, so a copy taken from this computer stops working by itself. Never keeps the same key.</translation>
+    </message>
+    <message>
+        <source>Sharing hours, Monday to Sunday</source>
+        <translation>Sharing hours, Monday to Sunday</translation>
+    </message>
+    <message>
+        <source>Click or drag to mark hours; or use the arrow keys and Space</source>
+        <translation>Click or drag to mark hours; or use the arrow keys and Space</translation>
+    </message>
+    <message>
+        <source>no hour is marked</source>
+        <translation>no hour is marked</translation>
+    </message>
+    <message>
+        <source>Marked: %1</source>
+        <translation>Marked: %1</translation>
     </message>
     <message>
         <source>Not available: %1</source>
@@ -1366,6 +1401,17 @@
     <message>
         <source>Not saved: %1</source>
         <translation>Not saved: %1</translation>
+    </message>
+</context>
+<context>
+    <name>ScheduleEditor</name>
+    <message>
+        <source>every day, all day</source>
+        <translation>every day, all day</translation>
+    </message>
+    <message>
+        <source>all day</source>
+        <translation>all day</translation>
     </message>
 </context>
 <context>
@@ -1449,32 +1495,8 @@
         <translation>Each task</translation>
     </message>
     <message>
-        <source>Package</source>
-        <translation>Package</translation>
-    </message>
-    <message>
         <source>A folder or zip with hivemind.toml: choose, paste or drop it here</source>
         <translation>A folder or zip with hivemind.toml: choose, paste or drop it here</translation>
-    </message>
-    <message>
-        <source>Folder…</source>
-        <translation>Folder…</translation>
-    </message>
-    <message>
-        <source>Zip…</source>
-        <translation>Zip…</translation>
-    </message>
-    <message>
-        <source>Name</source>
-        <translation>Name</translation>
-    </message>
-    <message>
-        <source>Runtime</source>
-        <translation>Runtime</translation>
-    </message>
-    <message>
-        <source>Command</source>
-        <translation>Command</translation>
     </message>
     <message>
         <source>Tasks</source>
@@ -1485,56 +1507,88 @@
         <translation>Number of tasks</translation>
     </message>
     <message>
-        <source>One task per input file</source>
-        <translation>One task per input file</translation>
-    </message>
-    <message>
-        <source>Add files…</source>
-        <translation>Add files…</translation>
-    </message>
-    <message>
-        <source>Clear</source>
-        <translation>Clear</translation>
-    </message>
-    <message>
-        <source>Cores</source>
-        <translation>Cores</translation>
-    </message>
-    <message>
-        <source>Memory</source>
-        <translation>Memory</translation>
-    </message>
-    <message>
-        <source>Time limit</source>
-        <translation>Time limit</translation>
-    </message>
-    <message>
         <source>s</source>
         <translation>s</translation>
-    </message>
-    <message>
-        <source>Replicas</source>
-        <translation>Replicas</translation>
     </message>
     <message>
         <source>Run each task on this many computers of different people and compare</source>
         <translation>Run each task on this many computers of different people and compare</translation>
     </message>
     <message>
-        <source>Priority</source>
-        <translation>Priority</translation>
-    </message>
-    <message>
-        <source>Maximum cost (CPT)</source>
-        <translation>Maximum cost (CPT)</translation>
-    </message>
-    <message>
         <source>the worst case</source>
         <translation>the worst case</translation>
     </message>
     <message>
-        <source>Submit</source>
-        <translation>Submit</translation>
+        <source>&amp;Package</source>
+        <translation>&amp;Package</translation>
+    </message>
+    <message>
+        <source>&amp;Folder…</source>
+        <translation>&amp;Folder…</translation>
+    </message>
+    <message>
+        <source>&amp;Zip…</source>
+        <translation>&amp;Zip…</translation>
+    </message>
+    <message>
+        <source>&amp;Name</source>
+        <translation>&amp;Name</translation>
+    </message>
+    <message>
+        <source>R&amp;untime</source>
+        <translation>R&amp;untime</translation>
+    </message>
+    <message>
+        <source>Co&amp;mmand</source>
+        <translation>Co&amp;mmand</translation>
+    </message>
+    <message>
+        <source>Number of &amp;tasks</source>
+        <translation>Number of &amp;tasks</translation>
+    </message>
+    <message>
+        <source>One task per &amp;input file</source>
+        <translation>One task per &amp;input file</translation>
+    </message>
+    <message>
+        <source>&amp;Add files…</source>
+        <translation>&amp;Add files…</translation>
+    </message>
+    <message>
+        <source>Clea&amp;r</source>
+        <translation>Clea&amp;r</translation>
+    </message>
+    <message>
+        <source>&amp;Cores</source>
+        <translation>&amp;Cores</translation>
+    </message>
+    <message>
+        <source>M&amp;emory</source>
+        <translation>M&amp;emory</translation>
+    </message>
+    <message>
+        <source>Time &amp;limit</source>
+        <translation>Time &amp;limit</translation>
+    </message>
+    <message>
+        <source>Re&amp;plicas</source>
+        <translation>Re&amp;plicas</translation>
+    </message>
+    <message>
+        <source>Pri&amp;ority</source>
+        <translation>Pri&amp;ority</translation>
+    </message>
+    <message>
+        <source>Ma&amp;ximum cost (CPT)</source>
+        <translation>Ma&amp;ximum cost (CPT)</translation>
+    </message>
+    <message>
+        <source>&amp;Submit</source>
+        <translation>&amp;Submit</translation>
+    </message>
+    <message>
+        <source>Input files</source>
+        <translation>Input files</translation>
     </message>
     <message>
         <source>Choose a package folder</source>

@@ -8,18 +8,6 @@
         <translation>伺服器</translation>
     </message>
     <message>
-        <source>Address</source>
-        <translation>位址</translation>
-    </message>
-    <message>
-        <source>Use TLS (encrypted connection)</source>
-        <translation>使用 TLS（加密連線）</translation>
-    </message>
-    <message>
-        <source>CA certificate</source>
-        <translation>CA 憑證</translation>
-    </message>
-    <message>
         <source>the system&apos;s certificates</source>
         <translation>系統內建的憑證</translation>
     </message>
@@ -40,44 +28,12 @@
         <translation>帳號</translation>
     </message>
     <message>
-        <source>Username</source>
-        <translation>使用者名稱</translation>
-    </message>
-    <message>
-        <source>Password</source>
-        <translation>密碼</translation>
-    </message>
-    <message>
-        <source>Log in</source>
-        <translation>登入</translation>
-    </message>
-    <message>
-        <source>Create account</source>
-        <translation>建立帳號</translation>
-    </message>
-    <message>
         <source>Log out</source>
         <translation>登出</translation>
     </message>
     <message>
         <source>Preferences</source>
         <translation>偏好設定</translation>
-    </message>
-    <message>
-        <source>Language</source>
-        <translation>語言</translation>
-    </message>
-    <message>
-        <source>Start HiveMind when I log in</source>
-        <translation>登入電腦時自動啟動 HiveMind</translation>
-    </message>
-    <message>
-        <source>Cache folder</source>
-        <translation>快取資料夾</translation>
-    </message>
-    <message>
-        <source>Show the app&apos;s &amp;log…</source>
-        <translation>顯示程式紀錄(&amp;L)…</translation>
     </message>
     <message>
         <source>Signed in as %1 on %2</source>
@@ -124,6 +80,58 @@
     <message>
         <source>Choose a CA certificate</source>
         <translation>選擇 CA 憑證</translation>
+    </message>
+    <message>
+        <source>A&amp;ddress</source>
+        <translation>位址(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Use &amp;TLS (encrypted connection)</source>
+        <translation>使用 TLS（加密連線）(&amp;T)</translation>
+    </message>
+    <message>
+        <source>CA ce&amp;rtificate</source>
+        <translation>CA 憑證(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Use this &amp;server</source>
+        <translation>使用這個伺服器(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Username</source>
+        <translation>使用者名稱(&amp;U)</translation>
+    </message>
+    <message>
+        <source>&amp;Password</source>
+        <translation>密碼(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Log &amp;in</source>
+        <translation>登入(&amp;I)</translation>
+    </message>
+    <message>
+        <source>Create &amp;account</source>
+        <translation>建立帳號(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Log &amp;out</source>
+        <translation>登出(&amp;O)</translation>
+    </message>
+    <message>
+        <source>&amp;Language</source>
+        <translation>語言(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Start HiveMind when I log in</source>
+        <translation>登入電腦時自動啟動 HiveMind(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Cache &amp;folder</source>
+        <translation>快取資料夾(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Show the app&apos;s lo&amp;g…</source>
+        <translation>顯示程式紀錄(&amp;G)…</translation>
     </message>
     <message>
         <source>Certificates (*.pem *.crt)</source>
@@ -202,7 +210,7 @@
     </message>
     <message>
         <source>Submitted job %1</source>
-        <translation>已提交工作 %1</translation>
+        <translation>已送出工作 %1</translation>
     </message>
     <message>
         <source>Your job %1 is %3</source>
@@ -239,6 +247,17 @@
     <message>
         <source>Earned %1 from %2 and %3</source>
         <translation>從 %2和 %3賺得 %1</translation>
+    </message>
+</context>
+<context>
+    <name>Chart</name>
+    <message>
+        <source>Nothing earned in these %1 days.</source>
+        <translation>這 %1 天沒有收益。</translation>
+    </message>
+    <message>
+        <source>%1 days; the best was %2, with %3.</source>
+        <translation>共 %1 天；收益最多的是 %2，賺得 %3。</translation>
     </message>
 </context>
 <context>
@@ -318,20 +337,20 @@
         <translation>最近 30 天</translation>
     </message>
     <message>
+        <source>&amp;Export CSV…</source>
+        <translation>匯出 CSV(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>&amp;Refresh</source>
+        <translation>重新整理(&amp;R)</translation>
+    </message>
+    <message>
         <source>Earnings per day (UTC)</source>
         <translation>每日收益（UTC）</translation>
     </message>
     <message>
         <source>Payouts</source>
         <translation>收款紀錄</translation>
-    </message>
-    <message>
-        <source>Export CSV…</source>
-        <translation>匯出 CSV…</translation>
-    </message>
-    <message>
-        <source>Refresh</source>
-        <translation>重新整理</translation>
     </message>
     <message>
         <source>Time</source>
@@ -618,23 +637,23 @@
     </message>
     <message>
         <source>Submitted</source>
-        <translation>提交時間</translation>
+        <translation>送出時間</translation>
     </message>
     <message>
         <source>Refresh</source>
         <translation>重新整理</translation>
     </message>
     <message>
-        <source>Open logs</source>
-        <translation>查看記錄</translation>
+        <source>Open lo&amp;gs</source>
+        <translation>查看紀錄(&amp;G)</translation>
     </message>
     <message>
-        <source>Download results…</source>
-        <translation>下載結果…</translation>
+        <source>&amp;Download results…</source>
+        <translation>下載結果(&amp;D)…</translation>
     </message>
     <message>
-        <source>Cancel job</source>
-        <translation>取消工作</translation>
+        <source>Cancel &amp;job</source>
+        <translation>取消工作(&amp;J)</translation>
     </message>
     <message>
         <source>%1 of at most %2</source>
@@ -699,11 +718,11 @@
     <name>LogDialog</name>
     <message>
         <source>Logs of job %1</source>
-        <translation>工作 %1 的記錄</translation>
+        <translation>工作 %1 的紀錄</translation>
     </message>
     <message>
         <source>No log yet.</source>
-        <translation>目前還沒有記錄。</translation>
+        <translation>目前還沒有紀錄。</translation>
     </message>
 </context>
 <context>
@@ -749,7 +768,7 @@
     </message>
     <message>
         <source>Submit</source>
-        <translation>提交</translation>
+        <translation>送出</translation>
     </message>
     <message>
         <source>Account</source>
@@ -853,10 +872,6 @@
         <translation>HiveMind</translation>
     </message>
     <message>
-        <source>Pause for 1 hour</source>
-        <translation>暫停 1 小時</translation>
-    </message>
-    <message>
         <source>Running tasks</source>
         <translation>執行中的任務</translation>
     </message>
@@ -897,16 +912,20 @@
         <translation>現在交還</translation>
     </message>
     <message>
-        <source>Stop sharing</source>
-        <translation>停止分享</translation>
+        <source>&amp;Stop sharing</source>
+        <translation>停止分享(&amp;S)</translation>
     </message>
     <message>
-        <source>Start sharing</source>
-        <translation>開始分享</translation>
+        <source>&amp;Start sharing</source>
+        <translation>開始分享(&amp;S)</translation>
     </message>
     <message>
-        <source>Resume sharing now</source>
-        <translation>立即恢復分享</translation>
+        <source>&amp;Resume sharing now</source>
+        <translation>立即恢復分享(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Pause for 1 hour</source>
+        <translation>暫停 1 小時(&amp;P)</translation>
     </message>
     <message numerus="yes">
         <source>%n core(s), %1 MB</source>
@@ -935,7 +954,7 @@
     <name>PauseReason</name>
     <message>
         <source>you paused sharing until %1</source>
-        <translation>你已暫停分享到 %1</translation>
+        <translation>你暫停了分享，直到 %1</translation>
     </message>
     <message>
         <source>outside your sharing schedule; the next window opens %1</source>
@@ -1247,36 +1266,56 @@
         <translation>分享時機</translation>
     </message>
     <message>
-        <source>Processor cores</source>
-        <translation>處理器核心</translation>
+        <source>Processor &amp;cores</source>
+        <translation>處理器核心(&amp;C)</translation>
     </message>
     <message>
-        <source>Processor use</source>
-        <translation>處理器使用率</translation>
+        <source>Processor &amp;use</source>
+        <translation>處理器使用率(&amp;U)</translation>
     </message>
     <message>
-        <source>Memory</source>
-        <translation>記憶體</translation>
+        <source>&amp;Memory</source>
+        <translation>記憶體(&amp;M)</translation>
     </message>
     <message>
-        <source>Disk space</source>
-        <translation>磁碟空間</translation>
+        <source>&amp;Disk space</source>
+        <translation>磁碟空間(&amp;D)</translation>
     </message>
     <message>
-        <source>Graphics card</source>
-        <translation>顯示卡</translation>
+        <source>&amp;Graphics card</source>
+        <translation>顯示卡(&amp;G)</translation>
+    </message>
+    <message>
+        <source>U&amp;pload limit</source>
+        <translation>上傳速度上限(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Do&amp;wnload limit</source>
+        <translation>下載速度上限(&amp;W)</translation>
+    </message>
+    <message>
+        <source>Only when &amp;idle for</source>
+        <translation>閒置多久後才分享(&amp;I)</translation>
+    </message>
+    <message>
+        <source>Pause while on &amp;battery</source>
+        <translation>使用電池時暫停(&amp;B)</translation>
+    </message>
+    <message>
+        <source>Task is&amp;olation</source>
+        <translation>任務隔離方式(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Share only during the &amp;marked hours</source>
+        <translation>只在標示的時段分享(&amp;M)</translation>
+    </message>
+    <message>
+        <source>&amp;Renew this computer&apos;s node key every</source>
+        <translation>本機節點金鑰的更換週期(&amp;R)</translation>
     </message>
     <message>
         <source>Share the graphics card</source>
         <translation>分享顯示卡</translation>
-    </message>
-    <message>
-        <source>Upload limit</source>
-        <translation>上傳速度上限</translation>
-    </message>
-    <message>
-        <source>Download limit</source>
-        <translation>下載速度上限</translation>
     </message>
     <message>
         <source>KB/s</source>
@@ -1287,24 +1326,12 @@
         <translation>不限制</translation>
     </message>
     <message>
-        <source>Only when idle for</source>
-        <translation>閒置多久後才分享</translation>
-    </message>
-    <message>
         <source>min</source>
         <translation>分鐘</translation>
     </message>
     <message>
         <source>Always (do not wait)</source>
         <translation>隨時（不必等待）</translation>
-    </message>
-    <message>
-        <source>Pause while on battery</source>
-        <translation>使用電池時暫停</translation>
-    </message>
-    <message>
-        <source>Task isolation</source>
-        <translation>任務隔離方式</translation>
     </message>
     <message>
         <source>Docker sandbox (recommended)</source>
@@ -1319,16 +1346,8 @@
         <translation>任務會以一般程式的形式直接在這台電腦上執行，沒有沙箱保護。只有在信任對方時才使用。</translation>
     </message>
     <message>
-        <source>Share only during the marked hours</source>
-        <translation>只在標示的時段分享</translation>
-    </message>
-    <message>
         <source>Security</source>
         <translation>安全性</translation>
-    </message>
-    <message>
-        <source>Renew this computer&apos;s node key every</source>
-        <translation>本機節點金鑰的更換週期</translation>
     </message>
     <message>
         <source>Never</source>
@@ -1337,6 +1356,22 @@
     <message>
         <source>This computer proves it is your node with a secret key. While sharing, HiveMind replaces the key once it is this old, so a copy taken from this computer stops working by itself. Never keeps the same key.</source>
         <translation>本機以一把秘密金鑰證明它是你的節點。分享時，金鑰一旦到了這個天數，HiveMind 就會更換它，因此從本機複製走的金鑰會自動失效。選「永不更換」則一直使用同一把金鑰。</translation>
+    </message>
+    <message>
+        <source>Sharing hours, Monday to Sunday</source>
+        <translation>分享時段，週一至週日</translation>
+    </message>
+    <message>
+        <source>Click or drag to mark hours; or use the arrow keys and Space</source>
+        <translation>點一下或拖曳來標示時段；也可以用方向鍵和空白鍵</translation>
+    </message>
+    <message>
+        <source>no hour is marked</source>
+        <translation>沒有標示任何時段</translation>
+    </message>
+    <message>
+        <source>Marked: %1</source>
+        <translation>已標示：%1</translation>
     </message>
     <message>
         <source>Not available: %1</source>
@@ -1355,6 +1390,17 @@
     <message>
         <source>Not saved: %1</source>
         <translation>未儲存：%1</translation>
+    </message>
+</context>
+<context>
+    <name>ScheduleEditor</name>
+    <message>
+        <source>every day, all day</source>
+        <translation>每天全天</translation>
+    </message>
+    <message>
+        <source>all day</source>
+        <translation>全天</translation>
     </message>
 </context>
 <context>
@@ -1438,32 +1484,8 @@
         <translation>每個任務</translation>
     </message>
     <message>
-        <source>Package</source>
-        <translation>工作套件</translation>
-    </message>
-    <message>
         <source>A folder or zip with hivemind.toml: choose, paste or drop it here</source>
         <translation>含有 hivemind.toml 的資料夾或 zip 檔：可選擇、貼上或拖放到這裡</translation>
-    </message>
-    <message>
-        <source>Folder…</source>
-        <translation>資料夾…</translation>
-    </message>
-    <message>
-        <source>Zip…</source>
-        <translation>Zip 檔…</translation>
-    </message>
-    <message>
-        <source>Name</source>
-        <translation>名稱</translation>
-    </message>
-    <message>
-        <source>Runtime</source>
-        <translation>執行環境</translation>
-    </message>
-    <message>
-        <source>Command</source>
-        <translation>指令</translation>
     </message>
     <message>
         <source>Tasks</source>
@@ -1474,56 +1496,88 @@
         <translation>任務數量</translation>
     </message>
     <message>
-        <source>One task per input file</source>
-        <translation>每個輸入檔一個任務</translation>
-    </message>
-    <message>
-        <source>Add files…</source>
-        <translation>加入檔案…</translation>
-    </message>
-    <message>
-        <source>Clear</source>
-        <translation>清除</translation>
-    </message>
-    <message>
-        <source>Cores</source>
-        <translation>核心數</translation>
-    </message>
-    <message>
-        <source>Memory</source>
-        <translation>記憶體</translation>
-    </message>
-    <message>
-        <source>Time limit</source>
-        <translation>時間上限</translation>
-    </message>
-    <message>
         <source>s</source>
         <translation>秒</translation>
-    </message>
-    <message>
-        <source>Replicas</source>
-        <translation>副本數</translation>
     </message>
     <message>
         <source>Run each task on this many computers of different people and compare</source>
         <translation>每個任務在這麼多位不同使用者的電腦上執行，並比對結果</translation>
     </message>
     <message>
-        <source>Priority</source>
-        <translation>優先權</translation>
-    </message>
-    <message>
-        <source>Maximum cost (CPT)</source>
-        <translation>費用上限（CPT）</translation>
-    </message>
-    <message>
         <source>the worst case</source>
         <translation>最壞情況的費用</translation>
     </message>
     <message>
-        <source>Submit</source>
-        <translation>提交</translation>
+        <source>&amp;Package</source>
+        <translation>工作套件(&amp;P)</translation>
+    </message>
+    <message>
+        <source>&amp;Folder…</source>
+        <translation>資料夾(&amp;F)…</translation>
+    </message>
+    <message>
+        <source>&amp;Zip…</source>
+        <translation>Zip 檔(&amp;Z)…</translation>
+    </message>
+    <message>
+        <source>&amp;Name</source>
+        <translation>名稱(&amp;N)</translation>
+    </message>
+    <message>
+        <source>R&amp;untime</source>
+        <translation>執行環境(&amp;U)</translation>
+    </message>
+    <message>
+        <source>Co&amp;mmand</source>
+        <translation>指令(&amp;M)</translation>
+    </message>
+    <message>
+        <source>Number of &amp;tasks</source>
+        <translation>任務數量(&amp;T)</translation>
+    </message>
+    <message>
+        <source>One task per &amp;input file</source>
+        <translation>每個輸入檔一個任務(&amp;I)</translation>
+    </message>
+    <message>
+        <source>&amp;Add files…</source>
+        <translation>加入檔案(&amp;A)…</translation>
+    </message>
+    <message>
+        <source>Clea&amp;r</source>
+        <translation>清除(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Cores</source>
+        <translation>核心數(&amp;C)</translation>
+    </message>
+    <message>
+        <source>M&amp;emory</source>
+        <translation>記憶體(&amp;E)</translation>
+    </message>
+    <message>
+        <source>Time &amp;limit</source>
+        <translation>時間上限(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Re&amp;plicas</source>
+        <translation>副本數(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Pri&amp;ority</source>
+        <translation>優先權(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Ma&amp;ximum cost (CPT)</source>
+        <translation>費用上限（CPT）(&amp;X)</translation>
+    </message>
+    <message>
+        <source>&amp;Submit</source>
+        <translation>送出(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Input files</source>
+        <translation>輸入檔</translation>
     </message>
     <message>
         <source>Choose a package folder</source>
@@ -1571,7 +1625,7 @@
     </message>
     <message>
         <source>Submitted job %1.</source>
-        <translation>已提交工作 %1。</translation>
+        <translation>已送出工作 %1。</translation>
     </message>
 </context>
 <context>

@@ -28,6 +28,7 @@ from app.ui.autostart import Autostart, launch_command
 from app.ui.bridge import Bridge
 from app.ui.confirm import Choice, Question
 from app.ui.i18n import LANGUAGES
+from app.ui.partials.accessible import name_controls, tie
 from app.ui.partials.log_window import LogWindow
 from app.ui.partials.problem_line import ProblemLine
 from app.ui.texts import fill
@@ -157,6 +158,15 @@ class AccountTab(QWidget):
         layout.addLayout(left, 1)
         layout.addLayout(right, 1)
 
+        for label, control in (
+            (self.address_label, self.server_address),
+            (self.ca_label, self.ca_file),
+            (self.username_label, self.username),
+            (self.password_label, self.password),
+            (self.language_label, self.language),
+            (self.cache_label, self.cache_dir),
+        ):
+            tie(label, control)
         bridge.account_changed.connect(self.show_account)
         bridge.auth_result.connect(self._show_auth_result)
         bridge.server_result.connect(self._show_server_result)
@@ -171,27 +181,30 @@ class AccountTab(QWidget):
 
     def retranslate_ui(self) -> None:
         self.server_box.setTitle(self.tr("Server"))
-        self.address_label.setText(self.tr("Address"))
+        self.address_label.setText(self.tr("A&ddress"))
         self.server_address.setPlaceholderText("127.0.0.1:50051")
-        self.tls.setText(self.tr("Use TLS (encrypted connection)"))
-        self.ca_label.setText(self.tr("CA certificate"))
+        self.tls.setText(self.tr("Use &TLS (encrypted connection)"))
+        self.ca_label.setText(self.tr("CA ce&rtificate"))
         self.ca_file.setPlaceholderText(self.tr("the system's certificates"))
         self.ca_button.setText(self.tr("Choose…"))
-        self.connect_button.setText(self.tr("Use this server"))
+        self.ca_button.setAccessibleName(self.tr("Choose a CA certificate"))
+        self.connect_button.setText(self.tr("Use this &server"))
         self.use_anyway_button.setText(self.tr("Use it anyway"))
         self.account_box.setTitle(self.tr("Account"))
-        self.username_label.setText(self.tr("Username"))
-        self.password_label.setText(self.tr("Password"))
-        self.login_button.setText(self.tr("Log in"))
-        self.register_button.setText(self.tr("Create account"))
-        self.logout_button.setText(self.tr("Log out"))
+        self.username_label.setText(self.tr("&Username"))
+        self.password_label.setText(self.tr("&Password"))
+        self.login_button.setText(self.tr("Log &in"))
+        self.register_button.setText(self.tr("Create &account"))
+        self.logout_button.setText(self.tr("Log &out"))
         self.prefs_box.setTitle(self.tr("Preferences"))
-        self.language_label.setText(self.tr("Language"))
-        self.start_at_login.setText(self.tr("Start HiveMind when I log in"))
+        self.language_label.setText(self.tr("&Language"))
+        self.start_at_login.setText(self.tr("&Start HiveMind when I log in"))
         self.start_at_login.setToolTip(self._autostart.location)
-        self.cache_label.setText(self.tr("Cache folder"))
+        self.cache_label.setText(self.tr("Cache &folder"))
         self.cache_button.setText(self.tr("Choose…"))
-        self.log_button.setText(self.tr("Show the app's &log…"))
+        self.cache_button.setAccessibleName(self.tr("Choose the cache folder"))
+        self.log_button.setText(self.tr("Show the app's lo&g…"))
+        name_controls(self)
         self.show_account(self._account)
 
     def show_log(self) -> None:

@@ -109,8 +109,9 @@ class EarningsTab(QWidget):
         self.month.caption.setText(self.tr("Last 30 days"))
         self._title_days()
         self.payouts_box.setTitle(self.tr("Payouts"))
-        self.export_button.setText(self.tr("Export CSV…"))
-        self.refresh_button.setText(self.tr("Refresh"))
+        self.export_button.setText(self.tr("&Export CSV…"))
+        self.refresh_button.setText(self.tr("&Refresh"))
+        self.payouts_table.setAccessibleName(self.tr("Payouts"))
         self.payouts_table.setHorizontalHeaderLabels(
             [
                 self.tr("Time"),

@@ -111,9 +111,10 @@ class JobsPanel(QGroupBox):
             ]
         )
         self.refresh_button.setText(self.tr("Refresh"))
-        self.logs_button.setText(self.tr("Open logs"))
-        self.download_button.setText(self.tr("Download results…"))
-        self.cancel_button.setText(self.tr("Cancel job"))
+        self.logs_button.setText(self.tr("Open lo&gs"))
+        self.download_button.setText(self.tr("&Download results…"))
+        self.cancel_button.setText(self.tr("Cancel &job"))
+        self.table.setAccessibleName(self.tr("Your jobs"))
         self.show_jobs(self.rows)
         self._render_status()
 

@@ -121,6 +121,8 @@ class OverviewTab(QWidget):
             chart.set_series_name(1, self.tr("HiveMind"))
         self.tasks_box.setTitle(self.tr("Running tasks"))
         self.events_box.setTitle(self.tr("Recent events"))
+        self.tasks_table.setAccessibleName(self.tr("Running tasks"))
+        self.events_list.setAccessibleName(self.tr("Recent events"))
         self.no_tasks_label.setText(self.tr("No task is running on this computer right now."))
         self.tasks_table.setHorizontalHeaderLabels(
             [
@@ -155,16 +157,16 @@ class OverviewTab(QWidget):
         else:
             sharing_on = state.state != models.OFF
             self.share_button.setText(
-                self.tr("Stop sharing") if sharing_on else self.tr("Start sharing")
+                self.tr("&Stop sharing") if sharing_on else self.tr("&Start sharing")
             )
         self.pause_button.setVisible(
             not self._needs_sign_in(state) and state.state != models.STOPPING
         )
         self.pause_button.setEnabled(state.state in (models.SHARING, models.PAUSED))
         if self._manual_pause(state):
-            self.pause_button.setText(self.tr("Resume sharing now"))
+            self.pause_button.setText(self.tr("&Resume sharing now"))
         else:
-            self.pause_button.setText(self.tr("Pause for 1 hour"))
+            self.pause_button.setText(self.tr("&Pause for 1 hour"))
 
     @staticmethod
     def _manual_pause(state: models.SharingState) -> bool:

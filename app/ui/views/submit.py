@@ -8,7 +8,7 @@ import shlex
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from app.services.jobs.package import PackageError, load_package
 from app.ui import models
 from app.ui.bridge import Bridge
+from app.ui.partials.accessible import name_controls, tie
 from app.ui.partials.problem_line import ProblemLine
 from app.ui.problems import BadAmount, parse_amount, problem_text
 from app.ui.texts import compare_text, fill, sentences
@@ -142,12 +143,29 @@ class SubmitTab(QWidget):
         limits.addRow(self.replicas_label, self.replicas)
         limits.addRow(self.priority_label, self.priority)
         limits.addRow(self.cost_label, self.max_cost)
-        limits.addRow(self.estimate_label)
+        for label, control in (
+            (self.package_label, self.package_path),
+            (self.name_label, self.name),
+            (self.runtime_label, self.runtime),
+            (self.command_label, self.command),
+            (self.cores_label, self.cores),
+            (self.memory_label, self.memory),
+            (self.timeout_label, self.timeout),
+            (self.replicas_label, self.replicas),
+            (self.priority_label, self.priority),
+            (self.cost_label, self.max_cost),
+        ):
+            tie(label, control)
+
+        # The cost, the Submit button and what happened, across the whole tab: the estimate
+        # has room for its sentences at any window size, and a longer one never moves the
+        # form (the line keeps room for three lines).
+        self.estimate_label.setMinimumHeight(self.fontMetrics().lineSpacing() * 3)
+        self.estimate_label.setAlignment(Qt.AlignLeft | Qt.AlignTop)
         submit_row = QHBoxLayout()
-        submit_row.addWidget(self.upload_bar, 1)
-        submit_row.addWidget(self.submit_button)
-        limits.addRow(submit_row)
-        limits.addRow(self.status_label)
+        submit_row.addWidget(self.estimate_label, 1)
+        submit_row.addWidget(self.upload_bar)
+        submit_row.addWidget(self.submit_button, 0, Qt.AlignTop)
 
         top = QHBoxLayout()
         top.addWidget(self.job_box, 3)
@@ -155,6 +173,8 @@ class SubmitTab(QWidget):
         self.jobs = JobsPanel(bridge)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addLayout(submit_row)
+        layout.addWidget(self.status_label)
         layout.addWidget(self.jobs, 1)
 
         self._estimate_timer = QTimer(self)
@@ -184,36 +204,39 @@ class SubmitTab(QWidget):
     def retranslate_ui(self) -> None:
         self.job_box.setTitle(self.tr("Job"))
         self.limits_box.setTitle(self.tr("Each task"))
-        self.package_label.setText(self.tr("Package"))
+        self.package_label.setText(self.tr("&Package"))
         self.package_path.setPlaceholderText(
             self.tr("A folder or zip with hivemind.toml: choose, paste or drop it here")
         )
-        self.folder_button.setText(self.tr("Folder…"))
-        self.zip_button.setText(self.tr("Zip…"))
-        self.name_label.setText(self.tr("Name"))
-        self.runtime_label.setText(self.tr("Runtime"))
-        self.command_label.setText(self.tr("Command"))
+        self.folder_button.setText(self.tr("&Folder…"))
+        self.zip_button.setText(self.tr("&Zip…"))
+        self.name_label.setText(self.tr("&Name"))
+        self.runtime_label.setText(self.tr("R&untime"))
+        self.command_label.setText(self.tr("Co&mmand"))
         self.command.setPlaceholderText("python3 main.py")
         self.tasks_label.setText(self.tr("Tasks"))
-        self.by_count.setText(self.tr("Number of tasks"))
-        self.by_inputs.setText(self.tr("One task per input file"))
-        self.add_inputs_button.setText(self.tr("Add files…"))
-        self.clear_inputs_button.setText(self.tr("Clear"))
-        self.cores_label.setText(self.tr("Cores"))
-        self.memory_label.setText(self.tr("Memory"))
+        self.by_count.setText(self.tr("Number of &tasks"))
+        self.by_inputs.setText(self.tr("One task per &input file"))
+        self.add_inputs_button.setText(self.tr("&Add files…"))
+        self.clear_inputs_button.setText(self.tr("Clea&r"))
+        self.cores_label.setText(self.tr("&Cores"))
+        self.memory_label.setText(self.tr("M&emory"))
         self.memory.setSuffix(" MB")
-        self.timeout_label.setText(self.tr("Time limit"))
+        self.timeout_label.setText(self.tr("Time &limit"))
         self.timeout.setSuffix(" " + self.tr("s"))
-        self.replicas_label.setText(self.tr("Replicas"))
+        self.replicas_label.setText(self.tr("Re&plicas"))
         self.replicas.setToolTip(
             self.tr("Run each task on this many computers of different people and compare")
         )
-        self.priority_label.setText(self.tr("Priority"))
+        self.priority_label.setText(self.tr("Pri&ority"))
         self.priority.setPrefix("×")
-        self.cost_label.setText(self.tr("Maximum cost (CPT)"))
+        self.cost_label.setText(self.tr("Ma&ximum cost (CPT)"))
         self.max_cost.setPlaceholderText(self.tr("the worst case"))
-        self.submit_button.setText(self.tr("Submit"))
+        self.submit_button.setText(self.tr("&Submit"))
+        self.task_count.setAccessibleName(self.tr("Number of tasks"))
+        self.inputs_list.setAccessibleName(self.tr("Input files"))
         self._render_compare()
+        name_controls(self)
 
     # -- package --------------------------------------------------------------------------
 
