@@ -62,7 +62,7 @@ class Bridge(QObject):
     estimate_ready = Signal(int, object)  # worst case ucpt (-1 = none), models.Problem | None
     upload_progress = Signal(int, int)  # bytes done, total
     submit_finished = Signal(bool, object)  # ok, the job id (str) or the models.Problem
-    job_log_loaded = Signal(str, str, object)  # job id, text, models.Problem | None
+    job_log_loaded = Signal(str, list, object)  # job id, [models.TaskLog], models.Problem|None
     results_downloaded = Signal(str, str, object)  # job id, folder, models.Problem | None
     # The app's own log, for the log viewer
     log_line = Signal(str)
@@ -404,12 +404,12 @@ class Bridge(QObject):
 
     async def _job_log(self, job_id: str) -> None:
         try:
-            text = await self._rpc(lambda: job_actions.job_logs(self.session, job_id))
+            logs = await self._rpc(lambda: job_actions.job_logs(self.session, job_id))
         except ClientError as exc:
             log.warning("logs of job=%s not loaded: %s", job_id, exc.message)
-            self.job_log_loaded.emit(job_id, "", models.problem_from(exc))
+            self.job_log_loaded.emit(job_id, [], models.problem_from(exc))
             return
-        self.job_log_loaded.emit(job_id, text, None)
+        self.job_log_loaded.emit(job_id, logs, None)
 
     def download_results(self, job_id: str, folder: str) -> None:
         self._spawn(self._download(job_id, Path(folder)))

@@ -144,18 +144,13 @@ async def cancel_job(session: ClientSession, job_id: str) -> models.JobRow:
     return job_row(await session.jobs.CancelJob(job_pb2.CancelJobRequest(job_id=job_id)))
 
 
-async def job_logs(session: ClientSession, job_id: str) -> str:
-    """Every task's log, one section per task."""
+async def job_logs(session: ClientSession, job_id: str) -> list[models.TaskLog]:
+    """Every task's log, by task index (the log window words the sections)."""
     reply = await session.jobs.GetResults(job_pb2.GetResultsRequest(job_id=job_id))
-    sections = []
-    for result in sorted(reply.results, key=lambda r: r.index):
-        state = task_state_name(result.state)
-        header = f"== task {result.index} ({state}) =="
-        body = result.log.rstrip() or "(no output)"
-        if result.error:
-            body += f"\nerror: {result.error}"
-        sections.append(f"{header}\n{body}")
-    return "\n\n".join(sections)
+    return [
+        models.TaskLog(result.index, task_state_name(result.state), result.log, result.error)
+        for result in sorted(reply.results, key=lambda r: r.index)
+    ]
 
 
 async def download_results(session: ClientSession, job_id: str, folder: Path) -> int:

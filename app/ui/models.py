@@ -180,6 +180,16 @@ class JobRow:
 
 
 @dataclass(frozen=True)
+class TaskLog:
+    """One task's stored output, for the job's log window."""
+
+    index: int
+    state: str  # pending, leased, running, done, failed, cancelled
+    log: str
+    error: str = ""
+
+
+@dataclass(frozen=True)
 class JobRequest:
     """What the Submit tab asks for; the bridge uploads and submits it."""
 

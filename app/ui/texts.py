@@ -137,14 +137,115 @@ def gpu_reason_text(reason: str) -> str:
 
 
 def job_state_text(state: str) -> str:
+    """A job's or a task's state, in the UI's language."""
     translate = QCoreApplication.translate
     return {
         "pending": translate("JobState", "waiting"),
+        "leased": translate("JobState", "starting"),
         "running": translate("JobState", "running"),
         "done": translate("JobState", "done"),
         "failed": translate("JobState", "failed"),
         "cancelled": translate("JobState", "cancelled"),
     }.get(state, state)
+
+
+def task_error_text(error: str) -> str:
+    """Why a task failed, as the worker said it (in English), in the UI's language; a reason
+    it does not know stays as it is."""
+    translate = QCoreApplication.translate
+    known = [
+        (
+            r"exited with code (-?\d+) \(killed by signal (\d+)\)",
+            translate("TaskError", "exited with code %1 (killed by signal %2)"),
+        ),
+        (r"exited with code (-?\d+)", translate("TaskError", "exited with code %1")),
+        (r"timed out after (\d+) s", translate("TaskError", "timed out after %1 s")),
+        (
+            r"killed: out of memory \(limit (\d+) MB\)",
+            translate("TaskError", "killed: out of memory (limit %1 MB)"),
+        ),
+        (
+            r"killed: disk limit exceeded \((\d+) MB\)",
+            translate("TaskError", "killed: disk limit exceeded (%1 MB)"),
+        ),
+        (r"cancelled", translate("TaskError", "cancelled")),
+        (
+            r"worker stopped before the task finished; it will run elsewhere",
+            translate(
+                "TaskError", "this computer stopped before the task finished; it runs elsewhere"
+            ),
+        ),
+        (
+            r"runtime image (\S+) is not present on this machine",
+            translate("TaskError", "the runtime image %1 is not on this computer"),
+        ),
+        (
+            r"the task container vanished before it reported an exit status",
+            translate("TaskError", "the task's container disappeared before it ended"),
+        ),
+        (
+            r"cannot reach the Docker daemon: (.*)",
+            translate("TaskError", "Docker is not running (%1)"),
+        ),
+        (
+            r"result not accepted: (.*)",
+            translate("TaskError", "the server did not accept the result: %1"),
+        ),
+        (
+            r"cannot prepare the task: (.*)",
+            translate("TaskError", "the task could not be prepared: %1"),
+        ),
+        (
+            r"cannot fetch the task's files: (.*)",
+            translate("TaskError", "the task's files could not be fetched: %1"),
+        ),
+    ]
+    prefix = "compare command: "
+    if error.startswith(prefix):
+        rest = task_error_text(error.removeprefix(prefix))
+        return fill(translate("TaskError", "compare command: %1"), rest)
+    for pattern, template in known:
+        match = re.fullmatch(pattern, error.strip())
+        if match:
+            return fill(template, *match.groups())
+    return error
+
+
+def package_warning_text(warning: str) -> str:
+    """A warning about a package's hivemind.toml, in the UI's language."""
+    translate = QCoreApplication.translate
+    match = re.fullmatch(r".*: unknown key \[(job|resources)\] (\S+) ignored", warning)
+    if match:
+        return fill(
+            translate(
+                "PackageWarning",
+                "hivemind.toml: %2 in [%1] is not a setting HiveMind knows; it is left out.",
+            ),
+            match.group(1),
+            match.group(2),
+        )
+    match = re.fullmatch(r".*: unknown table \[(\S+)\] ignored", warning)
+    if match:
+        return fill(
+            translate(
+                "PackageWarning",
+                "hivemind.toml: the table [%1] is not one HiveMind knows; it is left out.",
+            ),
+            match.group(1),
+        )
+    return warning
+
+
+def log_text(text: str) -> str:
+    """A task's stored log, with the marker of what was left out in the UI's language."""
+    translate = QCoreApplication.translate
+    return re.sub(
+        r"\[\.\.\. (\d+) bytes of log dropped \.\.\.\]",
+        lambda match: fill(
+            translate("TaskLog", "[… %1 bytes of the log left out here …]"), match.group(1)
+        ),
+        text,
+    )
 
 
 def duration_text(seconds: int) -> str:
@@ -191,6 +292,8 @@ def activity_text(event: models.ActivityEvent) -> str:
         detail = problem_text(event.problem)
     if event.kind == "paused":
         return paused_text(detail)
+    if event.kind == "task_failed" and event.problem is None:
+        detail = task_error_text(detail)
     elif event.kind == "job_finished":
         detail = job_state_text(detail)
     return fill(texts.get(event.kind, "%3"), job, task, detail, amount)

@@ -600,6 +600,10 @@
         <translation>waiting</translation>
     </message>
     <message>
+        <source>starting</source>
+        <translation>starting</translation>
+    </message>
+    <message>
         <source>running</source>
         <translation>running</translation>
     </message>
@@ -729,8 +733,24 @@
         <translation>Logs of job %1</translation>
     </message>
     <message>
+        <source>Task logs</source>
+        <translation>Task logs</translation>
+    </message>
+    <message>
         <source>No log yet.</source>
         <translation>No log yet.</translation>
+    </message>
+    <message>
+        <source>—— Task %1 (%2) ——</source>
+        <translation>—— Task %1 (%2) ——</translation>
+    </message>
+    <message>
+        <source>(no output)</source>
+        <translation>(no output)</translation>
+    </message>
+    <message>
+        <source>Error: %1</source>
+        <translation>Error: %1</translation>
     </message>
 </context>
 <context>
@@ -958,6 +978,17 @@
     <message>
         <source>in %1</source>
         <translation>in %1</translation>
+    </message>
+</context>
+<context>
+    <name>PackageWarning</name>
+    <message>
+        <source>hivemind.toml: %2 in [%1] is not a setting HiveMind knows; it is left out.</source>
+        <translation>hivemind.toml: %2 in [%1] is not a setting HiveMind knows; it is left out.</translation>
+    </message>
+    <message>
+        <source>hivemind.toml: the table [%1] is not one HiveMind knows; it is left out.</source>
+        <translation>hivemind.toml: the table [%1] is not one HiveMind knows; it is left out.</translation>
     </message>
 </context>
 <context>
@@ -1637,6 +1668,72 @@
     <message>
         <source>Submitted job %1.</source>
         <translation>Submitted job %1.</translation>
+    </message>
+</context>
+<context>
+    <name>TaskError</name>
+    <message>
+        <source>exited with code %1 (killed by signal %2)</source>
+        <translation>exited with code %1 (killed by signal %2)</translation>
+    </message>
+    <message>
+        <source>exited with code %1</source>
+        <translation>exited with code %1</translation>
+    </message>
+    <message>
+        <source>timed out after %1 s</source>
+        <translation>timed out after %1 s</translation>
+    </message>
+    <message>
+        <source>killed: out of memory (limit %1 MB)</source>
+        <translation>killed: out of memory (limit %1 MB)</translation>
+    </message>
+    <message>
+        <source>killed: disk limit exceeded (%1 MB)</source>
+        <translation>killed: disk limit exceeded (%1 MB)</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>cancelled</translation>
+    </message>
+    <message>
+        <source>this computer stopped before the task finished; it runs elsewhere</source>
+        <translation>this computer stopped before the task finished; it runs elsewhere</translation>
+    </message>
+    <message>
+        <source>the runtime image %1 is not on this computer</source>
+        <translation>the runtime image %1 is not on this computer</translation>
+    </message>
+    <message>
+        <source>the task&apos;s container disappeared before it ended</source>
+        <translation>the task&apos;s container disappeared before it ended</translation>
+    </message>
+    <message>
+        <source>Docker is not running (%1)</source>
+        <translation>Docker is not running (%1)</translation>
+    </message>
+    <message>
+        <source>the server did not accept the result: %1</source>
+        <translation>the server did not accept the result: %1</translation>
+    </message>
+    <message>
+        <source>the task could not be prepared: %1</source>
+        <translation>the task could not be prepared: %1</translation>
+    </message>
+    <message>
+        <source>the task&apos;s files could not be fetched: %1</source>
+        <translation>the task&apos;s files could not be fetched: %1</translation>
+    </message>
+    <message>
+        <source>compare command: %1</source>
+        <translation>compare command: %1</translation>
+    </message>
+</context>
+<context>
+    <name>TaskLog</name>
+    <message>
+        <source>[… %1 bytes of the log left out here …]</source>
+        <translation>[… %1 bytes of the log left out here …]</translation>
     </message>
 </context>
 <context>

@@ -593,6 +593,10 @@
         <translation>等待中</translation>
     </message>
     <message>
+        <source>starting</source>
+        <translation>準備中</translation>
+    </message>
+    <message>
         <source>running</source>
         <translation>執行中</translation>
     </message>
@@ -721,8 +725,24 @@
         <translation>工作 %1 的紀錄</translation>
     </message>
     <message>
+        <source>Task logs</source>
+        <translation>任務紀錄</translation>
+    </message>
+    <message>
         <source>No log yet.</source>
         <translation>目前還沒有紀錄。</translation>
+    </message>
+    <message>
+        <source>—— Task %1 (%2) ——</source>
+        <translation>—— 任務 %1（%2）——</translation>
+    </message>
+    <message>
+        <source>(no output)</source>
+        <translation>（沒有輸出）</translation>
+    </message>
+    <message>
+        <source>Error: %1</source>
+        <translation>錯誤：%1</translation>
     </message>
 </context>
 <context>
@@ -948,6 +968,17 @@
     <message>
         <source>in %1</source>
         <translation>剩 %1</translation>
+    </message>
+</context>
+<context>
+    <name>PackageWarning</name>
+    <message>
+        <source>hivemind.toml: %2 in [%1] is not a setting HiveMind knows; it is left out.</source>
+        <translation>hivemind.toml：[%1] 中的 %2 不是 HiveMind 認得的設定，已略過。</translation>
+    </message>
+    <message>
+        <source>hivemind.toml: the table [%1] is not one HiveMind knows; it is left out.</source>
+        <translation>hivemind.toml：HiveMind 不認得 [%1] 這個區段，已略過。</translation>
     </message>
 </context>
 <context>
@@ -1626,6 +1657,72 @@
     <message>
         <source>Submitted job %1.</source>
         <translation>已送出工作 %1。</translation>
+    </message>
+</context>
+<context>
+    <name>TaskError</name>
+    <message>
+        <source>exited with code %1 (killed by signal %2)</source>
+        <translation>程式以錯誤碼 %1 結束（被訊號 %2 終止）</translation>
+    </message>
+    <message>
+        <source>exited with code %1</source>
+        <translation>程式以錯誤碼 %1 結束</translation>
+    </message>
+    <message>
+        <source>timed out after %1 s</source>
+        <translation>超過時間上限（%1 秒）</translation>
+    </message>
+    <message>
+        <source>killed: out of memory (limit %1 MB)</source>
+        <translation>記憶體不足而被終止（上限 %1 MB）</translation>
+    </message>
+    <message>
+        <source>killed: disk limit exceeded (%1 MB)</source>
+        <translation>超過磁碟空間上限而被終止（%1 MB）</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <source>this computer stopped before the task finished; it runs elsewhere</source>
+        <translation>這台電腦在任務完成前停止，任務改由別的電腦執行</translation>
+    </message>
+    <message>
+        <source>the runtime image %1 is not on this computer</source>
+        <translation>這台電腦上沒有執行環境映像 %1</translation>
+    </message>
+    <message>
+        <source>the task&apos;s container disappeared before it ended</source>
+        <translation>任務的容器在結束前消失了</translation>
+    </message>
+    <message>
+        <source>Docker is not running (%1)</source>
+        <translation>Docker 未在執行（%1）</translation>
+    </message>
+    <message>
+        <source>the server did not accept the result: %1</source>
+        <translation>伺服器不接受這份結果：%1</translation>
+    </message>
+    <message>
+        <source>the task could not be prepared: %1</source>
+        <translation>無法準備任務：%1</translation>
+    </message>
+    <message>
+        <source>the task&apos;s files could not be fetched: %1</source>
+        <translation>無法取得任務的檔案：%1</translation>
+    </message>
+    <message>
+        <source>compare command: %1</source>
+        <translation>比對指令：%1</translation>
+    </message>
+</context>
+<context>
+    <name>TaskLog</name>
+    <message>
+        <source>[… %1 bytes of the log left out here …]</source>
+        <translation>[… 這裡省略了 %1 位元組的紀錄 …]</translation>
     </message>
 </context>
 <context>

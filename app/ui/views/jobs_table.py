@@ -29,7 +29,7 @@ from app.ui.bridge import Bridge
 from app.ui.confirm import Choice, Question
 from app.ui.partials.problem_line import ProblemLine
 from app.ui.problems import problem_text
-from app.ui.texts import compare_text, fill, job_state_text
+from app.ui.texts import compare_text, fill, job_state_text, log_text, task_error_text
 
 COLUMNS = 6
 PROGRESS_COLUMN = 3
@@ -200,12 +200,14 @@ class JobsPanel(QGroupBox):
         if job is not None:
             self._bridge.load_job_log(job.job_id)
 
-    def _show_log(self, job_id: str, text: str, problem: models.Problem | None) -> None:
+    def _show_log(
+        self, job_id: str, logs: list[models.TaskLog], problem: models.Problem | None
+    ) -> None:
         if problem is not None:
             self._status = ("log_error", job_id, "", problem)
             self._render_status()
             return
-        dialog = LogDialog(job_id, text, self)
+        dialog = LogDialog(job_id, logs, self)
         dialog.setModal(False)
         dialog.show()
         self.log_dialog = dialog
@@ -272,16 +274,29 @@ class JobsPanel(QGroupBox):
 
 
 class LogDialog(QDialog):
-    """The stdout/stderr of each task of a job, read-only."""
+    """The stdout/stderr of each task of a job, read-only, a section per task."""
 
-    def __init__(self, job_id: str, text: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, job_id: str, logs: list[models.TaskLog], parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(fill(self.tr("Logs of job %1"), job_id))
         self.resize(720, 480)
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
-        self.text.setPlainText(text or self.tr("No log yet."))
+        self.text.setAccessibleName(self.tr("Task logs"))
+        self.text.setPlainText(self.render(logs) or self.tr("No log yet."))
+
+    def render(self, logs: list[models.TaskLog]) -> str:
+        sections = []
+        for task in logs:
+            header = fill(self.tr("—— Task %1 (%2) ——"), task.index, job_state_text(task.state))
+            body = log_text(task.log.rstrip()) or self.tr("(no output)")
+            if task.error:
+                body += "\n" + fill(self.tr("Error: %1"), task_error_text(task.error))
+            sections.append(f"{header}\n{body}")
+        return "\n\n".join(sections)
         buttons = QDialogButtonBox(QDialogButtonBox.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

@@ -34,7 +34,7 @@ from app.ui.bridge import Bridge
 from app.ui.partials.accessible import name_controls, tie
 from app.ui.partials.problem_line import ProblemLine
 from app.ui.problems import BadAmount, parse_amount, problem_text
-from app.ui.texts import compare_text, fill, sentences
+from app.ui.texts import compare_text, fill, package_warning_text, sentences
 from app.ui.views.jobs_table import JobsPanel
 from common.units import format_ucpt
 
@@ -305,7 +305,13 @@ class SubmitTab(QWidget):
         self._render_compare()
         if spec.max_cost_ucpt:
             self.max_cost.setText(format_ucpt(spec.max_cost_ucpt))
-        self.status_label.show_text("; ".join(package.warnings))
+        if package.warnings:  # said in the UI's language, the file's own words behind Details
+            self.status_label.show_text(
+                lambda: " ".join(package_warning_text(w) for w in package.warnings),
+                details="\n".join(package.warnings),
+            )
+        else:
+            self.status_label.clear()
         self._schedule_estimate()
         return True
 
