@@ -1,7 +1,7 @@
 """What this machine has and how busy it is, for RegisterNode and heartbeats (psutil).
 
-Everything here is cheap enough to call on the event loop: `psutil.cpu_percent(interval=None)`
-compares with the previous call instead of sleeping, and the CPU model is read once.
+Everything here is cheap enough to call on the event loop: a sample compares the CPU times
+with the monitor's previous sample instead of sleeping, and the CPU model is read once.
 """
 
 from __future__ import annotations
@@ -108,7 +108,8 @@ class UsageMonitor:
         # Per-process cpu_percent needs the same Process object between calls.
         self._tracked: dict[int, psutil.Process] = {}
         self._outside_before: tuple[float, float] | None = None  # (CPU seconds, monotonic s)
-        psutil.cpu_percent(interval=None)  # primes the machine-wide counter
+        self._machine_before: tuple[float, float] | None = None  # (all CPU time, idle time)
+        self._machine_cpu()  # primes the machine-wide counter
         self._hivemind_cpu()
         self._outside_usage()
 
@@ -117,11 +118,25 @@ class UsageMonitor:
         cpu, rss = self._hivemind_cpu()
         outside_cpu, outside_memory = self._outside_usage()
         return UsageSample(
-            cpu_percent=psutil.cpu_percent(interval=None),
+            cpu_percent=self._machine_cpu(),
             memory_used_mb=(memory.total - memory.available) // MB,
             hivemind_cpu_percent=round(min(100.0, (cpu + outside_cpu) / self._cores), 1),
             hivemind_memory_mb=(rss + outside_memory) // MB,
         )
+
+    def _machine_cpu(self) -> float:
+        """The whole machine's CPU % since this monitor's last sample. Not
+        psutil.cpu_percent(interval=None): its one baseline is shared by every caller in the
+        process, so the app's chart and the worker's heartbeat would cut each other's
+        intervals short (the chart jumped between 0 and 100%)."""
+        times = psutil.cpu_times()
+        total = sum(times)
+        idle = times.idle + getattr(times, "iowait", 0.0)
+        before, self._machine_before = self._machine_before, (total, idle)
+        if before is None or total <= before[0]:
+            return 0.0
+        busy = 1 - (idle - before[1]) / (total - before[0])
+        return round(100 * min(1.0, max(0.0, busy)), 1)
 
     def _outside_usage(self) -> tuple[float, int]:
         """(CPU % since the last sample, where 100 = one core; memory bytes now) of `outside`."""
