@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent
@@ -93,7 +94,7 @@ def distinct_presets(hardware: HardwareFacts) -> list[str]:
 class _Page(QWizardPage):
     """A page whose Next asks the wizard first (it may start something and go on later)."""
 
-    def __init__(self, validate=None) -> None:
+    def __init__(self, validate: Callable[[], bool] | None = None) -> None:
         super().__init__()
         self._validate = validate
 

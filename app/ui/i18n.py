@@ -39,10 +39,13 @@ def system_language() -> str:
 class LanguageManager:
     """Owns the app's translators (HiveMind's own and Qt's standard dialogs')."""
 
+    # The translators are the application's, not one manager's: a later manager (another app
+    # object in the same process, as tests and `make screenshots` make) replaces them all.
+    _installed: list[QTranslator] = []
+
     def __init__(self, app: QCoreApplication, directory: Path | None = None) -> None:
         self._app = app
         self._directory = directory or translations_dir()
-        self._installed: list[QTranslator] = []
         self.current = "en"
 
     def apply(self, code: str) -> None:
