@@ -74,7 +74,9 @@ class OverviewTab(QWidget):
         self.tasks_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.tasks_table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.tasks_table.verticalHeader().hide()
-        self.tasks_table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        task_columns = self.tasks_table.horizontalHeader()
+        task_columns.setSectionResizeMode(QHeaderView.ResizeToContents)
+        task_columns.setSectionResizeMode(0, QHeaderView.Stretch)  # the job takes what is left
         self.tasks_table.setWordWrap(False)
         self.tasks_table.setTextElideMode(Qt.ElideMiddle)
         self.no_tasks_label = QLabel()
