@@ -21,9 +21,15 @@ from proto.hivemind.v1 import account_pb2, common_pb2, job_pb2
 Progress = Callable[[int, int], None]
 
 
-async def load_earnings(session: ClientSession, days: int = 30) -> models.EarningsSnapshot:
+async def load_earnings(
+    session: ClientSession, days: int = 30, time_zone: str = ""
+) -> models.EarningsSnapshot:
+    """Balance and earnings; the days (and "today") run midnight to midnight in `time_zone`
+    (an IANA name, this computer's), when the server knows it."""
     balance = await session.account.GetBalance(account_pb2.GetBalanceRequest())
-    earnings = await session.account.GetEarnings(account_pb2.GetEarningsRequest(days=days))
+    earnings = await session.account.GetEarnings(
+        account_pb2.GetEarningsRequest(days=days, time_zone=time_zone)
+    )
     return models.EarningsSnapshot(
         balance_ucpt=balance.balance_ucpt,
         escrow_ucpt=balance.escrow_ucpt,
@@ -39,9 +45,13 @@ async def load_earnings(session: ClientSession, days: int = 30) -> models.Earnin
                 base_ucpt=p.base_ucpt,
                 bonus_ucpt=p.bonus_ucpt,
                 amount_ucpt=p.amount_ucpt,
+                job_name=p.job_name,
+                # An older server sends neither: its "0" is no task index.
+                task_index=p.task_index if p.job_name or p.task_index else -1,
             )
             for p in earnings.payouts
         ),
+        time_zone=earnings.time_zone or "UTC",
     )
 
 
@@ -154,20 +164,20 @@ async def cancel_job(session: ClientSession, job_id: str) -> models.JobRow:
     return job_row(await session.jobs.CancelJob(job_pb2.CancelJobRequest(job_id=job_id)))
 
 
-async def job_logs(session: ClientSession, job_id: str) -> str:
-    """Every task's log, one section per task."""
+async def job_logs(session: ClientSession, job_id: str) -> list[models.TaskLog]:
+    """Every task's log, by task index (the log window words the sections)."""
     reply = await session.jobs.GetResults(job_pb2.GetResultsRequest(job_id=job_id))
-    sections = []
-    for result in sorted(reply.results, key=lambda r: r.index):
-        state = task_state_name(result.state)
-        what = "aggregate" if result.aggregate else f"task {result.index}"
-        where = f"round {result.round + 1}, " if reply.job.aggregate_command else ""
-        header = f"== {where}{what} ({state}) =="
-        body = result.log.rstrip() or "(no output)"
-        if result.error:
-            body += f"\nerror: {result.error}"
-        sections.append(f"{header}\n{body}")
-    return "\n\n".join(sections)
+    return [
+        models.TaskLog(
+            result.index,
+            task_state_name(result.state),
+            result.log,
+            result.error,
+            round=result.round if reply.job.aggregate_command else None,
+            aggregate=result.aggregate,
+        )
+        for result in sorted(reply.results, key=lambda r: (r.round, r.aggregate, r.index))
+    ]
 
 
 async def download_results(session: ClientSession, job_id: str, folder: Path) -> int:

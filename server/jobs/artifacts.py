@@ -320,6 +320,9 @@ class Upload:
                 self.caller.principal_id,
             )
             return record
+        except Exception:
+            await self.abort()  # refused: nothing of it is left when the caller hears so
+            raise
         finally:
             self.discard()  # the temp file is gone either way (moved into place or dropped)
 
@@ -335,7 +338,15 @@ class Upload:
             self.reservation_id = ""
 
     async def abort(self) -> None:
+        """discard(), but the reservation ends before this returns (if the database is out of
+        reach, it expires on its own)."""
+        reservation_id, self.reservation_id = self.reservation_id, ""
         self.discard()
+        if reservation_id:
+            try:
+                await self.store.db.run(_release, reservation_id)
+            except Exception as exc:
+                log.warning("reservation not released (it expires): %s", exc)
 
 
 @dataclass(frozen=True)

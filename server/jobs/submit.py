@@ -77,7 +77,12 @@ def _check_runtime(conn: Connection, name: str) -> None:
     known = sorted(conn.execute(select(runtimes.c.name)).scalars())
     if name not in known:
         listing = ", ".join(known) if known else "none yet: an admin adds them"
-        raise InvalidArgument(f"unknown runtime {name!r} (known runtimes: {listing})")
+        raise InvalidArgument(
+            f"unknown runtime {name!r} (known runtimes: {listing})",
+            reason="UNKNOWN_RUNTIME",
+            runtime=name,
+            known=", ".join(known),
+        )
 
 
 def _input_sizes(conn: Connection, caller: Caller, spec: JobSpec) -> dict[str, int]:
@@ -151,7 +156,10 @@ def _submit(
     if max_cost < worst:
         raise InvalidArgument(
             f"max cost {format_ucpt(max_cost)} CPT is below the worst case of this job: "
-            f"{format_ucpt(worst)} CPT ({worst} ucpt) is needed"
+            f"{format_ucpt(worst)} CPT ({worst} ucpt) is needed",
+            reason="MAX_COST_TOO_LOW",
+            max_cost_ucpt=max_cost,
+            worst_case_ucpt=worst,
         )
     fee = submission_fee(conn, caller.user_id, spec.task_count, settings, now)
     user_account = ledger.user_account_id(conn, caller.user_id)
@@ -163,7 +171,12 @@ def _submit(
                 f" and a fee of {format_ucpt(fee)} CPT for its tasks beyond the"
                 f" {settings.free_tasks_per_hour} a user may create per hour for free"
             )
-        raise FailedPrecondition(f"insufficient balance: {needs}, you have {format_ucpt(have)} CPT")
+        raise FailedPrecondition(
+            f"insufficient balance: {needs}, you have {format_ucpt(have)} CPT",
+            reason="INSUFFICIENT_BALANCE",
+            need_ucpt=max_cost + fee,
+            have_ucpt=have,
+        )
     job_id = new_id("job")
     escrow = ledger.escrow_account_id(conn, job_id)
     first_batch = min(spec.task_count, _batch(settings))
@@ -278,7 +291,9 @@ def check_active_job_quota(conn: Connection, owner_id: str, limit: int) -> None:
     if int(active or 0) >= limit:
         raise ResourceExhausted(
             f"too many unfinished jobs: you have {active}, at most {limit} may be pending or"
-            " running at once; wait for one to end or cancel one"
+            " running at once; wait for one to end or cancel one",
+            reason="TOO_MANY_ACTIVE_JOBS",
+            limit=limit,
         )
 
 

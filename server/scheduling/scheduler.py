@@ -71,7 +71,9 @@ def _check_node(conn: Connection, node_id: str, now: float) -> list[str]:
     if node is None:
         raise NotFound(f"no node {node_id}; register this machine again")
     if node.banned:
-        raise PermissionDenied(f"node {node_id} is banned: {node.ban_reason or 'no reason'}")
+        raise PermissionDenied(
+            f"node {node_id} is banned: {node.ban_reason or 'no reason'}", reason="NODE_BANNED"
+        )
     if not node.online:
         raise FailedPrecondition(
             f"node {node_id} is marked offline; send a heartbeat to come back online"

@@ -126,7 +126,7 @@ def test_submit_examples_pi_and_watch_it_finish(
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(results))
     with qtbot.waitSignal(hivemind.bridge.results_downloaded, timeout=30000) as saved:
         jobs.download_button.click()
-    assert saved.args == [job_id, str(results), ""]
+    assert saved.args == [job_id, str(results), None]
     for index in range(3):
         result = json.loads((results / str(index) / "result.json").read_text())
         assert result["task"] == index and result["samples"] > 0

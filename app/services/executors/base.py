@@ -138,6 +138,16 @@ class LogBuffer:
 LogCallback = Callable[[str], None]
 
 
+@dataclass(frozen=True)
+class OutsideUsage:
+    """What an executor's tasks use outside this process tree (containers are children of the
+    Docker daemon, not of the worker): CPU seconds used so far, a counter that only grows while
+    the executor lives, and the memory they hold now."""
+
+    cpu_seconds: float = 0.0
+    memory_bytes: int = 0
+
+
 class Executor(abc.ABC):
     """Runs one task attempt to completion, within its limits."""
 
@@ -163,3 +173,8 @@ class Executor(abc.ABC):
     def runtimes(self) -> list[str]:
         """Runtimes this executor can run right now."""
         return []
+
+    def outside_usage(self) -> OutsideUsage:
+        """The tasks' usage that the worker's own process tree does not show. Tasks of the
+        process executor are the worker's children, so it has none. Callable from any thread."""
+        return OutsideUsage()

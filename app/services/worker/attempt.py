@@ -31,7 +31,7 @@ from app.services.worker.compare import (
     verdict_report,
 )
 from app.services.worker.held import AttemptDeps, HeldAttempt
-from app.services.worker.report import RETRYABLE, deliver, sleep_unless
+from app.services.worker.report import RETRYABLE, deliver, hand_back, sleep_unless
 from app.services.worker.results import OutputTooLarge, PendingReport, pack_output
 from app.services.worker.rounds import place_round
 from app.services.worker.runtime_fetch import RuntimeUnavailable
@@ -301,6 +301,9 @@ async def _report_cancelled(
         deps.events.emit(ev.TASK_FAILED, message="cancelled", **_ids(held.lease))
         return
     lease = held.lease
+    # The worker stops: a task goes back to the queue as a return, not a failure.
+    if held.cancel_reason == "stop" and not is_comparison(lease) and await hand_back(lease, deps):
+        return
     report = PendingReport(
         attempt_id=lease.attempt_id,
         job_id=lease.job_id,

@@ -267,6 +267,14 @@ class FailAttemptsRequest(_message.Message):
     failures: _containers.RepeatedCompositeFieldContainer[Failure]
     def __init__(self, failures: _Optional[_Iterable[_Union[Failure, _Mapping]]] = ...) -> None: ...
 
+class ReturnAttemptsRequest(_message.Message):
+    __slots__ = ("attempt_ids", "reason")
+    ATTEMPT_IDS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    attempt_ids: _containers.RepeatedScalarFieldContainer[str]
+    reason: str
+    def __init__(self, attempt_ids: _Optional[_Iterable[str]] = ..., reason: _Optional[str] = ...) -> None: ...
+
 class AttemptAck(_message.Message):
     __slots__ = ("attempt_id", "accepted", "error", "payout_ucpt")
     ATTEMPT_ID_FIELD_NUMBER: _ClassVar[int]

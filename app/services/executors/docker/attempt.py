@@ -44,6 +44,7 @@ class Attempt:
     state_changed: asyncio.Event = field(default_factory=asyncio.Event)
     disk_error: str = ""  # set when a disk cap (bytes or files) was crossed
     removed: bool = False
+    monitor: ResourceMonitor | None = None  # measures the container while it runs
 
     def active_seconds(self) -> float:
         now = time.monotonic()
@@ -123,6 +124,7 @@ class AttemptRun:
             max_files=spec.max_files,
         )
         monitor.start()
+        attempt.monitor = monitor
         try:
             stop_reason = await self._supervise(attempt, exited, cancel)
             if stop_reason:

@@ -2,7 +2,8 @@
 
 `OutputPump` moves the container's stdout/stderr into the task log as it comes, then learns
 the exit code. `ResourceMonitor` samples CPU, memory and the work directory (bytes and
-files), and says when a disk cap is crossed. Both are dedicated threads rather than
+files), and says when a disk cap is crossed; its numbers so far are also what the executor
+reports as the containers' live usage. Both are dedicated threads rather than
 `asyncio.to_thread`: a task may run for hours, which must not hold a slot of the loop's shared
 thread pool. They talk to the loop only through `loop.call_soon_threadsafe`.
 """
@@ -149,6 +150,7 @@ class ResourceMonitor:
         self.interval_s = interval_s
         self.disk_interval_s = disk_interval_s
         self.usage = UsageSample(cpu_seconds=0.0, peak_memory_bytes=0)
+        self.memory_bytes = 0  # in use at the last sample (the app's live view reads it)
         self.source = "none"  # "cgroup" or "stats-api": how the numbers were measured
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"hivemind-{name}", daemon=True)
@@ -203,6 +205,8 @@ class ResourceMonitor:
         return CgroupReader.for_process(pid, self.container_id)
 
     def _keep(self, sample: UsageSample) -> None:
+        if sample.memory_bytes is not None:
+            self.memory_bytes = sample.memory_bytes
         # Counters only grow; a late sample of a dying cgroup must not lower them.
         self.usage = UsageSample(
             cpu_seconds=max(self.usage.cpu_seconds or 0.0, sample.cpu_seconds or 0.0),
