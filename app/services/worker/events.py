@@ -25,6 +25,7 @@ PAUSED = "paused"  # message = the policy's reason
 RESUMED = "resumed"
 ERROR = "error"  # message = one line; the agent keeps going
 IDLE = "idle"  # nothing to do right now
+HELD_BACK = "held_back"  # message = why the server gives this node fewer tasks (or none)
 STOPPED = "stopped"
 
 
