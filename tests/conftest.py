@@ -104,9 +104,9 @@ async def grpc_channel(server: HiveMindServer) -> AsyncIterator[grpc.aio.Channel
 
 
 @pytest.fixture
-async def stubs(grpc_channel: grpc.aio.Channel) -> Stubs:
+async def stubs(grpc_channel: grpc.aio.Channel, server: HiveMindServer) -> Stubs:
     """The job, node, artifact and account stubs on a channel to the `server` fixture."""
-    return Stubs(grpc_channel)
+    return Stubs(grpc_channel, server.address)
 
 
 class UserSession(tuple):

@@ -20,6 +20,7 @@ import pytest
 
 from tests.conftest import unavailable
 from tests.postgres.pgkit import cluster_url, create_database, drop_database, postgres_problem
+from tests.security.netkit import loopback_networks  # noqa: F401 - an autouse fixture
 
 # The imported modules import their helpers as pytest puts them on the path (`from jobkit
 # import ...` in tests/server); this directory is collected before theirs.

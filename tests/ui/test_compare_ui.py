@@ -20,6 +20,16 @@ from tests.ui.conftest import REPO_ROOT, hivemind_cli, register, write_settings
 pytestmark = pytest.mark.qt
 
 MONTECARLO = REPO_ROOT / "examples" / "montecarlo"
+
+
+@pytest.fixture(autouse=True)
+def one_machine_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every owner's worker runs on this one machine, so the server (`hivemind_server`, which
+    starts after this) cannot tell their networks apart: a private network's setting;
+    tests/security proves the rule from distinct addresses."""
+    monkeypatch.setenv("HIVEMIND_SERVER_DISTINCT_NETWORKS", "false")
+
+
 PI = REPO_ROOT / "examples" / "pi"
 JOB_ID = "job-0123456789abcdef"
 JOB = JOB_ID[:12]  # the activity log shortens job ids
