@@ -8,6 +8,7 @@ an honest node returns `correct_output(index)`, a cheat returns something else.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import grpc
 from sqlalchemy import Row, create_engine, delete, insert, text, update
 from sqlalchemy.pool import NullPool
 
@@ -154,7 +156,10 @@ class Heartbeats:
 
     async def _beat(self, sim: Any) -> None:
         while True:
-            await sim.stubs.nodes.Heartbeat(node_pb2.HeartbeatRequest(), metadata=sim.node.metadata)
+            with contextlib.suppress(grpc.aio.AioRpcError):  # a beat lost: the next one counts
+                await sim.stubs.nodes.Heartbeat(
+                    node_pb2.HeartbeatRequest(), metadata=sim.node.metadata
+                )
             await asyncio.sleep(self.every_s)
 
     async def kill(self, sim: Any) -> None:

@@ -31,7 +31,8 @@ from tests.server.jobkit import Stubs, lease, sha256, upload
 
 @pytest.fixture
 def server_settings() -> dict:
-    return {"wait_for_nodes_s": 1, "sweep_interval_s": 0.1, "node_offline_after_s": 2}
+    # A contest no other established node can settle is decided after 1 s.
+    return {"wait_for_nodes_s": 1, "sweep_interval_s": 0.1}
 
 
 def paid_nodes(server) -> set[str]:

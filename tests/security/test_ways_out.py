@@ -32,10 +32,11 @@ ENDED = (common_pb2.JOB_STATE_DONE, common_pb2.JOB_STATE_FAILED)
 
 @pytest.fixture
 def server_settings() -> dict:
-    # A node silent for 1 s is offline; a task nobody online may take waits 1 s.
+    # A node silent for 2 s is offline (the living beat every 0.2 s); a task nobody online
+    # may take waits 1 s.
     return {
         "wait_for_nodes_s": 1,
-        "node_offline_after_s": 1,
+        "node_offline_after_s": 2,
         "lease_ttl_s": 2,
         "sweep_interval_s": 0.1,
     }
