@@ -65,7 +65,7 @@ class ServerSettings:
     # Leases a node may take a day (BOINC's daily host quota): an error, an expired lease or
     # a wrong result halves it (from at most the initial one), an accepted result doubles it.
     lease_quota_initial: int = 50
-    lease_quota_max: int = 10_000
+    lease_quota_max: int = 100_000
     # A node with at least quarantine_min_errors errors in its day that nodes of other owners
     # then did right, at a rate of at least quarantine_min_rate and quarantine_factor times
     # its peers', leases nothing for quarantine_s; its owner is told why.
