@@ -60,6 +60,8 @@ async def test_two_accounts_on_one_machine_are_one_vote(server, user_session, st
     assert_results_correct(detail)
     assert {task.verification for task in detail.tasks} == {"verified"}
     assert not paid_nodes(server) & {sim.node_id for sim in sybils}
+    for sim in honest:  # never outvoted, never put on probation
+        assert trust_of(db_file(server), sim.node_id)["invalid_results"] == 0
     # The scheduler never gave both accounts of the machine replicas of one task.
     both = query(
         db_file(server),
