@@ -3,8 +3,8 @@
 An unreplicated task (replicas = 1) is taken on its first result, unless it is spot-checked
 (`SpotChecks`): then an independent node (another owner, another network: independence.py;
 an established one once the network has any) runs it again and the two must agree (see
-replicas.py and quorum.py). A node until it is established and has earned trust is always
-checked; then with probability 1/consecutive_valid, never below
+replicas.py and quorum.py). A node is always checked until it is established and has
+earned trust; then with probability 1/consecutive_valid, never below
 `spot_check_min_probability`. A node's own jobs are not checked on its own machines, and
 there must be an independent node online to check.
 
