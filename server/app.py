@@ -21,7 +21,8 @@ from proto.hivemind.v1 import (
     job_pb2_grpc,
     node_pb2_grpc,
 )
-from server.accounts.tokens import AccessTokenSigner, load_or_create_key
+from server.accounts.signing import load_or_create_key
+from server.accounts.tokens import AccessTokenSigner
 from server.accounts.users import UnknownNameFailures
 from server.config import ServerSettings
 from server.context import ServerContext
@@ -32,10 +33,18 @@ from server.rpc.admin_servicer import AdminServicer
 from server.rpc.artifact_servicer import ArtifactServicer
 from server.rpc.auth import AuthInterceptor, NodeCredentialCache
 from server.rpc.auth_servicer import AuthServicer
+from server.rpc.budgets import BudgetLimits, RequestBudgetInterceptor, RequestBudgets
 from server.rpc.job_servicer import JobServicer
 from server.rpc.limits import RequestLimitsInterceptor
 from server.rpc.node_servicer import NodeServicer
-from server.runtimes.approved import ensure_default_runtime
+from server.runtimes.approved import (
+    default_runtime,
+    ensure_default_runtime,
+    is_full_image_id,
+    is_pinned,
+    local_image_id,
+    pin_default_runtime,
+)
 from server.store.db import Database
 from server.sweeper import run_sweeper
 from server.torrent import Seeder
@@ -79,15 +88,17 @@ def open_context(settings: ServerSettings) -> ServerContext:
     """The database (created or upgraded to this code's schema) and the services around it."""
     db = Database.for_data_dir(settings.data_dir, settings.database_url or None)
     db.create_schema()
+    # token.key is created now (mode 0600), not on the first login.
+    token_signer = AccessTokenSigner(
+        load_or_create_key(settings.data_dir), settings.access_token_ttl_s
+    )
     return ServerContext(
         settings=settings,
         db=db,
         artifacts=ArtifactStore(settings, db),
         events=JobEvents(),
-        # token.key is created now (mode 0600), not on the first login.
-        token_signer=AccessTokenSigner(
-            load_or_create_key(settings.data_dir), settings.access_token_ttl_s
-        ),
+        token_signer=token_signer,
+        signing_keys=token_signer.keys,
         unknown_name_failures=UnknownNameFailures(),
         node_credentials=NodeCredentialCache(),
         spot_check_rng=random.SystemRandom(),
@@ -104,8 +115,15 @@ class HiveMindServer:
         check_transport(
             self.host, self._requested_port, self._credentials is not None, settings.insecure
         )
+        configured = settings.default_runtime_image_id.strip().lower()
+        if configured and not is_full_image_id(configured):
+            raise ValueError(
+                f"default_runtime_image_id {configured!r} is not a full image id"
+                " (sha256:<64 hex>, as `docker image inspect --format '{{.Id}}'` prints)"
+            )
         self.ctx = open_context(settings)
         self.ctx.db.transaction_sync(ensure_default_runtime)
+        self.budgets = RequestBudgets(BudgetLimits.from_settings(settings))
         self.port = 0
         self._server: grpc.aio.Server | None = None
         self._stop_event = asyncio.Event()
@@ -118,8 +136,13 @@ class HiveMindServer:
 
     def _build(self) -> grpc.aio.Server:
         server = grpc.aio.server(
-            # Auth first: a caller without a credential learns nothing about field limits.
-            interceptors=[AuthInterceptor(self.ctx), RequestLimitsInterceptor()],
+            # Auth first: a caller without a credential learns nothing about field limits;
+            # then the caller's budget, so even refused requests are charged to them.
+            interceptors=[
+                AuthInterceptor(self.ctx),
+                RequestBudgetInterceptor(self.budgets),
+                RequestLimitsInterceptor(),
+            ],
             options=[
                 ("grpc.max_receive_message_length", MAX_RECEIVE_BYTES),
                 ("grpc.max_send_message_length", MAX_SEND_BYTES),
@@ -165,6 +188,7 @@ class HiveMindServer:
             self.port = 0
         if not self.port:
             raise OSError(f"cannot listen on {bind} (address in use or not local)")
+        await asyncio.to_thread(self._pin_default_runtime)
         if self.settings.bittorrent:
             await self._start_seeder()  # before the first GetTorrent can arrive
         await self._server.start()
@@ -174,6 +198,23 @@ class HiveMindServer:
             self.address,
             "on" if credentials else "off",
             self.settings.data_dir,
+        )
+
+    def _pin_default_runtime(self) -> None:
+        """Pins the default runtime by image id if it is still a tag (blocking: a thread)."""
+        record = self.ctx.db.transaction_sync(default_runtime)
+        if record is None or is_pinned(record):
+            return
+        image_id = self.settings.default_runtime_image_id.strip() or local_image_id(record.image)
+        if image_id and self.ctx.db.transaction_sync(pin_default_runtime, image_id):
+            log.info("default runtime pinned runtime=%s image_id=%s", record.name, image_id)
+            return
+        log.warning(
+            "default runtime %s is the tag %s, not pinned: workers run whatever their Docker"
+            " calls it; set default_runtime_image_id, build the image here (make"
+            " runtime-image), or pin it with `hivemind-server admin runtime add`",
+            record.name,
+            record.image,
         )
 
     async def _start_seeder(self) -> None:

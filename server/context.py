@@ -17,6 +17,7 @@ from server.config import ServerSettings
 from server.store.db import Database
 
 if TYPE_CHECKING:
+    from server.accounts.signing import SigningKeys
     from server.accounts.tokens import AccessTokenSigner
     from server.accounts.users import UnknownNameFailures
     from server.jobs.artifacts import ArtifactStore
@@ -32,6 +33,9 @@ class ServerContext:
     artifacts: ArtifactStore
     events: JobEvents
     token_signer: AccessTokenSigner  # access tokens, keyed by <data_dir>/token.key
+    # Every other signed thing (the dashboard's cookies and CSRF tokens) and keyed hash,
+    # one key per purpose derived from token.key (server/accounts/signing.py).
+    signing_keys: SigningKeys
     unknown_name_failures: UnknownNameFailures  # failed logins for names without an account
     node_credentials: NodeCredentialCache  # verified node credentials, for a few seconds
     # Which unreplicated results are spot-checked: unpredictable to nodes (a test may seed it).

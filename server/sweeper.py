@@ -1,6 +1,8 @@
-"""The background sweep: expires lapsed leases and marks silent nodes offline, every
-`settings.sweep_interval_s`, and, less often, decides what has waited too long for a node
-that is not online (validation/way_out.py), until the server stops."""
+"""The background sweep: expires lapsed leases, marks silent nodes offline and closes the
+rounds whose deadline passed, every `settings.sweep_interval_s`, until the server stops; less
+often, decides what has waited too long for a node that is not online (validation/way_out.py);
+and housekeeping every `settings.housekeeping_interval_s` (and at start): stored files that
+nothing tracks, submissions a crash cut short, cancelled jobs left uncompacted."""
 
 from __future__ import annotations
 
@@ -14,7 +16,9 @@ from sqlalchemy import Connection
 from server.config import ServerSettings
 from server.context import ServerContext
 from server.jobs.effects import Effects
+from server.jobs.lifecycle import tidy_jobs
 from server.validation.expiry import Released, expire_leases, mark_silent_nodes_offline
+from server.validation.rounds import close_rounds_past_deadline
 from server.validation.way_out import WaysOut, decide_stale_waits
 
 log = logging.getLogger("hivemind.sweeper")
@@ -28,6 +32,8 @@ def sweep_once(conn: Connection, now: float, settings: ServerSettings) -> tuple[
     offline_after_s = float(settings.node_offline_after_s)
     released = mark_silent_nodes_offline(conn, now, offline_after_s, effects, settings)
     released.add(expire_leases(conn, now, effects, settings))
+    close_rounds_past_deadline(conn, now, effects)
+    effects.apply(conn, now)
     return released, effects
 
 
@@ -74,10 +80,27 @@ def way_out_interval(settings: ServerSettings) -> float:
     return max(every, float(settings.sweep_interval_s))
 
 
+async def housekeeping(ctx: ServerContext) -> None:
+    cancelled, deleted = await tidy_jobs(ctx)
+    if cancelled or deleted:
+        log.info("jobs tidied submissions_cancelled=%d tasks_deleted=%d", cancelled, deleted)
+    collected = await ctx.artifacts.collect_orphans()
+    if collected.files or collected.temp_files or collected.reservations:
+        log.info(
+            "orphans collected files=%d temp_files=%d reservations=%d bytes=%d",
+            collected.files,
+            collected.temp_files,
+            collected.reservations,
+            collected.bytes,
+        )
+
+
 async def run_sweeper(ctx: ServerContext, stop: asyncio.Event) -> None:
     interval = max(float(ctx.settings.sweep_interval_s), 0.05)
     ways_out_every = way_out_interval(ctx.settings)
     next_ways_out = time.monotonic() + ways_out_every
+    housekeeping_interval = float(ctx.settings.housekeeping_interval_s)
+    next_housekeeping = time.monotonic()
     while not stop.is_set():
         try:
             await sweep(ctx)
@@ -86,5 +109,11 @@ async def run_sweeper(ctx: ServerContext, stop: asyncio.Event) -> None:
                 await find_ways_out(ctx)
         except Exception:  # a failed sweep must not end sweeping; the next one retries
             log.exception("sweep failed")
+        if housekeeping_interval > 0 and time.monotonic() >= next_housekeeping:
+            next_housekeeping = time.monotonic() + housekeeping_interval
+            try:
+                await housekeeping(ctx)
+            except Exception:
+                log.exception("housekeeping failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), interval)

@@ -57,6 +57,7 @@ class Bridge(QObject):
     upload_progress = Signal(int, int)  # bytes done, total
     submit_finished = Signal(bool, str)  # ok, job id or the error
     job_log_loaded = Signal(str, str)  # job id, text
+    job_rounds_loaded = Signal(str, list)  # job id, [models.RoundRow]
     results_downloaded = Signal(str, str, str)  # job id, folder, error
     # The app's own log, for the log viewer
     log_line = Signal(str)
@@ -372,6 +373,18 @@ class Bridge(QObject):
         except ClientError as exc:
             text = exc.message
         self.job_log_loaded.emit(job_id, text)
+
+    def load_job_rounds(self, job_id: str) -> None:
+        if self.account.signed_in:
+            self._spawn(self._job_rounds(job_id))
+
+    async def _job_rounds(self, job_id: str) -> None:
+        try:
+            rounds = await self._rpc(lambda: job_actions.load_rounds(self.session, job_id))
+        except ClientError as exc:
+            log.warning("rounds of job=%s not loaded: %s", job_id, exc.message)
+            return
+        self.job_rounds_loaded.emit(job_id, rounds)
 
     def download_results(self, job_id: str, folder: str) -> None:
         self._spawn(self._download(job_id, Path(folder)))

@@ -12,7 +12,7 @@ from pathlib import Path
 from app.services.client.session import ClientSession
 from app.services.jobs import results
 from app.services.jobs.package import load_package
-from app.services.jobs.states import job_state_name, task_state_name
+from app.services.jobs.states import job_state_name, round_state_name, task_state_name
 from app.services.jobs.submission import submit_package
 from app.services.unpack import UnsafeArchive
 from app.ui import models
@@ -58,7 +58,23 @@ def job_row(job: job_pb2.Job) -> models.JobRow:
         created_at=job.created_at,
         compare_command=tuple(job.compare_command),
         compare_timeout_s=job.compare_timeout_s,
+        rounds=job.rounds or 1,
+        current_round=job.current_round,
+        aggregate_command=tuple(job.aggregate_command),
     )
+
+
+async def load_rounds(session: ClientSession, job_id: str) -> list[models.RoundRow]:
+    """The rounds of a job with rounds so far, each with its aggregate's metrics."""
+    reply = await session.jobs.GetJob(job_pb2.GetJobRequest(job_id=job_id))
+    return [
+        models.RoundRow(
+            round=found.round,
+            state=round_state_name(found.state),
+            metrics=tuple(sorted(found.metrics.items())),
+        )
+        for found in reply.rounds
+    ]
 
 
 async def list_jobs(session: ClientSession, limit: int = 50) -> list[models.JobRow]:
@@ -79,9 +95,11 @@ async def estimate_cost(
     priority: float,
     compare: bool = False,
     compare_timeout_s: int = 0,
+    rounds: int = 1,
+    aggregate: bool = False,
 ) -> int:
     """The job's worst case (what submitting escrows); with a compare command it includes
-    every comparison its tasks may need."""
+    every comparison its tasks may need, with rounds every round and its aggregate."""
     reply = await session.jobs.EstimateCost(
         job_pb2.EstimateCostRequest(
             resources=common_pb2.Resources(cores=cores, memory_mb=memory_mb, timeout_s=timeout_s),
@@ -90,6 +108,8 @@ async def estimate_cost(
             priority=priority,
             compare=compare,
             compare_timeout_s=compare_timeout_s if compare else 0,
+            rounds=rounds,
+            aggregate=aggregate,
         )
     )
     return reply.worst_case_ucpt
@@ -140,7 +160,9 @@ async def job_logs(session: ClientSession, job_id: str) -> str:
     sections = []
     for result in sorted(reply.results, key=lambda r: r.index):
         state = task_state_name(result.state)
-        header = f"== task {result.index} ({state}) =="
+        what = "aggregate" if result.aggregate else f"task {result.index}"
+        where = f"round {result.round + 1}, " if reply.job.aggregate_command else ""
+        header = f"== {where}{what} ({state}) =="
         body = result.log.rstrip() or "(no output)"
         if result.error:
             body += f"\nerror: {result.error}"
@@ -149,9 +171,9 @@ async def job_logs(session: ClientSession, job_id: str) -> str:
 
 
 async def download_results(session: ClientSession, job_id: str, folder: Path) -> int:
-    """Saves each ended task into `folder/<task index>/` (its output, log.txt, error.txt);
-    returns how many tasks were saved. UnsafeArchive names the tasks whose result was not
-    unpacked."""
+    """Saves each ended task into `folder/<task index>/` (its output, log.txt, error.txt), or
+    a job with rounds' result into `folder/result/`; returns how many folders were saved.
+    UnsafeArchive names the tasks whose result was not unpacked."""
     saved = await results.download_results(session, job_id, folder)
     if saved.refused:
         raise UnsafeArchive(

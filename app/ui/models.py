@@ -117,16 +117,33 @@ class JobRow:
     # compare command and its time limit per comparison; empty = by digest only.
     compare_command: tuple[str, ...] = ()
     compare_timeout_s: int = 0
+    # A job with rounds: how many, the one it is in (0-based) and the aggregate command.
+    rounds: int = 1
+    current_round: int = 0
+    aggregate_command: tuple[str, ...] = ()
 
     @property
     def finished(self) -> bool:
         return self.state in ("done", "failed", "cancelled")
 
     @property
+    def has_rounds(self) -> bool:
+        return bool(self.aggregate_command)
+
+    @property
     def progress_percent(self) -> int:
         if not self.tasks_total:
             return 0
         return int(100 * (self.tasks_done + self.tasks_failed) / self.tasks_total)
+
+
+@dataclass(frozen=True)
+class RoundRow:
+    """One round of a job with rounds, with what its aggregate wrote to metrics.json."""
+
+    round: int  # 0-based
+    state: str  # running, aggregating, done, failed, cancelled
+    metrics: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -119,6 +119,10 @@ def activity_text(event: models.ActivityEvent) -> str:
         template = _comparison_template(event)
         if template is not None:
             return fill(template, job, task, event.detail, amount)
+    elif event.task_index == AGGREGATE_INDEX:
+        template = _aggregate_template(event)
+        if template is not None:
+            return fill(template, job, task, event.detail, amount)
     texts = {
         "task_started": translate("Activity", "Started task %2 of job %1"),
         "task_finished": translate("Activity", "Finished task %2 of job %1"),
@@ -169,6 +173,21 @@ def _comparison_template(event: models.ActivityEvent) -> str | None:
         "task_started": translate("Activity", "Comparing results of task %2 of job %1…"),
         "task_failed": translate("Activity", "Comparing results of task %2 of job %1 failed: %3"),
         "payout": translate("Activity", "Earned %4 for comparing results of task %2 of job %1"),
+    }.get(event.kind)
+
+
+# A round's aggregate (server/jobs/rounds.py) is leased as the task with this index.
+AGGREGATE_INDEX = -1
+
+
+def _aggregate_template(event: models.ActivityEvent) -> str | None:
+    """The sentence for an event of a round's aggregate, None for kinds that read the same."""
+    translate = QCoreApplication.translate
+    return {
+        "task_started": translate("Activity", "Started the aggregate of job %1"),
+        "task_finished": translate("Activity", "Finished the aggregate of job %1"),
+        "task_failed": translate("Activity", "The aggregate of job %1 failed: %3"),
+        "payout": translate("Activity", "Earned %4 for the aggregate of job %1"),
     }.get(event.kind)
 
 

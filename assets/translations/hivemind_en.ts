@@ -195,6 +195,22 @@
         <translation>Earned %4 for comparing results of task %2 of job %1</translation>
     </message>
     <message>
+        <source>Started the aggregate of job %1</source>
+        <translation>Started the aggregate of job %1</translation>
+    </message>
+    <message>
+        <source>Finished the aggregate of job %1</source>
+        <translation>Finished the aggregate of job %1</translation>
+    </message>
+    <message>
+        <source>The aggregate of job %1 failed: %3</source>
+        <translation>The aggregate of job %1 failed: %3</translation>
+    </message>
+    <message>
+        <source>Earned %4 for the aggregate of job %1</source>
+        <translation>Earned %4 for the aggregate of job %1</translation>
+    </message>
+    <message>
         <source>Earned %1 from %2 and %3</source>
         <translation>Earned %1 from %2 and %3</translation>
     </message>
@@ -510,12 +526,20 @@
         <translation>Cancel job</translation>
     </message>
     <message>
+        <source>Metrics per round</source>
+        <translation>Metrics per round</translation>
+    </message>
+    <message>
         <source>%1 of at most %2</source>
         <translation>%1 of at most %2</translation>
     </message>
     <message>
         <source>%1 of %2 tasks</source>
         <translation>%1 of %2 tasks</translation>
+    </message>
+    <message>
+        <source>Round %1 of %2; aggregate: %3</source>
+        <translation>Round %1 of %2; aggregate: %3</translation>
     </message>
     <message>
         <source>Save results to</source>
@@ -672,6 +696,10 @@
     <message>
         <source>paused</source>
         <translation>paused</translation>
+    </message>
+    <message>
+        <source>aggregate</source>
+        <translation>aggregate</translation>
     </message>
     <message>
         <source>%1 (comparing)</source>

@@ -195,6 +195,22 @@
         <translation>比對工作 %1 中任務 %2 的結果，賺得 %4</translation>
     </message>
     <message>
+        <source>Started the aggregate of job %1</source>
+        <translation>已開始工作 %1 的彙整</translation>
+    </message>
+    <message>
+        <source>Finished the aggregate of job %1</source>
+        <translation>已完成工作 %1 的彙整</translation>
+    </message>
+    <message>
+        <source>The aggregate of job %1 failed: %3</source>
+        <translation>工作 %1 的彙整失敗：%3</translation>
+    </message>
+    <message>
+        <source>Earned %4 for the aggregate of job %1</source>
+        <translation>彙整工作 %1，賺得 %4</translation>
+    </message>
+    <message>
         <source>Earned %1 from %2 and %3</source>
         <translation>從 %2和 %3賺得 %1</translation>
     </message>
@@ -505,12 +521,20 @@
         <translation>取消工作</translation>
     </message>
     <message>
+        <source>Metrics per round</source>
+        <translation>每一輪的指標</translation>
+    </message>
+    <message>
         <source>%1 of at most %2</source>
         <translation>%1（上限 %2）</translation>
     </message>
     <message>
         <source>%1 of %2 tasks</source>
         <translation>%1／%2 個任務</translation>
+    </message>
+    <message>
+        <source>Round %1 of %2; aggregate: %3</source>
+        <translation>第 %1 輪（共 %2 輪）；彙整指令：%3</translation>
     </message>
     <message>
         <source>Save results to</source>
@@ -666,6 +690,10 @@
     <message>
         <source>paused</source>
         <translation>已暫停</translation>
+    </message>
+    <message>
+        <source>aggregate</source>
+        <translation>彙整</translation>
     </message>
     <message>
         <source>%1 (comparing)</source>

@@ -1,1 +1,2 @@
-"""Accounts: users, passwords, access and refresh tokens, sessions, sign-up limits."""
+"""Accounts: users, passwords, signing keys, access and refresh tokens, sessions, sign-up
+limits."""

@@ -14,14 +14,13 @@ hour of sign-ups.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import math
 import time
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, delete, func, insert, select
 
+from server.accounts.signing import SIGNUP_ADDRESS, SigningKeys
 from server.context import ServerContext
 from server.errors import ResourceExhausted
 from server.store.schema import signups
@@ -30,8 +29,6 @@ WINDOW_S = 3600.0
 # Expired rows deleted per sign-up. More than the one row a sign-up adds, so a backlog (after
 # a quiet spell, or rows left while the limit was off) drains, and never a long transaction.
 PRUNE_BATCH = 100
-# Domain separation: the address key is derived from the token signing key, never equal to it.
-_ADDRESS_KEY_LABEL = b"hivemind signup address v1"
 
 
 @dataclass(frozen=True)
@@ -110,10 +107,10 @@ def signup_address(ctx: ServerContext, address: str) -> SignupAddress:
     per_hour = ctx.settings.registrations_per_address_hour
     if per_hour <= 0 or not address:
         return SignupAddress("", per_hour)
-    return SignupAddress(hash_address(_address_key(ctx), address), per_hour)
+    return SignupAddress(hash_address(ctx.signing_keys, address), per_hour)
 
 
-def hash_address(key: bytes, address: str) -> str:
+def hash_address(keys: SigningKeys, address: str) -> str:
     """What the signups table keeps of an address.
 
     An address is personal data, and counting only needs to tell addresses apart, so the
@@ -123,11 +120,7 @@ def hash_address(key: bytes, address: str) -> str:
     holds, so a leaked dump or backup does not tell who signed up from where. A new
     token.key starts the count afresh (at most one more hour's worth of accounts).
     """
-    return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()
-
-
-def _address_key(ctx: ServerContext) -> bytes:
-    return ctx.token_signer.derived_key(_ADDRESS_KEY_LABEL)
+    return keys.keyed_hash(SIGNUP_ADDRESS, address)
 
 
 def client_address(peer: str) -> str:

@@ -1,8 +1,8 @@
 """User credentials after login: short-lived signed access tokens and rotating refresh tokens.
 
-An access token is `<payload>.<signature>` (both base64url): the payload names the user, the
-admin flag and the expiry; the signature is HMAC-SHA256 with a key kept in
-`<data_dir>/token.key`. Checking one needs no database, which keeps every RPC cheap.
+An access token is a JSON Web Token (server/accounts/signing.py) naming the user, the admin
+flag and the expiry, signed with a key derived from `<data_dir>/token.key`. Checking its
+signature needs no database, which keeps every RPC cheap.
 
 A refresh token is 256 random bits, stored only as its SHA-256. Each use returns a new one
 and revokes the old; all tokens descended from one login share a family, and presenting a
@@ -11,63 +11,19 @@ revoked token again (a stolen copy racing the owner) revokes the whole family.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import hmac
-import json
 import math
-import os
 import secrets
 import time
 from dataclasses import dataclass
 from enum import Enum
-from pathlib import Path
 
 from sqlalchemy import Connection, insert, select, update
 
+from server.accounts.signing import ACCESS_TOKEN, SigningKeys
 from server.errors import Unauthenticated
 from server.ids import new_id
 from server.store.schema import refresh_tokens
-
-KEY_FILE = "token.key"
-KEY_BYTES = 32
-
-
-def load_or_create_key(data_dir: Path) -> bytes:
-    """Reads the signing key, creating it (mode 0600) on the first start.
-
-    The key is written to a temporary file and hard-linked into place, so two processes
-    starting at once agree on one key and nobody ever reads a half-written file.
-    """
-    path = Path(data_dir) / KEY_FILE
-    if not path.exists():
-        Path(data_dir).mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.write(fd, secrets.token_bytes(KEY_BYTES).hex().encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass  # another process won the race; use its key
-        finally:
-            tmp.unlink(missing_ok=True)
-    key = bytes.fromhex(path.read_text().strip())
-    if len(key) < KEY_BYTES:
-        raise RuntimeError(f"{path} is damaged (expected {KEY_BYTES} bytes of hex)")
-    return key
-
-
-def _b64encode(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def _b64decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 @dataclass(frozen=True)
@@ -79,56 +35,32 @@ class AccessClaims:
 
 
 class AccessTokenSigner:
-    """Signs and verifies access tokens with one HMAC key."""
+    """Signs and verifies access tokens: JSON Web Tokens of purpose ACCESS_TOKEN (see
+    signing.py), keyed by a key derived from token.key."""
 
     def __init__(self, key: bytes, ttl_s: int) -> None:
-        self._key = key
+        self.keys = SigningKeys(key)
+        self._signer = self.keys.signer(ACCESS_TOKEN, ttl_s, what="access token")
         self.ttl_s = ttl_s
-
-    def _signature(self, payload: bytes) -> bytes:
-        return hmac.new(self._key, payload, hashlib.sha256).digest()
-
-    def derived_key(self, label: bytes) -> bytes:
-        """A key for another purpose, derived from this one (never equal to it): servers
-        sharing token.key share it too, and the database never holds it."""
-        return hmac.new(self._key, label, hashlib.sha256).digest()
 
     def issue(
         self, user_id: str, username: str, is_admin: bool, now: float | None = None
     ) -> tuple[str, int]:
         """Returns (token, expires_at unix seconds)."""
-        # Rounded up: a token lives at least its whole TTL (truncating cut up to a second off,
-        # so a 1 s token could be born expired).
-        expires_at = math.ceil((now if now is not None else time.time()) + self.ttl_s)
-        payload = json.dumps(
-            {"u": user_id, "n": username, "a": bool(is_admin), "exp": expires_at},
-            separators=(",", ":"),
-        ).encode()
-        return f"{_b64encode(payload)}.{_b64encode(self._signature(payload))}", expires_at
+        return self._signer.sign({"sub": user_id, "name": username, "adm": bool(is_admin)}, now=now)
 
-    def verify(self, token: str, now: float | None = None) -> AccessClaims:
+    def verify(self, token: str) -> AccessClaims:
         """The token's claims, or Unauthenticated when forged, malformed or expired."""
+        claims = self._signer.verify(token, expired_hint="refresh it or log in again")
         try:
-            payload_text, signature_text = token.split(".")
-            payload = _b64decode(payload_text)
-            signature = _b64decode(signature_text)
-        except (ValueError, binascii.Error):
-            raise Unauthenticated("invalid access token") from None
-        if not hmac.compare_digest(signature, self._signature(payload)):
-            raise Unauthenticated("invalid access token")
-        try:
-            claims = json.loads(payload)
-            parsed = AccessClaims(
-                user_id=str(claims["u"]),
-                username=str(claims["n"]),
-                is_admin=bool(claims["a"]),
+            return AccessClaims(
+                user_id=str(claims["sub"]),
+                username=str(claims["name"]),
+                is_admin=bool(claims["adm"]),
                 expires_at=int(claims["exp"]),
             )
         except (ValueError, KeyError, TypeError):
             raise Unauthenticated("invalid access token") from None
-        if parsed.expires_at <= (now if now is not None else time.time()):
-            raise Unauthenticated("access token expired; refresh it or log in again")
-        return parsed
 
 
 def token_hash(token: str) -> str:

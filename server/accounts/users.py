@@ -1,8 +1,9 @@
 """Users: registration (with the signup grant), login with lockout, passwords, admin role.
 
-Argon2 is slow on purpose, so a login reads the hash in one transaction, verifies it in a
-worker thread (holding neither the event loop nor the database thread), then records the
-outcome in a second transaction.
+Argon2 is slow on purpose, so a login claims the attempt in one transaction (counting it as
+failed, or refusing it while the name is locked), verifies the password in a worker thread
+(holding neither the event loop nor the database thread), and on success resets the count in
+a second transaction.
 """
 
 from __future__ import annotations
@@ -165,39 +166,60 @@ def list_users(conn: Connection, offset: int, limit: int) -> list[tuple[UserReco
 # Logins -------------------------------------------------------------------------------
 
 
-def _login_state(conn: Connection, key: str) -> Any:
-    return conn.execute(
-        select(
-            users.c.id,
-            users.c.username,
-            users.c.password_hash,
-            users.c.is_admin,
-            users.c.created_at,
-            users.c.failed_logins,
-            users.c.locked_until,
-        ).where(users.c.username_key == key)
-    ).first()
+@dataclass(frozen=True)
+class LoginClaim:
+    """What claiming one login attempt found. `locked_until` > 0: the name is locked and the
+    attempt may not go on. Else `row` is the user (None when the name has no account) and
+    `locked_if_wrong` the lock this attempt's count set, which a wrong password reports."""
+
+    row: Any = None
+    locked_until: float = 0.0
+    locked_if_wrong: float = 0.0
 
 
-def _record_login_outcome(conn: Connection, user_id: str, ok: bool) -> float:
-    """Resets or counts failures; returns the new locked_until (0 = not locked)."""
-    if ok:
-        conn.execute(
-            update(users).where(users.c.id == user_id).values(failed_logins=0, locked_until=0.0)
-        )
-        return 0.0
-    failures = int(
-        conn.execute(select(users.c.failed_logins).where(users.c.id == user_id)).scalar() or 0
-    )
-    failures += 1
-    lock = lockout_seconds(failures)
-    locked_until = time.time() + lock if lock else 0.0
-    conn.execute(
+_LOGIN_COLUMNS = (
+    users.c.id,
+    users.c.username,
+    users.c.password_hash,
+    users.c.is_admin,
+    users.c.created_at,
+    users.c.failed_logins,
+    users.c.locked_until,
+)
+
+
+def claim_login_attempt(conn: Connection, key: str, now: float) -> LoginClaim:
+    """Counts one login attempt as failed *before* its password is checked, unless the name is
+    locked; the lock that this count calls for is set in the same transaction.
+
+    The count and the lock are one atomic step, so attempts arriving together are admitted
+    one after another: after FREE_FAILURES of them the name is locked and the rest are
+    refused without their password being looked at, however many servers share the database
+    (on SQLite the UPDATE takes the write lock first; on PostgreSQL a concurrent claim loses
+    its serializable transaction and is run again, seeing the lock). A right password then
+    resets the count (`record_login_success`)."""
+    row = conn.execute(
         update(users)
-        .where(users.c.id == user_id)
-        .values(failed_logins=failures, locked_until=locked_until)
+        .where(users.c.username_key == key, users.c.locked_until <= now)
+        .values(failed_logins=users.c.failed_logins + 1)
+        .returning(*_LOGIN_COLUMNS)
+    ).first()
+    if row is None:
+        locked_until = conn.execute(
+            select(users.c.locked_until).where(users.c.username_key == key)
+        ).scalar()
+        return LoginClaim(locked_until=float(locked_until or 0.0))
+    lock = lockout_seconds(int(row.failed_logins))
+    if not lock:
+        return LoginClaim(row)
+    conn.execute(update(users).where(users.c.id == row.id).values(locked_until=now + lock))
+    return LoginClaim(row, locked_if_wrong=now + lock)
+
+
+def record_login_success(conn: Connection, user_id: str) -> None:
+    conn.execute(
+        update(users).where(users.c.id == user_id).values(failed_logins=0, locked_until=0.0)
     )
-    return locked_until
 
 
 def _locked_error(locked_until: float) -> ResourceExhausted:
@@ -206,29 +228,34 @@ def _locked_error(locked_until: float) -> ResourceExhausted:
 
 
 class UnknownNameFailures:
-    """Failed logins for names that have no account, counted in memory like real ones, so
-    the lockout does not tell an attacker which usernames exist."""
+    """Failed logins for names that have no account, counted in memory like real ones (each
+    attempt counted before the time a password check would take), so neither the lockout nor
+    its timing under concurrent guesses tells an attacker which usernames exist."""
 
     MAX_NAMES = 10_000
 
     def __init__(self) -> None:
         self._failures: dict[str, tuple[int, float]] = {}
 
-    def locked_until(self, key: str) -> float:
-        return self._failures.get(key, (0, 0.0))[1]
-
-    def fail(self, key: str, now: float) -> float:
-        failures = self._failures.pop(key, (0, 0.0))[0] + 1
+    def claim(self, key: str, now: float) -> tuple[float, float]:
+        """(locked_until before this attempt, locked_until after counting it); an attempt
+        while locked is not counted, as for a real account. Runs on the event loop, so
+        attempts arriving together are counted one after another."""
+        failures, locked_until = self._failures.get(key, (0, 0.0))
+        if locked_until > now:
+            return locked_until, locked_until
+        self._failures.pop(key, None)
         if len(self._failures) >= self.MAX_NAMES:
             self._failures.pop(next(iter(self._failures)))  # forget the oldest name
+        failures += 1
         lock = lockout_seconds(failures)
-        locked_until = now + lock if lock else 0.0
-        self._failures[key] = (failures, locked_until)
-        return locked_until
+        self._failures[key] = (failures, now + lock if lock else 0.0)
+        return 0.0, self._failures[key][1]
 
 
 async def login(ctx: ServerContext, username: str, password: str) -> UserRecord:
-    """The user, or Unauthenticated(WRONG_LOGIN) whether the name or the password is wrong."""
+    """The user, or Unauthenticated(WRONG_LOGIN) whether the name or the password is wrong;
+    ResourceExhausted while the name is locked."""
     # No account has a longer name or password, so these change nothing and reveal nothing;
     # they keep the failure tracker's keys and the hashing work per request bounded.
     if len(username or "") > MAX_LOGIN_NAME_CHARS:
@@ -236,25 +263,30 @@ async def login(ctx: ServerContext, username: str, password: str) -> UserRecord:
     if len(password or "") > MAX_PASSWORD_CHARS:
         raise InvalidArgument(f"password too long: at most {MAX_PASSWORD_CHARS} characters")
     key = (username or "").strip().lower()
-    row = await ctx.db.run(_login_state, key) if USERNAME_RE.fullmatch(key) else None
-    if row is None:
-        unknown = ctx.unknown_name_failures
-        if unknown.locked_until(key) > time.time():
-            raise _locked_error(unknown.locked_until(key))
+    now = time.time()
+    claim = (
+        await ctx.db.run(claim_login_attempt, key, now)
+        if USERNAME_RE.fullmatch(key)
+        else LoginClaim()
+    )
+    if claim.locked_until:
+        raise _locked_error(claim.locked_until)
+    if claim.row is None:
+        locked_before, locked_after = ctx.unknown_name_failures.claim(key, now)
+        if locked_before:
+            raise _locked_error(locked_before)
         await asyncio.to_thread(spend_verify_time, password or "")
-        locked_until = unknown.fail(key, time.time())
-        if locked_until:
-            raise _locked_error(locked_until)
+        if locked_after:
+            raise _locked_error(locked_after)
         raise Unauthenticated(WRONG_LOGIN)
-    if row.locked_until > time.time():
-        raise _locked_error(row.locked_until)
+    row = claim.row
     ok = await asyncio.to_thread(verify_password, row.password_hash, password or "")
-    locked_until = await ctx.db.run(_record_login_outcome, row.id, ok)
-    if not ok:
-        if locked_until:
-            raise _locked_error(locked_until)
-        raise Unauthenticated(WRONG_LOGIN)
-    return _record(row)
+    if ok:
+        await ctx.db.run(record_login_success, row.id)
+        return _record(row)
+    if claim.locked_if_wrong:
+        raise _locked_error(claim.locked_if_wrong)
+    raise Unauthenticated(WRONG_LOGIN)
 
 
 async def change_password(

@@ -39,6 +39,7 @@ from server.jobs.models import (
     TASK_FAILED,
     TASK_IN_FLIGHT_STATES,
     TASK_PENDING,
+    task_label,
 )
 from server.ledger.payouts import EscrowTracker, PayoutOrder, pay
 from server.ledger.rewards import Reward, measured_core_ms, reward_for
@@ -492,7 +493,8 @@ def decide(
         if grouping.needed:
             effects.say(
                 task.job_id,
-                f"task {task.idx}: results differ; {len(grouping.needed)} comparison(s) asked",
+                f"{task_label(task.idx)}: results differ;"
+                f" {len(grouping.needed)} comparison(s) asked",
             )
         return
     group = case.best()
@@ -516,7 +518,7 @@ def decide(
             decided.reopened_tasks.append(rep.task_id)
             effects.say(
                 task.job_id,
-                f"task {task.idx}: an established node is asked to settle it",
+                f"{task_label(task.idx)}: an established node is asked to settle it",
             )
         decided.replica_values[rep.task_id] = values
         for result in results:
@@ -535,7 +537,8 @@ def decide(
         for result in results:
             outcome.notes[result.attempt_id] = "results disagree; another node checks"
         effects.say(
-            task.job_id, f"task {task.idx}: results disagree, {need} more replica(s) issued"
+            task.job_id,
+            f"{task_label(task.idx)}: results disagree, {need} more replica(s) issued",
         )
         return
     decide_now(case, "", decided, outcome, effects, now)
@@ -582,7 +585,7 @@ def decide_now(
     decided.cancel_tasks.append(task.id)
     decided.replica_values[rep.task_id] = {"open_slots": 0}
     effects.deltas[task.job_id].failed += 1
-    effects.say(task.job_id, f"task {task.idx} failed: {error}")
+    effects.say(task.job_id, f"{task_label(task.idx)} failed: {error}")
 
 
 def accept(
@@ -669,7 +672,7 @@ def accept(
         said = "passed its spot check"
     else:
         said = f"{len(agreeing)} results agree"
-    effects.say(task.job_id, f"task {task.idx} done: {said}")
+    effects.say(task.job_id, f"{task_label(task.idx)} done: {said}")
 
 
 def apply_settlement(conn: Connection, settlement: Settlement, now: float) -> None:

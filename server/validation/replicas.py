@@ -12,6 +12,10 @@ A spot check turns an unreplicated task into one that needs two agreeing results
 original (the subject) and one from an independent node (an established one, once the
 network has any).
 
+The aggregate of a round (jobs/rounds.py) is replicated like a task of a job with
+`aggregate_replicas(replicas)` replicas: results of two independent nodes at least, whatever
+the job's.
+
 A task fails for good once nodes of `max_attempts` different owners failed it; a node's
 errors on tasks that others then did right are its own (`refute_failures`).
 """
@@ -26,6 +30,7 @@ from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
 from server.config import ServerSettings
 from server.jobs.models import (
+    AGGREGATE_INDEX,
     ATTEMPT_CANCELLED,
     ATTEMPT_EXPIRED,
     ATTEMPT_FAILED,
@@ -34,6 +39,7 @@ from server.jobs.models import (
     TASK_IN_FLIGHT_STATES,
     TASK_LEASED,
     TASK_PENDING,
+    aggregate_replicas,
 )
 from server.nodes import trust
 from server.store.schema import (
@@ -83,16 +89,17 @@ def take_slots(
     slot_updates: list[dict] = []
     for job, task in picked:
         row = existing.get(task.id)
-        if row is None and job.replicas > 1:
-            open_slots = job.replicas - 1
+        replicas = aggregate_replicas(job.replicas) if task.idx == AGGREGATE_INDEX else job.replicas
+        if row is None and replicas > 1:
+            open_slots = replicas - 1
             new_rows.append(
                 {
                     "task_id": task.id,
                     "job_id": job.id,
-                    "quorum": quorum_for(job.replicas),
+                    "quorum": quorum_for(replicas),
                     "open_slots": open_slots,
-                    "max_results": job.replicas + max(settings.max_extra_replicas, 0),
-                    "max_paid": job.replicas,
+                    "max_results": replicas + max(settings.max_extra_replicas, 0),
+                    "max_paid": replicas,
                     "paid": 0,
                     "spot_check": False,
                     "subject_attempt_id": None,

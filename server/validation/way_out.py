@@ -33,6 +33,7 @@ from server.jobs.models import (
     TASK_DONE,
     TASK_FAILED,
     TASK_PENDING,
+    task_label,
 )
 from server.ledger.payouts import EscrowTracker
 from server.store.schema import (
@@ -48,6 +49,7 @@ from server.validation.comparisons import FAILED, OPEN
 from server.validation.independence import HOLDING_STATES, checker_online, may_take_open_slot
 from server.validation.quorum import apply_settlement, settle
 from server.validation.replicas import INCONCLUSIVE, PENDING, abandon_tasks
+from server.validation.rounds import advance_rounds
 
 MAX_PER_PASS = 100
 
@@ -233,8 +235,9 @@ def decide_stale_waits(
             .values(state=TASK_FAILED, error=error, updated_at=now)
         )
         effects.deltas[task.job_id].failed += 1
-        effects.say(task.job_id, f"task {task.idx} failed: {error}")
+        effects.say(task.job_id, f"{task_label(task.idx)} failed: {error}")
     abandon_tasks(conn, [task.id for task in failed], "the task failed", now)
     outcome.tasks_failed = len(failed)
+    advance_rounds(conn, effects, now)
     effects.apply(conn, now)
     return outcome

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from tests.cli.conftest import PASSWORD, read_credentials
+from tests.kit.accounts import PASSWORD
+from tests.kit.client_cli import read_credentials
 
 
 async def test_register_login_whoami_balance(server, cli, register, hivemind_home):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-import sys
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
@@ -27,15 +26,18 @@ from server.store import migrate
 from server.store.copy import CopyError, copy_sqlite_to_postgres
 from server.store.db import Database
 from server.store.schema import metadata
-from tests.conftest import DEFAULT_PASSWORD, REPO_ROOT
-from tests.security.simnet import (
+from tests.kit.accounts import PASSWORD
+from tests.kit.admin import server_cli
+from tests.kit.simulated_nodes import (
     assert_results_correct,
     reconnect,
     run_job,
     sim_node,
     submit_job,
 )
-from tests.server.jobkit import Stubs, balance
+from tests.kit.stubs import Stubs, balance
+
+pytestmark = pytest.mark.postgres
 
 CPT = 1_000_000
 
@@ -84,28 +86,11 @@ def small_network(data_dir: Path, names: tuple[str, ...] = ("alice", "bob")) -> 
     try:
         db.create_schema()
         db.transaction_sync(runtimes.ensure_default_runtime)
-        password_hash = hash_password(DEFAULT_PASSWORD)
+        password_hash = hash_password(PASSWORD)
         for name in names:
             db.transaction_sync(users.insert_user, name, password_hash, signup_grant_ucpt=100 * CPT)
     finally:
         db.close()
-
-
-async def admin_cli(*argv: str) -> tuple[int, str, str]:
-    """`python -m server admin ...` as the admin runs it: a real process."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "server",
-        "admin",
-        *argv,
-        cwd=REPO_ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 120)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 async def balances(stubs: Stubs, sessions: list) -> dict[str, int]:
@@ -147,11 +132,11 @@ async def test_a_network_moves_to_postgresql_and_goes_on(
     with closing(sqlite3.connect(data_dir / "hivemind.db")) as conn:
         (last_entry,) = conn.execute("SELECT max(id) FROM ledger_entries").fetchone()
 
-    code, out, err = await admin_cli(
-        "db", "copy", "--data-dir", str(data_dir), "--to", target, "--json"
+    copied = await asyncio.to_thread(
+        server_cli, "admin", "db", "copy", "--data-dir", str(data_dir), "--to", target, "--json"
     )
-    assert code == 0, err
-    report = json.loads(out)
+    assert copied.returncode == 0, copied.stderr
+    report = json.loads(copied.stdout)
     assert report["tables"] == counts
     assert report["rows"] == sum(counts.values())
     assert "ledger_entries.id" in report["sequences_reset"]
@@ -170,7 +155,7 @@ async def test_a_network_moves_to_postgresql_and_goes_on(
         assert await balances(stubs, people) == before
         refreshed = await auth.Refresh(auth_pb2.RefreshRequest(refresh_token=bob.refresh_token))
         assert refreshed.user.username == "bob"
-        login = await auth.Login(auth_pb2.LoginRequest(username="carol", password=DEFAULT_PASSWORD))
+        login = await auth.Login(auth_pb2.LoginRequest(username="carol", password=PASSWORD))
         assert login.user.user_id == carol.user_id
         assert (await moved.ctx.db.run(audit.check_ledger)).ok
 

@@ -11,19 +11,22 @@ import shutil
 from pathlib import Path
 
 import grpc
+import pytest
 
 from proto.hivemind.v1 import common_pb2
 from server.ledger import audit
-from tests.security.simnet import (
+from tests.kit.auditor import query
+from tests.kit.simulated_nodes import (
     SimNode,
     assert_results_correct,
     job_detail,
-    query,
     sim_node,
     submit_job,
     work,
 )
-from tests.server.jobkit import Stubs
+from tests.kit.stubs import Stubs
+
+pytestmark = pytest.mark.postgres
 
 CPT = 1_000_000
 TASKS = 24

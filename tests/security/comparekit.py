@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from proto.hivemind.v1 import common_pb2, node_pb2
-from tests.security.netkit import Network, stubs_from
-from tests.server.jobkit import Node, Stubs, download, register_node, sha256, upload
+from tests.kit.loopback_networks import Network, stubs_from
+from tests.kit.stubs import Node, Stubs, download, register_node, sha256, upload
 
 TOLERANCE = 0.01
 COMPARE = ["python3", "compare.py"]
@@ -32,7 +32,9 @@ def cheat_value(index: int) -> float:
 
 
 def render(index: int, value: float) -> bytes:
-    return f"estimate for {index}: {value:.6f}\n".encode()
+    # Nine decimals: two honest runs' noise (2e-3 wide) then collide about once in 2e6 pairs,
+    # not once in 2e3, so a test expecting a comparison is not decided by equal digests.
+    return f"estimate for {index}: {value:.9f}\n".encode()
 
 
 def value_of(data: bytes) -> float:
@@ -67,7 +69,7 @@ async def fuzzy_node(
     stubs: Stubs, owner: Any, name: str, network: Network | None = None, **kw: Any
 ) -> FuzzyNode:
     """A machine of `owner` on `network` (one of its own when None): its calls go through
-    its own stubs, from its own address (tests/security/netkit.py)."""
+    its own stubs, from its own address (tests/kit/loopback_networks.py)."""
     own = await stubs_from(stubs, network)
     node = await register_node(own, owner.metadata, name=name)
     return FuzzyNode(name, owner, node, own, **kw)

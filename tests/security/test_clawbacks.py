@@ -15,20 +15,19 @@ from proto.hivemind.v1 import account_pb2, admin_pb2, admin_pb2_grpc, common_pb2
 from server.ledger import audit
 from server.ledger.payouts import EscrowTracker
 from server.validation.spot_checks import distrust_node_results
-from tests.cli.conftest import cli, hivemind_home  # noqa: F401 (fixtures)
-from tests.security.simnet import (
+from tests.kit.auditor import db_file, query, trust_of
+from tests.kit.simulated_nodes import (
     SimNode,
     assert_results_correct,
-    db_file,
     job_detail,
-    query,
     run_job,
     sim_node,
     submit_job,
-    trust_of,
     work,
     wrong_output,
 )
+
+pytestmark = pytest.mark.db
 
 CPT = 1_000_000
 SPOT_CHECK_WHY = "its node failed a spot check"
@@ -128,7 +127,7 @@ async def test_a_caught_node_gives_back_what_its_discarded_results_were_paid(
     server,
     user_session,
     stubs,
-    cli,  # noqa: F811 (the fixture imported above)
+    cli,
 ):
     alice, mallory, honest = await trusted_cheat(server, user_session, stubs)
     grant = server.settings.signup_grant_ucpt

@@ -5,9 +5,13 @@ honest nodes still earns nothing, and comparisons that cannot be done fail the t
 from __future__ import annotations
 
 import grpc
+import pytest
 
 from proto.hivemind.v1 import common_pb2, job_pb2, node_pb2
-from tests.conftest import rpc_error
+from tests.kit.auditor import db_file, query, trust_of
+from tests.kit.simulated_nodes import job_detail, run_job, submit_job
+from tests.kit.stubs import Stubs, balance, download, lease, rpc_error, sha256, upload
+from tests.kit.waiting import wait_until
 from tests.security.comparekit import (
     COMPARE,
     cheat_value,
@@ -16,16 +20,8 @@ from tests.security.comparekit import (
     render,
     work,
 )
-from tests.security.simnet import (
-    db_file,
-    job_detail,
-    query,
-    run_job,
-    submit_job,
-    trust_of,
-    until,
-)
-from tests.server.jobkit import Stubs, balance, download, lease, sha256, upload
+
+pytestmark = pytest.mark.db
 
 CPT = 1_000_000
 
@@ -249,7 +245,7 @@ async def test_a_comparison_whose_node_vanishes_is_compared_elsewhere(make_serve
         async def judged() -> bool:
             return await work(stubs, judge) == 1
 
-        await until(judged, timeout=10)
+        await wait_until(judged, timeout=10)
         detail = await job_detail(stubs, alice, job.job_id)
         assert detail.job.state == common_pb2.JOB_STATE_DONE
         states = query(

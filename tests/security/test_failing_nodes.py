@@ -6,7 +6,6 @@ of machines and accounts, cannot fail a task out."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest
@@ -15,20 +14,18 @@ from sqlalchemy import update
 from proto.hivemind.v1 import admin_pb2, admin_pb2_grpc, common_pb2, node_pb2
 from server.ledger import audit
 from server.store.schema import node_trust
-from tests.cli.conftest import cli, cli_process, hivemind_home, register  # noqa: F401 (fixtures)
-from tests.security.netkit import Network
-from tests.security.simnet import (
+from tests.kit.auditor import db_file, query, trust_of
+from tests.kit.loopback_networks import Network
+from tests.kit.simulated_nodes import (
     assert_results_correct,
-    db_file,
     job_detail,
-    query,
     run_job,
     sim_node,
     submit_job,
-    trust_of,
-    until,
 )
-from tests.server.jobkit import fail, make_zip, upload
+from tests.kit.stubs import fail
+
+pytestmark = pytest.mark.db
 
 CPT = 1_000_000
 
@@ -164,47 +161,3 @@ async def test_a_node_far_above_its_peers_error_rate_is_quarantined_and_told_why
     await submit_job(stubs, alice, task_count=1, idempotency_key="after")
     reply = await lease_reply(saboteur, max_tasks=1)
     assert len(reply.leases) == 1 and reply.held_back == ""
-
-
-async def test_the_owner_of_a_quarantined_worker_reads_why_in_its_output(
-    server,
-    user_session,
-    stubs,
-    register,  # noqa: F811 (the fixtures imported above)
-    cli_process,  # noqa: F811
-    hivemind_home,  # noqa: F811
-):
-    """A real `hivemind worker run` whose tasks all fail on its machine, while nodes of other
-    owners do them: the worker says it is held back by the server, and why."""
-    await register(server, "bob")
-    alice = await user_session(server, "alice")
-    failing = make_zip(
-        {"hivemind.toml": b'name = "fails here"\n', "main.py": b"raise SystemExit(3)\n"}
-    )
-    package = await upload(stubs, alice.metadata, failing)
-    job = await submit_job(stubs, alice, task_count=4, package_digest=package.digest)
-    worker = asyncio.create_task(
-        cli_process(
-            "worker", "run", "--executor", "process", "--exit-when-idle", "12", "--max-tasks",
-            "2", server=server,
-        )
-    )  # fmt: skip
-
-    async def bob_failed_three() -> bool:
-        rows = query(db_file(server), "SELECT count(*) FROM attempts WHERE state = 'failed'")
-        return rows[0][0] >= 3
-
-    await until(bob_failed_three, timeout=60)
-    honest = [
-        await sim_node(stubs, await user_session(server, name), f"{name}-box")
-        for name in ("hana", "ivo")
-    ]
-    detail = await run_job(stubs, alice, job.job_id, honest)
-    assert detail.job.state == common_pb2.JOB_STATE_DONE
-    result = await asyncio.wait_for(worker, 90)
-    assert result.code == 0, result.stderr
-    assert "held back by the server: quarantined until " in result.stdout
-    assert "failed or lapsed on this node and were then done by nodes of other owners" in (
-        result.stdout
-    )
-    assert "gets fewer tasks from the server: quarantined until" in result.stderr

@@ -4,23 +4,25 @@ task whose results never agree fails with the evidence."""
 
 from __future__ import annotations
 
+import pytest
+
 from proto.hivemind.v1 import common_pb2, node_pb2
 from server.ledger import audit
-from tests.security.netkit import Network
-from tests.security.simnet import (
+from tests.kit.auditor import db_file, query, trust_of
+from tests.kit.loopback_networks import Network
+from tests.kit.simulated_nodes import (
     assert_results_correct,
     correct_output,
-    db_file,
     job_detail,
-    query,
     run_job,
     sim_node,
     submit_job,
-    trust_of,
     work,
     wrong_output,
 )
-from tests.server.jobkit import balance, fail, lease, register_node, sha256, upload
+from tests.kit.stubs import balance, fail, lease, register_node, sha256, upload
+
+pytestmark = pytest.mark.db
 
 CPT = 1_000_000
 

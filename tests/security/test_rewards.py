@@ -8,6 +8,7 @@ import asyncio
 import time
 
 import grpc
+import pytest
 from sqlalchemy import insert, update
 
 from proto.hivemind.v1 import account_pb2, common_pb2, node_pb2
@@ -19,9 +20,11 @@ from server.ledger.rewards import (
     reward_for,
 )
 from server.store.schema import node_trust, nodes
-from tests.security.netkit import stubs_from
-from tests.security.simnet import SimNode, job_detail, run_job, submit_job, work
-from tests.server.jobkit import Node, Stubs, lease
+from tests.kit.loopback_networks import stubs_from
+from tests.kit.simulated_nodes import SimNode, job_detail, run_job, submit_job, work
+from tests.kit.stubs import Node, Stubs, lease
+
+pytestmark = pytest.mark.db
 
 CPT = 1_000_000
 

@@ -10,18 +10,18 @@ import pytest
 
 from proto.hivemind.v1 import common_pb2
 from server.nodes.trust import spot_check_probability
-from tests.security.simnet import (
+from tests.kit.auditor import db_file, query, trust_of
+from tests.kit.simulated_nodes import (
     assert_results_correct,
-    db_file,
     job_detail,
-    query,
     run_job,
     sim_node,
     submit_job,
-    trust_of,
     work,
     wrong_output,
 )
+
+pytestmark = pytest.mark.db
 
 
 @pytest.fixture

@@ -9,24 +9,24 @@ import pytest
 
 from proto.hivemind.v1 import common_pb2, node_pb2
 from server.ledger import audit
-from tests.security.netkit import Network, channel_from
-from tests.security.simnet import (
+from tests.kit.auditor import db_file, query, trust_of
+from tests.kit.loopback_networks import Network, channel_from
+from tests.kit.simulated_nodes import (
     Heartbeats,
     assert_results_correct,
     correct_output,
-    db_file,
     establish,
     job_detail,
-    query,
     run_job,
     sim_node,
     submit_job,
-    trust_of,
-    until,
     work,
     wrong_output,
 )
-from tests.server.jobkit import Stubs, lease, sha256, upload
+from tests.kit.stubs import Stubs, lease, sha256, upload
+from tests.kit.waiting import wait_until
+
+pytestmark = pytest.mark.db
 
 
 @pytest.fixture
@@ -164,7 +164,7 @@ async def test_an_established_nodes_word_stands_when_no_other_comes(server, user
             detail = await job_detail(stubs, alice, job.job_id)
             return detail.job.state == common_pb2.JOB_STATE_DONE
 
-        await until(ended, timeout=15)  # nobody else may come: decided with what is there
+        await wait_until(ended, timeout=15)  # nobody else may come: decided with what is there
     finally:
         await beats.stop()
     detail = await job_detail(stubs, alice, job.job_id)

@@ -12,19 +12,19 @@ from sqlalchemy import insert, update
 from proto.hivemind.v1 import admin_pb2, admin_pb2_grpc, common_pb2
 from server.ledger import audit
 from server.store.schema import node_trust, nodes
-from tests.security.simnet import (
+from tests.kit.auditor import db_file, query, trust_of
+from tests.kit.simulated_nodes import (
     assert_results_correct,
-    db_file,
     job_detail,
-    query,
     run_job,
     sim_node,
     submit_job,
-    trust_of,
     work,
     wrong_output,
 )
-from tests.server.jobkit import lease
+from tests.kit.stubs import lease
+
+pytestmark = pytest.mark.db
 
 CPT = 1_000_000
 

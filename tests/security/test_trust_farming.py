@@ -6,26 +6,27 @@ earnings are capped by its age, whatever history it claims."""
 from __future__ import annotations
 
 import grpc
+import pytest
 
 from proto.hivemind.v1 import common_pb2
 from server.config import ServerSettings
 from server.ledger import audit
 from server.nodes.trust import spot_check_probability
-from tests.security.netkit import Network
-from tests.security.simnet import (
+from tests.kit.auditor import db_file, query, trust_of
+from tests.kit.loopback_networks import Network
+from tests.kit.simulated_nodes import (
     assert_results_correct,
-    db_file,
     establish,
     job_detail,
-    query,
     run_job,
     sim_node,
     submit_job,
-    trust_of,
     work,
     wrong_output,
 )
-from tests.server.jobkit import Stubs
+from tests.kit.stubs import Stubs
+
+pytestmark = pytest.mark.db
 
 CPT = 1_000_000
 

@@ -12,19 +12,20 @@ import pytest
 
 from proto.hivemind.v1 import common_pb2
 from server.ledger import audit
-from tests.security import comparekit
-from tests.security.simnet import (
+from tests.kit.auditor import db_file, query
+from tests.kit.simulated_nodes import (
     Heartbeats,
     assert_results_correct,
-    db_file,
     job_detail,
-    query,
     sim_node,
     submit_job,
-    until,
     work,
 )
-from tests.server.jobkit import fail, lease
+from tests.kit.stubs import fail, lease
+from tests.kit.waiting import wait_until
+from tests.security import comparekit
+
+pytestmark = pytest.mark.db
 
 CPT = 1_000_000
 ENDED = (common_pb2.JOB_STATE_DONE, common_pb2.JOB_STATE_FAILED)
@@ -53,7 +54,7 @@ async def ended(stubs, owner, job_id, timeout: float = 20.0):
     async def done() -> bool:
         return (await job_detail(stubs, owner, job_id)).job.state in ENDED
 
-    await until(done, timeout=timeout)
+    await wait_until(done, timeout=timeout)
     return await job_detail(stubs, owner, job_id)
 
 
@@ -101,7 +102,7 @@ async def test_a_spot_check_whose_checker_dies_holding_it_is_checked_elsewhere(
         await work(stubs, dave)
         return (await job_detail(stubs, alice, job.job_id)).job.state in ENDED
 
-    await until(checked, timeout=20)
+    await wait_until(checked, timeout=20)
     detail = await job_detail(stubs, alice, job.job_id)
     assert detail.job.state == common_pb2.JOB_STATE_DONE
     assert detail.tasks[0].verification == "verified"

@@ -22,13 +22,13 @@ from proto.hivemind.v1 import (
     auth_pb2,
     auth_pb2_grpc,
 )
-from server.accounts.tokens import AccessTokenSigner, load_or_create_key
+from server.accounts.signing import load_or_create_key
+from server.accounts.tokens import AccessTokenSigner
 from server.errors import FailedPrecondition, NotFound
 from server.rpc.auth import AuthInterceptor, require_admin, require_user
 from server.rpc.errors import maps_domain_errors
 from server.store.schema import nodes, users
-
-PASSWORD = "correct horse battery"
+from tests.kit.accounts import PASSWORD
 
 
 def auth_stub(channel: grpc.aio.Channel) -> auth_pb2_grpc.AuthServiceStub:
@@ -217,11 +217,19 @@ async def test_change_password(grpc_channel, user_session, server):
 
 
 def _forge(token: str, **changes) -> str:
-    payload_text, signature = token.split(".")
+    """The token with its claims changed and its signature kept (a JWT: header.claims.sig)."""
+    header, payload_text, signature = token.split(".")
     payload = json.loads(base64.urlsafe_b64decode(payload_text + "=" * (-len(payload_text) % 4)))
     payload.update(changes)
     raw = base64.urlsafe_b64encode(json.dumps(payload).encode()).rstrip(b"=").decode()
-    return f"{raw}.{signature}"
+    return f"{header}.{raw}.{signature}"
+
+
+def _unsigned(token: str) -> str:
+    """The token's claims under a header naming algorithm `none`, with no signature."""
+    payload_text = token.split(".")[1]
+    header = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()
+    return f"{header}.{payload_text}."
 
 
 async def test_forged_and_missing_credentials_are_refused(
@@ -235,7 +243,9 @@ async def test_forged_and_missing_credentials_are_refused(
     cases = {
         "no credential": (),
         "garbage": bearer("not-a-token"),
-        "payload changed": bearer(_forge(session.access_token, a=True)),
+        "payload changed": bearer(_forge(session.access_token, adm=True)),
+        "expiry pushed back": bearer(_forge(session.access_token, exp=int(time.time()) + 10**6)),
+        "algorithm none": bearer(_unsigned(session.access_token)),
         "signed by another server": bearer(other_key_token),
         "unknown scheme": (("authorization", f"Basic {session.access_token}"),),
     }

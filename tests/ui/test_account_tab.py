@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.conftest import PASSWORD, register, write_settings
+from tests.kit.accounts import PASSWORD
+from tests.ui.homes import register, write_settings
 
 pytestmark = pytest.mark.qt
 

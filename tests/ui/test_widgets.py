@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from app.services.settings import ScheduleWindow, SettingsStore
 from app.ui import models
 from app.ui.partials.charts import BarChart, LineChart
 from app.ui.partials.schedule_editor import ScheduleEditor, grid_to_windows, windows_to_grid
-from tests.ui.conftest import REPO_ROOT
+from tests.kit.paths import REPO_ROOT, python_env
 
 pytestmark = pytest.mark.qt
 
@@ -172,12 +171,7 @@ def test_first_run_setup_saves_the_choices(make_app, tmp_path: Path, qtbot):
 
 
 def test_smoke_test_command_exits_0_within_10_seconds(tmp_path: Path):
-    env = dict(
-        os.environ,
-        QT_QPA_PLATFORM="offscreen",
-        PYTHONPATH=str(REPO_ROOT),
-        HIVEMIND_HOME=str(tmp_path / "untouched"),
-    )
+    env = python_env(QT_QPA_PLATFORM="offscreen", HIVEMIND_HOME=str(tmp_path / "untouched"))
     started = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-m", "app.cli.main", "app", "--smoke-test"],

@@ -1,7 +1,10 @@
 """The submitter's jobs: a table with a progress bar per job and the actions on the selected
-job (logs, results, cancel)."""
+job (logs, results, cancel); a job with rounds also shows its round and a chart of the metrics
+of each round."""
 
 from __future__ import annotations
+
+import shlex
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFontDatabase
@@ -25,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from app.ui import models
 from app.ui.bridge import Bridge
+from app.ui.partials.charts import RoundChart
 from app.ui.texts import compare_text, fill, job_state_text
 
 COLUMNS = 6
@@ -66,6 +70,8 @@ class JobsPanel(QGroupBox):
         self.detail_label.setWordWrap(True)
         self.detail_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.detail_label.setVisible(False)
+        self.round_chart = RoundChart()
+        self.round_chart.setVisible(False)
         buttons = QHBoxLayout()
         buttons.addWidget(self.status_label, 1)
         for button in (
@@ -78,10 +84,12 @@ class JobsPanel(QGroupBox):
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
         layout.addWidget(self.detail_label)
+        layout.addWidget(self.round_chart)
         layout.addLayout(buttons)
 
         bridge.jobs_loaded.connect(self.show_jobs)
         bridge.job_log_loaded.connect(self._show_log)
+        bridge.job_rounds_loaded.connect(self._show_rounds)
         bridge.results_downloaded.connect(self._results_saved)
         self.retranslate_ui()
         self._update_buttons()
@@ -107,6 +115,7 @@ class JobsPanel(QGroupBox):
         self.logs_button.setText(self.tr("Open logs"))
         self.download_button.setText(self.tr("Download results…"))
         self.cancel_button.setText(self.tr("Cancel job"))
+        self.round_chart.title = self.tr("Metrics per round")
         self.show_jobs(self.rows)
         self._render_status()
 
@@ -163,11 +172,31 @@ class JobsPanel(QGroupBox):
         self._render_detail(job)
 
     def _render_detail(self, job: models.JobRow | None) -> None:
-        text = ""
+        lines = []
         if job is not None and job.compare_command:
-            text = compare_text(job.compare_command, job.compare_timeout_s)
-        self.detail_label.setText(text)
-        self.detail_label.setVisible(bool(text))
+            lines.append(compare_text(job.compare_command, job.compare_timeout_s))
+        if job is not None and job.has_rounds:
+            lines.append(
+                fill(
+                    self.tr("Round %1 of %2; aggregate: %3"),
+                    job.current_round + 1,
+                    job.rounds,
+                    shlex.join(job.aggregate_command),
+                )
+            )
+            self._bridge.load_job_rounds(job.job_id)  # the chart follows when they arrive
+        else:
+            self.round_chart.setVisible(False)
+        self.detail_label.setText("\n".join(lines))
+        self.detail_label.setVisible(bool(lines))
+
+    def _show_rounds(self, job_id: str, rounds: list[models.RoundRow]) -> None:
+        job = self.selected_job()
+        if job is None or job.job_id != job_id:
+            return
+        measured = [(r.round, dict(r.metrics)) for r in rounds if r.metrics]
+        self.round_chart.set_rounds(measured)
+        self.round_chart.setVisible(bool(measured))
 
     def _open_logs(self) -> None:
         job = self.selected_job()

@@ -25,7 +25,7 @@ from app.ui.assets import tray_icon_path
 from app.ui.bridge import Bridge
 from app.ui.partials.charts import LineChart
 from app.ui.partials.wrapped_lines import wrapped_line_list
-from app.ui.texts import activity_text, duration_text, fill, state_text
+from app.ui.texts import AGGREGATE_INDEX, activity_text, duration_text, fill, state_text
 
 MAX_EVENTS = 200
 PAUSE_SECONDS = 3600
@@ -178,6 +178,8 @@ class OverviewTab(QWidget):
             if task.paused:
                 limits += " · " + self.tr("paused")
             task_text = str(task.task_index)
+            if task.task_index == AGGREGATE_INDEX:
+                task_text = self.tr("aggregate")
             if task.comparison:
                 task_text = fill(self.tr("%1 (comparing)"), task.task_index)
             values = [task.job_id, task_text, "", "", limits]

@@ -46,6 +46,8 @@ class SubmitTab(QWidget):
         self._status = ("", False)
         # The package's compare command and its time limit (0 = the server's default).
         self._compare: tuple[tuple[str, ...], int] = ((), 0)
+        # The package's rounds and whether it has an aggregate: the estimate covers them.
+        self._rounds: tuple[int, bool] = (1, False)
 
         self.package_path = QLineEdit()
         self.package_path.setReadOnly(True)
@@ -235,6 +237,7 @@ class SubmitTab(QWidget):
         self.runtime.setCurrentText(spec.runtime)
         self.command.setText(shlex.join(spec.command))
         self._compare = (tuple(spec.compare_command), spec.compare_timeout_s or 0)
+        self._rounds = (spec.rounds, bool(spec.aggregate_command))
         if spec.tasks:
             self.task_count.setValue(spec.tasks)
             self.by_count.setChecked(True)
@@ -339,6 +342,8 @@ class SubmitTab(QWidget):
             # What submitting escrows includes the comparisons the package's command may need.
             compare=bool(self._compare[0]),
             compare_timeout_s=self._compare[1],
+            rounds=self._rounds[0],
+            aggregate=self._rounds[1],
         )
 
     def _submit(self) -> None:

@@ -1,5 +1,5 @@
 """Measuring a running container: CPU seconds and peak memory (from its cgroup, or the Docker
-stats API when the cgroup is out of reach), and the bytes its work directory holds.
+stats API when the cgroup is out of reach). Its work directory: executors/disk.py.
 
 All of this is blocking file or HTTP work, run on the per-attempt monitor thread.
 """
@@ -7,7 +7,6 @@ All of this is blocking file or HTTP work, run on the per-attempt monitor thread
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,18 +126,3 @@ def stats_api_sample(api: Any, container_id: str, peak_so_far: int) -> UsageSamp
     memory = stats.get("memory_stats") or {}
     peak = max(peak_so_far, int(memory.get("max_usage") or 0), int(memory.get("usage") or 0))
     return UsageSample(cpu_seconds=cpu_ns / 1e9, peak_memory_bytes=peak)
-
-
-def directory_bytes(path: Path) -> int:
-    """Disk space the files under `path` take (allocated blocks where the OS says, so sparse
-    files count for what they really use). Blocking."""
-    total = 0
-    for root, _dirs, files in os.walk(path):
-        for name in files:
-            try:
-                info = os.lstat(os.path.join(root, name))
-            except OSError:
-                continue
-            blocks = getattr(info, "st_blocks", None)
-            total += blocks * 512 if blocks is not None else info.st_size
-    return total
