@@ -57,10 +57,40 @@ class ServerSettings:
     max_extra_replicas: int = 2
     # A job's compare command (fuzzy outputs) runs at most this long unless the job says.
     default_compare_timeout_s: int = 60
-    # Unreplicated work of a node with fewer consecutive valid results is always spot-checked;
-    # above, with probability 1/consecutive_valid (never below the floor).
+    # Unreplicated work of a node that is not established, or has fewer consecutive valid
+    # results, is always spot-checked; above, with probability 1/consecutive_valid (never
+    # below the floor).
     trust_threshold: int = 3
-    spot_check_min_probability: float = 0.0
+    spot_check_min_probability: float = 0.05
+    # An open network (docs/SECURITY.md). Calls from one IPv4 /24 or one IPv6 /48 come from
+    # one network; replicas that make a quorum come from distinct owners and distinct
+    # networks. `distinct_networks` off only for a private network whose machines all share
+    # one address (a lab behind one NAT, `hivemind demo` on one machine).
+    network_prefix_v4: int = 24
+    network_prefix_v6: int = 48
+    distinct_networks: bool = True
+    # A node is established once this old with this many results that agreed with
+    # independent nodes on work someone else paid for. Until then its unreplicated work is
+    # always checked, a quorum needs an established node besides it, and it earns at most
+    # new_node_daily_earnings_ucpt x (1 + its age in whole days) a day.
+    established_min_age_s: int = 3 * 24 * 3600
+    established_min_valid: int = 20
+    new_node_daily_earnings_ucpt: int = 100 * UCPT_PER_CPT
+    # Leases a node may take a day (BOINC's daily host quota): an error, an expired lease or
+    # a wrong result halves it (from at most the initial one), an accepted result doubles it.
+    lease_quota_initial: int = 50
+    lease_quota_max: int = 100_000
+    # A node with at least quarantine_min_errors errors in its day that nodes of other owners
+    # then did right, at a rate of at least quarantine_min_rate and quarantine_factor times
+    # its peers', leases nothing for quarantine_s; its owner is told why.
+    quarantine_min_errors: int = 10
+    quarantine_min_rate: float = 0.5
+    quarantine_factor: float = 4.0
+    quarantine_s: int = 24 * 3600
+    # A task or check that waits for a node no online node can be (another owner, another
+    # network, an established node, one that has not failed it) is decided this long after
+    # it began to wait, with what is there.
+    wait_for_nodes_s: int = 600
     rerun_window_s: int = 24 * 3600  # a caught node's unverified results this recent re-run
     probation_max_leases: int = 2  # live attempts of a node whose last checked result was wrong
     # Rewards (docs/REWARDS.md).

@@ -14,6 +14,7 @@ import json
 import logging
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -226,13 +227,18 @@ def cmd_check_ledger(args: argparse.Namespace) -> int:
 def cmd_list_nodes(args: argparse.Namespace) -> int:
     found = _with_database(args, listing.list_nodes)
     listed = [dataclasses.asdict(node) for node in found]
-    lines = [f"{'NODE':26} {'NAME':20} {'OWNER':16} {'STATE':8} {'RUNNING':>7} {'CORES':>5}"]
+    lines = [f"{'NODE':26} {'NAME':20} {'OWNER':16} {'STATE':11} {'RUNNING':>7} {'CORES':>5}"]
+    now = time.time()
     for n in found:
         state = "banned" if n.banned else "online" if n.online else "offline"
+        if not n.banned and n.quarantined_until > now:
+            state = "quarantined"
         lines.append(
-            f"{n.node_id:26} {n.name[:20]:20} {n.owner[:16]:16} {state:8} {n.running:>7}"
+            f"{n.node_id:26} {n.name[:20]:20} {n.owner[:16]:16} {state:11} {n.running:>7}"
             f" {n.cores:>5}"
         )
+        if state == "quarantined":
+            lines.append(f"{'':26} {n.quarantine_reason}")
     return _emit(args, {"nodes": listed}, "\n".join(lines))
 
 

@@ -216,6 +216,7 @@ def _submit(
             tasks_cancelled=0,
             created_at=now,
             updated_at=now,
+            network=caller.network,  # its work earns no trust to nodes of that network
         )
     )
     conn.execute(insert(tasks), _task_rows(job_id, spec, sizes, now, 0, first_batch))

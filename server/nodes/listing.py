@@ -41,6 +41,12 @@ class NodeView:
     invalid_results: int = 0
     errors: int = 0
     expired_leases: int = 0
+    # An open network (docs/SECURITY.md): where its calls come from, its lease quota (0 = the
+    # initial one), and while quarantined, until when and why.
+    network: str = ""
+    lease_quota: int = 0
+    quarantined_until: float = 0.0
+    quarantine_reason: str = ""
 
 
 def _json(text: str | None, default: Any) -> Any:
@@ -59,9 +65,18 @@ def list_nodes(conn: Connection, node_id: str | None = None) -> list[NodeView]:
         .subquery()
     )
     trust = [func.coalesce(node_trust.c[name], 0).label(f"trust_{name}") for name in TRUST_COUNTERS]
+    standing = [
+        func.coalesce(node_trust.c.lease_quota, 0).label("lease_quota"),
+        func.coalesce(node_trust.c.quarantined_until, 0.0).label("quarantined_until"),
+        func.coalesce(node_trust.c.quarantine_reason, "").label("quarantine_reason"),
+    ]
     query = (
         select(
-            nodes, users_table.c.username, func.coalesce(running.c.running, 0).label("n"), *trust
+            nodes,
+            users_table.c.username,
+            func.coalesce(running.c.running, 0).label("n"),
+            *trust,
+            *standing,
         )
         .select_from(
             nodes.join(users_table, users_table.c.id == nodes.c.owner_id)
@@ -90,6 +105,10 @@ def list_nodes(conn: Connection, node_id: str | None = None) -> list[NodeView]:
                 benchmark_score=float(row.benchmark_score or 0.0),
                 runtimes=[str(r) for r in _json(row.runtimes_json, [])],
                 **{name: int(getattr(row, f"trust_{name}")) for name in TRUST_COUNTERS},
+                network=row.network or "",
+                lease_quota=int(row.lease_quota),
+                quarantined_until=float(row.quarantined_until),
+                quarantine_reason=row.quarantine_reason or "",
             )
         )
     return views

@@ -110,7 +110,10 @@ async def register_node(
     hardware: Hardware,
     runtimes: Sequence[str] = (),
     executors: Sequence[str] = (),
+    network: str = "",
 ) -> NodeCredential:
+    """Registers a machine of `owner_id`; `network` is where the call came from
+    (server/nodes/networks.py), recorded as the node's network."""
     name = (name or hardware.hostname or "node").strip()
     if len(name) > MAX_NAME:
         raise InvalidArgument(f"node name is longer than {MAX_NAME} characters")
@@ -134,6 +137,7 @@ async def register_node(
                 banned=False,
                 ban_reason="",
                 bt_endpoint="",
+                network=network,
                 **_facts(hardware, runtimes, executors),
             )
         )
@@ -197,10 +201,18 @@ def renewed_deadline(attempt: Row, lease_ttl_s: int, now: float) -> float:
 
 
 def record_heartbeat(
-    conn: Connection, node_id: str, beat: Beat, seeds: list[str], lease_ttl_s: int, now: float
+    conn: Connection,
+    node_id: str,
+    beat: Beat,
+    seeds: list[str],
+    lease_ttl_s: int,
+    now: float,
+    network: str = "",
 ) -> tuple[list[str], set[str]]:
-    """Stores the node's state and renews its listed live leases; returns the attempts to
-    stop and the jobs whose tasks started running."""
+    """Stores the node's state (and the network the beat came from, unless "") and renews
+    its listed live leases; returns the attempts to stop and the jobs whose tasks started
+    running."""
+    seen = {"network": network} if network else {}
     conn.execute(
         update(nodes)
         .where(nodes.c.id == node_id)
@@ -210,6 +222,7 @@ def record_heartbeat(
             paused=beat.paused,
             usage_json=json.dumps(beat.usage, sort_keys=True),
             bt_endpoint=beat.bt_endpoint[:120],
+            **seen,
         )
     )
     conn.execute(delete(node_seeds).where(node_seeds.c.node_id == node_id))
@@ -278,11 +291,13 @@ def record_heartbeat(
     return [a for a in listed if a not in keep], started_jobs
 
 
-async def heartbeat(ctx: ServerContext, node_id: str, beat: Beat) -> BeatReply:
+async def heartbeat(ctx: ServerContext, node_id: str, beat: Beat, network: str = "") -> BeatReply:
     seeds = _seeds(beat)
     ttl = ctx.settings.lease_ttl_s
     now = time.time()
-    cancel, started_jobs = await ctx.db.run(record_heartbeat, node_id, beat, seeds, ttl, now)
+    cancel, started_jobs = await ctx.db.run(
+        record_heartbeat, node_id, beat, seeds, ttl, now, network
+    )
     for job_id in started_jobs:
         ctx.events.notify(job_id)
     if cancel:

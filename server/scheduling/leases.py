@@ -59,6 +59,15 @@ class Lease:
     aggregate_outputs: tuple[RoundOutput, ...] | None = None
 
 
+@dataclass(frozen=True)
+class Leased:
+    """What one lease call hands a node: its leases, and why it got fewer than it asked for
+    (or none) when that is the node's own standing (quarantine, its day's lease quota)."""
+
+    leases: list[Lease]
+    held_back: str = ""
+
+
 @dataclass
 class Free:
     cores: int

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData()
@@ -153,6 +154,9 @@ nodes = Table(
     Column("banned", Boolean, nullable=False, default=False),
     Column("ban_reason", Text, nullable=False, default=""),
     Column("bt_endpoint", String(120), nullable=False, default=""),
+    # The network its calls last came from, as the server saw them (server/nodes/networks.py):
+    # replicas that make a quorum come from distinct networks; "" = not seen yet.
+    Column("network", String(64), nullable=False, default="", server_default=""),
 )
 
 # Artifacts a node said (in heartbeats) it seeds over BitTorrent.
@@ -252,6 +256,8 @@ jobs = Table(
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
     Column("finished_at", Float),
+    # The network it was submitted from: its work earns no trust to nodes of that network.
+    Column("network", String(64), nullable=False, default="", server_default=""),
     UniqueConstraint("owner_id", "idempotency_key", name="uq_jobs_owner_idempotency"),
     Index("ix_jobs_owner_created", "owner_id", "created_at"),
     Index("ix_jobs_state", "state"),
@@ -350,6 +356,20 @@ node_trust = Table(
     Column("last_expired_at", Float, nullable=False, default=0.0),
     Column("last_offline_at", Float, nullable=False, default=0.0),
     Column("updated_at", Float, nullable=False),
+    # The lease quota (BOINC's daily host quota): leases a day, halved by an error, an expired
+    # lease or a wrong result, doubled by an accepted one; 0 = never changed (the initial one).
+    Column("lease_quota", Integer, nullable=False, default=0, server_default="0"),
+    # What the node did in its current day (the day began at `day_started_at`).
+    Column("day_started_at", Float, nullable=False, default=0.0, server_default="0"),
+    Column("leases_today", Integer, nullable=False, default=0, server_default="0"),
+    Column("results_today", Integer, nullable=False, default=0, server_default="0"),
+    Column("errors_today", Integer, nullable=False, default=0, server_default="0"),
+    # Errors on tasks that a node of another owner then completed: the node's fault.
+    Column("refuted_today", Integer, nullable=False, default=0, server_default="0"),
+    Column("earned_today_ucpt", BigInteger, nullable=False, default=0, server_default="0"),
+    # An error rate far above its peers' keeps the node from leasing until then, and why.
+    Column("quarantined_until", Float, nullable=False, default=0.0, server_default="0"),
+    Column("quarantine_reason", Text, nullable=False, default="", server_default=""),
 )
 
 # A task that needs more than one result: a job with replicas > 1, or a spot check of an
@@ -368,6 +388,8 @@ task_replicas = Table(
     Column("subject_attempt_id", String(40)),  # the result a spot check checks
     Column("canonical_digest", String(64), nullable=False, default=""),  # once accepted
     Column("updated_at", Float, nullable=False),
+    # The open slots go to established nodes only: their results must settle the task.
+    Column("needs_established", Boolean, nullable=False, default=False, server_default=false()),
 )
 
 # Every result a node delivered and what validation made of it:
@@ -386,6 +408,8 @@ result_checks = Table(
     Column("status", String(16), nullable=False),
     Column("created_at", Float, nullable=False),
     Column("decided_at", Float),
+    # The network the result came from (the node's, when it reported it).
+    Column("network", String(64), nullable=False, default="", server_default=""),
     Index("ix_result_checks_node_status", "node_id", "status", "decided_at"),
 )
 

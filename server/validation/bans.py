@@ -53,7 +53,9 @@ def ban_node(
             .values(banned=True, ban_reason=reason or "banned by an admin", online=False)
         )
     effects = Effects()
-    release_node_leases(conn, node_id, "node banned by an admin", now, effects)
+    release_node_leases(
+        conn, node_id, "node banned by an admin", now, effects, settings or ServerSettings()
+    )
     if settings is not None:
         _discard_unverified(conn, node_id, settings, now, effects)
     return Ban(list_nodes(conn, node_id)[0], effects)

@@ -39,7 +39,7 @@ from server.jobs.models import (
 )
 from server.ledger.payouts import EscrowTracker, PayoutOrder, paid_amounts, pay
 from server.ledger.rewards import measured_core_ms, reward_for
-from server.nodes.trust import node_bonuses
+from server.nodes.trust import EarningsCaps, node_bonuses
 from server.store.schema import attempts, jobs, result_checks, result_comparisons, tasks
 from server.validation.attempts import (
     Ack,
@@ -134,7 +134,9 @@ def group_results(
 
 
 def load_verdicts(conn: Connection, task_ids: Iterable[str]) -> dict[str, dict]:
-    """Per task: (digest_a, digest_b) -> SAME, DIFFERENT or ASKED."""
+    """Per task: (digest_a, digest_b) -> SAME, DIFFERENT or ASKED. A comparison that failed
+    for good (or that nobody could make: way_out.py) never showed two results the same:
+    DIFFERENT."""
     ids = sorted(set(task_ids))
     found: dict[str, dict] = defaultdict(dict)
     if not ids:
@@ -148,13 +150,12 @@ def load_verdicts(conn: Connection, task_ids: Iterable[str]) -> dict[str, dict]:
             result_comparisons.c.verdict,
         ).where(
             result_comparisons.c.task_id.in_(ids),
-            result_comparisons.c.state.in_((OPEN, LEASED, DECIDED)),
+            result_comparisons.c.state.in_((OPEN, LEASED, DECIDED, FAILED)),
         )
     )
     for row in rows:
-        found[row.task_id][(row.digest_a, row.digest_b)] = (
-            row.verdict if row.state == DECIDED else ASKED
-        )
+        verdict = {DECIDED: row.verdict, FAILED: DIFFERENT}.get(row.state, ASKED)
+        found[row.task_id][(row.digest_a, row.digest_b)] = verdict
     return found
 
 
@@ -267,6 +268,7 @@ def complete_comparisons(
     found = _comparisons(conn, [rows[item.attempt_id] for item in items])
     replays = paid_amounts(conn, [item.attempt_id for item in items])
     bonuses = node_bonuses(conn, [node_id], settings, now).get(node_id)
+    caps = EarningsCaps(conn, settings, now)
     attempt_values: list[dict] = []
     orders: list[PayoutOrder] = []
     decided: list[dict] = []
@@ -310,7 +312,7 @@ def complete_comparisons(
             performance_bonus_permille=bonuses.performance_permille if bonuses else 0,
             stability_bonus_permille=bonuses.stability_permille if bonuses else 0,
         )
-        amount = escrow.draw(row.escrow_account_id, reward.amount_ucpt)
+        amount = escrow.draw(row.escrow_account_id, caps.allow(node_id, reward.amount_ucpt))
         orders.append(
             PayoutOrder(
                 attempt_id=row.id,
@@ -343,6 +345,7 @@ def complete_comparisons(
             .values(state=DECIDED, verdict=values["verdict"], decided_at=now)
         )
     pay(conn, orders, now)
+    caps.write()
     for order in orders:
         conn.execute(
             update(tasks)

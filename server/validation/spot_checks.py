@@ -1,10 +1,12 @@
 """Spot checks and re-runs of unreplicated work, and what happens to a caught node's work.
 
 An unreplicated task (replicas = 1) is taken on its first result, unless it is spot-checked
-(`SpotChecks`): then a node of another owner runs it again and the two must agree (see
-replicas.py and quorum.py). A node still earning trust is always checked; a trusted one with
-probability 1/consecutive_valid. A node's own jobs are not checked on its own machines, and
-there must be a node of another owner online to check.
+(`SpotChecks`): then an independent node (another owner, another network: independence.py;
+an established one once the network has any) runs it again and the two must agree (see
+replicas.py and quorum.py). A node is always checked until it is established and has
+earned trust; then with probability 1/consecutive_valid, never below
+`spot_check_min_probability`. A node's own jobs are not checked on its own machines, and
+there must be an independent node online to check.
 
 Checks are paid from the job's escrow, which covers only `replicas` results per task at the
 worst case; a check (or a re-run) is therefore made only while the escrow holds, beyond what
@@ -46,7 +48,8 @@ from server.ledger.clawbacks import ClawbackPlan, take_back
 from server.ledger.payouts import EscrowTracker
 from server.ledger.rewards import worst_case_cost_ucpt
 from server.nodes import trust
-from server.store.schema import job_rounds, jobs, result_checks, task_replicas, tasks
+from server.store.schema import job_rounds, jobs, nodes, result_checks, task_replicas, tasks
+from server.validation.independence import checker_online
 from server.validation.quorum import Settlement, apply_settlement, settle
 from server.validation.replicas import DISCARDED, PENDING, UNVERIFIED, open_spot_check
 
@@ -126,37 +129,65 @@ class SpotChecks:
         conn: Connection,
         node_id: str,
         node_owner_id: str,
+        network: str,
         escrow: EscrowTracker,
         settings: ServerSettings,
         rng: random.Random | None,
+        now: float,
     ) -> None:
         self.conn = conn
         self.node_owner_id = node_owner_id
+        self.network = network
         self.escrow = escrow
         self.settings = settings
+        self.now = now
         # Unpredictable to nodes: a cheater must not know which results will be checked.
         self.rng = rng or random.SystemRandom()
-        self.record = trust.load_trust(conn, [node_id])[node_id]
+        record = trust.load_trust(conn, [node_id])[node_id]
+        created_at = conn.execute(select(nodes.c.created_at).where(nodes.c.id == node_id)).scalar()
+        established = trust.is_established(record, float(created_at or now), settings, now)
+        # Trust counts only once the node is established (its age and history cap it).
+        self.consecutive_valid = record.consecutive_valid if established else 0
+        self._required: bool | None = None
         self._opened: list[Row] = []
         self._checker: bool | None = None
+
+    @property
+    def required(self) -> bool:
+        """Whether the network has an established node (then a check needs one)."""
+        if self._required is None:
+            self._required = trust.any_established(self.conn, self.settings, self.now)
+        return self._required
+
+    def _checker_online(self, job_owner_id: str = "") -> bool:
+        """An independent node (established, once the network has any) is online to check;
+        with `job_owner_id` (a job with a compare command) another one to compare."""
+        owners = [self.node_owner_id, job_owner_id] if job_owner_id else [self.node_owner_id]
+        networks = [self.network]
+        checker = checker_online(
+            self.conn, owners, networks, self.settings, self.now, 1, self.required
+        )
+        if not checker or not job_owner_id:
+            return checker
+        return checker_online(self.conn, owners, networks, self.settings, self.now, 2)
 
     def wanted(self, attempt: Row, deltas: JobDeltas) -> bool:
         """Whether this unreplicated result is checked (see the module docstring)."""
         if attempt.replicas > 1 or attempt.owner_id == self.node_owner_id:
             return False  # replicated anyway, or the submitter's own machine
         chance = trust.spot_check_probability(
-            self.record.consecutive_valid,
+            self.consecutive_valid,
             self.settings.trust_threshold,
             self.settings.spot_check_min_probability,
         )
         if chance < 1.0 and self.rng.random() >= chance:
             return False
         if attempt.compare_json:
-            if not trust.checker_available(self.conn, self.node_owner_id, attempt.owner_id):
+            if not self._checker_online(attempt.owner_id):
                 return False
         else:
             if self._checker is None:
-                self._checker = trust.checker_available(self.conn, self.node_owner_id)
+                self._checker = self._checker_online()
             if not self._checker:
                 return False
         # Checks opened earlier in this batch already hold a share of the escrow.
@@ -172,7 +203,15 @@ class SpotChecks:
 
     def write(self, conn: Connection, now: float) -> None:
         for attempt in self._opened:
-            open_spot_check(conn, attempt.task_id, attempt.job_id, attempt.id, self.settings, now)
+            open_spot_check(
+                conn,
+                attempt.task_id,
+                attempt.job_id,
+                attempt.id,
+                self.settings,
+                now,
+                needs_established=self.required,
+            )
 
 
 @dataclass

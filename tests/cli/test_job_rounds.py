@@ -49,7 +49,7 @@ def make_package(root: Path, manifest: str = MANIFEST) -> Path:
 async def contributors(server, user_session):
     """Nodes of two owners other than the submitter, played over real gRPC."""
     async with grpc.aio.insecure_channel(server.address) as channel:
-        stubs = Stubs(channel)
+        stubs = Stubs(channel, server.address)
         owners = [await user_session(server, name) for name in ("bob", "carol")]
         sims = [await round_node(stubs, owner, f"{owner.username}-box") for owner in owners]
         yield stubs, sims

@@ -6,6 +6,10 @@ right model of each round.
 A round task's output names its round, its index and the model it started from; an
 aggregate's names the model and every output it combined, and writes metrics.json. A node
 asked to compare two results (a job with a compare command) finds them equivalent.
+
+Each node is a machine of its own network: its calls go through its own stubs, from its own
+loopback address (tests/kit/loopback_networks.py), so the server counts nodes of different
+owners as independent, as it does strangers' machines.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from proto.hivemind.v1 import common_pb2, job_pb2, node_pb2
+from tests.kit.loopback_networks import Network, stubs_from
 from tests.kit.stubs import Node, Stubs, make_package, make_zip, register_node, sha256, upload
 
 AGGREGATE = ["python3", "aggregate.py"]
@@ -45,6 +50,7 @@ class RoundNode:
     name: str
     owner: Any  # the owner's UserSession
     node: Node
+    stubs: Stubs  # this machine's own channel: its calls come from its own address
     poison_aggregates: bool = False  # returns garbage for every aggregate it runs
     own_bytes: bool = False  # its aggregates differ in bytes (floating point of its CPU)
     silent: bool = False  # takes leases and never reports (a machine that died)
@@ -55,12 +61,24 @@ class RoundNode:
         return self.node.node_id
 
 
-async def round_node(stubs: Stubs, owner: Any, name: str, **kw: Any) -> RoundNode:
-    return RoundNode(name, owner, await register_node(stubs, owner.metadata, name=name), **kw)
+async def round_node(
+    stubs: Stubs, owner: Any, name: str, network: Network | None = None, **kw: Any
+) -> RoundNode:
+    """A machine of `owner` on `network` (a network of its own when None), registered with
+    the server of `stubs`."""
+    own = await stubs_from(stubs, network)
+    return RoundNode(name, owner, await register_node(own, owner.metadata, name=name), own, **kw)
+
+
+async def reconnect(sim: RoundNode, stubs: Stubs) -> None:
+    """The machine dials the server of `stubs` from now on (from a network of its own)."""
+    sim.stubs = await stubs_from(stubs)
 
 
 async def work(stubs: Stubs, sim: RoundNode, wall_seconds: float = 1.0) -> int:
-    """Leases one task and (unless silent) runs, uploads and completes it; how many it ran."""
+    """Leases one task and (unless silent) runs, uploads and completes it; how many it ran.
+    The node's calls go through its own stubs, whatever `stubs` is."""
+    stubs = sim.stubs
     reply = await stubs.nodes.LeaseTasks(
         node_pb2.LeaseTasksRequest(
             free_cores=8, free_memory_mb=16384, free_disk_mb=100_000, max_tasks=1

@@ -21,6 +21,7 @@ from tests.kit.round_nodes import (
     aggregate_leases,
     aggregate_output,
     detail,
+    reconnect,
     round_node,
     round_state,
     run_until,
@@ -292,7 +293,7 @@ async def test_a_server_restart_between_rounds_goes_on_from_the_last_model(
     first = await make_server(data_dir=data_dir)
     alice = await user_session(first, "alice")
     async with grpc.aio.insecure_channel(first.address) as channel:
-        stubs = Stubs(channel)
+        stubs = Stubs(channel, first.address)
         sims = await people(first, user_session, stubs, "bob", "carol", "dave")
         job = await submit_rounds(stubs, alice, task_count=2, rounds=2)
         in_round_2 = lambda found: found.job.current_round == 1  # noqa: E731
@@ -301,7 +302,9 @@ async def test_a_server_restart_between_rounds_goes_on_from_the_last_model(
 
     second = await make_server(data_dir=data_dir)
     async with grpc.aio.insecure_channel(second.address) as channel:
-        stubs = Stubs(channel)
+        stubs = Stubs(channel, second.address)
+        for sim in sims:  # the server moved to another port: the machines dial it there
+            await reconnect(sim, stubs)
         found = await run_until(stubs, alice, job.job_id, sims)
 
     assert found.job.state == common_pb2.JOB_STATE_DONE

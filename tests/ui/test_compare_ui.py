@@ -25,6 +25,14 @@ JOB_ID = "job-0123456789abcdef"
 JOB = JOB_ID[:12]  # the activity log shortens job ids
 
 
+@pytest.fixture(autouse=True)
+def one_machine_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every owner's worker runs on this one machine, so the server (`hivemind_server`, which
+    starts after this) cannot tell their networks apart: a private network's setting;
+    tests/security proves the rule from distinct addresses."""
+    monkeypatch.setenv("HIVEMIND_SERVER_DISTINCT_NETWORKS", "false")
+
+
 def event_texts(overview) -> list[str]:
     """The recent events, oldest first, without their time stamps."""
     events = overview.events_list

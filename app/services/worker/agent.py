@@ -74,6 +74,9 @@ class WorkerAgent:
         self.events = ev.WorkerEvents()
         self.held: dict[str, HeldAttempt] = {}
         self.stop_reason = ""  # set when the server refused this node for good (banned)
+        # Why the server gives this node fewer tasks than it asks for (quarantine, its day's
+        # lease quota), as its last lease reply said; "" when it does not hold it back.
+        self.held_back = ""
         self.tasks_done = 0
         self.tasks_failed = 0
         self.earned_ucpt = 0
@@ -267,6 +270,7 @@ class WorkerAgent:
             try:
                 reply = await self.registration.proxies.nodes.LeaseTasks(request)
                 failures = 0
+                self._note_held_back(reply.held_back)
             except ClientError as exc:
                 failures += 1
                 if exc.code == grpc.StatusCode.UNAUTHENTICATED:
@@ -305,6 +309,18 @@ class WorkerAgent:
             backoff = min(poll * (1 + empty_rounds / 4), max(poll, min(5.0, poll * 8)))
             await self._wait_for_slot(backoff)
         self._stopping.set()
+
+    def _note_held_back(self, reason: str) -> None:
+        """Says once (in the log and to listeners) when the server starts or stops holding
+        this node back, and why: its owner must know why it gets no work."""
+        if reason == self.held_back:
+            return
+        self.held_back = reason
+        if reason:
+            log.warning("node=%s gets fewer tasks from the server: %s", self.node_id, reason)
+            self.events.emit(ev.HELD_BACK, message=reason)
+        else:
+            log.info("node=%s is no longer held back by the server", self.node_id)
 
     def _start_attempt(self, lease: node_pb2.TaskLease) -> None:
         if not SAFE_ID.fullmatch(lease.attempt_id) or lease.attempt_id in self.held:

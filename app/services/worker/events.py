@@ -27,6 +27,7 @@ RESUMED = "resumed"
 RECOVERED = "recovered"  # the server answers again after failed heartbeats
 ERROR = "error"  # message = one line; the agent keeps going
 IDLE = "idle"  # nothing to do right now
+HELD_BACK = "held_back"  # message = why the server gives this node fewer tasks (or none)
 STOPPED = "stopped"
 
 

@@ -204,10 +204,12 @@ class ResultComparison(_message.Message):
     def __init__(self, result_a_digest: _Optional[str] = ..., result_a_size: _Optional[int] = ..., result_b_digest: _Optional[str] = ..., result_b_size: _Optional[int] = ...) -> None: ...
 
 class LeaseTasksResponse(_message.Message):
-    __slots__ = ("leases",)
+    __slots__ = ("leases", "held_back")
     LEASES_FIELD_NUMBER: _ClassVar[int]
+    HELD_BACK_FIELD_NUMBER: _ClassVar[int]
     leases: _containers.RepeatedCompositeFieldContainer[TaskLease]
-    def __init__(self, leases: _Optional[_Iterable[_Union[TaskLease, _Mapping]]] = ...) -> None: ...
+    held_back: str
+    def __init__(self, leases: _Optional[_Iterable[_Union[TaskLease, _Mapping]]] = ..., held_back: _Optional[str] = ...) -> None: ...
 
 class StartAttemptsRequest(_message.Message):
     __slots__ = ("attempt_ids",)
