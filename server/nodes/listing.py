@@ -42,6 +42,14 @@ class NodeView:
     errors: int = 0
     expired_leases: int = 0
 
+    @property
+    def error_rate(self) -> float:
+        """The share of this node's checked outcomes that went wrong (a wrong result, an
+        error, an expired lease); 0 for a node with nothing checked yet."""
+        bad = self.invalid_results + self.errors + self.expired_leases
+        total = bad + self.valid_results
+        return bad / total if total else 0.0
+
 
 def _json(text: str | None, default: Any) -> Any:
     try:
@@ -51,7 +59,10 @@ def _json(text: str | None, default: Any) -> Any:
     return value if isinstance(value, type(default)) else default
 
 
-def list_nodes(conn: Connection, node_id: str | None = None) -> list[NodeView]:
+def list_nodes(
+    conn: Connection, node_id: str | None = None, owner_id: str | None = None
+) -> list[NodeView]:
+    """Every node (by owner, then name), or one node, or one owner's nodes."""
     running = (
         select(attempts.c.node_id, func.count().label("running"))
         .where(attempts.c.state.in_(ACTIVE_ATTEMPT_STATES))
@@ -72,6 +83,8 @@ def list_nodes(conn: Connection, node_id: str | None = None) -> list[NodeView]:
     )
     if node_id is not None:
         query = query.where(nodes.c.id == node_id)
+    if owner_id is not None:
+        query = query.where(nodes.c.owner_id == owner_id)
     views = []
     for row in conn.execute(query):
         hardware = _json(row.hardware_json, {})

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Row, exists, func, insert, select, update
 
+from server import metrics
 from server.config import ServerSettings
 from server.context import ServerContext
 from server.errors import FailedPrecondition, NotFound, PermissionDenied
@@ -333,9 +334,12 @@ def _leases(
 
 async def lease(ctx: ServerContext, node_id: str, request: LeaseRequest) -> list[Lease]:
     """Leases tasks to a node (on the database thread) and tells watchers of their jobs."""
+    began = time.perf_counter()
     leases = await ctx.db.run(
         lease_tasks, node_id, request, ctx.settings.lease_ttl_s, time.time(), ctx.settings
     )
+    metrics.LEASE_SECONDS.observe(time.perf_counter() - began)
+    metrics.TASKS_LEASED.inc(len(leases))
     if leases:
         log.debug("leased node=%s tasks=%d", node_id, len(leases))
         for job_id in {item.job_id for item in leases}:
