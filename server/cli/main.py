@@ -43,6 +43,8 @@ async def serve(settings: ServerSettings) -> int:
     except (OSError, ValueError) as error:
         raise CliError(str(error)) from None
     print(f"HiveMind server listening on {server.address} (data: {settings.data_dir})", flush=True)
+    if server.http_url:
+        print(f"HiveMind dashboard on {server.http_url}/ (metrics: /metrics)", flush=True)
     stop_requested = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -65,6 +67,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         tls_key_file=args.tls_key,
         insecure=True if args.insecure else None,
         bittorrent=False if args.no_bittorrent else None,
+        http_listen=args.http,
     )
     return asyncio.run(serve(settings))
 
@@ -363,6 +366,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-bittorrent",
         action="store_true",
         help="no BitTorrent seeder: every artifact travels over gRPC (same as bittorrent = false)",
+    )
+    run.add_argument(
+        "--http",
+        metavar="HOST:PORT",
+        help="the web dashboard and /metrics: HOST:PORT, or off (default: auto, which is"
+        " 127.0.0.1:50080 when that port is free)",
     )
     run.set_defaults(handler=cmd_run)
     _add_admin_parser(commands)
