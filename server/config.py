@@ -32,6 +32,8 @@ class ServerSettings:
     web_session_ttl_s: int = 8 * 3600  # a dashboard sign-in lasts this long
     metrics_token: str = ""  # when set, /metrics needs `Authorization: Bearer <token>`
     web_sample_interval_s: float = 30.0  # the network page's charts: a point this often
+    # The network's state (network page, /metrics gauges) is read at most this often.
+    web_state_cache_s: float = 5.0
     # Ledger and rewards.
     signup_grant_ucpt: int = 100 * UCPT_PER_CPT
     registrations_per_address_hour: int = 30  # new accounts per client address; 0 = no limit

@@ -44,7 +44,11 @@ class Dashboard:
     def __init__(self, ctx: ServerContext, *, secure: bool, serving: Callable[[], bool]) -> None:
         self.ctx = ctx
         settings = ctx.settings
-        self.watch = NetworkWatch(ctx, sample_every_s=settings.web_sample_interval_s)
+        self.watch = NetworkWatch(
+            ctx,
+            ttl_s=settings.web_state_cache_s,
+            sample_every_s=settings.web_sample_interval_s,
+        )
         self.site = Site(
             ctx=ctx,
             sessions=WebSessions(ctx.signing_keys, settings.web_session_ttl_s, secure),

@@ -68,6 +68,9 @@ class WebClient:
                 response.headers.get("Location", ""),
             )
 
+    async def sign_in_page(self) -> Reply:
+        return await self.get("/signin")
+
     async def sign_in(self, username: str, password: str = PASSWORD) -> Reply:
         await self.get("/signin")
         return await self.post("/signin", {"username": username, "password": password})
