@@ -225,6 +225,7 @@ def run_poller(base: str, username: str, scrape_every: float, browsers: int, eve
     import aiohttp
 
     stop = threading.Event()
+    signed_in: list[int] = []
 
     async def scraper(http: aiohttp.ClientSession, took: list[float], errors: list[int]) -> None:
         while not stop.is_set():
@@ -243,6 +244,9 @@ def run_poller(base: str, username: str, scrape_every: float, browsers: int, eve
             form = {"csrf": token, "username": username, "password": PASSWORD}
             async with http.post(f"{base}/signin", data=form) as reply:
                 assert reply.status == 200, reply.status
+            signed_in.append(index)
+            while len(signed_in) < browsers:  # the slow sign-ins happen before the run
+                await asyncio.sleep(0.05)
             await asyncio.sleep(every * index / max(browsers, 1))  # not all at once
             visits = 0
             while not stop.is_set():
@@ -261,8 +265,12 @@ def run_poller(base: str, username: str, scrape_every: float, browsers: int, eve
         page_ms: list[float] = []
         errors: list[int] = []
         async with aiohttp.ClientSession() as http:
-            tasks = [asyncio.create_task(scraper(http, metrics_ms, errors))]
-            tasks += [asyncio.create_task(browser(i, page_ms, errors)) for i in range(browsers)]
+            tasks = [asyncio.create_task(browser(i, page_ms, errors)) for i in range(browsers)]
+            while len(signed_in) < browsers:
+                await asyncio.sleep(0.05)
+            tasks.append(asyncio.create_task(scraper(http, metrics_ms, errors)))
+            sys.stdout.write("polling\n")
+            sys.stdout.flush()
             while not stop.is_set():
                 await asyncio.sleep(0.1)
             await asyncio.gather(*tasks)
@@ -388,7 +396,7 @@ def main() -> None:
                     assert poller.stdin is not None
                     poller.stdin.write("go\n")
                     poller.stdin.flush()
-                    time.sleep(1.0)  # the browsers have signed in and poll
+                    assert poller.stdout.readline() == "polling\n"  # signed in, polling
                 began = time.perf_counter()
                 for worker in workers:
                     assert worker.stdin is not None

@@ -83,6 +83,9 @@ class Dashboard:
         runner = web.AppRunner(
             self.app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE_S
         )
+        # Compiling a template takes milliseconds of CPU: done now, in a thread, rather than
+        # on the event loop by whichever request first needs it.
+        await asyncio.to_thread(self._compile_templates)
         await runner.setup()
         site = web.TCPSite(runner, host.strip("[]"), port, ssl_context=tls, reuse_port=False)
         try:
@@ -94,6 +97,11 @@ class Dashboard:
         self._sampler = asyncio.create_task(self.watch.run(self._stop), name="hivemind-web-watch")
         bound = runner.addresses[0]
         return int(bound[1])
+
+    def _compile_templates(self) -> None:
+        templates = self.site.templates
+        for name in templates.list_templates(extensions=["html"]):
+            templates.get_template(name)
 
     async def stop(self) -> None:
         self._stop.set()
