@@ -239,18 +239,18 @@ def cmd_list_nodes(args: argparse.Namespace) -> int:
     ]
     for n in found:
         lines.append(
-            f"{n.node_id:26} {n.name[:20]:20} {n.owner[:16]:16} {_node_state(n):8} {n.running:>7}"
+            f"{n.node_id:26} {n.name[:20]:20} {n.owner[:16]:16} {n.state:8} {n.running:>7}"
             f" {n.cores:>5} {n.error_rate:>6.0%}"
         )
     return _emit(args, {"nodes": listed}, "\n".join(lines))
 
 
-def _node_state(node: listing.NodeView) -> str:
-    return "banned" if node.banned else "online" if node.online else "offline"
-
-
 def _node_json(node: listing.NodeView) -> dict[str, Any]:
-    return {**dataclasses.asdict(node), "error_rate": round(node.error_rate, 4)}
+    return {
+        **dataclasses.asdict(node),
+        "state": node.state,
+        "error_rate": round(node.error_rate, 4),
+    }
 
 
 def cmd_ban_node(args: argparse.Namespace) -> int:

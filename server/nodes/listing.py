@@ -21,6 +21,17 @@ TRUST_COUNTERS = (
 )
 
 
+def node_state(*, online: bool, paused: bool, banned: bool, running: int) -> str:
+    """One word for what a node is doing: banned, offline, paused, busy or idle."""
+    if banned:
+        return "banned"
+    if not online:
+        return "offline"
+    if paused:
+        return "paused"
+    return "busy" if running else "idle"
+
+
 @dataclass(frozen=True)
 class NodeView:
     node_id: str
@@ -41,6 +52,13 @@ class NodeView:
     invalid_results: int = 0
     errors: int = 0
     expired_leases: int = 0
+    paused: bool = False  # by its owner's policy (battery, schedule, in use)
+
+    @property
+    def state(self) -> str:
+        return node_state(
+            online=self.online, paused=self.paused, banned=self.banned, running=self.running
+        )
 
     @property
     def error_rate(self) -> float:
@@ -102,6 +120,7 @@ def list_nodes(
                 memory_mb=int(hardware.get("memory_mb", 0) or 0),
                 benchmark_score=float(row.benchmark_score or 0.0),
                 runtimes=[str(r) for r in _json(row.runtimes_json, [])],
+                paused=bool(row.paused),
                 **{name: int(getattr(row, f"trust_{name}")) for name in TRUST_COUNTERS},
             )
         )

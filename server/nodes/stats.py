@@ -12,7 +12,7 @@ from sqlalchemy import Connection, func, select
 from server.accounts import users
 from server.ledger import journal as ledger
 from server.ledger.audit import sum_balances
-from server.nodes.listing import ACTIVE_ATTEMPT_STATES
+from server.nodes.listing import ACTIVE_ATTEMPT_STATES, node_state
 from server.store.schema import accounts, attempts, clawbacks, jobs, nodes, payouts, tasks
 
 
@@ -109,14 +109,13 @@ def _node_states(conn: Connection) -> tuple[dict[str, int], tuple[int, int, int]
     counts = dict.fromkeys(NODE_STATES, 0)
     cores = memory = gpus = 0
     for row in rows:
-        if row.banned:
-            state = "banned"
-        elif not row.online:
-            state = "offline"
-        elif row.paused:
-            state = "paused"
-        else:
-            state = "busy" if row.busy else "idle"
+        state = node_state(
+            online=bool(row.online),
+            paused=bool(row.paused),
+            banned=bool(row.banned),
+            running=1 if row.busy else 0,
+        )
+        if state in ("busy", "idle"):
             try:
                 hardware = json.loads(row.hardware_json or "{}")
             except ValueError:
