@@ -50,6 +50,7 @@ def _add_headers(request: web.Request, response: web.StreamResponse) -> None:
     if response.prepared:
         return  # a download sets its headers before its first byte (server/web/pages/jobs.py)
     headers = response.headers
+    headers["Server"] = "HiveMind"  # not which aiohttp and Python versions answer
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")

@@ -14,7 +14,7 @@ from proto.hivemind.v1 import auth_pb2, auth_pb2_grpc, common_pb2
 from server.accounts.users import FREE_FAILURES
 from server.web.translations import ZH_TW
 from tests.kit.simulated_nodes import job_detail, sim_node, submit_job, work
-from tests.web.webkit import WebClient
+from tests.web.webkit import CSRF_FIELD, WebClient
 
 LIVE = {"X-HiveMind-Live": "1"}
 WEB_DIR = Path(__file__).resolve().parents[2] / "server" / "web"
@@ -116,6 +116,10 @@ async def test_forms_need_their_session_token_and_our_origin(server, stubs, user
     assert (await job_detail(stubs, alice, job.job_id)).job.state == common_pb2.JOB_STATE_CANCELLED
 
 
+def same_page(text: str, job_id: str) -> str:
+    return CSRF_FIELD.sub("csrf", text.replace(job_id, "X"))
+
+
 async def test_someone_elses_job_is_not_found(server, stubs, user_session):
     alice = await user_session(server, "alice")
     bob = await user_session(server, "bob")
@@ -130,9 +134,10 @@ async def test_someone_elses_job_is_not_found(server, stubs, user_session):
             reply = await web.get(path)
             assert reply.status == 404, path
             assert "alice's secret" not in reply.text
-        assert (await web.get(base)).text.replace(job.job_id, "X") == unknown.text.replace(
-            "job-00000000000000000000", "X"
-        )  # the same answer as for a job that does not exist
+        # The same answer as for a job that does not exist (but for its id and form token).
+        assert same_page((await web.get(base)).text, job.job_id) == same_page(
+            unknown.text, "job-00000000000000000000"
+        )
         await web.get("/jobs")
         assert (await web.post(f"{base}/cancel", {})).status == 404
         # Admin pages are for admins.
@@ -198,3 +203,21 @@ def test_every_text_of_the_dashboard_has_a_chinese_translation():
         assert sorted(re.findall(r"%\(\w+\)\w", english)) == sorted(
             re.findall(r"%\(\w+\)\w", chinese)
         ), english
+
+
+async def test_the_network_page_shows_the_network(server, stubs, user_session):
+    alice = await user_session(server, "alice")
+    await submit_job(stubs, alice, task_count=5)
+    await work(stubs, await sim_node(stubs, alice, "alice-box"), max_tasks=2)
+    async with WebClient(server.http_url) as web:
+        await web.sign_in("alice")
+        page = await web.get("/network")
+        live = await web.get("/network/live", **LIVE)
+    assert page.status == live.status == 200
+    for text in (page.text, live.text):
+        assert re.search(r'id="nodes-online">1<', text)
+        assert re.search(r'id="cores-offered">8 cores<', text)
+        assert re.search(r'id="queue-depth">3 tasks<', text)
+        assert text.count('<svg class="chart"') == 3
+    assert "<html" in page.text and "<html" not in live.text  # the live part alone
+    assert page.headers["Server"] == "HiveMind"
