@@ -67,7 +67,10 @@ def _add_headers(request: web.Request, response: web.StreamResponse) -> None:
 
 def same_origin(request: web.Request) -> bool:
     """Whether the browser says this request came from one of our pages (a browser that says
-    nothing, such as a command-line client, is judged by the CSRF token alone)."""
+    nothing, such as a command-line client, is judged by the CSRF token alone). The Origin's
+    host and port must be the Host the request was sent to; its scheme is not compared, so a
+    TLS-terminating proxy in front (https outside, http to us) keeps forms working, as long
+    as it passes the Host header on."""
     fetch_site = request.headers.get("Sec-Fetch-Site")
     if fetch_site is not None and fetch_site != "same-origin":
         return False
@@ -76,8 +79,7 @@ def same_origin(request: web.Request) -> bool:
         return True
     if origin == "null":
         return False
-    parts = urlsplit(origin)
-    return parts.scheme == request.scheme and parts.netloc.lower() == request.host.lower()
+    return urlsplit(origin).netloc.lower() == request.host.lower()
 
 
 @web.middleware
