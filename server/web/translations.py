@@ -176,7 +176,7 @@ ZH_TW: dict[str, str] = {
     "Users": "使用者",
     "Ledger": "帳本",
     "Runtimes": "執行環境",
-    "Agreed": "一致次數",
+    "%(n)d agreed": "%(n)d 次一致",
     "Error rate": "錯誤率",
     "Ban": "封鎖",
     "Unban": "解除封鎖",

@@ -49,6 +49,7 @@ async def admin_json_here(capsys, server, *args: str) -> dict:
     return json.loads(out)
 
 
+@pytest.mark.db
 async def test_ban_list_stats_and_shortfalls_on_a_running_server(
     server, stubs, user_session, capsys
 ):

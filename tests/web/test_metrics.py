@@ -42,6 +42,7 @@ def value(found: dict, name: str, **labels: str) -> float:
     return found.get((name, frozenset(labels.items())), 0.0)
 
 
+@pytest.mark.db
 async def test_metrics_count_calls_and_leases_and_read_the_network(server, stubs, user_session):
     _, before_text = await scrape(server.http_url)
     before = samples(before_text)

@@ -48,8 +48,11 @@ async def all_jobs(request: web.Request) -> web.Response:
 
 @admin_only
 async def all_nodes(request: web.Request) -> web.Response:
-    nodes = await site_of(request).ctx.db.run(listing.list_nodes)
-    return page(request, "admin_nodes.html", nodes=nodes)
+    ctx = site_of(request).ctx
+    nodes = await ctx.db.run(listing.list_nodes)
+    return page(
+        request, "admin_nodes.html", nodes=nodes, trust_threshold=ctx.settings.trust_threshold
+    )
 
 
 @admin_only
