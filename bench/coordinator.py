@@ -16,7 +16,8 @@ each fetch the network page's live part every --browse-every seconds, as its scr
 (and the whole page every tenth time). Compare `--dashboard off` with `--dashboard polled`,
 interleaved, to see what serving the dashboard and metrics costs the coordinator.
 
-Prints ONE JSON line: database, dashboard, tasks, workers, seconds, tasks_per_s, lease_p50_ms,
+Prints ONE JSON line: database, dashboard, tasks, workers, seconds, tasks_per_s, server_cpu_s
+(the server process's CPU time during the run), server_cpu_ms_per_task, lease_p50_ms,
 lease_p99_ms, paid_ucpt, and when polled: web_requests, web_errors, metrics_p50_ms,
 page_p50_ms.
 Run: .venv/bin/python bench/coordinator.py --tasks 10000 --workers 4 [--database-url URL]
@@ -43,6 +44,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import grpc
+import psutil
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
@@ -397,6 +399,8 @@ def main() -> None:
                     poller.stdin.write("go\n")
                     poller.stdin.flush()
                     assert poller.stdout.readline() == "polling\n"  # signed in, polling
+                server_cpu = psutil.Process(server.pid)
+                cpu_before = sum(server_cpu.cpu_times()[:2])
                 began = time.perf_counter()
                 for worker in workers:
                     assert worker.stdin is not None
@@ -404,6 +408,7 @@ def main() -> None:
                     worker.stdin.flush()
                 outputs = [worker.communicate()[0] for worker in workers]
                 seconds = time.perf_counter() - began
+                cpu_seconds = sum(server_cpu.cpu_times()[:2]) - cpu_before
                 polled = None
                 if poller is not None:
                     polled = json.loads(poller.communicate("stop\n", timeout=60)[0])
@@ -442,6 +447,10 @@ def main() -> None:
                 "workers": args.workers,
                 "seconds": round(seconds, 3),
                 "tasks_per_s": round(args.tasks / seconds, 1),
+                # The server's own CPU time for the run (user + system): what the dashboard
+                # costs it shows here even when other programs make the wall time noisy.
+                "server_cpu_s": round(cpu_seconds, 2),
+                "server_cpu_ms_per_task": round(cpu_seconds * 1000 / args.tasks, 3),
                 "lease_p50_ms": round(statistics.median(latencies), 2),
                 "lease_p99_ms": round(percentile(latencies, 0.99), 2),
                 "paid_ucpt": job.cost_ucpt,
