@@ -25,12 +25,14 @@ WIDTH = 1280
 
 def sign_in(driver: Any, base: str, username: str) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     driver.delete_all_cookies()
     driver.get(f"{base}/signin")
     driver.find_element(By.ID, "username").send_keys(username)
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
     driver.find_element(By.ID, "sign-in").click()
+    WebDriverWait(driver, 30).until(lambda d: "/signin" not in d.current_url)
 
 
 def shoot(driver: Any, path: Path, height: int | None = None) -> None:
