@@ -104,9 +104,18 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 def wait_for(driver: Any, condition: Callable[[Any], Any], what: str) -> Any:
+    """`condition(driver)` once it is true; an element read while the page is being
+    replaced (stale, or not there yet) counts as not yet."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, WAIT_S, poll_frequency=0.2).until(condition, message=what)
+    waiting = WebDriverWait(
+        driver,
+        WAIT_S,
+        poll_frequency=0.2,
+        ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
+    )
+    return waiting.until(condition, message=what)
 
 
 def by_id(driver: Any, element_id: str) -> Any:
@@ -166,7 +175,8 @@ def test_a_result_downloads(browser, world):
     browser.get(f"{world.base}/jobs/{job.job_id}")
     from selenium.webdriver.common.by import By
 
-    browser.find_element(By.CSS_SELECTOR, "a.download").click()
+    # The tasks table is the page's live part: a click may meet a row being replaced.
+    wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, "a.download").click() or 1, "click")
     saved = browser.downloads / f"{job.job_id}-task-0-result.zip"
     wait_for(browser, lambda d: saved.exists() and saved.stat().st_size > 0, "the result saved")
     time.sleep(0.2)  # the browser renames its partial file when done; then it is complete
