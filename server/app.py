@@ -34,11 +34,19 @@ from server.rpc.admin_servicer import AdminServicer
 from server.rpc.artifact_servicer import ArtifactServicer
 from server.rpc.auth import AuthInterceptor, NodeCredentialCache
 from server.rpc.auth_servicer import AuthServicer
+from server.rpc.budgets import BudgetLimits, RequestBudgetInterceptor, RequestBudgets
 from server.rpc.job_servicer import JobServicer
 from server.rpc.limits import RequestLimitsInterceptor
 from server.rpc.metrics import MetricsInterceptor
 from server.rpc.node_servicer import NodeServicer
-from server.runtimes.approved import ensure_default_runtime
+from server.runtimes.approved import (
+    default_runtime,
+    ensure_default_runtime,
+    is_full_image_id,
+    is_pinned,
+    local_image_id,
+    pin_default_runtime,
+)
 from server.store.db import Database
 from server.sweeper import run_sweeper
 from server.torrent import Seeder
@@ -135,8 +143,15 @@ class HiveMindServer:
                 )
             except ValueError as error:
                 raise ValueError(f"web dashboard (http_listen): {error}") from None
+        configured = settings.default_runtime_image_id.strip().lower()
+        if configured and not is_full_image_id(configured):
+            raise ValueError(
+                f"default_runtime_image_id {configured!r} is not a full image id"
+                " (sha256:<64 hex>, as `docker image inspect --format '{{.Id}}'` prints)"
+            )
         self.ctx = open_context(settings)
         self.ctx.db.transaction_sync(ensure_default_runtime)
+        self.budgets = RequestBudgets(BudgetLimits.from_settings(settings))
         self.port = 0
         self.http_port = 0  # the dashboard's; 0 while it is not serving
         self.dashboard: Dashboard | None = None
@@ -169,10 +184,12 @@ class HiveMindServer:
     def _build(self) -> grpc.aio.Server:
         server = grpc.aio.server(
             # Metrics outermost, so refused calls count too; then auth: a caller without a
-            # credential learns nothing about field limits.
+            # credential learns nothing about field limits; then the caller's budget, so even
+            # refused requests are charged to them.
             interceptors=[
                 MetricsInterceptor(),
                 AuthInterceptor(self.ctx),
+                RequestBudgetInterceptor(self.budgets),
                 RequestLimitsInterceptor(),
             ],
             options=[
@@ -232,6 +249,7 @@ class HiveMindServer:
             self.port = 0
         if not self.port:
             raise OSError(f"cannot listen on {bind} (address in use or not local)")
+        await asyncio.to_thread(self._pin_default_runtime)
         if self.settings.bittorrent:
             await self._start_seeder()  # before the first GetTorrent can arrive
         await self._server.start()
@@ -264,6 +282,23 @@ class HiveMindServer:
             return
         self.dashboard = dashboard
         log.info("web dashboard url=%s", self.http_url)
+
+    def _pin_default_runtime(self) -> None:
+        """Pins the default runtime by image id if it is still a tag (blocking: a thread)."""
+        record = self.ctx.db.transaction_sync(default_runtime)
+        if record is None or is_pinned(record):
+            return
+        image_id = self.settings.default_runtime_image_id.strip() or local_image_id(record.image)
+        if image_id and self.ctx.db.transaction_sync(pin_default_runtime, image_id):
+            log.info("default runtime pinned runtime=%s image_id=%s", record.name, image_id)
+            return
+        log.warning(
+            "default runtime %s is the tag %s, not pinned: workers run whatever their Docker"
+            " calls it; set default_runtime_image_id, build the image here (make"
+            " runtime-image), or pin it with `hivemind-server admin runtime add`",
+            record.name,
+            record.image,
+        )
 
     async def _start_seeder(self) -> None:
         """The BitTorrent seeder; without it every transfer goes over gRPC."""

@@ -38,6 +38,13 @@ class ServerSettings:
     signup_grant_ucpt: int = 100 * UCPT_PER_CPT
     registrations_per_address_hour: int = 30  # new accounts per client address; 0 = no limit
     base_ucpt_per_core_hour: int = 10 * UCPT_PER_CPT
+    # Per-account request budgets at the RPC edge (server/rpc/budgets.py): a token bucket of
+    # calls per account (0 = off), how long a call may wait for its token before it is
+    # refused, and calls in progress at once per account (streams included).
+    rpc_rate_per_s: float = 100.0
+    rpc_burst: int = 200
+    rpc_max_wait_s: float = 2.0
+    rpc_max_in_flight: int = 64
     # Tokens.
     access_token_ttl_s: int = 15 * 60
     refresh_token_ttl_s: int = 30 * 24 * 3600
@@ -49,6 +56,13 @@ class ServerSettings:
     default_max_attempts: int = 3
     max_tasks_per_job: int = 100_000
     max_active_jobs_per_user: int = 20  # pending or running; more -> RESOURCE_EXHAUSTED
+    # Creating tasks costs the server whether they run or not (docs/SECURITY.md): beyond the
+    # tasks a user created in the last hour for free, each new task costs a fee that is not
+    # refunded, even when the job is cancelled.
+    free_tasks_per_hour: int = 10_000
+    task_fee_ucpt: int = 500
+    # A big job's tasks are created this many per transaction, so others' calls run between.
+    submit_batch_tasks: int = 500
     # Verification and trust (docs/SECURITY.md): disagreeing results issue more replicas, up
     # to `replicas + max_extra_replicas` results per task, before the task fails.
     max_extra_replicas: int = 2
@@ -71,9 +85,17 @@ class ServerSettings:
     max_package_entries: int = 10_000
     max_package_ratio: int = 100  # unpacked / packed
     max_log_bytes: int = 64 * 1024
+    # Housekeeping this often (0 = never; stale partial uploads still go at start): stored
+    # files no row names, partial uploads and expired reservations are removed, the
+    # never-run tasks of cancelled jobs deleted, submissions cut short by a crash cancelled.
+    housekeeping_interval_s: float = 600.0
+    # The image id the default runtime (python-3.11) is pinned to; empty = the id its tag
+    # has in this machine's Docker at first start (server/runtimes/approved.py).
+    default_runtime_image_id: str = ""
     # BitTorrent.
     bittorrent: bool = True
     bt_listen_port: int = 0
+    bt_max_seeded_torrents: int = 1000  # in the seeder's session at once (least used leave)
 
     @property
     def artifacts_dir(self) -> Path:

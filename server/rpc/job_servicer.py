@@ -46,9 +46,11 @@ class JobServicer(job_pb2_grpc.JobServiceServicer):
         self, request: job_pb2.GetJobRequest, context: grpc.aio.ServicerContext
     ) -> job_pb2.JobDetail:
         caller = convert.caller_of(require_user(context))
-        job, tasks = await queries.get_job(self.ctx, caller, request.job_id, request.include_tasks)
+        detail = await queries.get_job(self.ctx, caller, request.job_id, request.include_tasks)
         return job_pb2.JobDetail(
-            job=convert.job_to_proto(job), tasks=[convert.task_to_proto(t) for t in tasks]
+            job=convert.job_to_proto(detail.job),
+            tasks=[convert.task_to_proto(t) for t in detail.tasks],
+            rounds=[convert.round_to_proto(r) for r in detail.rounds],
         )
 
     @maps_domain_errors
@@ -95,5 +97,7 @@ class JobServicer(job_pb2_grpc.JobServiceServicer):
             timeout_s=res.timeout_s,
             compare=request.compare,
             compare_timeout_s=request.compare_timeout_s,
+            rounds=request.rounds,
+            aggregate=request.aggregate,
         )
         return job_pb2.EstimateCostResponse(worst_case_ucpt=worst)

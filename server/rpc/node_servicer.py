@@ -16,7 +16,7 @@ from server.rpc.auth import principal_of, require_node, require_user
 from server.rpc.errors import maps_domain_errors
 from server.scheduling import scheduler
 from server.torrent.peers import observed_endpoint
-from server.validation import intake
+from server.validation import intake, returns
 
 
 class NodeServicer(node_pb2_grpc.NodeServiceServicer):
@@ -103,6 +103,16 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
     ) -> node_pb2.AttemptAcks:
         node = require_node(context)
         acks = await intake.fail(self.ctx, node.node_id, convert.failures_from_proto(request))
+        return convert.acks_to_proto(acks)
+
+    @maps_domain_errors
+    async def ReturnAttempts(
+        self, request: node_pb2.ReturnAttemptsRequest, context: grpc.aio.ServicerContext
+    ) -> node_pb2.AttemptAcks:
+        node = require_node(context)
+        acks = await returns.hand_back(
+            self.ctx, node.node_id, list(request.attempt_ids), request.reason
+        )
         return convert.acks_to_proto(acks)
 
     @maps_domain_errors

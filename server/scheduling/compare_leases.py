@@ -52,7 +52,9 @@ def lease_comparisons(
             jobs.c.memory_mb,
             jobs.c.disk_mb,
             jobs.c.gpus,
+            jobs.c.rounds,
             tasks.c.idx,
+            tasks.c.round,
         )
         .select_from(
             result_comparisons.join(jobs, jobs.c.id == result_comparisons.c.job_id).join(
@@ -152,6 +154,8 @@ def lease_comparisons(
                     row.digest_b,
                     sizes.get(row.digest_b, 0),
                 ),
+                round=row.round,
+                rounds=row.rounds,
             )
         )
     return leases

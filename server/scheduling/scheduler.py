@@ -8,6 +8,10 @@ the higher priority, then the older job, goes first. Several small tasks may fil
 Cost is O(active jobs + batch): one query finds the jobs that fit and still have pending
 tasks (an indexed EXISTS per job), then each job chosen gives its pending tasks through the
 (state, job_id, idx) index, LIMITed to what the batch can still take.
+
+A task of a job with rounds (server/jobs/rounds.py) is leased with its round's model; the
+round's aggregate (index -1, so first among the job's pending tasks) with the aggregate
+command and every accepted output of the round. The node may then read them all.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from server.errors import FailedPrecondition, NotFound, PermissionDenied
 from server.ids import new_id
 from server.jobs.access import grant_reads
 from server.jobs.models import (
+    AGGREGATE_INDEX,
     ATTEMPT_LEASED,
     JOB_ACTIVE_STATES,
     JOB_PENDING,
@@ -36,6 +41,7 @@ from server.jobs.models import (
     TASK_LEASED,
     TASK_PENDING,
 )
+from server.jobs.rounds import RoundOutput, round_models, round_outputs
 from server.nodes.trust import lease_policy
 from server.scheduling.compare_leases import lease_comparisons
 from server.scheduling.lease_trust import by_trust, held_by_owner, nodes_of_same_owner
@@ -66,7 +72,9 @@ def _check_node(conn: Connection, node_id: str, now: float) -> list[str]:
     if node is None:
         raise NotFound(f"no node {node_id}; register this machine again")
     if node.banned:
-        raise PermissionDenied(f"node {node_id} is banned: {node.ban_reason or 'no reason'}")
+        raise PermissionDenied(
+            f"node {node_id} is banned: {node.ban_reason or 'no reason'}", reason="NODE_BANNED"
+        )
     if not node.online:
         raise FailedPrecondition(
             f"node {node_id} is marked offline; send a heartbeat to come back online"
@@ -92,6 +100,8 @@ def _candidate_jobs(conn: Connection, free: Free, runtime_names: Sequence[str]) 
         jobs.c.created_at,
         jobs.c.state,
         jobs.c.replicas,
+        jobs.c.rounds,
+        jobs.c.aggregate_json,
     ).where(
         jobs.c.state.in_(JOB_ACTIVE_STATES),
         jobs.c.cores <= free.cores,
@@ -137,7 +147,12 @@ def _pending_tasks(
 ) -> deque[Row]:
     query = (
         select(
-            tasks.c.id, tasks.c.idx, tasks.c.input_digest, tasks.c.input_name, tasks.c.input_size
+            tasks.c.id,
+            tasks.c.idx,
+            tasks.c.round,
+            tasks.c.input_digest,
+            tasks.c.input_name,
+            tasks.c.input_size,
         )
         .where(tasks.c.state == TASK_PENDING, tasks.c.job_id == job_id)
         .order_by(tasks.c.idx)
@@ -288,24 +303,67 @@ def lease_tasks(
         .where(jobs.c.id.in_(job_ids), jobs.c.state == JOB_PENDING)
         .values(state=JOB_RUNNING, updated_at=now)
     )
+    rounds = _round_inputs(conn, picked)
     # The node may now download what these tasks need (see server/jobs/access.py).
     grant_reads(
         conn,
         [(job.package_digest, node_id) for job, _ in picked]
-        + [(task.input_digest, node_id) for _, task in picked],
+        + [(task.input_digest, node_id) for _, task in picked]
+        + [(digest, node_id) for inputs in rounds.values() for digest in inputs.digests],
     )
-    return compared + _leases(conn, picked, attempt_ids, deadline)
+    return compared + _leases(conn, picked, attempt_ids, deadline, rounds)
+
+
+@dataclass(frozen=True)
+class _RoundInputs:
+    """What a task of a job with rounds gets besides its input: the round's model and, for
+    the round's aggregate, the round's accepted outputs."""
+
+    model: str
+    outputs: tuple[RoundOutput, ...] | None
+
+    @property
+    def digests(self) -> list[str]:
+        return [self.model, *(output.digest for output in self.outputs or ())]
+
+
+def _round_inputs(conn: Connection, picked: list[tuple[Row, Row]]) -> dict[str, _RoundInputs]:
+    """Task id -> its round's model and, for an aggregate, the outputs it combines."""
+    keys = {(job.id, task.round) for job, task in picked if job.aggregate_json}
+    if not keys:
+        return {}
+    models = round_models(conn, keys)
+    found = {}
+    for job, task in picked:
+        if not job.aggregate_json:
+            continue
+        outputs = None
+        if task.idx == AGGREGATE_INDEX:
+            outputs = tuple(round_outputs(conn, job.id, task.round))
+        found[task.id] = _RoundInputs(models.get((job.id, task.round), ""), outputs)
+    return found
 
 
 def _leases(
-    conn: Connection, picked: list[tuple[Row, Row]], attempt_ids: list[str], deadline: float
+    conn: Connection,
+    picked: list[tuple[Row, Row]],
+    attempt_ids: list[str],
+    deadline: float,
+    rounds: dict[str, _RoundInputs],
 ) -> list[Lease]:
     images = runtime_images(conn, [job.runtime for job, _ in picked])
-    sizes = artifact_sizes(conn, [job.package_digest for job, _ in picked])
+    sizes = artifact_sizes(
+        conn,
+        [job.package_digest for job, _ in picked] + [inputs.model for inputs in rounds.values()],
+    )
     commands = {job.id: json.loads(job.command_json) for job, _ in picked}
     leases = []
     for attempt_id, (job, task) in zip(attempt_ids, picked, strict=True):
         image, archive = images.get(job.runtime, ("", ""))
+        inputs = rounds.get(task.id)
+        command = commands[job.id]
+        if inputs is not None and inputs.outputs is not None:
+            command = json.loads(job.aggregate_json)
         leases.append(
             Lease(
                 attempt_id=attempt_id,
@@ -313,7 +371,7 @@ def _leases(
                 job_id=job.id,
                 task_index=task.idx,
                 runtime=job.runtime,
-                command=commands[job.id],
+                command=command,
                 package_digest=job.package_digest,
                 package_size=int(sizes.get(job.package_digest, 0)),
                 input_digest=task.input_digest,
@@ -327,6 +385,11 @@ def _leases(
                 lease_deadline=deadline,
                 runtime_image=image,
                 runtime_archive_digest=archive,
+                round=task.round,
+                rounds=job.rounds,
+                model_digest=inputs.model if inputs else "",
+                model_size=sizes.get(inputs.model, 0) if inputs else 0,
+                aggregate_outputs=inputs.outputs if inputs else None,
             )
         )
     return leases

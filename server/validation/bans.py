@@ -17,6 +17,7 @@ from server.nodes.listing import NodeView, list_nodes
 from server.store.schema import nodes
 from server.validation.expiry import release_node_leases
 from server.validation.quorum import apply_settlement
+from server.validation.rounds import advance_rounds
 from server.validation.spot_checks import distrust_node_results
 
 MAX_BAN_REASON_CHARS = 500
@@ -68,6 +69,7 @@ def _discard_unverified(
         apply_settlement(conn, reruns.settlement, now)
     for job_id in effects.deltas:  # their watchers hear of it, with a line or without
         effects.touch(job_id)
+    advance_rounds(conn, effects, now)
     effects.apply(conn, now)
 
 

@@ -35,6 +35,7 @@ from server.jobs.models import (
     ATTEMPT_FAILED,
     TASK_DONE,
     TASK_FAILED,
+    task_label,
 )
 from server.ledger.payouts import EscrowTracker, PayoutOrder, paid_amounts, pay
 from server.ledger.rewards import measured_core_ms, reward_for
@@ -328,7 +329,8 @@ def complete_comparisons(
             to_settle.add(row.task_id)
             effects.say(
                 row.job_id,
-                f"task {comparison.idx}: results {comparison.digest_a[:12] or 'no output'} and "
+                f"{task_label(comparison.idx)}: results"
+                f" {comparison.digest_a[:12] or 'no output'} and "
                 f"{comparison.digest_b[:12] or 'no output'} compared: {verdict}",
             )
         note = f"compared: {verdict}" if still_asked else "compared; the task no longer needed it"
@@ -377,7 +379,8 @@ def release_comparisons(
             reopen.append(comparison.id)
             effects.say(
                 row.job_id,
-                f"task {comparison.idx}: a comparison failed ({error}); another node compares",
+                f"{task_label(comparison.idx)}: a comparison failed ({error});"
+                " another node compares",
             )
             continue
         conn.execute(
@@ -402,7 +405,7 @@ def release_comparisons(
             continue
         failed_tasks.append({"id": comparison.task_id, "error": reason})
         effects.deltas[row.job_id].failed += 1
-        effects.say(row.job_id, f"task {comparison.idx} failed: {reason}")
+        effects.say(row.job_id, f"{task_label(comparison.idx)} failed: {reason}")
     if reopen:
         conn.execute(
             update(result_comparisons)

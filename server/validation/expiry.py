@@ -18,11 +18,13 @@ from server.jobs.models import (
     TASK_FAILED,
     TASK_IN_FLIGHT_STATES,
     TASK_PENDING,
+    task_label,
 )
 from server.nodes.trust import record_expired, record_offline
 from server.store.schema import attempts, jobs, nodes, tasks
 from server.validation.comparisons import release_comparisons
 from server.validation.replicas import GIVE_UP, RETRY, abandon_tasks, plan_lost_attempts
+from server.validation.rounds import advance_rounds
 
 MAX_RELEASE_BATCH = 5000
 
@@ -116,7 +118,8 @@ def release_attempts(
                 "b_error": error,
             }
         )
-        effects.say(row.job_id, f"task {row.idx} {'failed' if gave_up else 'requeued'}: {error}")
+        what = "failed" if gave_up else "requeued"
+        effects.say(row.job_id, f"{task_label(row.idx)} {what}: {error}")
     # Every lease a node lost counts against its trust (and its stability bonus).
     record_expired(conn, [row.node_id for row in rows], now)
     abandon_tasks(conn, given_up, "the task failed", now)
@@ -127,6 +130,7 @@ def release_attempts(
             .values(state=bindparam("b_state"), error=bindparam("b_error"), updated_at=now),
             task_values,
         )
+    advance_rounds(conn, effects, now)
     effects.apply(conn, now)
     return released
 

@@ -33,6 +33,7 @@ from server.jobs.models import (
     TASK_FAILED,
     TASK_IN_FLIGHT_STATES,
     TASK_PENDING,
+    task_label,
 )
 from server.ledger.payouts import EscrowTracker, PayoutOrder, paid_amounts, pay
 from server.ledger.rewards import measured_core_ms, reward_for
@@ -62,6 +63,7 @@ from server.validation.replicas import (
     load_replicas,
     plan_lost_attempts,
 )
+from server.validation.rounds import advance_rounds
 from server.validation.spot_checks import SpotChecks, settle_and_distrust
 
 # A replicated task takes results while replicas are out, and after it was decided (a late
@@ -136,13 +138,14 @@ def complete_attempts(
                 ack = Ack(item.attempt_id, True, SPOT_CHECK_NOTE)
                 effects.say(
                     row.job_id,
-                    f"task {row.task_index} is spot-checked: a node of another owner runs it too",
+                    f"{task_label(row.task_index)} is spot-checked: a node of another owner"
+                    " runs it too",
                 )
             else:
                 ack = accepted.accept(row, item, uploaded.get(item.result_digest, 0))
                 effects.deltas[row.job_id].done += 1
                 effects.deltas[row.job_id].cost_ucpt += ack.payout_ucpt
-                effects.say(row.job_id, f"task {row.task_index} done on node {node_id}")
+                effects.say(row.job_id, f"{task_label(row.task_index)} done on node {node_id}")
         handled[item.attempt_id] = ack
         acks.append(ack)
     accepted.write(conn)
@@ -159,6 +162,7 @@ def complete_attempts(
     if compared_acks:  # in the order the node sent them
         mine = {ack.attempt_id: ack for ack in acks}
         acks = [compared_acks.get(item.attempt_id) or mine[item.attempt_id] for item in everything]
+    advance_rounds(conn, effects, now)
     effects.apply(conn, now)
     return acks, effects
 
@@ -246,7 +250,8 @@ def fail_attempts(
             }
         )
         what = "failed" if plan == GIVE_UP else "failed, will retry"
-        effects.say(row.job_id, f"task {row.task_index} {what} on node {node_id}: {error}")
+        label = task_label(row.task_index)
+        effects.say(row.job_id, f"{label} {what} on node {node_id}: {error}")
     if task_values:
         conn.execute(
             update(tasks)
@@ -260,6 +265,7 @@ def fail_attempts(
             task_values,
         )
     abandon_tasks(conn, [t for t in given_up if t in replicated], "the task failed", now)
+    advance_rounds(conn, effects, now)
     effects.apply(conn, now)
     return acks, effects
 

@@ -32,6 +32,7 @@ from server.jobs.models import (
     TASK_FAILED,
     TASK_IN_FLIGHT_STATES,
     TASK_PENDING,
+    task_label,
 )
 from server.ledger.payouts import EscrowTracker, PayoutOrder, pay
 from server.ledger.rewards import Reward, measured_core_ms, reward_for
@@ -352,7 +353,8 @@ def decide(
         if grouping.needed:
             effects.say(
                 task.job_id,
-                f"task {task.idx}: results differ; {len(grouping.needed)} comparison(s) asked",
+                f"{task_label(task.idx)}: results differ;"
+                f" {len(grouping.needed)} comparison(s) asked",
             )
         return
     if agreeing + live + rep.open_slots >= rep.quorum:
@@ -366,7 +368,8 @@ def decide(
         for result in results:
             outcome.notes[result.attempt_id] = "results disagree; another node checks"
         effects.say(
-            task.job_id, f"task {task.idx}: results disagree, {need} more replica(s) issued"
+            task.job_id,
+            f"{task_label(task.idx)}: results disagree, {need} more replica(s) issued",
         )
         return
     evidence = ", ".join(
@@ -383,7 +386,7 @@ def decide(
     decided.cancel_tasks.append(task.id)
     decided.replica_values[rep.task_id] = {"open_slots": 0}
     effects.deltas[task.job_id].failed += 1
-    effects.say(task.job_id, f"task {task.idx} failed: {error}")
+    effects.say(task.job_id, f"{task_label(task.idx)} failed: {error}")
 
 
 def accept(
@@ -446,7 +449,7 @@ def accept(
         outcome.accepted_results += [(digest, r.node_id) for r in agreeing]
     effects.deltas[task.job_id].done += 1
     how = "passed its spot check" if rep.spot_check else f"{len(agreeing)} results agree"
-    effects.say(task.job_id, f"task {task.idx} done: {how}")
+    effects.say(task.job_id, f"{task_label(task.idx)} done: {how}")
 
 
 def apply_settlement(conn: Connection, settlement: Settlement, now: float) -> None:

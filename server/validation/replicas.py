@@ -8,6 +8,9 @@ disagreement opens more (see quorum.py), up to `max_results` results per task.
 
 A spot check turns an unreplicated task into one that needs two agreeing results: the
 original (the subject) and one from a node of another owner.
+
+The aggregate of a round (jobs/rounds.py) is replicated like a task of a job with
+`aggregate_replicas(replicas)` replicas: results of two owners at least, whatever the job's.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
 
 from server.config import ServerSettings
 from server.jobs.models import (
+    AGGREGATE_INDEX,
     ATTEMPT_CANCELLED,
     ATTEMPT_EXPIRED,
     ATTEMPT_FAILED,
@@ -26,6 +30,7 @@ from server.jobs.models import (
     TASK_IN_FLIGHT_STATES,
     TASK_LEASED,
     TASK_PENDING,
+    aggregate_replicas,
 )
 from server.store.schema import attempts, result_checks, result_comparisons, task_replicas, tasks
 
@@ -64,16 +69,17 @@ def take_slots(
     slot_updates: list[dict] = []
     for job, task in picked:
         row = existing.get(task.id)
-        if row is None and job.replicas > 1:
-            open_slots = job.replicas - 1
+        replicas = aggregate_replicas(job.replicas) if task.idx == AGGREGATE_INDEX else job.replicas
+        if row is None and replicas > 1:
+            open_slots = replicas - 1
             new_rows.append(
                 {
                     "task_id": task.id,
                     "job_id": job.id,
-                    "quorum": quorum_for(job.replicas),
+                    "quorum": quorum_for(replicas),
                     "open_slots": open_slots,
-                    "max_results": job.replicas + max(settings.max_extra_replicas, 0),
-                    "max_paid": job.replicas,
+                    "max_results": replicas + max(settings.max_extra_replicas, 0),
+                    "max_paid": replicas,
                     "paid": 0,
                     "spot_check": False,
                     "subject_attempt_id": None,

@@ -28,23 +28,25 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from sqlalchemy import Connection, Row, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Connection, Row, bindparam, exists, func, or_, select, update
 
 from server.config import ServerSettings
 from server.jobs.effects import Effects
 from server.jobs.lifecycle import JobDeltas
 from server.jobs.models import (
     JOB_ACTIVE_STATES,
+    ROUND_RUNNING,
     TASK_CANCELLED,
     TASK_DONE,
     TASK_FAILED,
     TASK_PENDING,
+    aggregate_replicas,
 )
 from server.ledger.clawbacks import ClawbackPlan, take_back
 from server.ledger.payouts import EscrowTracker
 from server.ledger.rewards import worst_case_cost_ucpt
 from server.nodes import trust
-from server.store.schema import jobs, result_checks, task_replicas, tasks
+from server.store.schema import job_rounds, jobs, result_checks, task_replicas, tasks
 from server.validation.quorum import Settlement, apply_settlement, settle
 from server.validation.replicas import DISCARDED, PENDING, UNVERIFIED, open_spot_check
 
@@ -67,6 +69,9 @@ def funding_view(conn: Connection, job_id: str) -> Row:
             jobs.c.tasks_done,
             jobs.c.tasks_failed,
             jobs.c.tasks_cancelled,
+            jobs.c.rounds,
+            jobs.c.current_round,
+            jobs.c.aggregate_json,
         ).where(jobs.c.id == job_id)
     ).one()
 
@@ -104,7 +109,12 @@ def can_fund_one_more(
             tasks.c.state.not_in(ENDED_TASK_STATES),
         )
     ).scalar()
-    reserved = per_result * (unfinished * job.replicas + int(checks_open or 0))
+    results = unfinished * job.replicas + int(checks_open or 0)
+    if job.aggregate_json:
+        # Each aggregate not yet accepted takes more results than a task (rounds.py).
+        aggregates = job.rounds - job.current_round
+        results += aggregates * (aggregate_replicas(job.replicas) - job.replicas)
+    reserved = per_result * results
     return escrow.left(job.escrow_account_id) + incoming_ucpt >= reserved + per_result
 
 
@@ -219,6 +229,8 @@ def distrust_node_results(
             tasks.c.state == TASK_DONE,
             tasks.c.accepted_attempt_id == result_checks.c.attempt_id,
             jobs.c.state.in_(JOB_ACTIVE_STATES),
+            # Of a job with rounds, only results its round's aggregate has not used yet.
+            or_(jobs.c.aggregate_json == "", round_still_running(tasks.c.job_id, tasks.c.round)),
         )
         .order_by(result_checks.c.decided_at)
     ).all()
@@ -261,6 +273,15 @@ def distrust_node_results(
     outcome.clawed_back_ucpt = sum(c.taken_ucpt for c in clawback_plan.accepted)
     outcome.shortfall_ucpt = sum(c.shortfall_ucpt for c in clawback_plan.accepted)
     return outcome
+
+
+def round_still_running(job_id: ColumnElement, round_index: ColumnElement) -> ColumnElement[bool]:
+    """True while that round's tasks run (its aggregate not yet made)."""
+    return exists().where(
+        job_rounds.c.job_id == job_id,
+        job_rounds.c.round == round_index,
+        job_rounds.c.state == ROUND_RUNNING,
+    )
 
 
 def _set_status(conn: Connection, attempt_ids: list[str], status: str, now: float) -> None:

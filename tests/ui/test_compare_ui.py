@@ -179,8 +179,9 @@ def test_a_submitted_jobs_compare_command_shows_when_it_is_selected(
     window.resize(1120, 800)
     window.show()
     window.grab().toImage().save(str(tmp_path / "submit-compare.png"))
+    # examples/pi merges on the network: a job with one round and an aggregate.
     assert jobs.select_job(submitted["pi"])
-    assert jobs.detail_label.isHidden()
+    assert jobs.detail_label.text() == "Round 1 of 1; aggregate: python3 merge.py"
 
 
 def _run_replica_worker(server, home: Path, log_path: Path) -> subprocess.Popen:

@@ -151,7 +151,7 @@ class WorkerAgent:
             log.info("removed %d leftovers of an earlier run", removed)
         if self.runtimes is not None:
             await asyncio.to_thread(self.runtimes.load_known)
-        self.capacity.monitor = UsageMonitor()
+        self.capacity.monitor = UsageMonitor(outside=self.executor.outside_usage)
         if not await self.registration.ensure_with_retries(self._stopping):
             self.events.emit(ev.STOPPED)
             return
@@ -217,7 +217,7 @@ class WorkerAgent:
     def _registered(self) -> None:
         if self.registration.heartbeat_interval_s > 0:
             self.heartbeats.interval_s = self.registration.heartbeat_interval_s
-        self.events.emit(ev.REGISTERED, message=self.node_id)
+        self.events.emit(ev.REGISTERED, message=self.node_id, new_node=self.registration.new_node)
 
     async def _node_refused(self, exc: ClientError) -> None:
         """The server refused this node's credential: a rotated secret (a lost reply, another
@@ -241,7 +241,7 @@ class WorkerAgent:
         if not self.stop_reason:
             self.stop_reason = exc.message
             log.error("node=%s refused by the server: %s; stopping", self.node_id, exc.message)
-            self.events.emit(ev.ERROR, message=exc.message)
+            self.events.emit(ev.ERROR, message=exc.message, status=exc.code.name, reason=exc.reason)
         self.request_stop(drain_timeout_s=0)
 
     # -- leasing -----------------------------------------------------------------------------
@@ -275,7 +275,12 @@ class WorkerAgent:
                     self._give_up(exc)
                 elif failures == 1 or failures % 10 == 0:
                     log.warning("lease request failed node=%s (%s)", self.node_id, exc.message)
-                    self.events.emit(ev.ERROR, message=f"cannot lease tasks: {exc.message}")
+                    self.events.emit(
+                        ev.ERROR,
+                        message=f"cannot lease tasks: {exc.message}",
+                        status=exc.code.name,
+                        reason=exc.reason,
+                    )
                 await _wait(self._stopping, min(30.0, 0.5 * 2 ** min(failures, 6)))
                 continue
             if reply.leases:
@@ -363,7 +368,12 @@ class WorkerAgent:
             raise
         except Exception as exc:
             log.warning("node=%s %s: %s", self.node_id, type(exc).__name__, exc)
-            self.events.emit(ev.ERROR, message=str(exc))
+            if isinstance(exc, ClientError):
+                self.events.emit(
+                    ev.ERROR, message=exc.message, status=exc.code.name, reason=exc.reason
+                )
+            else:
+                self.events.emit(ev.ERROR, message=str(exc))
             return None
 
     def _count(self, event: ev.WorkerEvent) -> None:
