@@ -8,7 +8,8 @@ command (server/validation/comparisons.py); it is listed too, as a comparison.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, select
 
@@ -16,6 +17,7 @@ from server.context import ServerContext
 from server.jobs.access import Caller
 from server.jobs.models import JobView, TaskView
 from server.jobs.queries import job_for, job_task_page, task_view
+from server.jobs.rounds import RoundView, load_rounds, round_views
 from server.store.schema import attempts, nodes, payouts, result_checks
 
 TASKS_PER_PAGE = 100
@@ -24,9 +26,10 @@ TASKS_PER_PAGE = 100
 @dataclass(frozen=True)
 class JobTaskPage:
     job: JobView
-    tasks: list[TaskView]  # by index, from `offset`
+    tasks: list[TaskView]  # by round and index, from `offset`
     offset: int
     limit: int
+    rounds: list[RoundView] = field(default_factory=list)  # a job with rounds: each so far
 
     @property
     def tasks_pending(self) -> int:
@@ -40,11 +43,17 @@ async def job_task_page_for(
 ) -> JobTaskPage:
     """NotFound unless the caller may see the job (its owner, or an admin)."""
 
-    def read(conn: Connection) -> JobTaskPage:
+    def read(conn: Connection) -> tuple[JobTaskPage, list]:
         job = job_for(conn, caller, job_id)
-        return JobTaskPage(job, job_task_page(conn, job_id, offset, limit), offset, limit)
+        page = JobTaskPage(job, job_task_page(conn, job_id, offset, limit), offset, limit)
+        return page, load_rounds(conn, job_id) if job.has_rounds else []
 
-    return await ctx.db.run(read)
+    page, round_rows = await ctx.db.run(read)
+    if not round_rows:
+        return page
+    # Each round's metrics come from its stored aggregate output: read off the event loop.
+    views = await asyncio.to_thread(round_views, round_rows, ctx.artifacts.path_for)
+    return JobTaskPage(page.job, page.tasks, offset, limit, views)
 
 
 @dataclass(frozen=True)
@@ -111,12 +120,16 @@ def task_attempts(conn: Connection, task_id: str) -> list[AttemptView]:
     ]
 
 
-def read_task_detail(conn: Connection, caller: Caller, job_id: str, index: int) -> TaskDetail:
+def read_task_detail(
+    conn: Connection, caller: Caller, job_id: str, index: int, round_index: int = 0
+) -> TaskDetail:
     """NotFound unless the caller may see the job (its owner, or an admin) and it has the task."""
     job = job_for(conn, caller, job_id)
-    task = task_view(conn, job_id, index, with_log=True)
+    task = task_view(conn, job_id, index, round_index, with_log=True)
     return TaskDetail(job, task, task_attempts(conn, task.task_id))
 
 
-async def task_detail(ctx: ServerContext, caller: Caller, job_id: str, index: int) -> TaskDetail:
-    return await ctx.db.run(read_task_detail, caller, job_id, index)
+async def task_detail(
+    ctx: ServerContext, caller: Caller, job_id: str, index: int, round_index: int = 0
+) -> TaskDetail:
+    return await ctx.db.run(read_task_detail, caller, job_id, index, round_index)

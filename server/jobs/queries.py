@@ -80,13 +80,13 @@ def job_tasks(
 
 
 def job_task_page(conn: Connection, job_id: str, offset: int, limit: int) -> list[TaskView]:
-    """A page of the job's tasks by index (what a screen shows of a big job)."""
+    """A page of the job's tasks by round and index (what a screen shows of a big job)."""
     if offset < 0 or limit < 1:
         raise InvalidArgument("a page starts at 0 and holds at least one task")
     query = (
         select(tasks)
         .where(tasks.c.job_id == job_id)
-        .order_by(tasks.c.idx)
+        .order_by(tasks.c.round, tasks.c.idx)
         .offset(offset)
         .limit(min(limit, MAX_PAGE_SIZE))
     )
@@ -94,11 +94,19 @@ def job_task_page(conn: Connection, job_id: str, offset: int, limit: int) -> lis
     return _with_verification(conn, job_id, views, [view.task_id for view in views])
 
 
-def task_view(conn: Connection, job_id: str, index: int, with_log: bool = False) -> TaskView:
-    """One task of the job by index, with how its result was checked; NotFound if none."""
-    row = conn.execute(select(tasks).where(tasks.c.job_id == job_id, tasks.c.idx == index)).first()
+def task_view(
+    conn: Connection, job_id: str, index: int, round_index: int = 0, with_log: bool = False
+) -> TaskView:
+    """One task of the job by round and index (-1: the round's aggregate), with how its
+    result was checked; NotFound if none."""
+    row = conn.execute(
+        select(tasks).where(
+            tasks.c.job_id == job_id, tasks.c.round == round_index, tasks.c.idx == index
+        )
+    ).first()
     if row is None:
-        raise NotFound(f"job {job_id} has no task {index}")
+        where = f" in round {round_index}" if round_index else ""
+        raise NotFound(f"job {job_id} has no task {index}{where}")
     view = TaskView.from_row(row, with_log)
     return _with_verification(conn, job_id, [view], [view.task_id])[0]
 

@@ -221,3 +221,28 @@ async def test_the_network_page_shows_the_network(server, stubs, user_session):
         assert text.count('<svg class="chart"') == 3
     assert "<html" in page.text and "<html" not in live.text  # the live part alone
     assert page.headers["Server"] == "HiveMind"
+
+
+async def test_a_job_with_rounds_lists_its_rounds(server, stubs, user_session):
+    alice = await user_session(server, "alice")
+    job = await submit_job(
+        stubs,
+        alice,
+        name="training",
+        task_count=2,
+        rounds=3,
+        aggregate_command=["python3", "aggregate.py"],
+    )
+    await work(stubs, await sim_node(stubs, alice, "alice-box"), max_tasks=1)
+    async with WebClient(server.http_url) as web:
+        await web.sign_in("alice")
+        page = await web.get(f"/jobs/{job.job_id}")
+        assert page.status == 200
+        assert "round 1 of 3" in page.text and 'id="rounds"' in page.text
+        assert "<code>python3 aggregate.py</code>" in page.text
+        assert f'href="/jobs/{job.job_id}/tasks/0?round=0"' not in page.text  # round 0: no ?
+        assert f'href="/jobs/{job.job_id}/tasks/0"' in page.text
+        task = await web.get(f"/jobs/{job.job_id}/tasks/0?round=0")
+        assert task.status == 200 and "round 1" in task.text
+        assert (await web.get(f"/jobs/{job.job_id}/tasks/0?round=2")).status == 404  # not yet
+        assert (await web.get(f"/jobs/{job.job_id}/tasks/0?round=x")).status == 404

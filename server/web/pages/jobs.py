@@ -11,6 +11,7 @@ from aiohttp import web
 from common.units import format_ucpt
 from server.errors import NotFound
 from server.jobs import detail, lifecycle, queries
+from server.jobs.models import TaskView
 from server.web.site import page, site_of, visitor_of
 from server.web.visitors import act, signed_in
 
@@ -21,6 +22,13 @@ def _index(request: web.Request) -> int:
     text = request.match_info["index"]
     if not text.lstrip("-").isdigit() or len(text) > 9:
         raise NotFound(f"no task {text!r}")
+    return int(text)
+
+
+def _round(request: web.Request) -> int:
+    text = request.query.get("round", "0")
+    if not text.isdigit() or len(text) > 6:
+        raise NotFound(f"no round {text!r}")
     return int(text)
 
 
@@ -92,6 +100,7 @@ async def task(request: web.Request) -> web.Response:
         visitor_of(request).caller,
         request.match_info["job_id"],
         _index(request),
+        _round(request),
     )
     return page(request, "task.html", detail=found, job=found.job, task=found.task)
 
@@ -112,7 +121,7 @@ async def task_result(request: web.Request) -> web.StreamResponse:
         headers={
             "Content-Type": "application/zip",
             "Content-Disposition": (
-                f'attachment; filename="{_file_name(found.job.job_id, found.task.index)}"'
+                f'attachment; filename="{_file_name(found.job.job_id, found.task)}"'
             ),
             "Content-Length": str(record.size),
             "Cache-Control": "no-store",
@@ -134,6 +143,7 @@ async def task_log(request: web.Request) -> web.Response:
         visitor_of(request).caller,
         request.match_info["job_id"],
         _index(request),
+        _round(request),
     )
     return web.Response(
         text=found.task.log,
@@ -141,15 +151,16 @@ async def task_log(request: web.Request) -> web.Response:
         charset="utf-8",
         headers={
             "Content-Disposition": (
-                f'inline; filename="{_file_name(found.job.job_id, found.task.index, "log.txt")}"'
+                f'inline; filename="{_file_name(found.job.job_id, found.task, "log.txt")}"'
             )
         },
     )
 
 
-def _file_name(job_id: str, index: int, suffix: str = "result.zip") -> str:
+def _file_name(job_id: str, task: TaskView, suffix: str = "result.zip") -> str:
     # Ids are ours (letters, digits, '-', '_'): safe inside a quoted header value.
-    return f"{job_id}-task-{index}-{suffix}"
+    what = "aggregate" if task.aggregate else f"task-{task.index}"
+    return f"{job_id}-{f'round-{task.round}-' if task.round else ''}{what}-{suffix}"
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
