@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 UCPT_PER_CPT = 1_000_000
+DEFAULT_HTTP_LISTEN = "127.0.0.1:50080"  # where http_listen = "auto" serves the dashboard
 
 
 @dataclass
@@ -23,6 +24,16 @@ class ServerSettings:
     tls_cert_file: str = ""
     tls_key_file: str = ""
     insecure: bool = False
+    # The web dashboard, /metrics, /healthz and /readyz (server/web), in the same process:
+    # "HOST:PORT" listens there (TLS with the certificate above; plaintext only on loopback
+    # unless `insecure`), "off" serves none, and "auto" listens on DEFAULT_HTTP_LISTEN, or
+    # warns and serves none when another program holds that port.
+    http_listen: str = "auto"
+    web_session_ttl_s: int = 8 * 3600  # a dashboard sign-in lasts this long
+    metrics_token: str = ""  # when set, /metrics needs `Authorization: Bearer <token>`
+    web_sample_interval_s: float = 30.0  # the network page's charts: a point this often
+    # The network's state (network page, /metrics gauges) is read at most this often.
+    web_state_cache_s: float = 5.0
     # Ledger and rewards.
     signup_grant_ucpt: int = 100 * UCPT_PER_CPT
     registrations_per_address_hour: int = 30  # new accounts per client address; 0 = no limit

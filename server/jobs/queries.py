@@ -79,23 +79,59 @@ def job_tasks(
     return _with_verification(conn, job_id, views) if views else views
 
 
-def _with_verification(conn: Connection, job_id: str, views: list[TaskView]) -> list[TaskView]:
+def job_task_page(conn: Connection, job_id: str, offset: int, limit: int) -> list[TaskView]:
+    """A page of the job's tasks by round and index (what a screen shows of a big job)."""
+    if offset < 0 or limit < 1:
+        raise InvalidArgument("a page starts at 0 and holds at least one task")
+    query = (
+        select(tasks)
+        .where(tasks.c.job_id == job_id)
+        .order_by(tasks.c.round, tasks.c.idx)
+        .offset(offset)
+        .limit(min(limit, MAX_PAGE_SIZE))
+    )
+    views = [TaskView.from_row(row) for row in conn.execute(query)]
+    return _with_verification(conn, job_id, views, [view.task_id for view in views])
+
+
+def task_view(
+    conn: Connection, job_id: str, index: int, round_index: int = 0, with_log: bool = False
+) -> TaskView:
+    """One task of the job by round and index (-1: the round's aggregate), with how its
+    result was checked; NotFound if none."""
+    row = conn.execute(
+        select(tasks).where(
+            tasks.c.job_id == job_id, tasks.c.round == round_index, tasks.c.idx == index
+        )
+    ).first()
+    if row is None:
+        where = f" in round {round_index}" if round_index else ""
+        raise NotFound(f"job {job_id} has no task {index}{where}")
+    view = TaskView.from_row(row, with_log)
+    return _with_verification(conn, job_id, [view], [view.task_id])[0]
+
+
+def _with_verification(
+    conn: Connection, job_id: str, views: list[TaskView], task_ids: list[str] | None = None
+) -> list[TaskView]:
     """How each task's accepted result was checked (its result_checks row): verified by a
-    quorum or a spot check, taken unverified, or still being checked."""
-    accepted = dict(
-        conn.execute(
-            select(tasks.c.id, result_checks.c.status)
-            .join(result_checks, result_checks.c.attempt_id == tasks.c.accepted_attempt_id)
-            .where(tasks.c.job_id == job_id)
-        ).all()
+    quorum or a spot check, taken unverified, or still being checked. With `task_ids`, only
+    those tasks are looked up (a page of a big job)."""
+    if not views:
+        return views
+    accepted_query = (
+        select(tasks.c.id, result_checks.c.status)
+        .join(result_checks, result_checks.c.attempt_id == tasks.c.accepted_attempt_id)
+        .where(tasks.c.job_id == job_id)
     )
-    checking = set(
-        conn.execute(
-            select(result_checks.c.task_id).where(
-                result_checks.c.job_id == job_id, result_checks.c.status == "pending"
-            )
-        ).scalars()
+    checking_query = select(result_checks.c.task_id).where(
+        result_checks.c.job_id == job_id, result_checks.c.status == "pending"
     )
+    if task_ids is not None:
+        accepted_query = accepted_query.where(tasks.c.id.in_(task_ids))
+        checking_query = checking_query.where(result_checks.c.task_id.in_(task_ids))
+    accepted = dict(conn.execute(accepted_query).all())
+    checking = set(conn.execute(checking_query).scalars())
     words = {"valid": "verified", "unverified": "unverified"}
     return [
         replace(view, verification=words.get(accepted.get(view.task_id, ""), ""))

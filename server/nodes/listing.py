@@ -21,6 +21,17 @@ TRUST_COUNTERS = (
 )
 
 
+def node_state(*, online: bool, paused: bool, banned: bool, running: int) -> str:
+    """One word for what a node is doing: banned, offline, paused, busy or idle."""
+    if banned:
+        return "banned"
+    if not online:
+        return "offline"
+    if paused:
+        return "paused"
+    return "busy" if running else "idle"
+
+
 @dataclass(frozen=True)
 class NodeView:
     node_id: str
@@ -47,6 +58,21 @@ class NodeView:
     lease_quota: int = 0
     quarantined_until: float = 0.0
     quarantine_reason: str = ""
+    paused: bool = False  # by its owner's policy (battery, schedule, in use)
+
+    @property
+    def state(self) -> str:
+        return node_state(
+            online=self.online, paused=self.paused, banned=self.banned, running=self.running
+        )
+
+    @property
+    def error_rate(self) -> float:
+        """The share of this node's checked outcomes that went wrong (a wrong result, an
+        error, an expired lease); 0 for a node with nothing checked yet."""
+        bad = self.invalid_results + self.errors + self.expired_leases
+        total = bad + self.valid_results
+        return bad / total if total else 0.0
 
 
 def _json(text: str | None, default: Any) -> Any:
@@ -57,7 +83,10 @@ def _json(text: str | None, default: Any) -> Any:
     return value if isinstance(value, type(default)) else default
 
 
-def list_nodes(conn: Connection, node_id: str | None = None) -> list[NodeView]:
+def list_nodes(
+    conn: Connection, node_id: str | None = None, owner_id: str | None = None
+) -> list[NodeView]:
+    """Every node (by owner, then name), or one node, or one owner's nodes."""
     running = (
         select(attempts.c.node_id, func.count().label("running"))
         .where(attempts.c.state.in_(ACTIVE_ATTEMPT_STATES))
@@ -87,6 +116,8 @@ def list_nodes(conn: Connection, node_id: str | None = None) -> list[NodeView]:
     )
     if node_id is not None:
         query = query.where(nodes.c.id == node_id)
+    if owner_id is not None:
+        query = query.where(nodes.c.owner_id == owner_id)
     views = []
     for row in conn.execute(query):
         hardware = _json(row.hardware_json, {})
@@ -104,6 +135,7 @@ def list_nodes(conn: Connection, node_id: str | None = None) -> list[NodeView]:
                 memory_mb=int(hardware.get("memory_mb", 0) or 0),
                 benchmark_score=float(row.benchmark_score or 0.0),
                 runtimes=[str(r) for r in _json(row.runtimes_json, [])],
+                paused=bool(row.paused),
                 **{name: int(getattr(row, f"trust_{name}")) for name in TRUST_COUNTERS},
                 network=row.network or "",
                 lease_quota=int(row.lease_quota),

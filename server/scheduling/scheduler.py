@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, Connection, Row, exists, func, insert, select, update
 
+from server import metrics
 from server.config import ServerSettings
 from server.context import ServerContext
 from server.errors import FailedPrecondition, NotFound, PermissionDenied
@@ -418,6 +419,7 @@ async def lease(
     ctx: ServerContext, node_id: str, request: LeaseRequest, network: str = ""
 ) -> Leased:
     """Leases tasks to a node (on the database thread) and tells watchers of their jobs."""
+    began = time.perf_counter()
     leased = await ctx.db.run(
         lease_tasks,
         node_id,
@@ -427,6 +429,8 @@ async def lease(
         ctx.settings,
         network,
     )
+    metrics.LEASE_SECONDS.observe(time.perf_counter() - began)
+    metrics.TASKS_LEASED.inc(len(leased.leases))
     if leased.leases:
         log.debug("leased node=%s tasks=%d", node_id, len(leased.leases))
         for job_id in {item.job_id for item in leased.leases}:

@@ -75,8 +75,28 @@ def _discard_unverified(
     effects.apply(conn, now)
 
 
+def unban_node(conn: Connection, node_id: str) -> NodeView:
+    """Lifts a ban: the node's credential works again and it leases work once its next
+    heartbeat brings it online. What the ban discarded stays discarded."""
+    done = conn.execute(
+        update(nodes).where(nodes.c.id == node_id).values(banned=False, ban_reason="")
+    ).rowcount
+    if not done:
+        raise NotFound(f"no node {node_id}")
+    return list_nodes(conn, node_id)[0]
+
+
 async def ban_node_now(ctx: ServerContext, node_id: str, reason: str) -> NodeView:
-    """Bans in one transaction, then tells watchers of the affected jobs."""
+    """Bans in one transaction, then tells watchers of the affected jobs; this server
+    refuses the node's credential from its next call (others within their credential
+    cache's few seconds; leases are refused at once everywhere)."""
     ban = await ctx.db.run(ban_node, node_id, reason, None, ctx.settings)
+    ctx.node_credentials.forget(node_id)
     ban.effects.announce(ctx.events)
     return ban.node
+
+
+async def unban_node_now(ctx: ServerContext, node_id: str) -> NodeView:
+    node = await ctx.db.run(unban_node, node_id)
+    ctx.node_credentials.forget(node_id)
+    return node

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
+from server import metrics
 from server.config import ServerSettings
 from server.context import ServerContext
 from server.errors import InvalidArgument
@@ -496,13 +497,20 @@ async def complete(
         network,
     )
     effects.announce(ctx.events)
+    _count("completed", acks)
     return acks
 
 
 async def fail(ctx: ServerContext, node_id: str, failures: Sequence[Failure]) -> list[Ack]:
     acks, effects = await ctx.db.run(fail_attempts, node_id, failures, ctx.settings, time.time())
     effects.announce(ctx.events)
+    _count("failed", acks)
     return acks
+
+
+def _count(report: str, acks: Sequence[Ack]) -> None:
+    accepted = sum(1 for ack in acks if ack.accepted)
+    metrics.count_reports(report, accepted, len(acks) - accepted)
 
 
 async def start(ctx: ServerContext, node_id: str, attempt_ids: Sequence[str]) -> list[Ack]:

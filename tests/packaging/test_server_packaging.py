@@ -187,6 +187,7 @@ def test_compose_environment_starts_the_server_with_tls(tmp_path: Path) -> None:
     }
     env = {name: mounted.get(value, value) for name, value in env.items()}
     env["HIVEMIND_SERVER_LISTEN"] = env["HIVEMIND_SERVER_LISTEN"].replace(":50051", ":0")
+    env["HIVEMIND_SERVER_HTTP_LISTEN"] = env["HIVEMIND_SERVER_HTTP_LISTEN"].replace(":50080", ":0")
     env["HIVEMIND_SERVER_BT_LISTEN_PORT"] = "0"
     line = start_server_with(["run", "--data-dir", str(tmp_path / "data")], tmp_path, env)
     assert "listening on" in line
