@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from grpc_health.v1 import health
 
 from common.network import is_loopback
 from proto.hivemind.v1 import (
@@ -39,6 +40,7 @@ from server.rpc.job_servicer import JobServicer
 from server.rpc.limits import RequestLimitsInterceptor
 from server.rpc.metrics import MetricsInterceptor
 from server.rpc.node_servicer import NodeServicer
+from server.rpc.standard import add_standard_services, serving
 from server.runtimes.approved import (
     default_runtime,
     ensure_default_runtime,
@@ -164,6 +166,7 @@ class HiveMindServer:
         self._stop_event = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
         self._stopped = False
+        self._health: health.aio.HealthServicer | None = None  # set when built
 
     @property
     def address(self) -> str:
@@ -204,6 +207,7 @@ class HiveMindServer:
         node_pb2_grpc.add_NodeServiceServicer_to_server(NodeServicer(self.ctx), server)
         job_pb2_grpc.add_JobServiceServicer_to_server(JobServicer(self.ctx), server)
         artifact_pb2_grpc.add_ArtifactServiceServicer_to_server(ArtifactServicer(self.ctx), server)
+        self._health = add_standard_services(server)
         return server
 
     def _tls_credentials(self) -> grpc.ServerCredentials | None:
@@ -253,6 +257,7 @@ class HiveMindServer:
         if self.settings.bittorrent:
             await self._start_seeder()  # before the first GetTorrent can arrive
         await self._server.start()
+        await serving(self._health)
         self._spawn("sweeper", run_sweeper(self.ctx, self._stop_event))
         if self._dashboard is not None and self._http is not None:
             await self._start_dashboard(self._dashboard, *self._http)
@@ -330,6 +335,8 @@ class HiveMindServer:
             return
         self._stopped = True
         self._stop_event.set()
+        if self._health is not None:  # probes see the replica go before its calls do
+            await self._health.enter_graceful_shutdown()
         if self.dashboard is not None:
             await self.dashboard.stop()
         if self._server is not None:

@@ -2,9 +2,10 @@
 
 Metadata `authorization` carries either `Bearer <access token>` (a user) or
 `Node <node_id>.<secret>` (a worker node). Every method except AuthService Register, Login
-and Refresh needs one. The interceptor hands the verified Principal to the handler by
-wrapping the handler's behaviour and passing it a context that carries the principal:
-a contextvar set inside an aio interceptor is not reliably visible to the handler.
+and Refresh and the standard health and reflection services (rpc/standard.py) needs one.
+The interceptor hands the verified Principal to the handler by wrapping the handler's
+behaviour and passing it a context that carries the principal: a contextvar set inside an
+aio interceptor is not reliably visible to the handler.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from common.bounded import BoundedCache
 from server.context import ServerContext
 from server.errors import DomainError, PermissionDenied, Unauthenticated
 from server.rpc.errors import status_for, status_message
+from server.rpc.standard import OPEN_METHODS as STANDARD_OPEN_METHODS
 from server.store.schema import nodes, users
 
 log = logging.getLogger("hivemind.auth")
@@ -35,7 +37,7 @@ OPEN_METHODS = frozenset(
         "/hivemind.v1.AuthService/Login",
         "/hivemind.v1.AuthService/Refresh",
     }
-)
+).union(STANDARD_OPEN_METHODS)
 NODE_CREDENTIAL_CACHE_S = 15.0
 NODE_CREDENTIALS_CACHED = 20_000
 
