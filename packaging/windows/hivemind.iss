@@ -70,6 +70,13 @@ Root: HKCU; Subkey: "{#RunKey}"; ValueType: string; ValueName: "{#AppName}"; \
   ValueData: """{app}\{#AppExe}"" --background"; Tasks: startatlogin; Flags: uninsdeletevalue
 Root: HKCU; Subkey: "Environment"; ValueType: expandsz; ValueName: "Path"; \
   ValueData: "{olddata};{app}"; Tasks: addtopath; Check: NeedsAddPath(ExpandConstant('{app}'))
+; hivemind://join links (invitations to a network) open the app with the link.
+Root: HKCU; Subkey: "Software\Classes\hivemind"; ValueType: string; ValueName: ""; \
+  ValueData: "URL:HiveMind invitation"; Flags: uninsdeletekey
+Root: HKCU; Subkey: "Software\Classes\hivemind"; ValueType: string; ValueName: "URL Protocol"; \
+  ValueData: ""
+Root: HKCU; Subkey: "Software\Classes\hivemind\shell\open\command"; ValueType: string; \
+  ValueName: ""; ValueData: """{app}\{#AppExe}"" ""%1"""
 
 [Run]
 Filename: "{app}\{#AppExe}"; Description: "Start {#AppName} now"; \

@@ -141,7 +141,9 @@ def test_deb_installs_the_app_menu_entry_icon_and_commands(deb: Path) -> None:
 def test_desktop_entries(deb: Path, tmp_path: Path) -> None:
     subprocess.run(["dpkg-deb", "-x", str(deb), str(tmp_path)], check=True)
     menu = (tmp_path / "usr/share/applications/hivemind.desktop").read_text()
-    assert "Exec=hivemind-app\n" in menu and "Icon=hivemind\n" in menu
+    assert "Exec=hivemind-app %u\n" in menu and "Icon=hivemind\n" in menu
+    # hivemind://join links open the app (the desktop hands the link over as %u).
+    assert "MimeType=x-scheme-handler/hivemind;\n" in menu
     login = (tmp_path / "etc/xdg/autostart/hivemind.desktop").read_text()
     assert "Exec=hivemind-app --background\n" in login
     assert "Hidden=true\n" in login  # off until the user (or the admin) turns it on
