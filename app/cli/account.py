@@ -24,6 +24,7 @@ from app.cli.output import (
     timestamp,
 )
 from app.services.client.session import ClientError, ClientSession
+from app.services.time_zone import local_time_zone
 from common.units import parse_cpt
 from proto.hivemind.v1 import account_pb2, common_pb2
 
@@ -67,6 +68,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("earnings", parents=[common], help="what your nodes earned")
     p.add_argument("--days", type=int, default=30, help="how many days back (default 30)")
+    p.add_argument(
+        "--time-zone",
+        default=None,
+        metavar="ZONE",
+        help="days run midnight to midnight in this IANA zone (default: this computer's)",
+    )
     p.set_defaults(handler=earnings)
 
 
@@ -300,9 +307,13 @@ async def transfer(args: Any) -> int:
 async def earnings(args: Any) -> int:
     if not 1 <= args.days <= 366:
         raise CommandError(f"--days must be between 1 and 366, not {args.days}")
+    zone = local_time_zone() if args.time_zone is None else args.time_zone
     async with open_session(args) as session:
-        response = await session.account.GetEarnings(account_pb2.GetEarningsRequest(days=args.days))
+        response = await session.account.GetEarnings(
+            account_pb2.GetEarningsRequest(days=args.days, time_zone=zone)
+        )
     result = {
+        "time_zone": response.time_zone,
         **money("today", response.today_ucpt),
         **money("week", response.week_ucpt),
         **money("month", response.month_ucpt),
@@ -329,7 +340,7 @@ async def earnings(args: Any) -> int:
     def human(obj: dict[str, Any]) -> None:
         say(
             f"today {cpt(response.today_ucpt)} · 7 days {cpt(response.week_ucpt)} · "
-            f"30 days {cpt(response.month_ucpt)}"
+            f"30 days {cpt(response.month_ucpt)} (days in {response.time_zone or 'UTC'})"
         )
         active = [d for d in response.days if d.amount_ucpt or d.payouts]
         if active:

@@ -167,3 +167,8 @@ async def test_earnings_shape(server, cli, register):
     assert body["payouts"] == []
     bad = await cli("account", "earnings", "--days", "0", server=server)
     assert bad.code == 1 and "--days" in bad.stderr
+    # Days run midnight to midnight where the user is; the answer names the zone used.
+    taipei = await cli("account", "earnings", "--time-zone", "Asia/Taipei", server=server)
+    assert taipei.code == 0 and "(days in Asia/Taipei)" in taipei.stdout, taipei.stderr
+    zoned = await cli("account", "earnings", "--time-zone", "Asia/Taipei", "--json", server=server)
+    assert zoned.json()["time_zone"] == "Asia/Taipei"
