@@ -63,6 +63,20 @@ class ServerSettings:
     # BitTorrent.
     bittorrent: bool = True
     bt_listen_port: int = 0
+    # The host clients reach this server's BitTorrent port at (a replica's own, not a load
+    # balancer's); empty = the listen host, or for a wildcard the host clients dialled.
+    bt_public_host: str = ""
+    # Scale-out (docs/ADMIN.md, "Scale-out"): Redis holds what is hot and ephemeral (node
+    # presence and heartbeats, job events and wake-ups across replicas, invalidations of
+    # cached credentials). Empty = no Redis: one server keeps it in its process and database.
+    redis_url: str = ""
+    redis_namespace: str = "hivemind"  # prefix of every key and channel in that Redis
+    # Where the other replicas reach this one's gRPC port to fetch artifacts (host:port);
+    # empty = the listen address, a wildcard replaced by this machine's host name.
+    replica_address: str = ""
+    replica_ca_file: str = ""  # CA of the replicas' TLS certificates (empty = the system's)
+    # Longest a LeaseTasks call waits for work when an idle worker asks it to (long-poll).
+    lease_wait_max_s: float = 20.0
 
     @property
     def artifacts_dir(self) -> Path:

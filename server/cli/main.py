@@ -236,6 +236,24 @@ def cmd_list_nodes(args: argparse.Namespace) -> int:
     return _emit(args, {"nodes": listed}, "\n".join(lines))
 
 
+def cmd_missing_artifacts(args: argparse.Namespace) -> int:
+    """The artifacts the database records that this data dir lacks: a replica about to be
+    removed is safe to remove once the others lack none (docs/ADMIN.md, "Scale-out")."""
+    from server.jobs.artifacts import artifact_path, known_artifacts
+
+    root = load_settings(args).artifacts_dir
+    known = _with_database(args, known_artifacts)
+    missing = [(d, size) for d, size in known if not artifact_path(root, d).is_file()]
+    lines = [f"{len(missing)} of {len(known)} artifacts are not in {root}"]
+    lines += [f"{digest} {size}" for digest, size in missing]
+    result = {
+        "artifacts": len(known),
+        "missing": [{"digest": digest, "size": size} for digest, size in missing],
+    }
+    _emit(args, result, "\n".join(lines))
+    return 1 if missing else 0
+
+
 def cmd_runtime_add(args: argparse.Namespace) -> int:
     from server.jobs.artifacts import ArtifactStore
     from server.runtimes import archives as runtime_archives
@@ -316,6 +334,11 @@ def _add_admin_parser(commands: Any) -> None:
         "check-ledger", parents=[common], help="verify balances and totals (exit 1 if not)"
     ).set_defaults(handler=cmd_check_ledger)
     sub.add_parser("list-nodes", parents=[common]).set_defaults(handler=cmd_list_nodes)
+    sub.add_parser(
+        "missing-artifacts",
+        parents=[common],
+        help="artifacts the database records that this data dir lacks (exit 1 if any)",
+    ).set_defaults(handler=cmd_missing_artifacts)
 
     runtime = sub.add_parser("runtime", help="approved runtimes (images jobs may use)")
     runtime_sub = runtime.add_subparsers(dest="runtime_command", required=True)

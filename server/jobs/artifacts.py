@@ -6,6 +6,10 @@ its size and digest match what the header promised (and, for a package, when the
 is valid). Existing content is never written twice: a second uploader proves they hold the
 bytes by sending them, then just becomes an owner. File I/O runs in threads, never on the
 event loop; the file is in place before its row is committed, so a row always has its file.
+
+Replicas of one server (one database, each its own data dir) hold the same artifacts: each
+one stored is announced to the others, which fetch it (`ArtifactPeers`, server/rpc/
+replicas.py), and a replica asked for one it lacks fetches it first (`ensure_local`).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from sqlalchemy import Connection, Row, func, insert, select
 
@@ -121,6 +125,17 @@ def _readable(conn: Connection, caller: Caller, digest: str) -> ArtifactRecord |
     return record
 
 
+def artifact_path(root: Path, digest: str) -> Path:
+    """Where a content-addressed file lives under an artifacts dir."""
+    return root / digest[:2] / digest[2:4] / digest
+
+
+def known_artifacts(conn: Connection) -> list[tuple[str, int]]:
+    """(digest, size) of every artifact the database records."""
+    rows = conn.execute(select(artifacts.c.digest, artifacts.c.size).order_by(artifacts.c.digest))
+    return [(row.digest, int(row.size)) for row in rows]
+
+
 def check_upload_kind(caller: Caller, kind: str) -> None:
     """Who may upload what: users send packages and inputs, nodes send results, and only
     admins add runtime archives (which every node may then fetch)."""
@@ -198,6 +213,8 @@ class Upload:
                 record.kind,
                 self.caller.principal_id,
             )
+            if self.store.peers is not None:
+                self.store.peers.stored(self.digest)
             return record
         finally:
             self.discard()  # the temp file is gone either way (moved into place or dropped)
@@ -213,10 +230,27 @@ class Upload:
         await asyncio.to_thread(self.discard)
 
 
+class ArtifactPeers(Protocol):
+    """The other replicas of this server, as far as artifacts go."""
+
+    async def fetch(self, digest: str, dest: Path) -> bool:
+        """Writes the artifact's bytes, verified against `digest`, to `dest`; False when no
+        other replica has it."""
+        ...
+
+    def stored(self, digest: str) -> None:
+        """This replica stored a new artifact (the others fetch it). Returns at once."""
+        ...
+
+
 class ArtifactStore:
-    def __init__(self, settings: ServerSettings, db: Database) -> None:
+    def __init__(
+        self, settings: ServerSettings, db: Database, peers: ArtifactPeers | None = None
+    ) -> None:
         self.settings = settings
         self.db = db
+        self.peers = peers
+        self._fetching: dict[str, asyncio.Lock] = {}
         self.root = settings.artifacts_dir
         self.tmp_dir = self.root / "tmp"
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
@@ -236,7 +270,34 @@ class ArtifactStore:
                 pass
 
     def path_for(self, digest: str) -> Path:
-        return self.root / digest[:2] / digest[2:4] / digest
+        return artifact_path(self.root, digest)
+
+    async def ensure_local(self, digest: str) -> Path:
+        """The artifact's file, fetched from another replica first when this one lacks it
+        (without replicas, or when none has it, the path of a missing file)."""
+        path = self.path_for(digest)
+        if self.peers is None or await asyncio.to_thread(path.is_file):
+            return path
+        lock = self._fetching.setdefault(digest, asyncio.Lock())
+        try:
+            async with lock:
+                if await asyncio.to_thread(path.is_file):
+                    return path
+                fd, name = await asyncio.to_thread(
+                    tempfile.mkstemp, prefix="replica-", dir=self.tmp_dir
+                )
+                os.close(fd)
+                temp = Path(name)
+                try:
+                    if await self.peers.fetch(digest, temp):
+                        await asyncio.to_thread(self.place, temp, digest)
+                        log.info("artifact fetched from a replica digest=%s", digest)
+                finally:
+                    await asyncio.to_thread(temp.unlink, True)
+        finally:
+            if not lock.locked():
+                self._fetching.pop(digest, None)
+        return path
 
     def place(self, temp_path: Path, digest: str) -> None:
         """Moves verified content to its final name (blocking; call in a thread)."""
@@ -282,7 +343,7 @@ class ArtifactStore:
         info = self._valid_packages.get(digest)
         if info is not None:
             return info
-        path = self.path_for(digest)
+        path = await self.ensure_local(digest)
         if not await asyncio.to_thread(path.exists):
             raise NotFound(f"package {digest} has no data on the server; upload it again")
         return await self.check_package_file(path, digest)
@@ -302,7 +363,9 @@ class ArtifactStore:
             raise NotFound(f"no artifact {digest}")
         if offset < 0 or offset > record.size:
             raise InvalidArgument(f"offset {offset} is outside the artifact (0..{record.size})")
-        path = self.path_for(digest)
+        # A replica asking for what it lacks gets only what this one holds: asking on would
+        # send the two replicas to each other.
+        path = self.path_for(digest) if caller.replica else await self.ensure_local(digest)
         try:
             handle = await asyncio.to_thread(open, path, "rb")
         except FileNotFoundError:

@@ -24,6 +24,7 @@ from server.rpc.converters import (
 )
 from server.rpc.errors import maps_domain_errors
 from server.runtimes import approved as runtimes
+from server.store.invalidation import NODE
 from server.validation import bans
 
 log = logging.getLogger("hivemind.admin")
@@ -95,7 +96,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
         self, request: admin_pb2.ListNodesRequest, context: ServicerContext
     ) -> admin_pb2.ListNodesResponse:
         require_admin(context)
-        nodes = await self.ctx.db.run(listing.list_nodes)
+        nodes = await listing.list_nodes_now(self.ctx)
         return admin_pb2.ListNodesResponse(nodes=[node_to_proto(n) for n in nodes])
 
     @maps_domain_errors
@@ -104,7 +105,8 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
     ) -> admin_pb2.NodeInfo:
         caller = require_admin(context)
         node = await bans.ban_node_now(self.ctx, request.node_id, request.reason)
-        self.ctx.node_credentials.forget(request.node_id)  # refused from the next call
+        # Refused from the next call, on every replica.
+        self.ctx.invalidations.announce(NODE, request.node_id)
         log.info("ban user=%s node=%s reason=%s", caller.username, node.node_id, node.ban_reason)
         return node_to_proto(node)
 

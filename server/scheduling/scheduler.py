@@ -55,8 +55,9 @@ class _OwnerQueue:
     pending: dict[str, deque[Row]] = field(default_factory=dict)
 
 
-def _check_node(conn: Connection, node_id: str, now: float) -> list[str]:
-    """The node's registered runtimes; refuses banned and offline nodes."""
+def _check_node(conn: Connection, node_id: str, now: float, touch: bool = True) -> list[str]:
+    """The node's registered runtimes; refuses banned and offline nodes. With `touch` the
+    call counts as a sign of life in the database (without Redis, which records it else)."""
     node = conn.execute(
         select(nodes.c.online, nodes.c.banned, nodes.c.ban_reason, nodes.c.runtimes_json).where(
             nodes.c.id == node_id
@@ -70,7 +71,8 @@ def _check_node(conn: Connection, node_id: str, now: float) -> list[str]:
         raise FailedPrecondition(
             f"node {node_id} is marked offline; send a heartbeat to come back online"
         )
-    conn.execute(update(nodes).where(nodes.c.id == node_id).values(last_seen=now))
+    if touch:
+        conn.execute(update(nodes).where(nodes.c.id == node_id).values(last_seen=now))
     return json.loads(node.runtimes_json or "[]")
 
 
@@ -207,9 +209,10 @@ def lease_tasks(
     lease_ttl_s: int,
     now: float,
     settings: ServerSettings | None = None,
+    touch: bool = True,
 ) -> list[Lease]:
     settings = settings or ServerSettings()
-    registered = _check_node(conn, node_id, now)
+    registered = _check_node(conn, node_id, now, touch)
     limit = max(1, min(request.max_tasks or 1, MAX_LEASE_BATCH))
     if request.free_cores < 1 or request.free_memory_mb < 1:
         return []
@@ -331,13 +334,41 @@ def _leases(
     return leases
 
 
-async def lease(ctx: ServerContext, node_id: str, request: LeaseRequest) -> list[Lease]:
-    """Leases tasks to a node (on the database thread) and tells watchers of their jobs."""
-    leases = await ctx.db.run(
-        lease_tasks, node_id, request, ctx.settings.lease_ttl_s, time.time(), ctx.settings
-    )
-    if leases:
-        log.debug("leased node=%s tasks=%d", node_id, len(leases))
-        for job_id in {item.job_id for item in leases}:
-            ctx.events.notify(job_id)
+async def lease(
+    ctx: ServerContext, node_id: str, request: LeaseRequest, wait_s: float = 0.0
+) -> list[Lease]:
+    """Leases tasks to a node (on the database thread) and tells watchers of their jobs.
+    A call that finds nothing may wait up to `wait_s` (at most settings.lease_wait_max_s)
+    for work to be offered (server/jobs/events.py), and then looks again: idle workers
+    long-poll instead of asking every few seconds."""
+    wait_s = min(max(float(wait_s), 0.0), float(ctx.settings.lease_wait_max_s))
+    until = time.monotonic() + wait_s
+    hot = ctx.presence
+    while True:
+        with ctx.events.work_waiter() as waiter:
+            now = time.time()
+            try:
+                leases = await ctx.db.run(
+                    lease_tasks,
+                    node_id,
+                    request,
+                    ctx.settings.lease_ttl_s,
+                    now,
+                    ctx.settings,
+                    touch=hot is None,
+                )
+            except FailedPrecondition:
+                if hot is not None:  # marked offline: its next beat must tell the database
+                    await hot.forget_nodes([node_id])
+                raise
+            if hot is not None:
+                await hot.touch(node_id, now)
+            if leases:
+                break
+            remaining = until - time.monotonic()
+            if remaining <= 0 or not await waiter.wait(remaining):
+                return []
+    log.debug("leased node=%s tasks=%d", node_id, len(leases))
+    for job_id in {item.job_id for item in leases}:
+        ctx.events.notify(job_id)
     return leases

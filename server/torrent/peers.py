@@ -1,8 +1,10 @@
-"""Who a client should connect to for an artifact: the server's own seeder, then online
+"""Who a client should connect to for an artifact: the server's own seeder (and those of
+the other replicas of this server, which hold and seed the same artifacts), then online
 nodes that said (in heartbeats) they seed it, most recently confirmed first, then nodes
 that are fetching it right now (server/torrent/swarm.py). The server has no notion of
 network distance, so "nearest" is "freshest": a node that just reported is the likeliest
-to be up."""
+to be up. With Redis, what nodes seed and where they listen is read there
+(server/nodes/presence.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from sqlalchemy import Connection, select
 from server.context import ServerContext
 from server.errors import FailedPrecondition, NotFound
 from server.jobs.access import Caller
+from server.store.redis_link import RedisUnavailable
 from server.store.schema import node_seeds, nodes
 from server.torrent.seeder import SeedInfo
 
@@ -37,18 +40,41 @@ async def torrent_offer(ctx: ServerContext, caller: Caller, digest: str) -> Torr
         raise FailedPrecondition("BitTorrent is off on this server; download over gRPC")
     if await ctx.artifacts.stat(caller, digest) is None:
         raise NotFound(f"no artifact {digest}")
+    await ctx.artifacts.ensure_local(digest)  # uploaded through another replica: fetch it
     seed = await ctx.seeder.torrent_for(digest)
-    seeding = await ctx.db.run(_seeding_nodes, digest, caller.node_id, MAX_NODE_PEERS)
+    seeding = await _seeding_nodes_now(ctx, digest, caller.node_id)
     fetching = [TorrentPeer(e, n) for n, e in ctx.seeder.swarm.recent(digest, caller.node_id)]
     if caller.node_id:
-        endpoint = await ctx.db.run(_endpoint_of, caller.node_id)
+        endpoint = await _endpoint_now(ctx, caller.node_id)
         if _has_host(endpoint):
             ctx.seeder.swarm.note(digest, caller.node_id, endpoint)
     node_peers: list[TorrentPeer] = []
     for peer in [*seeding, *fetching]:
         if peer.node_id not in {p.node_id for p in node_peers}:
             node_peers.append(peer)
-    return TorrentOffer(seed, [TorrentPeer(ctx.seeder.endpoint), *node_peers[:MAX_NODE_PEERS]])
+    servers = [TorrentPeer(ctx.seeder.endpoint)]
+    if ctx.replicas is not None:
+        servers += [TorrentPeer(e) for e in ctx.replicas.seeder_endpoints() if _has_host(e)]
+    return TorrentOffer(seed, [*servers, *node_peers[:MAX_NODE_PEERS]])
+
+
+async def _seeding_nodes_now(ctx: ServerContext, digest: str, exclude: str) -> list[TorrentPeer]:
+    if ctx.presence is not None:
+        try:
+            found = await ctx.presence.seeders(digest, exclude, MAX_NODE_PEERS)
+            return [TorrentPeer(e, n) for n, e in found if _has_host(e)]
+        except RedisUnavailable:
+            pass
+    return await ctx.db.run(_seeding_nodes, digest, exclude, MAX_NODE_PEERS)
+
+
+async def _endpoint_now(ctx: ServerContext, node_id: str) -> str:
+    if ctx.presence is not None:
+        try:
+            return await ctx.presence.endpoint(node_id)
+        except RedisUnavailable:
+            pass
+    return await ctx.db.run(_endpoint_of, node_id)
 
 
 def _endpoint_of(conn: Connection, node_id: str) -> str:
