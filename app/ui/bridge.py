@@ -21,7 +21,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.services.client.credentials import CredentialStore
-from app.services.client.session import ClientError, ClientSession, parse_server_address
+from app.services.client.session import ClientError, ClientSession, parse_server_addresses
 from app.services.monitor import UsageMonitor
 from app.services.settings import ClientSettings, SettingsStore
 from app.services.worker.policy import contributor_policy
@@ -243,7 +243,7 @@ class Bridge(QObject):
 
     def use_server(self, address: str, tls: bool, ca_file: str) -> None:
         try:
-            parse_server_address(address)
+            parse_server_addresses(address)  # one address, or replicas: "a:50051, b:50051"
         except ValueError as exc:
             self.auth_result.emit(False, str(exc))
             return
