@@ -29,7 +29,13 @@ from sqlalchemy import Connection, Row, func, insert, select
 
 from common.digests import is_digest
 from server.config import ServerSettings
-from server.errors import InvalidArgument, NotFound, PermissionDenied, ResourceExhausted
+from server.errors import (
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    ResourceExhausted,
+    Unavailable,
+)
 from server.jobs.access import Caller, can_read_artifact
 from server.jobs.packages import PackageInfo, PackageLimits, validate_package
 from server.store.db import Database
@@ -369,6 +375,14 @@ class ArtifactStore:
         try:
             handle = await asyncio.to_thread(open, path, "rb")
         except FileNotFoundError:
+            if self.peers is not None:
+                if caller.replica:  # it asks the others too
+                    raise NotFound(f"artifact {digest} is not on this replica") from None
+                # Stored through another replica that is down now: back with it.
+                raise Unavailable(
+                    f"artifact {digest} is on another replica of this server that does not"
+                    " answer now; try again shortly"
+                ) from None
             log.error("artifact data missing digest=%s path=%s", digest, path)
             raise NotFound(f"artifact {digest} has no data on the server") from None
         return record, self._chunks(handle, offset)

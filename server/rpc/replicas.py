@@ -210,22 +210,31 @@ class ReplicaMesh:
         self.link.publish("artifacts", {"d": digest, "t": 1})
 
     async def fetch(self, digest: str, dest: Path) -> bool:
-        addresses = self.peer_addresses()
-        random.shuffle(addresses)
-        for address in addresses:
-            try:
-                if await self._fetch_from(address, digest, dest):
+        tried: set[str] = set()
+        for look in range(2):
+            if look:  # none had it: a replica that just (re)started may not be known yet
+                await self._refresh()
+            addresses = [a for a in self.peer_addresses() if a not in tried]
+            random.shuffle(addresses)
+            for address in addresses:
+                tried.add(address)
+                if await self._try_fetch(address, digest, dest):
                     return True
-            except grpc.aio.AioRpcError as error:
-                if error.code() != grpc.StatusCode.NOT_FOUND:
-                    log.info(
-                        "replica fetch failed digest=%s from=%s status=%s",
-                        digest,
-                        address,
-                        error.code().name,
-                    )
-            except (OSError, TimeoutError) as error:
-                log.info("replica fetch failed digest=%s from=%s: %s", digest, address, error)
+        return False
+
+    async def _try_fetch(self, address: str, digest: str, dest: Path) -> bool:
+        try:
+            return await self._fetch_from(address, digest, dest)
+        except grpc.aio.AioRpcError as error:
+            if error.code() != grpc.StatusCode.NOT_FOUND:
+                log.info(
+                    "replica fetch failed digest=%s from=%s status=%s",
+                    digest,
+                    address,
+                    error.code().name,
+                )
+        except (OSError, TimeoutError) as error:
+            log.info("replica fetch failed digest=%s from=%s: %s", digest, address, error)
         return False
 
     async def _fetch_from(self, address: str, digest: str, dest: Path) -> bool:
@@ -257,7 +266,13 @@ class ReplicaMesh:
     async def _channel(self, address: str) -> grpc.aio.Channel:
         channel = self._channels.get(address)
         if channel is None:
-            options = [("grpc.max_receive_message_length", 16 * 1024 * 1024)]
+            options = [
+                ("grpc.max_receive_message_length", 16 * 1024 * 1024),
+                # A replica that restarts is reachable again within a second or two, not
+                # after grpc's default backoff of up to two minutes.
+                ("grpc.initial_reconnect_backoff_ms", 250),
+                ("grpc.max_reconnect_backoff_ms", 2000),
+            ]
             if self.settings.tls_cert_file:
                 roots = None
                 if self.settings.replica_ca_file:

@@ -280,9 +280,14 @@ class RedisLink:
                     if message is not None:
                         self._dispatch(message)
                     await self._apply_subscriptions(pubsub)
-                    if time.monotonic() >= next_epoch_check:
+                    if time.monotonic() >= next_epoch_check or not self.healthy:
+                        # A call failed meanwhile (a timeout under load, say): once Redis
+                        # answers again, it is a gap like any other.
                         next_epoch_check = time.monotonic() + EPOCH_CHECK_S
-                        if await self._check_epoch():
+                        restarted = await self._check_epoch()
+                        if not self.healthy:
+                            await self._connected()
+                        if restarted:
                             await self._gap(Gap(self.epoch_started_at, True))
             except asyncio.CancelledError:
                 raise
