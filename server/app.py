@@ -33,7 +33,12 @@ from server.nodes.presence import HotPresence
 from server.rpc.account_servicer import AccountServicer
 from server.rpc.admin_servicer import AdminServicer
 from server.rpc.artifact_servicer import ArtifactServicer
-from server.rpc.auth import AuthInterceptor, NodeCredentialCache
+from server.rpc.auth import (
+    NODE_CREDENTIAL_CACHE_S,
+    NODE_CREDENTIAL_CACHE_WITH_REDIS_S,
+    AuthInterceptor,
+    NodeCredentialCache,
+)
 from server.rpc.auth_servicer import AuthServicer
 from server.rpc.job_servicer import JobServicer
 from server.rpc.limits import RequestLimitsInterceptor
@@ -99,7 +104,12 @@ def open_context(settings: ServerSettings) -> ServerContext:
         events = RedisJobEvents(link)
         presence = HotPresence(link, db, settings)
         replicas = ReplicaMesh(settings, link, token_signer.keys, db)
-    node_credentials = NodeCredentialCache()
+    # With Redis, a rotation or ban reaches every replica's cache at once, and a gap clears
+    # it: entries may live longer (fewer reads per heartbeat). Without, 15 s bounds how long
+    # another process's change goes unseen.
+    node_credentials = NodeCredentialCache(
+        NODE_CREDENTIAL_CACHE_WITH_REDIS_S if link is not None else NODE_CREDENTIAL_CACHE_S
+    )
     invalidations.listen(NODE, node_credentials.forget, node_credentials.clear)
     invalidations.listen(USER, node_credentials.forget_owner, node_credentials.clear)
     return ServerContext(

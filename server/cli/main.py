@@ -29,6 +29,7 @@ from server.ledger import journal as ledger
 from server.nodes import listing
 from server.runtimes import approved as runtimes
 from server.store.db import Database
+from server.store.invalidation import USER, announce_from_outside
 from server.store.migrate import SchemaError
 
 log = logging.getLogger("hivemind.server")
@@ -99,6 +100,12 @@ def _with_database(args: argparse.Namespace, fn: Any, *fn_args: Any, create: boo
         raise CliError(str(error)) from None
     finally:
         db.close()
+
+
+def _announce(args: argparse.Namespace, topic: str, key: str) -> None:
+    """Running replicas drop what they cached of `key` (when they share a Redis)."""
+    settings = load_settings(args)
+    announce_from_outside(settings.redis_url, settings.redis_namespace, topic, key)
 
 
 def _emit(args: argparse.Namespace, result: dict[str, Any], human: str) -> int:
@@ -199,6 +206,7 @@ def cmd_list_users(args: argparse.Namespace) -> int:
 
 def cmd_set_admin(args: argparse.Namespace) -> int:
     user = _with_database(args, users.set_admin, args.name, not args.off)
+    _announce(args, USER, user.user_id)
     state = "is now an admin" if user.is_admin else "is no longer an admin"
     return _emit(args, {"user": _user_json(user)}, f"{user.username} {state}")
 

@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections import deque
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +36,7 @@ from server.store.redis_link import Gap, RedisLink
 ANY_JOB = "*"  # subscribe(ANY_JOB): every job's changes
 COALESCE_S = 0.2  # many changes in a burst become one event
 MAX_PENDING_MESSAGES = 100
+GAP_WAKE_COUNT = 64
 # Tasks updated this long before the last look are looked at again: a transaction that
 # began before the look may commit after it with an older timestamp.
 CLOCK_OVERLAP_S = 5.0
@@ -96,7 +97,8 @@ class JobEvents:
 
     def __init__(self) -> None:
         self._subscriptions: dict[str, set[Subscription]] = {}
-        self._waiters: deque[WorkWaiter] = deque()
+        # Oldest first; a dict so a call that leaves (most wait in vain) is removed in O(1).
+        self._waiters: OrderedDict[WorkWaiter, None] = OrderedDict()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()
 
@@ -174,7 +176,7 @@ class JobEvents:
 
     def _wake_waiters(self, count: int) -> None:
         while count > 0 and self._waiters:
-            self._waiters.popleft().woken.set()
+            self._waiters.popitem(last=False)[0].woken.set()
             count -= 1
 
     @contextlib.contextmanager
@@ -182,12 +184,11 @@ class JobEvents:
         """On the event loop: a waiter registered for the `with` block."""
         self._loop = asyncio.get_running_loop()
         waiter = WorkWaiter()
-        self._waiters.append(waiter)
+        self._waiters[waiter] = None
         try:
             yield waiter
         finally:
-            with contextlib.suppress(ValueError):  # woken ones left the queue already
-                self._waiters.remove(waiter)
+            self._waiters.pop(waiter, None)  # woken ones left the queue already
 
     def waiting_count(self) -> int:
         return len(self._waiters)
@@ -275,7 +276,9 @@ class RedisJobEvents(JobEvents):
 
     def _gap(self, gap: Gap) -> None:
         self._touch_everyone()
-        self._wake_waiters(len(self._waiters))
+        # Offers may have been lost: a few waiting calls look now (all of them would be a
+        # stampede of lease queries; the rest look when their wait ends).
+        self._wake_waiters(GAP_WAKE_COUNT)
 
 
 @dataclass(frozen=True)

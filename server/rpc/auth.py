@@ -39,6 +39,7 @@ OPEN_METHODS = frozenset(
     }
 )
 NODE_CREDENTIAL_CACHE_S = 15.0
+NODE_CREDENTIAL_CACHE_WITH_REDIS_S = 120.0
 # What a replica may call on another: fetch an artifact it lacks.
 REPLICA_METHODS = frozenset(
     {"/hivemind.v1.ArtifactService/Download", "/hivemind.v1.ArtifactService/Stat"}

@@ -6,11 +6,13 @@ Caches register what to drop per topic (`listen`); whoever commits such a change
 listeners run at once. `RedisInvalidations` runs them at once too and tells every other
 replica over Redis pub/sub, whose listeners run as soon as the message arrives (well within a
 second). A replica that may have missed messages (Redis down or restarted) clears its caches
-whole: a cache only ever saves a database read.
+whole: a cache only ever saves a database read. An admin command that changes the database
+directly announces through `announce_from_outside`.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -71,3 +73,24 @@ class RedisInvalidations(Invalidations):
     def _gap(self, gap: Gap) -> None:
         log.info("clearing credential caches: redis may have missed invalidations")
         self.clear_all()
+
+
+def announce_from_outside(redis_url: str, namespace: str, topic: str, key: str) -> bool:
+    """For a process that is not a server (an admin command changing the database directly):
+    tells every running replica, when they share a Redis, to drop `key`. Blocking; False
+    when there is no Redis to tell (replicas then see it when their caches expire)."""
+    if not redis_url:
+        return False
+    try:
+        import redis
+
+        client = redis.Redis.from_url(redis_url, socket_timeout=3, socket_connect_timeout=3)
+        try:
+            channel = f"{namespace.strip(':') or 'hivemind'}:{CHANNEL}"
+            client.publish(channel, json.dumps({"o": "admin-cli", "t": topic, "k": key}))
+        finally:
+            client.close()
+    except Exception as error:  # the change is made; only the news is late
+        log.warning("could not tell the replicas through redis: %s", error)
+        return False
+    return True
