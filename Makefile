@@ -10,7 +10,7 @@ TORCH_RUNTIME_NAME ?= python-3.11-torch
 TORCH_PACKAGES := python3,python3-torch,python3-numpy,python3-sklearn
 
 .PHONY: venv demo test lint format proto proto-check runtime-image runtime-image-torch clean \
-	screenshots package bench translations translations-check
+	screenshots web-screenshots package bench translations translations-check
 
 venv: $(STAMP)
 
@@ -91,6 +91,11 @@ clean:
 # from real widgets while a real local network (server, the app's worker, jobs) runs.
 screenshots: venv
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m app.ui.screenshots --out docs/screenshots
+
+# The web dashboard's pictures for the README: its pages in English and 繁體中文, taken by a
+# headless Chromium (Debian's chromium and chromium-driver) while a small network works.
+web-screenshots: venv
+	$(BIN)/python -m tests.web.screenshots --out docs/screenshots
 
 # Qt Linguist pipeline: extract tr() strings into assets/translations/*.ts (translations kept),
 # then compile the .qm files the app loads. tests/ui/test_translations.py runs the check.

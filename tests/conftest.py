@@ -42,6 +42,7 @@ from tests.kit.accounts import PASSWORD, UserSession, register_user
 from tests.kit.ci import unavailable
 from tests.kit.client_cli import CliResult, run_in_thread
 from tests.kit.docker import RUNTIME, docker_problem
+from tests.kit.loopback_networks import close_all as close_loopback_networks
 from tests.kit.network import Network
 from tests.kit.postgres import (
     cluster_url,
@@ -180,7 +181,8 @@ async def make_server(
     tmp_path: Path, server_database: Callable[[Path], None]
 ) -> AsyncIterator[Callable[..., Awaitable[HiveMindServer]]]:
     """`await make_server(**overrides)`: a started server on 127.0.0.1 with a free port and
-    a fresh data dir (pass data_dir= to reuse one). All are stopped after the test."""
+    a fresh data dir (pass data_dir= to reuse one). All are stopped after the test, and the
+    channels the test opened to them from other loopback addresses closed."""
     started: list[HiveMindServer] = []
 
     async def start(**overrides: Any) -> HiveMindServer:
@@ -191,6 +193,7 @@ async def make_server(
         return hivemind_server
 
     yield start
+    await close_loopback_networks()
     for hivemind_server in reversed(started):
         await hivemind_server.stop(grace=0.5)
 
@@ -209,9 +212,9 @@ async def grpc_channel(server: HiveMindServer) -> AsyncIterator[grpc.aio.Channel
 
 
 @pytest.fixture
-async def stubs(grpc_channel: grpc.aio.Channel) -> Stubs:
+async def stubs(grpc_channel: grpc.aio.Channel, server: HiveMindServer) -> Stubs:
     """The job, node, artifact and account stubs on a channel to the `server` fixture."""
-    return Stubs(grpc_channel)
+    return Stubs(grpc_channel, server.address)
 
 
 @pytest.fixture
@@ -238,7 +241,8 @@ async def server_process(
 ) -> AsyncIterator[Callable[..., Awaitable[ServerProcess]]]:
     """`proc = await server_process()` starts a server subprocess (data_dir=, port=,
     extra_args=, env= optional); `await proc.kill()` then `await proc.start()` restarts it on
-    the same data dir and port. Every process is killed after the test."""
+    the same data dir and port. Every process is killed after the test (and the channels to
+    it from other loopback addresses closed)."""
     processes: list[ServerProcess] = []
 
     async def start(
@@ -261,6 +265,7 @@ async def server_process(
         return await proc.start()
 
     yield start
+    await close_loopback_networks()
     for proc in processes:
         await proc.kill()
 

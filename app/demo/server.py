@@ -33,6 +33,11 @@ class ServerProcess:
                 " (`make demo`) or where `pip install hivemind-platform` is installed"
             )
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        # Every node of the demo runs on this one machine, so the server cannot tell their
+        # networks apart: the setting of a private network (docs/SECURITY.md).
+        config = self.data_dir / "server.toml"
+        if not config.exists():
+            config.write_text("[server]\ndistinct_networks = false\n")
         log_file = open(self.log_path, "ab")  # noqa: SIM115 - the child writes it until stop
         try:
             self.process = await asyncio.create_subprocess_exec(

@@ -71,7 +71,11 @@ class SignupAddress:
             .limit(1)
         ).scalar()
         wait = max(1, math.ceil(float(freeing or now) + WINDOW_S - now))
-        raise ResourceExhausted(f"too many new accounts from your address; try again in {wait} s")
+        raise ResourceExhausted(
+            f"too many new accounts from your address; try again in {wait} s",
+            reason="TOO_MANY_SIGNUPS",
+            retry_after_s=wait,
+        )
 
     def admit(self, conn: Connection, now: float) -> None:
         """In the transaction that creates the user, before it: expired rows are deleted,

@@ -2,9 +2,12 @@
 
 A node's secret is shown once, at registration; only its SHA-256 is stored. A heartbeat
 says the node is alive, renews the leases of the attempts it is running and learns which
-attempts to stop (its job was cancelled, or its lease was lost). Without Redis every beat
-writes that to the database; with Redis (server/nodes/presence.py) a beat writes there and
-the database only hears of state changes, unless Redis does not answer.
+attempts to stop (its job was cancelled, or its lease was lost). Of the artifacts it says it
+seeds, only those it may read and fetched or uploaded are kept: other workers will dial it
+for them (server/torrent/peers.py). Without Redis every beat writes that to the database;
+with Redis (server/nodes/presence.py) a beat writes there and the database only hears of
+state changes, unless Redis does not answer (what it seeds is then checked when a peer list
+is made).
 """
 
 from __future__ import annotations
@@ -27,14 +30,15 @@ from server.jobs.artifacts import check_digest
 from server.jobs.models import ATTEMPT_LEASED, ATTEMPT_LIVE_STATES, TASK_LEASED, TASK_RUNNING
 from server.nodes.presence import HotPresence
 from server.store.redis_link import RedisUnavailable
-from server.store.schema import attempts, jobs, node_seeds, nodes, tasks
+from server.store.schema import artifact_owners, attempts, jobs, node_seeds, nodes, tasks
 
 log = logging.getLogger("hivemind.nodes")
 
 KNOWN_EXECUTORS = ("docker", "process")
 MAX_NAME = 120
 MAX_RUNTIMES = 64
-MAX_SEEDS = 10_000
+MAX_SEEDS = 10_000  # digests a heartbeat may name
+MAX_SEEDS_KEPT = 1000  # of those, the node is listed as a seeder of at most this many
 
 
 @dataclass(frozen=True)
@@ -111,7 +115,10 @@ async def register_node(
     hardware: Hardware,
     runtimes: Sequence[str] = (),
     executors: Sequence[str] = (),
+    network: str = "",
 ) -> NodeCredential:
+    """Registers a machine of `owner_id`; `network` is where the call came from
+    (server/nodes/networks.py), recorded as the node's network."""
     name = (name or hardware.hostname or "node").strip()
     if len(name) > MAX_NAME:
         raise InvalidArgument(f"node name is longer than {MAX_NAME} characters")
@@ -135,6 +142,7 @@ async def register_node(
                 banned=False,
                 ban_reason="",
                 bt_endpoint="",
+                network=network,
                 **_facts(hardware, runtimes, executors),
             )
         )
@@ -171,6 +179,24 @@ def _seeds(beat: Beat) -> list[str]:
     if len(beat.seeding_digests) > MAX_SEEDS:
         raise InvalidArgument(f"a heartbeat lists at most {MAX_SEEDS} seeded artifacts")
     return sorted({check_digest(digest) for digest in beat.seeding_digests})
+
+
+def _held(conn: Connection, node_id: str, digests: list[str]) -> list[str]:
+    """Of the digests a node says it seeds, those it may read and really fetched or uploaded
+    (at most MAX_SEEDS_KEPT): other workers will dial it for them, so a node cannot name
+    artifacts it never had, nor others' private ones."""
+    held: list[str] = []
+    for start in range(0, len(digests), 500):  # SQLite caps a statement's parameters
+        held += conn.execute(
+            select(artifact_owners.c.digest).where(
+                artifact_owners.c.principal_id == node_id,
+                artifact_owners.c.digest.in_(digests[start : start + 500]),
+                artifact_owners.c.fetched_at.is_not(None),
+            )
+        ).scalars()
+        if len(held) >= MAX_SEEDS_KEPT:
+            break
+    return sorted(held)[:MAX_SEEDS_KEPT]
 
 
 def renewed_deadline(attempt: Row, lease_ttl_s: int, now: float) -> float:
@@ -233,27 +259,38 @@ def _mark_started(
         )
 
 
-def _node_state(beat: Beat, now: float) -> dict:
+def _node_state(beat: Beat, now: float, network: str) -> dict:
+    seen = {"network": network} if network else {}
     return {
         "last_seen": now,
         "online": True,
         "paused": beat.paused,
         "usage_json": json.dumps(beat.usage, sort_keys=True),
         "bt_endpoint": beat.bt_endpoint[:120],
+        **seen,
     }
 
 
 def record_heartbeat(
-    conn: Connection, node_id: str, beat: Beat, seeds: list[str], lease_ttl_s: int, now: float
+    conn: Connection,
+    node_id: str,
+    beat: Beat,
+    seeds: list[str],
+    lease_ttl_s: int,
+    now: float,
+    network: str = "",
 ) -> tuple[list[str], set[str]]:
-    """Stores the node's state and renews its listed live leases; returns the attempts to
-    stop and the jobs whose tasks started running. (Without Redis: every beat writes.)"""
-    conn.execute(update(nodes).where(nodes.c.id == node_id).values(**_node_state(beat, now)))
+    """Stores the node's state (and the network the beat came from, unless "") and renews
+    its listed live leases; returns the attempts to stop and the jobs whose tasks started
+    running. (Without Redis: every beat writes.)"""
+    values = _node_state(beat, now, network)
+    conn.execute(update(nodes).where(nodes.c.id == node_id).values(**values))
     conn.execute(delete(node_seeds).where(node_seeds.c.node_id == node_id))
-    if seeds:
+    held = _held(conn, node_id, seeds)
+    if held:
         conn.execute(
             insert(node_seeds),
-            [{"node_id": node_id, "digest": d, "updated_at": now} for d in seeds],
+            [{"node_id": node_id, "digest": d, "updated_at": now} for d in held],
         )
     listed = sorted(set(beat.running_attempt_ids))
     deadlines, leased_tasks, started_jobs = _renewals(conn, node_id, listed, lease_ttl_s, now)
@@ -271,13 +308,21 @@ def record_heartbeat(
 
 
 def record_beat_changes(
-    conn: Connection, node_id: str, beat: Beat, lease_ttl_s: int, now: float, tell_node: bool
+    conn: Connection,
+    node_id: str,
+    beat: Beat,
+    lease_ttl_s: int,
+    now: float,
+    tell_node: bool,
+    network: str = "",
 ) -> tuple[list[str], set[str], dict[str, float]]:
     """With Redis: writes only what changed state (the node came online or paused, attempts
     started); returns the attempts to stop, the jobs whose tasks started and the renewed
-    deadlines (which go to Redis)."""
+    deadlines (which go to Redis). The node's network is written with its state (leases and
+    results write it too)."""
     if tell_node:
-        conn.execute(update(nodes).where(nodes.c.id == node_id).values(**_node_state(beat, now)))
+        values = _node_state(beat, now, network)
+        conn.execute(update(nodes).where(nodes.c.id == node_id).values(**values))
     listed = sorted(set(beat.running_attempt_ids))
     deadlines, leased_tasks, started_jobs = _renewals(conn, node_id, listed, lease_ttl_s, now)
     _mark_started(conn, list(deadlines), leased_tasks, now)
@@ -285,7 +330,13 @@ def record_beat_changes(
 
 
 async def _hot_heartbeat(
-    ctx: ServerContext, hot: HotPresence, node_id: str, beat: Beat, seeds: list[str], now: float
+    ctx: ServerContext,
+    hot: HotPresence,
+    node_id: str,
+    beat: Beat,
+    seeds: list[str],
+    now: float,
+    network: str,
 ) -> list[str] | None:
     """The beat through Redis; None when Redis did not take it (then the database does)."""
     ttl = ctx.settings.lease_ttl_s
@@ -303,7 +354,7 @@ async def _hot_heartbeat(
     cancel: list[str] = []
     if beat.running_attempt_ids or news.tell_database:
         cancel, started_jobs, deadlines = await ctx.db.run(
-            record_beat_changes, node_id, beat, ttl, now, news.tell_database
+            record_beat_changes, node_id, beat, ttl, now, news.tell_database, network
         )
         for job_id in started_jobs:
             ctx.events.notify(job_id)
@@ -327,15 +378,17 @@ def _store_deadlines(conn: Connection, deadlines: dict[str, float]) -> None:
         )
 
 
-async def heartbeat(ctx: ServerContext, node_id: str, beat: Beat) -> BeatReply:
+async def heartbeat(ctx: ServerContext, node_id: str, beat: Beat, network: str = "") -> BeatReply:
     seeds = _seeds(beat)
     ttl = ctx.settings.lease_ttl_s
     now = time.time()
     cancel = None
     if ctx.presence is not None:
-        cancel = await _hot_heartbeat(ctx, ctx.presence, node_id, beat, seeds, now)
+        cancel = await _hot_heartbeat(ctx, ctx.presence, node_id, beat, seeds, now, network)
     if cancel is None:
-        cancel, started_jobs = await ctx.db.run(record_heartbeat, node_id, beat, seeds, ttl, now)
+        cancel, started_jobs = await ctx.db.run(
+            record_heartbeat, node_id, beat, seeds, ttl, now, network
+        )
         for job_id in started_jobs:
             ctx.events.notify(job_id)
     if cancel:

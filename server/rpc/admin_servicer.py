@@ -24,7 +24,6 @@ from server.rpc.converters import (
 )
 from server.rpc.errors import maps_domain_errors
 from server.runtimes import approved as runtimes
-from server.store.invalidation import NODE
 from server.validation import bans
 
 log = logging.getLogger("hivemind.admin")
@@ -105,8 +104,6 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
     ) -> admin_pb2.NodeInfo:
         caller = require_admin(context)
         node = await bans.ban_node_now(self.ctx, request.node_id, request.reason)
-        # Refused from the next call, on every replica.
-        self.ctx.invalidations.announce(NODE, request.node_id)
         log.info("ban user=%s node=%s reason=%s", caller.username, node.node_id, node.ban_reason)
         return node_to_proto(node)
 

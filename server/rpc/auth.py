@@ -23,6 +23,7 @@ from typing import Any
 import grpc
 from sqlalchemy import Connection, select
 
+from common.bounded import BoundedCache
 from server.accounts.signing import REPLICA, Signer, SigningKeys
 from server.context import ServerContext
 from server.errors import DomainError, PermissionDenied, Unauthenticated
@@ -45,6 +46,7 @@ REPLICA_METHODS = frozenset(
     {"/hivemind.v1.ArtifactService/Download", "/hivemind.v1.ArtifactService/Stat"}
 )
 REPLICA_TOKEN_TTL_S = 300
+NODE_CREDENTIALS_CACHED = 20_000
 
 
 @dataclass(frozen=True)
@@ -119,20 +121,25 @@ class _NodeRecord:
 
 
 class NodeCredentialCache:
-    """Verified node credentials for a few seconds, so heartbeats do not hit the database.
-    A rotation or a ban is announced (server/store/invalidation.py), which drops the entry on
-    every replica; `generation` keeps a record read before such a drop from being cached
-    after it."""
+    """Verified node credentials for a few seconds, so heartbeats do not hit the database;
+    at most `max_entries` of them (the least recently used leave first). A rotation or a ban
+    is announced (server/store/invalidation.py), which drops the entry on every replica;
+    `generation` keeps a record read before such a drop from being cached after it."""
 
-    def __init__(self, ttl_s: float = NODE_CREDENTIAL_CACHE_S) -> None:
+    def __init__(
+        self, ttl_s: float = NODE_CREDENTIAL_CACHE_S, max_entries: int = NODE_CREDENTIALS_CACHED
+    ) -> None:
         self.ttl_s = ttl_s
-        self._records: dict[str, _NodeRecord] = {}
+        self._records: BoundedCache[str, _NodeRecord] = BoundedCache(max_entries)
         self.generation = 0  # bumped by every drop
+
+    def __len__(self) -> int:
+        return len(self._records)
 
     def get(self, node_id: str) -> _NodeRecord | None:
         record = self._records.get(node_id)
         if record is not None and record.cached_until < time.monotonic():
-            del self._records[node_id]
+            self._records.pop(node_id)
             return None
         return record
 
@@ -141,7 +148,7 @@ class NodeCredentialCache:
         then): it may be what was dropped."""
         if read_at_generation is not None and read_at_generation != self.generation:
             return
-        self._records[node_id] = record
+        self._records.put(node_id, record)
 
     def forget(self, node_id: str) -> None:
         self.generation += 1
@@ -151,7 +158,7 @@ class NodeCredentialCache:
         """Drops the nodes of one owner (their owner was banned or unbanned)."""
         self.generation += 1
         for node_id in [n for n, r in self._records.items() if r.principal.user_id == user_id]:
-            del self._records[node_id]
+            self._records.pop(node_id)
 
     def clear(self) -> None:
         self.generation += 1

@@ -3,23 +3,36 @@ the other replicas of this server, which hold and seed the same artifacts), then
 nodes that said (in heartbeats) they seed it, most recently confirmed first, then nodes
 that are fetching it right now (server/torrent/swarm.py). The server has no notion of
 network distance, so "nearest" is "freshest": a node that just reported is the likeliest
-to be up. With Redis, what nodes seed and where they listen is read there
-(server/nodes/presence.py)."""
+to be up.
+
+A peer list must not be a weapon (clients dial whatever it names) nor a hiding place for a
+few sybils, so:
+- a node is listed only for artifacts it may read and really fetched or uploaded
+  (server/nodes/registry.py keeps only those of the digests a heartbeat names);
+- at the address the server sees its calls come from, with the port it reports: whatever
+  host a node names is ignored (`observed_endpoint`);
+- at most MAX_NODE_PEERS nodes, and at most MAX_PEERS_PER_OWNER of one owner.
+
+With Redis, what nodes say they seed and where they listen is read there
+(server/nodes/presence.py), and checked against the database when a list is made.
+"""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
 from server.context import ServerContext
 from server.errors import FailedPrecondition, NotFound
-from server.jobs.access import Caller
+from server.jobs.access import Caller, mark_fetched
 from server.store.redis_link import RedisUnavailable
-from server.store.schema import node_seeds, nodes
+from server.store.schema import artifact_owners, node_seeds, nodes
 from server.torrent.seeder import SeedInfo
 
 MAX_NODE_PEERS = 20
+MAX_PEERS_PER_OWNER = 2
 
 
 @dataclass(frozen=True)
@@ -45,7 +58,7 @@ async def torrent_offer(ctx: ServerContext, caller: Caller, digest: str) -> Torr
     seeding = await _seeding_nodes_now(ctx, digest, caller.node_id)
     fetching = [TorrentPeer(e, n) for n, e in ctx.seeder.swarm.recent(digest, caller.node_id)]
     if caller.node_id:
-        endpoint = await _endpoint_now(ctx, caller.node_id)
+        endpoint = await _start_fetch_now(ctx, caller.node_id, digest)
         if _has_host(endpoint):
             ctx.seeder.swarm.note(digest, caller.node_id, endpoint)
     node_peers: list[TorrentPeer] = []
@@ -61,23 +74,64 @@ async def torrent_offer(ctx: ServerContext, caller: Caller, digest: str) -> Torr
 async def _seeding_nodes_now(ctx: ServerContext, digest: str, exclude: str) -> list[TorrentPeer]:
     if ctx.presence is not None:
         try:
-            found = await ctx.presence.seeders(digest, exclude, MAX_NODE_PEERS)
-            return [TorrentPeer(e, n) for n, e in found if _has_host(e)]
+            found = await ctx.presence.seeders(
+                digest, exclude, MAX_NODE_PEERS * MAX_PEERS_PER_OWNER
+            )
         except RedisUnavailable:
             pass
+        else:
+            found = [(n, e) for n, e in found if _has_host(e)]
+            return await ctx.db.run(_vetted_seeders, digest, found, MAX_NODE_PEERS)
     return await ctx.db.run(_seeding_nodes, digest, exclude, MAX_NODE_PEERS)
 
 
-async def _endpoint_now(ctx: ServerContext, node_id: str) -> str:
+def _vetted_seeders(
+    conn: Connection, digest: str, found: list[tuple[str, str]], limit: int
+) -> list[TorrentPeer]:
+    """Of the seeders Redis heard of (freshest first), those that really fetched or uploaded
+    `digest` (a beat names whatever it likes), at most MAX_PEERS_PER_OWNER of one owner."""
+    if not found:
+        return []
+    owners = dict(
+        conn.execute(
+            select(nodes.c.id, nodes.c.owner_id)
+            .join(artifact_owners, artifact_owners.c.principal_id == nodes.c.id)
+            .where(
+                nodes.c.id.in_([node_id for node_id, _ in found]),
+                artifact_owners.c.digest == digest,
+                artifact_owners.c.fetched_at.is_not(None),
+            )
+        ).all()
+    )
+    peers: list[TorrentPeer] = []
+    per_owner: dict[str, int] = {}
+    for node_id, endpoint in found:
+        owner = owners.get(node_id)
+        if owner is None or per_owner.get(owner, 0) >= MAX_PEERS_PER_OWNER:
+            continue
+        per_owner[owner] = per_owner.get(owner, 0) + 1
+        peers.append(TorrentPeer(endpoint, node_id))
+        if len(peers) >= limit:
+            break
+    return peers
+
+
+async def _start_fetch_now(ctx: ServerContext, node_id: str, digest: str) -> str:
+    """Notes that the node fetches `digest` (it may seed it from now on); its endpoint."""
     if ctx.presence is not None:
         try:
-            return await ctx.presence.endpoint(node_id)
+            endpoint = await ctx.presence.endpoint(node_id)
         except RedisUnavailable:
             pass
-    return await ctx.db.run(_endpoint_of, node_id)
+        else:
+            await ctx.db.run(mark_fetched, node_id, digest, time.time())
+            return endpoint
+    return await ctx.db.run(_start_fetch, node_id, digest, time.time())
 
 
-def _endpoint_of(conn: Connection, node_id: str) -> str:
+def _start_fetch(conn: Connection, node_id: str, digest: str, now: float) -> str:
+    """Notes that the node fetches `digest` (it may seed it from now on); its endpoint."""
+    mark_fetched(conn, node_id, digest, now)
     row = conn.execute(select(nodes.c.bt_endpoint).where(nodes.c.id == node_id)).first()
     return row.bt_endpoint if row is not None else ""
 
@@ -86,7 +140,7 @@ def _seeding_nodes(
     conn: Connection, digest: str, exclude_node_id: str, limit: int
 ) -> list[TorrentPeer]:
     rows = conn.execute(
-        select(nodes.c.id, nodes.c.bt_endpoint)
+        select(nodes.c.id, nodes.c.owner_id, nodes.c.bt_endpoint)
         .join(node_seeds, node_seeds.c.node_id == nodes.c.id)
         .where(
             node_seeds.c.digest == digest,
@@ -96,10 +150,19 @@ def _seeding_nodes(
             nodes.c.id != exclude_node_id,
         )
         .order_by(node_seeds.c.updated_at.desc())
-        .limit(limit)
+        .limit(limit * MAX_PEERS_PER_OWNER)
     )
-    # An endpoint without a host cannot be dialled by anyone else.
-    return [TorrentPeer(row.bt_endpoint, row.id) for row in rows if _has_host(row.bt_endpoint)]
+    peers: list[TorrentPeer] = []
+    per_owner: dict[str, int] = {}
+    for row in rows:
+        # An endpoint without a host cannot be dialled by anyone else.
+        if not _has_host(row.bt_endpoint) or per_owner.get(row.owner_id, 0) >= MAX_PEERS_PER_OWNER:
+            continue
+        per_owner[row.owner_id] = per_owner.get(row.owner_id, 0) + 1
+        peers.append(TorrentPeer(row.bt_endpoint, row.id))
+        if len(peers) >= limit:
+            break
+    return peers
 
 
 def _has_host(endpoint: str) -> bool:
@@ -108,14 +171,15 @@ def _has_host(endpoint: str) -> bool:
 
 
 def observed_endpoint(reported: str, grpc_peer: str) -> str:
-    """A node's BT endpoint with the host filled in from where its gRPC call came from
-    (`context.peer()`, "ipv4:1.2.3.4:5678" or "ipv6:[::1]:5678") when it reported only a
-    port (":6881"): behind NAT a node does not know the address others see."""
-    host, _, port = (reported or "").rpartition(":")
-    if not port.isdigit() or host.strip("[]"):
-        return reported or ""
+    """A node's BT endpoint: the host its gRPC call came from (`context.peer()`,
+    "ipv4:1.2.3.4:5678" or "ipv6:[::1]:5678") with the port it reported (":6881" or
+    "host:6881"). A host the node names is ignored: others would dial it on the node's word.
+    "" when there is no valid port or the call came over no IP transport."""
+    port = (reported or "").rpartition(":")[2]
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        return ""
     kind, _, address = grpc_peer.partition(":")
     if kind not in ("ipv4", "ipv6"):
         return ""  # a unix socket or unknown transport: no address others could dial
     seen_host = address.rpartition(":")[0]
-    return f"{seen_host}:{port}" if seen_host else ""
+    return f"{seen_host}:{int(port)}" if seen_host else ""

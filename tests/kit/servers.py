@@ -43,8 +43,10 @@ def server_env(**overrides: str) -> dict[str, str]:
 
 async def start_server(data_dir: Path, **overrides: Any) -> HiveMindServer:
     """A started server in this process and event loop, on `data_dir` with ServerSettings
-    `overrides`; it listens on 127.0.0.1 with a free port unless `listen` is given."""
+    `overrides`; it listens on 127.0.0.1 with a free port unless `listen` is given, and serves
+    no web dashboard unless `http_listen` is given (tests/web give 127.0.0.1:0)."""
     overrides.setdefault("listen", "127.0.0.1:0")
+    overrides.setdefault("http_listen", "off")
     server = HiveMindServer(ServerSettings.load(data_dir, **overrides))
     await server.start()
     return server
@@ -82,7 +84,8 @@ class ServerProcess:
     started when it says where it listens; `address` is that address (a port 0 resolved).
 
     `ServerProcess.on(data_dir, ...)` is `run --data-dir DATA_DIR --listen 127.0.0.1:PORT` on a
-    fixed port, so clients reconnect to the same address after `kill()` and `start()`.
+    fixed port, so clients reconnect to the same address after `kill()` and `start()`; without
+    a web dashboard unless `extra_args` has `--http`.
     Async tests use `start`, `kill`, `stop` and `restart`; synchronous ones (Qt, packaging)
     `start_blocking` and `stop_blocking`."""
 
@@ -115,6 +118,8 @@ class ServerProcess:
     ) -> ServerProcess:
         listen = f"127.0.0.1:{port or free_port()}"
         args = ["run", "--data-dir", str(data_dir), "--listen", listen, *extra_args]
+        if "--http" not in extra_args:
+            args += ["--http", "off"]
         proc = cls(args, log_path, env=env, data_dir=data_dir)
         proc.address = listen
         return proc

@@ -58,7 +58,11 @@ def make_package(extra: dict[str, bytes] | None = None) -> bytes:
 
 
 class Stubs:
-    def __init__(self, channel: grpc.aio.Channel) -> None:
+    """The services' stubs on one channel; `address` is the server's (where a test may open
+    more channels, e.g. from other source addresses: tests/kit/loopback_networks.py)."""
+
+    def __init__(self, channel: grpc.aio.Channel, address: str = "") -> None:
+        self.address = address
         self.jobs = job_pb2_grpc.JobServiceStub(channel)
         self.nodes = node_pb2_grpc.NodeServiceStub(channel)
         self.artifacts = artifact_pb2_grpc.ArtifactServiceStub(channel)

@@ -195,8 +195,10 @@ def test_compose_replica_settings_start_a_real_replica(tmp_path: Path, redis_url
         HIVEMIND_SERVER_LISTEN=env["HIVEMIND_SERVER_LISTEN"].replace(
             "0.0.0.0:50051", "127.0.0.1:0"
         ),
+        HIVEMIND_SERVER_HTTP_LISTEN="127.0.0.1:0",
         HIVEMIND_SERVER_BT_LISTEN_PORT="0",
     )
+    assert env["HIVEMIND_SERVER_INSECURE"] == "1"
     line = start_server_with(["run", "--data-dir", str(tmp_path / "data")], tmp_path, env)
     assert "listening on 127.0.0.1:" in line
     log = (tmp_path / "server.log").read_text()

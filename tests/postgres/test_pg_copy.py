@@ -28,7 +28,13 @@ from server.store.db import Database
 from server.store.schema import metadata
 from tests.kit.accounts import PASSWORD
 from tests.kit.admin import server_cli
-from tests.kit.simulated_nodes import assert_results_correct, run_job, sim_node, submit_job
+from tests.kit.simulated_nodes import (
+    assert_results_correct,
+    reconnect,
+    run_job,
+    sim_node,
+    submit_job,
+)
 from tests.kit.stubs import Stubs, balance
 
 pytestmark = pytest.mark.postgres
@@ -100,7 +106,7 @@ async def test_a_network_moves_to_postgresql_and_goes_on(
     people = [await user_session(server, n) for n in ("alice", "bob", "carol", "dave")]
     alice, bob, carol, _ = people
     async with grpc.aio.insecure_channel(server.address) as channel:
-        stubs = Stubs(channel)
+        stubs = Stubs(channel, server.address)
         await stubs.account.Transfer(
             account_pb2.TransferRequest(to_username="dave", amount_ucpt=7 * CPT, memo="thanks"),
             metadata=alice.metadata,
@@ -143,7 +149,7 @@ async def test_a_network_moves_to_postgresql_and_goes_on(
     moved = await make_server(data_dir=data_dir)
     assert moved.ctx.db.engine.dialect.name == "postgresql"
     async with grpc.aio.insecure_channel(moved.address) as channel:
-        stubs = Stubs(channel)
+        stubs = Stubs(channel, moved.address)
         auth = auth_pb2_grpc.AuthServiceStub(channel)
         # Same users: old access tokens (token.key), refresh tokens and passwords work.
         assert await balances(stubs, people) == before
@@ -154,6 +160,8 @@ async def test_a_network_moves_to_postgresql_and_goes_on(
         assert (await moved.ctx.db.run(audit.check_ledger)).ok
 
         # The same nodes run a new job and are paid: new ledger entries after the copied ones.
+        for sim in sims:  # the server moved to another port: the machines dial it there
+            await reconnect(sim, stubs)
         job = await submit_job(stubs, alice, task_count=2, replicas=2)
         detail = await run_job(stubs, alice, job.job_id, sims)
         assert detail.job.state == common_pb2.JOB_STATE_DONE

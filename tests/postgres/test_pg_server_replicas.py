@@ -50,7 +50,7 @@ async def test_two_servers_on_one_database_share_a_job(make_server, user_session
         grpc.aio.insecure_channel(first.address) as first_channel,
         grpc.aio.insecure_channel(second.address) as second_channel,
     ):
-        stubs = [Stubs(first_channel), Stubs(second_channel)]
+        stubs = [Stubs(first_channel, first.address), Stubs(second_channel, second.address)]
         sims = [
             (stubs[i % 2], await sim_node(stubs[i % 2], owner, f"{owner.username}-box"))
             for i, owner in enumerate(owners)

@@ -299,6 +299,9 @@ def _templates(
         "FailAttempts": node_pb2.FailAttemptsRequest(
             failures=[node_pb2.Failure(attempt_id=attempts[-1], error="boom", stats=stats)]
         ),
+        "ReturnAttempts": node_pb2.ReturnAttemptsRequest(
+            attempt_ids=attempts[-1:], reason="sharing turned off"
+        ),
         "RotateNodeSecret": node_pb2.RotateNodeSecretRequest(node_id=alice_node),
         "SubmitJob": _job_request(digest, "fuzzed job"),
         "ListJobs": job_pb2.ListJobsRequest(page=page),

@@ -35,7 +35,9 @@ SPOT_CHECK_WHY = "its node failed a spot check"
 
 @pytest.fixture
 def server_settings() -> dict:
-    return {"trust_threshold": 2}
+    # Established (and so trusted) after 2 independent valid results, at any age: the cheat
+    # here must first earn trust (tests/security/test_spot_checks.py says the same).
+    return {"trust_threshold": 2, "established_min_valid": 2, "established_min_age_s": 0}
 
 
 def balance(server: Any, user_id: str) -> int:

@@ -43,6 +43,7 @@ async def retried(call: Callable[[], Awaitable[Any]]) -> Any:
 
 
 async def worker(stubs: Stubs, sim: SimNode, done: asyncio.Event, leasing: asyncio.Event) -> None:
+    stubs = sim.stubs  # the machine's own channel, from its own address
     request = node_pb2.LeaseTasksRequest(free_cores=8, free_memory_mb=16384, max_tasks=1)
     while not done.is_set():
         await leasing.wait()
@@ -89,7 +90,7 @@ async def test_server_killed_mid_job_completes_and_pays_each_attempt_once(
     proc = await server_process(env=short_leases)
     db_file = proc.data_dir / "hivemind.db"
     async with grpc.aio.insecure_channel(proc.address, options=CHANNEL_OPTIONS) as channel:
-        stubs = Stubs(channel)
+        stubs = Stubs(channel, proc.address)
         alice = await register_user(proc.address, "alice")
         sims = [
             await sim_node(stubs, await register_user(proc.address, name), f"{name}-box")

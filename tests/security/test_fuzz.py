@@ -30,7 +30,7 @@ from tests.security.fuzzworld import World, build_world
 RPCS = every_rpc()
 EXAMPLES_PER_RPC = 25
 NEVER = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
-NODE_REPORTS = {"StartAttempts", "CompleteAttempts", "FailAttempts"}
+NODE_REPORTS = {"StartAttempts", "CompleteAttempts", "FailAttempts", "ReturnAttempts"}
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,9 @@ pytestmark = pytest.mark.db
 
 @pytest.fixture
 def server_settings() -> dict:
-    return {"trust_threshold": 2}
+    # A node is established (and may be trusted) after 2 independent valid results, at any
+    # age: the tests here are about what follows trust, not about how long earning it takes.
+    return {"trust_threshold": 2, "established_min_valid": 2, "established_min_age_s": 0}
 
 
 def test_the_chance_of_a_spot_check_follows_trust():

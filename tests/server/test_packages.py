@@ -78,6 +78,15 @@ BAD_PACKAGES = {
     "not a zip": (b"#!/bin/sh\nrm -rf /\n", "not a readable zip archive"),
     "corrupt zip": (_corrupt(), "not a readable zip archive"),
     "bad manifest": (make_zip({"hivemind.toml": b"name = \n"}), "is not valid TOML"),
+    # Once INTERNAL (tomllib's RecursionError), and a chain of tables thousands deep.
+    "deeply nested arrays": (
+        make_zip({"hivemind.toml": b"a = " + b"[" * 5000 + b"]" * 5000}),
+        "hivemind.toml is nested more than 32 levels deep",
+    ),
+    "deeply nested tables": (
+        make_zip({"hivemind.toml": b".".join([b"a"] * 5000) + b" = 1"}),
+        "hivemind.toml is nested more than 32 levels deep",
+    ),
 }
 
 
