@@ -241,7 +241,10 @@ def test_compose_runs_two_replicas_on_postgres_and_redis_behind_haproxy() -> Non
         context = (SERVER / service["build"]["context"]).resolve()
         assert context == REPO_ROOT and (context / service["build"]["dockerfile"]).is_file()
         port = service["environment"]["HIVEMIND_SERVER_BT_LISTEN_PORT"]
-        assert service["ports"] == [f"{port}:{port}/tcp"]
+        # BitTorrent published as is; the dashboard (plaintext) on the host's loopback only.
+        assert service["ports"][0] == f"{port}:{port}/tcp"
+        assert [p.split(":")[0] for p in service["ports"][1:]] == ["127.0.0.1"]
+        assert service["environment"]["HIVEMIND_SERVER_HTTP_LISTEN"] == "0.0.0.0:50080"
         assert service["environment"]["HIVEMIND_SERVER_REPLICA_ADDRESS"] == f"{name}:50051"
     # Only HAProxy is published on 50051, with TLS, and it names both replicas.
     proxy = services["haproxy"]
