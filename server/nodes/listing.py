@@ -150,7 +150,12 @@ def list_nodes(
 async def list_nodes_now(ctx: ServerContext, node_id: str | None = None) -> list[NodeView]:
     """list_nodes with each node's last beat as Redis has it, when that is later than the
     database's (with Redis a beat writes there only: server/nodes/presence.py)."""
-    views = await ctx.db.run(list_nodes, node_id)
+    return await with_last_beats(ctx, await ctx.db.run(list_nodes, node_id))
+
+
+async def with_last_beats(ctx: ServerContext, views: list[NodeView]) -> list[NodeView]:
+    """The views with each node's last beat as Redis has it, when later than the database's
+    (the dashboard's node pages, on any replica)."""
     if ctx.presence is None or not views:
         return views
     beats = await ctx.presence.last_beats([view.node_id for view in views])

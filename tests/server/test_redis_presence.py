@@ -1,7 +1,8 @@
 """One server with Redis (server/nodes/presence.py): heartbeats write Redis, not the database,
 yet silent nodes still go offline, unrenewed leases still lapse, and renewed ones do not;
 a Redis that restarts empty loses nothing (the grace after it covers every live node); an
-idle worker's LeaseTasks waits for work and is woken by a submission."""
+idle worker's LeaseTasks waits for work and is woken by a submission; the dashboard shows
+the beats Redis holds."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from contextlib import contextmanager
 
 import grpc
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 
 from proto.hivemind.v1 import node_pb2
 from server.store.schema import attempts, nodes
 from tests.kit.redis import new_namespace
 from tests.kit.stubs import Stubs, lease, make_package, register_node, submit, upload
+from tests.web.webkit import WebClient
 
 WRITES = ("INSERT", "UPDATE", "DELETE")
 
@@ -30,6 +32,7 @@ def server_settings(redis_url: str) -> dict:
         "lease_ttl_s": 3,
         "node_offline_after_s": 3,
         "sweep_interval_s": 0.2,
+        "http_listen": "127.0.0.1:0",
     }
 
 
@@ -164,3 +167,24 @@ async def test_an_idle_lease_waits_for_work_and_a_submission_wakes_it(server, us
         metadata=node.metadata,
     )
     assert not reply.leases and 0.7 < time.monotonic() - started < 3.0
+
+
+async def test_the_dashboard_shows_the_last_beat_redis_holds(server, user_session, stubs):
+    alice = await user_session(server, "alice", admin=True)
+    node = await register_node(stubs, alice.metadata, "box")
+    await beat(stubs, node)  # it came online: the database hears of that one
+    an_hour_ago = time.time() - 3600
+    await server.ctx.db.run(
+        lambda conn: conn.execute(
+            update(nodes).where(nodes.c.id == node.node_id).values(last_seen=an_hour_ago)
+        )
+    )
+    with sql_writes(server) as writes:
+        await beat(stubs, node)
+    assert not any("nodes" in w for w in writes), writes  # this beat is in Redis only
+    async with WebClient(server.http_url) as web:
+        await web.sign_in("alice")
+        for path in ("/nodes", "/admin/nodes"):
+            page = (await web.get(path)).text
+            assert "box" in page, path
+            assert " s ago" in page and "1 h ago" not in page, path
