@@ -42,6 +42,7 @@ from server.rpc.auth import (
 )
 from server.rpc.auth_servicer import AuthServicer
 from server.rpc.budgets import BudgetLimits, RequestBudgetInterceptor, RequestBudgets
+from server.rpc.forwarded import ForwardedPeerInterceptor, parse_trusted_proxies
 from server.rpc.job_servicer import JobServicer
 from server.rpc.limits import RequestLimitsInterceptor
 from server.rpc.metrics import MetricsInterceptor
@@ -166,6 +167,7 @@ class HiveMindServer:
         check_transport(
             self.host, self._requested_port, self._credentials is not None, settings.insecure
         )
+        self._trusted_proxies = parse_trusted_proxies(settings.trusted_proxies)
         self._http = http_address(settings)
         self._http_tls = self._web_tls_context() if self._http else None
         if self._http is not None:
@@ -219,6 +221,12 @@ class HiveMindServer:
             # credential learns nothing about field limits; then the caller's budget, so even
             # refused requests are charged to them.
             interceptors=[
+                # First, so every later piece sees the client behind a trusted proxy.
+                *(
+                    [ForwardedPeerInterceptor(self._trusted_proxies)]
+                    if self._trusted_proxies
+                    else []
+                ),
                 MetricsInterceptor(),
                 AuthInterceptor(self.ctx),
                 RequestBudgetInterceptor(self.budgets),

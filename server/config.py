@@ -29,6 +29,11 @@ class ServerSettings:
     # unless `insecure`), "off" serves none, and "auto" listens on DEFAULT_HTTP_LISTEN, or
     # warns and serves none when another program holds that port.
     http_listen: str = "auto"
+    # Proxies (addresses or networks, comma-separated) whose calls name the client in an
+    # x-forwarded-for header (HAProxy, packaging/server/haproxy.cfg): the server then sees the
+    # client's address, not the proxy's (networks, budgets, sign-up limits; server/rpc/
+    # forwarded.py). Empty = trust none: behind a proxy every call seems to come from it.
+    trusted_proxies: str = ""
     web_session_ttl_s: int = 8 * 3600  # a dashboard sign-in lasts this long
     metrics_token: str = ""  # when set, /metrics needs `Authorization: Bearer <token>`
     web_sample_interval_s: float = 30.0  # the network page's charts: a point this often

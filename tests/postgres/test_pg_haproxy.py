@@ -1,7 +1,8 @@
 """Replicas behind one address: HAProxy (Debian's) run with packaging/server/haproxy.cfg as
 shipped, ending TLS and speaking gRPC over HTTP/2 to two replicas on loopback. Clients know
 only HAProxy's address; a worker long-polls through it; one replica is SIGKILLed mid-run
-and the job still ends with every result right and every payout made once."""
+and the job still ends with every result right and every payout made once. Replicas that
+trust HAProxy see each client's own address through it, and nobody else can name one."""
 
 from __future__ import annotations
 
@@ -13,16 +14,21 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import grpc
 import pytest
+from sqlalchemy import select
 
 from proto.hivemind.v1 import common_pb2
+from server.store.schema import nodes
 from tests.kit.accounts import PASSWORD
 from tests.kit.certificates import issue_server_cert, make_authority
 from tests.kit.ci import unavailable
+from tests.kit.loopback_networks import Network, Relay
 from tests.kit.network import download_results, job_detail, submit, wait_for_job, write_package
 from tests.kit.paths import REPO_ROOT
 from tests.kit.replicas import start_replicas
 from tests.kit.servers import free_port
+from tests.kit.stubs import Stubs, register_node
 from tests.postgres.test_pg_scale_out import (
     TASK_CODE,
     assert_each_task_ran_once,
@@ -134,3 +140,44 @@ async def test_replicas_behind_haproxy_are_one_address(
     await a.start()  # what was stored only on A is served again (through HAProxy and B)
     await download_results(alice, job.job_id, tmp_path / "results")
     check_results(tmp_path / "results", tasks)
+
+
+async def test_replicas_see_each_client_behind_haproxy_and_no_forged_one(
+    make_server, user_session, haproxy
+):
+    server = await make_server(trusted_proxies="127.0.0.1")
+    proxy = haproxy([server.address, server.address])
+    alice = await user_session(server, "alice")
+    forged = ("x-forwarded-for", "203.0.113.9")
+    relays: list[Relay] = []
+
+    async def node_from(network: Network, name: str, through_proxy: bool) -> str:
+        target = proxy.address if through_proxy else server.address
+        relay = await Relay(target, network.machine()).start()
+        relays.append(relay)
+        if through_proxy:
+            credentials = grpc.ssl_channel_credentials(Path(proxy.ca_file).read_bytes())
+            channel = grpc.aio.secure_channel(relay.address, credentials)
+        else:
+            channel = grpc.aio.insecure_channel(relay.address)
+        async with channel:
+            node = await register_node(Stubs(channel), (*alice.metadata, forged), name)
+        return node.node_id
+
+    home, office, elsewhere = Network(), Network(), Network()
+    try:
+        registered = {
+            await node_from(home, "home", through_proxy=True): home.cidr,
+            await node_from(office, "office", through_proxy=True): office.cidr,
+            # Straight to the replica: its header is not believed (it is no trusted proxy).
+            await node_from(elsewhere, "direct", through_proxy=False): elsewhere.cidr,
+        }
+    finally:
+        for relay in relays:
+            await relay.close()
+    seen = await server.ctx.db.run(
+        lambda conn: dict(conn.execute(select(nodes.c.id, nodes.c.network)).all())
+    )
+    # Each node is on its own machine's network: not HAProxy's (127.0.0.0/24), and not the
+    # address a client wrote into its own x-forwarded-for header.
+    assert seen == registered
