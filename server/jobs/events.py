@@ -4,8 +4,9 @@ Domain code calls `events.notify(job_id, message)` after its transaction committ
 `events.offer_work(count)` when it made `count` tasks leasable. Both may be called from the
 event loop or from any thread (the database thread): off-loop calls hop onto the loop with
 `call_soon_threadsafe`. Subscribers (`subscribe(job_id)`, or `subscribe(ANY_JOB)` for every
-job: the dashboard's live views) hear of each change; a LeaseTasks call that found nothing
-may wait (`work_waiter`) until work is offered, then leases again.
+job) hear of each change (the dashboard's live views need none: they re-read the database
+every replica shares); a LeaseTasks call that found nothing may wait (`work_waiter`) until
+work is offered, then leases again.
 
 Two implementations of one interface: `JobEvents` within one server process, and
 `RedisJobEvents`, which also carries both across replicas over Redis pub/sub: a job watched
