@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import event, select, update
 
 from proto.hivemind.v1 import node_pb2
+from server.cli.main import main
 from server.store.schema import attempts, nodes
 from tests.kit.redis import new_namespace
 from tests.kit.stubs import Stubs, lease, make_package, register_node, submit, upload
@@ -188,3 +189,26 @@ async def test_the_dashboard_shows_the_last_beat_redis_holds(server, user_sessio
             page = (await web.get(path)).text
             assert "box" in page, path
             assert " s ago" in page and "1 h ago" not in page, path
+
+
+async def test_a_ban_by_the_admin_command_reaches_the_running_servers_cache_at_once(
+    server, user_session, stubs, monkeypatch
+):
+    alice = await user_session(server, "alice")
+    node = await register_node(stubs, alice.metadata, "box")
+    await beat(stubs, node)  # its credential is cached now (for minutes, with Redis)
+    monkeypatch.setenv("HIVEMIND_SERVER_REDIS_URL", server.settings.redis_url)
+    monkeypatch.setenv("HIVEMIND_SERVER_REDIS_NAMESPACE", server.settings.redis_namespace)
+    data_dir = str(server.settings.data_dir)
+    ban = ["admin", "ban-node", node.node_id, "--reason", "caught", "--data-dir", data_dir]
+    assert await asyncio.to_thread(main, ban) == 0
+    deadline = time.monotonic() + 3.0
+    while True:
+        try:
+            await beat(stubs, node)
+        except grpc.aio.AioRpcError as error:
+            assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+            assert "caught" in error.details()
+            break
+        assert time.monotonic() < deadline, "the running server still takes the banned node"
+        await asyncio.sleep(0.1)
