@@ -28,6 +28,8 @@ test: venv
 	  else echo "note: no Docker daemon reachable; Docker tests will skip (and fail in CI)"; fi
 	@# The PostgreSQL run skips locally without a cluster; in CI it must run.
 	@if [ "$$CI" = true ]; then bash .ci/postgres-setup.sh >/dev/null; fi
+	@# Likewise Redis (tests start their own redis-server too, so the binary must be there).
+	@if [ "$$CI" = true ]; then bash .ci/redis-setup.sh >/dev/null; fi
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	@# Every test on SQLite, then the tests marked db or postgres on PostgreSQL (--db, see

@@ -28,18 +28,27 @@ from server.accounts.tokens import AccessTokenSigner
 from server.accounts.users import UnknownNameFailures
 from server.config import DEFAULT_HTTP_LISTEN, ServerSettings
 from server.context import ServerContext
+from server.ids import new_id
 from server.jobs.artifacts import ArtifactStore
-from server.jobs.events import JobEvents
+from server.jobs.events import JobEvents, RedisJobEvents
+from server.nodes.presence import HotPresence
 from server.rpc.account_servicer import AccountServicer
 from server.rpc.admin_servicer import AdminServicer
 from server.rpc.artifact_servicer import ArtifactServicer
-from server.rpc.auth import AuthInterceptor, NodeCredentialCache
+from server.rpc.auth import (
+    NODE_CREDENTIAL_CACHE_S,
+    NODE_CREDENTIAL_CACHE_WITH_REDIS_S,
+    AuthInterceptor,
+    NodeCredentialCache,
+)
 from server.rpc.auth_servicer import AuthServicer
 from server.rpc.budgets import BudgetLimits, RequestBudgetInterceptor, RequestBudgets
+from server.rpc.forwarded import ForwardedPeerInterceptor, parse_trusted_proxies
 from server.rpc.job_servicer import JobServicer
 from server.rpc.limits import RequestLimitsInterceptor
 from server.rpc.metrics import MetricsInterceptor
 from server.rpc.node_servicer import NodeServicer
+from server.rpc.replicas import ReplicaMesh
 from server.rpc.standard import add_standard_services, serving
 from server.runtimes.approved import (
     default_runtime,
@@ -50,6 +59,8 @@ from server.runtimes.approved import (
     pin_default_runtime,
 )
 from server.store.db import Database
+from server.store.invalidation import NODE, USER, Invalidations, RedisInvalidations
+from server.store.redis_link import RedisLink
 from server.sweeper import run_sweeper
 from server.torrent import Seeder
 from server.web.dashboard import Dashboard
@@ -106,23 +117,45 @@ def http_address(settings: ServerSettings) -> tuple[str, int, bool] | None:
 
 
 def open_context(settings: ServerSettings) -> ServerContext:
-    """The database (created or upgraded to this code's schema) and the services around it."""
+    """The database (created or upgraded to this code's schema) and the services around it:
+    in this process alone, or with `redis_url` shared with the other replicas through Redis."""
     db = Database.for_data_dir(settings.data_dir, settings.database_url or None)
     db.create_schema()
     # token.key is created now (mode 0600), not on the first login.
     token_signer = AccessTokenSigner(
         load_or_create_key(settings.data_dir), settings.access_token_ttl_s
     )
+    link = replicas = presence = None
+    invalidations: Invalidations = Invalidations()
+    events: JobEvents = JobEvents()
+    if settings.redis_url:
+        link = RedisLink(settings.redis_url, settings.redis_namespace, new_id("replica"))
+        invalidations = RedisInvalidations(link)
+        events = RedisJobEvents(link)
+        presence = HotPresence(link, db, settings)
+        replicas = ReplicaMesh(settings, link, token_signer.keys, db)
+    # With Redis, a rotation or ban reaches every replica's cache at once, and a gap clears
+    # it: entries may live longer (fewer reads per heartbeat). Without, 15 s bounds how long
+    # another process's change goes unseen.
+    node_credentials = NodeCredentialCache(
+        NODE_CREDENTIAL_CACHE_WITH_REDIS_S if link is not None else NODE_CREDENTIAL_CACHE_S
+    )
+    invalidations.listen(NODE, node_credentials.forget, node_credentials.clear)
+    invalidations.listen(USER, node_credentials.forget_owner, node_credentials.clear)
     return ServerContext(
         settings=settings,
         db=db,
-        artifacts=ArtifactStore(settings, db),
-        events=JobEvents(),
+        artifacts=ArtifactStore(settings, db, peers=replicas),
+        events=events,
         token_signer=token_signer,
         signing_keys=token_signer.keys,
         unknown_name_failures=UnknownNameFailures(),
-        node_credentials=NodeCredentialCache(),
+        node_credentials=node_credentials,
         spot_check_rng=random.SystemRandom(),
+        invalidations=invalidations,
+        redis=link,
+        presence=presence,
+        replicas=replicas,
     )
 
 
@@ -136,6 +169,7 @@ class HiveMindServer:
         check_transport(
             self.host, self._requested_port, self._credentials is not None, settings.insecure
         )
+        self._trusted_proxies = parse_trusted_proxies(settings.trusted_proxies)
         self._http = http_address(settings)
         self._http_tls = self._web_tls_context() if self._http else None
         if self._http is not None:
@@ -190,6 +224,12 @@ class HiveMindServer:
             # credential learns nothing about field limits; then the caller's budget, so even
             # refused requests are charged to them.
             interceptors=[
+                # First, so every later piece sees the client behind a trusted proxy.
+                *(
+                    [ForwardedPeerInterceptor(self._trusted_proxies)]
+                    if self._trusted_proxies
+                    else []
+                ),
                 MetricsInterceptor(),
                 AuthInterceptor(self.ctx),
                 RequestBudgetInterceptor(self.budgets),
@@ -253,9 +293,14 @@ class HiveMindServer:
             self.port = 0
         if not self.port:
             raise OSError(f"cannot listen on {bind} (address in use or not local)")
+        self.ctx.events.bind(asyncio.get_running_loop())
+        if self.ctx.redis is not None:
+            await self.ctx.redis.start()
         await asyncio.to_thread(self._pin_default_runtime)
         if self.settings.bittorrent:
             await self._start_seeder()  # before the first GetTorrent can arrive
+        if self.ctx.replicas is not None:
+            await self.ctx.replicas.start(self.ctx.artifacts, self.ctx.seeder, self.port)
         await self._server.start()
         await serving(self._health)
         self._spawn("sweeper", run_sweeper(self.ctx, self._stop_event))
@@ -307,7 +352,13 @@ class HiveMindServer:
 
     async def _start_seeder(self) -> None:
         """The BitTorrent seeder; without it every transfer goes over gRPC."""
-        seeder = Seeder(self.settings, self.ctx.db, self.ctx.artifacts.path_for)
+        replicas = self.ctx.replicas
+        seeder = Seeder(
+            self.settings,
+            self.ctx.db,
+            self.ctx.artifacts.path_for,
+            on_new_torrent=replicas.torrent_made if replicas is not None else None,
+        )
         try:
             self.ctx.seeder = await seeder.start()
         except Exception as error:
@@ -347,8 +398,14 @@ class HiveMindServer:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if self.ctx.replicas is not None:
+            with contextlib.suppress(Exception):
+                await self.ctx.replicas.close()
         if self.ctx.seeder is not None:
             with contextlib.suppress(Exception):
                 await self.ctx.seeder.close()
+        if self.ctx.redis is not None:
+            with contextlib.suppress(Exception):
+                await self.ctx.redis.close()
         await asyncio.to_thread(self.ctx.db.close)
         log.info("stopped address=%s", self.address)

@@ -29,6 +29,11 @@ class ServerSettings:
     # unless `insecure`), "off" serves none, and "auto" listens on DEFAULT_HTTP_LISTEN, or
     # warns and serves none when another program holds that port.
     http_listen: str = "auto"
+    # Proxies (addresses or networks, comma-separated) whose calls name the client in an
+    # x-forwarded-for header (HAProxy, packaging/server/haproxy.cfg): the server then sees the
+    # client's address, not the proxy's (networks, budgets, sign-up limits; server/rpc/
+    # forwarded.py). Empty = trust none: behind a proxy every call seems to come from it.
+    trusted_proxies: str = ""
     web_session_ttl_s: int = 8 * 3600  # a dashboard sign-in lasts this long
     metrics_token: str = ""  # when set, /metrics needs `Authorization: Bearer <token>`
     web_sample_interval_s: float = 30.0  # the network page's charts: a point this often
@@ -125,6 +130,20 @@ class ServerSettings:
     # BitTorrent.
     bittorrent: bool = True
     bt_listen_port: int = 0
+    # The host clients reach this server's BitTorrent port at (a replica's own, not a load
+    # balancer's); empty = the listen host, or for a wildcard the host clients dialled.
+    bt_public_host: str = ""
+    # Scale-out (docs/ADMIN.md, "Scale-out"): Redis holds what is hot and ephemeral (node
+    # presence and heartbeats, job events and wake-ups across replicas, invalidations of
+    # cached credentials). Empty = no Redis: one server keeps it in its process and database.
+    redis_url: str = ""
+    redis_namespace: str = "hivemind"  # prefix of every key and channel in that Redis
+    # Where the other replicas reach this one's gRPC port to fetch artifacts (host:port);
+    # empty = the listen address, a wildcard replaced by this machine's host name.
+    replica_address: str = ""
+    replica_ca_file: str = ""  # CA of the replicas' TLS certificates (empty = the system's)
+    # Longest a LeaseTasks call waits for work when an idle worker asks it to (long-poll).
+    lease_wait_max_s: float = 20.0
     bt_max_seeded_torrents: int = 1000  # in the seeder's session at once (least used leave)
 
     @property

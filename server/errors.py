@@ -42,3 +42,8 @@ class FailedPrecondition(DomainError):
 
 class ResourceExhausted(DomainError):
     """A quota or a rate limit was hit."""
+
+
+class Unavailable(DomainError):
+    """Something the call needs is out of reach for now (a replica that holds it is down);
+    the same call may succeed a little later. Clients retry it."""

@@ -2,7 +2,9 @@
 rounds whose deadline passed, every `settings.sweep_interval_s`, until the server stops; less
 often, decides what has waited too long for a node that is not online (validation/way_out.py);
 and housekeeping every `settings.housekeeping_interval_s` (and at start): stored files that
-nothing tracks, submissions a crash cut short, cancelled jobs left uncompacted."""
+nothing tracks, submissions a crash cut short, cancelled jobs left uncompacted. With Redis the
+sweep first reads what Redis knows of beats and renewals (server/nodes/presence.py); every
+replica sweeps."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from server.config import ServerSettings
 from server.context import ServerContext
 from server.jobs.effects import Effects
 from server.jobs.lifecycle import tidy_jobs
+from server.nodes.presence import PresenceView
 from server.validation.expiry import Released, expire_leases, mark_silent_nodes_offline
 from server.validation.rounds import close_rounds_past_deadline
 from server.validation.way_out import WaysOut, decide_stale_waits
@@ -27,11 +30,13 @@ log = logging.getLogger("hivemind.sweeper")
 WAY_OUT_EVERY_S = (0.2, 60.0)
 
 
-def sweep_once(conn: Connection, now: float, settings: ServerSettings) -> tuple[Released, Effects]:
+def sweep_once(
+    conn: Connection, now: float, settings: ServerSettings, view: PresenceView | None = None
+) -> tuple[Released, Effects]:
     effects = Effects()
     offline_after_s = float(settings.node_offline_after_s)
-    released = mark_silent_nodes_offline(conn, now, offline_after_s, effects, settings)
-    released.add(expire_leases(conn, now, effects, settings))
+    released = mark_silent_nodes_offline(conn, now, offline_after_s, effects, settings, view)
+    released.add(expire_leases(conn, now, effects, settings, view))
     close_rounds_past_deadline(conn, now, effects)
     effects.apply(conn, now)
     return released, effects
@@ -46,8 +51,12 @@ def ways_out_once(
 
 async def sweep(ctx: ServerContext) -> Released:
     """One sweep (its own transaction), then tells job watchers what changed."""
-    released, effects = await ctx.db.run(sweep_once, time.time(), ctx.settings)
+    now = time.time()
+    view = await ctx.presence.sweep_view(now) if ctx.presence is not None else None
+    released, effects = await ctx.db.run(sweep_once, now, ctx.settings, view)
     effects.announce(ctx.events)
+    if ctx.presence is not None and released.nodes_offline:
+        await ctx.presence.forget_nodes(released.nodes_offline)
     if released.nodes_offline:
         log.info("nodes offline nodes=%s", ",".join(released.nodes_offline))
     if released.attempts:

@@ -3,7 +3,8 @@
 A real server in this process (`server`, `make_server`) or in a subprocess that can be
 SIGKILLed (`server_process`), a one-line way to get a logged-in user (`user_session`), the
 raw stubs on a channel to `server` (`stubs`), the `hivemind` CLI (`cli`), people with worker
-agents (`network`), and the Docker daemon with the runtime image (`runtime_image`). Their
+agents (`network`), the Docker daemon with the runtime image (`runtime_image`), and Redis
+(`redis_url` shared by the session, `redis_server` a test's own to kill and restart). Their
 helpers are in tests/kit.
 
     async def test_x(server, user_session):
@@ -50,6 +51,7 @@ from tests.kit.postgres import (
     give_database,
     postgres_problem,
 )
+from tests.kit.redis import RedisServer, redis_problem, shared_url
 from tests.kit.servers import ServerProcess, start_server
 from tests.kit.stubs import Stubs
 
@@ -133,6 +135,36 @@ def server_database(request: pytest.FixtureRequest) -> Callable[[Path], None]:
         return lambda data_dir: None
     new_database: Callable[[], str] = request.getfixturevalue("postgres_database")
     return lambda data_dir: give_database(data_dir, new_database)
+
+
+# -- Redis ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Redis every test of the session may share (each server under its own namespace:
+    tests/kit/redis.py): CI's (HIVEMIND_TEST_REDIS_URL), else one started here. Skips (or
+    fails under CI=true) without redis-server."""
+    problem = redis_problem()
+    if problem:
+        unavailable("Redis", problem)
+    if shared_url():
+        yield shared_url()
+        return
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server.url
+    server.kill()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis of this test's own, which it may kill and restart (`restart()`)."""
+    problem = redis_problem()
+    if problem:
+        unavailable("Redis", problem)
+    server = RedisServer(tmp_path / "redis").start()
+    yield server
+    server.kill()
 
 
 # -- servers -------------------------------------------------------------------------------------

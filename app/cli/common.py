@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from app.cli.output import CommandError
-from app.services.client.channel import parse_server_address
+from app.services.client.channel import parse_server_addresses
 from app.services.client.credentials import CredentialStore
 from app.services.client.session import ClientSession
 from app.services.settings import SettingsStore, default_home
@@ -24,7 +24,8 @@ def common_arguments() -> argparse.ArgumentParser:
     parent.add_argument(
         "--server",
         metavar="HOST:PORT",
-        help="the HiveMind server (default: from settings, 127.0.0.1:50051)",
+        help="the HiveMind server (default: from settings, 127.0.0.1:50051); replicas of one"
+        " server as HOST:PORT,HOST:PORT,... (tried in turn)",
     )
     parent.add_argument(
         "--json", action="store_true", help="print exactly one JSON object on stdout"
@@ -54,7 +55,7 @@ def server_of(args: Any, settings: SettingsStore) -> str:
     """The server named by --server, else the one in settings; validated."""
     server = getattr(args, "server", None) or settings.settings.server
     try:
-        parse_server_address(server)
+        parse_server_addresses(server)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
     return server

@@ -33,7 +33,10 @@ async def _result_torrents(args: Any, session: Any) -> AsyncIterator[TorrentFetc
     """A BitTorrent session of the CLI's own (apart from a worker's that may run on this
     machine), or None when the settings or --no-bittorrent turn it off."""
     torrents = await open_torrents(
-        open_settings(args), session.server, enabled=not args.no_bittorrent, area="cli"
+        open_settings(args),
+        lambda: session.current_address,
+        enabled=not args.no_bittorrent,
+        area="cli",
     )
     try:
         yield torrents

@@ -25,7 +25,7 @@ from app.services.client.session import (
     ClientError,
     ClientSession,
     check_server,
-    parse_server_address,
+    parse_server_addresses,
 )
 from app.services.monitor import UsageMonitor
 from app.services.settings import ClientSettings, SettingsStore
@@ -259,7 +259,7 @@ class Bridge(QObject):
         `server_result` says how it went."""
         address = address.strip()
         try:
-            parse_server_address(address)
+            parse_server_addresses(address)  # one address, or replicas: "a:50051, b:50051"
         except ValueError as exc:
             problem = models.Problem(str(exc), "BAD_ADDRESS", server=address)
             self.server_result.emit(False, problem)

@@ -48,6 +48,7 @@ ACCESS_TOKEN = "access-token"  # gRPC bearer tokens (server/accounts/tokens.py)
 WEB_SESSION = "web-session"  # the dashboard's session cookie
 CSRF = "csrf"  # the dashboard's per-session form tokens
 SIGNUP_ADDRESS = "signup-address"  # a keyed hash, not a signature (signup_limits.py)
+REPLICA = "replica"  # replicas fetching artifacts from each other (server/rpc/replicas.py)
 
 
 def load_or_create_key(data_dir: Path) -> bytes:

@@ -33,6 +33,7 @@ from server.nodes import listing
 from server.nodes import stats as network
 from server.runtimes import approved as runtimes
 from server.store.db import Database
+from server.store.invalidation import NODE, USER, announce_from_outside
 from server.store.migrate import SchemaError
 from server.validation import bans
 
@@ -107,6 +108,12 @@ def _with_database(args: argparse.Namespace, fn: Any, *fn_args: Any, create: boo
         raise CliError(str(error)) from None
     finally:
         db.close()
+
+
+def _announce(args: argparse.Namespace, topic: str, key: str) -> None:
+    """Running replicas drop what they cached of `key` (when they share a Redis)."""
+    settings = load_settings(args)
+    announce_from_outside(settings.redis_url, settings.redis_namespace, topic, key)
 
 
 def _emit(args: argparse.Namespace, result: dict[str, Any], human: str) -> int:
@@ -207,6 +214,7 @@ def cmd_list_users(args: argparse.Namespace) -> int:
 
 def cmd_set_admin(args: argparse.Namespace) -> int:
     user = _with_database(args, users.set_admin, args.name, not args.off)
+    _announce(args, USER, user.user_id)
     state = "is now an admin" if user.is_admin else "is no longer an admin"
     return _emit(args, {"user": _user_json(user)}, f"{user.username} {state}")
 
@@ -252,6 +260,24 @@ def cmd_list_nodes(args: argparse.Namespace) -> int:
     return _emit(args, {"nodes": listed}, "\n".join(lines))
 
 
+def cmd_missing_artifacts(args: argparse.Namespace) -> int:
+    """The artifacts the database records that this data dir lacks: a replica about to be
+    removed is safe to remove once the others lack none (docs/ADMIN.md, "Scale-out")."""
+    from server.jobs.artifacts import artifact_path, known_artifacts
+
+    root = load_settings(args).artifacts_dir
+    known = _with_database(args, known_artifacts)
+    missing = [(d, size) for d, size in known if not artifact_path(root, d).is_file()]
+    lines = [f"{len(missing)} of {len(known)} artifacts are not in {root}"]
+    lines += [f"{digest} {size}" for digest, size in missing]
+    result = {
+        "artifacts": len(known),
+        "missing": [{"digest": digest, "size": size} for digest, size in missing],
+    }
+    _emit(args, result, "\n".join(lines))
+    return 1 if missing else 0
+
+
 def _node_json(node: listing.NodeView) -> dict[str, Any]:
     return {
         **dataclasses.asdict(node),
@@ -264,6 +290,7 @@ def cmd_ban_node(args: argparse.Namespace) -> int:
     settings = load_settings(args)
     ban = _with_database(args, bans.ban_node, args.node_id, args.reason, None, settings)
     node = ban.node
+    _announce(args, NODE, node.node_id)
     return _emit(
         args,
         {"node": _node_json(node)},
@@ -274,6 +301,7 @@ def cmd_ban_node(args: argparse.Namespace) -> int:
 
 def cmd_unban_node(args: argparse.Namespace) -> int:
     node = _with_database(args, bans.unban_node, args.node_id)
+    _announce(args, NODE, node.node_id)
     return _emit(
         args,
         {"node": _node_json(node)},
@@ -506,6 +534,11 @@ def _add_admin_parser(commands: Any) -> None:
         parents=[common],
         help="clawbacks that could not take back all a discarded result was paid",
     ).set_defaults(handler=cmd_shortfalls)
+    sub.add_parser(
+        "missing-artifacts",
+        parents=[common],
+        help="artifacts the database records that this data dir lacks (exit 1 if any)",
+    ).set_defaults(handler=cmd_missing_artifacts)
 
     runtime = sub.add_parser("runtime", help="approved runtimes (images jobs may use)")
     runtime_sub = runtime.add_subparsers(dest="runtime_command", required=True)

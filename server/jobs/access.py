@@ -28,6 +28,7 @@ class Caller:
     user_id: str
     node_id: str = ""  # set when a node credential is calling
     is_admin: bool = False
+    replica: bool = False  # another replica of this server, fetching an artifact it lacks
     network: str = ""  # where the call came from (server/nodes/networks.py), when it matters
 
     @property

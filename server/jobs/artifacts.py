@@ -7,6 +7,10 @@ is valid). Existing content is never written twice: a second uploader proves the
 bytes by sending them, then just becomes an owner. File I/O runs in threads, never on the
 event loop; the file is in place before its row is committed, so a row always has its file.
 
+Replicas of one server (one database, each its own data dir) hold the same artifacts: each
+one stored is announced to the others, which fetch it (`ArtifactPeers`, server/rpc/
+replicas.py), and a replica asked for one it lacks fetches it first (`ensure_local`).
+
 Storage is capped per user: what they and all their nodes own (a node's results count against
 its owner) plus what their uploads in progress have reserved. The header's size is reserved
 in the database before the first byte is accepted, so concurrent uploads (on any replica)
@@ -29,7 +33,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from sqlalchemy import Connection, Row, delete, func, insert, or_, select, update
 
@@ -42,6 +46,7 @@ from server.errors import (
     NotFound,
     PermissionDenied,
     ResourceExhausted,
+    Unavailable,
 )
 from server.ids import new_id
 from server.jobs.access import Caller, can_read_artifact, mark_fetched
@@ -220,6 +225,17 @@ def _readable(conn: Connection, caller: Caller, digest: str) -> ArtifactRecord |
     return record
 
 
+def artifact_path(root: Path, digest: str) -> Path:
+    """Where a content-addressed file lives under an artifacts dir."""
+    return root / digest[:2] / digest[2:4] / digest
+
+
+def known_artifacts(conn: Connection) -> list[tuple[str, int]]:
+    """(digest, size) of every artifact the database records."""
+    rows = conn.execute(select(artifacts.c.digest, artifacts.c.size).order_by(artifacts.c.digest))
+    return [(row.digest, int(row.size)) for row in rows]
+
+
 def check_upload_kind(caller: Caller, kind: str) -> None:
     """Who may upload what: users send packages and inputs, nodes send results, and only
     admins add runtime archives (which every node may then fetch)."""
@@ -319,6 +335,8 @@ class Upload:
                 record.kind,
                 self.caller.principal_id,
             )
+            if self.store.peers is not None:
+                self.store.peers.stored(self.digest)
             return record
         except Exception:
             await self.abort()  # refused: nothing of it is left when the caller hears so
@@ -357,10 +375,27 @@ class CollectedOrphans:
     bytes: int
 
 
+class ArtifactPeers(Protocol):
+    """The other replicas of this server, as far as artifacts go."""
+
+    async def fetch(self, digest: str, dest: Path) -> bool:
+        """Writes the artifact's bytes, verified against `digest`, to `dest`; False when no
+        other replica has it."""
+        ...
+
+    def stored(self, digest: str) -> None:
+        """This replica stored a new artifact (the others fetch it). Returns at once."""
+        ...
+
+
 class ArtifactStore:
-    def __init__(self, settings: ServerSettings, db: Database) -> None:
+    def __init__(
+        self, settings: ServerSettings, db: Database, peers: ArtifactPeers | None = None
+    ) -> None:
         self.settings = settings
         self.db = db
+        self.peers = peers
+        self._fetching: dict[str, asyncio.Lock] = {}
         self.root = settings.artifacts_dir
         self.tmp_dir = self.root / "tmp"
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
@@ -449,7 +484,34 @@ class ArtifactStore:
         return found
 
     def path_for(self, digest: str) -> Path:
-        return self.root / digest[:2] / digest[2:4] / digest
+        return artifact_path(self.root, digest)
+
+    async def ensure_local(self, digest: str) -> Path:
+        """The artifact's file, fetched from another replica first when this one lacks it
+        (without replicas, or when none has it, the path of a missing file)."""
+        path = self.path_for(digest)
+        if self.peers is None or await asyncio.to_thread(path.is_file):
+            return path
+        lock = self._fetching.setdefault(digest, asyncio.Lock())
+        try:
+            async with lock:
+                if await asyncio.to_thread(path.is_file):
+                    return path
+                fd, name = await asyncio.to_thread(
+                    tempfile.mkstemp, prefix="replica-", dir=self.tmp_dir
+                )
+                os.close(fd)
+                temp = Path(name)
+                try:
+                    if await self.peers.fetch(digest, temp):
+                        await asyncio.to_thread(self.place, temp, digest)
+                        log.info("artifact fetched from a replica digest=%s", digest)
+                finally:
+                    await asyncio.to_thread(temp.unlink, True)
+        finally:
+            if not lock.locked():
+                self._fetching.pop(digest, None)
+        return path
 
     def place(self, temp_path: Path, digest: str) -> None:
         """Moves verified content to its final name (blocking; call in a thread)."""
@@ -510,7 +572,7 @@ class ArtifactStore:
         info = self.valid_packages.get(digest)
         if info is not None:
             return info
-        path = self.path_for(digest)
+        path = await self.ensure_local(digest)
         if not await asyncio.to_thread(path.exists):
             raise NotFound(f"package {digest} has no data on the server; upload it again")
         return await self.check_package_file(path, digest)
@@ -530,10 +592,20 @@ class ArtifactStore:
             raise NotFound(f"no artifact {digest}")
         if offset < 0 or offset > record.size:
             raise InvalidArgument(f"offset {offset} is outside the artifact (0..{record.size})")
-        path = self.path_for(digest)
+        # A replica asking for what it lacks gets only what this one holds: asking on would
+        # send the two replicas to each other.
+        path = self.path_for(digest) if caller.replica else await self.ensure_local(digest)
         try:
             handle = await asyncio.to_thread(open, path, "rb")
         except FileNotFoundError:
+            if self.peers is not None:
+                if caller.replica:  # it asks the others too
+                    raise NotFound(f"artifact {digest} is not on this replica") from None
+                # Stored through another replica that is down now: back with it.
+                raise Unavailable(
+                    f"artifact {digest} is on another replica of this server that does not"
+                    " answer now; try again shortly"
+                ) from None
             log.error("artifact data missing digest=%s path=%s", digest, path)
             raise NotFound(f"artifact {digest} has no data on the server") from None
         return record, self._chunks(handle, offset, caller, digest)

@@ -1,10 +1,20 @@
-"""Job change notifications inside one server process, and the WatchJob stream.
+"""Job change notifications, wake-ups for idle workers, and the WatchJob stream.
 
-Domain code calls `JobEvents.notify(job_id, message)` after its transaction committed.
-`notify` may be called from the event loop or from any thread (the database thread):
-off-loop calls hop onto the loop with `call_soon_threadsafe`. A watcher also re-reads the
-job every second, so a change made by another process (an admin CLI, a second replica)
-is seen too, only later.
+Domain code calls `events.notify(job_id, message)` after its transaction committed, and
+`events.offer_work(count)` when it made `count` tasks leasable. Both may be called from the
+event loop or from any thread (the database thread): off-loop calls hop onto the loop with
+`call_soon_threadsafe`. Subscribers (`subscribe(job_id)`, or `subscribe(ANY_JOB)` for every
+job) hear of each change (the dashboard's live views need none: they re-read the database
+every replica shares); a LeaseTasks call that found nothing may wait (`work_waiter`) until
+work is offered, then leases again.
+
+Two implementations of one interface: `JobEvents` within one server process, and
+`RedisJobEvents`, which also carries both across replicas over Redis pub/sub: a job watched
+on one replica sees progress made on another at once, and a worker long-polling one replica
+is woken by a job submitted to another. A watcher also re-reads the job every
+`poll_interval_s` (1 s in one process, where a change made by another process, such as an
+admin command, is seen only so; 10 s with Redis, as a safety net, and 1 s again while Redis is
+down), and at once whenever Redis may have missed messages.
 """
 
 from __future__ import annotations
@@ -13,34 +23,44 @@ import asyncio
 import contextlib
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from server.context import ServerContext
 from server.jobs.access import Caller
 from server.jobs.models import JobView, TaskView
 from server.jobs.queries import job_for, job_tasks
+from server.store.redis_link import Gap, RedisLink
 
-POLL_INTERVAL_S = 1.0
+ANY_JOB = "*"  # subscribe(ANY_JOB): every job's changes
 COALESCE_S = 0.2  # many changes in a burst become one event
 MAX_PENDING_MESSAGES = 100
+GAP_WAKE_COUNT = 64
 # Tasks updated this long before the last look are looked at again: a transaction that
 # began before the look may commit after it with an older timestamp.
 CLOCK_OVERLAP_S = 5.0
 
 
-class _Subscription:
+class Subscription:
+    """One subscriber's pending news: `changed` is set when something happened; the lines
+    and (for ANY_JOB) the job ids since the last `take_*` wait here."""
+
     def __init__(self) -> None:
         self.changed = asyncio.Event()
         self.messages: list[str] = []
+        self.job_ids: set[str] = set()
         self.dropped = 0
 
-    def push(self, message: str) -> None:
+    def push(self, job_id: str, message: str) -> None:
         if message:
             if len(self.messages) < MAX_PENDING_MESSAGES:
                 self.messages.append(message)
             else:
                 self.dropped += 1
+        if len(self.job_ids) < MAX_PENDING_MESSAGES * 10:
+            self.job_ids.add(job_id)
         self.changed.set()
 
     def take_messages(self) -> list[str]:
@@ -50,52 +70,216 @@ class _Subscription:
             self.dropped = 0
         return messages
 
+    def take_job_ids(self) -> set[str]:
+        job_ids, self.job_ids = self.job_ids, set()
+        return job_ids
 
-class JobEvents:
-    """In-process publish/subscribe keyed by job id."""
+
+class WorkWaiter:
+    """A LeaseTasks call that may wait for work: registered before it looks for work, so an
+    offer made while it looks is not lost."""
 
     def __init__(self) -> None:
-        self._subscriptions: dict[str, set[_Subscription]] = {}
+        self.woken = asyncio.Event()
+
+    async def wait(self, timeout_s: float) -> bool:
+        """True when work was offered within `timeout_s`."""
+        # Not asyncio.wait_for: on 3.11 it can drop a cancellation (CPython gh-86296).
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(max(timeout_s, 0.0)):
+                return await self.woken.wait()
+        return False
+
+
+class JobEvents:
+    """Publish/subscribe keyed by job id, and work offers, within one server process."""
+
+    poll_interval_s = 1.0
+
+    def __init__(self) -> None:
+        self._subscriptions: dict[str, set[Subscription]] = {}
+        # Oldest first; a dict so a call that leaves (most wait in vain) is removed in O(1).
+        self._waiters: OrderedDict[WorkWaiter, None] = OrderedDict()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()
 
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The loop subscribers and waiters live on (the server's)."""
+        self._loop = loop
+
+    # -- job changes -----------------------------------------------------------------------
+
     @contextlib.contextmanager
-    def subscribe(self, job_id: str) -> Iterator[_Subscription]:
-        """On the event loop: a subscription to one job's changes for the `with` block."""
+    def subscribe(self, job_id: str) -> Iterator[Subscription]:
+        """On the event loop: a subscription to one job's changes (or ANY_JOB's) for the
+        `with` block."""
         self._loop = asyncio.get_running_loop()
-        subscription = _Subscription()
+        subscription = Subscription()
         with self._lock:
-            self._subscriptions.setdefault(job_id, set()).add(subscription)
+            subscribers = self._subscriptions.setdefault(job_id, set())
+            first = not subscribers
+            subscribers.add(subscription)
+        if first:
+            self._watching(job_id, True)
         try:
             yield subscription
         finally:
             with self._lock:
                 subscribers = self._subscriptions.get(job_id)
+                last = False
                 if subscribers is not None:
                     subscribers.discard(subscription)
                     if not subscribers:
                         del self._subscriptions[job_id]
+                        last = True
+            if last:
+                self._watching(job_id, False)
+
+    def _watching(self, job_id: str, watched: bool) -> None:
+        """The first subscriber of `job_id` arrived (True) or the last one left (False)."""
 
     def notify(self, job_id: str, message: str = "") -> None:
-        """Tells the job's watchers it changed. Any thread; returns at once."""
+        """Tells the job's watchers it changed, and lets one idle worker look for work (a
+        change may have made a task leasable). Any thread; returns at once."""
+        self._deliver(job_id, message)
+        self._wake(1)
+
+    def _deliver(self, job_id: str, message: str) -> None:
         with self._lock:
-            subscribers = list(self._subscriptions.get(job_id, ()))
-        if not subscribers or self._loop is None:
+            subscribers = [
+                *self._subscriptions.get(job_id, ()),
+                *self._subscriptions.get(ANY_JOB, ()),
+            ]
+        if subscribers:
+            self._on_loop(_push_all, subscribers, job_id, message)
+
+    def watcher_count(self, job_id: str) -> int:
+        with self._lock:
+            return len(self._subscriptions.get(job_id, ()))
+
+    def _touch_everyone(self) -> None:
+        """Every subscriber re-reads (news may have been missed)."""
+        with self._lock:
+            everyone = [(job_id, s) for job_id, subs in self._subscriptions.items() for s in subs]
+        for job_id, subscription in everyone:
+            self._on_loop(subscription.push, job_id, "")
+
+    # -- work offers -----------------------------------------------------------------------
+
+    def offer_work(self, count: int) -> None:
+        """`count` tasks became leasable: wakes up to that many waiting LeaseTasks calls.
+        Any thread; returns at once."""
+        self._wake(count)
+
+    def _wake(self, count: int) -> None:
+        if count > 0 and self._waiters:
+            self._on_loop(self._wake_waiters, count)
+
+    def _wake_waiters(self, count: int) -> None:
+        while count > 0 and self._waiters:
+            self._waiters.popitem(last=False)[0].woken.set()
+            count -= 1
+
+    @contextlib.contextmanager
+    def work_waiter(self) -> Iterator[WorkWaiter]:
+        """On the event loop: a waiter registered for the `with` block."""
+        self._loop = asyncio.get_running_loop()
+        waiter = WorkWaiter()
+        self._waiters[waiter] = None
+        try:
+            yield waiter
+        finally:
+            self._waiters.pop(waiter, None)  # woken ones left the queue already
+
+    def waiting_count(self) -> int:
+        return len(self._waiters)
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _on_loop(self, fn: Any, *args: Any) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
             return
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
-        if running is self._loop:
-            for subscription in subscribers:
-                subscription.push(message)
-        elif not self._loop.is_closed():
-            for subscription in subscribers:
-                self._loop.call_soon_threadsafe(subscription.push, message)
+        if running is loop:
+            fn(*args)
+        else:
+            loop.call_soon_threadsafe(fn, *args)
 
-    def watcher_count(self, job_id: str) -> int:
+
+def _push_all(subscribers: list[Subscription], job_id: str, message: str) -> None:
+    for subscription in subscribers:
+        subscription.push(job_id, message)
+
+
+class RedisJobEvents(JobEvents):
+    """JobEvents across replicas: each change also goes to `<namespace>:job:<id>` (and the
+    ids to `<namespace>:jobs` for ANY_JOB subscribers), each offer to `<namespace>:wake`.
+    A replica subscribes to a job's channel while someone watches that job on it."""
+
+    def __init__(self, link: RedisLink) -> None:
+        super().__init__()
+        self.link = link
+        link.subscribe("wake", self._offered)
+        link.on_gap(self._gap)
+
+    @property
+    def poll_interval_s(self) -> float:  # type: ignore[override]
+        # A safety net while Redis carries the news; every second while it cannot.
+        return 10.0 if self.link.healthy else 1.0
+
+    def notify(self, job_id: str, message: str = "") -> None:
+        super().notify(job_id, message)
+        self.link.publish(f"job:{job_id}", {"m": message})
+        self.link.add("wake", 1)
+        self.link.add_member("jobs", job_id)
+
+    def offer_work(self, count: int) -> None:
+        super().offer_work(count)
+        if count > 0:
+            self.link.add("wake", count)
+
+    def _watching(self, job_id: str, watched: bool) -> None:
+        if job_id == ANY_JOB:
+            if watched:
+                self.link.subscribe("jobs", self._any_changed)
+            else:
+                self.link.unsubscribe("jobs")
+            return
+        channel = f"job:{job_id}"
+        if watched:
+            self.link.subscribe(channel, lambda data: self._changed(job_id, data))
+        else:
+            self.link.unsubscribe(channel)
+
+    def _changed(self, job_id: str, data: dict[str, Any]) -> None:
+        message = data.get("m")
+        # ANY_JOB subscribers hear of it on the `jobs` channel instead.
         with self._lock:
-            return len(self._subscriptions.get(job_id, ()))
+            subscribers = list(self._subscriptions.get(job_id, ()))
+        if subscribers:
+            _push_all(subscribers, job_id, message if isinstance(message, str) else "")
+
+    def _any_changed(self, data: dict[str, Any]) -> None:
+        with self._lock:
+            subscribers = list(self._subscriptions.get(ANY_JOB, ()))
+        for job_id in data.get("s", ()):
+            if isinstance(job_id, str):
+                _push_all(subscribers, job_id, "")
+
+    def _offered(self, data: dict[str, Any]) -> None:
+        count = data.get("n")
+        if isinstance(count, int):
+            self._wake_waiters(count)
+
+    def _gap(self, gap: Gap) -> None:
+        self._touch_everyone()
+        # Offers may have been lost: a few waiting calls look now (all of them would be a
+        # stampede of lease queries; the rest look when their wait ends).
+        self._wake_waiters(GAP_WAKE_COUNT)
 
 
 @dataclass(frozen=True)
@@ -120,7 +304,7 @@ async def watch_job(ctx: ServerContext, caller: Caller, job_id: str) -> AsyncIte
             notified = False
             # Not asyncio.wait_for: on 3.11 it can drop a cancellation (CPython gh-86296).
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(POLL_INTERVAL_S):
+                async with asyncio.timeout(ctx.events.poll_interval_s):
                     notified = await subscription.changed.wait()
             if notified:
                 await asyncio.sleep(COALESCE_S)

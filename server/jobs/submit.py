@@ -360,4 +360,5 @@ async def submit_job(ctx: ServerContext, caller: Caller, request: JobRequest) ->
         job.max_cost_ucpt,
     )
     ctx.events.notify(job.job_id, f"job submitted with {job.tasks_total} tasks")
+    ctx.events.offer_work(job.tasks_total)  # idle workers waiting in LeaseTasks
     return job

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from server.context import ServerContext
 from server.store.schema import attempts, node_trust, nodes
 from server.store.schema import users as users_table
 
@@ -144,3 +145,20 @@ def list_nodes(
             )
         )
     return views
+
+
+async def list_nodes_now(ctx: ServerContext, node_id: str | None = None) -> list[NodeView]:
+    """list_nodes with each node's last beat as Redis has it, when that is later than the
+    database's (with Redis a beat writes there only: server/nodes/presence.py)."""
+    return await with_last_beats(ctx, await ctx.db.run(list_nodes, node_id))
+
+
+async def with_last_beats(ctx: ServerContext, views: list[NodeView]) -> list[NodeView]:
+    """The views with each node's last beat as Redis has it, when later than the database's
+    (the dashboard's node pages, on any replica)."""
+    if ctx.presence is None or not views:
+        return views
+    beats = await ctx.presence.last_beats([view.node_id for view in views])
+    return [
+        replace(view, last_seen=max(view.last_seen, beats.get(view.node_id, 0.0))) for view in views
+    ]

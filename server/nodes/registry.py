@@ -4,7 +4,10 @@ A node's secret is shown once, at registration; only its SHA-256 is stored. A he
 says the node is alive, renews the leases of the attempts it is running and learns which
 attempts to stop (its job was cancelled, or its lease was lost). Of the artifacts it says it
 seeds, only those it may read and fetched or uploaded are kept: other workers will dial it
-for them (server/torrent/peers.py).
+for them (server/torrent/peers.py). Without Redis every beat writes that to the database;
+with Redis (server/nodes/presence.py) a beat writes there and the database only hears of
+state changes, unless Redis does not answer (what it seeds is then checked when a peer list
+is made).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from server.errors import InvalidArgument, NotFound
 from server.ids import new_id
 from server.jobs.artifacts import check_digest
 from server.jobs.models import ATTEMPT_LEASED, ATTEMPT_LIVE_STATES, TASK_LEASED, TASK_RUNNING
+from server.nodes.presence import HotPresence
+from server.store.redis_link import RedisUnavailable
 from server.store.schema import artifact_owners, attempts, jobs, node_seeds, nodes, tasks
 
 log = logging.getLogger("hivemind.nodes")
@@ -143,6 +148,8 @@ async def register_node(
         )
 
     await ctx.db.run(create)
+    if ctx.presence is not None:
+        await ctx.presence.touch(node_id, now)
     log.info("node registered node=%s owner=%s name=%s", node_id, owner_id, name)
     return NodeCredential(node_id, secret, ctx.settings.heartbeat_interval_s)
 
@@ -200,80 +207,45 @@ def renewed_deadline(attempt: Row, lease_ttl_s: int, now: float) -> float:
     return max(attempt.lease_deadline, min(now + lease_ttl_s, task_deadline))
 
 
-def record_heartbeat(
-    conn: Connection,
-    node_id: str,
-    beat: Beat,
-    seeds: list[str],
-    lease_ttl_s: int,
-    now: float,
-    network: str = "",
-) -> tuple[list[str], set[str]]:
-    """Stores the node's state (and the network the beat came from, unless "") and renews
-    its listed live leases; returns the attempts to stop and the jobs whose tasks started
-    running."""
-    seen = {"network": network} if network else {}
-    conn.execute(
-        update(nodes)
-        .where(nodes.c.id == node_id)
-        .values(
-            last_seen=now,
-            online=True,
-            paused=beat.paused,
-            usage_json=json.dumps(beat.usage, sort_keys=True),
-            bt_endpoint=beat.bt_endpoint[:120],
-            **seen,
-        )
-    )
-    conn.execute(delete(node_seeds).where(node_seeds.c.node_id == node_id))
-    held = _held(conn, node_id, seeds)
-    if held:
-        conn.execute(
-            insert(node_seeds),
-            [{"node_id": node_id, "digest": d, "updated_at": now} for d in held],
-        )
-    listed = sorted(set(beat.running_attempt_ids))
-    renewable: list[str] = []
-    deadlines: list[dict] = []
+def _renewals(
+    conn: Connection, node_id: str, listed: list[str], lease_ttl_s: int, now: float
+) -> tuple[dict[str, float], list[str], set[str]]:
+    """The node's listed attempts it still holds: their renewed deadlines, the tasks of
+    those that were only leased (they have started), and those tasks' jobs."""
+    deadlines: dict[str, float] = {}
     leased_tasks: list[str] = []
     started_jobs: set[str] = set()
-    if listed:
-        rows = conn.execute(
-            select(
-                attempts.c.id,
-                attempts.c.task_id,
-                attempts.c.job_id,
-                attempts.c.node_id,
-                attempts.c.state,
-                attempts.c.cancel_requested,
-                attempts.c.lease_deadline,
-                attempts.c.leased_at,
-                jobs.c.timeout_s,
-            )
-            .select_from(attempts.join(jobs, jobs.c.id == attempts.c.job_id))
-            .where(attempts.c.id.in_(listed))
-        ).all()
-        for row in rows:
-            if (
-                row.node_id == node_id
-                and row.state in ATTEMPT_LIVE_STATES
-                and not row.cancel_requested
-            ):
-                renewable.append(row.id)
-                deadlines.append(
-                    {"b_id": row.id, "b_deadline": renewed_deadline(row, lease_ttl_s, now)}
-                )
-                if row.state == ATTEMPT_LEASED:
-                    leased_tasks.append(row.task_id)
-                    started_jobs.add(row.job_id)
-    if renewable:
-        conn.execute(
-            update(attempts)
-            .where(attempts.c.id == bindparam("b_id"))
-            .values(lease_deadline=bindparam("b_deadline")),
-            deadlines,
+    if not listed:
+        return deadlines, leased_tasks, started_jobs
+    rows = conn.execute(
+        select(
+            attempts.c.id,
+            attempts.c.task_id,
+            attempts.c.job_id,
+            attempts.c.node_id,
+            attempts.c.state,
+            attempts.c.cancel_requested,
+            attempts.c.lease_deadline,
+            attempts.c.leased_at,
+            jobs.c.timeout_s,
         )
-        # A node lists what it runs: a leased attempt it lists has started.
+        .select_from(attempts.join(jobs, jobs.c.id == attempts.c.job_id))
+        .where(attempts.c.id.in_(listed))
+    ).all()
+    for row in rows:
+        if row.node_id == node_id and row.state in ATTEMPT_LIVE_STATES and not row.cancel_requested:
+            deadlines[row.id] = renewed_deadline(row, lease_ttl_s, now)
+            if row.state == ATTEMPT_LEASED:
+                leased_tasks.append(row.task_id)
+                started_jobs.add(row.job_id)
+    return deadlines, leased_tasks, started_jobs
+
+
+def _mark_started(
+    conn: Connection, renewable: list[str], leased_tasks: list[str], now: float
+) -> None:
+    """A node lists what it runs: a leased attempt it lists has started."""
+    if renewable:
         conn.execute(
             update(attempts)
             .where(attempts.c.id.in_(renewable), attempts.c.state == ATTEMPT_LEASED)
@@ -285,21 +257,140 @@ def record_heartbeat(
             .where(tasks.c.id.in_(leased_tasks), tasks.c.state == TASK_LEASED)
             .values(state=TASK_RUNNING, updated_at=now)
         )
+
+
+def _node_state(beat: Beat, now: float, network: str) -> dict:
+    seen = {"network": network} if network else {}
+    return {
+        "last_seen": now,
+        "online": True,
+        "paused": beat.paused,
+        "usage_json": json.dumps(beat.usage, sort_keys=True),
+        "bt_endpoint": beat.bt_endpoint[:120],
+        **seen,
+    }
+
+
+def record_heartbeat(
+    conn: Connection,
+    node_id: str,
+    beat: Beat,
+    seeds: list[str],
+    lease_ttl_s: int,
+    now: float,
+    network: str = "",
+) -> tuple[list[str], set[str]]:
+    """Stores the node's state (and the network the beat came from, unless "") and renews
+    its listed live leases; returns the attempts to stop and the jobs whose tasks started
+    running. (Without Redis: every beat writes.)"""
+    values = _node_state(beat, now, network)
+    conn.execute(update(nodes).where(nodes.c.id == node_id).values(**values))
+    conn.execute(delete(node_seeds).where(node_seeds.c.node_id == node_id))
+    held = _held(conn, node_id, seeds)
+    if held:
+        conn.execute(
+            insert(node_seeds),
+            [{"node_id": node_id, "digest": d, "updated_at": now} for d in held],
+        )
+    listed = sorted(set(beat.running_attempt_ids))
+    deadlines, leased_tasks, started_jobs = _renewals(conn, node_id, listed, lease_ttl_s, now)
+    if deadlines:
+        conn.execute(
+            update(attempts)
+            .where(attempts.c.id == bindparam("b_id"))
+            .values(lease_deadline=bindparam("b_deadline")),
+            [{"b_id": a, "b_deadline": d} for a, d in deadlines.items()],
+        )
+    _mark_started(conn, list(deadlines), leased_tasks, now)
     # Cancelling a job ends its attempts, so "cancel requested" and "lease lost" both show
     # here as a listed attempt that is no longer live for this node.
-    keep = set(renewable)
-    return [a for a in listed if a not in keep], started_jobs
+    return [a for a in listed if a not in deadlines], started_jobs
+
+
+def record_beat_changes(
+    conn: Connection,
+    node_id: str,
+    beat: Beat,
+    lease_ttl_s: int,
+    now: float,
+    tell_node: bool,
+    network: str = "",
+) -> tuple[list[str], set[str], dict[str, float]]:
+    """With Redis: writes only what changed state (the node came online or paused, attempts
+    started); returns the attempts to stop, the jobs whose tasks started and the renewed
+    deadlines (which go to Redis). The node's network is written with its state (leases and
+    results write it too)."""
+    if tell_node:
+        values = _node_state(beat, now, network)
+        conn.execute(update(nodes).where(nodes.c.id == node_id).values(**values))
+    listed = sorted(set(beat.running_attempt_ids))
+    deadlines, leased_tasks, started_jobs = _renewals(conn, node_id, listed, lease_ttl_s, now)
+    _mark_started(conn, list(deadlines), leased_tasks, now)
+    return [a for a in listed if a not in deadlines], started_jobs, deadlines
+
+
+async def _hot_heartbeat(
+    ctx: ServerContext,
+    hot: HotPresence,
+    node_id: str,
+    beat: Beat,
+    seeds: list[str],
+    now: float,
+    network: str,
+) -> list[str] | None:
+    """The beat through Redis; None when Redis did not take it (then the database does)."""
+    ttl = ctx.settings.lease_ttl_s
+    try:
+        news = await hot.record_beat(
+            node_id,
+            usage=beat.usage,
+            paused=beat.paused,
+            bt_endpoint=beat.bt_endpoint,
+            seeds=seeds,
+            now=now,
+        )
+    except RedisUnavailable:
+        return None
+    cancel: list[str] = []
+    if beat.running_attempt_ids or news.tell_database:
+        cancel, started_jobs, deadlines = await ctx.db.run(
+            record_beat_changes, node_id, beat, ttl, now, news.tell_database, network
+        )
+        for job_id in started_jobs:
+            ctx.events.notify(job_id)
+        try:
+            await hot.renew(deadlines)
+            if news.tell_database:
+                await hot.database_knows(node_id, beat.paused)
+        except RedisUnavailable:
+            # The renewals are lost with Redis; the database keeps them instead.
+            await ctx.db.run(_store_deadlines, deadlines)
+    return cancel
+
+
+def _store_deadlines(conn: Connection, deadlines: dict[str, float]) -> None:
+    if deadlines:
+        conn.execute(
+            update(attempts)
+            .where(attempts.c.id == bindparam("b_id"))
+            .values(lease_deadline=bindparam("b_deadline")),
+            [{"b_id": a, "b_deadline": d} for a, d in deadlines.items()],
+        )
 
 
 async def heartbeat(ctx: ServerContext, node_id: str, beat: Beat, network: str = "") -> BeatReply:
     seeds = _seeds(beat)
     ttl = ctx.settings.lease_ttl_s
     now = time.time()
-    cancel, started_jobs = await ctx.db.run(
-        record_heartbeat, node_id, beat, seeds, ttl, now, network
-    )
-    for job_id in started_jobs:
-        ctx.events.notify(job_id)
+    cancel = None
+    if ctx.presence is not None:
+        cancel = await _hot_heartbeat(ctx, ctx.presence, node_id, beat, seeds, now, network)
+    if cancel is None:
+        cancel, started_jobs = await ctx.db.run(
+            record_heartbeat, node_id, beat, seeds, ttl, now, network
+        )
+        for job_id in started_jobs:
+            ctx.events.notify(job_id)
     if cancel:
         log.info("heartbeat node=%s stop_attempts=%s", node_id, ",".join(cancel))
     return BeatReply(cancel, now + ttl, ctx.settings.heartbeat_interval_s)

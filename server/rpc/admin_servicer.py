@@ -95,7 +95,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
         self, request: admin_pb2.ListNodesRequest, context: ServicerContext
     ) -> admin_pb2.ListNodesResponse:
         require_admin(context)
-        nodes = await self.ctx.db.run(listing.list_nodes)
+        nodes = await listing.list_nodes_now(self.ctx)
         return admin_pb2.ListNodesResponse(nodes=[node_to_proto(n) for n in nodes])
 
     @maps_domain_errors

@@ -1,8 +1,10 @@
 """Who is calling: the auth interceptor and the `require_*` checks servicers use.
 
 Metadata `authorization` carries either `Bearer <access token>` (a user) or
-`Node <node_id>.<secret>` (a worker node). Every method except AuthService Register, Login
-and Refresh and the standard health and reflection services (rpc/standard.py) needs one.
+`Node <node_id>.<secret>` (a worker node), or, between replicas of one server, `Replica
+<token>` (signed with a key derived from the token.key they share; it may only download and
+stat artifacts). Every method except AuthService Register, Login and Refresh and the
+standard health and reflection services (rpc/standard.py) needs one.
 The interceptor hands the verified Principal to the handler by wrapping the handler's
 behaviour and passing it a context that carries the principal: a contextvar set inside an
 aio interceptor is not reliably visible to the handler.
@@ -23,6 +25,7 @@ import grpc
 from sqlalchemy import Connection, select
 
 from common.bounded import BoundedCache
+from server.accounts.signing import REPLICA, Signer, SigningKeys
 from server.context import ServerContext
 from server.errors import DomainError, PermissionDenied, Unauthenticated
 from server.rpc.errors import status_for, status_message
@@ -39,12 +42,18 @@ OPEN_METHODS = frozenset(
     }
 ).union(STANDARD_OPEN_METHODS)
 NODE_CREDENTIAL_CACHE_S = 15.0
+NODE_CREDENTIAL_CACHE_WITH_REDIS_S = 120.0
+# What a replica may call on another: fetch an artifact it lacks.
+REPLICA_METHODS = frozenset(
+    {"/hivemind.v1.ArtifactService/Download", "/hivemind.v1.ArtifactService/Stat"}
+)
+REPLICA_TOKEN_TTL_S = 300
 NODE_CREDENTIALS_CACHED = 20_000
 
 
 @dataclass(frozen=True)
 class Principal:
-    kind: str  # "user" | "node"
+    kind: str  # "user" | "node" | "replica"
     user_id: str  # for a node: its owner
     username: str
     is_admin: bool = False
@@ -115,13 +124,16 @@ class _NodeRecord:
 
 class NodeCredentialCache:
     """Verified node credentials for a few seconds, so heartbeats do not hit the database;
-    at most `max_entries` of them (the least recently used leave first)."""
+    at most `max_entries` of them (the least recently used leave first). A rotation or a ban
+    is announced (server/store/invalidation.py), which drops the entry on every replica;
+    `generation` keeps a record read before such a drop from being cached after it."""
 
     def __init__(
         self, ttl_s: float = NODE_CREDENTIAL_CACHE_S, max_entries: int = NODE_CREDENTIALS_CACHED
     ) -> None:
         self.ttl_s = ttl_s
         self._records: BoundedCache[str, _NodeRecord] = BoundedCache(max_entries)
+        self.generation = 0  # bumped by every drop
 
     def __len__(self) -> int:
         return len(self._records)
@@ -133,11 +145,26 @@ class NodeCredentialCache:
             return None
         return record
 
-    def put(self, node_id: str, record: _NodeRecord) -> None:
+    def put(self, node_id: str, record: _NodeRecord, read_at_generation: int | None = None) -> None:
+        """Caches `record`, unless something was dropped since it was read (`generation`
+        then): it may be what was dropped."""
+        if read_at_generation is not None and read_at_generation != self.generation:
+            return
         self._records.put(node_id, record)
 
     def forget(self, node_id: str) -> None:
+        self.generation += 1
         self._records.pop(node_id, None)
+
+    def forget_owner(self, user_id: str) -> None:
+        """Drops the nodes of one owner (their owner was banned or unbanned)."""
+        self.generation += 1
+        for node_id in [n for n, r in self._records.items() if r.principal.user_id == user_id]:
+            self._records.pop(node_id)
+
+    def clear(self) -> None:
+        self.generation += 1
+        self._records.clear()
 
 
 def _load_node(conn: Connection, node_id: str) -> Any:
@@ -175,6 +202,8 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                 break
         try:
             principal = await self.authenticate(credential)
+            if principal.kind == "replica" and method not in REPLICA_METHODS:
+                raise PermissionDenied("a replica credential may only fetch artifacts")
         except DomainError as error:
             log.info("rpc=%s refused status=%s error=%s", method, status_for(error).name, error)
             return _wrap_behaviour(handler, _refusal(status_for(error), status_message(error)))
@@ -192,6 +221,10 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             return Principal("user", claims.user_id, claims.username, claims.is_admin)
         if scheme.lower() == "node":
             return await self._authenticate_node(value)
+        if scheme.lower() == "replica":
+            claims = replica_signer(self.ctx.signing_keys).verify(value)
+            name = f"replica {claims.get('sub', '')}"
+            return Principal("replica", "", name, is_admin=True)
         raise Unauthenticated(f"unknown authorization scheme {scheme!r} (use Bearer or Node)")
 
     async def _authenticate_node(self, value: str) -> Principal:
@@ -200,6 +233,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             raise Unauthenticated("malformed node credential (expected <node_id>.<secret>)")
         record = self.node_cache.get(node_id)
         if record is None:
+            read_at = self.node_cache.generation
             row = await self.ctx.db.run(_load_node, node_id)
             if row is None:
                 raise Unauthenticated("unknown node credential; register this machine again")
@@ -210,13 +244,18 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                 ban_reason=row.ban_reason or "",
                 cached_until=time.monotonic() + self.node_cache.ttl_s,
             )
-            self.node_cache.put(node_id, record)
+            self.node_cache.put(node_id, record, read_at)
         if not hmac.compare_digest(record.secret_hash, _secret_hash(secret)):
             raise Unauthenticated("wrong node credential; register this machine again")
         if record.banned:
             reason = f": {record.ban_reason}" if record.ban_reason else ""
             raise PermissionDenied(f"node {node_id} is banned{reason}")
         return record.principal
+
+
+def replica_signer(keys: SigningKeys) -> Signer:
+    """Signs and checks the tokens replicas of one server fetch artifacts from each other with."""
+    return keys.signer(REPLICA, REPLICA_TOKEN_TTL_S, "replica token")
 
 
 Behaviour = Callable[..., Any]

@@ -47,7 +47,12 @@ ROUND_STATES = {
 
 
 def caller_of(principal: Principal) -> Caller:
-    return Caller(user_id=principal.user_id, node_id=principal.node_id, is_admin=principal.is_admin)
+    return Caller(
+        user_id=principal.user_id,
+        node_id=principal.node_id,
+        is_admin=principal.is_admin,
+        replica=principal.kind == "replica",
+    )
 
 
 def job_request(request: job_pb2.SubmitJobRequest) -> JobRequest:

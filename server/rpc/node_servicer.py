@@ -16,6 +16,7 @@ from server.rpc import job_converters as convert
 from server.rpc.auth import principal_of, require_node, require_user
 from server.rpc.errors import maps_domain_errors
 from server.scheduling import scheduler
+from server.store.invalidation import NODE
 from server.torrent.peers import observed_endpoint
 from server.validation import intake, returns
 
@@ -84,7 +85,11 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
     ) -> node_pb2.LeaseTasksResponse:
         node = require_node(context)
         leased = await scheduler.lease(
-            self.ctx, node.node_id, convert.lease_request(request), self._network(context)
+            self.ctx,
+            node.node_id,
+            convert.lease_request(request),
+            self._network(context),
+            request.wait_ms / 1000,
         )
         return node_pb2.LeaseTasksResponse(
             leases=[convert.lease_to_proto(x) for x in leased.leases], held_back=leased.held_back
@@ -138,7 +143,8 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
         credential = await node_secrets.rotate_node_secret(
             self.ctx, caller.user_id, request.node_id, caller.node_id
         )
-        self.ctx.node_credentials.forget(credential.node_id)  # the old secret ends now
+        # The old secret ends now, on every replica.
+        self.ctx.invalidations.announce(NODE, credential.node_id)
         return node_pb2.RegisterNodeResponse(
             node_id=credential.node_id,
             node_secret=credential.secret,

@@ -70,10 +70,17 @@ class _OwnerQueue:
 
 
 def _check_node(
-    conn: Connection, node_id: str, now: float, network: str, distinct_networks: bool
+    conn: Connection,
+    node_id: str,
+    now: float,
+    network: str,
+    distinct_networks: bool,
+    touch: bool = True,
 ) -> tuple[LeasingNode, list[str]]:
     """The node as independence sees it and its registered runtimes; refuses banned and
-    offline nodes. Records the network the call came from (`network`, "" = keep)."""
+    offline nodes. Records the network the call came from (`network`, "" = keep). With
+    `touch` the call counts as a sign of life in the database (without Redis, which records
+    it else; the network is then written only when it changed)."""
     node = conn.execute(
         select(
             nodes.c.owner_id,
@@ -96,7 +103,10 @@ def _check_node(
             f"node {node_id} is marked offline; send a heartbeat to come back online"
         )
     seen = network or node.network
-    conn.execute(update(nodes).where(nodes.c.id == node_id).values(last_seen=now, network=seen))
+    if touch:
+        conn.execute(update(nodes).where(nodes.c.id == node_id).values(last_seen=now, network=seen))
+    elif seen != node.network:
+        conn.execute(update(nodes).where(nodes.c.id == node_id).values(network=seen))
     leasing = LeasingNode(node_id, node.owner_id, seen, float(node.created_at), distinct_networks)
     return leasing, json.loads(node.runtimes_json or "[]")
 
@@ -241,11 +251,12 @@ def lease_tasks(
     now: float,
     settings: ServerSettings | None = None,
     network: str = "",
+    touch: bool = True,
 ) -> Leased:
     """Leases pending tasks (and comparisons) that fit what the node has free; `network` is
     where the call came from (server/nodes/networks.py)."""
     settings = settings or ServerSettings()
-    node, registered = _check_node(conn, node_id, now, network, settings.distinct_networks)
+    node, registered = _check_node(conn, node_id, now, network, settings.distinct_networks, touch)
     limit = max(1, min(request.max_tasks or 1, MAX_LEASE_BATCH))
     if request.free_cores < 1 or request.free_memory_mb < 1:
         return Leased([])
@@ -416,20 +427,47 @@ def _leases(
 
 
 async def lease(
-    ctx: ServerContext, node_id: str, request: LeaseRequest, network: str = ""
+    ctx: ServerContext,
+    node_id: str,
+    request: LeaseRequest,
+    network: str = "",
+    wait_s: float = 0.0,
 ) -> Leased:
-    """Leases tasks to a node (on the database thread) and tells watchers of their jobs."""
-    began = time.perf_counter()
-    leased = await ctx.db.run(
-        lease_tasks,
-        node_id,
-        request,
-        ctx.settings.lease_ttl_s,
-        time.time(),
-        ctx.settings,
-        network,
-    )
-    metrics.LEASE_SECONDS.observe(time.perf_counter() - began)
+    """Leases tasks to a node (on the database thread) and tells watchers of their jobs.
+    A call that finds nothing may wait up to `wait_s` (at most settings.lease_wait_max_s)
+    for work to be offered (server/jobs/events.py), and then looks again: idle workers
+    long-poll instead of asking every few seconds. A node held back (its quota, quarantine)
+    hears so at once, without waiting."""
+    wait_s = min(max(float(wait_s), 0.0), float(ctx.settings.lease_wait_max_s))
+    until = time.monotonic() + wait_s
+    hot = ctx.presence
+    while True:
+        with ctx.events.work_waiter() as waiter:
+            now = time.time()
+            began = time.perf_counter()
+            try:
+                leased = await ctx.db.run(
+                    lease_tasks,
+                    node_id,
+                    request,
+                    ctx.settings.lease_ttl_s,
+                    now,
+                    ctx.settings,
+                    network,
+                    touch=hot is None,
+                )
+            except FailedPrecondition:
+                if hot is not None:  # marked offline: its next beat must tell the database
+                    await hot.forget_nodes([node_id])
+                raise
+            metrics.LEASE_SECONDS.observe(time.perf_counter() - began)
+            if hot is not None:
+                await hot.touch(node_id, now)
+            if leased.leases or leased.held_back:
+                break
+            remaining = until - time.monotonic()
+            if remaining <= 0 or not await waiter.wait(remaining):
+                return leased
     metrics.TASKS_LEASED.inc(len(leased.leases))
     if leased.leases:
         log.debug("leased node=%s tasks=%d", node_id, len(leased.leases))

@@ -1,4 +1,5 @@
-"""Who a client should connect to for an artifact: the server's own seeder, then online
+"""Who a client should connect to for an artifact: the server's own seeder (and those of
+the other replicas of this server, which hold and seed the same artifacts), then online
 nodes that said (in heartbeats) they seed it, most recently confirmed first, then nodes
 that are fetching it right now (server/torrent/swarm.py). The server has no notion of
 network distance, so "nearest" is "freshest": a node that just reported is the likeliest
@@ -11,6 +12,9 @@ few sybils, so:
 - at the address the server sees its calls come from, with the port it reports: whatever
   host a node names is ignored (`observed_endpoint`);
 - at most MAX_NODE_PEERS nodes, and at most MAX_PEERS_PER_OWNER of one owner.
+
+With Redis, what nodes say they seed and where they listen is read there
+(server/nodes/presence.py), and checked against the database when a list is made.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from sqlalchemy import Connection, select
 from server.context import ServerContext
 from server.errors import FailedPrecondition, NotFound
 from server.jobs.access import Caller, mark_fetched
-from server.store.schema import node_seeds, nodes
+from server.store.redis_link import RedisUnavailable
+from server.store.schema import artifact_owners, node_seeds, nodes
 from server.torrent.seeder import SeedInfo
 
 MAX_NODE_PEERS = 20
@@ -48,18 +53,80 @@ async def torrent_offer(ctx: ServerContext, caller: Caller, digest: str) -> Torr
         raise FailedPrecondition("BitTorrent is off on this server; download over gRPC")
     if await ctx.artifacts.stat(caller, digest) is None:
         raise NotFound(f"no artifact {digest}")
+    await ctx.artifacts.ensure_local(digest)  # uploaded through another replica: fetch it
     seed = await ctx.seeder.torrent_for(digest)
-    seeding = await ctx.db.run(_seeding_nodes, digest, caller.node_id, MAX_NODE_PEERS)
+    seeding = await _seeding_nodes_now(ctx, digest, caller.node_id)
     fetching = [TorrentPeer(e, n) for n, e in ctx.seeder.swarm.recent(digest, caller.node_id)]
     if caller.node_id:
-        endpoint = await ctx.db.run(_start_fetch, caller.node_id, digest, time.time())
+        endpoint = await _start_fetch_now(ctx, caller.node_id, digest)
         if _has_host(endpoint):
             ctx.seeder.swarm.note(digest, caller.node_id, endpoint)
     node_peers: list[TorrentPeer] = []
     for peer in [*seeding, *fetching]:
         if peer.node_id not in {p.node_id for p in node_peers}:
             node_peers.append(peer)
-    return TorrentOffer(seed, [TorrentPeer(ctx.seeder.endpoint), *node_peers[:MAX_NODE_PEERS]])
+    servers = [TorrentPeer(ctx.seeder.endpoint)]
+    if ctx.replicas is not None:
+        servers += [TorrentPeer(e) for e in ctx.replicas.seeder_endpoints() if _has_host(e)]
+    return TorrentOffer(seed, [*servers, *node_peers[:MAX_NODE_PEERS]])
+
+
+async def _seeding_nodes_now(ctx: ServerContext, digest: str, exclude: str) -> list[TorrentPeer]:
+    if ctx.presence is not None:
+        try:
+            found = await ctx.presence.seeders(
+                digest, exclude, MAX_NODE_PEERS * MAX_PEERS_PER_OWNER
+            )
+        except RedisUnavailable:
+            pass
+        else:
+            found = [(n, e) for n, e in found if _has_host(e)]
+            return await ctx.db.run(_vetted_seeders, digest, found, MAX_NODE_PEERS)
+    return await ctx.db.run(_seeding_nodes, digest, exclude, MAX_NODE_PEERS)
+
+
+def _vetted_seeders(
+    conn: Connection, digest: str, found: list[tuple[str, str]], limit: int
+) -> list[TorrentPeer]:
+    """Of the seeders Redis heard of (freshest first), those that really fetched or uploaded
+    `digest` (a beat names whatever it likes), at most MAX_PEERS_PER_OWNER of one owner."""
+    if not found:
+        return []
+    owners = dict(
+        conn.execute(
+            select(nodes.c.id, nodes.c.owner_id)
+            .join(artifact_owners, artifact_owners.c.principal_id == nodes.c.id)
+            .where(
+                nodes.c.id.in_([node_id for node_id, _ in found]),
+                artifact_owners.c.digest == digest,
+                artifact_owners.c.fetched_at.is_not(None),
+            )
+        ).all()
+    )
+    peers: list[TorrentPeer] = []
+    per_owner: dict[str, int] = {}
+    for node_id, endpoint in found:
+        owner = owners.get(node_id)
+        if owner is None or per_owner.get(owner, 0) >= MAX_PEERS_PER_OWNER:
+            continue
+        per_owner[owner] = per_owner.get(owner, 0) + 1
+        peers.append(TorrentPeer(endpoint, node_id))
+        if len(peers) >= limit:
+            break
+    return peers
+
+
+async def _start_fetch_now(ctx: ServerContext, node_id: str, digest: str) -> str:
+    """Notes that the node fetches `digest` (it may seed it from now on); its endpoint."""
+    if ctx.presence is not None:
+        try:
+            endpoint = await ctx.presence.endpoint(node_id)
+        except RedisUnavailable:
+            pass
+        else:
+            await ctx.db.run(mark_fetched, node_id, digest, time.time())
+            return endpoint
+    return await ctx.db.run(_start_fetch, node_id, digest, time.time())
 
 
 def _start_fetch(conn: Connection, node_id: str, digest: str, now: float) -> str:

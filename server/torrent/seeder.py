@@ -74,10 +74,13 @@ class Seeder:
         upload_slots: int = 1,
         stall_timeout_s: float = 30.0,
         poll_interval_s: float = 0.1,
+        on_new_torrent: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
         self.artifact_path = artifact_path  # ArtifactStore.path_for
+        # Told the digest of each torrent made or learnt here (other replicas seed it too).
+        self.on_new_torrent = on_new_torrent
         self.host = _listen_host(settings.listen)
         self.upload_slots = upload_slots
         self.stall_timeout_s = stall_timeout_s
@@ -158,8 +161,10 @@ class Seeder:
     @property
     def endpoint(self) -> str:
         """host:port of the BT listener; the host is empty when the server listens on every
-        interface: then peers use the host they reach the server's gRPC port at."""
+        interface (and `bt_public_host` is not set): then peers use the host they reach the
+        server's gRPC port at."""
         host = "" if self.host in WILDCARDS else self.host
+        host = self.settings.bt_public_host or host
         return f"[{host}]:{self.port}" if ":" in host else f"{host}:{self.port}"
 
     # -- seeding ---------------------------------------------------------------------------
@@ -183,8 +188,19 @@ class Seeder:
                     raise FailedPrecondition(f"the server's copy of artifact {digest} is damaged")
                 torrent = made.torrent
                 await self.db.run(_store_torrent, digest, torrent)
+                if self.on_new_torrent is not None:
+                    self.on_new_torrent(digest)
             info_hash = await self._seed(digest, torrent)
             return SeedInfo(digest, torrent, info_hash)
+
+    async def seed_known(self, digest: str) -> bool:
+        """Seeds a stored artifact whose torrent exists already (made here or by another
+        replica); False when it has none yet."""
+        torrent = await self.db.run(_artifact_torrent, digest)
+        if not torrent:
+            return False
+        await self._seed(digest, torrent)
+        return True
 
     async def remember(self, digest: str, torrent: bytes) -> None:
         """Stores a torrent made elsewhere (a worker's result) for a stored artifact, and
@@ -194,6 +210,8 @@ class Seeder:
             raise InvalidArgument(f"the torrent is not named by artifact {digest}")
         await self.db.run(_store_torrent, digest, bytes(torrent))
         await self._seed(digest, bytes(torrent))
+        if self.on_new_torrent is not None:
+            self.on_new_torrent(digest)
 
     def seeding_digests(self) -> list[str]:
         return sorted(self._seeding)

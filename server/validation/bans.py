@@ -14,6 +14,7 @@ from server.errors import InvalidArgument, NotFound
 from server.jobs.effects import Effects
 from server.ledger.payouts import EscrowTracker
 from server.nodes.listing import NodeView, list_nodes
+from server.store.invalidation import NODE
 from server.store.schema import nodes
 from server.validation.expiry import release_node_leases
 from server.validation.quorum import apply_settlement
@@ -88,15 +89,16 @@ def unban_node(conn: Connection, node_id: str) -> NodeView:
 
 async def ban_node_now(ctx: ServerContext, node_id: str, reason: str) -> NodeView:
     """Bans in one transaction, then tells watchers of the affected jobs; this server
-    refuses the node's credential from its next call (others within their credential
-    cache's few seconds; leases are refused at once everywhere)."""
+    refuses the node's credential from its next call (replicas sharing a Redis too; other
+    processes within their credential cache's few seconds; leases are refused at once
+    everywhere)."""
     ban = await ctx.db.run(ban_node, node_id, reason, None, ctx.settings)
-    ctx.node_credentials.forget(node_id)
+    ctx.invalidations.announce(NODE, node_id)  # every replica's credential cache
     ban.effects.announce(ctx.events)
     return ban.node
 
 
 async def unban_node_now(ctx: ServerContext, node_id: str) -> NodeView:
     node = await ctx.db.run(unban_node, node_id)
-    ctx.node_credentials.forget(node_id)
+    ctx.invalidations.announce(NODE, node_id)  # every replica's credential cache
     return node

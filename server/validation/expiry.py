@@ -3,6 +3,12 @@
 An expired attempt puts its task back in the queue (or fails the task once it has used its
 max attempts). A node silent for `node_offline_after_s` is marked offline and its leases are
 released at once, without waiting for each to expire. A banned node is released the same way.
+
+With Redis, heartbeats renew leases and record beats there (server/nodes/presence.py): the
+sweep then gets a `PresenceView` read just before it, and a lease lapses, or a node is
+silent, only when neither the database nor Redis (nor the grace after a Redis gap) says
+otherwise. A lease Redis renewed has its deadline written here as it passes, so it is not
+looked at again until the renewed one does.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from server.jobs.models import (
     TASK_PENDING,
     task_label,
 )
+from server.nodes.presence import PresenceView
 from server.nodes.trust import record_expired, record_offline
 from server.store.schema import attempts, jobs, nodes, tasks
 from server.validation.comparisons import release_comparisons
@@ -56,6 +63,7 @@ def _live_attempts(conn: Connection, *conditions: object) -> list[Row]:
             attempts.c.job_id,
             attempts.c.node_id,
             attempts.c.comparison_id,
+            attempts.c.lease_deadline,
             tasks.c.idx,
             tasks.c.state.label("task_state"),
             tasks.c.attempts.label("task_attempts"),
@@ -143,10 +151,32 @@ def release_attempts(
 
 
 def expire_leases(
-    conn: Connection, now: float, effects: Effects, settings: ServerSettings
+    conn: Connection,
+    now: float,
+    effects: Effects,
+    settings: ServerSettings,
+    view: PresenceView | None = None,
 ) -> Released:
     """Attempts whose lease deadline passed without a renewal."""
     rows = _live_attempts(conn, attempts.c.lease_deadline < now)
+    if view is not None:
+        lapsed, renewed = [], []
+        for row in rows:
+            deadline = view.lease_deadline(row.id, row.lease_deadline)
+            if deadline is None:
+                continue
+            if deadline > now:
+                renewed.append({"b_id": row.id, "b_deadline": deadline})
+            else:
+                lapsed.append(row)
+        if renewed:
+            conn.execute(
+                update(attempts)
+                .where(attempts.c.id == bindparam("b_id"))
+                .values(lease_deadline=bindparam("b_deadline")),
+                renewed,
+            )
+        rows = lapsed
     reason = "lease expired: the node stopped renewing it"
     return release_attempts(conn, rows, reason, now, effects, settings)
 
@@ -169,18 +199,27 @@ def release_node_leases(
 
 
 def mark_silent_nodes_offline(
-    conn: Connection, now: float, offline_after_s: float, effects: Effects, settings: ServerSettings
+    conn: Connection,
+    now: float,
+    offline_after_s: float,
+    effects: Effects,
+    settings: ServerSettings,
+    view: PresenceView | None = None,
 ) -> Released:
-    silent = (
-        conn.execute(
-            select(nodes.c.id).where(
-                nodes.c.online.is_(True), nodes.c.last_seen < now - offline_after_s
-            )
-        )
-        .scalars()
-        .all()
-    )
     released = Released()
+    cutoff = now - offline_after_s
+    query = select(nodes.c.id).where(nodes.c.online.is_(True), nodes.c.last_seen < cutoff)
+    if view is not None:
+        if view.floor >= cutoff:
+            return released  # Redis may not know of beats that recent: nobody is silent yet
+        if view.silent is not None:
+            # Redis is up: the nodes it last heard from before the cutoff, and those checked
+            # in full that it never heard from since; the database may know a later beat.
+            quiet = view.silent | {n for n, beat in view.beats.items() if beat < cutoff}
+            if not quiet:
+                return released
+            query = query.where(nodes.c.id.in_(sorted(quiet)))
+    silent = conn.execute(query).scalars().all()
     if not silent:
         return released
     conn.execute(update(nodes).where(nodes.c.id.in_(silent)).values(online=False))

@@ -146,3 +146,18 @@ async def test_session_errors_carry_the_server_message(server, hivemind_home):
             await session.login("nobody", "wrong password")
     assert caught.value.code == grpc.StatusCode.UNAUTHENTICATED
     assert caught.value.message == "wrong username or password"
+
+
+async def test_a_server_named_by_several_addresses_fails_over(server, cli, hivemind_home):
+    # Replicas of one server: the first address is dead, the next answers.
+    both = f"127.0.0.1:{free_port()},{server.address}"
+    register = ("account", "register", "-u", "alice", "--password-stdin", "--json")
+    result = await cli(*register, server=both, stdin=PASSWORD + "\n")
+    assert result.code == 0, result.stderr
+    balance = await cli("account", "balance", "--json", server=both)
+    assert balance.code == 0, balance.stderr
+    assert balance.json()["balance_ucpt"] == server.settings.signup_grant_ucpt
+
+    result = await cli("account", "balance", server=f"{server.address},127.0.0.1:x")
+    assert result.code == 1
+    assert result.stderr.strip() == "error: bad server address '127.0.0.1:x': port must be a number"

@@ -19,7 +19,6 @@ import pytest
 from ruamel.yaml import YAML
 
 from server.config import ServerSettings
-from tests.kit.certificates import issue_server_cert, make_authority
 from tests.kit.paths import REPO_ROOT
 from tests.kit.servers import ServerProcess
 
@@ -174,23 +173,36 @@ def test_dockerfile_and_compose_name_real_server_settings() -> None:
     assert named and named <= server_setting_env_names(), sorted(named)
 
 
-def test_compose_environment_starts_the_server_with_tls(tmp_path: Path) -> None:
-    """The compose file's settings, given to the real server (certificate paths pointed at a
-    fresh throwaway certificate, a free port): it serves TLS on all interfaces."""
-    server_cert = issue_server_cert(make_authority("compose"), tmp_path)
-    cert, key = server_cert.cert_file, server_cert.key_file
-    compose = YAML(typ="safe").load((SERVER / "docker-compose.yml").read_text())
-    env = dict(compose["services"]["hivemind-server"]["environment"])
-    mounted = {
-        "/etc/hivemind/tls/fullchain.pem": str(cert),
-        "/etc/hivemind/tls/privkey.pem": str(key),
-    }
-    env = {name: mounted.get(value, value) for name, value in env.items()}
-    env["HIVEMIND_SERVER_LISTEN"] = env["HIVEMIND_SERVER_LISTEN"].replace(":50051", ":0")
-    env["HIVEMIND_SERVER_HTTP_LISTEN"] = env["HIVEMIND_SERVER_HTTP_LISTEN"].replace(":50080", ":0")
-    env["HIVEMIND_SERVER_BT_LISTEN_PORT"] = "0"
+def compose_file() -> dict:
+    return YAML(typ="safe").load((SERVER / "docker-compose.yml").read_text())
+
+
+REPLICAS = ("hivemind-a", "hivemind-b")
+
+
+def test_compose_replica_settings_start_a_real_replica(tmp_path: Path, redis_url: str) -> None:
+    """A replica's settings from the compose file, given to the real server: the database and
+    Redis on this machine instead of the compose network's, loopback instead of every
+    interface; it starts as a replica (on Redis) in plaintext, as behind HAProxy."""
+    env = dict(compose_file()["services"]["hivemind-a"]["environment"])
+    assert env["HIVEMIND_SERVER_DATABASE_URL"].startswith("postgresql+psycopg://hivemind:")
+    assert env["HIVEMIND_SERVER_LISTEN"] == "0.0.0.0:50051"
+    env.update(
+        HIVEMIND_SERVER_DATABASE_URL="",  # SQLite in the data dir
+        HIVEMIND_SERVER_REDIS_URL=redis_url,
+        HIVEMIND_SERVER_REDIS_NAMESPACE=f"compose-{tmp_path.name}",
+        HIVEMIND_SERVER_BT_PUBLIC_HOST="127.0.0.1",
+        HIVEMIND_SERVER_LISTEN=env["HIVEMIND_SERVER_LISTEN"].replace(
+            "0.0.0.0:50051", "127.0.0.1:0"
+        ),
+        HIVEMIND_SERVER_HTTP_LISTEN="127.0.0.1:0",
+        HIVEMIND_SERVER_BT_LISTEN_PORT="0",
+    )
+    assert env["HIVEMIND_SERVER_INSECURE"] == "1"
     line = start_server_with(["run", "--data-dir", str(tmp_path / "data")], tmp_path, env)
-    assert "listening on" in line
+    assert "listening on 127.0.0.1:" in line
+    log = (tmp_path / "server.log").read_text()
+    assert "replica registered" in log and "redis connected" in log, log
 
 
 def test_image_command_is_a_real_server_command(tmp_path: Path) -> None:
@@ -209,15 +221,39 @@ def test_compose_file_matches_the_compose_schema() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_compose_keeps_data_in_a_volume_and_builds_the_dockerfile() -> None:
-    compose = YAML(typ="safe").load((SERVER / "docker-compose.yml").read_text())
-    service = compose["services"]["hivemind-server"]
-    context = (SERVER / service["build"]["context"]).resolve()
-    assert context == REPO_ROOT
-    assert (context / service["build"]["dockerfile"]).is_file()
-    assert "hivemind-data:/var/lib/hivemind" in service["volumes"]
-    assert "hivemind-data" in compose["volumes"]
-    assert "50051:50051" in service["ports"]
-    # Published on every interface, so TLS is on (the server refuses plaintext off loopback).
-    assert service["environment"]["HIVEMIND_SERVER_TLS_CERT_FILE"].startswith("/etc/hivemind/tls/")
-    assert "./tls:/etc/hivemind/tls:ro" in service["volumes"]
+def test_compose_runs_two_replicas_on_postgres_and_redis_behind_haproxy() -> None:
+    compose = compose_file()
+    services = compose["services"]
+    assert {"postgres", "redis", "haproxy", *REPLICAS} <= set(services)
+    settings = [services[name]["environment"] for name in REPLICAS]
+    # One database, one Redis; each replica its own data volume and BitTorrent port.
+    assert len({env["HIVEMIND_SERVER_DATABASE_URL"] for env in settings}) == 1
+    assert "@postgres:5432/" in settings[0]["HIVEMIND_SERVER_DATABASE_URL"]
+    assert {env["HIVEMIND_SERVER_REDIS_URL"] for env in settings} == {"redis://redis:6379/0"}
+    volumes = [services[name]["volumes"] for name in REPLICAS]
+    assert volumes[0][0] != volumes[1][0]
+    for name, mounted in zip(REPLICAS, volumes, strict=True):
+        assert f"{name}-data:/var/lib/hivemind" in mounted
+        assert f"{name}-data" in compose["volumes"]
+        # The token.key they share, so tokens issued by one are good on the other.
+        assert "./token.key:/var/lib/hivemind/token.key:ro" in mounted
+        service = services[name]
+        context = (SERVER / service["build"]["context"]).resolve()
+        assert context == REPO_ROOT and (context / service["build"]["dockerfile"]).is_file()
+        port = service["environment"]["HIVEMIND_SERVER_BT_LISTEN_PORT"]
+        # BitTorrent published as is; the dashboard (plaintext) on the host's loopback only.
+        assert service["ports"][0] == f"{port}:{port}/tcp"
+        assert [p.split(":")[0] for p in service["ports"][1:]] == ["127.0.0.1"]
+        assert service["environment"]["HIVEMIND_SERVER_HTTP_LISTEN"] == "0.0.0.0:50080"
+        assert service["environment"]["HIVEMIND_SERVER_REPLICA_ADDRESS"] == f"{name}:50051"
+    # Only HAProxy is published on 50051, with TLS, and it names both replicas.
+    proxy = services["haproxy"]
+    assert proxy["ports"] == ["50051:50051"]
+    assert "./haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro" in proxy["volumes"]
+    assert proxy["environment"]["HIVEMIND_TLS_PEM"].startswith("/etc/hivemind/tls/")
+    assert {
+        proxy["environment"]["HIVEMIND_REPLICA_A"],
+        proxy["environment"]["HIVEMIND_REPLICA_B"],
+    } == {f"{name}:50051" for name in REPLICAS}
+    config = (SERVER / "haproxy.cfg").read_text()
+    assert all(f"${{{var}}}" in config for var in proxy["environment"])

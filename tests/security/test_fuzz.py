@@ -41,6 +41,8 @@ def world(tmp_path_factory: pytest.TempPathFactory):
         # Nothing may change by itself while a refused call is compared before and after.
         lease_ttl_s=3600,
         node_offline_after_s=3600,
+        # A fuzzed LeaseTasks asking to wait for work must not hold each example for long.
+        lease_wait_max_s=0.1,
     )
     server = thread.start()
     channel = grpc.insecure_channel(

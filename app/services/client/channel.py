@@ -3,6 +3,9 @@
 TLS (with a CA file or the system store) when the settings ask for it; plaintext only to a
 loopback address, or when the user explicitly set `insecure` — credentials must not cross a
 network in the clear by accident.
+
+A server setting may name several addresses, "a.example:50051, b.example:50051": replicas of
+one server, tried in turn (the session moves on when one does not answer).
 """
 
 from __future__ import annotations
@@ -50,6 +53,18 @@ def parse_server_address(address: str) -> tuple[str, int]:
     if not 0 < port < 65536:
         raise ValueError(f"bad server address {address!r}: port out of range")
     return host, port
+
+
+def parse_server_addresses(text: str) -> list[str]:
+    """'a:50051, b:50051' -> ['a:50051', 'b:50051'] (each checked as parse_server_address
+    does); ValueError naming the bad one."""
+    addresses = [part.strip() for part in (text or "").replace(" ", ",").split(",")]
+    addresses = [address for address in addresses if address]
+    if not addresses:
+        raise ValueError("server address is empty (use HOST:PORT, e.g. 127.0.0.1:50051)")
+    for address in addresses:
+        parse_server_address(address)
+    return list(dict.fromkeys(addresses))
 
 
 async def open_channel(server: str, tls: bool, ca_file: str, insecure: bool) -> grpc.aio.Channel:

@@ -2,8 +2,10 @@
 
 `session.jobs.GetJob(req)` (and every other RPC of the six services) adds the bearer token,
 refreshes the access token silently when it is missing, about to expire, or refused by the
-server, and retries with jittered exponential backoff while the server is unreachable. Errors
-come out as `ClientError(code, message)` carrying the server's own one-line message.
+server, and retries with jittered exponential backoff while the server is unreachable. A
+server setting that names several addresses (replicas of one server) fails over: a call the
+current address does not answer goes to the next one at once. Errors come out as
+`ClientError(code, message)` carrying the server's own one-line message.
 
 Runs on the caller's asyncio loop; blocking credential-store calls go to a thread.
 """
@@ -24,6 +26,7 @@ from app.services.client.channel import (  # noqa: F401 - re-exported
     ChannelRefused,
     open_channel,
     parse_server_address,
+    parse_server_addresses,
 )
 from app.services.client.credentials import CredentialStore, UserCredential
 from app.services.client.service_proxy import Proxies
@@ -108,6 +111,7 @@ class ClientSession:
         self.retry_attempts = max(1, retry_attempts)
         self.call_timeout_s = call_timeout_s
         self._channel: grpc.aio.Channel | None = None
+        self._address_index = 0  # which of the server's addresses the channel goes to
         self._old_channels: list[grpc.aio.Channel] = []
         self._callables: dict[str, Any] = {}
         self._access_token = ""
@@ -124,7 +128,34 @@ class ClientSession:
 
     @property
     def server(self) -> str:
+        """The server as configured (one address, or several): what credentials are kept by."""
         return self._fixed_server or self.settings_store.settings.server
+
+    @property
+    def addresses(self) -> list[str]:
+        try:
+            return parse_server_addresses(self._channel_settings[0])
+        except ValueError:
+            return [self._channel_settings[0]]
+
+    @property
+    def current_address(self) -> str:
+        """The address calls go to now."""
+        addresses = self.addresses
+        return addresses[self._address_index % len(addresses)]
+
+    def _fail_over(self, failed_index: int) -> bool:
+        """Moves on from the address at `failed_index` to the next one (a new channel at the
+        next call), unless another call moved on already; False when there is only one."""
+        if len(self.addresses) < 2:
+            return False
+        if failed_index != self._address_index:
+            return True
+        self._address_index = (self._address_index + 1) % len(self.addresses)
+        if self._channel is not None:
+            self._old_channels.append(self._channel)
+            self._channel, self._callables = None, {}
+        return True
 
     def _connection_settings(self, s: ClientSettings) -> tuple:
         return (self._fixed_server or s.server, s.tls, s.ca_file, s.insecure)
@@ -134,6 +165,7 @@ class ClientSession:
         wanted = self._connection_settings(settings)
         if wanted != self._channel_settings:
             self._channel_settings = wanted
+            self._address_index = 0
             if self._channel is not None:
                 self._old_channels.append(self._channel)
                 self._channel, self._callables = None, {}
@@ -144,7 +176,7 @@ class ClientSession:
             return self._channel
         server, tls, ca_file, insecure = self._channel_settings
         try:
-            self._channel = await open_channel(server, tls, ca_file, insecure)
+            self._channel = await open_channel(self.current_address, tls, ca_file, insecure)
         except ChannelRefused as exc:
             raise ClientError(
                 grpc.StatusCode.FAILED_PRECONDITION, str(exc), server, reason=exc.reason
@@ -179,6 +211,10 @@ class ClientSession:
         delay = min(4.0, 0.25 * 2**attempt)
         await asyncio.sleep(delay * (0.5 + random.random() / 2))
 
+    def _attempts(self) -> int:
+        """Tries per call: the retries asked for, and every address at least once more."""
+        return max(self.retry_attempts, len(self.addresses) + 1)
+
     async def call_rpc(
         self, kind: str, path: str, kwargs: dict, auth: Callable, request: Any, timeout: Any
     ) -> Any:
@@ -187,8 +223,10 @@ class ClientSession:
             timeout = self.call_timeout_s
         attempt, stale = 0, None
         while True:
-            method = await self._callable(kind, path, kwargs)  # first: may refuse plaintext
-            metadata = await auth(stale)
+            await self._get_channel()  # first: may refuse plaintext
+            metadata = await auth(stale)  # may refresh the token, through another address
+            index = self._address_index
+            method = await self._callable(kind, path, kwargs)
             payload = request() if callable(request) else request
             if isinstance(payload, list):
                 payload = iter(payload)
@@ -200,9 +238,10 @@ class ClientSession:
                     stale = _bearer(metadata) or "-"
                     if replayable and auth == self._user_metadata:
                         continue
-                retry = replayable and attempt + 1 < self.retry_attempts
+                retry = replayable and attempt + 1 < self._attempts()
                 if code == grpc.StatusCode.UNAVAILABLE and retry:
-                    await self._backoff(attempt)
+                    if not self._fail_over(index) or attempt >= len(self.addresses):
+                        await self._backoff(attempt)
                     attempt += 1
                     continue
                 raise ClientError.from_rpc(error, self.server) from None
@@ -212,8 +251,10 @@ class ClientSession:
     ) -> AsyncIterator[Any]:
         attempt, stale, received = 0, None, False
         while True:
-            method = await self._callable(kind, path, kwargs)  # first: may refuse plaintext
-            metadata = await auth(stale)
+            await self._get_channel()  # first: may refuse plaintext
+            metadata = await auth(stale)  # may refresh the token, through another address
+            index = self._address_index
+            method = await self._callable(kind, path, kwargs)
             call = method(request, metadata=metadata, timeout=timeout)
             try:
                 async for item in call:
@@ -228,8 +269,9 @@ class ClientSession:
                     stale = _bearer(metadata) or "-"
                     if auth == self._user_metadata:
                         continue
-                if code == grpc.StatusCode.UNAVAILABLE and attempt + 1 < self.retry_attempts:
-                    await self._backoff(attempt)
+                if code == grpc.StatusCode.UNAVAILABLE and attempt + 1 < self._attempts():
+                    if not self._fail_over(index) or attempt >= len(self.addresses):
+                        await self._backoff(attempt)
                     attempt += 1
                     continue
                 raise ClientError.from_rpc(error, self.server) from None
@@ -396,10 +438,25 @@ class ClientSession:
 async def check_server(
     server: str, tls: bool, ca_file: str = "", insecure: bool = False, timeout_s: float = 5.0
 ) -> None:
-    """Returns when a HiveMind server answers at `server` with these transport settings;
-    ClientError otherwise (UNAVAILABLE when nothing answers, with the reason NOT_HIVEMIND when
-    something else does, or the channel's refusal). Asks WhoAmI without a credential: a
-    server refuses it at once and nothing changes there."""
+    """Returns when a HiveMind server answers at `server` (one address, or several replicas'
+    "a:50051, b:50051": any one of them) with these transport settings; ClientError otherwise
+    (UNAVAILABLE when nothing answers, with the reason NOT_HIVEMIND when something else does,
+    or the channel's refusal). Asks WhoAmI without a credential: a server refuses it at once
+    and nothing changes there."""
+    problem: ClientError | None = None
+    for address in parse_server_addresses(server):
+        try:
+            await _check_one(address, tls, ca_file, insecure, timeout_s)
+            return
+        except ClientError as exc:
+            problem = exc
+    assert problem is not None  # parse_server_addresses gives at least one address
+    raise problem
+
+
+async def _check_one(
+    server: str, tls: bool, ca_file: str, insecure: bool, timeout_s: float
+) -> None:
     try:
         channel = await open_channel(server, tls, ca_file, insecure)
     except ChannelRefused as exc:

@@ -15,6 +15,7 @@ import asyncio
 import logging
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,13 +41,15 @@ class TorrentFetcher:
         self,
         session: TorrentSession,
         cache: ArtifactCache,
-        server_host: str,
+        server_host: str | Callable[[], str],
         *,
         advertised_host: str = "",
     ) -> None:
         self.session = session
         self.cache = cache
-        self.server_host = server_host  # where peers listed without a host are
+        # Where peers listed without a host are: the server's host (the one the client talks
+        # to now, when it may fail over between replicas).
+        self._server_host = server_host
         # The host other nodes reach this one at; empty = let the server fill it in.
         self.advertised_host = advertised_host
         self.result_min_bytes = RESULT_MIN_BYTES  # smaller results are uploaded over gRPC
@@ -54,7 +57,12 @@ class TorrentFetcher:
 
     @classmethod
     async def open(
-        cls, store: SettingsStore, server: str, *, area: str = "", **session_overrides: Any
+        cls,
+        store: SettingsStore,
+        server: str | Callable[[], str],
+        *,
+        area: str = "",
+        **session_overrides: Any,
     ) -> TorrentFetcher:
         """A session and cache from the contributor's settings (rate limits and cache size
         follow the settings live); resume data and the cache live under the cache dir.
@@ -73,13 +81,18 @@ class TorrentFetcher:
         except BaseException:
             await session.close()
             raise
-        host = split_host_port(server)[0] or server
+        host = (lambda: _host_of(server())) if callable(server) else _host_of(server)
         advertised = (
             "" if settings.listen_interface in WILDCARD_HOSTS else settings.listen_interface
         )
         fetcher = cls(session, cache, host, advertised_host=advertised)
         fetcher._unfollow = [session.follow(store), cache.follow(store)]
         return fetcher
+
+    @property
+    def server_host(self) -> str:
+        host = self._server_host
+        return host() if callable(host) else host
 
     async def close(self) -> None:
         for unfollow in self._unfollow:
@@ -165,9 +178,13 @@ def _link_or_copy(source: Path, dest: Path) -> None:
     os.replace(tmp, dest)
 
 
+def _host_of(address: str) -> str:
+    return split_host_port(address)[0] or address
+
+
 async def open_torrents(
     store: SettingsStore,
-    server: str,
+    server: str | Callable[[], str],
     *,
     enabled: bool = True,
     area: str = "",

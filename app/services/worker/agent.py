@@ -267,8 +267,16 @@ class WorkerAgent:
             if request is None:
                 await self._wait_for_slot(self.options.lease_poll_s)
                 continue
+            # Idle: wait on the server for work rather than asking again and again (not past
+            # the moment an idle worker is to stop).
+            wait_s = self.options.lease_wait_s if not self.held else 0.0
+            if self.options.exit_when_idle_s > 0:
+                idle_left = self.options.exit_when_idle_s - (time.monotonic() - idle_since)
+                wait_s = min(wait_s, max(0.0, idle_left))
+            request.wait_ms = int(wait_s * 1000)
+            asked_at = time.monotonic()
             try:
-                reply = await self.registration.proxies.nodes.LeaseTasks(request)
+                reply = await self._lease(request)
                 failures = 0
                 self._note_held_back(reply.held_back)
             except ClientError as exc:
@@ -287,6 +295,8 @@ class WorkerAgent:
                     )
                 await _wait(self._stopping, min(30.0, 0.5 * 2 ** min(failures, 6)))
                 continue
+            if reply is None:
+                break  # stopping
             if reply.leases:
                 took_batch, announced_idle, empty_rounds = True, False, 0
                 for lease in reply.leases:
@@ -303,12 +313,36 @@ class WorkerAgent:
             if limit > 0 and not self.held and idle_for >= limit:
                 log.info("nothing to do for %.0fs: stopping", idle_for)
                 break
+            if wait_s > 0 and time.monotonic() - asked_at >= wait_s / 2:
+                continue  # the server held the call while there was nothing: ask again now
             # An idle network is asked less and less often (up to 8x the poll interval, at
-            # most 5 s): thousands of idle workers must not flood the server.
+            # most 5 s): thousands of idle workers must not flood the server (one that does
+            # not hold a LeaseTasks call, predating long-polls, is asked this way too).
             poll = self.options.lease_poll_s
             backoff = min(poll * (1 + empty_rounds / 4), max(poll, min(5.0, poll * 8)))
             await self._wait_for_slot(backoff)
         self._stopping.set()
+
+    async def _lease(
+        self, request: node_pb2.LeaseTasksRequest
+    ) -> node_pb2.LeaseTasksResponse | None:
+        """LeaseTasks, given up when the worker is asked to stop meanwhile (None then): a
+        long-poll may otherwise hold a stop for its whole wait."""
+        call = asyncio.ensure_future(self.registration.proxies.nodes.LeaseTasks(request))
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({call, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            call.cancel()
+            raise
+        finally:
+            stopping.cancel()
+        if call.done():
+            return call.result()
+        call.cancel()
+        with contextlib.suppress(asyncio.CancelledError, ClientError):
+            await call
+        return None
 
     def _note_held_back(self, reason: str) -> None:
         """Says once (in the log and to listeners) when the server starts or stops holding

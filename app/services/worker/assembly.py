@@ -58,7 +58,7 @@ async def open_worker(
         executor, instance=instance or home_key(settings.home), runtime=runtime
     )
     torrents = await open_torrents(
-        settings, session.server, enabled=bittorrent, **torrent_overrides
+        settings, lambda: session.current_address, enabled=bittorrent, **torrent_overrides
     )
     agent = WorkerAgent(
         session,

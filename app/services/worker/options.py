@@ -18,6 +18,9 @@ class WorkerOptions:
     once: bool = False  # run one batch of leases, then stop
     exit_when_idle_s: float = 0.0  # stop after this long with nothing to do; 0 = never
     lease_poll_s: float = 1.0  # how often to ask for work when there is none
+    # An idle worker's LeaseTasks waits this long on the server for work to arrive (long-poll;
+    # the server caps it); 0 = ask and return at once, every lease_poll_s.
+    lease_wait_s: float = 20.0
     drain_timeout_s: float = 30.0  # a graceful stop waits this long for running tasks
     benchmark_s: float = 2.0  # the CPU benchmark's length when no score is cached; 0 = skip
     secret_check_s: float = CHECK_INTERVAL_S  # how often the node secret's age is looked at

@@ -114,20 +114,22 @@ class HeartbeatResponse(_message.Message):
     def __init__(self, cancel_attempt_ids: _Optional[_Iterable[str]] = ..., lease_deadline: _Optional[int] = ..., heartbeat_interval_s: _Optional[int] = ...) -> None: ...
 
 class LeaseTasksRequest(_message.Message):
-    __slots__ = ("free_cores", "free_memory_mb", "free_disk_mb", "max_tasks", "runtimes", "free_gpus")
+    __slots__ = ("free_cores", "free_memory_mb", "free_disk_mb", "max_tasks", "runtimes", "free_gpus", "wait_ms")
     FREE_CORES_FIELD_NUMBER: _ClassVar[int]
     FREE_MEMORY_MB_FIELD_NUMBER: _ClassVar[int]
     FREE_DISK_MB_FIELD_NUMBER: _ClassVar[int]
     MAX_TASKS_FIELD_NUMBER: _ClassVar[int]
     RUNTIMES_FIELD_NUMBER: _ClassVar[int]
     FREE_GPUS_FIELD_NUMBER: _ClassVar[int]
+    WAIT_MS_FIELD_NUMBER: _ClassVar[int]
     free_cores: int
     free_memory_mb: int
     free_disk_mb: int
     max_tasks: int
     runtimes: _containers.RepeatedScalarFieldContainer[str]
     free_gpus: int
-    def __init__(self, free_cores: _Optional[int] = ..., free_memory_mb: _Optional[int] = ..., free_disk_mb: _Optional[int] = ..., max_tasks: _Optional[int] = ..., runtimes: _Optional[_Iterable[str]] = ..., free_gpus: _Optional[int] = ...) -> None: ...
+    wait_ms: int
+    def __init__(self, free_cores: _Optional[int] = ..., free_memory_mb: _Optional[int] = ..., free_disk_mb: _Optional[int] = ..., max_tasks: _Optional[int] = ..., runtimes: _Optional[_Iterable[str]] = ..., free_gpus: _Optional[int] = ..., wait_ms: _Optional[int] = ...) -> None: ...
 
 class TaskLease(_message.Message):
     __slots__ = ("attempt_id", "task_id", "job_id", "task_index", "runtime", "command", "package_digest", "input_digest", "input_name", "resources", "lease_deadline", "runtime_image", "runtime_archive_digest", "package_size", "input_size", "comparison", "round", "rounds", "model_digest", "model_size", "aggregate")

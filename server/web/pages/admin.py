@@ -49,7 +49,7 @@ async def all_jobs(request: web.Request) -> web.Response:
 @admin_only
 async def all_nodes(request: web.Request) -> web.Response:
     ctx = site_of(request).ctx
-    nodes = await ctx.db.run(listing.list_nodes)
+    nodes = await listing.list_nodes_now(ctx)  # with Redis, the last beats kept there
     return page(
         request, "admin_nodes.html", nodes=nodes, trust_threshold=ctx.settings.trust_threshold
     )

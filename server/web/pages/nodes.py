@@ -27,7 +27,9 @@ async def my_nodes(request: web.Request) -> web.Response:
             statements.earnings(conn, user_id, EARNINGS_DAYS),
         )
 
-    nodes, earnings = await site_of(request).ctx.db.run(read)
+    ctx = site_of(request).ctx
+    nodes, earnings = await ctx.db.run(read)
+    nodes = await listing.with_last_beats(ctx, nodes)  # with Redis, beats are kept there
     chart = bar_chart(
         [(day.day[5:], day.amount_ucpt / UCPT_PER_CPT) for day in earnings.days],
         title=str(visitor.translator.gettext("CPT earned per day")),
