@@ -136,6 +136,14 @@ def gpu_reason_text(reason: str) -> str:
     return reason
 
 
+def waiting_text(reason: str) -> str:
+    """Why a job waits, as the server said it (in English), in the UI's language."""
+    translate = QCoreApplication.translate
+    if reason == "no node with a free GPU is online":
+        return translate("Waiting", "waiting: no node with a free GPU is online")
+    return fill(translate("Waiting", "waiting: %1"), reason)
+
+
 def job_state_text(state: str) -> str:
     """A job's or a task's state, in the UI's language."""
     translate = QCoreApplication.translate

@@ -1806,4 +1806,15 @@
         </translation>
     </message>
 </context>
+<context>
+    <name>Waiting</name>
+    <message>
+        <source>waiting: no node with a free GPU is online</source>
+        <translation>waiting: no node with a free GPU is online</translation>
+    </message>
+    <message>
+        <source>waiting: %1</source>
+        <translation>waiting: %1</translation>
+    </message>
+</context>
 </TS>

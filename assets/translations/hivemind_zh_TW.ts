@@ -1794,4 +1794,15 @@
         </translation>
     </message>
 </context>
+<context>
+    <name>Waiting</name>
+    <message>
+        <source>waiting: no node with a free GPU is online</source>
+        <translation>等待中：沒有空閒 GPU 的節點在線上</translation>
+    </message>
+    <message>
+        <source>waiting: %1</source>
+        <translation>等待中：%1</translation>
+    </message>
+</context>
 </TS>
