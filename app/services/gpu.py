@@ -15,6 +15,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 NO_NVIDIA_RUNTIME = "no NVIDIA container runtime found"
+NO_NVIDIA_GPU = "no NVIDIA GPU found"
 
 
 @dataclass(frozen=True)

@@ -133,6 +133,8 @@ def gpu_reason_text(reason: str) -> str:
         return translate("GpuReason", "no NVIDIA container runtime is installed")
     if reason.startswith("cannot reach the Docker daemon"):
         return translate("GpuReason", "Docker is not running")
+    if reason == "no NVIDIA GPU found":
+        return translate("GpuReason", "no NVIDIA graphics card was found")
     return reason
 
 

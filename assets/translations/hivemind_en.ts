@@ -597,6 +597,10 @@
         <source>Docker is not running</source>
         <translation>Docker is not running</translation>
     </message>
+    <message>
+        <source>no NVIDIA graphics card was found</source>
+        <translation>no NVIDIA graphics card was found</translation>
+    </message>
 </context>
 <context>
     <name>JobSettings</name>
@@ -1361,6 +1365,22 @@
     <message>
         <source>&amp;Graphics card</source>
         <translation>&amp;Graphics card</translation>
+    </message>
+    <message>
+        <source>All of them</source>
+        <translation>All of them</translation>
+    </message>
+    <message>
+        <source>GPUs</source>
+        <translation>GPUs</translation>
+    </message>
+    <message>
+        <source>Graphics cards to share</source>
+        <translation>Graphics cards to share</translation>
+    </message>
+    <message>
+        <source>How many of this computer's graphics cards to share</source>
+        <translation>How many of this computer's graphics cards to share</translation>
     </message>
     <message>
         <source>U&amp;pload limit</source>

@@ -590,6 +590,10 @@
         <source>Docker is not running</source>
         <translation>Docker 未在執行</translation>
     </message>
+    <message>
+        <source>no NVIDIA graphics card was found</source>
+        <translation>找不到 NVIDIA 顯示卡</translation>
+    </message>
 </context>
 <context>
     <name>JobSettings</name>
@@ -1351,6 +1355,22 @@
     <message>
         <source>&amp;Graphics card</source>
         <translation>顯示卡(&amp;G)</translation>
+    </message>
+    <message>
+        <source>All of them</source>
+        <translation>全部</translation>
+    </message>
+    <message>
+        <source>GPUs</source>
+        <translation>張</translation>
+    </message>
+    <message>
+        <source>Graphics cards to share</source>
+        <translation>要分享的顯示卡</translation>
+    </message>
+    <message>
+        <source>How many of this computer&apos;s graphics cards to share</source>
+        <translation>要分享這台電腦的幾張顯示卡</translation>
     </message>
     <message>
         <source>U&amp;pload limit</source>
