@@ -7,17 +7,21 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from app.cli.job_view import show_status, status_fields
 from app.services.executors.base import ExecutionResult, LogCallback, TaskSpec
 from app.services.executors.process.executor import ProcessExecutor
 from app.services.gpu import GpuDevice, GpuSupport, detect_gpus, offered_gpus
 from app.services.jobs.package import load_package
 from app.services.jobs.submission import submit_package
+from app.services.settings import SettingsStore
 from app.services.worker.agent import WorkerAgent
 from app.services.worker.options import WorkerOptions
 from app.ui import job_actions
 from proto.hivemind.v1 import common_pb2, job_pb2
 from server.validation.way_out import NO_FREE_GPU
+from tests.kit.client_cli import worker_command
 from tests.kit.fake_nvml import FakeNvml
 from tests.kit.network import job_detail, wait_for_job, write_package
 
@@ -147,3 +151,21 @@ async def test_a_gpu_job_waits_says_why_then_runs_on_the_lent_gpu_and_pays_gpu_t
     expected = 1 + settings.base_ucpt_per_gpu_hour / settings.base_ucpt_per_core_hour
     assert abs(ratio - expected) < 0.01
     assert done.max_cost_ucpt == with_gpu.worst_case_ucpt
+
+
+async def test_a_negative_gpu_count_is_refused_in_one_line(tmp_path):
+    argv, env = worker_command(tmp_path / "home", "127.0.0.1:1", "--gpus", "-1")
+    proc = await asyncio.create_subprocess_exec(
+        *argv, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    _out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode != 0
+    assert err.decode().strip().splitlines()[-1].endswith("--gpus must not be negative")
+
+
+def test_a_negative_gpu_setting_is_refused_and_nothing_changes(tmp_path):
+    store = SettingsStore(tmp_path / "home")
+    store.update_contributor(gpu=True, gpus=2)
+    with pytest.raises(ValueError, match="gpus must not be negative"):
+        store.update_contributor(gpus=-1)
+    assert SettingsStore(tmp_path / "home").settings.contributor.gpus == 2
