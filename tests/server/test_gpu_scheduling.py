@@ -12,6 +12,7 @@ from proto.hivemind.v1 import common_pb2, job_pb2, node_pb2
 from server.ledger.rewards import reward_for, worst_case_cost_ucpt
 from server.store.schema import payouts
 from server.validation.way_out import NO_FREE_GPU
+from tests.kit.simulated_nodes import sim_node, submit_job
 from tests.kit.stubs import (
     Stubs,
     balance,
@@ -19,6 +20,7 @@ from tests.kit.stubs import (
     get_job,
     make_package,
     register_node,
+    sha256,
     submit,
     upload,
 )
@@ -109,3 +111,31 @@ async def test_a_gpu_job_waits_for_a_free_gpu_says_so_and_pays_gpu_time(
     assert earned == payout.amount_ucpt >= payout.base_ucpt
     done = (await get_job(stubs, alice.metadata, job.job_id)).job
     assert done.state == common_pb2.JOB_STATE_DONE and done.cost_ucpt == earned
+
+
+async def test_a_gpu_jobs_results_are_compared_by_a_node_without_a_gpu(server, user_session, stubs):
+    alice = await user_session(server, "alice")
+    hana, ivo, kai = [await user_session(server, n) for n in ("hana", "ivo", "kai")]
+    await submit_job(
+        stubs,
+        alice,
+        task_count=1,
+        replicas=2,
+        compare_command=["python3", "compare.py"],
+        resources=GPU_JOB,
+    )
+    for owner, output in ((hana, b"0.5000001"), (ivo, b"0.5000002")):  # digests differ
+        sim = await sim_node(stubs, owner, f"{owner.username}-gpu")
+        [leased] = await lease_with(sim.stubs, sim.node, free_gpus=1)
+        await upload(sim.stubs, sim.node.metadata, output, common_pb2.ARTIFACT_KIND_RESULT)
+        completion = node_pb2.Completion(
+            attempt_id=leased.attempt_id, result_digest=sha256(output), result_size=len(output)
+        )
+        await sim.stubs.nodes.CompleteAttempts(
+            node_pb2.CompleteAttemptsRequest(completions=[completion]),
+            metadata=sim.node.metadata,
+        )
+    judge = await sim_node(stubs, kai, "kai-cpu")
+    [comparison] = await lease_with(judge.stubs, judge.node, free_gpus=0)
+    assert comparison.HasField("comparison")
+    assert comparison.resources.gpus == 0  # its container gets no GPU
