@@ -73,14 +73,20 @@ class WaysOut:
 
 
 def waiting_reason(conn: Connection, job_id: str) -> str:
-    """Why a job's pending tasks wait, when it is a resource no online node offers now (an
-    online node's last heartbeat says what it has free): NO_FREE_GPU, or "" (none such)."""
+    """Why a job waits, when none of its tasks runs and what its pending tasks need is a
+    resource no online node offers now (an online node's last heartbeat says what it has
+    free): NO_FREE_GPU, or "" (none such)."""
     job = conn.execute(select(jobs.c.state, jobs.c.gpus).where(jobs.c.id == job_id)).first()
     if job is None or job.state not in JOB_ACTIVE_STATES or job.gpus <= 0:
         return ""
     pending = select(tasks.c.id).where(tasks.c.job_id == job_id, tasks.c.state == TASK_PENDING)
     if conn.execute(pending.limit(1)).first() is None:
         return ""
+    live = select(attempts.c.id).where(
+        attempts.c.job_id == job_id, attempts.c.state.in_(ATTEMPT_LIVE_STATES)
+    )
+    if conn.execute(live.limit(1)).first() is not None:
+        return ""  # it runs: its other tasks wait their turn
     online = select(nodes.c.usage_json).where(
         nodes.c.online.is_(True), nodes.c.banned.is_(False), nodes.c.paused.is_(False)
     )

@@ -76,11 +76,11 @@ async def test_a_gpu_job_waits_for_a_free_gpu_says_so_and_pays_gpu_time(
     bob = await user_session(server, "bob")
     carol = await user_session(server, "carol")
     package = await upload(stubs, alice.metadata, make_package())
-    job = await submit(stubs, alice.metadata, package.digest, resources=GPU_JOB)
+    job = await submit(stubs, alice.metadata, package.digest, resources=GPU_JOB, task_count=2)
     settings = server.settings
     rate = settings.base_ucpt_per_core_hour + settings.base_ucpt_per_gpu_hour
     estimate = await stubs.jobs.EstimateCost(
-        job_pb2.EstimateCostRequest(resources=GPU_JOB, tasks=1), metadata=alice.metadata
+        job_pb2.EstimateCostRequest(resources=GPU_JOB, tasks=2), metadata=alice.metadata
     )
     assert job.max_cost_ucpt == estimate.worst_case_ucpt >= rate * 600 // 3600
 
@@ -93,9 +93,11 @@ async def test_a_gpu_job_waits_for_a_free_gpu_says_so_and_pays_gpu_time(
     gpu_node = await register_node(stubs, carol.metadata, "gpu-box")
     await beat(stubs, gpu_node, free_gpus=1)
     assert (await get_job(stubs, alice.metadata, job.job_id)).waiting == ""
-    [leased] = await lease_with(stubs, gpu_node, free_gpus=1)
+    [leased] = await lease_with(stubs, gpu_node, free_gpus=1)  # one GPU: one of the two
     assert leased.resources.gpus == 1
-    assert (await get_job(stubs, alice.metadata, job.job_id)).waiting == ""  # nothing pending
+    await beat(stubs, gpu_node, free_gpus=0)
+    # Its one GPU is busy with this job: the other task waits its turn, without a reason.
+    assert (await get_job(stubs, alice.metadata, job.job_id)).waiting == ""
 
     before = await balance(stubs, carol.metadata)
     await asyncio.sleep(0.3)  # paid time is at most what the server saw pass since the lease
@@ -103,12 +105,17 @@ async def test_a_gpu_job_waits_for_a_free_gpu_says_so_and_pays_gpu_time(
     assert ack.accepted
     earned = await balance(stubs, carol.metadata) - before
     payout = await server.ctx.db.run(
-        lambda conn: conn.execute(select(payouts).where(payouts.c.job_id == job.job_id)).one()
+        lambda conn: conn.execute(
+            select(payouts).where(payouts.c.attempt_id == leased.attempt_id)
+        ).one()
     )
     # The core's time and the GPU's, at their hourly rates, before the bonuses.
     assert 300 <= payout.core_ms < 36_000
     assert payout.base_ucpt == rate * payout.core_ms // 3_600_000
     assert earned == payout.amount_ucpt >= payout.base_ucpt
+    [second] = await lease_with(stubs, gpu_node, free_gpus=1)
+    [ack] = await complete(stubs, gpu_node, [second.attempt_id])
+    assert ack.accepted
     done = (await get_job(stubs, alice.metadata, job.job_id)).job
     assert done.state == common_pb2.JOB_STATE_DONE and done.cost_ucpt == earned
 
