@@ -43,6 +43,8 @@ class ServerSettings:
     signup_grant_ucpt: int = 100 * UCPT_PER_CPT
     registrations_per_address_hour: int = 30  # new accounts per client address; 0 = no limit
     base_ucpt_per_core_hour: int = 10 * UCPT_PER_CPT
+    # What an hour of one GPU earns on top of the cores' time (docs/REWARDS.md).
+    base_ucpt_per_gpu_hour: int = 100 * UCPT_PER_CPT
     # Per-account request budgets at the RPC edge (server/rpc/budgets.py): a token bucket of
     # calls per account (0 = off), how long a call may wait for its token before it is
     # refused, and calls in progress at once per account (streams included).

@@ -69,6 +69,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--memory", type=int, metavar="MB", help="memory per task, MB")
     p.add_argument("--timeout", type=int, metavar="S", help="wall-clock limit per task, seconds")
     p.add_argument("--disk", type=int, metavar="MB", help="disk per task, MB")
+    p.add_argument("--gpus", type=int, metavar="N", help="NVIDIA GPUs per task")
     p.add_argument("--replicas", type=int, help="run each task N times on different owners")
     p.add_argument("--priority", type=float, help="reward multiplier, 0.1 to 10")
     p.add_argument("--max-cost", metavar="CPT", help="budget held in escrow (default: worst case)")
@@ -160,6 +161,7 @@ def spec_from_flags(package: JobPackage, args: Any) -> JobSpec:
         memory_mb=args.memory,
         timeout_s=args.timeout,
         disk_mb=args.disk,
+        gpus=args.gpus,
         replicas=args.replicas,
         priority=args.priority,
         max_attempts=args.max_attempts,
@@ -227,10 +229,21 @@ async def submit(args: Any) -> int:
                     f"up to {cpt(job.max_cost_ucpt)} held in escrow)"
                 ),
             )
+            await say_why_it_waits(session, args, job)
             return 0
         if not args.json:
             say(f"submitted job {job.job_id}; following it (Ctrl+C stops watching, not the job)")
+        await say_why_it_waits(session, args, job)
         return await follow_job(session, args, job.job_id)
+
+
+async def say_why_it_waits(session: ClientSession, args: Any, job: job_pb2.Job) -> None:
+    """A job that needs what no online node offers (a free GPU) says so at once."""
+    if args.json or job.resources.gpus <= 0:
+        return
+    detail = await session.jobs.GetJob(job_pb2.GetJobRequest(job_id=job.job_id))
+    if detail.waiting:
+        say(f"waiting: {detail.waiting}")
 
 
 # -- list, status, watch, cancel ------------------------------------------------------------

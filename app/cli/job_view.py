@@ -96,6 +96,8 @@ def status_fields(detail: job_pb2.JobDetail) -> dict[str, Any]:
         **job_fields(detail.job),
         "tasks": [task_fields(t) for t in detail.tasks],
         "round_details": [round_fields(r) for r in detail.rounds],
+        # Why its tasks wait, when no online node offers what they need; "" otherwise.
+        "waiting": detail.waiting,
     }
 
 
@@ -126,6 +128,8 @@ def show_status(obj: dict[str, Any]) -> None:
         f"tasks: {obj['tasks_done']} done, {obj['tasks_failed']} failed, "
         f"{obj['tasks_running']} running, of {obj['tasks_total']}"
     )
+    if obj.get("waiting"):
+        say(f"waiting: {obj['waiting']}")
     say(f"cost so far {obj['cost_cpt']} CPT of at most {obj['max_cost_cpt']} CPT")
     if obj.get("refunded_ucpt"):
         say(f"refunded {obj['refunded_cpt']} CPT")

@@ -57,6 +57,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--memory", type=int, metavar="MB", help="memory to lend (default: settings; 0 = 75%%)"
     )
     run.add_argument(
+        "--gpus",
+        type=int,
+        metavar="N",
+        help="NVIDIA GPUs to lend this run (default: the graphics card setting; 0 = none)",
+    )
+    run.add_argument(
         "--max-tasks", type=int, default=0, metavar="N", help="at most N tasks at a time"
     )
     run.add_argument("--once", action="store_true", help="run one batch of tasks, then exit")
@@ -94,7 +100,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _check_args(args: Any) -> None:
-    for name, value in (("--cores", args.cores), ("--memory", args.memory)):
+    for name, value in (("--cores", args.cores), ("--memory", args.memory), ("--gpus", args.gpus)):
         if value is not None and value < 0:
             raise CommandError(f"{name} must not be negative")
     if args.max_tasks < 0:
@@ -139,6 +145,7 @@ async def run_worker(args: Any) -> int:
         name=args.name,
         cores=args.cores,
         memory_mb=args.memory,
+        gpus=args.gpus,
         max_tasks=args.max_tasks,
         once=args.once,
         exit_when_idle_s=args.exit_when_idle,

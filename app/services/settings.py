@@ -59,7 +59,8 @@ class ContributorSettings:
     cpu_percent: int = 100
     memory_mb: int = 0
     disk_mb: int = 0
-    gpu: bool = False
+    gpu: bool = False  # share the graphics card (when containers can get GPUs here)
+    gpus: int = 0  # GPUs lent while `gpu` is on; 0 = every one this machine has
     upload_kbps: int = 0  # 0 = unlimited
     download_kbps: int = 0
     idle_minutes: int = 0  # 0 = run even while the user is active
@@ -173,6 +174,7 @@ def _validate_contributor(c: ContributorSettings) -> None:
         "download_kbps",
         "idle_minutes",
         "node_secret_max_age_days",
+        "gpus",
     ):
         if getattr(c, name) < 0:
             raise ValueError(f"{name} must not be negative")

@@ -55,6 +55,7 @@ class Bridge(QObject):
     running_tasks_changed = Signal(list)  # [models.RunningTask]
     activity = Signal(object)  # models.ActivityEvent
     gpu_status = Signal(bool, str)  # available, reason when not
+    gpus_found = Signal(int)  # NVIDIA GPUs on this machine (sent before gpu_status)
     # Earnings
     earnings_loaded = Signal(object)  # models.EarningsSnapshot
     # Jobs
@@ -526,10 +527,15 @@ class Bridge(QObject):
         self._emit_tasks()
 
     async def _check_gpu(self) -> None:
-        from app.services.gpu import detect_gpu_support
+        from app.services.gpu import NO_NVIDIA_GPU, detect_gpu_support, detect_gpus
 
         support = await asyncio.to_thread(detect_gpu_support)
-        self.gpu_status.emit(support.available, support.reason)
+        found = len(await asyncio.to_thread(detect_gpus)) if support.available else 0
+        self.gpus_found.emit(found)
+        if support.available and not found:
+            self.gpu_status.emit(False, NO_NVIDIA_GPU)
+        else:
+            self.gpu_status.emit(support.available, support.reason)
 
 
 def local_time_zone() -> str:

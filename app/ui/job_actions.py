@@ -6,6 +6,7 @@ here; the views get `app.ui.models` values. No Qt.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -71,6 +72,7 @@ def job_row(job: job_pb2.Job) -> models.JobRow:
         rounds=job.rounds or 1,
         current_round=job.current_round,
         aggregate_command=tuple(job.aggregate_command),
+        gpus=job.resources.gpus,
     )
 
 
@@ -91,7 +93,14 @@ async def list_jobs(session: ClientSession, limit: int = 50) -> list[models.JobR
     reply = await session.jobs.ListJobs(
         job_pb2.ListJobsRequest(page=common_pb2.PageRequest(page_size=limit))
     )
-    return [job_row(job) for job in reply.jobs]
+    rows = [job_row(job) for job in reply.jobs]
+    # A job that needs a GPU may wait for a node that lends one: ask the server why it waits
+    # (one call per unfinished GPU job; the others never wait for a resource).
+    for i, row in enumerate(rows):
+        if row.gpus > 0 and not row.finished:
+            detail = await session.jobs.GetJob(job_pb2.GetJobRequest(job_id=row.job_id))
+            rows[i] = dataclasses.replace(row, waiting=detail.waiting)
+    return rows
 
 
 async def estimate_cost(
@@ -107,12 +116,16 @@ async def estimate_cost(
     compare_timeout_s: int = 0,
     rounds: int = 1,
     aggregate: bool = False,
+    gpus: int = 0,
 ) -> int:
     """The job's worst case (what submitting escrows); with a compare command it includes
-    every comparison its tasks may need, with rounds every round and its aggregate."""
+    every comparison its tasks may need, with rounds every round and its aggregate, with
+    GPUs their time."""
     reply = await session.jobs.EstimateCost(
         job_pb2.EstimateCostRequest(
-            resources=common_pb2.Resources(cores=cores, memory_mb=memory_mb, timeout_s=timeout_s),
+            resources=common_pb2.Resources(
+                cores=cores, memory_mb=memory_mb, timeout_s=timeout_s, gpus=gpus
+            ),
             tasks=tasks,
             replicas=replicas,
             priority=priority,

@@ -171,6 +171,10 @@ class JobRow:
     rounds: int = 1
     current_round: int = 0
     aggregate_command: tuple[str, ...] = ()
+    gpus: int = 0  # per task
+    # Why its tasks wait, when no online node offers what they need (the server's words,
+    # texts.waiting_text says them in the UI's language); "" otherwise.
+    waiting: str = ""
 
     @property
     def finished(self) -> bool:

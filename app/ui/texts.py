@@ -133,7 +133,17 @@ def gpu_reason_text(reason: str) -> str:
         return translate("GpuReason", "no NVIDIA container runtime is installed")
     if reason.startswith("cannot reach the Docker daemon"):
         return translate("GpuReason", "Docker is not running")
+    if reason == "no NVIDIA GPU found":
+        return translate("GpuReason", "no NVIDIA graphics card was found")
     return reason
+
+
+def waiting_text(reason: str) -> str:
+    """Why a job waits, as the server said it (in English), in the UI's language."""
+    translate = QCoreApplication.translate
+    if reason == "no node with a free GPU is online":
+        return translate("Waiting", "waiting: no node with a free GPU is online")
+    return fill(translate("Waiting", "waiting: %1"), reason)
 
 
 def job_state_text(state: str) -> str:

@@ -597,6 +597,10 @@
         <source>Docker is not running</source>
         <translation>Docker is not running</translation>
     </message>
+    <message>
+        <source>no NVIDIA graphics card was found</source>
+        <translation>no NVIDIA graphics card was found</translation>
+    </message>
 </context>
 <context>
     <name>JobSettings</name>
@@ -1363,6 +1367,22 @@
         <translation>&amp;Graphics card</translation>
     </message>
     <message>
+        <source>All of them</source>
+        <translation>All of them</translation>
+    </message>
+    <message>
+        <source>GPUs</source>
+        <translation>GPUs</translation>
+    </message>
+    <message>
+        <source>Graphics cards to share</source>
+        <translation>Graphics cards to share</translation>
+    </message>
+    <message>
+        <source>How many of this computer's graphics cards to share</source>
+        <translation>How many of this computer's graphics cards to share</translation>
+    </message>
+    <message>
         <source>U&amp;pload limit</source>
         <translation>U&amp;pload limit</translation>
     </message>
@@ -1804,6 +1824,17 @@
             <numerusform>%n of your jobs finished</numerusform>
             <numerusform>%n of your jobs finished</numerusform>
         </translation>
+    </message>
+</context>
+<context>
+    <name>Waiting</name>
+    <message>
+        <source>waiting: no node with a free GPU is online</source>
+        <translation>waiting: no node with a free GPU is online</translation>
+    </message>
+    <message>
+        <source>waiting: %1</source>
+        <translation>waiting: %1</translation>
     </message>
 </context>
 </TS>

@@ -590,6 +590,10 @@
         <source>Docker is not running</source>
         <translation>Docker 未在執行</translation>
     </message>
+    <message>
+        <source>no NVIDIA graphics card was found</source>
+        <translation>找不到 NVIDIA 顯示卡</translation>
+    </message>
 </context>
 <context>
     <name>JobSettings</name>
@@ -1353,6 +1357,22 @@
         <translation>顯示卡(&amp;G)</translation>
     </message>
     <message>
+        <source>All of them</source>
+        <translation>全部</translation>
+    </message>
+    <message>
+        <source>GPUs</source>
+        <translation>張</translation>
+    </message>
+    <message>
+        <source>Graphics cards to share</source>
+        <translation>要分享的顯示卡</translation>
+    </message>
+    <message>
+        <source>How many of this computer&apos;s graphics cards to share</source>
+        <translation>要分享這台電腦的幾張顯示卡</translation>
+    </message>
+    <message>
         <source>U&amp;pload limit</source>
         <translation>上傳速度上限(&amp;P)</translation>
     </message>
@@ -1792,6 +1812,17 @@
         <translation>
             <numerusform>你有 %n 個工作已結束</numerusform>
         </translation>
+    </message>
+</context>
+<context>
+    <name>Waiting</name>
+    <message>
+        <source>waiting: no node with a free GPU is online</source>
+        <translation>等待中：沒有空閒 GPU 的節點在線上</translation>
+    </message>
+    <message>
+        <source>waiting: %1</source>
+        <translation>等待中：%1</translation>
     </message>
 </context>
 </TS>

@@ -322,6 +322,8 @@ def worst_case_for(
             timeout_s=resources.timeout_s,
             base_ucpt_per_core_hour=settings.base_ucpt_per_core_hour,
             priority_permille=priority_permille,
+            gpus=resources.gpus,
+            base_ucpt_per_gpu_hour=settings.base_ucpt_per_gpu_hour,
         )
         if compare_timeout_s:
             worst += worst_case_cost_ucpt(
@@ -335,7 +337,7 @@ def worst_case_for(
     if worst > MAX_JOB_COST_UCPT:  # keeps every amount inside the ledger's 64-bit integers
         raise InvalidArgument(
             f"this job could cost {worst} ucpt, more than the {MAX_JOB_COST_UCPT} ucpt a job"
-            " may cost: use fewer tasks, cores or a shorter timeout"
+            " may cost: use fewer tasks, cores, GPUs or a shorter timeout"
         )
     return worst
 

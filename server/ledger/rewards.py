@@ -1,6 +1,10 @@
 """The reward for an accepted attempt, in integer micro-CPT (docs/REWARDS.md explains it).
 
-reward = base rate x core-hours x (1 + performance bonus) x (1 + stability bonus) x priority
+reward = (core rate x core-hours + GPU rate x GPU-hours)
+         x (1 + performance bonus) x (1 + stability bonus) x priority
+
+GPU-hours are counted as core-hours are: the measured wall time (at most the timeout) times
+the GPUs the job asked for.
 
 Everything is integer arithmetic on permille factors with one floor at the end, so the same
 inputs give the same amount on every machine and nothing is lost to float rounding.
@@ -55,6 +59,7 @@ class Reward:
     performance_bonus_permille: int
     stability_bonus_permille: int
     priority_permille: int
+    gpu_ms: int = 0
 
     @property
     def amount_ucpt(self) -> int:
@@ -77,13 +82,19 @@ def reward_for(
     priority_permille: int,
     performance_bonus_permille: int = 0,
     stability_bonus_permille: int = 0,
+    base_ucpt_per_gpu_hour: int = 0,
+    gpu_ms: int = 0,
 ) -> Reward:
-    """The reward for `core_ms` of work. Bonuses are permille additions (300 = +30%)."""
+    """The reward for `core_ms` of core time and `gpu_ms` of GPU time. Bonuses are permille
+    additions (300 = +30%)."""
     if min(base_ucpt_per_core_hour, core_ms, priority_permille) < 0:
+        raise ValueError("reward inputs must not be negative")
+    if min(base_ucpt_per_gpu_hour, gpu_ms) < 0:
         raise ValueError("reward inputs must not be negative")
     if min(performance_bonus_permille, stability_bonus_permille) < 0:
         raise ValueError("bonuses must not be negative")
-    scaled = base_ucpt_per_core_hour * core_ms * priority_permille
+    work = base_ucpt_per_core_hour * core_ms + base_ucpt_per_gpu_hour * gpu_ms
+    scaled = work * priority_permille
     base = scaled // (MS_PER_HOUR * PERMILLE)
     bonus_factor = (PERMILLE + performance_bonus_permille) * (PERMILLE + stability_bonus_permille)
     total = scaled * bonus_factor // (MS_PER_HOUR * PERMILLE * PERMILLE * PERMILLE)
@@ -94,6 +105,7 @@ def reward_for(
         performance_bonus_permille=performance_bonus_permille,
         stability_bonus_permille=stability_bonus_permille,
         priority_permille=priority_permille,
+        gpu_ms=gpu_ms,
     )
 
 
@@ -107,14 +119,15 @@ def worst_case_cost_ucpt(
     priority_permille: int,
     performance_bonus_permille: int = MAX_PERFORMANCE_BONUS_PERMILLE,
     stability_bonus_permille: int = STABILITY_BONUS_PERMILLE,
+    gpus: int = 0,
+    base_ucpt_per_gpu_hour: int = 0,
 ) -> int:
     """What a job can cost at most: `replicas` paid results of every task, each running its
-    full timeout on all its cores with both bonuses at their maximum, rounded up. No more
-    than `replicas` results of a task are ever paid, and each payout is at most this share,
-    so the escrow always covers every payout."""
+    full timeout on all its cores and GPUs with both bonuses at their maximum, rounded up. No
+    more than `replicas` results of a task are ever paid, and each payout is at most this
+    share, so the escrow always covers every payout."""
     bonus = (PERMILLE + performance_bonus_permille) * (PERMILLE + stability_bonus_permille)
-    numerator = (
-        tasks * replicas * cores * timeout_s * base_ucpt_per_core_hour * priority_permille * bonus
-    )
+    rate = cores * base_ucpt_per_core_hour + gpus * base_ucpt_per_gpu_hour
+    numerator = tasks * replicas * timeout_s * rate * priority_permille * bonus
     denominator = 3600 * PERMILLE * PERMILLE * PERMILLE
     return -(-numerator // denominator)

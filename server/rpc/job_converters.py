@@ -203,6 +203,7 @@ def beat_from_proto(request: node_pb2.HeartbeatRequest) -> Beat:
             "hivemind_memory_mb": usage.hivemind_memory_mb,
             "free_cores": usage.free_cores,
             "free_memory_mb": usage.free_memory_mb,
+            "free_gpus": usage.free_gpus,
             "pause_reason": request.pause_reason,
         },
         running_attempt_ids=list(request.running_attempt_ids),

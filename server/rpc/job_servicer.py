@@ -16,6 +16,7 @@ from server.nodes.networks import network_of
 from server.rpc import job_converters as convert
 from server.rpc.auth import require_user
 from server.rpc.errors import maps_domain_errors
+from server.validation.way_out import waiting_reason
 
 
 class JobServicer(job_pb2_grpc.JobServiceServicer):
@@ -51,10 +52,12 @@ class JobServicer(job_pb2_grpc.JobServiceServicer):
     ) -> job_pb2.JobDetail:
         caller = convert.caller_of(require_user(context))
         detail = await queries.get_job(self.ctx, caller, request.job_id, request.include_tasks)
+        waiting = await self.ctx.db.run(waiting_reason, detail.job.job_id)
         return job_pb2.JobDetail(
             job=convert.job_to_proto(detail.job),
             tasks=[convert.task_to_proto(t) for t in detail.tasks],
             rounds=[convert.round_to_proto(r) for r in detail.rounds],
+            waiting=waiting,
         )
 
     @maps_domain_errors

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, insert, literal, select, update
 
 from server.ids import new_id
 from server.jobs.access import grant_reads
@@ -26,7 +26,9 @@ def lease_comparisons(
     now: float,
 ) -> list[Lease]:
     """Leases open comparisons this node may judge and has room for (most urgent job first):
-    of a third owner, on none of the networks of the results' nodes (lease_trust.held_by_kin)."""
+    of a third owner, on none of the networks of the results' nodes (lease_trust.held_by_kin).
+    A comparison runs without GPUs, even of a GPU job's results (it reads two outputs, and is
+    paid and escrowed as core time): any node may judge them, not only one lending a GPU."""
     if limit < 1:
         return []
     if (
@@ -50,7 +52,7 @@ def lease_comparisons(
             jobs.c.cores,
             jobs.c.memory_mb,
             jobs.c.disk_mb,
-            jobs.c.gpus,
+            literal(0).label("gpus"),
             jobs.c.rounds,
             tasks.c.idx,
             tasks.c.round,
@@ -66,7 +68,6 @@ def lease_comparisons(
             jobs.c.owner_id != node.owner_id,
             jobs.c.cores <= free.cores,
             jobs.c.memory_mb <= free.memory_mb,
-            jobs.c.gpus <= free.gpus,
             tasks.c.state.not_in((TASK_FAILED, "cancelled")),
             ~held_by_kin(node, runs_only=True),
         )

@@ -87,6 +87,7 @@ def load_attempts(conn: Connection, attempt_ids: Sequence[str]) -> dict[str, Row
             tasks.c.attempts.label("task_attempts"),
             jobs.c.owner_id,
             jobs.c.cores,
+            jobs.c.gpus,
             jobs.c.timeout_s,
             jobs.c.max_attempts,
             jobs.c.priority_permille,

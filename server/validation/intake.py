@@ -414,6 +414,8 @@ class AcceptedResults:
         reward = reward_for(
             base_ucpt_per_core_hour=self.settings.base_ucpt_per_core_hour,
             core_ms=measured_core_ms(wall, row.timeout_s, row.cores),
+            base_ucpt_per_gpu_hour=self.settings.base_ucpt_per_gpu_hour,
+            gpu_ms=measured_core_ms(wall, row.timeout_s, row.gpus),
             priority_permille=row.priority_permille,
             performance_bonus_permille=self.bonuses.performance_permille,
             stability_bonus_permille=self.bonuses.stability_permille,

@@ -124,6 +124,8 @@ def reward_of(
     return reward_for(
         base_ucpt_per_core_hour=settings.base_ucpt_per_core_hour,
         core_ms=measured_core_ms(wall, job.timeout_s, job.cores),
+        base_ucpt_per_gpu_hour=settings.base_ucpt_per_gpu_hour,
+        gpu_ms=measured_core_ms(wall, job.timeout_s, job.gpus),
         priority_permille=job.priority_permille,
         performance_bonus_permille=bonuses.performance_permille,
         stability_bonus_permille=bonuses.stability_permille,
@@ -166,6 +168,7 @@ def _tasks_and_jobs(conn: Connection, task_ids: list[str]) -> dict[str, Row]:
                 tasks.c.job_id,
                 jobs.c.owner_id,
                 jobs.c.cores,
+                jobs.c.gpus,
                 jobs.c.timeout_s,
                 jobs.c.priority_permille,
                 jobs.c.escrow_account_id,

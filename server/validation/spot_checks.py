@@ -65,6 +65,7 @@ def funding_view(conn: Connection, job_id: str) -> Row:
             jobs.c.owner_id,
             jobs.c.replicas,
             jobs.c.cores,
+            jobs.c.gpus,
             jobs.c.timeout_s,
             jobs.c.priority_permille,
             jobs.c.escrow_account_id,
@@ -96,6 +97,8 @@ def can_fund_one_more(
         cores=job.cores,
         timeout_s=job.timeout_s,
         base_ucpt_per_core_hour=settings.base_ucpt_per_core_hour,
+        gpus=job.gpus,
+        base_ucpt_per_gpu_hour=settings.base_ucpt_per_gpu_hour,
         priority_permille=job.priority_permille,
     )
     delta = (pending_deltas or {}).get(job.id)

@@ -16,10 +16,14 @@ what is there:
 - a task every online node has failed, with no result to decide on: it fails with its last
   error.
 Under load nothing is decided early: a task some online node could take keeps waiting.
+
+A job waiting for a resource no online node offers says so instead (`waiting_reason`, shown
+by `job status` and the app): its tasks keep waiting, for the node that will offer it.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Row, exists, select, update
@@ -52,6 +56,7 @@ from server.validation.replicas import INCONCLUSIVE, PENDING, abandon_tasks
 from server.validation.rounds import advance_rounds
 
 MAX_PER_PASS = 100
+NO_FREE_GPU = "no node with a free GPU is online"
 
 
 @dataclass
@@ -65,6 +70,34 @@ class WaysOut:
     @property
     def any(self) -> bool:
         return bool(self.tasks_decided or self.comparisons_failed or self.tasks_failed)
+
+
+def waiting_reason(conn: Connection, job_id: str) -> str:
+    """Why a job waits, when none of its tasks runs and what its pending tasks need is a
+    resource no online node offers now (an online node's last heartbeat says what it has
+    free): NO_FREE_GPU, or "" (none such)."""
+    job = conn.execute(select(jobs.c.state, jobs.c.gpus).where(jobs.c.id == job_id)).first()
+    if job is None or job.state not in JOB_ACTIVE_STATES or job.gpus <= 0:
+        return ""
+    pending = select(tasks.c.id).where(tasks.c.job_id == job_id, tasks.c.state == TASK_PENDING)
+    if conn.execute(pending.limit(1)).first() is None:
+        return ""
+    live = select(attempts.c.id).where(
+        attempts.c.job_id == job_id, attempts.c.state.in_(ATTEMPT_LIVE_STATES)
+    )
+    if conn.execute(live.limit(1)).first() is not None:
+        return ""  # it runs: its other tasks wait their turn
+    online = select(nodes.c.usage_json).where(
+        nodes.c.online.is_(True), nodes.c.banned.is_(False), nodes.c.paused.is_(False)
+    )
+    for (usage_json,) in conn.execute(online):
+        try:
+            free = int(json.loads(usage_json or "{}").get("free_gpus", 0) or 0)
+        except (ValueError, TypeError, AttributeError):
+            free = 0
+        if free >= job.gpus:
+            return ""
+    return NO_FREE_GPU
 
 
 def _why(settings: ServerSettings) -> str:

@@ -80,6 +80,7 @@ ZH_TW: dict[str, str] = {
     "%(n)d running, %(done)d done so far": "%(n)d 個執行中，至今完成 %(done)d 個",
     "Tasks finished per second": "每秒完成的任務",
     "Tasks waiting for a node": "等待節點的任務",
+    "waiting: no node with a free GPU is online": "等待中：沒有空閒 GPU 的節點在線上",
     "Nodes by state": "各狀態的節點",
     "Updated %(when)s; refreshes by itself.": "更新於 %(when)s；會自動重新整理。",
     # Jobs.

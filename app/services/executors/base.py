@@ -47,6 +47,7 @@ class TaskSpec:
     # Entries in the work dir (the package's, the input, what the task writes); 0 = no cap.
     max_files: int = DEFAULT_MAX_FILES
     gpus: int = 0
+    gpu_devices: tuple[str, ...] = ()  # which GPUs (NVML UUIDs); empty = any `gpus` of them
     timeout_s: int = 60
     log_limit: int = DEFAULT_LOG_LIMIT
     env: dict[str, str] = field(default_factory=dict)

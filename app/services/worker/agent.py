@@ -64,6 +64,7 @@ class WorkerAgent:
         policy: Any = None,
         options: WorkerOptions | None = None,
         torrents: TorrentFetcher | None = None,
+        nvml: Any = None,
     ) -> None:
         self.session = session
         self.settings_store = settings_store
@@ -89,7 +90,7 @@ class WorkerAgent:
         self._allowed.set()
         self.cache_dir = settings_store.cache_dir
         self.registration = NodeRegistration(
-            session, credentials, executor, self.cache_dir, self.options.name
+            session, credentials, executor, self.cache_dir, self.options.name, nvml
         )
         self.capacity = Capacity(
             settings_store, self.options, self.registration, self.held, self.cache_dir
@@ -365,7 +366,9 @@ class WorkerAgent:
             lease=lease,
             cores=max(1, lease.resources.cores),
             memory_mb=max(MIN_TASK_MEMORY_MB, lease.resources.memory_mb),
+            gpus=max(0, lease.resources.gpus),
         )
+        held.gpu_devices = self.capacity.take_gpus(held.gpus)
         self.heartbeats.note_deadline(lease.lease_deadline)
         self.held[lease.attempt_id] = held
         log.info("%s leased runtime=%s cores=%d", held.tag, lease.runtime, held.cores)

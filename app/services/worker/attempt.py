@@ -173,6 +173,7 @@ async def _prepare(held: HeldAttempt, deps: AttemptDeps, work_dir: Path) -> Task
         memory_mb=resources.memory_mb or 256,
         disk_mb=disk_mb,
         gpus=resources.gpus,
+        gpu_devices=held.gpu_devices,
         timeout_s=resources.timeout_s or 3600,
         results_dirs=results_dirs,
         model_dir=placed_round.model_dir,

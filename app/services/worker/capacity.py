@@ -1,6 +1,7 @@
 """What this node can take on now, under the contributor's limits: the free cores and memory
-(the limits, read live from SettingsStore, minus what held attempts reserve), the free disk,
-the next lease request, and the usage heartbeats report.
+(the limits, read live from SettingsStore, minus what held attempts reserve), the free GPUs
+(those lent, minus those held attempts were given), the free disk, the next lease request,
+and the usage heartbeats report.
 
 Runs on the worker's loop; nothing here blocks for long (a psutil sample, a disk_usage call).
 """
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import psutil
 
+from app.services.gpu import offered_gpus
 from app.services.monitor import UsageMonitor, free_capacity
 from app.services.settings import SettingsStore
 from app.services.worker.held import HeldAttempt
@@ -53,6 +55,30 @@ class Capacity:
         used_memory = sum(h.memory_mb for h in self.held.values())
         return total_cores - used_cores, total_memory - used_memory
 
+    def lent_gpus(self) -> list[str]:
+        """The GPUs (NVML UUIDs) lent now: the share switch and its count, read live, or this
+        run's --gpus."""
+        contributor = self.settings_store.settings.contributor
+        share, allowed = contributor.gpu, contributor.gpus
+        if self.options.gpus is not None:
+            share, allowed = self.options.gpus > 0, self.options.gpus
+        devices = self.registration.gpu_devices
+        count = offered_gpus(len(devices), share, allowed, self.registration.gpu_support)
+        return [device.uuid for device in devices[:count]]
+
+    def free_gpus(self) -> int:
+        """GPUs lent and not given to a held attempt."""
+        return max(0, len(self.lent_gpus()) - sum(h.gpus for h in self.held.values()))
+
+    def take_gpus(self, count: int) -> tuple[str, ...]:
+        """`count` lent GPUs no held attempt has, for a new attempt (fewer when fewer are
+        free: the executor then asks Docker for any `count` of them)."""
+        if count <= 0:
+            return ()
+        taken = {uuid for h in self.held.values() for uuid in h.gpu_devices}
+        free = [uuid for uuid in self.lent_gpus() if uuid not in taken]
+        return tuple(free[:count]) if len(free) >= count else ()
+
     def free_disk_mb(self) -> int:
         try:
             free = psutil.disk_usage(str(self.cache_dir)).free // (1024 * 1024)
@@ -76,12 +102,17 @@ class Capacity:
             free_disk_mb=self.free_disk_mb(),
             max_tasks=slots,
             runtimes=await self.registration.runtimes(),
+            free_gpus=self.free_gpus(),
         )
 
     def usage(self) -> node_pb2.Usage:
         """This machine's usage and the node's free capacity, for a heartbeat."""
         free_cores, free_memory = self.free()
-        usage = node_pb2.Usage(free_cores=max(0, free_cores), free_memory_mb=max(0, free_memory))
+        usage = node_pb2.Usage(
+            free_cores=max(0, free_cores),
+            free_memory_mb=max(0, free_memory),
+            free_gpus=self.free_gpus(),
+        )
         if self.monitor is not None:
             sample = self.monitor.sample()
             usage.cpu_percent = sample.cpu_percent

@@ -29,6 +29,8 @@ class HeldAttempt:
     lease: node_pb2.TaskLease
     cores: int
     memory_mb: int
+    gpus: int = 0
+    gpu_devices: tuple[str, ...] = ()  # the GPUs (NVML UUIDs) this attempt was given
     cancel: asyncio.Event = field(default_factory=asyncio.Event)
     cancel_reason: str = ""  # "server" (job cancelled / lease lost) or "stop" (worker stops)
     stage: str = "preparing"  # preparing | running | reporting

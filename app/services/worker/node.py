@@ -16,6 +16,7 @@ worker measures it (a few seconds, in a thread) after registering and reports it
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from app.services.aio import wait_event
 from app.services.client.credentials import CredentialStore
 from app.services.client.session import ClientError, ClientSession
 from app.services.executors.base import Executor
+from app.services.gpu import GpuDevice, GpuSupport, detect_gpus
 from app.services.monitor import HardwareFacts, hardware_facts
 from app.services.worker.benchmark import DEFAULT_DURATION_S, cached_result, node_score_async
 from app.services.worker.report import RETRYABLE
@@ -55,6 +57,7 @@ class NodeRegistration:
         executor: Executor,
         cache_dir: Path,
         name: str = "",
+        nvml: Any = None,
     ) -> None:
         self.session = session
         self.credentials = credentials
@@ -66,6 +69,9 @@ class NodeRegistration:
         self.proxies: Any = None
         self.heartbeat_interval_s = 0.0  # what the server asked for at registration; 0 = unknown
         self.hardware: HardwareFacts | None = None
+        self.gpu_devices: list[GpuDevice] = []  # what NVML found (the hardware's gpus)
+        self.gpu_support: GpuSupport | None = None  # can containers get GPUs here
+        self.nvml = nvml  # None = the real NVML (pynvml); tests pass a fake one
         self._lock = asyncio.Lock()
         self._runtimes: tuple[float, list[str]] = (0.0, [])
         self.benchmark_file = cache_dir / "benchmark.json"
@@ -193,7 +199,9 @@ class NodeRegistration:
     async def _ensure_locked(self) -> bool:
         self.new_node = False
         if self.hardware is None:
-            self.hardware = await asyncio.to_thread(hardware_facts, self.cache_dir)
+            hardware = await asyncio.to_thread(hardware_facts, self.cache_dir)
+            await self._find_gpus()
+            self.hardware = dataclasses.replace(hardware, gpus=len(self.gpu_devices))
         if not self.benchmark_score:
             cached = await asyncio.to_thread(cached_result, self.benchmark_file)
             self.benchmark_score = cached.score if cached is not None else 0
@@ -235,6 +243,19 @@ class NodeRegistration:
         self._use(reply.node_id, reply.node_secret, "registered")
         self.new_node = True
         return True
+
+    async def _find_gpus(self) -> None:
+        self.gpu_devices = await asyncio.to_thread(detect_gpus, self.nvml)
+        check = getattr(self.executor, "gpu_support", None)  # only containers get GPUs
+        self.gpu_support = await check() if check is not None and self.gpu_devices else None
+        if self.gpu_devices:
+            names = ", ".join(device.name for device in self.gpu_devices)
+            support = self.gpu_support
+            if support is None:
+                usable = "not lent: this executor gives tasks no GPU"
+            else:
+                usable = "usable by tasks" if support.available else f"not lent: {support.reason}"
+            log.info("GPUs found: %s (%s)", names, usable)
 
     def _use(self, node_id: str, secret: str, how: str) -> None:
         self.node_id, self.secret = node_id, secret

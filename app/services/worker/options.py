@@ -14,6 +14,9 @@ class WorkerOptions:
     name: str = ""  # the node's name; empty = this machine's hostname
     cores: int | None = None  # overrides the contributor setting for this run (0 = all)
     memory_mb: int | None = None  # likewise (0 = 75% of memory)
+    # GPUs to lend this run (overrides the share switch and its count; 0 = none); None = the
+    # contributor's settings.
+    gpus: int | None = None
     max_tasks: int = 0  # at most this many tasks at a time; 0 = as many as fit
     once: bool = False  # run one batch of leases, then stop
     exit_when_idle_s: float = 0.0  # stop after this long with nothing to do; 0 = never

@@ -33,7 +33,14 @@ from app.ui.confirm import Choice, Question
 from app.ui.partials.charts import RoundChart
 from app.ui.partials.problem_line import ProblemLine
 from app.ui.problems import problem_text
-from app.ui.texts import compare_text, fill, job_state_text, log_text, task_error_text
+from app.ui.texts import (
+    compare_text,
+    fill,
+    job_state_text,
+    log_text,
+    task_error_text,
+    waiting_text,
+)
 
 COLUMNS = 6
 PROGRESS_COLUMN = 3
@@ -155,7 +162,7 @@ class JobsPanel(QGroupBox):
             values = [
                 job.name,
                 job.job_id,
-                job_state_text(job.state),
+                waiting_text(job.waiting) if job.waiting else job_state_text(job.state),
                 "",
                 cost,
                 models.local_time(job.created_at),

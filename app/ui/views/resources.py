@@ -53,6 +53,7 @@ class ResourcesTab(QWidget):
         self._hw = hardware
         self._gpu_reason = ""
         self._gpu_available = False
+        self._gpus_found = 0
 
         self.cores = ResourceSlider(1, hardware.cores)
         self.cores.describe = lambda v: fill(self.tr("%1 of %2 cores"), v, self._hw.cores)
@@ -75,8 +76,13 @@ class ResourcesTab(QWidget):
         self.gpu = QCheckBox()
         self.gpu_reason = QLabel()
         self.gpu_reason.setWordWrap(True)
+        # How many of this computer's GPUs to lend while the switch is on (0 = all of them).
+        self.gpu_count = QSpinBox()
+        self.gpu_count.setRange(0, 0)
+        self.gpu_count.setKeyboardTracking(False)
         gpu_row = QHBoxLayout()
         gpu_row.addWidget(self.gpu)
+        gpu_row.addWidget(self.gpu_count)
         gpu_row.addWidget(self.gpu_reason, 1)
 
         self.upload = _rate_box()
@@ -178,7 +184,8 @@ class ResourcesTab(QWidget):
         self.cpu_percent.committed.connect(lambda v: self._apply(cpu_percent=v))
         self.memory.committed.connect(lambda v: self._apply(memory_mb=v))
         self.disk.committed.connect(lambda v: self._apply(disk_mb=v))
-        self.gpu.toggled.connect(lambda on: self._apply(gpu=on))
+        self.gpu.toggled.connect(self._gpu_toggled)
+        self.gpu_count.valueChanged.connect(lambda v: self._apply(gpus=v))
         self.upload.valueChanged.connect(lambda v: self._apply(upload_kbps=v))
         self.download.valueChanged.connect(lambda v: self._apply(download_kbps=v))
         self.idle_minutes.valueChanged.connect(lambda v: self._apply(idle_minutes=v))
@@ -188,6 +195,7 @@ class ResourcesTab(QWidget):
         self.schedule.changed.connect(lambda windows: self._apply(schedule=windows))
         self.secret_max_age.valueChanged.connect(self._secret_age_chosen)
         bridge.settings_changed.connect(self.load)
+        bridge.gpus_found.connect(self.show_gpus_found)
         bridge.gpu_status.connect(self.show_gpu)
         self.retranslate_ui()
 
@@ -230,6 +238,10 @@ class ResourcesTab(QWidget):
         self.disk_label.setText(self.tr("&Disk space"))
         self.gpu_label.setText(self.tr("&Graphics card"))
         self.gpu.setText(self.tr("Share the graphics card"))
+        self.gpu_count.setSpecialValueText(self.tr("All of them"))
+        self.gpu_count.setSuffix(" " + self.tr("GPUs"))
+        self.gpu_count.setAccessibleName(self.tr("Graphics cards to share"))
+        self.gpu_count.setToolTip(self.tr("How many of this computer's graphics cards to share"))
         self.upload_label.setText(self.tr("U&pload limit"))
         self.download_label.setText(self.tr("Do&wnload limit"))
         for box in (self.upload, self.download):
@@ -286,6 +298,7 @@ class ResourcesTab(QWidget):
         self.disk.set_value(c.disk_mb or min(DEFAULT_DISK_MB, self.disk.slider.maximum()))
         widgets = (
             self.gpu,
+            self.gpu_count,
             self.upload,
             self.download,
             self.idle_minutes,
@@ -297,6 +310,7 @@ class ResourcesTab(QWidget):
         for widget in widgets:
             widget.blockSignals(True)
         self.gpu.setChecked(c.gpu and self._gpu_available)
+        self.gpu_count.setValue(c.gpus)
         self.upload.setValue(c.upload_kbps)
         self.download.setValue(c.download_kbps)
         self.idle_minutes.setValue(c.idle_minutes)
@@ -307,10 +321,29 @@ class ResourcesTab(QWidget):
         self._show_secret_age_unit(self.secret_max_age.value())
         for widget in widgets:
             widget.blockSignals(False)
+        self._enable_gpu_count()
         self.executor_warning.setVisible(c.executor == "process")
         self.schedule.set_windows(c.schedule)
         self.schedule.setEnabled(c.schedule_enabled)
         self._show_schedule_summary()
+
+    def show_gpus_found(self, found: int) -> None:
+        """The count box offers 1..found (0 = all); the saved count stays when it is more."""
+        self._gpus_found = found
+        self.gpu_count.blockSignals(True)
+        self.gpu_count.setRange(0, max(found, self._store.settings.contributor.gpus))
+        self.gpu_count.setValue(self._store.settings.contributor.gpus)
+        self.gpu_count.blockSignals(False)
+        self._enable_gpu_count()
+
+    def _gpu_toggled(self, on: bool) -> None:
+        self._apply(gpu=on)
+        self._enable_gpu_count()
+
+    def _enable_gpu_count(self) -> None:
+        # A choice only with more than one GPU, while they are shared.
+        self.gpu_count.setEnabled(self.gpu.isChecked() and self._gpus_found > 1)
+        self.gpu_count.setVisible(self._gpus_found > 1)
 
     def show_gpu(self, available: bool, reason: str) -> None:
         self._gpu_available, self._gpu_reason = available, reason
@@ -319,6 +352,7 @@ class ResourcesTab(QWidget):
             self.gpu.blockSignals(True)
             self.gpu.setChecked(False)
             self.gpu.blockSignals(False)
+        self._enable_gpu_count()
         if available:
             self.gpu_reason.setText("")
         elif reason:

@@ -50,6 +50,7 @@ class SubmitTab(QWidget):
         self._compare: tuple[tuple[str, ...], int] = ((), 0)
         # The package's rounds and whether it has an aggregate: the estimate covers them.
         self._rounds: tuple[int, bool] = (1, False)
+        self._gpus = 0  # the package's GPUs per task (not on the form; priced in the estimate)
 
         # A path may be typed or pasted (Enter loads it), or a folder or zip dropped on the tab.
         self.package_path = QLineEdit()
@@ -297,6 +298,7 @@ class SubmitTab(QWidget):
         self.command.setText(shlex.join(spec.command))
         self._compare = (tuple(spec.compare_command), spec.compare_timeout_s or 0)
         self._rounds = (spec.rounds, bool(spec.aggregate_command))
+        self._gpus = spec.gpus
         if spec.tasks:
             self.task_count.setValue(spec.tasks)
             self.by_count.setChecked(True)
@@ -410,6 +412,7 @@ class SubmitTab(QWidget):
             compare_timeout_s=self._compare[1],
             rounds=self._rounds[0],
             aggregate=self._rounds[1],
+            gpus=self._gpus,
         )
 
     def _submit(self) -> None:

@@ -197,14 +197,16 @@ class Task(_message.Message):
     def __init__(self, task_id: _Optional[str] = ..., index: _Optional[int] = ..., state: _Optional[_Union[_common_pb2.TaskState, str]] = ..., attempts: _Optional[int] = ..., error: _Optional[str] = ..., input_name: _Optional[str] = ..., result_digest: _Optional[str] = ..., result_size: _Optional[int] = ..., node_id: _Optional[str] = ..., cost_ucpt: _Optional[int] = ..., verification: _Optional[str] = ..., round: _Optional[int] = ..., aggregate: _Optional[bool] = ...) -> None: ...
 
 class JobDetail(_message.Message):
-    __slots__ = ("job", "tasks", "rounds")
+    __slots__ = ("job", "tasks", "rounds", "waiting")
     JOB_FIELD_NUMBER: _ClassVar[int]
     TASKS_FIELD_NUMBER: _ClassVar[int]
     ROUNDS_FIELD_NUMBER: _ClassVar[int]
+    WAITING_FIELD_NUMBER: _ClassVar[int]
     job: Job
     tasks: _containers.RepeatedCompositeFieldContainer[Task]
     rounds: _containers.RepeatedCompositeFieldContainer[Round]
-    def __init__(self, job: _Optional[_Union[Job, _Mapping]] = ..., tasks: _Optional[_Iterable[_Union[Task, _Mapping]]] = ..., rounds: _Optional[_Iterable[_Union[Round, _Mapping]]] = ...) -> None: ...
+    waiting: str
+    def __init__(self, job: _Optional[_Union[Job, _Mapping]] = ..., tasks: _Optional[_Iterable[_Union[Task, _Mapping]]] = ..., rounds: _Optional[_Iterable[_Union[Round, _Mapping]]] = ..., waiting: _Optional[str] = ...) -> None: ...
 
 class ListJobsRequest(_message.Message):
     __slots__ = ("page", "all_users")

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from proto.hivemind.v1 import common_pb2 as proto_dot_hivemind_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cproto/hivemind/v1/node.proto\x12\x0bhivemind.v1\x1a\x1eproto/hivemind/v1/common.proto\"\xa3\x01\n\x08Hardware\x12\r\n\x05\x63ores\x18\x01 \x01(\x05\x12\x11\n\tmemory_mb\x18\x02 \x01(\x03\x12\x0f\n\x07\x64isk_mb\x18\x03 \x01(\x03\x12\x0c\n\x04gpus\x18\x04 \x01(\x05\x12\n\n\x02os\x18\x05 \x01(\t\x12\x0c\n\x04\x61rch\x18\x06 \x01(\t\x12\x11\n\tcpu_model\x18\x07 \x01(\t\x12\x17\n\x0f\x62\x65nchmark_score\x18\x08 \x01(\x01\x12\x10\n\x08hostname\x18\t \x01(\t\"q\n\x13RegisterNodeRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\'\n\x08hardware\x18\x02 \x01(\x0b\x32\x15.hivemind.v1.Hardware\x12\x10\n\x08runtimes\x18\x03 \x03(\t\x12\x11\n\texecutors\x18\x04 \x03(\t\"Z\n\x14RegisterNodeResponse\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x13\n\x0bnode_secret\x18\x02 \x01(\t\x12\x1c\n\x14heartbeat_interval_s\x18\x03 \x01(\x05\"*\n\x17RotateNodeSecretRequest\x12\x0f\n\x07node_id\x18\x01 \x01(\t\"a\n\x11UpdateNodeRequest\x12\'\n\x08hardware\x18\x01 \x01(\x0b\x32\x15.hivemind.v1.Hardware\x12\x10\n\x08runtimes\x18\x02 \x03(\t\x12\x11\n\texecutors\x18\x03 \x03(\t\"\x14\n\x12UpdateNodeResponse\"\x9a\x01\n\x05Usage\x12\x13\n\x0b\x63pu_percent\x18\x01 \x01(\x01\x12\x16\n\x0ememory_used_mb\x18\x02 \x01(\x03\x12\x1c\n\x14hivemind_cpu_percent\x18\x03 \x01(\x01\x12\x1a\n\x12hivemind_memory_mb\x18\x04 \x01(\x03\x12\x12\n\nfree_cores\x18\x05 \x01(\x05\x12\x16\n\x0e\x66ree_memory_mb\x18\x06 \x01(\x03\"\xa6\x01\n\x10HeartbeatRequest\x12!\n\x05usage\x18\x01 \x01(\x0b\x32\x12.hivemind.v1.Usage\x12\x1b\n\x13running_attempt_ids\x18\x02 \x03(\t\x12\x0e\n\x06paused\x18\x03 \x01(\x08\x12\x14\n\x0cpause_reason\x18\x04 \x01(\t\x12\x17\n\x0fseeding_digests\x18\x05 \x03(\t\x12\x13\n\x0b\x62t_endpoint\x18\x06 \x01(\t\"e\n\x11HeartbeatResponse\x12\x1a\n\x12\x63\x61ncel_attempt_ids\x18\x01 \x03(\t\x12\x16\n\x0elease_deadline\x18\x02 \x01(\x03\x12\x1c\n\x14heartbeat_interval_s\x18\x03 \x01(\x05\"\x9e\x01\n\x11LeaseTasksRequest\x12\x12\n\nfree_cores\x18\x01 \x01(\x05\x12\x16\n\x0e\x66ree_memory_mb\x18\x02 \x01(\x03\x12\x14\n\x0c\x66ree_disk_mb\x18\x03 \x01(\x03\x12\x11\n\tmax_tasks\x18\x04 \x01(\x05\x12\x10\n\x08runtimes\x18\x05 \x03(\t\x12\x11\n\tfree_gpus\x18\x06 \x01(\x05\x12\x0f\n\x07wait_ms\x18\x07 \x01(\x05\"\x89\x04\n\tTaskLease\x12\x12\n\nattempt_id\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12\x0e\n\x06job_id\x18\x03 \x01(\t\x12\x12\n\ntask_index\x18\x04 \x01(\x05\x12\x0f\n\x07runtime\x18\x05 \x01(\t\x12\x0f\n\x07\x63ommand\x18\x06 \x03(\t\x12\x16\n\x0epackage_digest\x18\x07 \x01(\t\x12\x14\n\x0cinput_digest\x18\x08 \x01(\t\x12\x12\n\ninput_name\x18\t \x01(\t\x12)\n\tresources\x18\n \x01(\x0b\x32\x16.hivemind.v1.Resources\x12\x16\n\x0elease_deadline\x18\x0b \x01(\x03\x12\x15\n\rruntime_image\x18\x0c \x01(\t\x12\x1e\n\x16runtime_archive_digest\x18\r \x01(\t\x12\x14\n\x0cpackage_size\x18\x0e \x01(\x03\x12\x12\n\ninput_size\x18\x0f \x01(\x03\x12\x31\n\ncomparison\x18\x10 \x01(\x0b\x32\x1d.hivemind.v1.ResultComparison\x12\r\n\x05round\x18\x11 \x01(\x05\x12\x0e\n\x06rounds\x18\x12 \x01(\x05\x12\x14\n\x0cmodel_digest\x18\x13 \x01(\t\x12\x12\n\nmodel_size\x18\x14 \x01(\x03\x12/\n\taggregate\x18\x15 \x01(\x0b\x32\x1c.hivemind.v1.AggregateInputs\"<\n\x0f\x41ggregateInputs\x12)\n\x07outputs\x18\x01 \x03(\x0b\x32\x18.hivemind.v1.RoundOutput\"?\n\x0bRoundOutput\x12\x12\n\ntask_index\x18\x01 \x01(\x05\x12\x0e\n\x06\x64igest\x18\x02 \x01(\t\x12\x0c\n\x04size\x18\x03 \x01(\x03\"r\n\x10ResultComparison\x12\x17\n\x0fresult_a_digest\x18\x01 \x01(\t\x12\x15\n\rresult_a_size\x18\x02 \x01(\x03\x12\x17\n\x0fresult_b_digest\x18\x03 \x01(\t\x12\x15\n\rresult_b_size\x18\x04 \x01(\x03\"O\n\x12LeaseTasksResponse\x12&\n\x06leases\x18\x01 \x03(\x0b\x32\x16.hivemind.v1.TaskLease\x12\x11\n\theld_back\x18\x02 \x01(\t\"+\n\x14StartAttemptsRequest\x12\x13\n\x0b\x61ttempt_ids\x18\x01 \x03(\t\"Q\n\x0c\x41ttemptStats\x12\x13\n\x0b\x63pu_seconds\x18\x01 \x01(\x01\x12\x14\n\x0cwall_seconds\x18\x02 \x01(\x01\x12\x16\n\x0epeak_memory_mb\x18\x03 \x01(\x03\"\x96\x01\n\nCompletion\x12\x12\n\nattempt_id\x18\x01 \x01(\t\x12\x15\n\rresult_digest\x18\x02 \x01(\t\x12\x13\n\x0bresult_size\x18\x03 \x01(\x03\x12\x11\n\texit_code\x18\x04 \x01(\x05\x12\x0b\n\x03log\x18\x05 \x01(\t\x12(\n\x05stats\x18\x06 \x01(\x0b\x32\x19.hivemind.v1.AttemptStats\"G\n\x17\x43ompleteAttemptsRequest\x12,\n\x0b\x63ompletions\x18\x01 \x03(\x0b\x32\x17.hivemind.v1.Completion\"v\n\x07\x46\x61ilure\x12\x12\n\nattempt_id\x18\x01 \x01(\t\x12\r\n\x05\x65rror\x18\x02 \x01(\t\x12\x11\n\texit_code\x18\x03 \x01(\x05\x12\x0b\n\x03log\x18\x04 \x01(\t\x12(\n\x05stats\x18\x05 \x01(\x0b\x32\x19.hivemind.v1.AttemptStats\"=\n\x13\x46\x61ilAttemptsRequest\x12&\n\x08\x66\x61ilures\x18\x01 \x03(\x0b\x32\x14.hivemind.v1.Failure\"<\n\x15ReturnAttemptsRequest\x12\x13\n\x0b\x61ttempt_ids\x18\x01 \x03(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"V\n\nAttemptAck\x12\x12\n\nattempt_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x02 \x01(\x08\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12\x13\n\x0bpayout_ucpt\x18\x04 \x01(\x03\"4\n\x0b\x41ttemptAcks\x12%\n\x04\x61\x63ks\x18\x01 \x03(\x0b\x32\x17.hivemind.v1.AttemptAck2\xe7\x05\n\x0bNodeService\x12S\n\x0cRegisterNode\x12 .hivemind.v1.RegisterNodeRequest\x1a!.hivemind.v1.RegisterNodeResponse\x12M\n\nUpdateNode\x12\x1e.hivemind.v1.UpdateNodeRequest\x1a\x1f.hivemind.v1.UpdateNodeResponse\x12J\n\tHeartbeat\x12\x1d.hivemind.v1.HeartbeatRequest\x1a\x1e.hivemind.v1.HeartbeatResponse\x12M\n\nLeaseTasks\x12\x1e.hivemind.v1.LeaseTasksRequest\x1a\x1f.hivemind.v1.LeaseTasksResponse\x12L\n\rStartAttempts\x12!.hivemind.v1.StartAttemptsRequest\x1a\x18.hivemind.v1.AttemptAcks\x12R\n\x10\x43ompleteAttempts\x12$.hivemind.v1.CompleteAttemptsRequest\x1a\x18.hivemind.v1.AttemptAcks\x12J\n\x0c\x46\x61ilAttempts\x12 .hivemind.v1.FailAttemptsRequest\x1a\x18.hivemind.v1.AttemptAcks\x12N\n\x0eReturnAttempts\x12\".hivemind.v1.ReturnAttemptsRequest\x1a\x18.hivemind.v1.AttemptAcks\x12[\n\x10RotateNodeSecret\x12$.hivemind.v1.RotateNodeSecretRequest\x1a!.hivemind.v1.RegisterNodeResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cproto/hivemind/v1/node.proto\x12\x0bhivemind.v1\x1a\x1eproto/hivemind/v1/common.proto\"\xa3\x01\n\x08Hardware\x12\r\n\x05\x63ores\x18\x01 \x01(\x05\x12\x11\n\tmemory_mb\x18\x02 \x01(\x03\x12\x0f\n\x07\x64isk_mb\x18\x03 \x01(\x03\x12\x0c\n\x04gpus\x18\x04 \x01(\x05\x12\n\n\x02os\x18\x05 \x01(\t\x12\x0c\n\x04\x61rch\x18\x06 \x01(\t\x12\x11\n\tcpu_model\x18\x07 \x01(\t\x12\x17\n\x0f\x62\x65nchmark_score\x18\x08 \x01(\x01\x12\x10\n\x08hostname\x18\t \x01(\t\"q\n\x13RegisterNodeRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\'\n\x08hardware\x18\x02 \x01(\x0b\x32\x15.hivemind.v1.Hardware\x12\x10\n\x08runtimes\x18\x03 \x03(\t\x12\x11\n\texecutors\x18\x04 \x03(\t\"Z\n\x14RegisterNodeResponse\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x13\n\x0bnode_secret\x18\x02 \x01(\t\x12\x1c\n\x14heartbeat_interval_s\x18\x03 \x01(\x05\"*\n\x17RotateNodeSecretRequest\x12\x0f\n\x07node_id\x18\x01 \x01(\t\"a\n\x11UpdateNodeRequest\x12\'\n\x08hardware\x18\x01 \x01(\x0b\x32\x15.hivemind.v1.Hardware\x12\x10\n\x08runtimes\x18\x02 \x03(\t\x12\x11\n\texecutors\x18\x03 \x03(\t\"\x14\n\x12UpdateNodeResponse\"\xad\x01\n\x05Usage\x12\x13\n\x0b\x63pu_percent\x18\x01 \x01(\x01\x12\x16\n\x0ememory_used_mb\x18\x02 \x01(\x03\x12\x1c\n\x14hivemind_cpu_percent\x18\x03 \x01(\x01\x12\x1a\n\x12hivemind_memory_mb\x18\x04 \x01(\x03\x12\x12\n\nfree_cores\x18\x05 \x01(\x05\x12\x16\n\x0e\x66ree_memory_mb\x18\x06 \x01(\x03\x12\x11\n\tfree_gpus\x18\x07 \x01(\x05\"\xa6\x01\n\x10HeartbeatRequest\x12!\n\x05usage\x18\x01 \x01(\x0b\x32\x12.hivemind.v1.Usage\x12\x1b\n\x13running_attempt_ids\x18\x02 \x03(\t\x12\x0e\n\x06paused\x18\x03 \x01(\x08\x12\x14\n\x0cpause_reason\x18\x04 \x01(\t\x12\x17\n\x0fseeding_digests\x18\x05 \x03(\t\x12\x13\n\x0b\x62t_endpoint\x18\x06 \x01(\t\"e\n\x11HeartbeatResponse\x12\x1a\n\x12\x63\x61ncel_attempt_ids\x18\x01 \x03(\t\x12\x16\n\x0elease_deadline\x18\x02 \x01(\x03\x12\x1c\n\x14heartbeat_interval_s\x18\x03 \x01(\x05\"\x9e\x01\n\x11LeaseTasksRequest\x12\x12\n\nfree_cores\x18\x01 \x01(\x05\x12\x16\n\x0e\x66ree_memory_mb\x18\x02 \x01(\x03\x12\x14\n\x0c\x66ree_disk_mb\x18\x03 \x01(\x03\x12\x11\n\tmax_tasks\x18\x04 \x01(\x05\x12\x10\n\x08runtimes\x18\x05 \x03(\t\x12\x11\n\tfree_gpus\x18\x06 \x01(\x05\x12\x0f\n\x07wait_ms\x18\x07 \x01(\x05\"\x89\x04\n\tTaskLease\x12\x12\n\nattempt_id\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12\x0e\n\x06job_id\x18\x03 \x01(\t\x12\x12\n\ntask_index\x18\x04 \x01(\x05\x12\x0f\n\x07runtime\x18\x05 \x01(\t\x12\x0f\n\x07\x63ommand\x18\x06 \x03(\t\x12\x16\n\x0epackage_digest\x18\x07 \x01(\t\x12\x14\n\x0cinput_digest\x18\x08 \x01(\t\x12\x12\n\ninput_name\x18\t \x01(\t\x12)\n\tresources\x18\n \x01(\x0b\x32\x16.hivemind.v1.Resources\x12\x16\n\x0elease_deadline\x18\x0b \x01(\x03\x12\x15\n\rruntime_image\x18\x0c \x01(\t\x12\x1e\n\x16runtime_archive_digest\x18\r \x01(\t\x12\x14\n\x0cpackage_size\x18\x0e \x01(\x03\x12\x12\n\ninput_size\x18\x0f \x01(\x03\x12\x31\n\ncomparison\x18\x10 \x01(\x0b\x32\x1d.hivemind.v1.ResultComparison\x12\r\n\x05round\x18\x11 \x01(\x05\x12\x0e\n\x06rounds\x18\x12 \x01(\x05\x12\x14\n\x0cmodel_digest\x18\x13 \x01(\t\x12\x12\n\nmodel_size\x18\x14 \x01(\x03\x12/\n\taggregate\x18\x15 \x01(\x0b\x32\x1c.hivemind.v1.AggregateInputs\"<\n\x0f\x41ggregateInputs\x12)\n\x07outputs\x18\x01 \x03(\x0b\x32\x18.hivemind.v1.RoundOutput\"?\n\x0bRoundOutput\x12\x12\n\ntask_index\x18\x01 \x01(\x05\x12\x0e\n\x06\x64igest\x18\x02 \x01(\t\x12\x0c\n\x04size\x18\x03 \x01(\x03\"r\n\x10ResultComparison\x12\x17\n\x0fresult_a_digest\x18\x01 \x01(\t\x12\x15\n\rresult_a_size\x18\x02 \x01(\x03\x12\x17\n\x0fresult_b_digest\x18\x03 \x01(\t\x12\x15\n\rresult_b_size\x18\x04 \x01(\x03\"O\n\x12LeaseTasksResponse\x12&\n\x06leases\x18\x01 \x03(\x0b\x32\x16.hivemind.v1.TaskLease\x12\x11\n\theld_back\x18\x02 \x01(\t\"+\n\x14StartAttemptsRequest\x12\x13\n\x0b\x61ttempt_ids\x18\x01 \x03(\t\"Q\n\x0c\x41ttemptStats\x12\x13\n\x0b\x63pu_seconds\x18\x01 \x01(\x01\x12\x14\n\x0cwall_seconds\x18\x02 \x01(\x01\x12\x16\n\x0epeak_memory_mb\x18\x03 \x01(\x03\"\x96\x01\n\nCompletion\x12\x12\n\nattempt_id\x18\x01 \x01(\t\x12\x15\n\rresult_digest\x18\x02 \x01(\t\x12\x13\n\x0bresult_size\x18\x03 \x01(\x03\x12\x11\n\texit_code\x18\x04 \x01(\x05\x12\x0b\n\x03log\x18\x05 \x01(\t\x12(\n\x05stats\x18\x06 \x01(\x0b\x32\x19.hivemind.v1.AttemptStats\"G\n\x17\x43ompleteAttemptsRequest\x12,\n\x0b\x63ompletions\x18\x01 \x03(\x0b\x32\x17.hivemind.v1.Completion\"v\n\x07\x46\x61ilure\x12\x12\n\nattempt_id\x18\x01 \x01(\t\x12\r\n\x05\x65rror\x18\x02 \x01(\t\x12\x11\n\texit_code\x18\x03 \x01(\x05\x12\x0b\n\x03log\x18\x04 \x01(\t\x12(\n\x05stats\x18\x05 \x01(\x0b\x32\x19.hivemind.v1.AttemptStats\"=\n\x13\x46\x61ilAttemptsRequest\x12&\n\x08\x66\x61ilures\x18\x01 \x03(\x0b\x32\x14.hivemind.v1.Failure\"<\n\x15ReturnAttemptsRequest\x12\x13\n\x0b\x61ttempt_ids\x18\x01 \x03(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"V\n\nAttemptAck\x12\x12\n\nattempt_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x02 \x01(\x08\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12\x13\n\x0bpayout_ucpt\x18\x04 \x01(\x03\"4\n\x0b\x41ttemptAcks\x12%\n\x04\x61\x63ks\x18\x01 \x03(\x0b\x32\x17.hivemind.v1.AttemptAck2\xe7\x05\n\x0bNodeService\x12S\n\x0cRegisterNode\x12 .hivemind.v1.RegisterNodeRequest\x1a!.hivemind.v1.RegisterNodeResponse\x12M\n\nUpdateNode\x12\x1e.hivemind.v1.UpdateNodeRequest\x1a\x1f.hivemind.v1.UpdateNodeResponse\x12J\n\tHeartbeat\x12\x1d.hivemind.v1.HeartbeatRequest\x1a\x1e.hivemind.v1.HeartbeatResponse\x12M\n\nLeaseTasks\x12\x1e.hivemind.v1.LeaseTasksRequest\x1a\x1f.hivemind.v1.LeaseTasksResponse\x12L\n\rStartAttempts\x12!.hivemind.v1.StartAttemptsRequest\x1a\x18.hivemind.v1.AttemptAcks\x12R\n\x10\x43ompleteAttempts\x12$.hivemind.v1.CompleteAttemptsRequest\x1a\x18.hivemind.v1.AttemptAcks\x12J\n\x0c\x46\x61ilAttempts\x12 .hivemind.v1.FailAttemptsRequest\x1a\x18.hivemind.v1.AttemptAcks\x12N\n\x0eReturnAttempts\x12\".hivemind.v1.ReturnAttemptsRequest\x1a\x18.hivemind.v1.AttemptAcks\x12[\n\x10RotateNodeSecret\x12$.hivemind.v1.RotateNodeSecretRequest\x1a!.hivemind.v1.RegisterNodeResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -45,41 +45,41 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_UPDATENODERESPONSE']._serialized_start=593
   _globals['_UPDATENODERESPONSE']._serialized_end=613
   _globals['_USAGE']._serialized_start=616
-  _globals['_USAGE']._serialized_end=770
-  _globals['_HEARTBEATREQUEST']._serialized_start=773
-  _globals['_HEARTBEATREQUEST']._serialized_end=939
-  _globals['_HEARTBEATRESPONSE']._serialized_start=941
-  _globals['_HEARTBEATRESPONSE']._serialized_end=1042
-  _globals['_LEASETASKSREQUEST']._serialized_start=1045
-  _globals['_LEASETASKSREQUEST']._serialized_end=1203
-  _globals['_TASKLEASE']._serialized_start=1206
-  _globals['_TASKLEASE']._serialized_end=1727
-  _globals['_AGGREGATEINPUTS']._serialized_start=1729
-  _globals['_AGGREGATEINPUTS']._serialized_end=1789
-  _globals['_ROUNDOUTPUT']._serialized_start=1791
-  _globals['_ROUNDOUTPUT']._serialized_end=1854
-  _globals['_RESULTCOMPARISON']._serialized_start=1856
-  _globals['_RESULTCOMPARISON']._serialized_end=1970
-  _globals['_LEASETASKSRESPONSE']._serialized_start=1972
-  _globals['_LEASETASKSRESPONSE']._serialized_end=2051
-  _globals['_STARTATTEMPTSREQUEST']._serialized_start=2053
-  _globals['_STARTATTEMPTSREQUEST']._serialized_end=2096
-  _globals['_ATTEMPTSTATS']._serialized_start=2098
-  _globals['_ATTEMPTSTATS']._serialized_end=2179
-  _globals['_COMPLETION']._serialized_start=2182
-  _globals['_COMPLETION']._serialized_end=2332
-  _globals['_COMPLETEATTEMPTSREQUEST']._serialized_start=2334
-  _globals['_COMPLETEATTEMPTSREQUEST']._serialized_end=2405
-  _globals['_FAILURE']._serialized_start=2407
-  _globals['_FAILURE']._serialized_end=2525
-  _globals['_FAILATTEMPTSREQUEST']._serialized_start=2527
-  _globals['_FAILATTEMPTSREQUEST']._serialized_end=2588
-  _globals['_RETURNATTEMPTSREQUEST']._serialized_start=2590
-  _globals['_RETURNATTEMPTSREQUEST']._serialized_end=2650
-  _globals['_ATTEMPTACK']._serialized_start=2652
-  _globals['_ATTEMPTACK']._serialized_end=2738
-  _globals['_ATTEMPTACKS']._serialized_start=2740
-  _globals['_ATTEMPTACKS']._serialized_end=2792
-  _globals['_NODESERVICE']._serialized_start=2795
-  _globals['_NODESERVICE']._serialized_end=3538
+  _globals['_USAGE']._serialized_end=789
+  _globals['_HEARTBEATREQUEST']._serialized_start=792
+  _globals['_HEARTBEATREQUEST']._serialized_end=958
+  _globals['_HEARTBEATRESPONSE']._serialized_start=960
+  _globals['_HEARTBEATRESPONSE']._serialized_end=1061
+  _globals['_LEASETASKSREQUEST']._serialized_start=1064
+  _globals['_LEASETASKSREQUEST']._serialized_end=1222
+  _globals['_TASKLEASE']._serialized_start=1225
+  _globals['_TASKLEASE']._serialized_end=1746
+  _globals['_AGGREGATEINPUTS']._serialized_start=1748
+  _globals['_AGGREGATEINPUTS']._serialized_end=1808
+  _globals['_ROUNDOUTPUT']._serialized_start=1810
+  _globals['_ROUNDOUTPUT']._serialized_end=1873
+  _globals['_RESULTCOMPARISON']._serialized_start=1875
+  _globals['_RESULTCOMPARISON']._serialized_end=1989
+  _globals['_LEASETASKSRESPONSE']._serialized_start=1991
+  _globals['_LEASETASKSRESPONSE']._serialized_end=2070
+  _globals['_STARTATTEMPTSREQUEST']._serialized_start=2072
+  _globals['_STARTATTEMPTSREQUEST']._serialized_end=2115
+  _globals['_ATTEMPTSTATS']._serialized_start=2117
+  _globals['_ATTEMPTSTATS']._serialized_end=2198
+  _globals['_COMPLETION']._serialized_start=2201
+  _globals['_COMPLETION']._serialized_end=2351
+  _globals['_COMPLETEATTEMPTSREQUEST']._serialized_start=2353
+  _globals['_COMPLETEATTEMPTSREQUEST']._serialized_end=2424
+  _globals['_FAILURE']._serialized_start=2426
+  _globals['_FAILURE']._serialized_end=2544
+  _globals['_FAILATTEMPTSREQUEST']._serialized_start=2546
+  _globals['_FAILATTEMPTSREQUEST']._serialized_end=2607
+  _globals['_RETURNATTEMPTSREQUEST']._serialized_start=2609
+  _globals['_RETURNATTEMPTSREQUEST']._serialized_end=2669
+  _globals['_ATTEMPTACK']._serialized_start=2671
+  _globals['_ATTEMPTACK']._serialized_end=2757
+  _globals['_ATTEMPTACKS']._serialized_start=2759
+  _globals['_ATTEMPTACKS']._serialized_end=2811
+  _globals['_NODESERVICE']._serialized_start=2814
+  _globals['_NODESERVICE']._serialized_end=3557
 # @@protoc_insertion_point(module_scope)

@@ -72,20 +72,22 @@ class UpdateNodeResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class Usage(_message.Message):
-    __slots__ = ("cpu_percent", "memory_used_mb", "hivemind_cpu_percent", "hivemind_memory_mb", "free_cores", "free_memory_mb")
+    __slots__ = ("cpu_percent", "memory_used_mb", "hivemind_cpu_percent", "hivemind_memory_mb", "free_cores", "free_memory_mb", "free_gpus")
     CPU_PERCENT_FIELD_NUMBER: _ClassVar[int]
     MEMORY_USED_MB_FIELD_NUMBER: _ClassVar[int]
     HIVEMIND_CPU_PERCENT_FIELD_NUMBER: _ClassVar[int]
     HIVEMIND_MEMORY_MB_FIELD_NUMBER: _ClassVar[int]
     FREE_CORES_FIELD_NUMBER: _ClassVar[int]
     FREE_MEMORY_MB_FIELD_NUMBER: _ClassVar[int]
+    FREE_GPUS_FIELD_NUMBER: _ClassVar[int]
     cpu_percent: float
     memory_used_mb: int
     hivemind_cpu_percent: float
     hivemind_memory_mb: int
     free_cores: int
     free_memory_mb: int
-    def __init__(self, cpu_percent: _Optional[float] = ..., memory_used_mb: _Optional[int] = ..., hivemind_cpu_percent: _Optional[float] = ..., hivemind_memory_mb: _Optional[int] = ..., free_cores: _Optional[int] = ..., free_memory_mb: _Optional[int] = ...) -> None: ...
+    free_gpus: int
+    def __init__(self, cpu_percent: _Optional[float] = ..., memory_used_mb: _Optional[int] = ..., hivemind_cpu_percent: _Optional[float] = ..., hivemind_memory_mb: _Optional[int] = ..., free_cores: _Optional[int] = ..., free_memory_mb: _Optional[int] = ..., free_gpus: _Optional[int] = ...) -> None: ...
 
 class HeartbeatRequest(_message.Message):
     __slots__ = ("usage", "running_attempt_ids", "paused", "pause_reason", "seeding_digests", "bt_endpoint")

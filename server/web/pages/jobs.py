@@ -12,6 +12,7 @@ from common.units import format_ucpt
 from server.errors import NotFound
 from server.jobs import detail, lifecycle, queries
 from server.jobs.models import TaskView
+from server.validation.way_out import NO_FREE_GPU, waiting_reason
 from server.web.site import page, site_of, visitor_of
 from server.web.visitors import act, signed_in
 
@@ -57,13 +58,13 @@ async def my_jobs_live(request: web.Request) -> web.Response:
 
 
 async def _job_values(request: web.Request) -> dict[str, Any]:
+    ctx = site_of(request).ctx
     job_page = await detail.job_task_page_for(
-        site_of(request).ctx,
-        visitor_of(request).caller,
-        request.match_info["job_id"],
-        _offset(request),
+        ctx, visitor_of(request).caller, request.match_info["job_id"], _offset(request)
     )
-    return {"page": job_page, "job": job_page.job}
+    # Why it waits, when no online node offers what it needs (today: a free GPU).
+    no_gpu = await ctx.db.run(waiting_reason, job_page.job.job_id) == NO_FREE_GPU
+    return {"page": job_page, "job": job_page.job, "waiting_for_gpu": no_gpu}
 
 
 @signed_in

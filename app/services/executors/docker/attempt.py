@@ -208,27 +208,7 @@ class AttemptRun:
         attempt, plan = self.attempt, self.plan
         api = self._api()
         prepare_mounts(attempt.spec, *self.user)
-        mounts = [
-            docker.types.Mount(target, source, type="bind", read_only=read_only)
-            for source, target, read_only in plan.mounts
-        ]
-        device_requests = None
-        if plan.gpus > 0:
-            device_requests = [docker.types.DeviceRequest(count=plan.gpus, capabilities=[["gpu"]])]
-        host_config = api.create_host_config(
-            mounts=mounts, device_requests=device_requests, **plan.host_config_kwargs()
-        )
-        created = api.create_container(
-            plan.image,
-            command=plan.command,
-            user=plan.user,
-            environment=plan.environment,
-            labels=plan.labels,
-            working_dir=plan.working_dir,
-            host_config=host_config,
-            network_disabled=True,
-        )
-        attempt.container_id = created["Id"]
+        attempt.container_id = create_container(api, plan)
         return api, attach_output(api, attempt.container_id)
 
     def _was_oom_killed(self, exit_code: int, peak_bytes: int | None) -> bool:
@@ -260,6 +240,29 @@ class AttemptRun:
                 attempt.spec.attempt_id,
                 one_line(exc),
             )
+
+
+def create_container(api: Any, plan: ContainerPlan) -> str:
+    """Creates (does not start) the task's container as `plan` says; returns its id."""
+    mounts = [
+        docker.types.Mount(target, source, type="bind", read_only=read_only)
+        for source, target, read_only in plan.mounts
+    ]
+    devices = [docker.types.DeviceRequest(**d) for d in plan.device_requests() or []]
+    host_config = api.create_host_config(
+        mounts=mounts, device_requests=devices or None, **plan.host_config_kwargs()
+    )
+    created = api.create_container(
+        plan.image,
+        command=plan.command,
+        user=plan.user,
+        environment=plan.environment,
+        labels=plan.labels,
+        working_dir=plan.working_dir,
+        host_config=host_config,
+        network_disabled=True,
+    )
+    return created["Id"]
 
 
 def force_remove(api: Any, container_id: str, paused: bool) -> None:

@@ -63,6 +63,7 @@ class ContainerPlan:
     # (host path, container path, read_only)
     mounts: list[tuple[str, str, bool]] = field(default_factory=list)
     gpus: int = 0
+    gpu_devices: tuple[str, ...] = ()  # the GPUs' UUIDs; empty = any `gpus` of them
     tmp_inodes: int = 0  # files /tmp may hold (0 = the kernel's default)
 
     @property
@@ -92,6 +93,17 @@ class ContainerPlan:
             "log_config": {"Type": "none", "Config": {}},
             "ipc_mode": "private",
         }
+
+    def device_requests(self) -> list[dict[str, Any]] | None:
+        """The GPUs as Docker's device request (what `docker run --gpus` sends): the worker's
+        chosen devices by UUID, else any `gpus` of them; None without GPUs."""
+        if self.gpus <= 0:
+            return None
+        if len(self.gpu_devices) == self.gpus:
+            request = {"DeviceIDs": list(self.gpu_devices)}
+        else:
+            request = {"Count": self.gpus}
+        return [{"Driver": "", "Capabilities": [["gpu"]], **request}]
 
     def cli_flags(self) -> list[str]:
         """The same container as `docker run` flags (for the benchmark's raw baseline)."""
@@ -290,5 +302,6 @@ def build_plan(
         tmp_mb=tmp_size_mb(spec.memory_mb),
         mounts=mounts,
         gpus=spec.gpus,
+        gpu_devices=tuple(spec.gpu_devices),
         tmp_inodes=max(int(getattr(spec, "max_files", 0) or 0), 0),
     )
