@@ -25,7 +25,7 @@ demo: venv
 
 # Trains examples/train on a local network (a server, four Docker workers of four owners, one
 # core each) and prints its accuracy next to the same model trained on one machine; builds the
-# torch runtime image first if it is missing. About 5 min here; the full bench is
+# torch runtime image first if it is missing. 4 to 6 min here; the full bench is
 # `python bench/training.py` (examples/train/README.md).
 train-demo: venv runtime-image-torch
 	$(BIN)/python bench/training.py --scenarios honest --summary

@@ -1,6 +1,6 @@
 """Trains examples/train through the real network on this machine and prints one JSON line.
 
-    python bench/training.py                      # honest, dropout and poisoned runs (~20 min)
+    python bench/training.py                      # honest, dropout and poisoned runs (~10 min)
     python bench/training.py --scenarios honest --summary   # what `make train-demo` runs
 
 The network: a real server (`python -m server run` on a free loopback port, a throw-away data
