@@ -10,7 +10,7 @@ TORCH_RUNTIME_NAME ?= python-3.11-torch
 TORCH_PACKAGES := python3,python3-torch,python3-numpy,python3-sklearn
 
 .PHONY: venv demo test lint format proto proto-check runtime-image runtime-image-torch clean \
-	screenshots web-screenshots package bench translations translations-check
+	screenshots web-screenshots package bench translations translations-check train-demo
 
 venv: $(STAMP)
 
@@ -22,6 +22,13 @@ $(STAMP): pyproject.toml
 
 demo: venv
 	$(BIN)/hivemind demo
+
+# Trains examples/train on a local network (a server, four Docker workers of four owners, one
+# core each) and prints its accuracy next to the same model trained on one machine; builds the
+# torch runtime image first if it is missing. 4 to 6 min here; the full bench is
+# `python bench/training.py` (examples/train/README.md).
+train-demo: venv runtime-image-torch
+	$(BIN)/python bench/training.py --scenarios honest --summary
 
 test: venv
 	@if docker info >/dev/null 2>&1; then $(MAKE) --no-print-directory runtime-image; \

@@ -2,16 +2,23 @@
 server sent: BitTorrent (the server's seeder plus workers trading pieces) against the gRPC
 stream alone (every worker downloads from the server).
 
-    python bench/distribution.py --size-mb 128 --workers 8
+    python bench/distribution.py                                  # 128 MiB of the torch runtime
+    python bench/distribution.py --size-mb 0 --workers 8 --skip-grpc   # the whole runtime
+    python bench/distribution.py --random --size-mb 128           # random bytes, no Docker
 
-Prints one JSON line: size_bytes, workers, bt_seconds, bt_server_bytes, grpc_seconds,
-grpc_server_bytes (plus bt_server_payload_bytes, bt_torrent_seconds). Everything runs on
-127.0.0.1. The BT side is the server's real Seeder and real worker TorrentSessions in this
-process; the gRPC side is a real `python -m server run` subprocess and real ClientSessions.
-bt_server_bytes counts everything the seeder sent (protocol and IP overhead included);
-grpc_server_bytes counts only artifact bytes, so the comparison favours gRPC. Timings start
-when the workers start fetching: making the torrent happens once, when the artifact is
-stored (bt_torrent_seconds), and the upload to the gRPC server is not timed either.
+The artifact is the training runtime as the server stores it: `docker save
+hivemind/python-torch:3.11` (about 1.4 GB; `make runtime-image-torch`), cut to its first
+--size-mb MiB (0: all of it), so a small machine can measure the fan-out without writing
+N copies of the whole image; with --random, --size-mb of random bytes.
+
+Prints one JSON line: artifact, size_bytes, workers, bt_seconds, bt_server_bytes,
+grpc_seconds, grpc_server_bytes (plus bt_server_payload_bytes, bt_torrent_seconds). Everything
+runs on 127.0.0.1. The BT side is the server's real Seeder and real worker TorrentSessions in
+this process; the gRPC side is a real `python -m server run` subprocess and real
+ClientSessions. bt_server_bytes counts everything the seeder sent (protocol and IP overhead
+included); grpc_server_bytes counts only artifact bytes, so the comparison favours gRPC.
+Timings start when the workers start fetching: making the torrent happens once, when the
+artifact is stored (bt_torrent_seconds), and the upload to the gRPC server is not timed either.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import asyncio
 import json
 import os
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -43,6 +51,7 @@ from server.store.schema import artifacts  # noqa: E402
 from server.torrent import Seeder  # noqa: E402
 
 MB = 1024 * 1024
+IMAGE = "hivemind/python-torch:3.11"
 LOOPBACK = "127.0.0.1"
 PASSWORD = "bench password 1"
 
@@ -55,6 +64,25 @@ def write_random(path: Path, size: int) -> None:
             block = os.urandom(min(left, 4 * MB))
             out.write(block)
             left -= len(block)
+
+
+def save_image(image: str, path: Path, size: int) -> tuple[int, int]:
+    """`docker save IMAGE`, cut to its first `size` bytes (0: whole): (bytes kept, whole)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        saved = subprocess.run(
+            ["docker", "save", image, "-o", str(path)], capture_output=True, text=True
+        )
+    except FileNotFoundError:
+        raise SystemExit("distribution: no docker command (or use --random)") from None
+    if saved.returncode != 0:
+        reason = saved.stderr.strip().splitlines()[-1:] or ["docker save failed"]
+        raise SystemExit(f"distribution: {image}: {reason[0]} (make runtime-image-torch)")
+    whole = path.stat().st_size
+    if size and size < whole:
+        os.truncate(path, size)
+        return size, whole
+    return whole, whole
 
 
 def store_path(settings: ServerSettings, digest: str) -> Path:
@@ -183,16 +211,35 @@ async def wait_listening(port: int, process: asyncio.subprocess.Process) -> None
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size-mb", type=int, default=128)
+    parser.add_argument(
+        "--size-mb", type=int, default=128, help="MiB of the artifact (0: the whole image)"
+    )
     parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--image", default=IMAGE, help=f"the runtime image (default {IMAGE})")
+    parser.add_argument("--random", action="store_true", help="random bytes, not an image")
     parser.add_argument("--skip-grpc", action="store_true", help="BitTorrent only")
     args = parser.parse_args()
-    size = args.size_mb * MB
+    if args.size_mb < 0 or (args.random and args.size_mb == 0):
+        parser.error("--size-mb must be positive (0, the whole image, only without --random)")
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
     with tempfile.TemporaryDirectory(prefix="hivemind-distribution-") as tmp:
         work = Path(tmp)
         source = work / "artifact.bin"
-        write_random(source, size)
-        result: dict[str, object] = {"size_bytes": size, "workers": args.workers}
+        if args.random:
+            size = args.size_mb * MB
+            write_random(source, size)
+            artifact = "random"
+        else:
+            size, whole = await asyncio.to_thread(save_image, args.image, source, args.size_mb * MB)
+            artifact = f"docker save {args.image}"
+            if size < whole:
+                artifact += f", its first {size // MB} MiB of {whole // MB}"
+        result: dict[str, object] = {
+            "artifact": artifact,
+            "size_bytes": size,
+            "workers": args.workers,
+        }
         result.update(await bench_bittorrent(source, size, args.workers, work / "bt"))
         if args.skip_grpc:
             result.update({"grpc_seconds": None, "grpc_server_bytes": None})

@@ -17,14 +17,16 @@ worker, the whole training set, as many steps as all workers took together).
     /usr/bin/python3 examples/train/local_run.py
     python3 examples/train/local_run.py --docker hivemind/python-torch:3.11
 
-Only the standard library (numpy only to poison an update): `bench/training.py` can reuse the
-pieces (`read_manifest`, `Scenario`, `train_rounds`, `baseline`, `sync_bytes`, `poison`) and
-swap the runner for the network.
+Only the standard library: `bench/training.py` reuses its pieces (`read_manifest`, `Pool`,
+`DockerRunner`, `make_shards`, `baseline`, `sync_bytes`, `poison`) for the same run through
+the network.
 """
 
 from __future__ import annotations
 
 import argparse
+import array
+import ast
 import hashlib
 import json
 import os
@@ -273,13 +275,27 @@ def digest(path: Path) -> str:
 
 
 def poison(output_dir: Path) -> None:
-    """Rewrites a worker's update the way a malicious node would (numpy is imported here
-    only: the driver itself runs without it)."""
-    import numpy as np
-
+    """Rewrites a worker's update the way a malicious node would: every value times
+    POISON_SCALE. Standard library only (the file is a float32 `.npy`), so a worker's test
+    double can call it: the result is the bytes `numpy.save(update * POISON_SCALE)` writes."""
     path = output_dir / UPDATE_FILE
-    update = np.load(path, allow_pickle=False)
-    np.save(path, (update * POISON_SCALE).astype(np.float32), allow_pickle=False)
+    data = path.read_bytes()
+    if data[:6] != b"\x93NUMPY" or data[6] not in (1, 2, 3):
+        raise RunError(f"{path} is not a .npy file")
+    size_bytes = 2 if data[6] == 1 else 4
+    start = 8 + size_bytes + int.from_bytes(data[8 : 8 + size_bytes], "little")
+    header = ast.literal_eval(data[8 + size_bytes : start].decode("latin1"))
+    if header.get("descr") != "<f4" or header.get("fortran_order"):
+        raise RunError(f"{path} is not a float32 vector: {header}")
+    values = array.array("f", data[start:])
+    if sys.byteorder != "little":
+        values.byteswap()
+    # A float32 times -10 is exact in a double, so rounding it back to float32 once gives
+    # the product numpy computes in float32.
+    poisoned = array.array("f", (value * POISON_SCALE for value in values))
+    if sys.byteorder != "little":
+        poisoned.byteswap()
+    path.write_bytes(data[:start] + poisoned.tobytes())
 
 
 def judge(pool: Pool, manifest: Manifest, a: Path, b: Path) -> str:
