@@ -21,6 +21,7 @@ from proto.hivemind.v1 import (
     job_pb2_grpc,
     node_pb2_grpc,
 )
+from server.accounts.revocation import UserStates
 from server.accounts.signing import load_or_create_key
 from server.accounts.tokens import AccessTokenSigner
 from server.accounts.users import UnknownNameFailures
@@ -92,6 +93,7 @@ def open_context(settings: ServerSettings) -> ServerContext:
         token_signer=token_signer,
         signing_keys=token_signer.keys,
         unknown_name_failures=UnknownNameFailures(),
+        user_states=UserStates(settings.user_state_cache_s),
         node_credentials=NodeCredentialCache(),
         spot_check_rng=random.SystemRandom(),
     )

@@ -30,6 +30,10 @@ class ServerSettings:
     # Tokens.
     access_token_ttl_s: int = 15 * 60
     refresh_token_ttl_s: int = 30 * 24 * 3600
+    # How long a server trusts what it read of a user's role, ban and credential generation:
+    # a change made on another replica (or by the admin CLI) is seen within this; one made
+    # through this server, and every admin call, at once (server/accounts/revocation.py).
+    user_state_cache_s: float = 5.0
     # Scheduling.
     lease_ttl_s: int = 60  # a lease not renewed by heartbeat within this expires
     heartbeat_interval_s: int = 10

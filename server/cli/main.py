@@ -203,6 +203,21 @@ def cmd_set_admin(args: argparse.Namespace) -> int:
     return _emit(args, {"user": _user_json(user)}, f"{user.username} {state}")
 
 
+def cmd_ban_user(args: argparse.Namespace) -> int:
+    banned = args.admin_command == "ban-user"
+    reason = getattr(args, "reason", "")
+    user = _with_database(args, users.set_banned, args.name, banned, reason)
+    result = {"user": {**_user_json(user), "banned": user.banned, "ban_reason": user.ban_reason}}
+    if banned:
+        human = (
+            f"{user.username} is banned: every session is revoked (running servers refuse"
+            " their tokens within seconds), logins and their nodes are refused"
+        )
+    else:
+        human = f"{user.username} is no longer banned and may log in again"
+    return _emit(args, result, human)
+
+
 def cmd_check_ledger(args: argparse.Namespace) -> int:
     report = _with_database(args, audit.check_ledger)
     result = {
@@ -312,6 +327,15 @@ def _add_admin_parser(commands: Any) -> None:
     set_admin.add_argument("name")
     set_admin.add_argument("--off", action="store_true", help="take the role away instead")
     set_admin.set_defaults(handler=cmd_set_admin)
+    ban = sub.add_parser(
+        "ban-user", parents=[common], help="revoke a user's sessions and refuse their logins"
+    )
+    ban.add_argument("name")
+    ban.add_argument("--reason", default="", help="shown to the user when they are refused")
+    ban.set_defaults(handler=cmd_ban_user)
+    unban = sub.add_parser("unban-user", parents=[common], help="lift a user's ban")
+    unban.add_argument("name")
+    unban.set_defaults(handler=cmd_ban_user)
     sub.add_parser(
         "check-ledger", parents=[common], help="verify balances and totals (exit 1 if not)"
     ).set_defaults(handler=cmd_check_ledger)

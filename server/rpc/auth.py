@@ -21,6 +21,7 @@ from typing import Any
 import grpc
 from sqlalchemy import Connection, select
 
+from server.accounts.revocation import check_access, current_user_state
 from server.context import ServerContext
 from server.errors import DomainError, PermissionDenied, Unauthenticated
 from server.rpc.errors import status_for, status_message
@@ -36,6 +37,8 @@ OPEN_METHODS = frozenset(
     }
 )
 NODE_CREDENTIAL_CACHE_S = 15.0
+# Calls that need the admin role: the caller's role is read from the database for each.
+ADMIN_RPCS = "/hivemind.v1.AdminService/"
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,11 @@ class NodeCredentialCache:
     def forget(self, node_id: str) -> None:
         self._records.pop(node_id, None)
 
+    def forget_owner(self, user_id: str) -> None:
+        """Drops the nodes of one owner (their owner was banned or unbanned)."""
+        for node_id in [n for n, r in self._records.items() if r.principal.user_id == user_id]:
+            del self._records[node_id]
+
 
 def _load_node(conn: Connection, node_id: str) -> Any:
     return conn.execute(
@@ -138,6 +146,7 @@ def _load_node(conn: Connection, node_id: str) -> Any:
             nodes.c.banned,
             nodes.c.ban_reason,
             users.c.username,
+            users.c.banned.label("owner_banned"),
         )
         .join(users, users.c.id == nodes.c.owner_id)
         .where(nodes.c.id == node_id)
@@ -164,22 +173,26 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                 credential = value if isinstance(value, str) else value.decode()
                 break
         try:
-            principal = await self.authenticate(credential)
+            principal = await self.authenticate(credential, fresh=method.startswith(ADMIN_RPCS))
         except DomainError as error:
             log.info("rpc=%s refused status=%s error=%s", method, status_for(error).name, error)
             return _wrap_behaviour(handler, _refusal(status_for(error), status_message(error)))
         log.debug("rpc=%s %s", method, principal.describe())
         return _wrap_behaviour(handler, _with_principal(principal))
 
-    async def authenticate(self, credential: str) -> Principal:
-        """The principal behind an `authorization` value, or a domain error saying why not."""
+    async def authenticate(self, credential: str, fresh: bool = False) -> Principal:
+        """The principal behind an `authorization` value, or a domain error saying why not.
+        A user's role is the current one, read from the database when `fresh` (admin calls),
+        else through the short cache of users' states (server/accounts/revocation.py)."""
         scheme, _, value = credential.strip().partition(" ")
         value = value.strip()
         if not scheme or not value:
             raise Unauthenticated("this call needs a credential (log in first)")
         if scheme.lower() == "bearer":
             claims = self.ctx.token_signer.verify(value)
-            return Principal("user", claims.user_id, claims.username, claims.is_admin)
+            state = await current_user_state(self.ctx, claims.user_id, fresh=fresh)
+            check_access(claims, state)
+            return Principal("user", state.user_id, state.username, state.is_admin)
         if scheme.lower() == "node":
             return await self._authenticate_node(value)
         raise Unauthenticated(f"unknown authorization scheme {scheme!r} (use Bearer or Node)")
@@ -196,8 +209,8 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             record = _NodeRecord(
                 secret_hash=row.secret_hash,
                 principal=Principal("node", row.owner_id, row.username, False, node_id),
-                banned=bool(row.banned),
-                ban_reason=row.ban_reason or "",
+                banned=bool(row.banned or row.owner_banned),
+                ban_reason=(row.ban_reason or "") if row.banned else "its owner is banned",
                 cached_until=time.monotonic() + self.node_cache.ttl_s,
             )
             self.node_cache.put(node_id, record)

@@ -30,6 +30,11 @@ users = Table(
     Column("created_at", Float, nullable=False),
     Column("failed_logins", Integer, nullable=False, default=0),
     Column("locked_until", Float, nullable=False, default=0.0),
+    # Bumped by a role change, a ban or a password change: access tokens carry the generation
+    # they were issued under, and older ones are refused (server/accounts/revocation.py).
+    Column("credential_generation", Integer, nullable=False, default=0),
+    Column("banned", Boolean, nullable=False, default=False),
+    Column("ban_reason", Text, nullable=False, default=""),
 )
 
 refresh_tokens = Table(

@@ -34,7 +34,9 @@ def test_admin_db_status_and_upgrade(tmp_path, open_database):
     assert status.returncode == 0, status.stderr
     found = json.loads(status.stdout)
     assert (found["state"], found["current"], found["head"]) == ("pending", "0001", HEAD)
-    assert [p["revision"] for p in found["pending"]] == ["0002", "0003", "0004"]
+    assert [p["revision"] for p in found["pending"]] == [
+        f"{n:04d}" for n in range(2, int(HEAD) + 1)
+    ]
     assert found["pending"][0]["description"].startswith("Verification and compare commands")
     human = admin_db(data_dir, "status")
     assert "revision: 0001" in human.stdout and "pending:  0002 Verification" in human.stdout
