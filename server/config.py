@@ -26,6 +26,8 @@ class ServerSettings:
     # Ledger and rewards.
     signup_grant_ucpt: int = 100 * UCPT_PER_CPT
     registrations_per_address_hour: int = 30  # new accounts per client address; 0 = no limit
+    # Transfers one user may address to names without an account per hour; 0 = no limit.
+    transfer_unknown_names_per_hour: int = 10
     base_ucpt_per_core_hour: int = 10 * UCPT_PER_CPT
     # Tokens.
     access_token_ttl_s: int = 15 * 60

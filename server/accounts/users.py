@@ -118,6 +118,8 @@ def insert_user(
                 credential_generation=0,
                 banned=False,
                 ban_reason="",
+                transfer_misses=0,
+                transfer_misses_since=0.0,
             )
         )
     except IntegrityError:

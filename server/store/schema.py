@@ -35,6 +35,10 @@ users = Table(
     Column("credential_generation", Integer, nullable=False, default=0),
     Column("banned", Boolean, nullable=False, default=False),
     Column("ban_reason", Text, nullable=False, default=""),
+    # Transfers this user addressed to names without an account, counted from the first of
+    # the current hour, so usernames cannot be enumerated for free (accounts/recipients.py).
+    Column("transfer_misses", Integer, nullable=False, default=0),
+    Column("transfer_misses_since", Float, nullable=False, default=0.0),
 )
 
 refresh_tokens = Table(

@@ -38,9 +38,11 @@ from tests.server.jobkit import make_package, sha256
 Metadata = tuple[tuple[str, str], ...]
 CALL_TIMEOUT_S = 20
 # Refused calls that change state on purpose: a failed login is counted (that is the
-# lockout), and a spent refresh token presented again revokes its family (theft detection).
+# lockout), a spent refresh token presented again revokes its family (theft detection), and a
+# transfer to a name without an account counts against the sender's hourly budget.
 CHANGED_BY_DESIGN = {
     "Login": {"users": {"failed_logins", "locked_until"}},
+    "Transfer": {"users": {"transfer_misses", "transfer_misses_since"}},
     "Refresh": {"refresh_tokens": {"revoked_at"}},
 }
 # Caches of what the data already says, filled whenever first asked for: the BitTorrent
