@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 UCPT_PER_CPT = 1_000_000
+# Settings that were renamed: an old name in server.toml or the environment still works.
+RENAMED = {"registrations_per_address_hour": "registrations_per_network_hour"}
 
 
 @dataclass
@@ -25,7 +27,11 @@ class ServerSettings:
     insecure: bool = False
     # Ledger and rewards.
     signup_grant_ucpt: int = 100 * UCPT_PER_CPT
-    registrations_per_address_hour: int = 30  # new accounts per client address; 0 = no limit
+    # New accounts per client network (an IPv4 /24, an IPv6 /48) and hour, all servers on one
+    # database together; 0 = no limit (server/accounts/signup_limits.py).
+    registrations_per_network_hour: int = 10
+    signup_ipv4_prefix: int = 24
+    signup_ipv6_prefix: int = 48
     # Transfers one user may address to names without an account per hour; 0 = no limit.
     transfer_unknown_names_per_hour: int = 10
     base_ucpt_per_core_hour: int = 10 * UCPT_PER_CPT
@@ -83,11 +89,15 @@ class ServerSettings:
         values: dict[str, Any] = {}
         if config_file.exists():
             values.update(tomllib.loads(config_file.read_text()).get("server", {}))
-        for f in dataclasses.fields(cls):
-            env = os.environ.get(f"HIVEMIND_SERVER_{f.name.upper()}")
+        names = [f.name for f in dataclasses.fields(cls)] + list(RENAMED)
+        for name in names:
+            env = os.environ.get(f"HIVEMIND_SERVER_{name.upper()}")
             if env is not None:
-                values[f.name] = env
+                values[name] = env
         values.update({k: v for k, v in overrides.items() if v is not None})
+        for old, new in RENAMED.items():
+            if old in values:
+                values.setdefault(new, values.pop(old))
         for f in dataclasses.fields(cls):
             if f.name in values:
                 setattr(settings, f.name, _coerce(getattr(settings, f.name), values[f.name]))

@@ -47,7 +47,7 @@ AUDIENCE_PREFIX = "hivemind:"
 ACCESS_TOKEN = "access-token"  # gRPC bearer tokens (server/accounts/tokens.py)
 WEB_SESSION = "web-session"  # the dashboard's session cookie
 CSRF = "csrf"  # the dashboard's per-session form tokens
-SIGNUP_ADDRESS = "signup-address"  # a keyed hash, not a signature (signup_limits.py)
+SIGNUP_NETWORK = "signup-network"  # a keyed hash, not a signature (signup_limits.py)
 
 
 def load_or_create_key(data_dir: Path) -> bytes:

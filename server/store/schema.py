@@ -52,14 +52,14 @@ refresh_tokens = Table(
     Column("revoked_at", Float),
 )
 
-# Accounts opened in the last hour, per client address, so every server on one database
-# shares the sign-up limit (server/accounts/signup_limits.py). The address is kept only as
-# a keyed hash; rows older than the hour are deleted as new accounts are opened.
+# Accounts opened in the last hour, per client network (IPv4 /24, IPv6 /48), so every server
+# on one database shares the sign-up limit (server/accounts/signup_limits.py). The network is
+# kept only as a keyed hash; rows older than the hour are deleted as new accounts are opened.
 signups = Table(
     "signups",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("address_hash", String(64), nullable=False),  # HMAC-SHA256 hex of the address
+    Column("address_hash", String(64), nullable=False),  # HMAC-SHA256 hex of the network
     Column("user_id", String(40), ForeignKey("users.id"), nullable=False),
     Column("created_at", Float, nullable=False),
     Index("ix_signups_address_created", "address_hash", "created_at"),
