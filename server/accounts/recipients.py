@@ -5,7 +5,7 @@ for a payment), so its answers would enumerate usernames: "no user named x" agai
 "insufficient balance" for a huge amount. So the checks run in an order that gives nothing
 away for free:
 
-1. the request itself (amount, memo, key): the same for every name;
+1. the request itself (amount, memo, key) and a transfer to oneself: the same for every name;
 2. a reused idempotency key: answered the same way whether or not the new name exists;
 3. the sender's balance: a transfer the sender cannot pay is refused before any name is
    looked up, so probing costs the amount probed (and starter credit, which new accounts
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, case, select, update
 
 from server.context import ServerContext
-from server.errors import FailedPrecondition, NotFound, ResourceExhausted
+from server.errors import FailedPrecondition, InvalidArgument, NotFound, ResourceExhausted
 from server.ledger import journal as ledger
 from server.ledger import transfers
 from server.ledger.transfers import Movement
@@ -94,6 +94,8 @@ def _send(
 ) -> _Outcome:
     transfers.check_request(amount_ucpt, memo, idempotency_key)
     recipient = _find(conn, to_username)
+    if recipient == sender_id:
+        raise InvalidArgument("cannot transfer to yourself")  # one's own name: no secret
     if transfers.key_used(conn, sender_id, idempotency_key):
         if recipient is None:
             raise FailedPrecondition(transfers.KEY_REUSED)

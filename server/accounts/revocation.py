@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select, update
 
-from server.accounts.tokens import AccessClaims, revoke_all_for_user
+from server.accounts.tokens import revoke_all_for_user
 from server.context import ServerContext
 from server.errors import PermissionDenied, Unauthenticated
 from server.store.schema import users
@@ -137,12 +137,13 @@ async def current_user_state(ctx: ServerContext, user_id: str, fresh: bool = Fal
     return state
 
 
-def check_access(claims: AccessClaims, state: UserState) -> None:
-    """Refuses a token that a later change revoked, and any token of a banned user."""
+def check_access(generation: int, state: UserState) -> None:
+    """Refuses a token (or session cookie) issued under `generation` when a later change
+    revoked it, and any of a banned user."""
     if state.banned:
         reason = f": {state.ban_reason}" if state.ban_reason else ""
         raise PermissionDenied(f"this account is banned{reason}")
-    if claims.generation != state.generation:
+    if generation != state.generation:
         raise Unauthenticated("access token revoked by a change to the account; log in again")
 
 

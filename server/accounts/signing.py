@@ -20,6 +20,9 @@ never holds a key.
     value, expires_at = cookie.sign({"sub": user_id, "gen": generation, "sid": session_id})
     claims = cookie.verify(value)          # Unauthenticated when forged, expired or for
                                            # another purpose
+    state = await current_user_state(ctx, claims["sub"])      # server/accounts/revocation.py:
+    check_access(claims["gen"], state)     # refused once a role change, ban or password
+                                           # change revoked it
 """
 
 from __future__ import annotations

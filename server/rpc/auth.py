@@ -191,7 +191,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         if scheme.lower() == "bearer":
             claims = self.ctx.token_signer.verify(value)
             state = await current_user_state(self.ctx, claims.user_id, fresh=fresh)
-            check_access(claims, state)
+            check_access(claims.generation, state)
             return Principal("user", state.user_id, state.username, state.is_admin)
         if scheme.lower() == "node":
             return await self._authenticate_node(value)
