@@ -26,7 +26,10 @@ class ServerSettings:
     tls_key_file: str = ""
     insecure: bool = False
     # Ledger and rewards.
-    signup_grant_ucpt: int = 100 * UCPT_PER_CPT
+    # Starter credit for each new account (server/ledger/starter.py): enough to try the network
+    # with a small job of one's own (examples/pi's 8 one-core tasks of at most 60 s hold 2.6
+    # CPT at worst), never transferable. 0 = none: a public network should say 0.
+    signup_grant_ucpt: int = 3 * UCPT_PER_CPT
     # New accounts per client network (an IPv4 /24, an IPv6 /48) and hour, all servers on one
     # database together; 0 = no limit (server/accounts/signup_limits.py).
     registrations_per_network_hour: int = 10

@@ -25,6 +25,10 @@ from typing import Any, NoReturn
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HIVEMIND_KEYRING", "file")  # never touch a real keychain in tests
+# Every server the suite starts (in this process or as a subprocess) gives new accounts 100 CPT
+# of starter credit, the sign-up grant the tests' jobs were written for; the default is much
+# smaller (server/config.py), and tests about starter credit set what they test.
+os.environ.setdefault("HIVEMIND_SERVER_SIGNUP_GRANT_UCPT", str(100_000_000))
 
 import grpc
 import pytest

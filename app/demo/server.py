@@ -19,9 +19,12 @@ class DemoError(Exception):
 class ServerProcess:
     """`python -m server run` on a free loopback port, stopped with SIGTERM."""
 
-    def __init__(self, data_dir: Path, log_path: Path) -> None:
+    def __init__(
+        self, data_dir: Path, log_path: Path, settings: dict[str, int] | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.log_path = log_path
+        self.settings = settings or {}  # written to the data dir's server.toml
         self.address = ""
         self.process: asyncio.subprocess.Process | None = None
 
@@ -33,6 +36,9 @@ class ServerProcess:
                 " (`make demo`) or where `pip install hivemind-platform` is installed"
             )
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.settings:
+            lines = "".join(f"{name} = {value}\n" for name, value in self.settings.items())
+            (self.data_dir / "server.toml").write_text("[server]\n" + lines)
         log_file = open(self.log_path, "ab")  # noqa: SIM115 - the child writes it until stop
         try:
             self.process = await asyncio.create_subprocess_exec(

@@ -53,7 +53,9 @@ class Bridge(QObject):
     earnings_loaded = Signal(object)  # models.EarningsSnapshot
     # Jobs
     jobs_loaded = Signal(list)  # [models.JobRow]
-    estimate_ready = Signal(int, str)  # worst case ucpt (-1 = none), error
+    # worst case ucpt (-1 = none), the balance it would be held from ("cpt", "starter", "" =
+    # neither covers it), error
+    estimate_ready = Signal(int, str, str)
     upload_progress = Signal(int, int)  # bytes done, total
     submit_finished = Signal(bool, str)  # ok, job id or the error
     job_log_loaded = Signal(str, str)  # job id, text
@@ -306,17 +308,17 @@ class Bridge(QObject):
 
     def estimate(self, **resources: Any) -> None:
         if not self.account.signed_in:
-            self.estimate_ready.emit(-1, "")
+            self.estimate_ready.emit(-1, "", "")
             return
         self._spawn(self._estimate(resources))
 
     async def _estimate(self, resources: dict[str, Any]) -> None:
         try:
-            ucpt = await self._rpc(lambda: job_actions.estimate_cost(self.session, **resources))
+            found = await self._rpc(lambda: job_actions.estimate_cost(self.session, **resources))
         except ClientError as exc:
-            self.estimate_ready.emit(-1, exc.message)
+            self.estimate_ready.emit(-1, "", exc.message)
             return
-        self.estimate_ready.emit(ucpt, "")
+        self.estimate_ready.emit(found.worst_case_ucpt, found.funded_from, "")
 
     def submit(self, request: models.JobRequest) -> None:
         self._spawn(self._submit(request))

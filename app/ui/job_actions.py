@@ -27,6 +27,7 @@ async def load_earnings(session: ClientSession, days: int = 30) -> models.Earnin
     return models.EarningsSnapshot(
         balance_ucpt=balance.balance_ucpt,
         escrow_ucpt=balance.escrow_ucpt,
+        starter_ucpt=balance.starter_ucpt,
         today_ucpt=earnings.today_ucpt,
         week_ucpt=earnings.week_ucpt,
         month_ucpt=earnings.month_ucpt,
@@ -79,9 +80,9 @@ async def estimate_cost(
     priority: float,
     compare: bool = False,
     compare_timeout_s: int = 0,
-) -> int:
+) -> models.CostEstimate:
     """The job's worst case (what submitting escrows); with a compare command it includes
-    every comparison its tasks may need."""
+    every comparison its tasks may need. Also which balance would hold it."""
     reply = await session.jobs.EstimateCost(
         job_pb2.EstimateCostRequest(
             resources=common_pb2.Resources(cores=cores, memory_mb=memory_mb, timeout_s=timeout_s),
@@ -92,7 +93,7 @@ async def estimate_cost(
             compare_timeout_s=compare_timeout_s if compare else 0,
         )
     )
-    return reply.worst_case_ucpt
+    return models.CostEstimate(reply.worst_case_ucpt, reply.funded_from)
 
 
 async def submit_job(

@@ -93,13 +93,20 @@ class PayoutRow:
 
 @dataclass(frozen=True)
 class EarningsSnapshot:
-    balance_ucpt: int = 0
+    balance_ucpt: int = 0  # CPT
     escrow_ucpt: int = 0
+    starter_ucpt: int = 0  # starter credit: pays only for the user's own jobs
     today_ucpt: int = 0
     week_ucpt: int = 0
     month_ucpt: int = 0
     days: tuple[tuple[str, int], ...] = ()  # (YYYY-MM-DD, ucpt), oldest first
     payouts: tuple[PayoutRow, ...] = ()  # newest first
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    worst_case_ucpt: int  # what submitting would hold in escrow at most
+    funded_from: str  # "cpt", "starter" (starter credit), or "" when neither covers it
 
 
 @dataclass(frozen=True)

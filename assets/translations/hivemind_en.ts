@@ -210,6 +210,14 @@
         <translation>Holds up to %1 until the job ends: the worst case, where every task, replica and comparison uses its whole time limit. What is not spent is refunded.</translation>
     </message>
     <message>
+        <source>Paid from your starter credit: the job runs only on capacity no paid job wants.</source>
+        <translation>Paid from your starter credit: the job runs only on capacity no paid job wants.</translation>
+    </message>
+    <message>
+        <source>Neither your CPT nor your starter credit covers it: the server will refuse.</source>
+        <translation>Neither your CPT nor your starter credit covers it: the server will refuse.</translation>
+    </message>
+    <message>
         <source>The maximum cost is not a valid amount.</source>
         <translation>The maximum cost is not a valid amount.</translation>
     </message>
@@ -317,6 +325,10 @@
     <message>
         <source>Held for your unfinished jobs: %1</source>
         <translation>Held for your unfinished jobs: %1</translation>
+    </message>
+    <message>
+        <source>Starter credit: %1 (pays only for your own jobs; cannot be sent)</source>
+        <translation>Starter credit: %1 (pays only for your own jobs; cannot be sent)</translation>
     </message>
     <message>
         <source>No payouts yet: share this computer to earn CPT.</source>

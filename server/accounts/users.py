@@ -1,4 +1,4 @@
-"""Users: registration (with the signup grant), login with lockout, passwords, admin role.
+"""Users: registration (with starter credit), login with lockout, passwords, admin role.
 
 Argon2 is slow on purpose, so a login claims the attempt in one transaction (counting it as
 failed, or refusing it while the name is locked), verifies the password in a worker thread
@@ -99,7 +99,8 @@ def insert_user(
     is_admin: bool = False,
     signup_grant_ucpt: int = 0,
 ) -> UserRecord:
-    """Creates the user and, in the same transaction, grants the signup amount."""
+    """Creates the user and, in the same transaction, grants the signup amount as starter
+    credit (server/ledger/starter.py)."""
     key = username.lower()
     if conn.execute(select(users.c.id).where(users.c.username_key == key)).first():
         raise AlreadyExists(f"username {username!r} is taken")
@@ -132,7 +133,8 @@ def insert_user(
             user.user_id,
             signup_grant_ucpt,
             idempotency_key=f"signup:{user.user_id}",
-            memo="signup grant",
+            memo="starter credit",
+            starter=True,
         )
     return user
 

@@ -26,6 +26,7 @@ from server.config import ServerSettings
 from server.errors import DomainError
 from server.ledger import audit, transfers
 from server.ledger import journal as ledger
+from server.ledger.starter import starter_balance
 from server.nodes import listing
 from server.runtimes import approved as runtimes
 from server.store.db import Database
@@ -138,7 +139,7 @@ def cmd_create_user(args: argparse.Namespace) -> int:
         raise CliError(str(error)) from None
     password_hash = hash_password(_read_password(args))
 
-    def create(conn: Any) -> tuple[users.UserRecord, int]:
+    def create(conn: Any) -> tuple[users.UserRecord, int, int]:
         user = users.insert_user(
             conn,
             username,
@@ -146,14 +147,16 @@ def cmd_create_user(args: argparse.Namespace) -> int:
             is_admin=args.admin,
             signup_grant_ucpt=settings.signup_grant_ucpt,
         )
-        return user, ledger.balance(conn, ledger.user_account_id(conn, user.user_id))
+        cpt = ledger.balance(conn, ledger.user_account_id(conn, user.user_id))
+        return user, cpt, starter_balance(conn, user.user_id)
 
-    user, balance = _with_database(args, create, create=True)
+    user, balance, starter = _with_database(args, create, create=True)
     role = "admin" if user.is_admin else "user"
     return _emit(
         args,
-        {"user": _user_json(user), "balance": _amount(balance)},
-        f"created {role} {user.username} ({user.user_id}), balance {format_ucpt(balance)} CPT",
+        {"user": _user_json(user), "balance": _amount(balance), "starter": _amount(starter)},
+        f"created {role} {user.username} ({user.user_id}), balance {format_ucpt(balance)} CPT,"
+        f" starter credit {format_ucpt(starter)} CPT",
     )
 
 
@@ -225,11 +228,13 @@ def cmd_check_ledger(args: argparse.Namespace) -> int:
         "problems": report.problems,
         "total_granted": _amount(report.total_granted_ucpt),
         "total_in_accounts": _amount(report.total_in_accounts_ucpt),
+        "starter_credit": _amount(report.total_starter_ucpt),
     }
     human = "\n".join(
         [
             f"total granted:     {format_ucpt(report.total_granted_ucpt)} CPT",
             f"sum of accounts:   {format_ucpt(report.total_in_accounts_ucpt)} CPT",
+            f"  starter credit:  {format_ucpt(report.total_starter_ucpt)} CPT",
             *(f"PROBLEM: {p}" for p in report.problems),
             "ledger OK" if report.ok else "ledger has problems",
         ]

@@ -1,9 +1,10 @@
 """Submitting a job: its spec checked, its package, inputs and runtime found, its budget
 held in escrow.
 
-Submitting moves the job's budget (its max cost) from the submitter's account into the
-job's escrow account in the same transaction that creates the job and its tasks: either
-all of it happens or nothing does. An idempotency key makes a retried submission return
+Submitting moves the job's budget (its max cost) from the submitter's CPT, or when that is
+short from their starter credit (server/ledger/starter.py), into the job's escrow account in
+the same transaction that creates the job and its tasks: either all of it happens or nothing
+does. An idempotency key makes a retried submission return
 the job the first one created. `submit_job` is what the servicer calls: it runs the
 transaction on the database thread and announces the job after the commit.
 """
@@ -18,13 +19,14 @@ from sqlalchemy import Connection, func, insert, select
 
 from common.units import format_ucpt
 from server.context import ServerContext
-from server.errors import FailedPrecondition, InvalidArgument, NotFound, ResourceExhausted
+from server.errors import InvalidArgument, NotFound, ResourceExhausted
 from server.ids import new_id
 from server.jobs.access import Caller, can_read_artifact
 from server.jobs.models import JOB_ACTIVE_STATES, JOB_PENDING, TASK_PENDING, JobView
 from server.jobs.queries import load_job
 from server.jobs.spec import JobRequest, JobSpec, validate_request, worst_case_for
 from server.ledger import journal as ledger
+from server.ledger import starter
 from server.store.schema import artifact_owners, artifacts, jobs, runtimes, tasks
 
 log = logging.getLogger("hivemind.jobs")
@@ -104,13 +106,7 @@ def _submit(conn: Connection, caller: Caller, spec: JobSpec, ctx: ServerContext)
             f"max cost {format_ucpt(max_cost)} CPT is below the worst case of this job: "
             f"{format_ucpt(worst)} CPT ({worst} ucpt) is needed"
         )
-    user_account = ledger.user_account_id(conn, caller.user_id)
-    have = ledger.balance(conn, user_account)
-    if have < max_cost:
-        raise FailedPrecondition(
-            f"insufficient balance: this job needs {format_ucpt(max_cost)} CPT in escrow, "
-            f"you have {format_ucpt(have)} CPT"
-        )
+    funding = starter.escrow_funding(conn, caller.user_id, max_cost)
     now = time.time()
     job_id = new_id("job")
     escrow = ledger.escrow_account_id(conn, job_id)
@@ -137,6 +133,7 @@ def _submit(conn: Connection, caller: Caller, spec: JobSpec, ctx: ServerContext)
             cost_ucpt=0,
             refunded_ucpt=0,
             escrow_account_id=escrow,
+            starter_funded=funding.starter,
             idempotency_key=spec.idempotency_key or None,
             tasks_total=spec.task_count,
             tasks_done=0,
@@ -152,7 +149,7 @@ def _submit(conn: Connection, caller: Caller, spec: JobSpec, ctx: ServerContext)
             conn,
             idempotency_key=f"escrow:{job_id}",
             reason="escrow",
-            entries=[(user_account, -max_cost), (escrow, max_cost)],
+            entries=[(funding.account_id, -max_cost), (escrow, max_cost)],
             memo=f"budget of job {job_id}",
             job_id=job_id,
         )

@@ -32,7 +32,12 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
     ) -> account_pb2.Balance:
         caller = require_user(context)
         view = await self.ctx.db.run(statements.balance_view, caller.user_id)
-        return account_pb2.Balance(balance_ucpt=view.balance_ucpt, escrow_ucpt=view.escrow_ucpt)
+        return account_pb2.Balance(
+            balance_ucpt=view.balance_ucpt,
+            escrow_ucpt=view.escrow_ucpt,
+            starter_ucpt=view.starter_ucpt,
+            starter_escrow_ucpt=view.starter_escrow_ucpt,
+        )
 
     @maps_domain_errors
     async def ListHistory(
@@ -54,6 +59,7 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
                     created_at=int(e.created_at),
                     job_id=e.job_id,
                     attempt_id=e.attempt_id,
+                    account=e.account,
                 )
                 for e in page.entries
             ],

@@ -11,6 +11,7 @@ from server.context import ServerContext
 from server.jobs import lifecycle, queries, submit
 from server.jobs.events import watch_job
 from server.jobs.spec import estimate_cost
+from server.ledger import starter
 from server.rpc import job_converters as convert
 from server.rpc.auth import require_user
 from server.rpc.errors import maps_domain_errors
@@ -81,7 +82,7 @@ class JobServicer(job_pb2_grpc.JobServiceServicer):
     async def EstimateCost(
         self, request: job_pb2.EstimateCostRequest, context: grpc.aio.ServicerContext
     ) -> job_pb2.EstimateCostResponse:
-        require_user(context)
+        caller = require_user(context)
         res = request.resources
         worst = estimate_cost(
             self.ctx.settings,
@@ -96,4 +97,5 @@ class JobServicer(job_pb2_grpc.JobServiceServicer):
             compare=request.compare,
             compare_timeout_s=request.compare_timeout_s,
         )
-        return job_pb2.EstimateCostResponse(worst_case_ucpt=worst)
+        funded_from = await self.ctx.db.run(starter.funded_from, caller.user_id, worst)
+        return job_pb2.EstimateCostResponse(worst_case_ucpt=worst, funded_from=funded_from)

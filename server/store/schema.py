@@ -72,8 +72,9 @@ accounts = Table(
     "accounts",
     metadata,
     Column("id", String(40), primary_key=True),
-    Column("name", String(80), nullable=False, unique=True),  # user:<id>, escrow:<job>, system:mint
-    Column("kind", String(16), nullable=False),  # user | escrow | system
+    # user:<id>, starter:<id>, escrow:<job>, system:mint
+    Column("name", String(80), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),  # user | starter | escrow | system
     Column("user_id", String(40)),
     Column("job_id", String(40)),
     Column("balance_ucpt", BigInteger, nullable=False, default=0),
@@ -231,6 +232,9 @@ jobs = Table(
     Column("cost_ucpt", BigInteger, nullable=False, default=0),
     Column("refunded_ucpt", BigInteger, nullable=False, default=0),
     Column("escrow_account_id", String(40), nullable=False),
+    # Escrowed from the owner's starter credit: its tasks yield to paid work, its refunds go
+    # back to starter credit (server/ledger/starter.py).
+    Column("starter_funded", Boolean, nullable=False, default=False),
     Column("idempotency_key", String(200)),
     Column("tasks_total", Integer, nullable=False),
     Column("tasks_done", Integer, nullable=False, default=0),

@@ -22,7 +22,7 @@ from server.store.db import Database
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CPT = 1_000_000
 PASSWORD = "correct horse battery"
-HEAD = "0006"
+HEAD = "0007"
 
 
 @pytest.fixture

@@ -130,7 +130,7 @@ async def test_two_servers_on_one_database_together_allow_only_the_cap(
         lambda conn: conn.execute(
             select(func.count())
             .select_from(ledger_transactions)
-            .where(ledger_transactions.c.memo == "signup grant")
+            .where(ledger_transactions.c.memo == "starter credit")
         ).scalar()
     )
     assert grants == cap
