@@ -4,7 +4,7 @@
 # role (it may create databases: each test gets a throwaway one) and its database, then prints
 # the SQLAlchemy URL on stdout (everything else goes to stderr). Every step is skipped when
 # already done. Needs root, as .ci/docker-setup.sh does. Called by .ci/run and, under CI=true,
-# by `make test`; locally, run it once and tests/postgres stop skipping.
+# by `make test`; locally, run it once and `pytest --db=postgres` stops skipping.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 ROLE="${HIVEMIND_PG_ROLE:-hivemind}"

@@ -9,8 +9,19 @@ With --database-url (a PostgreSQL URL whose role may create databases, e.g. what
 .ci/postgres-setup.sh prints) the server keeps its state in a fresh database made on that
 cluster for the run and dropped afterwards; without it, in SQLite in the data dir.
 
-Prints ONE JSON line: database, tasks, workers, seconds, tasks_per_s, lease_p50_ms, lease_p99_ms.
+--dashboard says what the server's web dashboard does meanwhile: `off` (not served), `idle`
+(served, nobody looks), or `polled` (the default when asked): a poller process scrapes
+/metrics every --scrape-every seconds, as Prometheus does, and --browsers signed-in browsers
+each fetch the network page's live part every --browse-every seconds, as its script does
+(and the whole page every tenth time). Compare `--dashboard off` with `--dashboard polled`,
+interleaved, to see what serving the dashboard and metrics costs the coordinator.
+
+Prints ONE JSON line: database, dashboard, tasks, workers, seconds, tasks_per_s, server_cpu_s
+(the server process's CPU time during the run), server_cpu_ms_per_task, lease_p50_ms,
+lease_p99_ms, paid_ucpt, and when polled: web_requests, web_errors, metrics_p50_ms,
+page_p50_ms.
 Run: .venv/bin/python bench/coordinator.py --tasks 10000 --workers 4 [--database-url URL]
+     [--dashboard off|idle|polled]
 """
 
 from __future__ import annotations
@@ -33,6 +44,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import grpc
+import psutil
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
@@ -78,7 +90,9 @@ def fresh_database(cluster_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-def start_server(data_dir: Path, port: int, database_url: str = "") -> subprocess.Popen:
+def start_server(
+    data_dir: Path, port: int, database_url: str = "", http: str = "off"
+) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
     # The URL goes by environment, not argv: it may hold a password.
     env["HIVEMIND_SERVER_DATABASE_URL"] = database_url
@@ -97,6 +111,8 @@ def start_server(data_dir: Path, port: int, database_url: str = "") -> subproces
             str(data_dir),
             "--listen",
             f"127.0.0.1:{port}",
+            "--http",
+            http,
         ],
         cwd=REPO_ROOT,
         env=env,
@@ -203,6 +219,74 @@ def run_worker(address: str, credential: str, batch: int) -> None:
     print(json.dumps({"completed": completed, "lease_ms": latencies}))
 
 
+def run_poller(base: str, username: str, scrape_every: float, browsers: int, every: float) -> None:
+    """The dashboard's visitors: waits for "go" on stdin, then polls until stdin closes;
+    prints what it fetched and how long each fetch took (ms) as one JSON line."""
+    import asyncio
+    import re
+    import threading
+
+    import aiohttp
+
+    stop = threading.Event()
+    signed_in: list[int] = []
+
+    async def scraper(http: aiohttp.ClientSession, took: list[float], errors: list[int]) -> None:
+        while not stop.is_set():
+            began = time.perf_counter()
+            async with http.get(f"{base}/metrics") as reply:
+                await reply.read()
+                elapsed = (time.perf_counter() - began) * 1000
+                (took if reply.status == 200 else errors).append(elapsed)
+            await asyncio.sleep(scrape_every)
+
+    async def browser(index: int, took: list[float], errors: list[int]) -> None:
+        jar = aiohttp.CookieJar(unsafe=True)
+        async with aiohttp.ClientSession(cookie_jar=jar) as http:
+            async with http.get(f"{base}/signin") as reply:
+                token = re.search(r'name="csrf" value="([^"]+)"', await reply.text()).group(1)
+            form = {"csrf": token, "username": username, "password": PASSWORD}
+            async with http.post(f"{base}/signin", data=form) as reply:
+                assert reply.status == 200, reply.status
+            signed_in.append(index)
+            while len(signed_in) < browsers:  # the slow sign-ins happen before the run
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(every * index / max(browsers, 1))  # not all at once
+            visits = 0
+            while not stop.is_set():
+                page = "/network" if visits % 10 == 0 else "/network/live"
+                headers = {} if page == "/network" else {"X-HiveMind-Live": "1"}
+                began = time.perf_counter()
+                async with http.get(base + page, headers=headers) as reply:
+                    await reply.read()
+                    elapsed = (time.perf_counter() - began) * 1000
+                    (took if reply.status == 200 else errors).append(elapsed)
+                visits += 1
+                await asyncio.sleep(every)
+
+    async def main() -> dict:
+        metrics_ms: list[float] = []
+        page_ms: list[float] = []
+        errors: list[int] = []
+        async with aiohttp.ClientSession() as http:
+            tasks = [asyncio.create_task(browser(i, page_ms, errors)) for i in range(browsers)]
+            while len(signed_in) < browsers:
+                await asyncio.sleep(0.05)
+            tasks.append(asyncio.create_task(scraper(http, metrics_ms, errors)))
+            sys.stdout.write("polling\n")
+            sys.stdout.flush()
+            while not stop.is_set():
+                await asyncio.sleep(0.1)
+            await asyncio.gather(*tasks)
+        return {"metrics_ms": metrics_ms, "page_ms": page_ms, "errors": len(errors)}
+
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    sys.stdin.readline()  # "go"
+    threading.Thread(target=lambda: (sys.stdin.readline(), stop.set()), daemon=True).start()
+    print(json.dumps(asyncio.run(main())))
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
@@ -228,11 +312,26 @@ def main() -> None:
         help="PostgreSQL cluster to run on (a fresh database is made there); default SQLite",
     )
     parser.add_argument(
+        "--dashboard",
+        choices=["off", "idle", "polled"],
+        default="off",
+        help="the web dashboard meanwhile: not served, served, or served and polled",
+    )
+    parser.add_argument("--scrape-every", type=float, default=1.0, help="s between scrapes")
+    parser.add_argument("--browsers", type=int, default=4, help="signed-in network pages open")
+    parser.add_argument("--browse-every", type=float, default=1.0, help="s between refreshes")
+    parser.add_argument(
         "--worker", nargs=2, metavar=("ADDRESS", "CREDENTIAL"), help=argparse.SUPPRESS
     )
+    parser.add_argument("--poller", nargs=2, metavar=("URL", "USERNAME"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         run_worker(args.worker[0], args.worker[1], args.batch)
+        return
+    if args.poller:
+        run_poller(
+            args.poller[0], args.poller[1], args.scrape_every, args.browsers, args.browse_every
+        )
         return
 
     if args.database_url and not args.database_url.startswith("postgresql"):
@@ -244,7 +343,9 @@ def main() -> None:
         data_dir = Path(tmp)
         port = free_port()
         address = f"127.0.0.1:{port}"
-        server = start_server(data_dir, port, database_url)
+        web = f"127.0.0.1:{free_port()}" if args.dashboard != "off" else "off"
+        server = start_server(data_dir, port, database_url, web)
+        poller = None
         try:
             with grpc.insecure_channel(address) as channel:
                 submitter = user_metadata(channel, "submitter")
@@ -272,42 +373,90 @@ def main() -> None:
                     )
                     for credential in credentials
                 ]
+                if args.dashboard == "polled":
+                    poller = subprocess.Popen(
+                        [
+                            sys.executable,
+                            __file__,
+                            "--scrape-every",
+                            str(args.scrape_every),
+                            "--browsers",
+                            str(args.browsers),
+                            "--browse-every",
+                            str(args.browse_every),
+                            "--poller",
+                            f"http://{web}",
+                            "submitter",
+                        ],
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE,
+                        env=env,
+                        text=True,
+                    )
+                    assert poller.stdout is not None and poller.stdout.readline() == "ready\n"
                 for worker in workers:
                     assert worker.stdout is not None and worker.stdout.readline() == "ready\n"
+                if poller is not None:
+                    assert poller.stdin is not None
+                    poller.stdin.write("go\n")
+                    poller.stdin.flush()
+                    assert poller.stdout.readline() == "polling\n"  # signed in, polling
+                server_cpu = psutil.Process(server.pid)
+                cpu_before = sum(server_cpu.cpu_times()[:2])
                 began = time.perf_counter()
                 for worker in workers:
                     assert worker.stdin is not None
                     worker.stdin.write("go\n")
                     worker.stdin.flush()
                 outputs = [worker.communicate()[0] for worker in workers]
+                seconds = time.perf_counter() - began
+                cpu_seconds = sum(server_cpu.cpu_times()[:2]) - cpu_before
+                polled = None
+                if poller is not None:
+                    polled = json.loads(poller.communicate("stop\n", timeout=60)[0])
                 if any(worker.returncode for worker in workers):
                     log = (data_dir / "server.log").read_text(errors="replace")
                     raise SystemExit(f"a worker failed; the server's log ends:\n{log[-20000:]}")
                 reports = [json.loads(output) for output in outputs]
-                seconds = time.perf_counter() - began
                 job = (
                     job_pb2_grpc.JobServiceStub(channel)
                     .GetJob(job_pb2.GetJobRequest(job_id=job_id), metadata=submitter)
                     .job
                 )
         finally:
+            if poller is not None and poller.poll() is None:
+                poller.kill()
             server.terminate()
             server.wait(timeout=30)
     completed = sum(report["completed"] for report in reports)
     if job.tasks_done != args.tasks or completed != args.tasks:
         raise SystemExit(f"bench incomplete: job has {job.tasks_done} done, workers {completed}")
     latencies = [ms for report in reports for ms in report["lease_ms"]]
+    web_numbers = {}
+    if polled is not None:
+        web_numbers = {
+            "web_requests": len(polled["metrics_ms"]) + len(polled["page_ms"]),
+            "web_errors": polled["errors"],
+            "metrics_p50_ms": round(percentile(polled["metrics_ms"], 0.5), 2),
+            "page_p50_ms": round(percentile(polled["page_ms"], 0.5), 2),
+        }
     print(
         json.dumps(
             {
                 "database": "postgresql" if args.database_url else "sqlite",
+                "dashboard": args.dashboard,
                 "tasks": args.tasks,
                 "workers": args.workers,
                 "seconds": round(seconds, 3),
                 "tasks_per_s": round(args.tasks / seconds, 1),
+                # The server's own CPU time for the run (user + system): what the dashboard
+                # costs it shows here even when other programs make the wall time noisy.
+                "server_cpu_s": round(cpu_seconds, 2),
+                "server_cpu_ms_per_task": round(cpu_seconds * 1000 / args.tasks, 3),
                 "lease_p50_ms": round(statistics.median(latencies), 2),
                 "lease_p99_ms": round(percentile(latencies, 0.99), 2),
                 "paid_ucpt": job.cost_ucpt,
+                **web_numbers,
             }
         )
     )

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import ssl
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from server.accounts.revocation import UserStates
 from server.accounts.signing import load_or_create_key
 from server.accounts.tokens import AccessTokenSigner
 from server.accounts.users import UnknownNameFailures
-from server.config import ServerSettings
+from server.config import DEFAULT_HTTP_LISTEN, ServerSettings
 from server.context import ServerContext
 from server.jobs.artifacts import ArtifactStore
 from server.jobs.events import JobEvents
@@ -34,13 +35,23 @@ from server.rpc.admin_servicer import AdminServicer
 from server.rpc.artifact_servicer import ArtifactServicer
 from server.rpc.auth import AuthInterceptor, NodeCredentialCache
 from server.rpc.auth_servicer import AuthServicer
+from server.rpc.budgets import BudgetLimits, RequestBudgetInterceptor, RequestBudgets
 from server.rpc.job_servicer import JobServicer
 from server.rpc.limits import RequestLimitsInterceptor
+from server.rpc.metrics import MetricsInterceptor
 from server.rpc.node_servicer import NodeServicer
-from server.runtimes.approved import ensure_default_runtime
+from server.runtimes.approved import (
+    default_runtime,
+    ensure_default_runtime,
+    is_full_image_id,
+    is_pinned,
+    local_image_id,
+    pin_default_runtime,
+)
 from server.store.db import Database
 from server.sweeper import run_sweeper
 from server.torrent import Seeder
+from server.web.dashboard import Dashboard
 
 log = logging.getLogger("hivemind.server")
 
@@ -77,6 +88,22 @@ def split_listen(listen: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def http_address(settings: ServerSettings) -> tuple[str, int, bool] | None:
+    """Where the dashboard listens: (host, port, required), or None when it is off.
+    `required` is False for "auto": a port another program holds then only costs a warning."""
+    listen = settings.http_listen.strip().lower()
+    if listen in ("off", "none", ""):
+        return None
+    if listen == "auto":
+        return (*split_listen(DEFAULT_HTTP_LISTEN), False)
+    try:
+        return (*split_listen(settings.http_listen.strip()), True)
+    except ValueError:
+        raise ValueError(
+            f"invalid http_listen {settings.http_listen!r} (use HOST:PORT, auto or off)"
+        ) from None
+
+
 def open_context(settings: ServerSettings) -> ServerContext:
     """The database (created or upgraded to this code's schema) and the services around it."""
     db = Database.for_data_dir(settings.data_dir, settings.database_url or None)
@@ -109,9 +136,32 @@ class HiveMindServer:
         check_transport(
             self.host, self._requested_port, self._credentials is not None, settings.insecure
         )
+        self._http = http_address(settings)
+        self._http_tls = self._web_tls_context() if self._http else None
+        if self._http is not None:
+            try:
+                check_transport(
+                    self._http[0], self._http[1], self._http_tls is not None, settings.insecure
+                )
+            except ValueError as error:
+                raise ValueError(f"web dashboard (http_listen): {error}") from None
+        configured = settings.default_runtime_image_id.strip().lower()
+        if configured and not is_full_image_id(configured):
+            raise ValueError(
+                f"default_runtime_image_id {configured!r} is not a full image id"
+                " (sha256:<64 hex>, as `docker image inspect --format '{{.Id}}'` prints)"
+            )
         self.ctx = open_context(settings)
         self.ctx.db.transaction_sync(ensure_default_runtime)
+        self.budgets = RequestBudgets(BudgetLimits.from_settings(settings))
         self.port = 0
+        self.http_port = 0  # the dashboard's; 0 while it is not serving
+        self.dashboard: Dashboard | None = None
+        self._dashboard = (
+            Dashboard(self.ctx, secure=self._http_tls is not None, serving=lambda: self.serving)
+            if self._http is not None
+            else None
+        )
         self._server: grpc.aio.Server | None = None
         self._stop_event = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
@@ -121,10 +171,29 @@ class HiveMindServer:
     def address(self) -> str:
         return display_address(self.host, self.port)
 
+    @property
+    def http_url(self) -> str:
+        """The dashboard's address for a browser on this machine; "" when it is off."""
+        if not self.http_port or self._http is None:
+            return ""
+        scheme = "https" if self._http_tls is not None else "http"
+        return f"{scheme}://{display_address(self._http[0], self.http_port)}"
+
+    @property
+    def serving(self) -> bool:
+        return self._server is not None and not self._stopped
+
     def _build(self) -> grpc.aio.Server:
         server = grpc.aio.server(
-            # Auth first: a caller without a credential learns nothing about field limits.
-            interceptors=[AuthInterceptor(self.ctx), RequestLimitsInterceptor()],
+            # Metrics outermost, so refused calls count too; then auth: a caller without a
+            # credential learns nothing about field limits; then the caller's budget, so even
+            # refused requests are charged to them.
+            interceptors=[
+                MetricsInterceptor(),
+                AuthInterceptor(self.ctx),
+                RequestBudgetInterceptor(self.budgets),
+                RequestLimitsInterceptor(),
+            ],
             options=[
                 ("grpc.max_receive_message_length", MAX_RECEIVE_BYTES),
                 ("grpc.max_send_message_length", MAX_SEND_BYTES),
@@ -151,6 +220,18 @@ class HiveMindServer:
             raise ValueError(f"cannot read TLS files: {error}") from None
         return grpc.ssl_server_credentials([pair])
 
+    def _web_tls_context(self) -> ssl.SSLContext | None:
+        """The dashboard's TLS: the server's certificate, as gRPC uses it."""
+        if self._credentials is None:
+            return None
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        try:
+            context.load_cert_chain(self.settings.tls_cert_file, self.settings.tls_key_file)
+        except (OSError, ssl.SSLError) as error:
+            raise ValueError(f"cannot use the TLS files for the dashboard: {error}") from None
+        return context
+
     async def start(self) -> None:
         self._server = self._build()
         bind = f"{self.host}:{self._requested_port}"
@@ -170,15 +251,55 @@ class HiveMindServer:
             self.port = 0
         if not self.port:
             raise OSError(f"cannot listen on {bind} (address in use or not local)")
+        await asyncio.to_thread(self._pin_default_runtime)
         if self.settings.bittorrent:
             await self._start_seeder()  # before the first GetTorrent can arrive
         await self._server.start()
         self._spawn("sweeper", run_sweeper(self.ctx, self._stop_event))
+        if self._dashboard is not None and self._http is not None:
+            await self._start_dashboard(self._dashboard, *self._http)
         log.info(
             "listening address=%s tls=%s data_dir=%s",
             self.address,
             "on" if credentials else "off",
             self.settings.data_dir,
+        )
+
+    async def _start_dashboard(
+        self, dashboard: Dashboard, host: str, port: int, required: bool
+    ) -> None:
+        try:
+            self.http_port = await dashboard.start(host, port, self._http_tls)
+        except OSError as error:
+            if required:
+                await self.stop(grace=0)
+                raise OSError(f"web dashboard cannot listen on {host}:{port}: {error}") from None
+            log.warning(
+                "web dashboard not started: %s:%d is taken (%s); set http_listen to another"
+                " HOST:PORT, or to off",
+                host,
+                port,
+                error.strerror or error,
+            )
+            return
+        self.dashboard = dashboard
+        log.info("web dashboard url=%s", self.http_url)
+
+    def _pin_default_runtime(self) -> None:
+        """Pins the default runtime by image id if it is still a tag (blocking: a thread)."""
+        record = self.ctx.db.transaction_sync(default_runtime)
+        if record is None or is_pinned(record):
+            return
+        image_id = self.settings.default_runtime_image_id.strip() or local_image_id(record.image)
+        if image_id and self.ctx.db.transaction_sync(pin_default_runtime, image_id):
+            log.info("default runtime pinned runtime=%s image_id=%s", record.name, image_id)
+            return
+        log.warning(
+            "default runtime %s is the tag %s, not pinned: workers run whatever their Docker"
+            " calls it; set default_runtime_image_id, build the image here (make"
+            " runtime-image), or pin it with `hivemind-server admin runtime add`",
+            record.name,
+            record.image,
         )
 
     async def _start_seeder(self) -> None:
@@ -211,6 +332,8 @@ class HiveMindServer:
             return
         self._stopped = True
         self._stop_event.set()
+        if self.dashboard is not None:
+            await self.dashboard.stop()
         if self._server is not None:
             await self._server.stop(grace)
         for task in self._tasks:

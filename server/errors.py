@@ -1,11 +1,19 @@
 """Domain errors. Domain code raises these; server/rpc/errors.py maps them to gRPC codes.
 
 Every message is one line a person understands, and raising one means nothing changed.
+An error a client may want to say in its own words (another language, with what to do)
+carries a `reason`: a stable UPPER_SNAKE_CASE name, with the values the sentence needs as
+`details` (e.g. InsufficientBalance-like: reason="INSUFFICIENT_BALANCE", need_ucpt=...).
 """
 
 
 class DomainError(Exception):
     """Base of every error a client may see."""
+
+    def __init__(self, message: str = "", *, reason: str = "", **details: object) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.details = {name: str(value) for name, value in details.items()}
 
 
 class InvalidArgument(DomainError):

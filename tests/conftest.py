@@ -1,6 +1,10 @@
-"""Fixtures shared by every test: a real server in this process, a real server in a
-subprocess (killable with SIGKILL), a one-line way to get a logged-in user, and `stubs` (the
-job, node, artifact and account stubs of tests/server/jobkit.py on a channel to `server`).
+"""Fixtures every folder may use, and the `--db` option.
+
+A real server in this process (`server`, `make_server`) or in a subprocess that can be
+SIGKILLed (`server_process`), a one-line way to get a logged-in user (`user_session`), the
+raw stubs on a channel to `server` (`stubs`), the `hivemind` CLI (`cli`), people with worker
+agents (`network`), and the Docker daemon with the runtime image (`runtime_image`). Their
+helpers are in tests/kit.
 
     async def test_x(server, user_session):
         token, metadata = await user_session(server, "alice")
@@ -10,18 +14,20 @@ job, node, artifact and account stubs of tests/server/jobkit.py on a channel to 
 
 Override settings of the `server` fixture by redefining `server_settings` in a test module
 (`return {"access_token_ttl_s": 2}`), or start more servers with `await make_server(...)`.
+
+Databases: every server these fixtures start is on SQLite in its data dir (`--db=sqlite`, the
+default). `pytest --db=postgres` runs the tests marked `db` (worth running on both databases)
+and `postgres` (about PostgreSQL itself) with each server data dir on a fresh PostgreSQL
+database instead; `make test` runs the suite both ways.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import socket
-import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HIVEMIND_KEYRING", "file")  # never touch a real keychain in tests
@@ -32,28 +38,108 @@ os.environ.setdefault("HIVEMIND_SERVER_SIGNUP_GRANT_UCPT", str(100_000_000))
 
 import grpc
 import pytest
+from sqlalchemy import make_url
 
-from proto.hivemind.v1 import auth_pb2, auth_pb2_grpc, node_pb2, node_pb2_grpc
 from server.app import HiveMindServer
-from server.config import ServerSettings
-from tests.server.jobkit import Stubs
+from tests.kit.accounts import PASSWORD, UserSession, register_user
+from tests.kit.ci import unavailable
+from tests.kit.client_cli import CliResult, run_in_thread
+from tests.kit.docker import RUNTIME, docker_problem
+from tests.kit.loopback_networks import close_all as close_loopback_networks
+from tests.kit.network import Network
+from tests.kit.postgres import (
+    cluster_url,
+    create_database,
+    drop_database,
+    give_database,
+    postgres_problem,
+)
+from tests.kit.servers import ServerProcess, start_server
+from tests.kit.stubs import Stubs
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_PASSWORD = "correct horse battery"
+DATABASES = ("sqlite", "postgres")
 
 
-def unavailable(what: str, problem: str) -> NoReturn:
-    """A test's real setup is missing: skip on a developer's machine, but fail under CI=true,
-    where the CI script installs and starts everything (a skip must never pass CI)."""
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{what} tests cannot run in CI: {problem}")
-    pytest.skip(problem, allow_module_level=True)
+# -- the database the servers run on ------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        choices=DATABASES,
+        default="sqlite",
+        help="the database of every server the tests start: sqlite (default: every test) or"
+        " postgres (only the tests marked db or postgres, each server data dir on a fresh"
+        " PostgreSQL database at HIVEMIND_TEST_POSTGRES_URL)",
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if config.getoption("db") == "postgres":
+        shown = make_url(cluster_url()).render_as_string(hide_password=True)
+        return f"database: postgres ({shown}): the tests marked db or postgres"
+    return "database: sqlite (--db=postgres runs the tests marked db or postgres on PostgreSQL)"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """--db=sqlite runs every test but PostgreSQL's own; --db=postgres runs the tests marked
+    `db` and `postgres`. The others are deselected (not skipped: they run in the other run)."""
+    on_postgres = config.getoption("db") == "postgres"
+    selected, deselected = [], []
+    for item in items:
+        postgres_only = item.get_closest_marker("postgres") is not None
+        both = item.get_closest_marker("db") is not None
+        wanted = (postgres_only or both) if on_postgres else not postgres_only
+        (selected if wanted else deselected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The test cluster's URL; skips (or fails under CI=true) when it cannot be used."""
+    url = cluster_url()
+    problem = postgres_problem(url)
+    if problem:
+        unavailable("PostgreSQL", problem)
+    return url
+
+
+@pytest.fixture(autouse=True)
+def _database_under_test(request: pytest.FixtureRequest) -> None:
+    """With --db=postgres every test needs PostgreSQL, even one that starts no server."""
+    if request.config.getoption("db") == "postgres":
+        request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def postgres_database(postgres_url: str) -> Iterator[Callable[[], str]]:
+    """`url = postgres_database()`: a new empty database; every one is dropped afterwards."""
+    made: list[str] = []
+
+    def make() -> str:
+        made.append(create_database(postgres_url))
+        return made[-1]
+
+    yield make
+    for database_url in made:
+        drop_database(postgres_url, database_url)
+
+
+@pytest.fixture
+def server_database(request: pytest.FixtureRequest) -> Callable[[Path], None]:
+    """`prepare(data_dir)` runs before a server of `make_server` or `server_process` starts on
+    a data dir. SQLite (--db=sqlite) needs nothing; with --db=postgres each new data dir gets a
+    fresh PostgreSQL database, named in its server.toml (so a restart, the admin CLI and test
+    helpers find the same database) and dropped after the test."""
+    if request.config.getoption("db") != "postgres":
+        return lambda data_dir: None
+    new_database: Callable[[], str] = request.getfixturevalue("postgres_database")
+    return lambda data_dir: give_database(data_dir, new_database)
+
+
+# -- servers -------------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -63,33 +149,23 @@ def server_settings() -> dict[str, Any]:
 
 
 @pytest.fixture
-def server_database() -> Callable[[Path], None]:
-    """`prepare(data_dir)` runs before a server of `make_server` or `server_process` starts on
-    a data dir. SQLite (the default) needs nothing; tests/postgres/conftest.py overrides it to
-    give each new data dir a fresh PostgreSQL database, named in the data dir's server.toml
-    (so a restart, the admin CLI and test helpers find the same database)."""
-    return lambda data_dir: None
-
-
-@pytest.fixture
 async def make_server(
     tmp_path: Path, server_database: Callable[[Path], None]
 ) -> AsyncIterator[Callable[..., Awaitable[HiveMindServer]]]:
     """`await make_server(**overrides)`: a started server on 127.0.0.1 with a free port and
-    a fresh data dir (pass data_dir= to reuse one). All are stopped after the test."""
+    a fresh data dir (pass data_dir= to reuse one). All are stopped after the test, and the
+    channels the test opened to them from other loopback addresses closed."""
     started: list[HiveMindServer] = []
 
     async def start(**overrides: Any) -> HiveMindServer:
-        data_dir = overrides.pop("data_dir", None) or tmp_path / f"server-{len(started)}"
-        server_database(Path(data_dir))
-        overrides.setdefault("listen", "127.0.0.1:0")
-        settings = ServerSettings.load(data_dir, **overrides)
-        hivemind_server = HiveMindServer(settings)
-        await hivemind_server.start()
+        data_dir = Path(overrides.pop("data_dir", None) or tmp_path / f"server-{len(started)}")
+        server_database(data_dir)
+        hivemind_server = await start_server(data_dir, **overrides)
         started.append(hivemind_server)
         return hivemind_server
 
     yield start
+    await close_loopback_networks()
     for hivemind_server in reversed(started):
         await hivemind_server.stop(grace=0.5)
 
@@ -108,89 +184,9 @@ async def grpc_channel(server: HiveMindServer) -> AsyncIterator[grpc.aio.Channel
 
 
 @pytest.fixture
-async def stubs(grpc_channel: grpc.aio.Channel) -> Stubs:
+async def stubs(grpc_channel: grpc.aio.Channel, server: HiveMindServer) -> Stubs:
     """The job, node, artifact and account stubs on a channel to the `server` fixture."""
-    return Stubs(grpc_channel)
-
-
-class UserSession(tuple):
-    """Unpacks as (access_token, metadata); also carries the rest of the session."""
-
-    user_id: str
-    username: str
-    password: str
-    refresh_token: str
-
-    def __new__(cls, session: auth_pb2.Session, password: str) -> UserSession:
-        metadata = (("authorization", f"Bearer {session.access_token}"),)
-        self = super().__new__(cls, (session.access_token, metadata))
-        self.user_id = session.user.user_id
-        self.username = session.user.username
-        self.password = password
-        self.refresh_token = session.refresh_token
-        return self
-
-    @property
-    def access_token(self) -> str:
-        return self[0]
-
-    @property
-    def metadata(self) -> tuple[tuple[str, str], ...]:
-        return self[1]
-
-
-async def register_user(
-    address: str,
-    username: str,
-    password: str = DEFAULT_PASSWORD,
-    *,
-    admin: bool = False,
-    data_dir: Path | None = None,
-) -> UserSession:
-    """Registers `username` over gRPC. With admin=True, grants the admin role in the data
-    dir's database (as `hivemind-server admin set-admin` does) and logs in again."""
-    async with grpc.aio.insecure_channel(address) as channel:
-        stub = auth_pb2_grpc.AuthServiceStub(channel)
-        session = await stub.Register(
-            auth_pb2.RegisterRequest(username=username, password=password)
-        )
-        if admin:
-            if data_dir is None:
-                raise ValueError("admin=True needs the server's data_dir")
-            from server.accounts.users import set_admin
-            from server.store.db import Database
-
-            # The data dir's own database (server.toml may name PostgreSQL), as the CLI does.
-            db = Database.for_data_dir(data_dir, ServerSettings.load(data_dir).database_url or None)
-            try:
-                db.transaction_sync(set_admin, username, True)
-            finally:
-                db.close()
-            session = await stub.Login(auth_pb2.LoginRequest(username=username, password=password))
-    return UserSession(session, password)
-
-
-async def rpc_error(call: Awaitable[Any]) -> grpc.aio.AioRpcError:
-    """The error a call was refused with; fails the test when the call succeeds."""
-    try:
-        await call
-    except grpc.aio.AioRpcError as error:
-        return error
-    raise AssertionError("the call succeeded")
-
-
-async def heartbeat(address: str, node_id: str, secret: str) -> grpc.StatusCode:
-    """What the server at `address` says to a heartbeat with this node credential: OK, or
-    the code it refused it with (UNAUTHENTICATED for a secret it no longer takes)."""
-    metadata = (("authorization", f"Node {node_id}.{secret}"),)
-    async with grpc.aio.insecure_channel(address) as channel:
-        try:
-            await node_pb2_grpc.NodeServiceStub(channel).Heartbeat(
-                node_pb2.HeartbeatRequest(), metadata=metadata
-            )
-        except grpc.aio.AioRpcError as error:
-            return error.code()
-    return grpc.StatusCode.OK
+    return Stubs(grpc_channel, server.address)
 
 
 @pytest.fixture
@@ -198,7 +194,7 @@ def user_session() -> Callable[..., Awaitable[UserSession]]:
     """`token, metadata = await user_session(server, "alice", admin=False)`."""
 
     async def create(
-        hivemind_server: Any, username: str, password: str = DEFAULT_PASSWORD, admin: bool = False
+        hivemind_server: Any, username: str, password: str = PASSWORD, admin: bool = False
     ) -> UserSession:
         return await register_user(
             hivemind_server.address,
@@ -211,106 +207,95 @@ def user_session() -> Callable[..., Awaitable[UserSession]]:
     return create
 
 
-class ServerProcess:
-    """`python -m server run` as a real subprocess on a fixed port, so clients can reconnect
-    to the same address after `kill()` (SIGKILL) and `start()` on the same data dir."""
-
-    def __init__(self, data_dir: Path, port: int, log_path: Path, extra_args: list[str]) -> None:
-        self.data_dir = data_dir
-        self.port = port
-        self.address = f"127.0.0.1:{port}"
-        self.log_path = log_path
-        self.extra_args = extra_args
-        self.settings = ServerSettings.load(data_dir, listen=self.address)
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def start(self, timeout: float = 30.0) -> ServerProcess:
-        if self.process is not None and self.process.returncode is None:
-            raise RuntimeError("server process already running")
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-        with open(self.log_path, "ab") as log_file:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "server",
-                "run",
-                "--data-dir",
-                str(self.data_dir),
-                "--listen",
-                self.address,
-                *self.extra_args,
-                cwd=REPO_ROOT,
-                env=env,
-                stdout=log_file,
-                stderr=log_file,
-            )
-        await self._wait_ready(timeout)
-        return self
-
-    async def _wait_ready(self, timeout: float) -> None:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            assert self.process is not None
-            if self.process.returncode is not None:
-                raise RuntimeError(f"server exited early:\n{self.log_path.read_text()[-3000:]}")
-            if f"listening on {self.address}" in self.log_path.read_text(errors="replace"):
-                async with grpc.aio.insecure_channel(self.address) as channel:
-                    try:
-                        await asyncio.wait_for(channel.channel_ready(), 5)
-                        return
-                    except TimeoutError:
-                        pass
-            if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"server not ready:\n{self.log_path.read_text()[-3000:]}")
-            await asyncio.sleep(0.1)
-
-    async def kill(self) -> None:
-        """SIGKILL: no cleanup runs, as in a crash or power cut of the process."""
-        await self._signal(signal.SIGKILL)
-
-    async def stop(self, timeout: float = 15.0) -> int:
-        """SIGTERM (graceful stop); returns the exit code."""
-        return await self._signal(signal.SIGTERM, timeout)
-
-    async def restart(self) -> ServerProcess:
-        await self.kill()
-        return await self.start()
-
-    async def _signal(self, signum: int, timeout: float = 15.0) -> int:
-        if self.process is None or self.process.returncode is not None:
-            return self.process.returncode if self.process else 0
-        self.process.send_signal(signum)
-        return await asyncio.wait_for(self.process.wait(), timeout)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-
 @pytest.fixture
 async def server_process(
     tmp_path: Path, server_database: Callable[[Path], None]
 ) -> AsyncIterator[Callable[..., Awaitable[ServerProcess]]]:
     """`proc = await server_process()` starts a server subprocess (data_dir=, port=,
-    extra_args= optional); `await proc.kill()` then `await proc.start()` restarts it on
-    the same data dir and port. Every process is killed after the test."""
+    extra_args=, env= optional); `await proc.kill()` then `await proc.start()` restarts it on
+    the same data dir and port. Every process is killed after the test (and the channels to
+    it from other loopback addresses closed)."""
     processes: list[ServerProcess] = []
 
     async def start(
-        data_dir: Path | None = None, port: int | None = None, extra_args: list[str] | None = None
+        data_dir: Path | None = None,
+        port: int | None = None,
+        extra_args: list[str] | None = None,
+        env: dict[str, str] | None = None,
     ) -> ServerProcess:
         index = len(processes)
         data_dir = data_dir or tmp_path / f"server-process-{index}"
         server_database(data_dir)
-        proc = ServerProcess(
+        proc = ServerProcess.on(
             data_dir,
-            port or free_port(),
             tmp_path / f"server-process-{index}.log",
-            extra_args or [],
+            port=port,
+            extra_args=extra_args or [],
+            env=env,
         )
         processes.append(proc)
         return await proc.start()
 
     yield start
+    await close_loopback_networks()
     for proc in processes:
         await proc.kill()
+
+
+# -- the client ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def hivemind_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The HiveMind home of the `cli` fixture's user (HIVEMIND_HOME), with the file keyring."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("HIVEMIND_HOME", str(home))
+    monkeypatch.setenv("HIVEMIND_KEYRING", "file")
+    return home
+
+
+@pytest.fixture
+def cli(hivemind_home: Path) -> Callable[..., Awaitable[CliResult]]:
+    """`result = await cli("account", "balance", "--json", server=srv, stdin="...")`: the real
+    `hivemind` CLI in a worker thread (its own event loop, as in a terminal) while the test's
+    loop keeps serving the in-process server."""
+
+    async def run(*argv: str, server: Any = None, stdin: str = "") -> CliResult:
+        args = list(argv)
+        if server is not None:
+            args += ["--server", server if isinstance(server, str) else server.address]
+        return await asyncio.to_thread(run_in_thread, args, stdin)
+
+    return run
+
+
+@pytest.fixture
+async def network(tmp_path: Path) -> AsyncIterator[Network]:
+    """People, workers and jobs of one test, cleaned up after it."""
+    net = Network(tmp_path)
+    yield net
+    await net.close()
+
+
+# -- Docker --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def runtime_image() -> str:
+    """The runtime image's tag; skips (or fails under CI=true) without dockerd or image."""
+    from app.services.executors.docker.config import DEFAULT_RUNTIME_IMAGES
+
+    image = DEFAULT_RUNTIME_IMAGES[RUNTIME]
+    problem = docker_problem(image)
+    if problem:
+        unavailable("Docker", problem)
+    return image
+
+
+@pytest.fixture(scope="session")
+def docker_client(runtime_image: str) -> Iterator[Any]:
+    import docker
+
+    client = docker.from_env()
+    yield client
+    client.close()

@@ -11,9 +11,9 @@ import pytest
 
 from common.digests import file_sha256, hash_file, is_digest, is_image_id, is_pinned_reference
 from common.network import is_loopback, split_host_port
+from tests.kit.paths import REPO_ROOT
 
 HEX = "0123456789abcdef" * 4
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize(

@@ -1,12 +1,12 @@
 """`hivemind demo` as a user runs it: a real server subprocess, four users, three workers,
-the π job and the replicated Monte Carlo job; π is right, every replicated task was verified
-by two owners and compared by the third, and every CPT is accounted for."""
+the π job (merged on the network by its aggregate) and the replicated Monte Carlo job; π is
+right and was merged by two owners' nodes, every replicated task was verified by two owners
+and compared by the third, and every CPT is accounted for."""
 
 from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import subprocess
 import sys
@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from tests.kit.paths import python_env
+
 CONTRIBUTORS = {"bob", "carol", "dave"}
 
 
 def run_demo(tmp_path: Path, *flags: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    env["HIVEMIND_HOME"] = str(tmp_path / "home")  # the demo must not need (or touch) it
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    # The demo must not need (or touch) a HiveMind home.
+    env = python_env(HIVEMIND_HOME=str(tmp_path / "home"))
     done = subprocess.run(
         [sys.executable, "-m", "app.cli.main", "demo", *flags],
         cwd=tmp_path,
@@ -45,6 +45,9 @@ def test_demo_json_computes_pi_verifies_replicas_and_conserves_the_total(tmp_pat
 
     assert abs(result["pi"] - math.pi) < 0.01
     assert result["tasks_done"] == result["tasks_total"] == 8
+    # merge.py ran on the network, on nodes of two owners whose estimates agreed.
+    assert result["aggregate_command"] == ["python3", "merge.py"]
+    assert len(result["merged_by"]) == 2 and set(result["merged_by"]) <= CONTRIBUTORS
 
     montecarlo = result["montecarlo"]
     assert montecarlo["example"] == "examples/montecarlo"
@@ -83,7 +86,12 @@ def test_demo_tells_a_newcomer_each_task_was_verified_with_the_process_executor(
     assert "WITHOUT a sandbox" in done.stderr
     assert "registered alice, bob, carol and dave" in out
     assert "workers of bob, carol and dave started (process)" in out
-    assert "(8 tasks on the process executor)" in out
+    assert re.search(
+        r"π ≈ 3\.\d{6}  \(8 tasks on the process executor, merged on the network by "
+        r"(bob|carol|dave) and (bob|carol|dave): `python3 merge\.py`\)",
+        out,
+    ), out
+    assert "merged on the network by `python3 merge.py` on nodes of two owners" in out
     assert "job done: 4 of 4 tasks done, 4 verified" in out
     task_lines = re.findall(
         r"task (\d): π ≈ (\d\.\d{5}), verified \(2 owners agreed; compared by (bob|carol|dave)\)",

@@ -11,9 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import unavailable
+from tests.kit.ci import unavailable
+from tests.kit.paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 PROTO_DIR = Path("proto/hivemind/v1")
 GENERATED_SUFFIXES = ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py")
 

@@ -31,7 +31,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "demo",
         help="run a whole network here for a minute: server, 4 users, 3 workers, two jobs",
         description="Starts a temporary server, registers alice (submitter), bob, carol and "
-        "dave (contributors), runs their workers, computes π with examples/pi, then runs "
+        "dave (contributors), runs their workers, computes π with examples/pi (merged on the "
+        "network by its aggregate, on nodes of two owners), then runs "
         "examples/montecarlo with every task replicated on two owners' nodes and their "
         "results compared by the third owner's node, and shows that every CPT is accounted "
         "for. Leaves nothing behind.",
@@ -80,7 +81,11 @@ async def demo(args: Any) -> int:
 
 def _show(obj: dict[str, Any]) -> None:
     say("")
-    say(f"π ≈ {obj['pi']:.6f}  ({obj['tasks_done']} tasks on the {obj['executor']} executor)")
+    merged = " and ".join(obj["merged_by"]) or "nobody"
+    say(
+        f"π ≈ {obj['pi']:.6f}  ({obj['tasks_done']} tasks on the {obj['executor']} executor,"
+        f" merged on the network by {merged}: `{shlex.join(obj['aggregate_command'])}`)"
+    )
     replicated = obj["montecarlo"]
     say(
         f"{replicated['example']}: each task ran on nodes of {replicated['replicas']} owners, "

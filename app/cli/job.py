@@ -17,7 +17,7 @@ import grpc
 
 from app.cli import job_results
 from app.cli.common import common_arguments, open_session
-from app.cli.job_view import job_fields, show_status, status_fields
+from app.cli.job_view import describe_size, job_fields, round_line, show_status, status_fields
 from app.cli.output import (
     CommandError,
     command,
@@ -84,6 +84,22 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--compare-timeout", type=int, metavar="S", help="time limit per comparison, seconds"
     )
+    p.add_argument(
+        "--aggregate",
+        metavar='"CMD ..."',
+        help="command that combines a round's accepted outputs (at /results, the model at "
+        "/model) into the next model; the last one is the job's result",
+    )
+    p.add_argument("--rounds", type=int, help="rounds of tasks, each from the last model")
+    p.add_argument(
+        "--min-results", type=int, metavar="N", help="accepted tasks a round needs (default all)"
+    )
+    p.add_argument(
+        "--round-deadline",
+        type=int,
+        metavar="S",
+        help="how long a round waits for more than --min-results, seconds",
+    )
     p.add_argument("--wait", action="store_true", help="follow the job until it ends")
     p.set_defaults(handler=submit)
 
@@ -131,7 +147,11 @@ def spec_from_flags(package: JobPackage, args: Any) -> JobSpec:
         except ValueError as exc:
             raise CommandError(f"--max-cost: {exc}") from None
     spec = package.spec.with_overrides(
-        compare_command=compare_from_flag(args.compare),
+        compare_command=command_from_flag(args.compare, "--compare", "python3 compare.py"),
+        aggregate_command=command_from_flag(args.aggregate, "--aggregate", "python3 merge.py"),
+        rounds=args.rounds,
+        min_results=args.min_results,
+        round_deadline_s=args.round_deadline,
         compare_timeout_s=args.compare_timeout,
         name=args.name,
         runtime=args.runtime,
@@ -154,18 +174,16 @@ def spec_from_flags(package: JobPackage, args: Any) -> JobSpec:
     return spec
 
 
-def compare_from_flag(text: str | None) -> list[str] | None:
+def command_from_flag(text: str | None, flag: str, example: str) -> list[str] | None:
     """--compare "python3 compare.py --tol 1e-6" as argv, split like a POSIX shell would."""
     if text is None:
         return None
     try:
         argv = shlex.split(text)
     except ValueError as exc:  # an unclosed quote
-        raise CommandError(f"--compare: {exc} in {text!r}") from None
+        raise CommandError(f"{flag}: {exc} in {text!r}") from None
     if not argv or not all(argv):
-        raise CommandError(
-            f'--compare needs a command, e.g. --compare "python3 compare.py", not {text!r}'
-        )
+        raise CommandError(f'{flag} needs a command, e.g. {flag} "{example}", not {text!r}')
     return argv
 
 
@@ -205,7 +223,7 @@ async def submit(args: Any) -> int:
                 args,
                 result,
                 lambda obj: say(
-                    f"submitted job {job.job_id} ({job.tasks_total} tasks, "
+                    f"submitted job {job.job_id} ({describe_size(obj)}, "
                     f"up to {cpt(job.max_cost_ucpt)} held in escrow)"
                 ),
             )
@@ -274,6 +292,7 @@ async def follow_job(session: ClientSession, args: Any, job_id: str) -> int:
     """Streams the job's events with a progress bar until it ends; prints the final status.
     Exit code 0 when the job is done, 1 when it failed or was cancelled."""
     reconnects = 0
+    rounds = RoundNotes(session, job_id)
     with count_progress(args, f"job {job_id}") as bar:
         while True:
             try:
@@ -282,6 +301,8 @@ async def follow_job(session: ClientSession, args: Any, job_id: str) -> int:
                     bar.update(job.tasks_done + job.tasks_failed, job.tasks_total)
                     if event.message:
                         bar.note(event.message)
+                    for line in await rounds.after(job):
+                        bar.note(line)
                     if job_state_name(job.state) in ENDED_STATES:
                         break
                     reconnects = 0
@@ -303,7 +324,14 @@ async def follow_job(session: ClientSession, args: Any, job_id: str) -> int:
     emit(args, final, show_status)
     if final["state"] == "done":
         return 0
-    if final["state"] == "cancelled":
+    failed_round = next((r for r in final.get("round_details", []) if r["state"] == "failed"), None)
+    if final["state"] == "failed" and failed_round is not None:
+        print(
+            f"error: job {job_id} failed in round {failed_round['round'] + 1}: "
+            f"{failed_round['error']}",
+            file=sys.stderr,
+        )
+    elif final["state"] == "cancelled":
         print(f"error: job {job_id} was cancelled", file=sys.stderr)
     else:
         print(
@@ -312,6 +340,30 @@ async def follow_job(session: ClientSession, args: Any, job_id: str) -> int:
             file=sys.stderr,
         )
     return 1
+
+
+class RoundNotes:
+    """While a job with rounds is watched: a line with each round's metrics once its
+    aggregate's output is accepted (they are read when the job moves to another round)."""
+
+    def __init__(self, session: ClientSession, job_id: str) -> None:
+        self.session = session
+        self.job_id = job_id
+        self.round = -1
+        self.shown: set[int] = set()
+
+    async def after(self, job: job_pb2.Job) -> list[str]:
+        ended = job_state_name(job.state) in ENDED_STATES
+        if not job.aggregate_command or (job.current_round == self.round and not ended):
+            return []
+        self.round = job.current_round
+        detail = await self.session.jobs.GetJob(job_pb2.GetJobRequest(job_id=self.job_id))
+        lines = []
+        for found in detail.rounds:
+            if found.state == job_pb2.ROUND_STATE_DONE and found.round not in self.shown:
+                self.shown.add(found.round)
+                lines.append(round_line(found, job.rounds))
+        return lines
 
 
 @command

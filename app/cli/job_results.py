@@ -1,7 +1,8 @@
 """`hivemind job results` and `hivemind job logs`: what a job's tasks produced.
 
-`results` saves them with app/services/jobs/results.py (into `DIR/<task index>/`), by
-BitTorrent when the server offers it, through a torrent session of the CLI's own.
+`results` saves them with app/services/jobs/results.py (into `DIR/<task index>/`, or for a
+job with rounds its result into `DIR/result/`), by BitTorrent when the server offers it,
+through a torrent session of the CLI's own.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from app.cli.output import (
     say,
     warn,
 )
-from app.services.jobs.results import SavedTask, download_results
+from app.services.jobs.results import RESULT_DIR, SavedTask, download_results
 from app.services.jobs.states import job_state_name, task_state_name
 from app.services.torrent.fetch import TorrentFetcher, open_torrents
 from proto.hivemind.v1 import job_pb2
@@ -63,7 +64,15 @@ async def results(args: Any) -> int:
         "tasks": [_task_fields(task) for task in saved.tasks],
     }
 
+    if job.aggregate_command:
+        report["result_dir"] = next(
+            (t["path"] for t in report["tasks"] if t["path"] and t["state"] == "done"), ""
+        )
+
     def human(obj: dict[str, Any]) -> None:
+        if job.aggregate_command:
+            say(_result_line(job, obj, out))
+            return
         say(f"saved {obj['tasks_saved']} of {obj['tasks_total']} tasks into {out}")
         waiting = [t["index"] for t in obj["tasks"] if t["state"] not in ("done", "failed")]
         if waiting:
@@ -77,6 +86,17 @@ async def results(args: Any) -> int:
     return 0
 
 
+def _result_line(job: job_pb2.Job, obj: dict[str, Any], out: Path) -> str:
+    """What `results` says of a job with rounds, whose result is its last aggregate's."""
+    where = f"round {job.current_round + 1} of {job.rounds}"
+    if obj["result_dir"]:
+        return f"saved the job's result (the output of {where}'s aggregate) into {out / RESULT_DIR}"
+    state = job_state_name(job.state)
+    if state in ("failed", "cancelled"):
+        return f"job {job.job_id} {state} in {where}: no result; see `hivemind job logs`"
+    return f"the job's result is not ready yet ({where} runs); run this again later"
+
+
 def _task_fields(task: SavedTask) -> dict[str, Any]:
     if task.refused:
         return {"index": task.index, "state": task.state, "path": "", "error": task.error}
@@ -84,6 +104,8 @@ def _task_fields(task: SavedTask) -> dict[str, Any]:
         return {"index": task.index, "state": task.state, "path": ""}
     return {
         "index": task.index,
+        "aggregate": task.aggregate,
+        "round": task.round,
         "state": task.state,
         "path": str(task.path),
         "files": list(task.files),
@@ -101,16 +123,26 @@ async def logs(args: Any) -> int:
     if args.task is not None:
         chosen = [r for r in chosen if r.index == args.task]
         if not chosen:
-            last = len(response.results) - 1
+            last = max((r.index for r in response.results), default=-1)
             raise CommandError(f"job {args.job_id} has no task {args.task} (tasks 0..{last})")
+    rounds = bool(response.job.aggregate_command)
     entries = [
-        {"index": r.index, "state": task_state_name(r.state), "log": r.log, "error": r.error}
+        {
+            "index": r.index,
+            # A job with rounds: which round, and whether it is the round's aggregate.
+            **({"round": r.round, "aggregate": r.aggregate} if rounds else {}),
+            "state": task_state_name(r.state),
+            "log": r.log,
+            "error": r.error,
+        }
         for r in chosen
     ]
 
     def human(obj: dict[str, Any]) -> None:
         for entry in entries:
-            say(f"== task {entry['index']} ({entry['state']}) ==")
+            what = "the aggregate" if entry.get("aggregate") else f"task {entry['index']}"
+            where = f"round {entry['round'] + 1}, " if rounds else ""
+            say(f"== {where}{what} ({entry['state']}) ==")
             if entry["log"]:
                 say(entry["log"].rstrip("\n"))
             if entry["error"]:

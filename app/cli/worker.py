@@ -125,6 +125,8 @@ def _print_event(event: ev.WorkerEvent) -> None:
         say(f"paused: {event.message}")
     elif event.kind == ev.RESUMED:
         say("resumed")
+    elif event.kind == ev.HELD_BACK:
+        say(f"held back by the server: {event.message}")
 
 
 @command
@@ -162,6 +164,7 @@ async def run_worker(args: Any) -> int:
         "tasks_done": agent.tasks_done,
         "tasks_failed": agent.tasks_failed,
         **money("earned", agent.earned_ucpt),
+        "held_back": agent.held_back,  # why the server last gave it fewer tasks, if it did
     }
     emit(
         args,

@@ -1,6 +1,7 @@
 """The demo's jobs: an example submitted as `hivemind job submit` would (its hivemind.toml,
-replicas and compare command included), waited for, its results downloaded; and, for the
-replicated Monte Carlo job, how each task's result was verified and by whom.
+replicas, compare and aggregate commands included), waited for, its results downloaded; for
+the π job, the estimate its aggregate merged on the network and whose nodes merged it; and,
+for the replicated Monte Carlo job, how each task's result was verified and by whom.
 
 Who did what comes only from what each person can see through the API: the submitter's
 job (each task's `verification`), each contributor's own worker events (which attempts it
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import importlib.util
 import json
 import time
 from collections.abc import Callable, Iterable
@@ -23,7 +23,7 @@ from typing import Any
 from app.demo.server import DemoError
 from app.services.client.session import ClientSession
 from app.services.jobs.package import JobPackage, JobSpec, PackageError, load_package
-from app.services.jobs.results import download_results
+from app.services.jobs.results import RESULT_DIR, download_results
 from app.services.jobs.states import job_state_name, task_state_name
 from app.services.jobs.submission import submit_package
 from app.services.worker.events import TASK_FINISHED, TASK_STARTED, WorkerEvent
@@ -90,20 +90,16 @@ async def wait_for_job(
         await asyncio.sleep(0.3)
 
 
-def merge_pi(example: Example, results_dir: Path) -> float:
-    """π from every downloaded result, by the example's own merge.py."""
-    spec = importlib.util.spec_from_file_location(
-        f"hivemind_example_{example.folder.name}", example.folder / "merge.py"
-    )
-    if spec is None or spec.loader is None:
-        raise DemoError(f"cannot load {example.folder / 'merge.py'}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+def merged_pi(results_dir: Path) -> float:
+    """The estimate the π job's aggregate (its merge.py) wrote into the job's result."""
+    path = results_dir / RESULT_DIR / "result.json"
     try:
-        pi, _samples, _tasks = module.merge(results_dir)
-    except SystemExit as exc:  # merge.py says so when there is nothing to merge
-        raise DemoError(f"no results to merge: {exc}") from None
-    return pi
+        value = json.loads(path.read_text(encoding="utf-8"))["pi"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DemoError(f"the π job has no merged estimate in {path}: {exc}") from None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise DemoError(f"the π job's merged estimate is not a number: {value!r}")
+    return float(value)
 
 
 @dataclass(frozen=True)
@@ -128,6 +124,37 @@ class WorkerDiary:
         self.attempts[event.attempt_id] = AttemptSeen(
             event.job_id, event.task_index, event.comparison, event.kind == TASK_FINISHED
         )
+
+
+async def paid_attempts(
+    contributors: Iterable[tuple[ClientSession, WorkerDiary]], job_id: str
+) -> list[tuple[str, AttemptSeen, bool]]:
+    """(owner, attempt, paid) of every attempt of the job each contributor's worker ran, from
+    the worker's own events and the owner's own earnings."""
+    found = []
+    for session, diary in contributors:
+        # The latest payouts (up to 200) come whatever the days asked; the demo has fewer.
+        earnings = await session.account.GetEarnings(account_pb2.GetEarningsRequest())
+        paid = {p.attempt_id for p in earnings.payouts if p.job_id == job_id}
+        for attempt_id, seen in diary.attempts.items():
+            if seen.job_id == job_id:
+                found.append((diary.owner, seen, attempt_id in paid))
+    return found
+
+
+async def merged_by(
+    contributors: Iterable[tuple[ClientSession, WorkerDiary]], job_id: str
+) -> list[str]:
+    """The owners whose nodes ran the job's aggregate and were paid for it (their results
+    agreed: docs/REWARDS.md)."""
+    attempts = await paid_attempts(contributors, job_id)
+    return sorted(
+        {
+            owner
+            for owner, seen, paid in attempts
+            if paid and seen.task_index == -1 and not seen.comparison
+        }
+    )
 
 
 @dataclass
@@ -205,18 +232,12 @@ async def check_job(
     folders = {task.index: task.path for task in saved.tasks if task.result_digest and task.path}
     agreed: dict[int, set[str]] = {}
     compared: dict[int, set[str]] = {}
-    for session, diary in contributors:
-        # The latest payouts (up to 200) come whatever the days asked; the demo has fewer.
-        earnings = await session.account.GetEarnings(account_pb2.GetEarningsRequest())
-        paid = {p.attempt_id for p in earnings.payouts if p.job_id == job.job_id}
-        for attempt_id, seen in diary.attempts.items():
-            if seen.job_id != job.job_id:
-                continue
-            if seen.comparison and seen.finished:
-                compared.setdefault(seen.task_index, set()).add(diary.owner)
-            elif not seen.comparison and attempt_id in paid:
-                # Only results that agreed with the accepted one are paid (docs/REWARDS.md).
-                agreed.setdefault(seen.task_index, set()).add(diary.owner)
+    for owner, seen, paid in await paid_attempts(contributors, job.job_id):
+        if seen.comparison and seen.finished:
+            compared.setdefault(seen.task_index, set()).add(owner)
+        elif not seen.comparison and paid:
+            # Only results that agreed with the accepted one are paid (docs/REWARDS.md).
+            agreed.setdefault(seen.task_index, set()).add(owner)
     tasks = []
     for task in sorted(detail.tasks, key=lambda t: t.index):
         folder = folders.get(task.index)

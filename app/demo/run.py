@@ -3,8 +3,9 @@
 A server subprocess on a free loopback port with a temporary data dir; a submitter (alice)
 and three contributors (bob, carol, dave), each with their own temporary HiveMind home; three
 worker agents (Docker when the daemon and the runtime image are here, else the process
-executor). Alice submits examples/pi; the workers run it; alice downloads and merges the
-results. Then she submits examples/montecarlo: every task runs on nodes of two owners, whose
+executor). Alice submits examples/pi; the workers run its tasks, then its aggregate (merge.py)
+on nodes of two owners, whose merged estimates must agree; alice downloads the job's result.
+Then she submits examples/montecarlo: every task runs on nodes of two owners, whose
 honest results differ in bytes, so the node of the third owner runs the job's compare.py on
 both; each task shows how it was verified and by whom (app/demo/jobs.py). Last,
 every balance is read to show that what alice paid for both jobs is what the contributors
@@ -36,7 +37,8 @@ from app.demo.jobs import (
     WorkerDiary,
     check_job,
     load_example,
-    merge_pi,
+    merged_by,
+    merged_pi,
     submit_example,
     wait_for_job,
 )
@@ -50,7 +52,7 @@ from app.services.settings import SettingsStore
 from app.services.worker.agent import WorkerAgent
 from app.services.worker.assembly import OpenedWorker, open_worker
 from app.services.worker.options import WorkerOptions
-from proto.hivemind.v1 import account_pb2
+from proto.hivemind.v1 import account_pb2, common_pb2, job_pb2
 
 SUBMITTER = "alice"
 # Three owners: a replicated task runs on nodes of two of them and, when their results differ
@@ -65,11 +67,13 @@ DEMO_STARTER_CREDIT_UCPT = 10_000_000
 
 @dataclass
 class DemoResult:
-    pi: float
+    pi: float  # what the π job's aggregate merged on the network
     job_id: str  # the π job (examples/pi)
     job_state: str
-    tasks_total: int
+    tasks_total: int  # the π job's tasks (its aggregate apart)
     tasks_done: int
+    merged_by: list[str]  # owners whose nodes ran its aggregate (merge.py) and agreed
+    aggregate_command: list[str]
     executor: str
     balances: dict[str, int]  # username -> ucpt after both jobs
     escrow_ucpt: int  # still held in escrow (0 once the jobs ended)
@@ -100,7 +104,8 @@ class DemoResult:
         """Every task of both jobs done, and every replicated one verified."""
         checked = self.montecarlo
         return (
-            self.tasks_done == self.tasks_total
+            self.job_state == "done"
+            and self.tasks_done == self.tasks_total
             and checked.tasks_done == checked.tasks_total
             and checked.tasks_verified == checked.tasks_total
         )
@@ -112,6 +117,8 @@ class DemoResult:
             "job_state": self.job_state,
             "tasks_total": self.tasks_total,
             "tasks_done": self.tasks_done,
+            "merged_by": list(self.merged_by),
+            "aggregate_command": list(self.aggregate_command),
             "executor": self.executor,
             "balances": dict(self.balances),
             "earned": dict(self.earned),
@@ -166,8 +173,18 @@ async def _person(root: Path, name: str, server: str) -> Person:
 
 
 def planned_tasks(pi_tasks: int) -> int:
-    """How many tasks the demo runs: `pi_tasks` of examples/pi and examples/montecarlo's."""
-    return pi_tasks + load_example(examples_dir() / "montecarlo").spec.tasks
+    """How many tasks the demo runs: `pi_tasks` of examples/pi and its aggregate, and
+    examples/montecarlo's."""
+    examples = examples_dir()
+    return job_size(load_example(examples / "pi", pi_tasks)) + job_size(
+        load_example(examples / "montecarlo")
+    )
+
+
+def job_size(example: Example) -> int:
+    """Every task the example's job runs: each round's and its aggregate."""
+    spec = example.spec
+    return spec.rounds * (spec.tasks + (1 if spec.aggregate_command else 0))
 
 
 @dataclass
@@ -194,7 +211,7 @@ async def run_demo(
     examples = await asyncio.to_thread(examples_dir)
     pi_example = await asyncio.to_thread(load_example, examples / "pi", tasks)
     montecarlo = await asyncio.to_thread(load_example, examples / "montecarlo")
-    all_tasks = pi_example.spec.tasks + montecarlo.spec.tasks
+    all_tasks = job_size(pi_example) + job_size(montecarlo)
     root = Path(keep_dir) if keep_dir else Path(tempfile.mkdtemp(prefix="hivemind-demo-"))
     root.mkdir(parents=True, exist_ok=True)
     server = ServerProcess(
@@ -224,13 +241,22 @@ async def run_demo(
         say(f"workers of {_names(CONTRIBUTORS)} started ({executor_name})")
 
         job = await submit_example(alice.session, pi_example, root)
-        say(f"{alice.name} submitted job {job.job_id}: {job.tasks_total} tasks of examples/pi")
+        merge = shlex.join(job.aggregate_command)
+        say(
+            f"{alice.name} submitted job {job.job_id}: {job.round_tasks} tasks of examples/pi,"
+            f" merged on the network by `{merge}` on nodes of two owners"
+        )
         job = await wait_for_job(
             alice.session, job.job_id, _counting(progress, 0, all_tasks), timeout_s, workers
         )
-        say(f"job {job_state_name(job.state)}: {job.tasks_done} of {job.tasks_total} tasks done")
+        pi_done = await _round_tasks_done(alice, job.job_id)
+        merged = await merged_by([(c.person.session, c.diary) for c in contributors], job.job_id)
+        say(
+            f"job {job_state_name(job.state)}: {pi_done} of {job.round_tasks} tasks done,"
+            f" merged by {_names(merged) if merged else 'nobody'}"
+        )
         await download_results(alice.session, job.job_id, root / "pi" / "results")
-        pi = await asyncio.to_thread(merge_pi, pi_example, root / "pi" / "results")
+        pi = await asyncio.to_thread(merged_pi, root / "pi" / "results")
 
         checked = await _run_replicated(
             alice,
@@ -265,8 +291,10 @@ async def run_demo(
             pi=pi,
             job_id=job.job_id,
             job_state=job_state_name(job.state),
-            tasks_total=job.tasks_total,
-            tasks_done=job.tasks_done,
+            tasks_total=job.round_tasks,
+            tasks_done=pi_done,
+            merged_by=merged,
+            aggregate_command=list(job.aggregate_command),
             executor=executor_name,
             balances=balances,
             escrow_ucpt=escrow,
@@ -353,6 +381,14 @@ async def _run_replicated(
         f"{checked.tasks_verified} verified"
     )
     return checked
+
+
+async def _round_tasks_done(person: Person, job_id: str) -> int:
+    """Tasks of the job that are done, its aggregate apart."""
+    detail = await person.session.jobs.GetJob(
+        job_pb2.GetJobRequest(job_id=job_id, include_tasks=True)
+    )
+    return sum(1 for t in detail.tasks if not t.aggregate and t.state == common_pb2.TASK_STATE_DONE)
 
 
 def _counting(progress: TaskProgress | None, before: int, total: int) -> TaskProgress | None:

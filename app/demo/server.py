@@ -36,9 +36,12 @@ class ServerProcess:
                 " (`make demo`) or where `pip install hivemind-platform` is installed"
             )
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        if self.settings:
+        # Every node of the demo runs on this one machine, so the server cannot tell their
+        # networks apart: the setting of a private network (docs/SECURITY.md).
+        config = self.data_dir / "server.toml"
+        if not config.exists():
             lines = "".join(f"{name} = {value}\n" for name, value in self.settings.items())
-            (self.data_dir / "server.toml").write_text("[server]\n" + lines)
+            config.write_text("[server]\ndistinct_networks = false\n" + lines)
         log_file = open(self.log_path, "ab")  # noqa: SIM115 - the child writes it until stop
         try:
             self.process = await asyncio.create_subprocess_exec(

@@ -1,7 +1,7 @@
 """What this machine has and how busy it is, for RegisterNode and heartbeats (psutil).
 
-Everything here is cheap enough to call on the event loop: `psutil.cpu_percent(interval=None)`
-compares with the previous call instead of sleeping, and the CPU model is read once.
+Everything here is cheap enough to call on the event loop: a sample compares the CPU times
+with the monitor's previous sample instead of sleeping, and the CPU model is read once.
 """
 
 from __future__ import annotations
@@ -10,12 +10,20 @@ import functools
 import os
 import platform
 import socket
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 
+from app.services.executors.base import OutsideUsage
+
 MB = 1024 * 1024
+# psutil finds a process's children by reading every /proc/<pid>/stat of the machine; Linux
+# also lists each thread's children in /proc/<pid>/task/<tid>/children, a few small reads.
+_PROC_CHILDREN = Path(f"/proc/self/task/{threading.get_native_id()}/children").exists()
 
 
 @dataclass(frozen=True)
@@ -84,33 +92,85 @@ def hardware_facts(disk_path: Path | None = None) -> HardwareFacts:
 
 
 class UsageMonitor:
-    """Live usage of the machine and of HiveMind's share of it (this process and its children,
-    which for the process executor includes the tasks)."""
+    """Live usage of the machine and of HiveMind's share of it: this process and its children
+    (for the process executor that includes the tasks), plus what `outside` reports of the
+    tasks that run elsewhere (the Docker executor's containers, children of the daemon)."""
 
-    def __init__(self, pid: int | None = None) -> None:
+    def __init__(
+        self,
+        pid: int | None = None,
+        *,
+        outside: Callable[[], OutsideUsage] | None = None,
+    ) -> None:
         self._self = psutil.Process(pid or os.getpid())
         self._cores = psutil.cpu_count(logical=True) or 1
+        self._outside = outside
         # Per-process cpu_percent needs the same Process object between calls.
         self._tracked: dict[int, psutil.Process] = {}
-        psutil.cpu_percent(interval=None)  # primes the machine-wide counter
+        self._outside_before: tuple[float, float] | None = None  # (CPU seconds, monotonic s)
+        self._machine_before: tuple[float, float] | None = None  # (all CPU time, idle time)
+        self._machine_cpu()  # primes the machine-wide counter
         self._hivemind_cpu()
+        self._outside_usage()
 
     def sample(self) -> UsageSample:
         memory = psutil.virtual_memory()
         cpu, rss = self._hivemind_cpu()
+        outside_cpu, outside_memory = self._outside_usage()
         return UsageSample(
-            cpu_percent=psutil.cpu_percent(interval=None),
+            cpu_percent=self._machine_cpu(),
             memory_used_mb=(memory.total - memory.available) // MB,
-            hivemind_cpu_percent=round(cpu / self._cores, 1),
-            hivemind_memory_mb=rss // MB,
+            hivemind_cpu_percent=round(min(100.0, (cpu + outside_cpu) / self._cores), 1),
+            hivemind_memory_mb=(rss + outside_memory) // MB,
         )
+
+    def _machine_cpu(self) -> float:
+        """The whole machine's CPU % since this monitor's last sample. Not
+        psutil.cpu_percent(interval=None): its one baseline is shared by every caller in the
+        process, so the app's chart and the worker's heartbeat would cut each other's
+        intervals short (the chart jumped between 0 and 100%)."""
+        times = psutil.cpu_times()
+        total = sum(times)
+        idle = times.idle + getattr(times, "iowait", 0.0)
+        before, self._machine_before = self._machine_before, (total, idle)
+        if before is None or total <= before[0]:
+            return 0.0
+        busy = 1 - (idle - before[1]) / (total - before[0])
+        return round(100 * min(1.0, max(0.0, busy)), 1)
+
+    def _outside_usage(self) -> tuple[float, int]:
+        """(CPU % since the last sample, where 100 = one core; memory bytes now) of `outside`."""
+        if self._outside is None:
+            return 0.0, 0
+        usage = self._outside()
+        now = time.monotonic()
+        before, self._outside_before = self._outside_before, (usage.cpu_seconds, now)
+        if before is None or now <= before[1] or usage.cpu_seconds < before[0]:
+            return 0.0, usage.memory_bytes  # first sample, or a new executor's counter
+        return 100 * (usage.cpu_seconds - before[0]) / (now - before[1]), usage.memory_bytes
+
+    def _tree(self) -> list[psutil.Process]:
+        """This process and its descendants (known Process objects reused)."""
+        pids = _descendant_pids(self._self.pid) if _PROC_CHILDREN else None
+        if pids is None:
+            try:
+                return [self._self, *self._self.children(recursive=True)]
+            except psutil.Error:
+                return [self._self]
+        tree = [self._self]
+        for pid in pids:
+            known = self._tracked.get(pid)
+            if known is None:
+                try:
+                    known = psutil.Process(pid)
+                except psutil.Error:
+                    continue
+            tree.append(known)
+        return tree
 
     def _hivemind_cpu(self) -> tuple[float, int]:
         """(CPU % summed over this process tree, where 100 = one core; RSS bytes)."""
-        try:
-            current = [self._self, *self._self.children(recursive=True)]
-        except psutil.Error:
-            current = [self._self]
+        current = self._tree()
         alive: dict[int, psutil.Process] = {}
         cpu = 0.0
         rss = 0
@@ -124,6 +184,30 @@ class UsageMonitor:
             alive[proc.pid] = tracked
         self._tracked = alive
         return cpu, rss
+
+
+def _descendant_pids(root: int) -> list[int] | None:
+    """The pids below `root`, from each thread's /proc/<pid>/task/<tid>/children (Linux);
+    None when `root` cannot be read."""
+    found: list[int] = []
+    stack = [root]
+    while stack:
+        pid = stack.pop()
+        try:
+            threads = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            if pid == root:
+                return None
+            continue  # it ended meanwhile
+        for tid in threads:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/children") as listing:
+                    children = [int(child) for child in listing.read().split()]
+            except (OSError, ValueError):
+                continue
+            found.extend(children)
+            stack.extend(children)
+    return found
 
 
 def free_capacity(

@@ -81,6 +81,9 @@ class ClientSettings:
     insecure: bool = False  # allow plaintext to a non-loopback server
     language: str = "en"
     bittorrent: bool = True
+    # The desktop app's first-run setup was finished (a cancelled one comes back next start).
+    # A settings file from before this field counts as set up.
+    setup_done: bool = True
     contributor: ContributorSettings = field(default_factory=ContributorSettings)
 
     @classmethod
@@ -119,7 +122,7 @@ class SettingsStore:
                 return ClientSettings.from_dict(json.loads(self.path.read_text()))
             except (ValueError, TypeError) as exc:
                 raise ValueError(f"cannot read {self.path}: {exc}") from exc
-        return ClientSettings()
+        return ClientSettings(setup_done=False)
 
     @property
     def cache_dir(self) -> Path:

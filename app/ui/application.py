@@ -13,13 +13,14 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from app.services.client.credentials import CredentialStore
+from app.services.invitation import InvalidInvitation, Invitation, find_invitation, parse_link
 from app.services.monitor import HardwareFacts, hardware_facts
 from app.services.settings import SettingsStore
 from app.ui import log_capture
 from app.ui.assets import app_icon_path
 from app.ui.autostart import Autostart, autostart_for_platform
 from app.ui.bridge import Bridge
-from app.ui.i18n import LanguageManager
+from app.ui.i18n import LanguageManager, system_language
 from app.ui.qt_compat import guard_signal_emit_refcount
 from app.ui.single_instance import SingleInstance
 from app.ui.tray import TrayController
@@ -43,6 +44,7 @@ class HiveMindApp:
         single_instance: bool = True,
         log_dir: Path | None = None,
         exit_qt_on_quit: bool = True,
+        join_link: str = "",
     ) -> None:
         guard_signal_emit_refcount()
         self.qt_app = qt_app
@@ -56,8 +58,11 @@ class HiveMindApp:
         qt_app.setQuitOnLastWindowClosed(False)
 
         self.store = SettingsStore(home)
-        self.first_run = not self.store.path.exists()
+        self.first_run = not self.store.settings.setup_done
         self.languages = LanguageManager(qt_app)
+        if not self.store.path.exists():
+            # A newcomer reads the app in the system's language until they choose another.
+            self.store.settings.language = system_language()
         self.languages.apply(self.store.settings.language)
         self.credentials = CredentialStore(self.store.home)
         self.bridge = Bridge(self.store, self.credentials, policy=policy)
@@ -74,7 +79,7 @@ class HiveMindApp:
             autostart or autostart_for_platform(),
         )
         self.tray.open_requested.connect(self.window.raise_window)
-        self.tray.quit_requested.connect(self.quit)
+        self.tray.quit_requested.connect(self.window.request_quit)
         self.window.quit_requested.connect(self.quit)
 
         self.instance: SingleInstance | None = None
@@ -82,7 +87,17 @@ class HiveMindApp:
             self.instance = SingleInstance(self.store.home)
             self.instance.listen()
             self.instance.raise_requested.connect(self.window.raise_window)
+            self.instance.join_requested.connect(self.join)
         self.wizard = None
+        self.stopping = None  # the window shown while quitting
+        self.invitation: Invitation | None = None
+        try:
+            self.invitation = find_invitation(self.store.home, join_link)
+        except InvalidInvitation as exc:
+            log.warning("invitation ignored: %s", exc)
+        if self.invitation is not None:
+            log.info("invited to server=%s from %s", self.invitation.server, self.invitation.source)
+        self._join_link_given = bool(join_link)
         self._quit_task: asyncio.Future | None = None
         self.finished = asyncio.Event()
 
@@ -94,33 +109,60 @@ class HiveMindApp:
             self.window.show()
         if self.first_run:
             self.show_first_run()
+        elif self.invitation is not None and self._join_link_given:
+            self.window.offer_join(self.invitation)
 
     def show_first_run(self) -> None:
+        """The guided setup. Only finishing it marks the setup done (settings.setup_done), so
+        a cancelled one comes back at the next start."""
         from app.ui.first_run import FirstRunWizard
 
-        self.wizard = FirstRunWizard(self.bridge, self.store, self.hardware, self.window)
-        # Either way the setup has been seen: the settings file marks it.
-        self.wizard.finished.connect(lambda _result: self.store.save())
+        self.wizard = FirstRunWizard(
+            self.bridge,
+            self.store,
+            self.hardware,
+            self.window,
+            invitation=self.invitation,
+            language=self.languages.current,
+        )
         self.wizard.show()
+        self.bridge.spawn(self.wizard.detect_idle())
 
-    def quit(self) -> None:
-        if self._quit_task is None:
-            self._quit_task = asyncio.ensure_future(self._quit())
-
-    async def _quit(self) -> None:
-        log.info("quitting")
+    def join(self, link: str) -> None:
+        """A join link given to a running app (a second launch passed it on)."""
         try:
-            await self.stop()
+            invitation = parse_link(link)
+        except InvalidInvitation as exc:
+            log.warning("join link ignored: %s", exc)
+            return
+        self.window.raise_window()
+        self.window.offer_join(invitation)
+
+    def quit(self, finish_tasks: bool = False) -> None:
+        """Quits: running tasks are handed back at once (a signal, "Hand them back"), or
+        finish first when the user chose so. A window says what is going on meanwhile."""
+        if self._quit_task is None:
+            self._quit_task = asyncio.ensure_future(self._quit(finish_tasks))
+
+    async def _quit(self, finish_tasks: bool) -> None:
+        from app.ui.partials.stopping_dialog import StoppingDialog
+
+        log.info("quitting finish_tasks=%s", finish_tasks)
+        self.stopping = StoppingDialog(self.bridge)
+        self.stopping.start()
+        try:
+            await self.stop(finish_tasks)
         finally:
+            self.stopping.finish()
             self.finished.set()
             if self.exit_qt_on_quit:
                 self.qt_app.quit()
 
-    async def stop(self) -> None:
+    async def stop(self, finish_tasks: bool = False) -> None:
         """Stops sharing and the connection, closes the widgets; the Qt loop goes on."""
         self.window.allow_quit()
         try:
-            await self.bridge.shutdown()
+            await self.bridge.shutdown(finish_tasks)
         finally:
             self.close_widgets()
 
@@ -141,7 +183,15 @@ class HiveMindApp:
         garbage collector they may be destroyed from another thread that happens to run a
         collection, which crashes Qt."""
         self.close_widgets()
-        objects = [self.wizard, self.window, self.tray.menu, self.tray, self.instance, self.bridge]
+        objects = [
+            self.wizard,
+            self.stopping,
+            self.window,
+            self.tray.menu,
+            self.tray,
+            self.instance,
+            self.bridge,
+        ]
         for qt_object in objects:
             if qt_object is not None and shiboken6.isValid(qt_object):
                 shiboken6.delete(qt_object)

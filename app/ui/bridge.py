@@ -18,15 +18,20 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, QTimeZone, Signal
 
 from app.services.client.credentials import CredentialStore
-from app.services.client.session import ClientError, ClientSession, parse_server_address
+from app.services.client.session import (
+    ClientError,
+    ClientSession,
+    check_server,
+    parse_server_address,
+)
 from app.services.monitor import UsageMonitor
 from app.services.settings import ClientSettings, SettingsStore
 from app.services.worker.policy import contributor_policy
 from app.ui import job_actions, models
-from app.ui.sharing import SharingController, is_offline_error
+from app.ui.sharing import FINISH_TASKS_S, SharingController, is_offline_error
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +45,8 @@ LOG_HISTORY = 500
 class Bridge(QObject):
     # Account
     account_changed = Signal(object)  # models.AccountState
-    auth_result = Signal(bool, str)  # ok, one line for the account form
+    auth_result = Signal(bool, object)  # ok, the models.Problem when not
+    server_result = Signal(bool, object)  # switched to the server, the models.Problem if not
     settings_changed = Signal(object)  # ClientSettings (any change, from anywhere)
     language_requested = Signal(str)  # a language code the user chose
     # Sharing
@@ -54,12 +60,13 @@ class Bridge(QObject):
     # Jobs
     jobs_loaded = Signal(list)  # [models.JobRow]
     # worst case ucpt (-1 = none), the balance it would be held from ("cpt", "starter", "" =
-    # neither covers it), error
-    estimate_ready = Signal(int, str, str)
+    # neither covers it), models.Problem | None
+    estimate_ready = Signal(int, str, object)
     upload_progress = Signal(int, int)  # bytes done, total
-    submit_finished = Signal(bool, str)  # ok, job id or the error
-    job_log_loaded = Signal(str, str)  # job id, text
-    results_downloaded = Signal(str, str, str)  # job id, folder, error
+    submit_finished = Signal(bool, object)  # ok, the job id (str) or the models.Problem
+    job_log_loaded = Signal(str, list, object)  # job id, [models.TaskLog], models.Problem|None
+    results_downloaded = Signal(str, str, object)  # job id, folder, models.Problem | None
+    job_rounds_loaded = Signal(str, list)  # job id, [models.RoundRow]
     # The app's own log, for the log viewer
     log_line = Signal(str)
 
@@ -115,6 +122,10 @@ class Bridge(QObject):
     def sharing_state(self) -> models.SharingState:
         return self.sharing.state
 
+    def spawn(self, coro: Awaitable[Any]) -> asyncio.Future:
+        """Runs a widget's coroutine on the app's loop (kept alive, what it raises logged)."""
+        return self._spawn(coro)
+
     def _spawn(self, coro: Awaitable[Any]) -> asyncio.Future:
         """Runs `coro` on the loop; the bridge keeps it alive and logs what it raises."""
         task = asyncio.ensure_future(coro)
@@ -160,16 +171,16 @@ class Bridge(QObject):
         self._spawn(self._restore_session())
         self._spawn(self._check_gpu())
 
-    async def shutdown(self) -> None:
-        """Stops sharing (running tasks get a few seconds) and closes the connection."""
+    async def shutdown(self, finish_tasks: bool = False) -> None:
+        """Stops sharing and closes the connection. Running tasks are handed back at once,
+        or, with `finish_tasks`, finish first (the sharing state says so meanwhile, and
+        `stop_now()` hands back what is left)."""
         if self._closing:
             return
         self._closing = True
         for timer in (self._usage_timer, self._earnings_timer, self._jobs_timer):
             timer.stop()
-        from app.ui.sharing import QUIT_DRAIN_S
-
-        await self.sharing.stop(drain_s=QUIT_DRAIN_S)
+        await self.sharing.stop(drain_s=FINISH_TASKS_S if finish_tasks else 0)
         self.sharing.close()
         await asyncio.sleep(0)  # lets the policy's cancelled background refresh finish
         for task in list(self._tasks):
@@ -219,11 +230,12 @@ class Bridge(QObject):
         try:
             user = await self._rpc(lambda: method(username, password))
         except ClientError as exc:
-            self.auth_result.emit(False, exc.message)
+            log.warning("sign-in failed server=%s: %s", exc.server, exc.message)
+            self.auth_result.emit(False, models.problem_from(exc))
             return
         server = self.store.settings.server
         self._set_account(models.AccountState(user.username, server, is_admin=user.is_admin))
-        self.auth_result.emit(True, "")
+        self.auth_result.emit(True, None)
         self.activity.emit(models.ActivityEvent("signed_in", detail=user.username))
         log.info("signed in user=%s server=%s", user.username, server)
         await self.sharing.sync()
@@ -243,14 +255,31 @@ class Bridge(QObject):
         self.jobs_loaded.emit([])
         await self.sharing.sync()
 
-    def use_server(self, address: str, tls: bool, ca_file: str) -> None:
+    def use_server(self, address: str, tls: bool, ca_file: str, *, check: bool = True) -> None:
+        """Points the app at another server: first makes sure a HiveMind server answers there
+        (unless `check` is off), so a typo never signs the user out for nothing.
+        `server_result` says how it went."""
+        address = address.strip()
         try:
             parse_server_address(address)
         except ValueError as exc:
-            self.auth_result.emit(False, str(exc))
+            problem = models.Problem(str(exc), "BAD_ADDRESS", server=address)
+            self.server_result.emit(False, problem)
             return
+        self._spawn(self._use_server(address, tls, ca_file, check))
+
+    async def _use_server(self, address: str, tls: bool, ca_file: str, check: bool) -> None:
+        if check:
+            try:
+                await check_server(address, tls, ca_file, self.store.settings.insecure)
+            except ClientError as exc:
+                log.warning("server=%s not used: %s", address, exc.message)
+                self.server_result.emit(False, models.problem_from(exc, address))
+                return
         self.store.update(server=address, tls=tls, ca_file=ca_file)
-        self._spawn(self._server_changed())
+        log.info("using server=%s tls=%s", address, tls)
+        self.server_result.emit(True, None)
+        await self._server_changed()
 
     async def _server_changed(self) -> None:
         await self.sharing.stop(drain_s=0)
@@ -277,7 +306,9 @@ class Bridge(QObject):
 
     async def _load_earnings(self) -> None:
         try:
-            snapshot = await self._rpc(lambda: job_actions.load_earnings(self.session))
+            snapshot = await self._rpc(
+                lambda: job_actions.load_earnings(self.session, time_zone=local_time_zone())
+            )
         except ClientError as exc:
             log.warning("earnings not loaded: %s", exc.message)
             return
@@ -308,7 +339,7 @@ class Bridge(QObject):
 
     def estimate(self, **resources: Any) -> None:
         if not self.account.signed_in:
-            self.estimate_ready.emit(-1, "", "")
+            self.estimate_ready.emit(-1, "", None)
             return
         self._spawn(self._estimate(resources))
 
@@ -316,9 +347,10 @@ class Bridge(QObject):
         try:
             found = await self._rpc(lambda: job_actions.estimate_cost(self.session, **resources))
         except ClientError as exc:
-            self.estimate_ready.emit(-1, "", exc.message)
+            log.info("no estimate: %s", exc.message)
+            self.estimate_ready.emit(-1, "", models.problem_from(exc))
             return
-        self.estimate_ready.emit(found.worst_case_ucpt, found.funded_from, "")
+        self.estimate_ready.emit(found.worst_case_ucpt, found.funded_from, None)
 
     def submit(self, request: models.JobRequest) -> None:
         self._spawn(self._submit(request))
@@ -341,11 +373,12 @@ class Bridge(QObject):
                 )
             )
         except ClientError as exc:
-            self.submit_finished.emit(False, exc.message)
+            log.warning("submit failed: %s", exc.message)
+            self.submit_finished.emit(False, models.problem_from(exc))
             return
         except Exception as exc:  # package errors, unreadable files: one line for the form
             log.warning("submit failed: %s", exc)
-            self.submit_finished.emit(False, str(exc))
+            self.submit_finished.emit(False, models.Problem(str(exc), "PACKAGE"))
             return
         log.info("submitted job=%s tasks=%d", job.job_id, job.tasks_total)
         self._jobs[job.job_id] = job
@@ -361,7 +394,11 @@ class Bridge(QObject):
         try:
             await self._rpc(lambda: job_actions.cancel_job(self.session, job_id))
         except ClientError as exc:
-            self.activity.emit(models.ActivityEvent("error", job_id=job_id, detail=exc.message))
+            log.warning("job=%s not cancelled: %s", job_id, exc.message)
+            problem = models.problem_from(exc)
+            self.activity.emit(
+                models.ActivityEvent("error", job_id=job_id, detail=exc.message, problem=problem)
+            )
         self.refresh_jobs()
         self.refresh_earnings()
 
@@ -370,10 +407,24 @@ class Bridge(QObject):
 
     async def _job_log(self, job_id: str) -> None:
         try:
-            text = await self._rpc(lambda: job_actions.job_logs(self.session, job_id))
+            logs = await self._rpc(lambda: job_actions.job_logs(self.session, job_id))
         except ClientError as exc:
-            text = exc.message
-        self.job_log_loaded.emit(job_id, text)
+            log.warning("logs of job=%s not loaded: %s", job_id, exc.message)
+            self.job_log_loaded.emit(job_id, [], models.problem_from(exc))
+            return
+        self.job_log_loaded.emit(job_id, logs, None)
+
+    def load_job_rounds(self, job_id: str) -> None:
+        if self.account.signed_in:
+            self._spawn(self._job_rounds(job_id))
+
+    async def _job_rounds(self, job_id: str) -> None:
+        try:
+            rounds = await self._rpc(lambda: job_actions.load_rounds(self.session, job_id))
+        except ClientError as exc:
+            log.warning("rounds of job=%s not loaded: %s", job_id, exc.message)
+            return
+        self.job_rounds_loaded.emit(job_id, rounds)
 
     def download_results(self, job_id: str, folder: str) -> None:
         self._spawn(self._download(job_id, Path(folder)))
@@ -382,26 +433,40 @@ class Bridge(QObject):
         try:
             await self._rpc(lambda: job_actions.download_results(self.session, job_id, folder))
         except ClientError as exc:
-            self.results_downloaded.emit(job_id, str(folder), exc.message)
+            log.warning("results of job=%s not saved: %s", job_id, exc.message)
+            self.results_downloaded.emit(job_id, str(folder), models.problem_from(exc))
             return
         except Exception as exc:  # a full disk, an unsafe archive: say so, keep going
             log.warning("results of job=%s not saved: %s", job_id, exc)
-            self.results_downloaded.emit(job_id, str(folder), str(exc))
+            self.results_downloaded.emit(job_id, str(folder), models.problem_from(exc))
             return
-        self.results_downloaded.emit(job_id, str(folder), "")
+        self.results_downloaded.emit(job_id, str(folder), None)
         self.activity.emit(
             models.ActivityEvent("results_downloaded", job_id=job_id, detail=str(folder))
         )
 
     # -- sharing -------------------------------------------------------------------------------
 
-    def set_sharing(self, on: bool) -> None:
+    def set_sharing(self, on: bool, *, finish_tasks: bool = False) -> None:
+        """Sharing on or off. Turning it off hands the running tasks back to the server at
+        once (they run elsewhere, unpaid here), or with `finish_tasks` lets them finish first
+        (state STOPPING; `stop_now()` hands back what is left)."""
         if on == self.store.settings.contributor.sharing:
             return
         if on:
             self.sharing.resume_now()
+        else:
+            self.sharing.drain_on_stop_s = FINISH_TASKS_S if finish_tasks else 0.0
         self.store.update_contributor(sharing=on)
         self.activity.emit(models.ActivityEvent("sharing_on" if on else "sharing_off"))
+
+    def stop_now(self) -> None:
+        """While the running tasks finish before sharing stops: hand them back now."""
+        self.sharing.stop_now()
+
+    def running_task_count(self) -> int:
+        """Tasks this computer works on now: what stopping would hand back."""
+        return self.sharing.running_count()
 
     def pause_for(self, seconds: float) -> None:
         self.sharing.pause_for(seconds)
@@ -442,7 +507,9 @@ class Bridge(QObject):
 
     async def _sample_usage(self) -> None:
         if self._monitor is None:
-            self._monitor = await asyncio.to_thread(UsageMonitor)
+            self._monitor = await asyncio.to_thread(
+                lambda: UsageMonitor(outside=self.sharing.outside_usage)
+            )
             facts = await asyncio.to_thread(_memory_total_mb)
             self._memory_total_mb = facts
         sample = await asyncio.to_thread(self._monitor.sample)
@@ -465,6 +532,12 @@ class Bridge(QObject):
 
         support = await asyncio.to_thread(detect_gpu_support)
         self.gpu_status.emit(support.available, support.reason)
+
+
+def local_time_zone() -> str:
+    """This computer's IANA time zone ("Asia/Taipei"); "" when the system names none."""
+    zone = bytes(QTimeZone.systemTimeZoneId().data()).decode("ascii", "replace")
+    return zone if "/" in zone or zone == "UTC" else ""
 
 
 def _memory_total_mb() -> int:

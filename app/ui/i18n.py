@@ -17,15 +17,35 @@ log = logging.getLogger(__name__)
 
 # Language code -> its own name (shown untranslated, so a user can always find their language).
 LANGUAGES: dict[str, str] = {"en": "English", "zh_TW": "繁體中文"}
+# Where Traditional Chinese is written (besides any locale that names the script).
+_TRADITIONAL_TERRITORIES = (QLocale.Taiwan, QLocale.HongKong, QLocale.Macau)
+
+
+def language_for(locale: QLocale) -> str:
+    """The app's language for a locale: 繁體中文 for Traditional Chinese, else English (the
+    app has no Simplified Chinese; English reads better there than the other script)."""
+    if locale.language() == QLocale.Chinese and (
+        locale.script() == QLocale.TraditionalChineseScript
+        or locale.territory() in _TRADITIONAL_TERRITORIES
+    ):
+        return "zh_TW"
+    return "en"
+
+
+def system_language() -> str:
+    return language_for(QLocale.system())
 
 
 class LanguageManager:
     """Owns the app's translators (HiveMind's own and Qt's standard dialogs')."""
 
+    # The translators are the application's, not one manager's: a later manager (another app
+    # object in the same process, as tests and `make screenshots` make) replaces them all.
+    _installed: list[QTranslator] = []
+
     def __init__(self, app: QCoreApplication, directory: Path | None = None) -> None:
         self._app = app
         self._directory = directory or translations_dir()
-        self._installed: list[QTranslator] = []
         self.current = "en"
 
     def apply(self, code: str) -> None:

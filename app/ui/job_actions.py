@@ -12,7 +12,7 @@ from pathlib import Path
 from app.services.client.session import ClientSession
 from app.services.jobs import results
 from app.services.jobs.package import load_package
-from app.services.jobs.states import job_state_name, task_state_name
+from app.services.jobs.states import job_state_name, round_state_name, task_state_name
 from app.services.jobs.submission import submit_package
 from app.services.unpack import UnsafeArchive
 from app.ui import models
@@ -21,9 +21,15 @@ from proto.hivemind.v1 import account_pb2, common_pb2, job_pb2
 Progress = Callable[[int, int], None]
 
 
-async def load_earnings(session: ClientSession, days: int = 30) -> models.EarningsSnapshot:
+async def load_earnings(
+    session: ClientSession, days: int = 30, time_zone: str = ""
+) -> models.EarningsSnapshot:
+    """Balance and earnings; the days (and "today") run midnight to midnight in `time_zone`
+    (an IANA name, this computer's), when the server knows it."""
     balance = await session.account.GetBalance(account_pb2.GetBalanceRequest())
-    earnings = await session.account.GetEarnings(account_pb2.GetEarningsRequest(days=days))
+    earnings = await session.account.GetEarnings(
+        account_pb2.GetEarningsRequest(days=days, time_zone=time_zone)
+    )
     return models.EarningsSnapshot(
         balance_ucpt=balance.balance_ucpt,
         escrow_ucpt=balance.escrow_ucpt,
@@ -40,9 +46,13 @@ async def load_earnings(session: ClientSession, days: int = 30) -> models.Earnin
                 base_ucpt=p.base_ucpt,
                 bonus_ucpt=p.bonus_ucpt,
                 amount_ucpt=p.amount_ucpt,
+                job_name=p.job_name,
+                # An older server sends neither: its "0" is no task index.
+                task_index=p.task_index if p.job_name or p.task_index else -1,
             )
             for p in earnings.payouts
         ),
+        time_zone=earnings.time_zone or "UTC",
     )
 
 
@@ -59,7 +69,23 @@ def job_row(job: job_pb2.Job) -> models.JobRow:
         created_at=job.created_at,
         compare_command=tuple(job.compare_command),
         compare_timeout_s=job.compare_timeout_s,
+        rounds=job.rounds or 1,
+        current_round=job.current_round,
+        aggregate_command=tuple(job.aggregate_command),
     )
+
+
+async def load_rounds(session: ClientSession, job_id: str) -> list[models.RoundRow]:
+    """The rounds of a job with rounds so far, each with its aggregate's metrics."""
+    reply = await session.jobs.GetJob(job_pb2.GetJobRequest(job_id=job_id))
+    return [
+        models.RoundRow(
+            round=found.round,
+            state=round_state_name(found.state),
+            metrics=tuple(sorted(found.metrics.items())),
+        )
+        for found in reply.rounds
+    ]
 
 
 async def list_jobs(session: ClientSession, limit: int = 50) -> list[models.JobRow]:
@@ -80,9 +106,12 @@ async def estimate_cost(
     priority: float,
     compare: bool = False,
     compare_timeout_s: int = 0,
+    rounds: int = 1,
+    aggregate: bool = False,
 ) -> models.CostEstimate:
     """The job's worst case (what submitting escrows); with a compare command it includes
-    every comparison its tasks may need. Also which balance would hold it."""
+    every comparison its tasks may need, with rounds every round and its aggregate. Also which
+    balance would hold it."""
     reply = await session.jobs.EstimateCost(
         job_pb2.EstimateCostRequest(
             resources=common_pb2.Resources(cores=cores, memory_mb=memory_mb, timeout_s=timeout_s),
@@ -91,6 +120,8 @@ async def estimate_cost(
             priority=priority,
             compare=compare,
             compare_timeout_s=compare_timeout_s if compare else 0,
+            rounds=rounds,
+            aggregate=aggregate,
         )
     )
     return models.CostEstimate(reply.worst_case_ucpt, reply.funded_from)
@@ -135,24 +166,26 @@ async def cancel_job(session: ClientSession, job_id: str) -> models.JobRow:
     return job_row(await session.jobs.CancelJob(job_pb2.CancelJobRequest(job_id=job_id)))
 
 
-async def job_logs(session: ClientSession, job_id: str) -> str:
-    """Every task's log, one section per task."""
+async def job_logs(session: ClientSession, job_id: str) -> list[models.TaskLog]:
+    """Every task's log, by task index (the log window words the sections)."""
     reply = await session.jobs.GetResults(job_pb2.GetResultsRequest(job_id=job_id))
-    sections = []
-    for result in sorted(reply.results, key=lambda r: r.index):
-        state = task_state_name(result.state)
-        header = f"== task {result.index} ({state}) =="
-        body = result.log.rstrip() or "(no output)"
-        if result.error:
-            body += f"\nerror: {result.error}"
-        sections.append(f"{header}\n{body}")
-    return "\n\n".join(sections)
+    return [
+        models.TaskLog(
+            result.index,
+            task_state_name(result.state),
+            result.log,
+            result.error,
+            round=result.round if reply.job.aggregate_command else None,
+            aggregate=result.aggregate,
+        )
+        for result in sorted(reply.results, key=lambda r: (r.round, r.aggregate, r.index))
+    ]
 
 
 async def download_results(session: ClientSession, job_id: str, folder: Path) -> int:
-    """Saves each ended task into `folder/<task index>/` (its output, log.txt, error.txt);
-    returns how many tasks were saved. UnsafeArchive names the tasks whose result was not
-    unpacked."""
+    """Saves each ended task into `folder/<task index>/` (its output, log.txt, error.txt), or
+    a job with rounds' result into `folder/result/`; returns how many folders were saved.
+    UnsafeArchive names the tasks whose result was not unpacked."""
     saved = await results.download_results(session, job_id, folder)
     if saved.refused:
         raise UnsafeArchive(

@@ -6,11 +6,11 @@ import argparse
 import asyncio
 import os
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
 
-SIGNAL_POLL_MS = 500
 # bench/app_footprint.py: the app writes this file when its tray is ready.
 READY_FILE_ENV = "HIVEMIND_READY_FILE"
 
@@ -33,6 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--background", action="store_true", help="start in the tray without showing the window"
     )
     parser.add_argument("--home", type=Path, help="settings and identity folder ($HIVEMIND_HOME)")
+    parser.add_argument(
+        "link",
+        nargs="?",
+        default="",
+        help="an invitation link hivemind://join?server=HOST:PORT&tls=1&name=NAME",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,12 +63,11 @@ def run(args: argparse.Namespace) -> int:
         from app.ui.smoke import smoke_test
 
         return smoke_test()
-    return run_app(background=args.background)
+    return run_app(background=args.background, join_link=args.link)
 
 
-def run_app(background: bool = False) -> int:
+def run_app(background: bool = False, join_link: str = "") -> int:
     import qasync
-    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from app.services.settings import default_home
@@ -73,20 +78,16 @@ def run_app(background: bool = False) -> int:
     guard_signal_emit_refcount()
     qt_app = QApplication(sys.argv[:1])
     home = default_home()
-    if ask_running_instance_to_raise(home):
+    if ask_running_instance_to_raise(home, join_link):
         print("HiveMind is already running; its window was brought to the front.")
         return 0
     loop = qasync.QEventLoop(qt_app)
     asyncio.set_event_loop(loop)
     with loop:
-        hivemind = HiveMindApp(qt_app, home, log_dir=home / "logs")
-        # Python only runs signal handlers between bytecodes; a timer gives it the chance
-        # while Qt waits for events.
+        hivemind = HiveMindApp(qt_app, home, log_dir=home / "logs", join_link=join_link)
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: hivemind.quit())
-        ticker = QTimer()
-        ticker.start(SIGNAL_POLL_MS)
-        ticker.timeout.connect(lambda: None)
+        wakeup = SignalWakeup()
         loop.call_soon(hivemind.start, not background)
         ready_file = os.environ.get(READY_FILE_ENV)
         if ready_file:
@@ -94,7 +95,38 @@ def run_app(background: bool = False) -> int:
             loop.call_soon(lambda: Path(ready_file).write_text(f"{time.time()}\n"))
         loop.run_until_complete(hivemind.finished.wait())
         hivemind.dispose()
+        wakeup.close()
     return 0
+
+
+class SignalWakeup:
+    """Python runs signal handlers only between bytecodes, and Qt may wait in C for a long
+    time. The C-level handler writes the signal number to a socket (signal.set_wakeup_fd); Qt
+    watches that socket, and reading it gives Python the moment to run the handler. No timer
+    wakes an idle app to poll for signals."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QSocketNotifier
+
+        self._reader, self._writer = socket.socketpair()
+        for end in (self._reader, self._writer):
+            end.setblocking(False)
+        self._previous = signal.set_wakeup_fd(self._writer.fileno(), warn_on_full_buffer=False)
+        self._notifier = QSocketNotifier(self._reader.fileno(), QSocketNotifier.Type.Read)
+        self._notifier.activated.connect(self._drain)
+
+    def _drain(self) -> None:
+        try:
+            while self._reader.recv(64):
+                pass
+        except (BlockingIOError, InterruptedError):
+            pass
+
+    def close(self) -> None:
+        self._notifier.setEnabled(False)
+        signal.set_wakeup_fd(self._previous)
+        self._reader.close()
+        self._writer.close()
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
-"""`make screenshots`: every tab, in English and 繁體中文, as PNGs in docs/screenshots/.
+"""`make screenshots`: every tab, in English and 繁體中文, at the window's default and minimum
+size, and the first-run setup, as PNGs in docs/screenshots/.
 
 Nothing is staged: a real server runs in a subprocess, real users are made with the real
-CLI, the app's own worker runs real tasks (process executor) and gets paid, a second user's
-jobs and the app user's own job (submitted from the Submit tab) move through the network.
-The widgets are the app's, rendered offscreen.
+CLI, the app's own worker runs real tasks in the Docker sandbox (the default executor, so
+the charts' HiveMind line counts the containers) and gets paid, a second user's jobs and the
+app user's own job (submitted from the Submit tab) move through the network. The widgets are
+the app's, rendered offscreen. Needs dockerd and the runtime image (`make runtime-image`).
 
     python -m app.ui.screenshots --out docs/screenshots
 """
@@ -26,7 +28,6 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "screenshots only"
 TAB_NAMES = ("overview", "resources", "earnings", "submit", "account")
-WINDOW_SIZE = (1120, 800)
 # A task that keeps a core busy long enough to be seen running.
 BUSY_TASK = textwrap.dedent(
     """
@@ -110,6 +111,20 @@ def _busy_package(workdir: Path) -> Path:
     return package
 
 
+def _pi_package(workdir: Path) -> Path:
+    """examples/pi without its aggregate: with one contributor's machine in the pictures, an
+    aggregate (run on nodes of two owners) would never be verified."""
+    package = workdir / "pi"
+    package.mkdir()
+    for source in (REPO_ROOT / "examples" / "pi").iterdir():
+        if source.is_file():
+            (package / source.name).write_bytes(source.read_bytes())
+    manifest = package / "hivemind.toml"
+    lines = manifest.read_text().splitlines(keepends=True)
+    manifest.write_text("".join(line for line in lines if not line.startswith(("rounds", "agg"))))
+    return package
+
+
 async def _until(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():
@@ -124,6 +139,7 @@ async def _shoot(out: Path, workdir: Path, address: str) -> list[Path]:
     from app.ui import models
     from app.ui.application import HiveMindApp
     from app.ui.autostart import XdgAutostart
+    from app.ui.window import DEFAULT_SIZE, MINIMUM_SIZE
 
     home, bob_home = workdir / "alice", workdir / "bob"
     _cli(
@@ -152,9 +168,10 @@ async def _shoot(out: Path, workdir: Path, address: str) -> list[Path]:
         json.dumps(
             {
                 "server": address,
+                "language": "en",
                 "contributor": {
                     "sharing": True,
-                    "executor": "process",
+                    "executor": "docker",
                     "cores": 2,
                     "memory_mb": 4096,
                     "upload_kbps": 2048,
@@ -175,13 +192,13 @@ async def _shoot(out: Path, workdir: Path, address: str) -> list[Path]:
     )
     bridge, window = hivemind.bridge, hivemind.window
     bridge._usage_timer.setInterval(400)  # fill the live charts sooner than a person would
-    window.resize(*WINDOW_SIZE)
+    window.resize(*DEFAULT_SIZE)
     window.banner.hide()  # offscreen has no tray; a desktop has one (see no-tray.png)
     hivemind.start()
     await _until(lambda: bridge.sharing_state.state == models.SHARING, 30, "sharing")
 
     # Bob's jobs run on Alice's machine and pay her.
-    pi = REPO_ROOT / "examples" / "pi"
+    pi = _pi_package(workdir)
     _cli(bob_home, "job", "submit", str(pi), "--tasks", "6", "--server", address)
     await _until(lambda: len(window.earnings.snapshot.payouts) >= 6, 120, "payouts")
     # Alice submits from the Submit tab; her own machine runs it.
@@ -204,12 +221,14 @@ async def _shoot(out: Path, workdir: Path, address: str) -> list[Path]:
     for language in ("en", "zh_TW"):
         bridge.set_language(language)  # as choosing it on the Account tab does
         await asyncio.sleep(0.3)
-        for index, name in enumerate(TAB_NAMES):
-            window.tabs.setCurrentIndex(index)
-            await asyncio.sleep(0.3)
-            path = out / f"{language}-{index + 1}-{name}.png"
-            window.grab().save(str(path))
-            written.append(path)
+        for size, suffix in ((MINIMUM_SIZE, "-small"), (DEFAULT_SIZE, "")):
+            window.resize(*size)
+            for index, name in enumerate(TAB_NAMES):
+                window.tabs.setCurrentIndex(index)
+                await asyncio.sleep(0.3)
+                path = out / f"{language}-{index + 1}-{name}{suffix}.png"
+                window.grab().save(str(path))
+                written.append(path)
         window.banner.show()
         window.tabs.setCurrentIndex(0)
         await asyncio.sleep(0.3)
@@ -219,6 +238,45 @@ async def _shoot(out: Path, workdir: Path, address: str) -> list[Path]:
         window.banner.hide()
     await hivemind.stop()
     hivemind.dispose()
+    written += await _shoot_setup(out, workdir, address)
+    return written
+
+
+async def _shoot_setup(out: Path, workdir: Path, address: str) -> list[Path]:
+    """The first run's network page, as a newcomer with an invitation sees it."""
+    from PySide6.QtWidgets import QApplication
+
+    from app.ui.application import HiveMindApp
+    from app.ui.autostart import XdgAutostart
+
+    written = []
+    for language in ("en", "zh_TW"):
+        home = workdir / f"newcomer-{language}"
+        home.mkdir()
+        (home / "network.json").write_text(
+            json.dumps({"name": "Open Science Grid", "server": address})
+        )
+        os.environ["HIVEMIND_HOME"] = str(home)
+        hivemind = HiveMindApp(
+            QApplication.instance(),
+            home,
+            autostart=XdgAutostart(workdir / f"xdg-{language}"),
+            single_instance=False,
+            exit_qt_on_quit=False,
+        )
+        hivemind.languages.apply(language)
+        hivemind.start()
+        wizard = hivemind.wizard
+        await asyncio.sleep(0.3)
+        for page, name in ((0, "welcome"), (1, "network")):
+            if page:
+                wizard.next()
+            await asyncio.sleep(0.3)
+            path = out / f"{language}-setup-{name}.png"
+            wizard.grab().save(str(path))
+            written.append(path)
+        await hivemind.stop()
+        hivemind.dispose()
     return written
 
 

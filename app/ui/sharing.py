@@ -17,6 +17,7 @@ import grpc
 
 from app.services.client.credentials import CredentialStore
 from app.services.client.session import ClientError, ClientSession
+from app.services.executors.base import OutsideUsage
 from app.services.executors.choice import ExecutorUnavailable
 from app.services.settings import SettingsStore
 from app.services.worker import events as ev
@@ -29,8 +30,11 @@ from app.ui import models
 
 log = logging.getLogger(__name__)
 
-# How long running tasks may finish when the app quits (stopping sharing stops them at once).
-QUIT_DRAIN_S = 5.0
+OUTSIDE_SCHEDULE = "outside schedule"  # the policy's reason (app/services/policy/engine.py)
+
+# "Finish the running tasks first": the drain waits this long at most (each task also ends
+# at its own time limit, which is much sooner in practice).
+FINISH_TASKS_S = 24 * 3600.0
 _OFFLINE_CODES = {
     grpc.StatusCode.UNAVAILABLE,
     grpc.StatusCode.DEADLINE_EXCEEDED,
@@ -66,6 +70,9 @@ class SharingController:
         self.state = models.SharingState()
         self.signed_in = False
         self._sync_lock: asyncio.Lock | None = None
+        # How the next stop treats running tasks: 0 hands them back at once, more lets them
+        # finish (the user chose "finish them first").
+        self.drain_on_stop_s = 0.0
 
     @property
     def running(self) -> bool:
@@ -86,7 +93,8 @@ class SharingController:
     async def _sync(self) -> None:
         wanted = self.store.settings.contributor.sharing
         if not wanted:
-            await self.stop(drain_s=0)
+            drain_s, self.drain_on_stop_s = self.drain_on_stop_s, 0.0
+            await self.stop(drain_s=drain_s)
             self._set_state(models.OFF)
             return
         if not self.signed_in:
@@ -111,7 +119,8 @@ class SharingController:
             )
         except (ExecutorUnavailable, ValueError) as exc:
             log.warning("sharing cannot start: %s", exc)
-            self._set_state(models.ERROR, str(exc))
+            reason = "DOCKER_UNAVAILABLE" if "Docker" in str(exc) else ""
+            self._set_state(models.ERROR, str(exc), models.Problem(str(exc), reason))
             return
         if worker.notice:
             log.warning("%s", worker.notice)
@@ -130,13 +139,13 @@ class SharingController:
             if exc.code == grpc.StatusCode.UNAUTHENTICATED:
                 self._set_state(models.OFFLINE, "not signed in")
             else:
-                self._set_state(models.ERROR, exc.message)
+                self._set_state(models.ERROR, exc.message, models.problem_from(exc))
             return
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the app must stay up; the user sees the error
             log.exception("worker crashed")
-            self._set_state(models.ERROR, str(exc) or type(exc).__name__)
+            self._set_state(models.ERROR, str(exc) or type(exc).__name__, models.problem_from(exc))
             return
         finally:
             if self.agent is agent:
@@ -149,13 +158,27 @@ class SharingController:
             self._set_state(models.OFF)
 
     async def stop(self, drain_s: float = 0) -> None:
+        """Stops the worker: running tasks get `drain_s` to finish (the state says STOPPING
+        meanwhile), then the rest are handed back to the server."""
         agent, task = self.agent, self._run_task
         if agent is None or task is None:
             return
         agent.request_stop(drain_timeout_s=drain_s)
+        if drain_s > 0 and agent.held:
+            self._set_state(models.STOPPING)
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
         self._run_task = None
+
+    def stop_now(self) -> None:
+        """While finishing before a stop: hand the running tasks back now instead."""
+        agent = self.agent
+        if agent is not None and agent.stopping:
+            agent.request_stop(drain_timeout_s=0)
+
+    def running_count(self) -> int:
+        """Tasks this computer works on now (comparisons included)."""
+        return len(self.agent.held) if self.agent is not None else 0
 
     def close(self) -> None:
         close = getattr(self.policy, "close", None)
@@ -174,13 +197,24 @@ class SharingController:
         return self.policy.decision().reason == MANUAL_PAUSE
 
     def _reason(self, reason: str) -> str:
-        """The policy's reason, with the end of a manual pause when there is one."""
+        """The policy's reason, with the end of a manual pause, or when the schedule's next
+        window opens, when there is one (app/ui/texts.py words them)."""
         until = getattr(self.policy, "paused_until", None)
         if reason == MANUAL_PAUSE and until is not None:
             return f"manual pause until {until:%H:%M}"
+        if reason == OUTSIDE_SCHEDULE:
+            opens = getattr(self.policy.decision(), "retry_at", None)
+            if opens is not None:
+                return f"outside schedule until {opens.isoformat()}"
         return reason
 
     # -- state ---------------------------------------------------------------------------------
+
+    def outside_usage(self) -> OutsideUsage:
+        """What the worker's tasks use outside the app's process tree (Docker containers).
+        Called from the usage sampling thread."""
+        agent = self.agent
+        return agent.executor.outside_usage() if agent is not None else OutsideUsage()
 
     def running_tasks(self) -> list[models.RunningTask]:
         agent = self.agent
@@ -206,9 +240,11 @@ class SharingController:
             )
         return tasks
 
-    def _set_state(self, state: str, reason: str = "") -> None:
+    def _set_state(
+        self, state: str, reason: str = "", problem: models.Problem | None = None
+    ) -> None:
         running = len(self.agent.held) if self.agent is not None else 0
-        new = models.SharingState(state, reason, running)
+        new = models.SharingState(state, reason, running, problem)
         if new != self.state:
             self.state = new
             self._on_state(new)
@@ -227,6 +263,10 @@ class SharingController:
         agent = self.agent
         if agent is None:
             return
+        if agent.stopping:
+            if self.state.state == models.STOPPING:
+                self._set_state(models.STOPPING)  # fewer tasks left
+            return
         if not agent.node_id:
             # Not registered yet (the server was away at start): not sharing yet either.
             self._set_state(models.OFFLINE, "starting")
@@ -241,23 +281,27 @@ class SharingController:
             return
         if kind == ev.TASK_STARTED:
             self._started_at[event.attempt_id] = event.at
-        elif kind in (ev.TASK_FINISHED, ev.TASK_FAILED):
+        elif kind in (ev.TASK_FINISHED, ev.TASK_FAILED, ev.TASK_RETURNED):
             self._started_at.pop(event.attempt_id, None)
         if kind == ev.PAUSED:
             self._set_state(models.PAUSED, self._reason(event.message))
-        elif kind == ev.ERROR and _looks_offline(event.message):
+        elif kind == ev.ERROR and (
+            event.status in models.UNREACHABLE_STATUSES or _looks_offline(event.message)
+        ):
             self._set_state(models.OFFLINE, "server unreachable")
         elif kind in (
             ev.REGISTERED,
+            ev.RECOVERED,
             ev.RESUMED,
             ev.IDLE,
             ev.TASK_STARTED,
             ev.TASK_FINISHED,
             ev.TASK_FAILED,
+            ev.TASK_RETURNED,
             ev.PAYOUT,
         ):
             self._refresh_from_agent()
-        activity = _activity_for(event)
+        activity = _activity_for(event, self.session.server)
         if activity is not None:
             self._on_activity(activity)
 
@@ -270,20 +314,30 @@ def _looks_offline(message: str) -> bool:
     )
 
 
-def _activity_for(event: ev.WorkerEvent) -> models.ActivityEvent | None:
+def _activity_for(event: ev.WorkerEvent, server: str) -> models.ActivityEvent | None:
     names = {
         ev.TASK_STARTED: "task_started",
         ev.TASK_FINISHED: "task_finished",
         ev.TASK_FAILED: "task_failed",
+        ev.TASK_RETURNED: "task_returned",
         ev.PAYOUT: "payout",
         ev.PAUSED: "paused",
         ev.RESUMED: "resumed",
         ev.ERROR: "error",
         ev.REGISTERED: "registered",
+        ev.RECOVERED: "recovered",
     }
     kind = names.get(event.kind)
     if kind is None:
         return None
+    if event.kind == ev.REGISTERED and not event.new_node:
+        return None  # the same node as before: nothing joined
+    problem = None
+    if event.kind == ev.ERROR:
+        reason = event.reason
+        if not reason and event.status in models.UNREACHABLE_STATUSES:
+            reason = "UNREACHABLE"
+        problem = models.Problem(event.message, reason, event.status, server)
     return models.ActivityEvent(
         kind,
         at=event.at,
@@ -292,6 +346,7 @@ def _activity_for(event: ev.WorkerEvent) -> models.ActivityEvent | None:
         task_index=event.task_index,
         detail=event.message,
         comparison=event.comparison,
+        problem=problem,
     )
 
 

@@ -1,4 +1,5 @@
-"""One app per HiveMind home: a second launch asks the first to show its window and exits.
+"""One app per HiveMind home: a second launch asks the first to show its window (and passes
+on the join link it was given) and exits.
 
 The first instance listens on a QLocalServer whose name is derived from `$HIVEMIND_HOME`,
 so two homes (two identities, as the tests use) are two independent apps.
@@ -14,6 +15,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 RAISE_MESSAGE = b"raise\n"
+JOIN_PREFIX = b"join "
 CONNECT_TIMEOUT_MS = 500
 
 
@@ -22,13 +24,17 @@ def instance_name(home: Path) -> str:
     return f"hivemind-app-{key[:16]}"
 
 
-def ask_running_instance_to_raise(home: Path) -> bool:
-    """True when another instance for `home` answered (and was asked to show its window)."""
+def ask_running_instance_to_raise(home: Path, join_link: str = "") -> bool:
+    """True when another instance for `home` answered (and was asked to show its window, or
+    to offer joining the network of `join_link`)."""
     socket = QLocalSocket()
     socket.connectToServer(instance_name(home))
     if not socket.waitForConnected(CONNECT_TIMEOUT_MS):
         return False
-    socket.write(RAISE_MESSAGE)
+    if join_link:
+        socket.write(JOIN_PREFIX + join_link.encode("utf-8", "replace")[:4000] + b"\n")
+    else:
+        socket.write(RAISE_MESSAGE)
     socket.waitForBytesWritten(CONNECT_TIMEOUT_MS)
     socket.disconnectFromServer()
     return True
@@ -38,6 +44,7 @@ class SingleInstance(QObject):
     """Listens for later launches; emits `raise_requested` for each."""
 
     raise_requested = Signal()
+    join_requested = Signal(str)  # a join link a later launch was given
 
     def __init__(self, home: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -63,5 +70,9 @@ class SingleInstance(QObject):
             socket.disconnected.connect(socket.deleteLater)
 
     def _read(self, socket: QLocalSocket) -> None:
-        if bytes(socket.readAll().data()).startswith(RAISE_MESSAGE.strip()):
+        message = bytes(socket.readAll().data())
+        if message.startswith(RAISE_MESSAGE.strip()):
             self.raise_requested.emit()
+        elif message.startswith(JOIN_PREFIX):
+            link = message[len(JOIN_PREFIX) :].decode("utf-8", "replace").strip()
+            self.join_requested.emit(link)

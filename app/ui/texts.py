@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import re
 import shlex
+from datetime import datetime
 
-from PySide6.QtCore import QCoreApplication, QObject
+from PySide6.QtCore import QCoreApplication, QLocale, QObject
 
 from app.ui import models
 
@@ -40,11 +41,16 @@ def state_text(state: models.SharingState) -> str:
             return _counted().tasks_running(state.running)
         return translate("SharingState", "Sharing: waiting for work")
     if state.state == models.PAUSED:
-        return fill(translate("SharingState", "Paused: %1"), reason_text(state.reason))
+        return paused_text(state.reason)
     if state.state == models.OFFLINE:
         return fill(translate("SharingState", "Offline: %1"), reason_text(state.reason))
+    if state.state == models.STOPPING:
+        return _counted().finishing(state.running)
     if state.state == models.ERROR:
-        return fill(translate("SharingState", "Stopped by an error: %1"), state.reason)
+        from app.ui.problems import problem_text
+
+        why = problem_text(state.problem) if state.problem is not None else state.reason
+        return fill(translate("SharingState", "Stopped by an error: %1"), why)
     return translate("SharingState", "Not sharing")
 
 
@@ -56,16 +62,40 @@ def short_state_text(state: models.SharingState) -> str:
         models.PAUSED: translate("SharingState", "Paused"),
         models.OFFLINE: translate("SharingState", "Offline"),
         models.ERROR: translate("SharingState", "Error"),
+        models.STOPPING: translate("SharingState", "Stopping"),
         models.OFF: translate("SharingState", "Not sharing"),
     }[state.state]
+
+
+def paused_text(reason: str) -> str:
+    """ "Paused: …" for a policy reason. The user's own pause is one sentence of its own, so
+    a language need not say "paused" twice."""
+    translate = QCoreApplication.translate
+    if reason.startswith(MANUAL_UNTIL):
+        until = reason.removeprefix(MANUAL_UNTIL)
+        return fill(translate("SharingState", "Paused: you paused sharing until %1"), until)
+    if reason == "manual pause":
+        return translate("SharingState", "Paused: you paused sharing")
+    return fill(translate("SharingState", "Paused: %1"), reason_text(reason))
+
+
+# Reasons that carry a time (see app/ui/sharing.py).
+MANUAL_UNTIL = "manual pause until "
+SCHEDULE_UNTIL = "outside schedule until "
 
 
 def reason_text(reason: str) -> str:
     """A policy or connection reason in the user's language (unknown reasons as they are)."""
     translate = QCoreApplication.translate
-    if reason.startswith("manual pause until "):
-        until = reason.removeprefix("manual pause until ")
+    if reason.startswith(MANUAL_UNTIL):
+        until = reason.removeprefix(MANUAL_UNTIL)
         return fill(translate("PauseReason", "you paused sharing until %1"), until)
+    if reason.startswith(SCHEDULE_UNTIL):
+        opens = when_text(reason.removeprefix(SCHEDULE_UNTIL))
+        return fill(
+            translate("PauseReason", "outside your sharing schedule; the next window opens %1"),
+            opens,
+        )
     known = {
         "manual pause": translate("PauseReason", "you paused sharing"),
         "user active": translate("PauseReason", "you are using this computer"),
@@ -81,6 +111,20 @@ def reason_text(reason: str) -> str:
     return known.get(reason, reason)
 
 
+def when_text(iso: str) -> str:
+    """A coming moment, local: "18:00" today, else "Mon 18:00" (the day in the UI's
+    language)."""
+    try:
+        when = datetime.fromisoformat(iso).astimezone()
+    except ValueError:
+        return iso
+    clock = f"{when:%H:%M}"
+    if when.date() == datetime.now().astimezone().date():
+        return clock
+    day = QLocale().dayName(when.isoweekday(), QLocale.ShortFormat)
+    return f"{day} {clock}"
+
+
 def gpu_reason_text(reason: str) -> str:
     """Why the GPU switch is off, in the user's language; the service's own words (which
     carry technical detail) go to the tooltip."""
@@ -93,14 +137,115 @@ def gpu_reason_text(reason: str) -> str:
 
 
 def job_state_text(state: str) -> str:
+    """A job's or a task's state, in the UI's language."""
     translate = QCoreApplication.translate
     return {
         "pending": translate("JobState", "waiting"),
+        "leased": translate("JobState", "starting"),
         "running": translate("JobState", "running"),
         "done": translate("JobState", "done"),
         "failed": translate("JobState", "failed"),
         "cancelled": translate("JobState", "cancelled"),
     }.get(state, state)
+
+
+def task_error_text(error: str) -> str:
+    """Why a task failed, as the worker said it (in English), in the UI's language; a reason
+    it does not know stays as it is."""
+    translate = QCoreApplication.translate
+    known = [
+        (
+            r"exited with code (-?\d+) \(killed by signal (\d+)\)",
+            translate("TaskError", "exited with code %1 (killed by signal %2)"),
+        ),
+        (r"exited with code (-?\d+)", translate("TaskError", "exited with code %1")),
+        (r"timed out after (\d+) s", translate("TaskError", "timed out after %1 s")),
+        (
+            r"killed: out of memory \(limit (\d+) MB\)",
+            translate("TaskError", "killed: out of memory (limit %1 MB)"),
+        ),
+        (
+            r"killed: disk limit exceeded \((\d+) MB\)",
+            translate("TaskError", "killed: disk limit exceeded (%1 MB)"),
+        ),
+        (r"cancelled", translate("TaskError", "cancelled")),
+        (
+            r"worker stopped before the task finished; it will run elsewhere",
+            translate(
+                "TaskError", "this computer stopped before the task finished; it runs elsewhere"
+            ),
+        ),
+        (
+            r"runtime image (\S+) is not present on this machine",
+            translate("TaskError", "the runtime image %1 is not on this computer"),
+        ),
+        (
+            r"the task container vanished before it reported an exit status",
+            translate("TaskError", "the task's container disappeared before it ended"),
+        ),
+        (
+            r"cannot reach the Docker daemon: (.*)",
+            translate("TaskError", "Docker is not running (%1)"),
+        ),
+        (
+            r"result not accepted: (.*)",
+            translate("TaskError", "the server did not accept the result: %1"),
+        ),
+        (
+            r"cannot prepare the task: (.*)",
+            translate("TaskError", "the task could not be prepared: %1"),
+        ),
+        (
+            r"cannot fetch the task's files: (.*)",
+            translate("TaskError", "the task's files could not be fetched: %1"),
+        ),
+    ]
+    prefix = "compare command: "
+    if error.startswith(prefix):
+        rest = task_error_text(error.removeprefix(prefix))
+        return fill(translate("TaskError", "compare command: %1"), rest)
+    for pattern, template in known:
+        match = re.fullmatch(pattern, error.strip())
+        if match:
+            return fill(template, *match.groups())
+    return error
+
+
+def package_warning_text(warning: str) -> str:
+    """A warning about a package's hivemind.toml, in the UI's language."""
+    translate = QCoreApplication.translate
+    match = re.fullmatch(r".*: unknown key \[(job|resources)\] (\S+) ignored", warning)
+    if match:
+        return fill(
+            translate(
+                "PackageWarning",
+                "hivemind.toml: %2 in [%1] is not a setting HiveMind knows; it is left out.",
+            ),
+            match.group(1),
+            match.group(2),
+        )
+    match = re.fullmatch(r".*: unknown table \[(\S+)\] ignored", warning)
+    if match:
+        return fill(
+            translate(
+                "PackageWarning",
+                "hivemind.toml: the table [%1] is not one HiveMind knows; it is left out.",
+            ),
+            match.group(1),
+        )
+    return warning
+
+
+def log_text(text: str) -> str:
+    """A task's stored log, with the marker of what was left out in the UI's language."""
+    translate = QCoreApplication.translate
+    return re.sub(
+        r"\[\.\.\. (\d+) bytes of log dropped \.\.\.\]",
+        lambda match: fill(
+            translate("TaskLog", "[… %1 bytes of the log left out here …]"), match.group(1)
+        ),
+        text,
+    )
 
 
 def duration_text(seconds: int) -> str:
@@ -114,20 +259,28 @@ def activity_text(event: models.ActivityEvent) -> str:
     translate = QCoreApplication.translate
     job = event.job_id[:12]
     task = str(event.task_index)
-    amount = models.cpt(event.amount_ucpt)
+    amount = models.cpt_short(event.amount_ucpt)
     if event.comparison:
         template = _comparison_template(event)
+        if template is not None:
+            return fill(template, job, task, event.detail, amount)
+    elif event.task_index == AGGREGATE_INDEX:
+        template = _aggregate_template(event)
         if template is not None:
             return fill(template, job, task, event.detail, amount)
     texts = {
         "task_started": translate("Activity", "Started task %2 of job %1"),
         "task_finished": translate("Activity", "Finished task %2 of job %1"),
         "task_failed": translate("Activity", "Task %2 of job %1 failed: %3"),
+        "task_returned": translate(
+            "Activity", "Handed back task %2 of job %1: another computer runs it"
+        ),
         "payout": translate("Activity", "Earned %4 for task %2 of job %1"),
         "paused": translate("Activity", "Paused: %3"),
         "resumed": translate("Activity", "Resumed sharing"),
         "error": translate("Activity", "Problem: %3"),
         "registered": translate("Activity", "This computer joined the network as node %3"),
+        "recovered": translate("Activity", "In contact with the server again"),
         "sharing_on": translate("Activity", "Sharing turned on"),
         "sharing_off": translate("Activity", "Sharing turned off"),
         "signed_in": translate("Activity", "Signed in as %3"),
@@ -137,8 +290,14 @@ def activity_text(event: models.ActivityEvent) -> str:
         "results_downloaded": translate("Activity", "Results of job %1 saved to %3"),
     }
     detail = event.detail
+    if event.problem is not None:
+        from app.ui.problems import problem_text
+
+        detail = problem_text(event.problem)
     if event.kind == "paused":
-        detail = reason_text(detail)
+        return paused_text(detail)
+    if event.kind == "task_failed" and event.problem is None:
+        detail = task_error_text(detail)
     elif event.kind == "job_finished":
         detail = job_state_text(detail)
     return fill(texts.get(event.kind, "%3"), job, task, detail, amount)
@@ -172,6 +331,21 @@ def _comparison_template(event: models.ActivityEvent) -> str | None:
     }.get(event.kind)
 
 
+# A round's aggregate (server/jobs/rounds.py) is leased as the task with this index.
+AGGREGATE_INDEX = -1
+
+
+def _aggregate_template(event: models.ActivityEvent) -> str | None:
+    """The sentence for an event of a round's aggregate, None for kinds that read the same."""
+    translate = QCoreApplication.translate
+    return {
+        "task_started": translate("Activity", "Started the aggregate of job %1"),
+        "task_finished": translate("Activity", "Finished the aggregate of job %1"),
+        "task_failed": translate("Activity", "The aggregate of job %1 failed: %3"),
+        "payout": translate("Activity", "Earned %4 for the aggregate of job %1"),
+    }.get(event.kind)
+
+
 def compare_text(command: tuple[str, ...] | list[str], timeout_s: int) -> str:
     """A job's compare setting for people: "Compare: python3 compare.py (60 s)"; a time limit
     of 0 means the server's default (a package that names none, before it is submitted)."""
@@ -187,7 +361,7 @@ def payouts_notification(tasks: int, comparisons: int, amount_ucpt: int) -> str:
     naming only the kinds of work that were paid (a comparison judges two results of a task,
     it does not run the task)."""
     counted = _counted()
-    amount = models.cpt(amount_ucpt)
+    amount = models.cpt_short(amount_ucpt)
     if tasks and comparisons:
         return fill(
             QCoreApplication.translate("Activity", "Earned %1 from %2 and %3"),
@@ -206,6 +380,9 @@ class Counted(QObject):
 
     def tasks_running(self, count: int) -> str:
         return self.tr("Sharing: %n task(s) running", "", count)
+
+    def finishing(self, count: int) -> str:
+        return self.tr("Stopping: finishing %n task(s) first…", "", count)
 
     def earned_from_tasks(self, count: int) -> str:
         return self.tr("Earned %1 from %n task(s)", "", count)

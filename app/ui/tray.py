@@ -25,6 +25,7 @@ _ICON_FOR_STATE = {
     models.SHARING: "sharing",
     models.PAUSED: "paused",
     models.OFF: "paused",
+    models.STOPPING: "paused",
     models.OFFLINE: "offline",
     models.ERROR: "error",
 }
@@ -44,6 +45,8 @@ def dark_panel() -> bool:
 class TrayController(QObject):
     open_requested = Signal()
     quit_requested = Signal()
+    # The switch was flipped: the window decides (it may ask about running tasks first).
+    sharing_requested = Signal(bool)
     notified = Signal(str, str)  # title, message (also when there is no tray to show it)
 
     def __init__(self, bridge: Bridge, parent: QObject | None = None) -> None:
@@ -56,7 +59,7 @@ class TrayController(QObject):
         self.share_action = QAction(self)
         self.share_action.setCheckable(True)
         self.share_action.setChecked(bridge.store.settings.contributor.sharing)
-        self.share_action.toggled.connect(bridge.set_sharing)
+        self.share_action.toggled.connect(self.sharing_requested)
         self.pause_action = QAction(self)
         self.pause_action.triggered.connect(self._pause_or_resume)
         self.open_action = QAction(self)
@@ -142,7 +145,7 @@ class TrayController(QObject):
             "HiveMind — "
             + short_state_text(self._state)
             + "\n"
-            + fill(self.tr("Today: %1"), models.cpt(self._today_ucpt))
+            + fill(self.tr("Today: %1"), models.cpt_short(self._today_ucpt))
         )
 
     def _update_tooltip(self) -> None:
@@ -158,7 +161,10 @@ class TrayController(QObject):
         self._update_tooltip()
 
     def _settings_changed(self, settings) -> None:
-        sharing = settings.contributor.sharing
+        self.show_sharing_setting(settings.contributor.sharing)
+
+    def show_sharing_setting(self, sharing: bool) -> None:
+        """Puts the switch where the setting is (after a change, or a question cancelled)."""
         if self.share_action.isChecked() != sharing:
             self.share_action.blockSignals(True)
             self.share_action.setChecked(sharing)

@@ -5,9 +5,10 @@ replicas of a task must come from distinct owners), so unlimited registration wo
 person farm accounts. So one client network opens at most `registrations_per_network_hour`
 accounts in any hour (a sliding window: a sign-up stops counting an hour after it was made).
 A network, not an address: one home or one cloud machine holds a whole IPv6 /64 or more, and
-a handful of IPv4 addresses, so sign-ups are counted per IPv4 /24 and IPv6 /48
-(`signup_ipv4_prefix`, `signup_ipv6_prefix`). 0 turns the limit off (e.g. behind a proxy where
-every client shares one address; then set `signup_grant_ucpt` to 0 instead).
+a handful of IPv4 addresses, so sign-ups are counted per IPv4 /24 and IPv6 /48, the networks
+the quorums tell apart too (`network_prefix_v4`, `network_prefix_v6`; common/network.py).
+0 turns the limit off (e.g. behind a proxy where every client shares one address; then set
+`signup_grant_ucpt` to 0 instead).
 
 The sign-ups are counted in the database (table `signups`), in the transaction that creates
 the user: every server on one database shares the count, and a restart keeps it. Rows older
@@ -20,11 +21,10 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from urllib.parse import unquote
 
 from sqlalchemy import Connection, delete, func, insert, select
 
-from common.network import network_of
+from common.network import network_of_address
 from server.accounts.signing import SIGNUP_NETWORK, SigningKeys
 from server.context import ServerContext
 from server.errors import ResourceExhausted
@@ -76,7 +76,11 @@ class SignupAddress:
             .limit(1)
         ).scalar()
         wait = max(1, math.ceil(float(freeing or now) + WINDOW_S - now))
-        raise ResourceExhausted(f"too many new accounts from your network; try again in {wait} s")
+        raise ResourceExhausted(
+            f"too many new accounts from your network; try again in {wait} s",
+            reason="TOO_MANY_SIGNUPS",
+            retry_after_s=wait,
+        )
 
     def admit(self, conn: Connection, now: float) -> None:
         """In the transaction that creates the user, before it: expired rows are deleted,
@@ -108,10 +112,11 @@ class SignupAddress:
 
 
 def signup_address(ctx: ServerContext, address: str) -> SignupAddress:
-    """The limit that applies to sign-ups from `address` (see client_address)."""
+    """The limit that applies to sign-ups from `address` (common.network.client_address of
+    the call's peer)."""
     settings = ctx.settings
     per_hour = settings.registrations_per_network_hour
-    network = network_of(address, settings.signup_ipv4_prefix, settings.signup_ipv6_prefix)
+    network = network_of_address(address, settings.network_prefix_v4, settings.network_prefix_v6)
     if per_hour <= 0 or not network:
         return SignupAddress("", per_hour)
     return SignupAddress(hash_network(ctx.signing_keys, network), per_hour)
@@ -128,16 +133,3 @@ def hash_network(keys: SigningKeys, network: str) -> str:
     token.key starts the count afresh (at most one more hour's worth of accounts).
     """
     return keys.keyed_hash(SIGNUP_NETWORK, network)
-
-
-def client_address(peer: str) -> str:
-    """The host part of a gRPC peer string: 'ipv4:1.2.3.4:5678' -> '1.2.3.4',
-    'ipv6:%5B::1%5D:5678' -> '::1'; '' when unknown (no limit applies then). gRPC writes the
-    peer as a URI, so an IPv6 address comes percent-encoded ('[' is %5B): decoded here, or
-    every IPv6 client would count as an address that is no network, and go unlimited."""
-    scheme, _, rest = unquote(peer or "").partition(":")
-    if scheme == "ipv4":
-        return rest.rpartition(":")[0]
-    if scheme == "ipv6":
-        return rest.rpartition(":")[0].strip("[]")
-    return ""

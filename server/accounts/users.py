@@ -71,16 +71,25 @@ def validate_username(username: str) -> str:
     username = (username or "").strip()
     if not USERNAME_RE.fullmatch(username):
         raise InvalidArgument(
-            f"invalid username {username!r}: use 3 to 32 letters, digits or underscores"
+            f"invalid username {username!r}: use 3 to 32 letters, digits or underscores",
+            reason="INVALID_USERNAME",
         )
     return username
 
 
 def validate_password(password: str) -> str:
     if len(password or "") < MIN_PASSWORD_CHARS:
-        raise InvalidArgument(f"password too short: use at least {MIN_PASSWORD_CHARS} characters")
+        raise InvalidArgument(
+            f"password too short: use at least {MIN_PASSWORD_CHARS} characters",
+            reason="PASSWORD_TOO_SHORT",
+            min_chars=MIN_PASSWORD_CHARS,
+        )
     if len(password) > MAX_PASSWORD_CHARS:
-        raise InvalidArgument(f"password too long: at most {MAX_PASSWORD_CHARS} characters")
+        raise InvalidArgument(
+            f"password too long: at most {MAX_PASSWORD_CHARS} characters",
+            reason="PASSWORD_TOO_LONG",
+            max_chars=MAX_PASSWORD_CHARS,
+        )
     return password
 
 
@@ -103,7 +112,9 @@ def insert_user(
     credit (server/ledger/starter.py)."""
     key = username.lower()
     if conn.execute(select(users.c.id).where(users.c.username_key == key)).first():
-        raise AlreadyExists(f"username {username!r} is taken")
+        raise AlreadyExists(
+            f"username {username!r} is taken", reason="USERNAME_TAKEN", username=username
+        )
     user = UserRecord(new_id("user"), username, is_admin, time.time())
     try:
         conn.execute(
@@ -125,7 +136,9 @@ def insert_user(
         )
     except IntegrityError:
         # Another process (the admin CLI) took the name between the check and the insert.
-        raise AlreadyExists(f"username {username!r} is taken") from None
+        raise AlreadyExists(
+            f"username {username!r} is taken", reason="USERNAME_TAKEN", username=username
+        ) from None
     ledger.user_account_id(conn, user.user_id)
     if signup_grant_ucpt > 0:
         ledger.grant(
@@ -293,7 +306,9 @@ def check_not_banned(user: UserRecord) -> None:
 
 def _locked_error(locked_until: float) -> ResourceExhausted:
     wait = max(1, int(locked_until - time.time() + 0.999))
-    return ResourceExhausted(f"too many failed logins; try again in {wait} s")
+    return ResourceExhausted(
+        f"too many failed logins; try again in {wait} s", reason="LOGIN_LOCKED", retry_after_s=wait
+    )
 
 
 class UnknownNameFailures:
@@ -347,7 +362,7 @@ async def login(ctx: ServerContext, username: str, password: str) -> UserRecord:
         await asyncio.to_thread(spend_verify_time, password or "")
         if locked_after:
             raise _locked_error(locked_after)
-        raise Unauthenticated(WRONG_LOGIN)
+        raise Unauthenticated(WRONG_LOGIN, reason="WRONG_LOGIN")
     row = claim.row
     ok = await asyncio.to_thread(verify_password, row.password_hash, password or "")
     if ok:
@@ -357,7 +372,7 @@ async def login(ctx: ServerContext, username: str, password: str) -> UserRecord:
         return user
     if claim.locked_if_wrong:
         raise _locked_error(claim.locked_if_wrong)
-    raise Unauthenticated(WRONG_LOGIN)
+    raise Unauthenticated(WRONG_LOGIN, reason="WRONG_LOGIN")
 
 
 async def change_password(

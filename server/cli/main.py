@@ -14,6 +14,7 @@ import json
 import logging
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +25,17 @@ from server.cli.db import add_db_parser
 from server.cli.settings import CliError, load_settings, setup_logging
 from server.config import ServerSettings
 from server.errors import DomainError
-from server.ledger import audit, transfers
+from server.jobs import queries
+from server.jobs.access import Caller
+from server.ledger import audit, clawbacks, transfers
 from server.ledger import journal as ledger
 from server.ledger.starter import starter_balance
 from server.nodes import listing
+from server.nodes import stats as network
 from server.runtimes import approved as runtimes
 from server.store.db import Database
 from server.store.migrate import SchemaError
+from server.validation import bans
 
 log = logging.getLogger("hivemind.server")
 
@@ -44,6 +49,8 @@ async def serve(settings: ServerSettings) -> int:
     except (OSError, ValueError) as error:
         raise CliError(str(error)) from None
     print(f"HiveMind server listening on {server.address} (data: {settings.data_dir})", flush=True)
+    if server.http_url:
+        print(f"HiveMind dashboard on {server.http_url}/ (metrics: /metrics)", flush=True)
     stop_requested = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -66,6 +73,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         tls_key_file=args.tls_key,
         insecure=True if args.insecure else None,
         bittorrent=False if args.no_bittorrent else None,
+        http_listen=args.http,
     )
     return asyncio.run(serve(settings))
 
@@ -245,15 +253,169 @@ def cmd_check_ledger(args: argparse.Namespace) -> int:
 
 def cmd_list_nodes(args: argparse.Namespace) -> int:
     found = _with_database(args, listing.list_nodes)
-    listed = [dataclasses.asdict(node) for node in found]
-    lines = [f"{'NODE':26} {'NAME':20} {'OWNER':16} {'STATE':8} {'RUNNING':>7} {'CORES':>5}"]
+    listed = [_node_json(node) for node in found]
+    lines = [
+        f"{'NODE':26} {'NAME':20} {'OWNER':16} {'STATE':11} {'RUNNING':>7} {'CORES':>5}"
+        f" {'ERRORS':>6}"
+    ]
+    now = time.time()
     for n in found:
-        state = "banned" if n.banned else "online" if n.online else "offline"
+        state = n.state
+        if not n.banned and n.quarantined_until > now:
+            state = "quarantined"
         lines.append(
-            f"{n.node_id:26} {n.name[:20]:20} {n.owner[:16]:16} {state:8} {n.running:>7}"
-            f" {n.cores:>5}"
+            f"{n.node_id:26} {n.name[:20]:20} {n.owner[:16]:16} {state:11} {n.running:>7}"
+            f" {n.cores:>5} {n.error_rate:>6.0%}"
         )
+        if state == "quarantined":
+            lines.append(f"{'':26} {n.quarantine_reason}")
     return _emit(args, {"nodes": listed}, "\n".join(lines))
+
+
+def _node_json(node: listing.NodeView) -> dict[str, Any]:
+    return {
+        **dataclasses.asdict(node),
+        "state": node.state,
+        "error_rate": round(node.error_rate, 4),
+    }
+
+
+def cmd_ban_node(args: argparse.Namespace) -> int:
+    settings = load_settings(args)
+    ban = _with_database(args, bans.ban_node, args.node_id, args.reason, None, settings)
+    node = ban.node
+    return _emit(
+        args,
+        {"node": _node_json(node)},
+        f"banned node {node.node_id} ({node.name}, owner {node.owner}): {node.ban_reason}"
+        "\n(a running server refuses its credential within seconds and its leases at once)",
+    )
+
+
+def cmd_unban_node(args: argparse.Namespace) -> int:
+    node = _with_database(args, bans.unban_node, args.node_id)
+    return _emit(
+        args,
+        {"node": _node_json(node)},
+        f"node {node.node_id} ({node.name}) may work again from its next heartbeat",
+    )
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    stats, state = _with_database(
+        args, lambda conn: (network.network_stats(conn), network.network_state(conn))
+    )
+    result = {
+        "users": stats.users,
+        "nodes": state.nodes_by_state,
+        "offered": {
+            "cores": state.cores_offered,
+            "memory_mb": state.memory_mb_offered,
+            "gpus": state.gpus_offered,
+        },
+        "jobs": state.jobs_by_state,
+        "tasks": state.tasks_by_state,
+        "queue_depth": state.queue_depth,
+        "total_granted": _amount(stats.total_granted_ucpt),
+        "total_in_accounts": _amount(stats.total_in_accounts_ucpt),
+        "escrow": _amount(stats.escrow_ucpt),
+        "payouts": state.payouts,
+        "paid": _amount(state.payouts_ucpt),
+        "clawback_shortfall": _amount(state.clawback_shortfall_ucpt),
+    }
+
+    def counts(values: dict[str, int]) -> str:
+        return ", ".join(f"{name} {count}" for name, count in values.items() if count) or "none"
+
+    human = "\n".join(
+        [
+            f"users:          {stats.users}",
+            f"nodes:          {counts(state.nodes_by_state)}",
+            f"offered now:    {state.cores_offered} cores, {state.memory_mb_offered} MB memory,"
+            f" {state.gpus_offered} GPUs",
+            f"jobs:           {counts(state.jobs_by_state)}",
+            f"tasks:          {counts(state.tasks_by_state)} (queue {state.queue_depth})",
+            f"CPT granted:    {format_ucpt(stats.total_granted_ucpt)}"
+            f" (in escrow {format_ucpt(stats.escrow_ucpt)})",
+            f"paid for work:  {format_ucpt(state.payouts_ucpt)} CPT in {state.payouts} payouts",
+            f"clawback short: {format_ucpt(state.clawback_shortfall_ucpt)} CPT",
+        ]
+    )
+    return _emit(args, result, human)
+
+
+def cmd_list_jobs(args: argparse.Namespace) -> int:
+    if args.limit < 1:
+        raise CliError("--limit must be at least 1")
+    admin = Caller(user_id="", is_admin=True)  # the admin CLI sees every job
+
+    def read(conn: Any) -> list[Any]:
+        found: list[Any] = []
+        token = ""
+        while len(found) < args.limit:
+            page = queries.list_jobs(conn, admin, min(args.limit - len(found), 500), token, True)
+            found += [
+                job
+                for job in page.jobs
+                if (not args.user or job.owner.lower() == args.user.lower())
+                and (not args.state or job.state == args.state)
+            ]
+            token = page.next_page_token
+            if not token:
+                break
+        return found[: args.limit]
+
+    found = _with_database(args, read)
+    listed = [
+        {
+            "job_id": job.job_id,
+            "name": job.name,
+            "owner": job.owner,
+            "state": job.state,
+            "tasks_total": job.tasks_total,
+            "tasks_done": job.tasks_done,
+            "tasks_failed": job.tasks_failed,
+            "tasks_running": job.tasks_running,
+            "cost": _amount(job.cost_ucpt),
+            "max_cost": _amount(job.max_cost_ucpt),
+            "created_at": int(job.created_at),
+        }
+        for job in found
+    ]
+    lines = [f"{'JOB':26} {'NAME':24} {'OWNER':16} {'STATE':9} {'DONE':>11} {'COST (CPT)':>12}"]
+    lines += [
+        f"{job.job_id:26} {job.name[:24]:24} {job.owner[:16]:16} {job.state:9}"
+        f" {f'{job.tasks_done}/{job.tasks_total}':>11} {format_ucpt(job.cost_ucpt):>12}"
+        for job in found
+    ]
+    return _emit(args, {"jobs": listed}, "\n".join(lines))
+
+
+def cmd_shortfalls(args: argparse.Namespace) -> int:
+    found = _with_database(args, clawbacks.list_shortfalls)
+    listed = [
+        {
+            "attempt_id": item.attempt_id,
+            "job_id": item.job_id,
+            "node_id": item.node_id,
+            "username": item.username,
+            "paid": _amount(item.paid_ucpt),
+            "taken": _amount(item.taken_ucpt),
+            "shortfall": _amount(item.shortfall_ucpt),
+            "memo": item.memo,
+            "created_at": int(item.created_at),
+        }
+        for item in found
+    ]
+    total = sum(item.shortfall_ucpt for item in found)
+    lines = [f"{'OWNER':16} {'NODE':26} {'PAID':>12} {'TAKEN':>12} {'SHORT':>12}  JOB"]
+    lines += [
+        f"{item.username[:16]:16} {item.node_id:26} {format_ucpt(item.paid_ucpt):>12}"
+        f" {format_ucpt(item.taken_ucpt):>12} {format_ucpt(item.shortfall_ucpt):>12}  {item.job_id}"
+        for item in found
+    ]
+    lines.append(f"{len(found)} shortfalls, {format_ucpt(total)} CPT in all")
+    return _emit(args, {"shortfalls": listed, "total": _amount(total)}, "\n".join(lines))
 
 
 def cmd_runtime_add(args: argparse.Namespace) -> int:
@@ -344,7 +506,35 @@ def _add_admin_parser(commands: Any) -> None:
     sub.add_parser(
         "check-ledger", parents=[common], help="verify balances and totals (exit 1 if not)"
     ).set_defaults(handler=cmd_check_ledger)
-    sub.add_parser("list-nodes", parents=[common]).set_defaults(handler=cmd_list_nodes)
+    sub.add_parser(
+        "list-nodes", parents=[common], help="every node: owner, state, trust, error rate"
+    ).set_defaults(handler=cmd_list_nodes)
+    ban = sub.add_parser(
+        "ban-node",
+        parents=[common],
+        help="refuse a node: its leases go elsewhere, its unverified results are discarded",
+    )
+    ban.add_argument("node_id")
+    ban.add_argument("--reason", default="", help="shown to the node's owner")
+    ban.set_defaults(handler=cmd_ban_node)
+    unban = sub.add_parser("unban-node", parents=[common], help="let a banned node work again")
+    unban.add_argument("node_id")
+    unban.set_defaults(handler=cmd_unban_node)
+    sub.add_parser(
+        "stats", parents=[common], help="the network at a glance: nodes, jobs, tasks, CPT"
+    ).set_defaults(handler=cmd_stats)
+    jobs = sub.add_parser("list-jobs", parents=[common], help="every user's jobs, newest first")
+    jobs.add_argument("--user", help="only this user's jobs")
+    jobs.add_argument(
+        "--state", choices=["pending", "running", "done", "failed", "cancelled"], help="only these"
+    )
+    jobs.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    jobs.set_defaults(handler=cmd_list_jobs)
+    sub.add_parser(
+        "shortfalls",
+        parents=[common],
+        help="clawbacks that could not take back all a discarded result was paid",
+    ).set_defaults(handler=cmd_shortfalls)
 
     runtime = sub.add_parser("runtime", help="approved runtimes (images jobs may use)")
     runtime_sub = runtime.add_subparsers(dest="runtime_command", required=True)
@@ -392,6 +582,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-bittorrent",
         action="store_true",
         help="no BitTorrent seeder: every artifact travels over gRPC (same as bittorrent = false)",
+    )
+    run.add_argument(
+        "--http",
+        metavar="HOST:PORT",
+        help="the web dashboard and /metrics: HOST:PORT, or off (default: auto, which is"
+        " 127.0.0.1:50080 when that port is free)",
     )
     run.set_defaults(handler=cmd_run)
     _add_admin_parser(commands)

@@ -28,6 +28,7 @@ class Caller:
     user_id: str
     node_id: str = ""  # set when a node credential is calling
     is_admin: bool = False
+    network: str = ""  # where the call came from (server/nodes/networks.py), when it matters
 
     @property
     def principal_id(self) -> str:
@@ -91,3 +92,13 @@ def release_result_quota(conn: Connection, results: Iterable[tuple[str, str]]) -
             .where(tuple_(artifact_owners.c.digest, artifact_owners.c.principal_id).in_(pairs))
             .values(size=0)
         )
+
+
+def mark_fetched(conn: Connection, principal_id: str, digest: str, now: float) -> None:
+    """Notes that `principal_id` (a node) now holds `digest`: it uploaded or fetched it. Only
+    such artifacts may a node list as seeded (server/nodes/registry.py)."""
+    conn.execute(
+        update(artifact_owners)
+        .where(artifact_owners.c.digest == digest, artifact_owners.c.principal_id == principal_id)
+        .values(fetched_at=now)
+    )

@@ -132,12 +132,11 @@ async def watch_job(ctx: ServerContext, caller: Caller, job_id: str) -> AsyncIte
             if notified or new_job != job:
                 look_from, looked_at = looked_at - CLOCK_OVERLAP_S, time.time()
                 recent = await ctx.db.run(job_tasks, job_id, False, look_from)
-            changed = []
-            for task in recent:
-                fingerprint = _fingerprint(task)
-                if seen.get(task.task_id) != fingerprint:
-                    seen[task.task_id] = fingerprint
-                    changed.append(task)
+            changed = [task for task in recent if seen.get(task.task_id) != _fingerprint(task)]
+            if notified or new_job != job:
+                # Only the tasks of this look can show up again in the next one (its window
+                # overlaps this one's): what is remembered stays that small, whatever the job.
+                seen = {task.task_id: _fingerprint(task) for task in recent}
             if changed or messages or new_job != job:
                 job = new_job
                 yield JobUpdate(job, changed, "\n".join(messages) or f"job {job.state}")

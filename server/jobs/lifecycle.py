@@ -1,10 +1,18 @@
 """How a job moves: its counters, its end (done, failed or cancelled) and its refund.
 
-Every function here but `cancel_job` runs inside the caller's transaction (Database.run), so
-a state change and its ledger movement commit together or not at all; `cancel_job` is what
+Every function here but the async ones runs inside the caller's transaction (Database.run),
+so a state change and its ledger movement commit together or not at all; `cancel_job` is what
 the servicer calls (one such transaction, then the watchers are told). The refund of what is
 left in the escrow happens exactly once per job: the ledger key `refund:<job_id>` cannot be
 reused.
+
+A cancelled job is compacted: its tasks that never ran are deleted, a batch per transaction
+(the job's counters keep their number), so a loop of huge jobs submitted and cancelled does
+not grow the database with rows nobody will read. Tasks that ran keep their history.
+
+A job with rounds (jobs/rounds.py) is done when its last round is: a task of a round that
+failed while the round still got its `min_results` does not fail the job. Cancelling it also
+counts the tasks of the rounds it will never run as cancelled.
 """
 
 from __future__ import annotations
@@ -14,7 +22,17 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    or_,
+    select,
+    update,
+)
 
 from server.context import ServerContext
 from server.errors import FailedPrecondition
@@ -26,15 +44,21 @@ from server.jobs.models import (
     JOB_CANCELLED,
     JOB_DONE,
     JOB_FAILED,
+    JOB_SUBMITTING,
+    ROUND_AGGREGATING,
+    ROUND_CANCELLED,
+    ROUND_DONE,
+    ROUND_OPEN_STATES,
     TASK_CANCELLED,
     TASK_IN_FLIGHT_STATES,
     TASK_PENDING,
     JobView,
 )
 from server.jobs.queries import job_for, load_job
+from server.jobs.rounds import tasks_never_made
 from server.ledger import journal as ledger
 from server.ledger import starter
-from server.store.schema import attempts, jobs, tasks
+from server.store.schema import attempts, job_rounds, jobs, tasks
 
 log = logging.getLogger("hivemind.jobs")
 
@@ -108,15 +132,30 @@ def settle_ended_jobs(conn: Connection, job_ids: set[str], now: float) -> list[s
     if not job_ids:
         return []
     ended_tasks = jobs.c.tasks_done + jobs.c.tasks_failed + jobs.c.tasks_cancelled
+    last_round_state = (
+        select(job_rounds.c.state)
+        .where(job_rounds.c.job_id == jobs.c.id, job_rounds.c.round == jobs.c.rounds - 1)
+        .scalar_subquery()
+    )
     rows = conn.execute(
-        select(jobs.c.id, jobs.c.owner_id, jobs.c.escrow_account_id, jobs.c.tasks_failed).where(
+        select(
+            jobs.c.id,
+            jobs.c.owner_id,
+            jobs.c.escrow_account_id,
+            jobs.c.tasks_failed,
+            jobs.c.aggregate_json,
+            last_round_state.label("last_round_state"),
+        ).where(
             jobs.c.id.in_(sorted(job_ids)),
             jobs.c.state.in_(JOB_ACTIVE_STATES),
             ended_tasks >= jobs.c.tasks_total,
         )
     ).all()
     for row in rows:
-        state = JOB_FAILED if row.tasks_failed else JOB_DONE
+        if row.aggregate_json:
+            state = JOB_DONE if row.last_round_state == ROUND_DONE else JOB_FAILED
+        else:
+            state = JOB_FAILED if row.tasks_failed else JOB_DONE
         conn.execute(
             update(jobs)
             .where(jobs.c.id == row.id)
@@ -175,17 +214,23 @@ def _cancel(conn: Connection, caller: Caller, job_id: str, now: float) -> Cancel
                 error="job cancelled by its owner",
             )
         )
-    cancelled = conn.execute(
+    # Only the tasks in flight are changed here (an index seek): the pending ones, maybe
+    # 100,000, are left to the compaction that follows, a batch per transaction. Nothing
+    # leases a task of a cancelled job meanwhile.
+    conn.execute(
         update(tasks)
-        .where(tasks.c.job_id == job_id, tasks.c.state.in_((TASK_PENDING, *TASK_IN_FLIGHT_STATES)))
+        .where(tasks.c.job_id == job_id, tasks.c.state.in_(TASK_IN_FLIGHT_STATES))
         .values(state=TASK_CANCELLED, updated_at=now)
-    ).rowcount
+    )
+    _cancel_rounds(conn, job, now)  # its open round ends; counted with the rest below
     conn.execute(
         update(jobs)
         .where(jobs.c.id == job_id)
         .values(
             state=JOB_CANCELLED,
-            tasks_cancelled=jobs.c.tasks_cancelled + cancelled,
+            # Every task not done or failed, whether its row exists yet (a job still being
+            # submitted) or not.
+            tasks_cancelled=jobs.c.tasks_total - jobs.c.tasks_done - jobs.c.tasks_failed,
             finished_at=now,
             updated_at=now,
         )
@@ -199,6 +244,7 @@ def _cancel(conn: Connection, caller: Caller, job_id: str, now: float) -> Cancel
 async def cancel_job(ctx: ServerContext, caller: Caller, job_id: str) -> JobView:
     cancellation = await ctx.db.run(_cancel, caller, job_id, time.time())
     job = cancellation.job
+    await compact_cancelled_job(ctx, job_id)
     log.info(
         "job cancelled job=%s by=%s stopped_attempts=%d refunded_ucpt=%d",
         job_id,
@@ -210,5 +256,110 @@ async def cancel_job(ctx: ServerContext, caller: Caller, job_id: str) -> JobView
     return job
 
 
+def _cancel_rounds(conn: Connection, job: JobView, now: float) -> int:
+    """Ends a cancelled job's open round; returns the tasks it will never make (its later
+    rounds, and this round's aggregate unless it was made)."""
+    if not job.has_rounds:
+        return 0
+    state = conn.execute(
+        select(job_rounds.c.state).where(
+            job_rounds.c.job_id == job.job_id, job_rounds.c.round == job.current_round
+        )
+    ).scalar()
+    if state not in ROUND_OPEN_STATES:
+        return 0
+    conn.execute(
+        update(job_rounds)
+        .where(job_rounds.c.job_id == job.job_id, job_rounds.c.round == job.current_round)
+        .values(state=ROUND_CANCELLED, ended_at=now, error="job cancelled by its owner")
+    )
+    made = state == ROUND_AGGREGATING
+    return tasks_never_made(job.rounds, job.round_tasks, job.current_round, made)
+
+
 def _escrow_of(conn: Connection, job_id: str) -> str:
     return conn.execute(select(jobs.c.escrow_account_id).where(jobs.c.id == job_id)).scalar_one()
+
+
+COMPACT_BATCH = 500  # task rows deleted per transaction
+STALE_SUBMISSION_S = 300.0  # a submitting job with no new batch for this long was cut short
+
+
+def _never_ran(job_id: str) -> ColumnElement[bool]:
+    return and_(
+        tasks.c.job_id == job_id,
+        tasks.c.attempts == 0,
+        tasks.c.state.in_((TASK_PENDING, TASK_CANCELLED)),
+    )
+
+
+def compact_batch(conn: Connection, job_id: str, limit: int = COMPACT_BATCH) -> int:
+    """Deletes up to `limit` tasks of a cancelled job that never ran, then marks cancelled
+    those still pending that did (they keep their history); how many rows it changed."""
+    state = conn.execute(select(jobs.c.state).where(jobs.c.id == job_id)).scalar()
+    if state != JOB_CANCELLED:
+        return 0
+    ids = list(conn.execute(select(tasks.c.id).where(_never_ran(job_id)).limit(limit)).scalars())
+    if ids:
+        conn.execute(delete(tasks).where(tasks.c.id.in_(ids)))
+        return len(ids)
+    ran = list(
+        conn.execute(
+            select(tasks.c.id)
+            .where(tasks.c.job_id == job_id, tasks.c.state == TASK_PENDING)
+            .limit(limit)
+        ).scalars()
+    )
+    if ran:
+        conn.execute(
+            update(tasks)
+            .where(tasks.c.id.in_(ran))
+            .values(state=TASK_CANCELLED, updated_at=time.time())
+        )
+    return len(ran)
+
+
+async def compact_cancelled_job(ctx: ServerContext, job_id: str) -> int:
+    """Deletes a cancelled job's never-run tasks, one short transaction per batch."""
+    deleted = 0
+    while (count := await ctx.db.run(compact_batch, job_id)) > 0:
+        deleted += count
+    if deleted:
+        log.info("job compacted job=%s tasks_deleted=%d", job_id, deleted)
+    return deleted
+
+
+def _jobs_to_compact(conn: Connection, limit: int) -> list[str]:
+    left = exists().where(
+        tasks.c.job_id == jobs.c.id,
+        or_(
+            tasks.c.state == TASK_PENDING,
+            and_(tasks.c.state == TASK_CANCELLED, tasks.c.attempts == 0),
+        ),
+    )
+    query = select(jobs.c.id).where(jobs.c.state == JOB_CANCELLED, left).limit(limit)
+    return list(conn.execute(query).scalars())
+
+
+def _stale_submissions(conn: Connection, now: float) -> list[tuple[str, str]]:
+    rows = conn.execute(
+        select(jobs.c.id, jobs.c.owner_id).where(
+            jobs.c.state == JOB_SUBMITTING, jobs.c.updated_at < now - STALE_SUBMISSION_S
+        )
+    )
+    return [(row.id, row.owner_id) for row in rows]
+
+
+async def tidy_jobs(ctx: ServerContext) -> tuple[int, int]:
+    """Housekeeping: cancels (and refunds) submissions a crash cut short, and compacts
+    cancelled jobs a crash left uncompacted. Returns (submissions cancelled, tasks deleted)."""
+    stale = await ctx.db.run(_stale_submissions, time.time())
+    for job_id, owner_id in stale:
+        await ctx.db.run(_cancel, Caller(owner_id), job_id, time.time())
+        log.warning("submission cut short; job cancelled and refunded job=%s", job_id)
+        ctx.events.notify(job_id, "job cancelled: its submission was cut short")
+    deleted = 0
+    while job_ids := await ctx.db.run(_jobs_to_compact, 100):
+        for job_id in job_ids:
+            deleted += await compact_cancelled_job(ctx, job_id)
+    return len(stale), deleted

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import shutil
 import stat
-import tomllib
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from common import bounded_toml
 from server.config import ServerSettings
 from server.errors import InvalidArgument
 
@@ -142,10 +142,14 @@ def _parse_manifest(data: bytes) -> dict:
             f"invalid package: {MANIFEST_NAME} is larger than {MAX_MANIFEST_BYTES} bytes"
         )
     try:
-        return tomllib.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
         message = f"invalid package: {MANIFEST_NAME} is not valid TOML ({error})"
         raise InvalidPackage(message) from None
+    try:
+        return bounded_toml.loads(text)
+    except bounded_toml.TomlError as error:
+        raise InvalidPackage(f"invalid package: {MANIFEST_NAME} is {error}") from None
 
 
 def extract_package(zip_path: Path, dest: Path, limits: PackageLimits) -> PackageInfo:

@@ -7,6 +7,7 @@ the servicer calls (each read in one transaction on the database thread).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 from dataclasses import dataclass, replace
@@ -17,6 +18,7 @@ from server.context import ServerContext
 from server.errors import InvalidArgument, NotFound, PermissionDenied
 from server.jobs.access import Caller
 from server.jobs.models import TASK_IN_FLIGHT_STATES, JobView, TaskView
+from server.jobs.rounds import RoundView, load_rounds, round_views
 from server.store.schema import jobs, result_checks, tasks, users
 
 DEFAULT_PAGE_SIZE = 50
@@ -60,32 +62,76 @@ def job_for(conn: Connection, caller: Caller, job_id: str) -> JobView:
 
 
 def job_tasks(
-    conn: Connection, job_id: str, with_logs: bool = False, since: float | None = None
+    conn: Connection,
+    job_id: str,
+    with_logs: bool = False,
+    since: float | None = None,
+    round_index: int | None = None,
 ) -> list[TaskView]:
-    query = select(tasks).where(tasks.c.job_id == job_id).order_by(tasks.c.idx)
+    """The job's tasks (of one round when given), by round and index: a round's aggregate
+    (index -1) comes before its tasks."""
+    query = select(tasks).where(tasks.c.job_id == job_id).order_by(tasks.c.round, tasks.c.idx)
     if since is not None:
         query = query.where(tasks.c.updated_at >= since)
+    if round_index is not None:
+        query = query.where(tasks.c.round == round_index)
     views = [TaskView.from_row(row, with_logs) for row in conn.execute(query)]
     return _with_verification(conn, job_id, views) if views else views
 
 
-def _with_verification(conn: Connection, job_id: str, views: list[TaskView]) -> list[TaskView]:
+def job_task_page(conn: Connection, job_id: str, offset: int, limit: int) -> list[TaskView]:
+    """A page of the job's tasks by round and index (what a screen shows of a big job)."""
+    if offset < 0 or limit < 1:
+        raise InvalidArgument("a page starts at 0 and holds at least one task")
+    query = (
+        select(tasks)
+        .where(tasks.c.job_id == job_id)
+        .order_by(tasks.c.round, tasks.c.idx)
+        .offset(offset)
+        .limit(min(limit, MAX_PAGE_SIZE))
+    )
+    views = [TaskView.from_row(row) for row in conn.execute(query)]
+    return _with_verification(conn, job_id, views, [view.task_id for view in views])
+
+
+def task_view(
+    conn: Connection, job_id: str, index: int, round_index: int = 0, with_log: bool = False
+) -> TaskView:
+    """One task of the job by round and index (-1: the round's aggregate), with how its
+    result was checked; NotFound if none."""
+    row = conn.execute(
+        select(tasks).where(
+            tasks.c.job_id == job_id, tasks.c.round == round_index, tasks.c.idx == index
+        )
+    ).first()
+    if row is None:
+        where = f" in round {round_index}" if round_index else ""
+        raise NotFound(f"job {job_id} has no task {index}{where}")
+    view = TaskView.from_row(row, with_log)
+    return _with_verification(conn, job_id, [view], [view.task_id])[0]
+
+
+def _with_verification(
+    conn: Connection, job_id: str, views: list[TaskView], task_ids: list[str] | None = None
+) -> list[TaskView]:
     """How each task's accepted result was checked (its result_checks row): verified by a
-    quorum or a spot check, taken unverified, or still being checked."""
-    accepted = dict(
-        conn.execute(
-            select(tasks.c.id, result_checks.c.status)
-            .join(result_checks, result_checks.c.attempt_id == tasks.c.accepted_attempt_id)
-            .where(tasks.c.job_id == job_id)
-        ).all()
+    quorum or a spot check, taken unverified, or still being checked. With `task_ids`, only
+    those tasks are looked up (a page of a big job)."""
+    if not views:
+        return views
+    accepted_query = (
+        select(tasks.c.id, result_checks.c.status)
+        .join(result_checks, result_checks.c.attempt_id == tasks.c.accepted_attempt_id)
+        .where(tasks.c.job_id == job_id)
     )
-    checking = set(
-        conn.execute(
-            select(result_checks.c.task_id).where(
-                result_checks.c.job_id == job_id, result_checks.c.status == "pending"
-            )
-        ).scalars()
+    checking_query = select(result_checks.c.task_id).where(
+        result_checks.c.job_id == job_id, result_checks.c.status == "pending"
     )
+    if task_ids is not None:
+        accepted_query = accepted_query.where(tasks.c.id.in_(task_ids))
+        checking_query = checking_query.where(result_checks.c.task_id.in_(task_ids))
+    accepted = dict(conn.execute(accepted_query).all())
+    checking = set(conn.execute(checking_query).scalars())
     words = {"valid": "verified", "unverified": "unverified"}
     return [
         replace(view, verification=words.get(accepted.get(view.task_id, ""), ""))
@@ -144,14 +190,27 @@ def list_jobs(
     return JobPage(views, token)
 
 
+@dataclass(frozen=True)
+class JobDetail:
+    job: JobView
+    tasks: list[TaskView]  # when asked for
+    rounds: list[RoundView]  # a job with rounds: every round so far
+
+
 async def get_job(
     ctx: ServerContext, caller: Caller, job_id: str, include_tasks: bool = False
-) -> tuple[JobView, list[TaskView]]:
-    def read(conn: Connection) -> tuple[JobView, list[TaskView]]:
+) -> JobDetail:
+    def read(conn: Connection) -> tuple[JobView, list[TaskView], list]:
         job = job_for(conn, caller, job_id)
-        return job, job_tasks(conn, job_id) if include_tasks else []
+        rounds = load_rounds(conn, job_id) if job.has_rounds else []
+        return job, job_tasks(conn, job_id) if include_tasks else [], rounds
 
-    return await ctx.db.run(read)
+    job, task_views, round_rows = await ctx.db.run(read)
+    # The metrics are read from the stored aggregate outputs, off the event loop.
+    views = []
+    if round_rows:
+        views = await asyncio.to_thread(round_views, round_rows, ctx.artifacts.path_for)
+    return JobDetail(job, task_views, views)
 
 
 async def list_my_jobs(
@@ -163,13 +222,17 @@ async def list_my_jobs(
 @dataclass(frozen=True)
 class JobResults:
     job: JobView
-    tasks: list[TaskView]  # with logs
+    tasks: list[TaskView]  # with logs; of a job with rounds, its current round's
 
 
 async def job_results(ctx: ServerContext, caller: Caller, job_id: str) -> JobResults:
     def read(conn: Connection) -> JobResults:
         job = job_for(conn, caller, job_id)
-        return JobResults(job, _within_log_budget(job_tasks(conn, job_id, with_logs=True)))
+        # A job with rounds: the round it is in (or ended in), whose aggregate's output is,
+        # once the last round is done, the job's result.
+        in_round = job.current_round if job.has_rounds else None
+        views = job_tasks(conn, job_id, with_logs=True, round_index=in_round)
+        return JobResults(job, _within_log_budget(views))
 
     return await ctx.db.run(read)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from server.config import ServerSettings
 from server.errors import InvalidArgument
 from server.jobs.artifacts import check_digest
-from server.jobs.models import PRIORITY_UNIT
+from server.jobs.models import PRIORITY_UNIT, aggregate_replicas
 from server.ledger.rewards import worst_case_cost_ucpt
 
 MAX_NAME = 120
@@ -27,6 +27,8 @@ MAX_ATTEMPTS = 20
 MAX_IDEMPOTENCY_KEY = 200
 MIN_PRIORITY, MAX_PRIORITY = 0.1, 10.0
 MAX_JOB_COST_UCPT = 10**17
+MAX_ROUNDS = 1000
+MAX_ROUND_DEADLINE_S = 7 * 86_400
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,10 @@ class JobRequest:
     idempotency_key: str = ""
     compare_command: list[str] = field(default_factory=list)
     compare_timeout_s: int = 0
+    rounds: int = 0
+    aggregate_command: list[str] = field(default_factory=list)
+    min_results: int = 0
+    round_deadline_s: int = 0
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,24 @@ class JobSpec:
     idempotency_key: str
     compare_command: list[str] = field(default_factory=list)  # empty: digests must match
     compare_timeout_s: int = 0  # 0 when there is no compare command
+    rounds: int = 1
+    aggregate_command: list[str] = field(default_factory=list)  # empty: no rounds
+    min_results: int = 0  # accepted tasks a round needs; 0 without an aggregate command
+    round_deadline_s: int = 0  # 0 = none
+
+    @property
+    def tasks_total(self) -> int:
+        """Every task the job runs: each round's tasks and, with an aggregate, its aggregate."""
+        per_round = self.task_count + (1 if self.aggregate_command else 0)
+        return self.rounds * per_round
+
+
+@dataclass(frozen=True)
+class RoundSettings:
+    rounds: int
+    aggregate_command: list[str]
+    min_results: int
+    round_deadline_s: int
 
 
 def priority_permille(priority: float) -> int:
@@ -172,6 +196,54 @@ def compare_timeout(
     return requested or min(max(settings.default_compare_timeout_s, 1), task_timeout_s)
 
 
+def validate_rounds(
+    request: JobRequest, task_count: int, settings: ServerSettings
+) -> RoundSettings:
+    """The job's rounds, or InvalidArgument: more than one round needs an aggregate command,
+    min_results and a round deadline too; every round's tasks and aggregates together stay
+    within the tasks a job may have."""
+    rounds = request.rounds or 1
+    if not 1 <= rounds <= MAX_ROUNDS:
+        raise InvalidArgument(f"rounds must be between 1 and {MAX_ROUNDS} (got {request.rounds})")
+    aggregate = (
+        _command(request.aggregate_command, "aggregate command")
+        if request.aggregate_command
+        else []
+    )
+    if not aggregate:
+        if rounds > 1:
+            raise InvalidArgument(
+                f"a job with {rounds} rounds needs an aggregate command: it makes each round's"
+                " model from the round's results"
+            )
+        for name, value in (
+            ("min_results", request.min_results),
+            ("a round deadline", request.round_deadline_s),
+        ):
+            if value:
+                raise InvalidArgument(f"{name} needs an aggregate command (a job with rounds)")
+        return RoundSettings(1, [], 0, 0)
+    if not 0 <= request.min_results <= task_count:
+        raise InvalidArgument(
+            f"min_results must be between 1 and the {task_count} tasks of a round"
+            f" (got {request.min_results})"
+        )
+    if not 0 <= request.round_deadline_s <= MAX_ROUND_DEADLINE_S:
+        raise InvalidArgument(
+            f"round deadline must be between 1 and {MAX_ROUND_DEADLINE_S} seconds"
+            f" (got {request.round_deadline_s})"
+        )
+    total = rounds * (task_count + 1)
+    if total > settings.max_tasks_per_job:
+        raise InvalidArgument(
+            f"a job has at most {settings.max_tasks_per_job} tasks over all its rounds:"
+            f" {rounds} rounds of {task_count} tasks and an aggregate make {total}"
+        )
+    return RoundSettings(
+        rounds, aggregate, request.min_results or task_count, request.round_deadline_s
+    )
+
+
 def validate_request(request: JobRequest, settings: ServerSettings) -> JobSpec:
     name = request.name.strip()
     if len(name) > MAX_NAME:
@@ -198,6 +270,7 @@ def validate_request(request: JobRequest, settings: ServerSettings) -> JobSpec:
     compare = (
         _command(request.compare_command, "compare command") if request.compare_command else []
     )
+    rounds = validate_rounds(request, task_count, settings)
     return JobSpec(
         name=name or "job",
         runtime=request.runtime.strip(),
@@ -215,6 +288,10 @@ def validate_request(request: JobRequest, settings: ServerSettings) -> JobSpec:
         compare_timeout_s=compare_timeout(
             bool(compare), request.compare_timeout_s, resources.timeout_s, settings
         ),
+        rounds=rounds.rounds,
+        aggregate_command=rounds.aggregate_command,
+        min_results=rounds.min_results,
+        round_deadline_s=rounds.round_deadline_s,
     )
 
 
@@ -225,26 +302,36 @@ def worst_case_for(
     resources: Resources,
     priority_permille: int,
     compare_timeout_s: int = 0,
+    rounds: int = 1,
+    aggregate: bool = False,
 ) -> int:
     """What the job escrows: `replicas` paid results of every task at their worst, plus,
-    with a compare command, every comparison a task may need (validation/comparisons.py)."""
-    worst = worst_case_cost_ucpt(
-        tasks=tasks,
-        replicas=replicas,
-        cores=resources.cores,
-        timeout_s=resources.timeout_s,
-        base_ucpt_per_core_hour=settings.base_ucpt_per_core_hour,
-        priority_permille=priority_permille,
-    )
-    if compare_timeout_s:
+    with a compare command, every comparison a task may need (validation/comparisons.py).
+    With rounds, that for every round, and its aggregate's results (aggregate_replicas) and
+    their comparisons on top."""
+    # (tasks, paid results of each): a round's tasks, then its aggregate.
+    kinds = [(rounds * tasks, replicas)]
+    if aggregate:
+        kinds.append((rounds, aggregate_replicas(replicas)))
+    worst = 0
+    for count, results in kinds:
         worst += worst_case_cost_ucpt(
-            tasks=tasks,
-            replicas=max_comparisons(replicas, settings.max_extra_replicas),
+            tasks=count,
+            replicas=results,
             cores=resources.cores,
-            timeout_s=compare_timeout_s,
+            timeout_s=resources.timeout_s,
             base_ucpt_per_core_hour=settings.base_ucpt_per_core_hour,
             priority_permille=priority_permille,
         )
+        if compare_timeout_s:
+            worst += worst_case_cost_ucpt(
+                tasks=count,
+                replicas=max_comparisons(results, settings.max_extra_replicas),
+                cores=resources.cores,
+                timeout_s=compare_timeout_s,
+                base_ucpt_per_core_hour=settings.base_ucpt_per_core_hour,
+                priority_permille=priority_permille,
+            )
     if worst > MAX_JOB_COST_UCPT:  # keeps every amount inside the ledger's 64-bit integers
         raise InvalidArgument(
             f"this job could cost {worst} ucpt, more than the {MAX_JOB_COST_UCPT} ucpt a job"
@@ -266,11 +353,18 @@ def estimate_cost(
     timeout_s: int,
     compare: bool = False,
     compare_timeout_s: int = 0,
+    rounds: int = 0,
+    aggregate: bool = False,
 ) -> int:
     """The worst case a job with these parameters could cost (what submitting it escrows)."""
     if not 1 <= tasks <= settings.max_tasks_per_job:
         raise InvalidArgument(f"tasks must be between 1 and {settings.max_tasks_per_job}")
     resources = validate_resources(cores, memory_mb, disk_mb, gpus, timeout_s)
+    round_settings = validate_rounds(
+        JobRequest(rounds=rounds, aggregate_command=["aggregate"] if aggregate else []),
+        tasks,
+        settings,
+    )
     return worst_case_for(
         settings,
         tasks,
@@ -278,6 +372,8 @@ def estimate_cost(
         resources,
         priority_permille(priority),
         compare_timeout(compare, compare_timeout_s, resources.timeout_s, settings),
+        round_settings.rounds,
+        aggregate,
     )
 
 

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from server.ledger import journal as ledger
 from server.ledger import starter
 from server.ledger.payouts import EscrowTracker
-from server.store.schema import attempts, clawbacks, jobs, payouts, tasks
+from server.store.schema import attempts, clawbacks, jobs, payouts, tasks, users
 
 
 @dataclass(frozen=True)
@@ -174,3 +174,47 @@ def take_back(conn: Connection, plan: ClawbackPlan, now: float) -> dict[str, int
     for c in taken:
         returned[c.job_id] = returned.get(c.job_id, 0) + c.taken_ucpt
     return returned
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """A clawback that could not take back all a discarded result was paid."""
+
+    attempt_id: str
+    job_id: str
+    node_id: str
+    username: str  # the node's owner, who kept the difference
+    paid_ucpt: int
+    taken_ucpt: int
+    shortfall_ucpt: int
+    memo: str
+    created_at: float
+
+
+MAX_SHORTFALLS_LISTED = 1000
+
+
+def list_shortfalls(conn: Connection, limit: int = MAX_SHORTFALLS_LISTED) -> list[Shortfall]:
+    """Clawbacks with a shortfall, newest first (an admin decides what to do about each:
+    nothing is owed automatically, since the ledger never goes below zero)."""
+    rows = conn.execute(
+        select(clawbacks, users.c.username)
+        .join(users, users.c.id == clawbacks.c.user_id)
+        .where(clawbacks.c.shortfall_ucpt > 0)
+        .order_by(clawbacks.c.created_at.desc(), clawbacks.c.attempt_id)
+        .limit(max(1, min(limit, MAX_SHORTFALLS_LISTED)))
+    ).all()
+    return [
+        Shortfall(
+            attempt_id=row.attempt_id,
+            job_id=row.job_id,
+            node_id=row.node_id,
+            username=row.username,
+            paid_ucpt=int(row.paid_ucpt),
+            taken_ucpt=int(row.taken_ucpt),
+            shortfall_ucpt=int(row.shortfall_ucpt),
+            memo=row.memo or "",
+            created_at=float(row.created_at),
+        )
+        for row in rows
+    ]

@@ -20,6 +20,7 @@ from server.ids import new_id
 from server.store.schema import accounts, ledger_entries, ledger_transactions
 
 MINT_ACCOUNT = "system:mint"
+FEES_ACCOUNT = "system:fees"
 # clawback: a caught node's owner gives back a payout for a result that was then discarded.
 REASONS = frozenset({"grant", "escrow", "payout", "refund", "transfer", "fee", "clawback"})
 
@@ -54,6 +55,11 @@ def _create_account(
 
 def mint_account_id(conn: Connection) -> str:
     return _account_by_name(conn, MINT_ACCOUNT) or _create_account(conn, MINT_ACCOUNT, "system")
+
+
+def fees_account_id(conn: Connection) -> str:
+    """Where submission fees go (server/jobs/submit.py): out of circulation, visible."""
+    return _account_by_name(conn, FEES_ACCOUNT) or _create_account(conn, FEES_ACCOUNT, "system")
 
 
 def user_account_id(conn: Connection, user_id: str) -> str:

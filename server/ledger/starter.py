@@ -58,8 +58,10 @@ class Funding:
     starter: bool
 
 
-def escrow_funding(conn: Connection, user_id: str, amount_ucpt: int) -> Funding:
-    """Where a job's budget comes from, or FailedPrecondition naming both balances."""
+def escrow_funding(conn: Connection, user_id: str, amount_ucpt: int, needs: str = "") -> Funding:
+    """Where `amount_ucpt` (a job's budget, with its fee if any) comes from, or
+    FailedPrecondition naming both balances. `needs` says what the amount is for ("this job
+    needs 5 CPT in escrow and a fee of ..."), by default the escrow alone."""
     source = funded_from(conn, user_id, amount_ucpt)
     if source == CPT:
         return Funding(ledger.user_account_id(conn, user_id), False)
@@ -72,9 +74,13 @@ def escrow_funding(conn: Connection, user_id: str, amount_ucpt: int) -> Funding:
         if starter
         else ""
     )
+    needs = needs or f"this job needs {format_ucpt(amount_ucpt)} CPT in escrow"
     raise FailedPrecondition(
-        f"insufficient balance: this job needs {format_ucpt(amount_ucpt)} CPT in escrow, "
-        f"you have {format_ucpt(cpt)} CPT{also}"
+        f"insufficient balance: {needs}, you have {format_ucpt(cpt)} CPT{also}",
+        reason="INSUFFICIENT_BALANCE",
+        need_ucpt=amount_ucpt,
+        have_ucpt=cpt,
+        starter_ucpt=starter,
     )
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Connection, and_, func, select
 
@@ -18,11 +19,13 @@ from server.ledger import journal as ledger
 from server.ledger.starter import CPT, STARTER, starter_balance
 from server.store.schema import (
     accounts,
+    attempts,
     clawbacks,
     jobs,
     ledger_entries,
     ledger_transactions,
     payouts,
+    tasks,
     users,
 )
 
@@ -196,7 +199,7 @@ def history(conn: Connection, user_id: str, cursor: str, limit: int) -> HistoryP
 
 @dataclass(frozen=True)
 class DayEarnings:
-    day: str  # YYYY-MM-DD, UTC
+    day: str  # YYYY-MM-DD in the view's time zone
     amount_ucpt: int
     payouts: int
 
@@ -204,14 +207,32 @@ class DayEarnings:
 @dataclass
 class EarningsView:
     days: list[DayEarnings]  # oldest first, zeros included
-    payouts: list[Any] = field(default_factory=list)  # payouts rows, newest first
+    # payouts rows (with job_name and task_index, None when unknown), newest first
+    payouts: list[Any] = field(default_factory=list)
     today_ucpt: int = 0
     week_ucpt: int = 0
     month_ucpt: int = 0
+    time_zone: str = "UTC"  # the zone the days (and "today") are in
 
 
-def _day_start(now: float) -> datetime:
-    return datetime.fromtimestamp(now, UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+def day_zone(name: str) -> tzinfo:
+    """The time zone the earnings' days start in: an IANA name ("Asia/Taipei"), UTC for an
+    empty name. InvalidArgument for a name that is not one; UTC when this server has no time
+    zone database (the view then says it is in UTC)."""
+    if not name or name == "UTC":
+        return UTC
+    if len(name) > 64:
+        raise InvalidArgument("time zone name too long")
+    try:
+        return ZoneInfo(name)
+    except ZoneInfoNotFoundError:
+        return UTC
+    except ValueError:
+        raise InvalidArgument(f"unknown time zone {name!r} (use an IANA name)") from None
+
+
+def _day_start(now: float, zone: tzinfo = UTC) -> datetime:
+    return datetime.fromtimestamp(now, zone).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _earned(job_id: Any, user_id: str) -> Any:
@@ -224,19 +245,21 @@ def _earned(job_id: Any, user_id: str) -> Any:
 
 
 def earnings(
-    conn: Connection, user_id: str, days: int = 30, now: float | None = None
+    conn: Connection, user_id: str, days: int = 30, now: float | None = None, time_zone: str = ""
 ) -> EarningsView:
-    """Payouts to the user per UTC day for the last `days` days (today included), net of
-    what was taken back that day for discarded results (clawbacks, so a day can be negative),
-    the totals for today, 7 and 30 days, and the latest payouts: CPT earned, so not what the
-    user's own starter-funded jobs paid back into their starter credit."""
+    """Payouts to the user per day for the last `days` days (today included), each day from
+    midnight to midnight in `time_zone` (UTC by default), net of what was taken back that day
+    for discarded results (clawbacks, so a day can be negative), the totals for today, 7 and
+    30 days, and the latest payouts with their job's name and task: CPT earned, so not what
+    the user's own starter-funded jobs paid back into their starter credit."""
     if days < 0:
         raise InvalidArgument("days must not be negative")
     days = days or 30
     if days > MAX_EARNINGS_DAYS:
         raise InvalidArgument(f"days must be at most {MAX_EARNINGS_DAYS}")
+    zone = day_zone(time_zone)
     now = time.time() if now is None else now
-    today = _day_start(now)
+    today = _day_start(now, zone)
     first_day = today - timedelta(days=max(days, 30) - 1)
     rows = conn.execute(
         select(payouts.c.created_at, payouts.c.amount_ucpt).where(
@@ -246,7 +269,7 @@ def earnings(
     ).all()
     per_day: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for created_at, amount in rows:
-        key = datetime.fromtimestamp(created_at, UTC).strftime("%Y-%m-%d")
+        key = datetime.fromtimestamp(created_at, zone).strftime("%Y-%m-%d")
         per_day[key][0] += int(amount)
         per_day[key][1] += 1
     taken_back = conn.execute(
@@ -256,7 +279,7 @@ def earnings(
         )
     ).all()
     for created_at, amount in taken_back:
-        key = datetime.fromtimestamp(created_at, UTC).strftime("%Y-%m-%d")
+        key = datetime.fromtimestamp(created_at, zone).strftime("%Y-%m-%d")
         per_day[key][0] -= int(amount)
 
     def total(last_days: int) -> int:
@@ -270,9 +293,15 @@ def earnings(
         amount, count = per_day.get(key, (0, 0))
         series.append(DayEarnings(key, amount, count))
     latest = conn.execute(
-        select(payouts)
+        select(payouts, jobs.c.name.label("job_name"), tasks.c.idx.label("task_index"))
+        .select_from(
+            payouts.outerjoin(jobs, jobs.c.id == payouts.c.job_id)
+            .outerjoin(attempts, attempts.c.id == payouts.c.attempt_id)
+            .outerjoin(tasks, tasks.c.id == attempts.c.task_id)
+        )
         .where(payouts.c.user_id == user_id, _earned(payouts.c.job_id, user_id))
         .order_by(payouts.c.created_at.desc())
         .limit(MAX_PAYOUTS_SHOWN)
     ).all()
-    return EarningsView(series, list(latest), total(1), total(7), total(30))
+    zone_name = "UTC" if zone is UTC else str(zone.key)
+    return EarningsView(series, list(latest), total(1), total(7), total(30), zone_name)

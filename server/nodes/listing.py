@@ -21,6 +21,17 @@ TRUST_COUNTERS = (
 )
 
 
+def node_state(*, online: bool, paused: bool, banned: bool, running: int) -> str:
+    """One word for what a node is doing: banned, offline, paused, busy or idle."""
+    if banned:
+        return "banned"
+    if not online:
+        return "offline"
+    if paused:
+        return "paused"
+    return "busy" if running else "idle"
+
+
 @dataclass(frozen=True)
 class NodeView:
     node_id: str
@@ -41,6 +52,27 @@ class NodeView:
     invalid_results: int = 0
     errors: int = 0
     expired_leases: int = 0
+    # An open network (docs/SECURITY.md): where its calls come from, its lease quota (0 = the
+    # initial one), and while quarantined, until when and why.
+    network: str = ""
+    lease_quota: int = 0
+    quarantined_until: float = 0.0
+    quarantine_reason: str = ""
+    paused: bool = False  # by its owner's policy (battery, schedule, in use)
+
+    @property
+    def state(self) -> str:
+        return node_state(
+            online=self.online, paused=self.paused, banned=self.banned, running=self.running
+        )
+
+    @property
+    def error_rate(self) -> float:
+        """The share of this node's checked outcomes that went wrong (a wrong result, an
+        error, an expired lease); 0 for a node with nothing checked yet."""
+        bad = self.invalid_results + self.errors + self.expired_leases
+        total = bad + self.valid_results
+        return bad / total if total else 0.0
 
 
 def _json(text: str | None, default: Any) -> Any:
@@ -51,7 +83,10 @@ def _json(text: str | None, default: Any) -> Any:
     return value if isinstance(value, type(default)) else default
 
 
-def list_nodes(conn: Connection, node_id: str | None = None) -> list[NodeView]:
+def list_nodes(
+    conn: Connection, node_id: str | None = None, owner_id: str | None = None
+) -> list[NodeView]:
+    """Every node (by owner, then name), or one node, or one owner's nodes."""
     running = (
         select(attempts.c.node_id, func.count().label("running"))
         .where(attempts.c.state.in_(ACTIVE_ATTEMPT_STATES))
@@ -59,9 +94,18 @@ def list_nodes(conn: Connection, node_id: str | None = None) -> list[NodeView]:
         .subquery()
     )
     trust = [func.coalesce(node_trust.c[name], 0).label(f"trust_{name}") for name in TRUST_COUNTERS]
+    standing = [
+        func.coalesce(node_trust.c.lease_quota, 0).label("lease_quota"),
+        func.coalesce(node_trust.c.quarantined_until, 0.0).label("quarantined_until"),
+        func.coalesce(node_trust.c.quarantine_reason, "").label("quarantine_reason"),
+    ]
     query = (
         select(
-            nodes, users_table.c.username, func.coalesce(running.c.running, 0).label("n"), *trust
+            nodes,
+            users_table.c.username,
+            func.coalesce(running.c.running, 0).label("n"),
+            *trust,
+            *standing,
         )
         .select_from(
             nodes.join(users_table, users_table.c.id == nodes.c.owner_id)
@@ -72,6 +116,8 @@ def list_nodes(conn: Connection, node_id: str | None = None) -> list[NodeView]:
     )
     if node_id is not None:
         query = query.where(nodes.c.id == node_id)
+    if owner_id is not None:
+        query = query.where(nodes.c.owner_id == owner_id)
     views = []
     for row in conn.execute(query):
         hardware = _json(row.hardware_json, {})
@@ -89,7 +135,12 @@ def list_nodes(conn: Connection, node_id: str | None = None) -> list[NodeView]:
                 memory_mb=int(hardware.get("memory_mb", 0) or 0),
                 benchmark_score=float(row.benchmark_score or 0.0),
                 runtimes=[str(r) for r in _json(row.runtimes_json, [])],
+                paused=bool(row.paused),
                 **{name: int(getattr(row, f"trust_{name}")) for name in TRUST_COUNTERS},
+                network=row.network or "",
+                lease_quota=int(row.lease_quota),
+                quarantined_until=float(row.quarantined_until),
+                quarantine_reason=row.quarantine_reason or "",
             )
         )
     return views

@@ -2,7 +2,9 @@
 
 A node's secret is shown once, at registration; only its SHA-256 is stored. A heartbeat
 says the node is alive, renews the leases of the attempts it is running and learns which
-attempts to stop (its job was cancelled, or its lease was lost).
+attempts to stop (its job was cancelled, or its lease was lost). Of the artifacts it says it
+seeds, only those it may read and fetched or uploaded are kept: other workers will dial it
+for them (server/torrent/peers.py).
 """
 
 from __future__ import annotations
@@ -23,14 +25,15 @@ from server.errors import InvalidArgument, NotFound
 from server.ids import new_id
 from server.jobs.artifacts import check_digest
 from server.jobs.models import ATTEMPT_LEASED, ATTEMPT_LIVE_STATES, TASK_LEASED, TASK_RUNNING
-from server.store.schema import attempts, jobs, node_seeds, nodes, tasks
+from server.store.schema import artifact_owners, attempts, jobs, node_seeds, nodes, tasks
 
 log = logging.getLogger("hivemind.nodes")
 
 KNOWN_EXECUTORS = ("docker", "process")
 MAX_NAME = 120
 MAX_RUNTIMES = 64
-MAX_SEEDS = 10_000
+MAX_SEEDS = 10_000  # digests a heartbeat may name
+MAX_SEEDS_KEPT = 1000  # of those, the node is listed as a seeder of at most this many
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,10 @@ async def register_node(
     hardware: Hardware,
     runtimes: Sequence[str] = (),
     executors: Sequence[str] = (),
+    network: str = "",
 ) -> NodeCredential:
+    """Registers a machine of `owner_id`; `network` is where the call came from
+    (server/nodes/networks.py), recorded as the node's network."""
     name = (name or hardware.hostname or "node").strip()
     if len(name) > MAX_NAME:
         raise InvalidArgument(f"node name is longer than {MAX_NAME} characters")
@@ -131,6 +137,7 @@ async def register_node(
                 banned=False,
                 ban_reason="",
                 bt_endpoint="",
+                network=network,
                 **_facts(hardware, runtimes, executors),
             )
         )
@@ -167,6 +174,24 @@ def _seeds(beat: Beat) -> list[str]:
     return sorted({check_digest(digest) for digest in beat.seeding_digests})
 
 
+def _held(conn: Connection, node_id: str, digests: list[str]) -> list[str]:
+    """Of the digests a node says it seeds, those it may read and really fetched or uploaded
+    (at most MAX_SEEDS_KEPT): other workers will dial it for them, so a node cannot name
+    artifacts it never had, nor others' private ones."""
+    held: list[str] = []
+    for start in range(0, len(digests), 500):  # SQLite caps a statement's parameters
+        held += conn.execute(
+            select(artifact_owners.c.digest).where(
+                artifact_owners.c.principal_id == node_id,
+                artifact_owners.c.digest.in_(digests[start : start + 500]),
+                artifact_owners.c.fetched_at.is_not(None),
+            )
+        ).scalars()
+        if len(held) >= MAX_SEEDS_KEPT:
+            break
+    return sorted(held)[:MAX_SEEDS_KEPT]
+
+
 def renewed_deadline(attempt: Row, lease_ttl_s: int, now: float) -> float:
     """A renewed lease lasts lease_ttl_s, but never past the task's own wall-clock deadline
     (leased_at + timeout) plus one lease of grace: a task paused by its contributor's policy
@@ -176,10 +201,18 @@ def renewed_deadline(attempt: Row, lease_ttl_s: int, now: float) -> float:
 
 
 def record_heartbeat(
-    conn: Connection, node_id: str, beat: Beat, seeds: list[str], lease_ttl_s: int, now: float
+    conn: Connection,
+    node_id: str,
+    beat: Beat,
+    seeds: list[str],
+    lease_ttl_s: int,
+    now: float,
+    network: str = "",
 ) -> tuple[list[str], set[str]]:
-    """Stores the node's state and renews its listed live leases; returns the attempts to
-    stop and the jobs whose tasks started running."""
+    """Stores the node's state (and the network the beat came from, unless "") and renews
+    its listed live leases; returns the attempts to stop and the jobs whose tasks started
+    running."""
+    seen = {"network": network} if network else {}
     conn.execute(
         update(nodes)
         .where(nodes.c.id == node_id)
@@ -189,13 +222,15 @@ def record_heartbeat(
             paused=beat.paused,
             usage_json=json.dumps(beat.usage, sort_keys=True),
             bt_endpoint=beat.bt_endpoint[:120],
+            **seen,
         )
     )
     conn.execute(delete(node_seeds).where(node_seeds.c.node_id == node_id))
-    if seeds:
+    held = _held(conn, node_id, seeds)
+    if held:
         conn.execute(
             insert(node_seeds),
-            [{"node_id": node_id, "digest": d, "updated_at": now} for d in seeds],
+            [{"node_id": node_id, "digest": d, "updated_at": now} for d in held],
         )
     listed = sorted(set(beat.running_attempt_ids))
     renewable: list[str] = []
@@ -256,11 +291,13 @@ def record_heartbeat(
     return [a for a in listed if a not in keep], started_jobs
 
 
-async def heartbeat(ctx: ServerContext, node_id: str, beat: Beat) -> BeatReply:
+async def heartbeat(ctx: ServerContext, node_id: str, beat: Beat, network: str = "") -> BeatReply:
     seeds = _seeds(beat)
     ttl = ctx.settings.lease_ttl_s
     now = time.time()
-    cancel, started_jobs = await ctx.db.run(record_heartbeat, node_id, beat, seeds, ttl, now)
+    cancel, started_jobs = await ctx.db.run(
+        record_heartbeat, node_id, beat, seeds, ttl, now, network
+    )
     for job_id in started_jobs:
         ctx.events.notify(job_id)
     if cancel:

@@ -1,32 +1,51 @@
 """Trust records of nodes: what their results and leases have shown, and what follows.
 
 A node earns trust with consecutive valid results (results that agreed with a quorum or
-passed a spot check); one wrong result resets it. Errors, expired leases and times offline
-are counted too. Trust decides:
-- how often a node's unreplicated work is spot-checked (always below the threshold, then
-  with probability 1/consecutive_valid, as BOINC's adaptive replication does);
+passed a spot check); one wrong result resets it. On an open network accounts are cheap, so
+only results that cost the node something and were checked by someone it cannot be count
+(validation/independence.py decides which): work someone else paid for, agreeing with an
+independent, established node. Errors, expired leases and times offline are counted too.
+
+A node is *established* once it is `established_min_age_s` old with
+`established_min_valid` such results and its latest checked result was right. Trust decides:
+- how often a node's unreplicated work is spot-checked (always until it is established and
+  has `trust_threshold` consecutive valid results, then with probability 1/consecutive_valid,
+  never below a floor: BOINC's adaptive replication);
 - the order in which work is offered to the node (a node still earning trust is offered
   replicated work first, where its results are checked anyway; a trusted node, unreplicated
-  work first) and, on probation after a wrong result, how many leases it may hold;
+  work first), whether it may take a replica slot kept for established nodes, and, on
+  probation after a wrong result, how many leases it may hold;
+- how much a node not yet established may earn in a day (its age caps it);
 - whether its performance bonus counts (only once its results validate), and, with its
   offline times and expired leases, whether it earns the stability bonus.
+
+Failures cost the failing node, never the job: its lease quota (BOINC's daily host quota:
+leases a day, halved by an error, an expired lease or a wrong result, doubled by an accepted
+result) shrinks, and a node whose errors are refuted (a node of another owner then did the
+same task right) far more often than its peers' is quarantined for a while, with the reason.
 
 Every function takes an open connection (inside the caller's transaction).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Select, and_, case, func, insert, select, update
 
 from server.config import ServerSettings
 from server.jobs.models import ATTEMPT_LIVE_STATES
 from server.ledger.rewards import performance_bonus_permille, stability_bonus_permille
 from server.store.schema import attempts, node_trust, nodes
+
+DAY_S = 24 * 3600
+# Counters of a node's current day: all start again together when the day is over.
+DAY_COUNTERS = ("leases_today", "results_today", "errors_today", "refuted_today")
+DAY_AMOUNTS = ("earned_today_ucpt",)
 
 
 @dataclass(frozen=True)
@@ -42,6 +61,15 @@ class TrustRecord:
     last_invalid_at: float = 0.0
     last_expired_at: float = 0.0
     last_offline_at: float = 0.0
+    lease_quota: int = 0  # 0 = never changed: the initial quota
+    day_started_at: float = 0.0
+    leases_today: int = 0
+    results_today: int = 0
+    errors_today: int = 0
+    refuted_today: int = 0
+    earned_today_ucpt: int = 0
+    quarantined_until: float = 0.0
+    quarantine_reason: str = ""
 
     def trusted(self, threshold: int) -> bool:
         return self.consecutive_valid >= threshold
@@ -50,6 +78,19 @@ class TrustRecord:
     def on_probation(self) -> bool:
         """Its latest checked result was wrong and it has not validated since."""
         return self.invalid_results > 0 and self.consecutive_valid == 0
+
+    def today(self, now: float) -> TrustRecord:
+        """This record with its day's counters at zero when its day is over."""
+        if now - self.day_started_at < DAY_S:
+            return self
+        fresh = {name: 0 for name in (*DAY_COUNTERS, *DAY_AMOUNTS)}
+        return dataclasses.replace(self, day_started_at=now, **fresh)
+
+    def quota(self, settings: ServerSettings) -> int:
+        return self.lease_quota or max(1, settings.lease_quota_initial)
+
+    def quarantined(self, now: float) -> bool:
+        return self.quarantined_until > now
 
 
 def load_trust(conn: Connection, node_ids: Iterable[str]) -> dict[str, TrustRecord]:
@@ -73,68 +114,132 @@ def _ensure_rows(conn: Connection, node_ids: set[str], now: float) -> None:
     if missing:
         conn.execute(
             insert(node_trust),
-            [
-                {
-                    "node_id": node_id,
-                    "consecutive_valid": 0,
-                    "valid_results": 0,
-                    "invalid_results": 0,
-                    "errors": 0,
-                    "expired_leases": 0,
-                    "spot_checks_passed": 0,
-                    "spot_checks_failed": 0,
-                    "last_invalid_at": 0.0,
-                    "last_expired_at": 0.0,
-                    "last_offline_at": 0.0,
-                    "updated_at": now,
-                }
-                for node_id in missing
-            ],
+            [{"node_id": node_id, "day_started_at": now, "updated_at": now} for node_id in missing],
         )
 
 
+def _day_values(now: float) -> dict[str, ColumnElement]:
+    """A node's day counters as an UPDATE must write them: at zero (and the day begun now)
+    when its day is over, else as they are."""
+    over = node_trust.c.day_started_at <= now - DAY_S
+    values: dict[str, ColumnElement] = {
+        name: case((over, 0), else_=node_trust.c[name]) for name in (*DAY_COUNTERS, *DAY_AMOUNTS)
+    }
+    values["day_started_at"] = case((over, now), else_=node_trust.c.day_started_at)
+    return values
+
+
 def _bump(conn: Connection, counts: Counter[str], now: float, **values: object) -> None:
-    """For each node, adds its count to the counter columns named by `values` (given as
-    column objects), and sets the plain values."""
+    """For each node, adds its count to the counter columns given as "+" (day counters count
+    in the node's current day), and sets the plain values."""
     if not counts:
         return
     _ensure_rows(conn, set(counts), now)
     for node_id, count in sorted(counts.items()):
         changes: dict[str, object] = {"updated_at": now}
+        day = _day_values(now)
+        if any(name in day for name in values):
+            changes.update(day)
         for name, value in values.items():
-            column = node_trust.c[name]
-            changes[name] = column + count if value == "+" else value
+            base = day[name] if name in day else node_trust.c[name]
+            changes[name] = base + count if value == "+" else value
         conn.execute(update(node_trust).where(node_trust.c.node_id == node_id).values(**changes))
+
+
+def _scale_quotas(
+    conn: Connection, node_ids: Iterable[str], settings: ServerSettings, now: float, grow: bool
+) -> None:
+    """Doubles each node's lease quota once per accepted result (up to the maximum), or
+    halves it once per error from at most the initial quota (never below 1)."""
+    counts = Counter(node_ids)
+    if not counts:
+        return
+    _ensure_rows(conn, set(counts), now)
+    records = load_trust(conn, counts)
+    initial = max(1, settings.lease_quota_initial)
+    top = max(initial, settings.lease_quota_max)
+    for node_id, count in sorted(counts.items()):
+        quota = records[node_id].quota(settings)
+        if grow:
+            quota = min(top, quota << min(count, 32))
+        else:
+            quota = max(1, min(quota, initial) >> min(count, 32))
+        if quota != records[node_id].lease_quota:
+            conn.execute(
+                update(node_trust)
+                .where(node_trust.c.node_id == node_id)
+                .values(lease_quota=quota, updated_at=now)
+            )
 
 
 def record_valid(
     conn: Connection, node_ids: Iterable[str], now: float, spot_checked: Iterable[str] = ()
 ) -> None:
-    """Results that agreed with a quorum; `spot_checked` nodes passed a spot check."""
+    """Results that agreed, independently (validation/independence.py): trust grows;
+    `spot_checked` nodes passed a spot check."""
     _bump(conn, Counter(node_ids), now, consecutive_valid="+", valid_results="+")
     _bump(conn, Counter(spot_checked), now, spot_checks_passed="+")
 
 
-def record_invalid(
-    conn: Connection, node_ids: Iterable[str], now: float, spot_checked: Iterable[str] = ()
+def record_accepted(
+    conn: Connection, node_ids: Iterable[str], settings: ServerSettings, now: float
 ) -> None:
-    """Results that disagreed with a quorum: trust starts again from zero."""
-    _bump(
-        conn, Counter(node_ids), now, consecutive_valid=0, invalid_results="+", last_invalid_at=now
-    )
+    """Results accepted (verified or not): each doubles its node's lease quota."""
+    _scale_quotas(conn, node_ids, settings, now, grow=True)
+
+
+def record_invalid(
+    conn: Connection,
+    node_ids: Iterable[str],
+    now: float,
+    spot_checked: Iterable[str] = (),
+    settings: ServerSettings | None = None,
+) -> None:
+    """Results that disagreed with a quorum: trust starts again from zero, and each halves
+    its node's lease quota."""
+    ids = list(node_ids)
+    _bump(conn, Counter(ids), now, consecutive_valid=0, invalid_results="+", last_invalid_at=now)
     _bump(conn, Counter(spot_checked), now, spot_checks_failed="+")
+    _scale_quotas(conn, ids, settings or ServerSettings(), now, grow=False)
 
 
-def record_errors(conn: Connection, node_ids: Iterable[str], now: float) -> None:
-    _bump(conn, Counter(node_ids), now, errors="+")
+def record_errors(
+    conn: Connection,
+    node_ids: Iterable[str],
+    now: float,
+    settings: ServerSettings | None = None,
+) -> None:
+    """Attempts the node failed: each halves its lease quota."""
+    ids = list(node_ids)
+    _bump(conn, Counter(ids), now, errors="+", errors_today="+")
+    _scale_quotas(conn, ids, settings or ServerSettings(), now, grow=False)
 
 
-def record_expired(conn: Connection, node_ids: Iterable[str], now: float) -> None:
-    _bump(conn, Counter(node_ids), now, expired_leases="+", last_expired_at=now)
+def record_expired(
+    conn: Connection,
+    node_ids: Iterable[str],
+    now: float,
+    settings: ServerSettings | None = None,
+) -> None:
+    """Leases the node let lapse: each halves its lease quota."""
+    ids = list(node_ids)
+    _bump(conn, Counter(ids), now, expired_leases="+", errors_today="+", last_expired_at=now)
+    _scale_quotas(conn, ids, settings or ServerSettings(), now, grow=False)
 
 
 def record_offline(conn: Connection, node_ids: Iterable[str], now: float) -> None:
     _bump(conn, Counter(node_ids), now, last_offline_at=now)
+
+
+def record_leases(conn: Connection, node_id: str, count: int, now: float) -> None:
+    if count > 0:
+        _bump(conn, Counter({node_id: count}), now, leases_today="+")
+
+
+def record_results(conn: Connection, node_id: str, count: int, now: float) -> None:
+    """Results the node delivered (whatever becomes of them): its day's work."""
+    if count > 0:
+        _bump(conn, Counter({node_id: count}), now, results_today="+")
 
 
 # What trust decides ------------------------------------------------------------------------
@@ -147,40 +252,211 @@ def spot_check_probability(consecutive_valid: int, threshold: int, floor: float)
     return min(1.0, max(1.0 / consecutive_valid, floor))
 
 
-def checker_available(conn: Connection, owner_id: str, job_owner_id: str = "") -> bool:
-    """Whether a node of another owner is online to check this owner's result. With
-    `job_owner_id` (a job with a compare command, whose results may differ in bytes) two
-    owners besides both are needed: one to check, one to compare (validation/comparisons.py)."""
-    excluded = [owner_id, job_owner_id] if job_owner_id else [owner_id]
-    found = conn.execute(
-        select(nodes.c.owner_id)
-        .where(
-            nodes.c.online.is_(True),
-            nodes.c.banned.is_(False),
-            nodes.c.owner_id.not_in(excluded),
-        )
-        .distinct()
-        .limit(2)
-    ).all()
-    return len(found) >= (2 if job_owner_id else 1)
+def is_established(
+    record: TrustRecord, created_at: float, settings: ServerSettings, now: float
+) -> bool:
+    """Old enough, with enough independent valid results, its latest checked result right,
+    and not quarantined (the node is not banned: callers check that)."""
+    return (
+        now - float(created_at) >= settings.established_min_age_s
+        and record.valid_results >= settings.established_min_valid
+        and record.consecutive_valid > 0
+        and not record.quarantined(now)
+    )
+
+
+def established_clause(settings: ServerSettings, now: float) -> ColumnElement[bool]:
+    """`is_established` for a query that joins `nodes` and `node_trust`."""
+    return and_(
+        nodes.c.banned.is_(False),
+        nodes.c.created_at <= now - settings.established_min_age_s,
+        node_trust.c.valid_results >= settings.established_min_valid,
+        node_trust.c.consecutive_valid > 0,
+        node_trust.c.quarantined_until <= now,
+    )
+
+
+def established_nodes(settings: ServerSettings, now: float) -> Select:
+    """The ids of the established nodes (a subquery)."""
+    return (
+        select(nodes.c.id)
+        .join(node_trust, node_trust.c.node_id == nodes.c.id)
+        .where(established_clause(settings, now))
+    )
+
+
+def any_established(conn: Connection, settings: ServerSettings, now: float) -> bool:
+    """Whether the network has an established node at all. Until it has one (a new network)
+    agreement among independent new nodes is all there is, and counts."""
+    return conn.execute(established_nodes(settings, now).limit(1)).first() is not None
+
+
+def established_among(
+    conn: Connection, node_ids: Iterable[str], settings: ServerSettings, now: float
+) -> set[str]:
+    ids = sorted(set(node_ids))
+    if not ids:
+        return set()
+    query = established_nodes(settings, now).where(nodes.c.id.in_(ids))
+    return set(conn.execute(query).scalars())
 
 
 @dataclass(frozen=True)
 class LeasePolicy:
-    trusted: bool
+    trusted: bool  # offered unreplicated work first, checked only now and then
     max_new_leases: int | None  # None = no limit beyond what the node asks for
+    established: bool = False  # may take replica slots kept for established nodes
+    held_back: str = ""  # why the node gets fewer leases than it asked for, or none
 
 
-def lease_policy(conn: Connection, node_id: str, settings: ServerSettings) -> LeasePolicy:
-    record = load_trust(conn, [node_id])[node_id]
-    if not record.on_probation:
-        return LeasePolicy(record.trusted(settings.trust_threshold), None)
-    live = conn.execute(
-        select(func.count())
-        .select_from(attempts)
-        .where(attempts.c.node_id == node_id, attempts.c.state.in_(ATTEMPT_LIVE_STATES))
-    ).scalar()
-    return LeasePolicy(False, max(0, settings.probation_max_leases - int(live or 0)))
+def _when(moment: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(moment))
+
+
+def lease_policy(
+    conn: Connection,
+    node_id: str,
+    settings: ServerSettings,
+    now: float | None = None,
+    created_at: float | None = None,
+) -> LeasePolicy:
+    """What this node may lease now: none while quarantined, at most what is left of its
+    day's quota, at most `probation_max_leases` live ones while on probation."""
+    now = time.time() if now is None else now
+    record = load_trust(conn, [node_id])[node_id].today(now)
+    if record.quarantined(now):
+        return LeasePolicy(
+            False,
+            0,
+            held_back=f"quarantined until {_when(record.quarantined_until)}: "
+            f"{record.quarantine_reason}",
+        )
+    if created_at is None:
+        found = conn.execute(select(nodes.c.created_at).where(nodes.c.id == node_id)).scalar()
+        created_at = float(found if found is not None else now)
+    established = is_established(record, created_at, settings, now)
+    quota = record.quota(settings)
+    limits: list[int] = [max(0, quota - record.leases_today)]
+    held_back = ""
+    if limits[0] == 0:
+        held_back = (
+            f"daily lease quota used: {quota} leases since {_when(record.day_started_at)}; "
+            "errors and expired leases shrink it, accepted results grow it back"
+        )
+    if record.on_probation:
+        live = conn.execute(
+            select(func.count())
+            .select_from(attempts)
+            .where(attempts.c.node_id == node_id, attempts.c.state.in_(ATTEMPT_LIVE_STATES))
+        ).scalar()
+        limits.append(max(0, settings.probation_max_leases - int(live or 0)))
+    trusted = established and record.trusted(settings.trust_threshold)
+    return LeasePolicy(trusted, min(limits), established, held_back)
+
+
+# Quarantine ----------------------------------------------------------------------------------
+
+
+def record_refuted(
+    conn: Connection, node_ids: Iterable[str], settings: ServerSettings, now: float
+) -> list[str]:
+    """Errors of these nodes on tasks that a node of another owner then did right (one node
+    id per such error): they count against the node. Returns the nodes quarantined now."""
+    counts = Counter(node_ids)
+    if not counts:
+        return []
+    _bump(conn, counts, now, refuted_today="+")
+    return quarantine_if_far_above_peers(conn, set(counts), settings, now)
+
+
+def quarantine_if_far_above_peers(
+    conn: Connection, node_ids: set[str], settings: ServerSettings, now: float
+) -> list[str]:
+    """Quarantines each of these nodes whose refuted errors today are at least
+    `quarantine_min_errors`, at a rate (of its day's results and errors) of at least
+    `quarantine_min_rate` and `quarantine_factor` times that of every other node today."""
+    records = {n: r.today(now) for n, r in load_trust(conn, node_ids).items()}
+    suspects = {
+        node_id: record
+        for node_id, record in records.items()
+        if not record.quarantined(now)
+        and record.refuted_today >= max(1, settings.quarantine_min_errors)
+    }
+    if not suspects:
+        return []
+    since = now - DAY_S
+    peers = conn.execute(
+        select(
+            func.coalesce(func.sum(node_trust.c.refuted_today), 0),
+            func.coalesce(func.sum(node_trust.c.results_today + node_trust.c.errors_today), 0),
+        ).where(node_trust.c.day_started_at > since, node_trust.c.node_id.not_in(sorted(suspects)))
+    ).one()
+    peer_rate = int(peers[0]) / int(peers[1]) if int(peers[1]) else 0.0
+    quarantined = []
+    for node_id, record in sorted(suspects.items()):
+        work = record.results_today + record.errors_today
+        rate = record.refuted_today / work if work else 1.0
+        if rate < settings.quarantine_min_rate or rate < settings.quarantine_factor * peer_rate:
+            continue
+        until = now + settings.quarantine_s
+        reason = (
+            f"{record.refuted_today} of its {work} tasks today failed or lapsed on this node "
+            f"and were then done by nodes of other owners ({rate:.0%}; other nodes: "
+            f"{peer_rate:.0%})"
+        )
+        conn.execute(
+            update(node_trust)
+            .where(node_trust.c.node_id == node_id)
+            .values(quarantined_until=until, quarantine_reason=reason, updated_at=now)
+        )
+        quarantined.append(node_id)
+    return quarantined
+
+
+# Earnings caps -------------------------------------------------------------------------------
+
+
+class EarningsCaps:
+    """What each node may still be paid today, within one transaction: a node not yet
+    established earns at most new_node_daily_earnings_ucpt x (1 + its age in whole days) a
+    day, so trust bought with cheap accounts pays little; an established node has no cap.
+    `allow` before drawing from the escrow, `write` once at the end."""
+
+    def __init__(self, conn: Connection, settings: ServerSettings, now: float) -> None:
+        self.conn = conn
+        self.settings = settings
+        self.now = now
+        self._left: dict[str, int | None] = {}  # None = not capped
+        self._paid: Counter[str] = Counter()
+
+    def _load(self, node_id: str) -> int | None:
+        row = self.conn.execute(select(nodes.c.created_at).where(nodes.c.id == node_id)).first()
+        record = load_trust(self.conn, [node_id])[node_id].today(self.now)
+        created_at = float(row.created_at) if row is not None else self.now
+        if is_established(record, created_at, self.settings, self.now):
+            return None
+        days = int(max(0.0, self.now - created_at) // DAY_S)
+        cap = max(0, self.settings.new_node_daily_earnings_ucpt) * (1 + days)
+        return max(0, cap - record.earned_today_ucpt)
+
+    def allow(self, node_id: str, amount_ucpt: int) -> int:
+        """How much of `amount_ucpt` this node may be paid now (and counts it as paid)."""
+        if node_id not in self._left:
+            self._left[node_id] = self._load(node_id)
+        left = self._left[node_id]
+        if left is None:
+            return amount_ucpt
+        allowed = max(0, min(amount_ucpt, left))
+        self._left[node_id] = left - allowed
+        self._paid[node_id] += allowed
+        return allowed
+
+    def write(self) -> None:
+        """Adds what was paid to each capped node's day."""
+        for node_id, paid in sorted(self._paid.items()):
+            if paid:
+                _bump(self.conn, Counter({node_id: paid}), self.now, earned_today_ucpt="+")
+        self._paid.clear()
 
 
 @dataclass(frozen=True)

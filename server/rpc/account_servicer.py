@@ -94,7 +94,9 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         self, request: account_pb2.GetEarningsRequest, context: ServicerContext
     ) -> account_pb2.GetEarningsResponse:
         caller = require_user(context)
-        view = await self.ctx.db.run(statements.earnings, caller.user_id, request.days)
+        view = await self.ctx.db.run(
+            statements.earnings, caller.user_id, request.days, None, request.time_zone
+        )
         return account_pb2.GetEarningsResponse(
             days=[
                 account_pb2.DailyEarnings(day=d.day, amount_ucpt=d.amount_ucpt, payouts=d.payouts)
@@ -114,12 +116,15 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
                     performance_bonus_permille=p.performance_bonus_permille,
                     stability_bonus_permille=p.stability_bonus_permille,
                     priority_permille=p.priority_permille,
+                    job_name=p.job_name or "",
+                    task_index=p.task_index if p.task_index is not None else -1,
                 )
                 for p in view.payouts
             ],
             today_ucpt=view.today_ucpt,
             week_ucpt=view.week_ucpt,
             month_ucpt=view.month_ucpt,
+            time_zone=view.time_zone,
         )
 
     @maps_domain_errors

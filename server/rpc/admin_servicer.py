@@ -104,7 +104,6 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
     ) -> admin_pb2.NodeInfo:
         caller = require_admin(context)
         node = await bans.ban_node_now(self.ctx, request.node_id, request.reason)
-        self.ctx.node_credentials.forget(request.node_id)  # refused from the next call
         log.info("ban user=%s node=%s reason=%s", caller.username, node.node_id, node.ban_reason)
         return node_to_proto(node)
 

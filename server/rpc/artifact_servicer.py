@@ -44,6 +44,9 @@ class ArtifactServicer(artifact_pb2_grpc.ArtifactServiceServicer):
                 if chunk.WhichOneof("part") != "data":
                     raise InvalidArgument("only one header per upload; the rest is data")
                 await upload.write(chunk.data)
+        except Exception:
+            await upload.abort()  # a refusal: the reservation ends before the caller hears of it
+            raise
         except BaseException:
             upload.discard()  # synchronous: this may run while the call is being cancelled
             raise

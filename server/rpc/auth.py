@@ -21,6 +21,7 @@ from typing import Any
 import grpc
 from sqlalchemy import Connection, select
 
+from common.bounded import BoundedCache
 from server.accounts.revocation import check_access, current_user_state
 from server.context import ServerContext
 from server.errors import DomainError, PermissionDenied, Unauthenticated
@@ -37,6 +38,7 @@ OPEN_METHODS = frozenset(
     }
 )
 NODE_CREDENTIAL_CACHE_S = 15.0
+NODE_CREDENTIALS_CACHED = 20_000
 # Calls that need the admin role: the caller's role is read from the database for each.
 ADMIN_RPCS = "/hivemind.v1.AdminService/"
 
@@ -113,21 +115,27 @@ class _NodeRecord:
 
 
 class NodeCredentialCache:
-    """Verified node credentials for a few seconds, so heartbeats do not hit the database."""
+    """Verified node credentials for a few seconds, so heartbeats do not hit the database;
+    at most `max_entries` of them (the least recently used leave first)."""
 
-    def __init__(self, ttl_s: float = NODE_CREDENTIAL_CACHE_S) -> None:
+    def __init__(
+        self, ttl_s: float = NODE_CREDENTIAL_CACHE_S, max_entries: int = NODE_CREDENTIALS_CACHED
+    ) -> None:
         self.ttl_s = ttl_s
-        self._records: dict[str, _NodeRecord] = {}
+        self._records: BoundedCache[str, _NodeRecord] = BoundedCache(max_entries)
+
+    def __len__(self) -> int:
+        return len(self._records)
 
     def get(self, node_id: str) -> _NodeRecord | None:
         record = self._records.get(node_id)
         if record is not None and record.cached_until < time.monotonic():
-            del self._records[node_id]
+            self._records.pop(node_id)
             return None
         return record
 
     def put(self, node_id: str, record: _NodeRecord) -> None:
-        self._records[node_id] = record
+        self._records.put(node_id, record)
 
     def forget(self, node_id: str) -> None:
         self._records.pop(node_id, None)

@@ -79,6 +79,10 @@ def node_to_proto(node: NodeView) -> admin_pb2.NodeInfo:
         invalid_results=node.invalid_results,
         errors=node.errors,
         expired_leases=node.expired_leases,
+        network=node.network,
+        lease_quota=node.lease_quota,
+        quarantined_until=int(node.quarantined_until),
+        quarantine_reason=node.quarantine_reason,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
@@ -20,6 +21,9 @@ from server import errors
 log = logging.getLogger("hivemind.rpc")
 
 INTERNAL_MESSAGE = "internal error (logged on the server)"
+# A domain error's reason and details travel beside the message, as trailing metadata shaped
+# like google.rpc.ErrorInfo: {"reason": "...", "metadata": {"name": "value", ...}} in JSON.
+ERROR_INFO_KEY = "hivemind-error-info"
 # Messages may quote the caller's input; a status travels in trailers, which clients cap
 # (8 KiB by default), so a long quote would turn a clear error into a transport error.
 MAX_MESSAGE_CHARS = 1000
@@ -55,12 +59,23 @@ def status_for(error: errors.DomainError) -> grpc.StatusCode:
     return grpc.StatusCode.UNKNOWN
 
 
+def error_info(error: errors.DomainError) -> tuple[tuple[str, str], ...]:
+    """The trailing metadata naming the error's reason, or none when it has no reason."""
+    reason = getattr(error, "reason", "")
+    if not reason:
+        return ()
+    info = {"reason": reason, "metadata": dict(getattr(error, "details", {}))}
+    return ((ERROR_INFO_KEY, json.dumps(info, ensure_ascii=True)[:MAX_MESSAGE_CHARS]),)
+
+
 async def _abort_for(error: BaseException, context: Any, method: str) -> None:
     """Ends the call with the status `error` deserves. Always raises (context.abort does)."""
     if isinstance(error, errors.DomainError):
         code = status_for(error)
         log.info("rpc=%s status=%s error=%s", method, code.name, error)
-        await context.abort(code, status_message(error) or code.name.lower())
+        await context.abort(
+            code, status_message(error) or code.name.lower(), trailing_metadata=error_info(error)
+        )
     log.error("rpc=%s unexpected error", method, exc_info=error)
     await context.abort(grpc.StatusCode.INTERNAL, INTERNAL_MESSAGE)
 

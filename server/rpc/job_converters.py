@@ -7,6 +7,7 @@ from server.jobs.access import Caller
 from server.jobs.artifacts import ArtifactRecord
 from server.jobs.events import JobUpdate
 from server.jobs.models import PRIORITY_UNIT, JobView, TaskView
+from server.jobs.rounds import RoundView
 from server.jobs.spec import JobRequest, TaskInputRequest
 from server.nodes.registry import Beat, Hardware
 from server.rpc.auth import Principal
@@ -14,6 +15,7 @@ from server.scheduling.leases import Lease, LeaseRequest
 from server.validation.attempts import Ack, AttemptStats, Completion, Failure
 
 JOB_STATES = {
+    "submitting": common_pb2.JOB_STATE_PENDING,  # its tasks are still being created
     "pending": common_pb2.JOB_STATE_PENDING,
     "running": common_pb2.JOB_STATE_RUNNING,
     "done": common_pb2.JOB_STATE_DONE,
@@ -35,6 +37,13 @@ ARTIFACT_KINDS = {
     "runtime": common_pb2.ARTIFACT_KIND_RUNTIME,
 }
 KIND_NAMES = {value: name for name, value in ARTIFACT_KINDS.items()}
+ROUND_STATES = {
+    "running": job_pb2.ROUND_STATE_RUNNING,
+    "aggregating": job_pb2.ROUND_STATE_AGGREGATING,
+    "done": job_pb2.ROUND_STATE_DONE,
+    "failed": job_pb2.ROUND_STATE_FAILED,
+    "cancelled": job_pb2.ROUND_STATE_CANCELLED,
+}
 
 
 def caller_of(principal: Principal) -> Caller:
@@ -62,6 +71,10 @@ def job_request(request: job_pb2.SubmitJobRequest) -> JobRequest:
         idempotency_key=request.idempotency_key,
         compare_command=list(request.compare_command),
         compare_timeout_s=request.compare_timeout_s,
+        rounds=request.rounds,
+        aggregate_command=list(request.aggregate_command),
+        min_results=request.min_results,
+        round_deadline_s=request.round_deadline_s,
     )
 
 
@@ -96,6 +109,28 @@ def job_to_proto(job: JobView) -> job_pb2.Job:
         package_digest=job.package_digest,
         compare_command=job.compare_command,
         compare_timeout_s=job.compare_timeout_s,
+        rounds=job.rounds,
+        aggregate_command=job.aggregate_command,
+        min_results=job.min_results,
+        round_deadline_s=job.round_deadline_s,
+        current_round=job.current_round,
+        round_tasks=job.round_tasks,
+    )
+
+
+def round_to_proto(view: RoundView) -> job_pb2.Round:
+    return job_pb2.Round(
+        round=view.round,
+        state=ROUND_STATES.get(view.state, job_pb2.ROUND_STATE_UNSPECIFIED),
+        tasks_accepted=view.tasks_accepted,
+        model_digest=view.model_digest,
+        result_digest=view.result_digest,
+        result_size=view.result_size,
+        metrics=view.metrics,
+        started_at=int(view.started_at),
+        closed_at=int(view.closed_at or 0),
+        ended_at=int(view.ended_at or 0),
+        error=view.error,
     )
 
 
@@ -112,6 +147,8 @@ def task_to_proto(task: TaskView) -> job_pb2.Task:
         node_id=task.node_id,
         cost_ucpt=task.cost_ucpt,
         verification=task.verification,
+        round=task.round,
+        aggregate=task.aggregate,
     )
 
 
@@ -124,6 +161,8 @@ def task_result_to_proto(task: TaskView) -> job_pb2.TaskResult:
         log=task.log,
         error=task.error,
         input_name=task.input_name,
+        round=task.round,
+        aggregate=task.aggregate,
     )
 
 
@@ -211,6 +250,22 @@ def lease_to_proto(lease: Lease) -> node_pb2.TaskLease:
                 result_b_size=lease.comparison[3],
             )
             if lease.comparison
+            else None
+        ),
+        round=lease.round,
+        rounds=lease.rounds,
+        model_digest=lease.model_digest,
+        model_size=lease.model_size,
+        aggregate=(
+            node_pb2.AggregateInputs(
+                outputs=[
+                    node_pb2.RoundOutput(
+                        task_index=output.task_index, digest=output.digest, size=output.size
+                    )
+                    for output in lease.aggregate_outputs
+                ]
+            )
+            if lease.aggregate_outputs is not None
             else None
         ),
     )

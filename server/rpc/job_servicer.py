@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 
 import grpc
@@ -12,6 +13,7 @@ from server.jobs import lifecycle, queries, submit
 from server.jobs.events import watch_job
 from server.jobs.spec import estimate_cost
 from server.ledger import starter
+from server.nodes.networks import network_of
 from server.rpc import job_converters as convert
 from server.rpc.auth import require_user
 from server.rpc.errors import maps_domain_errors
@@ -25,7 +27,9 @@ class JobServicer(job_pb2_grpc.JobServiceServicer):
     async def SubmitJob(
         self, request: job_pb2.SubmitJobRequest, context: grpc.aio.ServicerContext
     ) -> job_pb2.Job:
-        caller = convert.caller_of(require_user(context))
+        settings = self.ctx.settings
+        network = network_of(context.peer(), settings.network_prefix_v4, settings.network_prefix_v6)
+        caller = dataclasses.replace(convert.caller_of(require_user(context)), network=network)
         job = await submit.submit_job(self.ctx, caller, convert.job_request(request))
         return convert.job_to_proto(job)
 
@@ -47,9 +51,11 @@ class JobServicer(job_pb2_grpc.JobServiceServicer):
         self, request: job_pb2.GetJobRequest, context: grpc.aio.ServicerContext
     ) -> job_pb2.JobDetail:
         caller = convert.caller_of(require_user(context))
-        job, tasks = await queries.get_job(self.ctx, caller, request.job_id, request.include_tasks)
+        detail = await queries.get_job(self.ctx, caller, request.job_id, request.include_tasks)
         return job_pb2.JobDetail(
-            job=convert.job_to_proto(job), tasks=[convert.task_to_proto(t) for t in tasks]
+            job=convert.job_to_proto(detail.job),
+            tasks=[convert.task_to_proto(t) for t in detail.tasks],
+            rounds=[convert.round_to_proto(r) for r in detail.rounds],
         )
 
     @maps_domain_errors
@@ -96,6 +102,8 @@ class JobServicer(job_pb2_grpc.JobServiceServicer):
             timeout_s=res.timeout_s,
             compare=request.compare,
             compare_timeout_s=request.compare_timeout_s,
+            rounds=request.rounds,
+            aggregate=request.aggregate,
         )
         funded_from = await self.ctx.db.run(starter.funded_from, caller.user_id, worst)
         return job_pb2.EstimateCostResponse(worst_case_ucpt=worst, funded_from=funded_from)

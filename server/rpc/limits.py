@@ -36,10 +36,12 @@ STRING_LIMITS: dict[str, int] = {
     "hivemind.v1.Failure.error": 64 * 1024,  # the domain keeps one line of 1000 characters
     "hivemind.v1.SubmitJobRequest.command": 64 * 1024,  # the domain caps the whole argv
     "hivemind.v1.SubmitJobRequest.compare_command": 64 * 1024,
+    "hivemind.v1.SubmitJobRequest.aggregate_command": 64 * 1024,
 }
 REPEATED_LIMITS: dict[str, int] = {
     "hivemind.v1.SubmitJobRequest.command": 1024,
     "hivemind.v1.SubmitJobRequest.compare_command": 1024,
+    "hivemind.v1.SubmitJobRequest.aggregate_command": 1024,
     "hivemind.v1.SubmitJobRequest.inputs": 100_000,  # the domain caps at max_tasks_per_job
     "hivemind.v1.HeartbeatRequest.seeding_digests": 10_000,
     "hivemind.v1.RegisterNodeRequest.runtimes": 64,

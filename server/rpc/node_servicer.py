@@ -11,17 +11,23 @@ from proto.hivemind.v1 import node_pb2, node_pb2_grpc
 from server.context import ServerContext
 from server.nodes import credentials as node_secrets
 from server.nodes import registry as nodes
+from server.nodes.networks import network_of
 from server.rpc import job_converters as convert
 from server.rpc.auth import principal_of, require_node, require_user
 from server.rpc.errors import maps_domain_errors
 from server.scheduling import scheduler
 from server.torrent.peers import observed_endpoint
-from server.validation import intake
+from server.validation import intake, returns
 
 
 class NodeServicer(node_pb2_grpc.NodeServiceServicer):
     def __init__(self, ctx: ServerContext) -> None:
         self.ctx = ctx
+
+    def _network(self, context: grpc.aio.ServicerContext) -> str:
+        """The network this call came from, as the server sees it (server/nodes/networks.py)."""
+        settings = self.ctx.settings
+        return network_of(context.peer(), settings.network_prefix_v4, settings.network_prefix_v6)
 
     @maps_domain_errors
     async def RegisterNode(
@@ -35,6 +41,7 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
             convert.hardware_from_proto(request.hardware),
             list(request.runtimes),
             list(request.executors),
+            network=self._network(context),
         )
         return node_pb2.RegisterNodeResponse(
             node_id=credential.node_id,
@@ -64,7 +71,7 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
         beat = convert.beat_from_proto(request)
         endpoint = observed_endpoint(beat.bt_endpoint, context.peer())
         beat = dataclasses.replace(beat, bt_endpoint=endpoint)
-        reply = await nodes.heartbeat(self.ctx, node.node_id, beat)
+        reply = await nodes.heartbeat(self.ctx, node.node_id, beat, self._network(context))
         return node_pb2.HeartbeatResponse(
             cancel_attempt_ids=reply.cancel_attempt_ids,
             lease_deadline=int(reply.lease_deadline),
@@ -76,8 +83,12 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
         self, request: node_pb2.LeaseTasksRequest, context: grpc.aio.ServicerContext
     ) -> node_pb2.LeaseTasksResponse:
         node = require_node(context)
-        leases = await scheduler.lease(self.ctx, node.node_id, convert.lease_request(request))
-        return node_pb2.LeaseTasksResponse(leases=[convert.lease_to_proto(x) for x in leases])
+        leased = await scheduler.lease(
+            self.ctx, node.node_id, convert.lease_request(request), self._network(context)
+        )
+        return node_pb2.LeaseTasksResponse(
+            leases=[convert.lease_to_proto(x) for x in leased.leases], held_back=leased.held_back
+        )
 
     @maps_domain_errors
     async def StartAttempts(
@@ -93,7 +104,11 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
     ) -> node_pb2.AttemptAcks:
         node = require_node(context)
         acks = await intake.complete(
-            self.ctx, node.node_id, node.user_id, convert.completions_from_proto(request)
+            self.ctx,
+            node.node_id,
+            node.user_id,
+            convert.completions_from_proto(request),
+            self._network(context),
         )
         return convert.acks_to_proto(acks)
 
@@ -103,6 +118,16 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
     ) -> node_pb2.AttemptAcks:
         node = require_node(context)
         acks = await intake.fail(self.ctx, node.node_id, convert.failures_from_proto(request))
+        return convert.acks_to_proto(acks)
+
+    @maps_domain_errors
+    async def ReturnAttempts(
+        self, request: node_pb2.ReturnAttemptsRequest, context: grpc.aio.ServicerContext
+    ) -> node_pb2.AttemptAcks:
+        node = require_node(context)
+        acks = await returns.hand_back(
+            self.ctx, node.node_id, list(request.attempt_ids), request.reason
+        )
         return convert.acks_to_proto(acks)
 
     @maps_domain_errors

@@ -3,6 +3,13 @@
 A fresh server knows the default runtime `python-3.11` (image `hivemind/python:3.11`), so
 one command starts a working network. What an admin adds is pinned: by a digest reference, an
 image id, or a `docker save` archive stored as an artifact (server/runtimes/archives.py).
+
+The default runtime is pinned too: a tag means whatever each machine's Docker says it means,
+so workers could run different images under one name. At start the server pins it to the
+image id in `default_runtime_image_id`, or else to the id the tag has in this machine's
+Docker (where `make runtime-image` built it), once; leases then name the image by that id,
+and a worker whose tag is another image does not run it. A server that can learn neither
+leaves it unpinned and says so at every start, until an admin pins it (`runtime add`).
 """
 
 from __future__ import annotations
@@ -51,6 +58,53 @@ def ensure_default_runtime(conn: Connection) -> None:
             created_at=time.time(),
         )
     )
+
+
+def is_pinned(record: RuntimeRecord) -> bool:
+    return bool(
+        record.archive_digest
+        or is_pinned_reference(record.image)
+        or is_full_image_id(record.image_id.lower())
+    )
+
+
+def default_runtime(conn: Connection) -> RuntimeRecord | None:
+    row = conn.execute(select(runtimes).where(runtimes.c.name == DEFAULT_RUNTIME)).first()
+    return _record(row) if row else None
+
+
+def pin_default_runtime(conn: Connection, image_id: str) -> bool:
+    """Pins the default runtime to `image_id` (a full image id) if it is still unpinned;
+    True when it did. A pinned runtime is re-pinned only by an admin (`add_runtime`)."""
+    image_id = image_id.strip().lower()
+    if not is_full_image_id(image_id):
+        raise InvalidArgument(f"not a full image id: {image_id!r} (expected sha256:<64 hex>)")
+    record = default_runtime(conn)
+    if record is None or is_pinned(record):
+        return False
+    image_id = image_id if image_id.startswith("sha256:") else f"sha256:{image_id}"
+    conn.execute(
+        update(runtimes).where(runtimes.c.name == DEFAULT_RUNTIME).values(image_id=image_id)
+    )
+    return True
+
+
+def local_image_id(image: str, timeout_s: float = 5.0) -> str:
+    """The id `image` has in this machine's Docker, or "" (no daemon, no such image).
+    Blocking: call it from a thread."""
+    try:
+        import docker
+
+        client = docker.from_env(timeout=timeout_s)
+    except Exception:  # no Docker SDK settings, or no daemon here
+        return ""
+    try:
+        image_id = str(client.api.inspect_image(image).get("Id") or "")
+    except Exception:  # no such image, or the daemon went away
+        return ""
+    finally:
+        client.close()
+    return image_id if is_full_image_id(image_id.lower()) else ""
 
 
 def list_runtimes(conn: Connection) -> list[RuntimeRecord]:

@@ -10,23 +10,23 @@ from sqlalchemy import Connection, Row, insert, select, update
 from server.ids import new_id
 from server.jobs.access import grant_reads
 from server.jobs.models import ATTEMPT_LEASED, JOB_ACTIVE_STATES, TASK_FAILED
-from server.scheduling.lease_trust import held_by_owner
+from server.scheduling.lease_trust import LeasingNode, held_by_kin
 from server.scheduling.leases import Free, Lease, artifact_sizes, runtime_images
-from server.store.schema import attempts, jobs, nodes, result_comparisons, tasks
+from server.store.schema import attempts, jobs, result_comparisons, tasks
 from server.validation.comparisons import LEASED, OPEN
 
 
 def lease_comparisons(
     conn: Connection,
-    node_id: str,
-    owner_nodes: Sequence[str],
+    node: LeasingNode,
     free: Free,
     runtime_names: Sequence[str],
     limit: int,
     deadline: float,
     now: float,
 ) -> list[Lease]:
-    """Leases open comparisons this node may judge and has room for (most urgent job first)."""
+    """Leases open comparisons this node may judge and has room for (most urgent job first):
+    of a third owner, on none of the networks of the results' nodes (lease_trust.held_by_kin)."""
     if limit < 1:
         return []
     if (
@@ -36,7 +36,6 @@ def lease_comparisons(
         is None
     ):
         return []  # the common case: one indexed probe
-    owner_id = select(nodes.c.owner_id).where(nodes.c.id == node_id).scalar_subquery()
     query = (
         select(
             result_comparisons.c.id,
@@ -52,7 +51,9 @@ def lease_comparisons(
             jobs.c.memory_mb,
             jobs.c.disk_mb,
             jobs.c.gpus,
+            jobs.c.rounds,
             tasks.c.idx,
+            tasks.c.round,
         )
         .select_from(
             result_comparisons.join(jobs, jobs.c.id == result_comparisons.c.job_id).join(
@@ -62,12 +63,12 @@ def lease_comparisons(
         .where(
             result_comparisons.c.state == OPEN,
             jobs.c.state.in_(JOB_ACTIVE_STATES),
-            jobs.c.owner_id != owner_id,
+            jobs.c.owner_id != node.owner_id,
             jobs.c.cores <= free.cores,
             jobs.c.memory_mb <= free.memory_mb,
             jobs.c.gpus <= free.gpus,
             tasks.c.state.not_in((TASK_FAILED, "cancelled")),
-            ~held_by_owner(owner_nodes, runs_only=True),
+            ~held_by_kin(node, runs_only=True),
         )
         .order_by(jobs.c.priority_permille.desc(), result_comparisons.c.created_at)
         .limit(limit * 4)
@@ -94,7 +95,7 @@ def lease_comparisons(
                 "id": attempt_id,
                 "task_id": row.task_id,
                 "job_id": row.job_id,
-                "node_id": node_id,
+                "node_id": node.node_id,
                 "state": ATTEMPT_LEASED,
                 "leased_at": now,
                 "lease_deadline": deadline,
@@ -112,7 +113,7 @@ def lease_comparisons(
     grant_reads(
         conn,
         [
-            (digest, node_id)
+            (digest, node.node_id)
             for row in picked
             for digest in (row.package_digest, row.digest_a, row.digest_b)
             if digest
@@ -152,6 +153,8 @@ def lease_comparisons(
                     row.digest_b,
                     sizes.get(row.digest_b, 0),
                 ),
+                round=row.round,
+                rounds=row.rounds,
             )
         )
     return leases

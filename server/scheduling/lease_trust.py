@@ -1,43 +1,79 @@
-"""What verification and trust change in leasing (used by scheduler.py).
+"""What verification and trust change in leasing (used by scheduler.py and compare_leases.py).
 
-- Replicas of a task go to nodes of different owners: a node is not offered a task that a
-  node of its owner holds or has delivered a result for (a failed or expired attempt does
-  not count: the owner may try again).
+- Replicas of a task go to independent nodes (validation/independence.py): a node is not
+  offered a task that a node of its owner, or (when networks count) a node on its network,
+  holds or has delivered a result for. A failed or expired attempt does not count: the
+  owner may try again on another machine.
+- A node is never offered again a task it failed: the same failure costs the job nothing
+  twice.
+- Replica slots kept for established nodes go to established nodes only.
 - Trust orders the work a node is offered, within one priority: a node still earning trust
   gets replicated jobs first (its results are checked there anyway, and agreeing ones earn
   it trust); a trusted node gets unreplicated jobs first (where trust is what protects the
-  submitter). A node on probation holds few leases (trust.LeasePolicy).
+  submitter). A node on probation holds few leases; a quarantined one none; every node at
+  most its day's lease quota (trust.LeasePolicy).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, Row, exists, select
+from sqlalchemy import ColumnElement, Row, Select, exists, or_, select
 
-from server.jobs.models import ATTEMPT_DONE, ATTEMPT_LIVE_STATES
+from server.jobs.models import ATTEMPT_DONE, ATTEMPT_FAILED, ATTEMPT_LIVE_STATES
 from server.nodes.trust import LeasePolicy
-from server.store.schema import attempts, nodes, tasks
+from server.store.schema import attempts, nodes, task_replicas, tasks
 
 HOLDING_STATES = (*ATTEMPT_LIVE_STATES, ATTEMPT_DONE)
 
 
-def nodes_of_same_owner(conn: Connection, node_id: str) -> list[str]:
-    """Every node of this node's owner, this one included."""
-    owner = select(nodes.c.owner_id).where(nodes.c.id == node_id).scalar_subquery()
-    return sorted(conn.execute(select(nodes.c.id).where(nodes.c.owner_id == owner)).scalars())
+@dataclass(frozen=True)
+class LeasingNode:
+    """The node asking for leases, as independence sees it."""
+
+    node_id: str
+    owner_id: str
+    network: str
+    created_at: float
+    distinct_networks: bool = True
+
+    def kin(self) -> Select:
+        """Its owner's nodes and (when networks count) the nodes on its network."""
+        same = nodes.c.owner_id == self.owner_id
+        if self.distinct_networks:
+            same = or_(same, nodes.c.network == self.network)
+        return select(nodes.c.id).where(same)
 
 
-def held_by_owner(owner_nodes: Sequence[str], runs_only: bool = False) -> ColumnElement[bool]:
-    """True for a task (in a query on `tasks`) that one of these nodes holds or answered.
-    A node that compared two of its results counts too (it saw them), unless `runs_only`:
-    comparing again is fine, judging its own result is not (validation/comparisons.py)."""
+def held_by_kin(node: LeasingNode, runs_only: bool = False) -> ColumnElement[bool]:
+    """True for a task (in a query on `tasks`) that a node of this node's owner or network
+    holds or answered. A node that compared two of its results counts too (it saw them),
+    unless `runs_only`: comparing again is fine, judging its own result is not
+    (validation/comparisons.py)."""
     held = exists().where(
         attempts.c.task_id == tasks.c.id,
-        attempts.c.node_id.in_(sorted(owner_nodes)),
+        attempts.c.node_id.in_(node.kin()),
         attempts.c.state.in_(HOLDING_STATES),
     )
     return held.where(attempts.c.comparison_id.is_(None)) if runs_only else held
+
+
+def open_to(node: LeasingNode, established: bool) -> ColumnElement[bool]:
+    """True for a pending task (in a query on `tasks`) this node may lease: not held by its
+    kin, not failed by it, and not kept for established nodes unless it is one."""
+    failed_here = exists().where(
+        attempts.c.task_id == tasks.c.id,
+        attempts.c.node_id == node.node_id,
+        attempts.c.state == ATTEMPT_FAILED,
+        attempts.c.comparison_id.is_(None),
+    )
+    allowed = ~held_by_kin(node) & ~failed_here
+    if not established:
+        kept = exists().where(
+            task_replicas.c.task_id == tasks.c.id, task_replicas.c.needs_established.is_(True)
+        )
+        allowed = allowed & ~kept
+    return allowed
 
 
 def by_trust(candidates: list[Row], policy: LeasePolicy) -> list[Row]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Row, select
 
+from server.jobs.rounds import RoundOutput
 from server.scheduling.runtime_choice import lease_image
 from server.store.schema import artifacts, runtimes
 
@@ -48,6 +49,23 @@ class Lease:
     # Set when the lease compares two results instead of running the task: (digest_a,
     # size_a, digest_b, size_b); `command` is then the job's compare command.
     comparison: tuple[str, int, str, int] | None = None
+    # A job with rounds (server/jobs/rounds.py): the task's round, how many the job has, the
+    # model the round starts from ("" in round 0), and for the round's aggregate (whose
+    # `command` is then the aggregate command) every accepted output of the round.
+    round: int = 0
+    rounds: int = 1
+    model_digest: str = ""
+    model_size: int = 0
+    aggregate_outputs: tuple[RoundOutput, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Leased:
+    """What one lease call hands a node: its leases, and why it got fewer than it asked for
+    (or none) when that is the node's own standing (quarantine, its day's lease quota)."""
+
+    leases: list[Lease]
+    held_back: str = ""
 
 
 @dataclass

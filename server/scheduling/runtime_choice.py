@@ -66,10 +66,10 @@ def runtime_preference(conn: Connection, node_id: str, held: Sequence[str]) -> R
 
 
 def lease_image(image: str, image_id: str, archive_digest: str) -> str:
-    """The image a lease names: the image id when the runtime has an archive (the id is the
+    """The image a lease names: the image id when the runtime is pinned by one (the id is the
     config's digest, so a worker runs exactly the approved image, whatever a tag means on its
-    machine, and knows what the archive it fetches must hold); else the reference."""
+    machine, and knows what an archive it fetches must hold); else the reference."""
     image_id = (image_id or "").strip().lower()
-    if archive_digest and is_full_image_id(image_id):
+    if is_full_image_id(image_id):
         return image_id if image_id.startswith("sha256:") else f"sha256:{image_id}"
     return image

@@ -9,6 +9,10 @@ Jobs paid from starter credit get only the room that paid jobs leave (funding.py
 Cost is O(active jobs + batch): one query finds the jobs that fit and still have pending
 tasks (an indexed EXISTS per job), then each job chosen gives its pending tasks through the
 (state, job_id, idx) index, LIMITed to what the batch can still take.
+
+A task of a job with rounds (server/jobs/rounds.py) is leased with its round's model; the
+round's aggregate (index -1, so first among the job's pending tasks) with the aggregate
+command and every accepted output of the round. The node may then read them all.
 """
 
 from __future__ import annotations
@@ -20,14 +24,16 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, Row, exists, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Row, exists, func, insert, select, update
 
+from server import metrics
 from server.config import ServerSettings
 from server.context import ServerContext
 from server.errors import FailedPrecondition, NotFound, PermissionDenied
 from server.ids import new_id
 from server.jobs.access import grant_reads
 from server.jobs.models import (
+    AGGREGATE_INDEX,
     ATTEMPT_LEASED,
     JOB_ACTIVE_STATES,
     JOB_PENDING,
@@ -36,11 +42,19 @@ from server.jobs.models import (
     TASK_LEASED,
     TASK_PENDING,
 )
-from server.nodes.trust import lease_policy
+from server.jobs.rounds import RoundOutput, round_models, round_outputs
+from server.nodes.trust import lease_policy, record_leases
 from server.scheduling.compare_leases import lease_comparisons
 from server.scheduling.funding import paid_first
-from server.scheduling.lease_trust import by_trust, held_by_owner, nodes_of_same_owner
-from server.scheduling.leases import Free, Lease, LeaseRequest, artifact_sizes, runtime_images
+from server.scheduling.lease_trust import LeasingNode, by_trust, open_to
+from server.scheduling.leases import (
+    Free,
+    Lease,
+    Leased,
+    LeaseRequest,
+    artifact_sizes,
+    runtime_images,
+)
 from server.scheduling.runtime_choice import runtime_preference
 from server.store.schema import attempts, jobs, nodes, tasks
 from server.validation.replicas import take_slots
@@ -57,23 +71,36 @@ class _OwnerQueue:
     pending: dict[str, deque[Row]] = field(default_factory=dict)
 
 
-def _check_node(conn: Connection, node_id: str, now: float) -> list[str]:
-    """The node's registered runtimes; refuses banned and offline nodes."""
+def _check_node(
+    conn: Connection, node_id: str, now: float, network: str, distinct_networks: bool
+) -> tuple[LeasingNode, list[str]]:
+    """The node as independence sees it and its registered runtimes; refuses banned and
+    offline nodes. Records the network the call came from (`network`, "" = keep)."""
     node = conn.execute(
-        select(nodes.c.online, nodes.c.banned, nodes.c.ban_reason, nodes.c.runtimes_json).where(
-            nodes.c.id == node_id
-        )
+        select(
+            nodes.c.owner_id,
+            nodes.c.online,
+            nodes.c.banned,
+            nodes.c.ban_reason,
+            nodes.c.runtimes_json,
+            nodes.c.network,
+            nodes.c.created_at,
+        ).where(nodes.c.id == node_id)
     ).first()
     if node is None:
         raise NotFound(f"no node {node_id}; register this machine again")
     if node.banned:
-        raise PermissionDenied(f"node {node_id} is banned: {node.ban_reason or 'no reason'}")
+        raise PermissionDenied(
+            f"node {node_id} is banned: {node.ban_reason or 'no reason'}", reason="NODE_BANNED"
+        )
     if not node.online:
         raise FailedPrecondition(
             f"node {node_id} is marked offline; send a heartbeat to come back online"
         )
-    conn.execute(update(nodes).where(nodes.c.id == node_id).values(last_seen=now))
-    return json.loads(node.runtimes_json or "[]")
+    seen = network or node.network
+    conn.execute(update(nodes).where(nodes.c.id == node_id).values(last_seen=now, network=seen))
+    leasing = LeasingNode(node_id, node.owner_id, seen, float(node.created_at), distinct_networks)
+    return leasing, json.loads(node.runtimes_json or "[]")
 
 
 def _candidate_jobs(conn: Connection, free: Free, runtime_names: Sequence[str]) -> list[Row]:
@@ -94,6 +121,8 @@ def _candidate_jobs(conn: Connection, free: Free, runtime_names: Sequence[str]) 
         jobs.c.state,
         jobs.c.replicas,
         jobs.c.starter_funded,
+        jobs.c.rounds,
+        jobs.c.aggregate_json,
     ).where(
         jobs.c.state.in_(JOB_ACTIVE_STATES),
         jobs.c.cores <= free.cores,
@@ -135,20 +164,24 @@ def _owner_queues(conn: Connection, candidates: list[Row]) -> list[_OwnerQueue]:
 
 
 def _pending_tasks(
-    conn: Connection, job_id: str, limit: int, skip_locked: bool, owner_nodes: Sequence[str] = ()
+    conn: Connection, job_id: str, limit: int, skip_locked: bool, allowed: ColumnElement[bool]
 ) -> deque[Row]:
     query = (
         select(
-            tasks.c.id, tasks.c.idx, tasks.c.input_digest, tasks.c.input_name, tasks.c.input_size
+            tasks.c.id,
+            tasks.c.idx,
+            tasks.c.round,
+            tasks.c.input_digest,
+            tasks.c.input_name,
+            tasks.c.input_size,
         )
         .where(tasks.c.state == TASK_PENDING, tasks.c.job_id == job_id)
         .order_by(tasks.c.idx)
         .limit(limit)
     )
-    if owner_nodes:
-        # Replicas of a task go to nodes of different owners: skip tasks this node's owner
-        # holds or has delivered a result for (see validation/replicas.py).
-        query = query.where(~held_by_owner(owner_nodes))
+    # Replicas of a task go to independent nodes, a node never gets again a task it failed,
+    # slots kept for established nodes go to them (lease_trust.open_to).
+    query = query.where(allowed)
     if skip_locked:  # PostgreSQL: replicas leasing at once take different rows
         query = query.with_for_update(skip_locked=True)
     return deque(conn.execute(query).all())
@@ -160,7 +193,7 @@ def _take_one(
     free: Free,
     room: int,
     skip_locked: bool,
-    owner_nodes: Sequence[str] = (),
+    allowed: ColumnElement[bool],
 ) -> tuple[Row, Row] | None:
     while queue.jobs:
         job = queue.jobs[0]
@@ -170,7 +203,7 @@ def _take_one(
         pending = queue.pending.get(job.id)
         if pending is None:
             pending = queue.pending[job.id] = _pending_tasks(
-                conn, job.id, room, skip_locked, owner_nodes
+                conn, job.id, room, skip_locked, allowed
             )
         if not pending:
             queue.jobs.popleft()
@@ -186,7 +219,7 @@ def _pick(
     free: Free,
     limit: int,
     skip_locked: bool,
-    owner_nodes: Sequence[str] = (),
+    allowed: ColumnElement[bool],
 ) -> list[tuple[Row, Row]]:
     picked: list[tuple[Row, Row]] = []
     active = _owner_queues(conn, candidates)
@@ -195,7 +228,7 @@ def _pick(
         for queue in active:
             if len(picked) >= limit:
                 break
-            choice = _take_one(conn, queue, free, limit - len(picked), skip_locked, owner_nodes)
+            choice = _take_one(conn, queue, free, limit - len(picked), skip_locked, allowed)
             if choice is not None:
                 picked.append(choice)
                 still_active.append(queue)
@@ -210,19 +243,21 @@ def lease_tasks(
     lease_ttl_s: int,
     now: float,
     settings: ServerSettings | None = None,
-) -> list[Lease]:
+    network: str = "",
+) -> Leased:
+    """Leases pending tasks (and comparisons) that fit what the node has free; `network` is
+    where the call came from (server/nodes/networks.py)."""
     settings = settings or ServerSettings()
-    registered = _check_node(conn, node_id, now)
+    node, registered = _check_node(conn, node_id, now, network, settings.distinct_networks)
     limit = max(1, min(request.max_tasks or 1, MAX_LEASE_BATCH))
     if request.free_cores < 1 or request.free_memory_mb < 1:
-        return []
-    # Trust: a node on probation holds few leases; see server/nodes/trust.py.
-    policy = lease_policy(conn, node_id, settings)
+        return Leased([])
+    # Trust: quarantine, the day's lease quota, probation; see server/nodes/trust.py.
+    policy = lease_policy(conn, node_id, settings, now, node.created_at)
     if policy.max_new_leases is not None:
         limit = min(limit, policy.max_new_leases)
         if limit < 1:
-            return []
-    owner_nodes = nodes_of_same_owner(conn, node_id)
+            return Leased([], policy.held_back)
     free = Free(
         cores=request.free_cores,
         memory_mb=request.free_memory_mb,
@@ -231,28 +266,29 @@ def lease_tasks(
     )
     preference = runtime_preference(conn, node_id, request.runtimes or registered)
     if preference.nothing:
-        return []
+        return Leased([])
     deadline = now + lease_ttl_s
     # Comparisons first: they are short, and a task waits for each (compare_leases.py).
-    compared = lease_comparisons(
-        conn, node_id, owner_nodes, free, preference.names, limit, deadline, now
-    )
+    compared = lease_comparisons(conn, node, free, preference.names, limit, deadline, now)
     limit -= len(compared)
+    record_leases(conn, node_id, len(compared), now)
     candidates = _candidate_jobs(conn, free, preference.names) if limit > 0 else []
     if not candidates:
-        return compared
+        return Leased(compared)
     skip_locked = conn.dialect.name == "postgresql"
+    allowed = open_to(node, policy.established)
     picked: list[tuple[Row, Row]] = []
     # Starter-funded jobs get only the room that paid jobs leave (funding.py).
     for tier in paid_first(candidates):
         held_first, to_fetch = preference.split(tier)
         held_first, to_fetch = by_trust(held_first, policy), by_trust(to_fetch, policy)
-        picked += _pick(conn, held_first, free, limit - len(picked), skip_locked, owner_nodes)
+        picked += _pick(conn, held_first, free, limit - len(picked), skip_locked, allowed)
         if to_fetch and len(picked) < limit:
             # Room left: jobs of runtimes this node lacks but can fetch (and then holds).
-            picked += _pick(conn, to_fetch, free, limit - len(picked), skip_locked, owner_nodes)
+            picked += _pick(conn, to_fetch, free, limit - len(picked), skip_locked, allowed)
     if not picked:
-        return compared
+        return Leased(compared)
+    record_leases(conn, node_id, len(picked), now)
     attempt_ids = [new_id("att") for _ in picked]
     conn.execute(
         insert(attempts),
@@ -293,24 +329,67 @@ def lease_tasks(
         .where(jobs.c.id.in_(job_ids), jobs.c.state == JOB_PENDING)
         .values(state=JOB_RUNNING, updated_at=now)
     )
+    rounds = _round_inputs(conn, picked)
     # The node may now download what these tasks need (see server/jobs/access.py).
     grant_reads(
         conn,
         [(job.package_digest, node_id) for job, _ in picked]
-        + [(task.input_digest, node_id) for _, task in picked],
+        + [(task.input_digest, node_id) for _, task in picked]
+        + [(digest, node_id) for inputs in rounds.values() for digest in inputs.digests],
     )
-    return compared + _leases(conn, picked, attempt_ids, deadline)
+    return Leased(compared + _leases(conn, picked, attempt_ids, deadline, rounds))
+
+
+@dataclass(frozen=True)
+class _RoundInputs:
+    """What a task of a job with rounds gets besides its input: the round's model and, for
+    the round's aggregate, the round's accepted outputs."""
+
+    model: str
+    outputs: tuple[RoundOutput, ...] | None
+
+    @property
+    def digests(self) -> list[str]:
+        return [self.model, *(output.digest for output in self.outputs or ())]
+
+
+def _round_inputs(conn: Connection, picked: list[tuple[Row, Row]]) -> dict[str, _RoundInputs]:
+    """Task id -> its round's model and, for an aggregate, the outputs it combines."""
+    keys = {(job.id, task.round) for job, task in picked if job.aggregate_json}
+    if not keys:
+        return {}
+    models = round_models(conn, keys)
+    found = {}
+    for job, task in picked:
+        if not job.aggregate_json:
+            continue
+        outputs = None
+        if task.idx == AGGREGATE_INDEX:
+            outputs = tuple(round_outputs(conn, job.id, task.round))
+        found[task.id] = _RoundInputs(models.get((job.id, task.round), ""), outputs)
+    return found
 
 
 def _leases(
-    conn: Connection, picked: list[tuple[Row, Row]], attempt_ids: list[str], deadline: float
+    conn: Connection,
+    picked: list[tuple[Row, Row]],
+    attempt_ids: list[str],
+    deadline: float,
+    rounds: dict[str, _RoundInputs],
 ) -> list[Lease]:
     images = runtime_images(conn, [job.runtime for job, _ in picked])
-    sizes = artifact_sizes(conn, [job.package_digest for job, _ in picked])
+    sizes = artifact_sizes(
+        conn,
+        [job.package_digest for job, _ in picked] + [inputs.model for inputs in rounds.values()],
+    )
     commands = {job.id: json.loads(job.command_json) for job, _ in picked}
     leases = []
     for attempt_id, (job, task) in zip(attempt_ids, picked, strict=True):
         image, archive = images.get(job.runtime, ("", ""))
+        inputs = rounds.get(task.id)
+        command = commands[job.id]
+        if inputs is not None and inputs.outputs is not None:
+            command = json.loads(job.aggregate_json)
         leases.append(
             Lease(
                 attempt_id=attempt_id,
@@ -318,7 +397,7 @@ def _leases(
                 job_id=job.id,
                 task_index=task.idx,
                 runtime=job.runtime,
-                command=commands[job.id],
+                command=command,
                 package_digest=job.package_digest,
                 package_size=int(sizes.get(job.package_digest, 0)),
                 input_digest=task.input_digest,
@@ -332,18 +411,36 @@ def _leases(
                 lease_deadline=deadline,
                 runtime_image=image,
                 runtime_archive_digest=archive,
+                round=task.round,
+                rounds=job.rounds,
+                model_digest=inputs.model if inputs else "",
+                model_size=sizes.get(inputs.model, 0) if inputs else 0,
+                aggregate_outputs=inputs.outputs if inputs else None,
             )
         )
     return leases
 
 
-async def lease(ctx: ServerContext, node_id: str, request: LeaseRequest) -> list[Lease]:
+async def lease(
+    ctx: ServerContext, node_id: str, request: LeaseRequest, network: str = ""
+) -> Leased:
     """Leases tasks to a node (on the database thread) and tells watchers of their jobs."""
-    leases = await ctx.db.run(
-        lease_tasks, node_id, request, ctx.settings.lease_ttl_s, time.time(), ctx.settings
+    began = time.perf_counter()
+    leased = await ctx.db.run(
+        lease_tasks,
+        node_id,
+        request,
+        ctx.settings.lease_ttl_s,
+        time.time(),
+        ctx.settings,
+        network,
     )
-    if leases:
-        log.debug("leased node=%s tasks=%d", node_id, len(leases))
-        for job_id in {item.job_id for item in leases}:
+    metrics.LEASE_SECONDS.observe(time.perf_counter() - began)
+    metrics.TASKS_LEASED.inc(len(leased.leases))
+    if leased.leases:
+        log.debug("leased node=%s tasks=%d", node_id, len(leased.leases))
+        for job_id in {item.job_id for item in leased.leases}:
             ctx.events.notify(job_id)
-    return leases
+    if leased.held_back:
+        log.info("lease held back node=%s: %s", node_id, leased.held_back)
+    return leased

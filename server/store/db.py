@@ -8,14 +8,26 @@ PostgreSQL gets a pool and several threads, so transactions overlap; they run SE
 and are run again when they lose a conflict (server/store/postgres.py), so the domain code
 sees the same one-at-a-time world as on SQLite. Transaction functions therefore must not have
 effects outside the connection: they return what the caller then acts on.
+
+Waiting transactions are served fairly between accounts, not first come first served: each
+one is queued under `current_account` (the RPC edge sets it per call, server/rpc/budgets.py;
+background work has none), and a free thread takes the oldest transaction of the account
+next in turn. However many transactions one account queues (the batches of a huge job, a
+flood of calls), another account's next transaction waits for at most one of each other
+account's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import contextvars
 import functools
+import threading
+from collections import OrderedDict, deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,6 +39,18 @@ T = TypeVar("T")
 
 # Threads running PostgreSQL transactions; the pool holds one connection for each.
 POSTGRES_THREADS = 8
+
+# Whose work the running task does ("" = the server's own); Database.run queues by it.
+current_account: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "hivemind_account", default=""
+)
+
+
+@dataclass
+class _Waiting:
+    call: Callable[[], Any]
+    future: asyncio.Future[Any]
+    loop: asyncio.AbstractEventLoop
 
 
 def sqlite_url(data_dir: Path) -> str:
@@ -60,10 +84,14 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.is_sqlite = url.startswith("sqlite")
-        workers = 1 if self.is_sqlite else POSTGRES_THREADS
+        self._workers = 1 if self.is_sqlite else POSTGRES_THREADS
         self._executor = concurrent.futures.ThreadPoolExecutor(
-            max_workers=workers, thread_name_prefix="hivemind-db"
+            max_workers=self._workers, thread_name_prefix="hivemind-db"
         )
+        # account -> its waiting transactions; the order of keys is the order of turns.
+        self._waiting: OrderedDict[str, deque[_Waiting]] = OrderedDict()
+        self._running = 0
+        self._lock = threading.Lock()
 
     @classmethod
     def for_data_dir(cls, data_dir: Path, url: str | None = None) -> Database:
@@ -84,14 +112,78 @@ class Database:
             return fn(conn, *args, **kwargs)
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Runs `fn(conn, ...)` in one transaction on the database thread."""
+        """Runs `fn(conn, ...)` in one transaction on the database thread, in the calling
+        account's turn (see the module docstring)."""
         loop = asyncio.get_running_loop()
-        call = functools.partial(self.transaction_sync, fn, *args, **kwargs)
-        return await loop.run_in_executor(self._executor, call)
+        waiting = _Waiting(
+            functools.partial(self.transaction_sync, fn, *args, **kwargs),
+            loop.create_future(),
+            loop,
+        )
+        with self._lock:
+            self._waiting.setdefault(current_account.get(), deque()).append(waiting)
+        self._dispatch()
+        return await waiting.future
+
+    def _dispatch(self) -> None:
+        """Hands waiting transactions to free threads, one account after another. Any thread."""
+        while True:
+            with self._lock:
+                if self._running >= self._workers or not self._waiting:
+                    return
+                account, queue = next(iter(self._waiting.items()))
+                waiting = queue.popleft()
+                if queue:
+                    self._waiting.move_to_end(account)  # the others go first next time
+                else:
+                    del self._waiting[account]
+                if waiting.future.cancelled():  # its caller stopped waiting: never run
+                    continue
+                self._running += 1
+            try:
+                started = self._executor.submit(waiting.call)
+            except RuntimeError as error:  # closed
+                with self._lock:
+                    self._running -= 1
+                _answer(waiting, None, error)
+                continue
+            started.add_done_callback(functools.partial(self._finished, waiting))
+
+    def _finished(self, waiting: _Waiting, done: concurrent.futures.Future[Any]) -> None:
+        with self._lock:
+            self._running -= 1
+        try:
+            result, error = done.result(), None
+        except BaseException as exc:  # the transaction's own error, or cancelled at close
+            result, error = None, exc
+        _answer(waiting, result, error)
+        self._dispatch()
 
     def connect(self) -> Connection:
         return self.engine.connect()
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
+        with self._lock:
+            left = [waiting for queue in self._waiting.values() for waiting in queue]
+            self._waiting.clear()
+        for waiting in left:
+            _answer(waiting, None, RuntimeError("the database is closed"))
         self.engine.dispose()
+
+
+def _answer(waiting: _Waiting, result: Any, error: BaseException | None) -> None:
+    """Resolves a caller's future on its own loop (from any thread)."""
+    with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits any more
+        waiting.loop.call_soon_threadsafe(_settle, waiting.future, result, error)
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.done():
+        return
+    if isinstance(error, concurrent.futures.CancelledError):
+        future.cancel()
+    elif error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)

@@ -25,6 +25,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.exc import DBAPIError
 
+from server import metrics
+
 T = TypeVar("T")
 
 log = logging.getLogger("hivemind.db")
@@ -63,6 +65,7 @@ def run_serializable(engine: Engine, fn: Callable[..., T], *args: Any, **kwargs:
                 raise
             if attempt == MAX_TRIES:
                 raise
+            metrics.DB_RETRIES.inc()
             log.debug("retry fn=%s try=%d alone=%s: %s", _name(fn), attempt, alone, error.orig)
     raise AssertionError("unreachable")
 

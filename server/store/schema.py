@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData()
@@ -163,6 +164,9 @@ nodes = Table(
     Column("banned", Boolean, nullable=False, default=False),
     Column("ban_reason", Text, nullable=False, default=""),
     Column("bt_endpoint", String(120), nullable=False, default=""),
+    # The network its calls last came from, as the server saw them (server/nodes/networks.py):
+    # replicas that make a quorum come from distinct networks; "" = not seen yet.
+    Column("network", String(64), nullable=False, default="", server_default=""),
 )
 
 # Artifacts a node said (in heartbeats) it seeds over BitTorrent.
@@ -204,7 +208,22 @@ artifact_owners = Table(
     Column("principal_id", String(40), primary_key=True),
     Column("size", BigInteger, nullable=False),
     Column("created_at", Float, nullable=False),
+    # When a node last uploaded or fetched it: only then may the node say it seeds it.
+    Column("fetched_at", Float),
     Index("ix_artifact_owners_principal", "principal_id"),
+)
+
+# Bytes an upload in progress will add to its owner's quota, reserved before the first byte
+# lands (server/jobs/artifacts.py): concurrent uploads cannot together pass the quota. A
+# reservation ends with its upload; one left by a crash expires.
+upload_reservations = Table(
+    "upload_reservations",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("owner_id", String(40), nullable=False),  # the user (a node's owner) it counts for
+    Column("size", BigInteger, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Index("ix_upload_reservations_owner", "owner_id", "expires_at"),
 )
 
 jobs = Table(
@@ -228,6 +247,13 @@ jobs = Table(
     # argv of the command that compares two results (JSON; "" = digests must be equal)
     Column("compare_json", Text, nullable=False, default=""),
     Column("compare_timeout_s", Integer, nullable=False, default=0),
+    # Rounds (server/jobs/rounds.py): 1 and no aggregate command for a job without rounds.
+    Column("rounds", Integer, nullable=False, default=1),
+    Column("aggregate_json", Text, nullable=False, default=""),  # argv; "" = none
+    Column("min_results", Integer, nullable=False, default=0),  # per round; 0 = every task
+    Column("round_deadline_s", Integer, nullable=False, default=0),  # 0 = none
+    Column("round_tasks", Integer, nullable=False, default=0),  # tasks per round
+    Column("current_round", Integer, nullable=False, default=0),
     Column("max_cost_ucpt", BigInteger, nullable=False),
     Column("cost_ucpt", BigInteger, nullable=False, default=0),
     Column("refunded_ucpt", BigInteger, nullable=False, default=0),
@@ -243,6 +269,8 @@ jobs = Table(
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
     Column("finished_at", Float),
+    # The network it was submitted from: its work earns no trust to nodes of that network.
+    Column("network", String(64), nullable=False, default="", server_default=""),
     UniqueConstraint("owner_id", "idempotency_key", name="uq_jobs_owner_idempotency"),
     Index("ix_jobs_owner_created", "owner_id", "created_at"),
     Index("ix_jobs_state", "state"),
@@ -253,7 +281,9 @@ tasks = Table(
     metadata,
     Column("id", String(40), primary_key=True),
     Column("job_id", String(40), ForeignKey("jobs.id"), nullable=False),
+    # The task's index in its round; -1 for the round's aggregate (jobs/models.py).
     Column("idx", Integer, nullable=False),
+    Column("round", Integer, nullable=False, default=0),
     Column("state", String(16), nullable=False),  # pending leased running done failed cancelled
     Column("input_digest", String(64), nullable=False, default=""),
     Column("input_name", Text, nullable=False, default=""),
@@ -267,8 +297,29 @@ tasks = Table(
     Column("cost_ucpt", BigInteger, nullable=False, default=0),
     Column("log", Text, nullable=False, default=""),
     Column("updated_at", Float, nullable=False),
-    UniqueConstraint("job_id", "idx", name="uq_tasks_job_idx"),
+    UniqueConstraint("job_id", "round", "idx", name="uq_tasks_job_round_idx"),
     Index("ix_tasks_state_job", "state", "job_id", "idx"),
+)
+
+# The rounds of a job with an aggregate command (server/jobs/rounds.py), one row each from
+# the moment its tasks are created: running (its tasks run), aggregating (enough were
+# accepted: the aggregate task runs), done (its output is the next round's model), failed,
+# cancelled.
+job_rounds = Table(
+    "job_rounds",
+    metadata,
+    Column("job_id", String(40), ForeignKey("jobs.id"), primary_key=True),
+    Column("round", Integer, primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("model_digest", String(64), nullable=False, default=""),  # what its tasks start from
+    Column("tasks_accepted", Integer, nullable=False, default=0),  # outputs aggregated
+    Column("result_digest", String(64), nullable=False, default=""),  # the next model
+    Column("result_size", BigInteger, nullable=False, default=0),
+    Column("error", Text, nullable=False, default=""),
+    Column("started_at", Float, nullable=False),
+    Column("closed_at", Float),  # its aggregate created
+    Column("ended_at", Float),
+    Index("ix_job_rounds_state", "state", "started_at"),
 )
 
 attempts = Table(
@@ -318,6 +369,20 @@ node_trust = Table(
     Column("last_expired_at", Float, nullable=False, default=0.0),
     Column("last_offline_at", Float, nullable=False, default=0.0),
     Column("updated_at", Float, nullable=False),
+    # The lease quota (BOINC's daily host quota): leases a day, halved by an error, an expired
+    # lease or a wrong result, doubled by an accepted one; 0 = never changed (the initial one).
+    Column("lease_quota", Integer, nullable=False, default=0, server_default="0"),
+    # What the node did in its current day (the day began at `day_started_at`).
+    Column("day_started_at", Float, nullable=False, default=0.0, server_default="0"),
+    Column("leases_today", Integer, nullable=False, default=0, server_default="0"),
+    Column("results_today", Integer, nullable=False, default=0, server_default="0"),
+    Column("errors_today", Integer, nullable=False, default=0, server_default="0"),
+    # Errors on tasks that a node of another owner then completed: the node's fault.
+    Column("refuted_today", Integer, nullable=False, default=0, server_default="0"),
+    Column("earned_today_ucpt", BigInteger, nullable=False, default=0, server_default="0"),
+    # An error rate far above its peers' keeps the node from leasing until then, and why.
+    Column("quarantined_until", Float, nullable=False, default=0.0, server_default="0"),
+    Column("quarantine_reason", Text, nullable=False, default="", server_default=""),
 )
 
 # A task that needs more than one result: a job with replicas > 1, or a spot check of an
@@ -336,6 +401,8 @@ task_replicas = Table(
     Column("subject_attempt_id", String(40)),  # the result a spot check checks
     Column("canonical_digest", String(64), nullable=False, default=""),  # once accepted
     Column("updated_at", Float, nullable=False),
+    # The open slots go to established nodes only: their results must settle the task.
+    Column("needs_established", Boolean, nullable=False, default=False, server_default=false()),
 )
 
 # Every result a node delivered and what validation made of it:
@@ -354,6 +421,8 @@ result_checks = Table(
     Column("status", String(16), nullable=False),
     Column("created_at", Float, nullable=False),
     Column("decided_at", Float),
+    # The network the result came from (the node's, when it reported it).
+    Column("network", String(64), nullable=False, default="", server_default=""),
     Index("ix_result_checks_node_status", "node_id", "status", "decided_at"),
 )
 

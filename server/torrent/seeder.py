@@ -13,6 +13,10 @@ when those go quiet (app/services/torrent/fetch.py).
 A pulled result lands in a directory the caller names; once the artifact store holds it,
 `remember(digest, torrent)` keeps its torrent and seeds it from the store.
 
+Memory is bounded: at most `settings.bt_max_seeded_torrents` torrents are in the session,
+the least recently asked for leave first (their torrents stay in the database and are seeded
+again on the next request), and a lock exists only for a digest being worked on.
+
 Alerts are polled on a timer with `pop_alerts()` (the alert-notify callback deadlocks in the
 Python bindings); calls that block (adding torrents, status, hashing, DB) run in threads.
 """
@@ -20,9 +24,10 @@ Python bindings); calls that block (adding torrents, status, hashing, DB) run in
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +35,7 @@ import libtorrent as lt
 from sqlalchemy import Connection, select, update
 
 from common import torrents
+from common.bounded import BoundedCache
 from common.digests import file_sha256
 from server.config import ServerSettings
 from server.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
@@ -79,8 +85,11 @@ class Seeder:
         self.port = 0
         self.swarm = SwarmBook()  # nodes fetching each artifact right now
         self._lt: lt.session | None = None
-        self._seeding: dict[str, lt.torrent_handle] = {}  # digest -> handle
-        self._locks: dict[str, asyncio.Lock] = {}
+        # digest -> handle of the torrents in the session, least recently asked for first
+        self._seeding: BoundedCache[str, lt.torrent_handle] = BoundedCache(
+            max(1, settings.bt_max_seeded_torrents)
+        )
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}  # digest -> (lock, users)
         self._listening: asyncio.Future[int] | None = None
         self._stats: list[asyncio.Future[dict[str, int]]] = []
         self._flushes: dict[str, asyncio.Future[None]] = {}  # by info hash
@@ -95,7 +104,8 @@ class Seeder:
         self._poller = asyncio.create_task(self._poll(), name="seeder-alerts")
         try:
             self.port = await asyncio.wait_for(self._listening, 10)
-            for digest, torrent in await self.db.run(_stored_torrents):
+            limit = self._seeding.max_entries
+            for digest, torrent in reversed(await self.db.run(_stored_torrents, limit)):
                 await self._seed(digest, torrent)
         except BaseException:
             await self.close()
@@ -157,7 +167,7 @@ class Seeder:
     async def torrent_for(self, digest: str) -> SeedInfo:
         """The artifact's torrent (made and stored on first request) and it is being seeded.
         NotFound when the server has no such artifact."""
-        async with self._locks.setdefault(digest, asyncio.Lock()):
+        async with self._digest_lock(digest):
             row = await self.db.run(_artifact_torrent, digest)
             if row is None:
                 raise NotFound(f"no artifact {digest}")
@@ -188,9 +198,25 @@ class Seeder:
     def seeding_digests(self) -> list[str]:
         return sorted(self._seeding)
 
+    @contextlib.asynccontextmanager
+    async def _digest_lock(self, digest: str) -> AsyncIterator[None]:
+        """One caller at a time per digest; the lock is forgotten once nobody holds or
+        waits for it, so the table only holds digests being worked on."""
+        lock, users = self._locks.get(digest, (asyncio.Lock(), 0))
+        self._locks[digest] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[digest]
+            if users <= 1:
+                del self._locks[digest]
+            else:
+                self._locks[digest] = (lock, users - 1)
+
     async def _seed(self, digest: str, torrent: bytes) -> str:
         info = parse_torrent(torrent)
-        if digest in self._seeding:
+        if self._seeding.get(digest) is not None:
             return torrents.info_hash(info)
         path = self.artifact_path(digest)
         if not await asyncio.to_thread(path.is_file):
@@ -199,7 +225,14 @@ class Seeder:
         params = _params(info, path.parent, seed=True)
         if path.name != info.name():
             params.renamed_files = {0: path.name}
-        self._seeding[digest] = await asyncio.to_thread(self._session().add_torrent, params)
+        try:
+            handle = await asyncio.to_thread(self._session().add_torrent, params)
+        except RuntimeError as error:  # e.g. its earlier removal is still under way
+            log.warning("cannot seed digest=%s: %s", digest, error)
+            return torrents.info_hash(info)
+        for _, evicted in self._seeding.put(digest, handle):
+            if self._lt is not None and evicted.is_valid():
+                self._lt.remove_torrent(evicted)  # asynchronous in libtorrent; files stay
         return torrents.info_hash(info)
 
     # -- pulling results -------------------------------------------------------------------
@@ -221,8 +254,8 @@ class Seeder:
         the BT port for this torrent is accepted (before, libtorrent drops it)."""
         info = parse_torrent(torrent)
         digest = (expected_sha256 or info.name()).lower()
-        async with self._locks.setdefault(digest, asyncio.Lock()):
-            if digest in self._seeding:
+        async with self._digest_lock(digest):
+            if self._seeding.get(digest) is not None:
                 raise AlreadyExists(f"artifact {digest} is stored on the server already")
             return await self._pull(info, digest, peers, Path(dest_dir), stall_timeout_s, on_added)
 
@@ -364,9 +397,13 @@ def _listen_host(listen: str) -> str:
     return host.strip("[]")
 
 
-def _stored_torrents(conn: Connection) -> list[tuple[str, bytes]]:
+def _stored_torrents(conn: Connection, limit: int) -> list[tuple[str, bytes]]:
+    """The `limit` newest artifacts that have a torrent, newest first."""
     rows = conn.execute(
-        select(artifacts.c.digest, artifacts.c.torrent).where(artifacts.c.torrent.is_not(None))
+        select(artifacts.c.digest, artifacts.c.torrent)
+        .where(artifacts.c.torrent.is_not(None))
+        .order_by(artifacts.c.created_at.desc())
+        .limit(limit)
     )
     return [(row.digest, bytes(row.torrent)) for row in rows]
 

@@ -17,6 +17,7 @@ from server.nodes.listing import NodeView, list_nodes
 from server.store.schema import nodes
 from server.validation.expiry import release_node_leases
 from server.validation.quorum import apply_settlement
+from server.validation.rounds import advance_rounds
 from server.validation.spot_checks import distrust_node_results
 
 MAX_BAN_REASON_CHARS = 500
@@ -52,7 +53,9 @@ def ban_node(
             .values(banned=True, ban_reason=reason or "banned by an admin", online=False)
         )
     effects = Effects()
-    release_node_leases(conn, node_id, "node banned by an admin", now, effects)
+    release_node_leases(
+        conn, node_id, "node banned by an admin", now, effects, settings or ServerSettings()
+    )
     if settings is not None:
         _discard_unverified(conn, node_id, settings, now, effects)
     return Ban(list_nodes(conn, node_id)[0], effects)
@@ -68,11 +71,32 @@ def _discard_unverified(
         apply_settlement(conn, reruns.settlement, now)
     for job_id in effects.deltas:  # their watchers hear of it, with a line or without
         effects.touch(job_id)
+    advance_rounds(conn, effects, now)
     effects.apply(conn, now)
 
 
+def unban_node(conn: Connection, node_id: str) -> NodeView:
+    """Lifts a ban: the node's credential works again and it leases work once its next
+    heartbeat brings it online. What the ban discarded stays discarded."""
+    done = conn.execute(
+        update(nodes).where(nodes.c.id == node_id).values(banned=False, ban_reason="")
+    ).rowcount
+    if not done:
+        raise NotFound(f"no node {node_id}")
+    return list_nodes(conn, node_id)[0]
+
+
 async def ban_node_now(ctx: ServerContext, node_id: str, reason: str) -> NodeView:
-    """Bans in one transaction, then tells watchers of the affected jobs."""
+    """Bans in one transaction, then tells watchers of the affected jobs; this server
+    refuses the node's credential from its next call (others within their credential
+    cache's few seconds; leases are refused at once everywhere)."""
     ban = await ctx.db.run(ban_node, node_id, reason, None, ctx.settings)
+    ctx.node_credentials.forget(node_id)
     ban.effects.announce(ctx.events)
     return ban.node
+
+
+async def unban_node_now(ctx: ServerContext, node_id: str) -> NodeView:
+    node = await ctx.db.run(unban_node, node_id)
+    ctx.node_credentials.forget(node_id)
+    return node

@@ -35,10 +35,11 @@ from server.jobs.models import (
     ATTEMPT_FAILED,
     TASK_DONE,
     TASK_FAILED,
+    task_label,
 )
 from server.ledger.payouts import EscrowTracker, PayoutOrder, paid_amounts, pay
 from server.ledger.rewards import measured_core_ms, reward_for
-from server.nodes.trust import node_bonuses
+from server.nodes.trust import EarningsCaps, node_bonuses
 from server.store.schema import attempts, jobs, result_checks, result_comparisons, tasks
 from server.validation.attempts import (
     Ack,
@@ -133,7 +134,9 @@ def group_results(
 
 
 def load_verdicts(conn: Connection, task_ids: Iterable[str]) -> dict[str, dict]:
-    """Per task: (digest_a, digest_b) -> SAME, DIFFERENT or ASKED."""
+    """Per task: (digest_a, digest_b) -> SAME, DIFFERENT or ASKED. A comparison that failed
+    for good (or that nobody could make: way_out.py) never showed two results the same:
+    DIFFERENT."""
     ids = sorted(set(task_ids))
     found: dict[str, dict] = defaultdict(dict)
     if not ids:
@@ -147,13 +150,12 @@ def load_verdicts(conn: Connection, task_ids: Iterable[str]) -> dict[str, dict]:
             result_comparisons.c.verdict,
         ).where(
             result_comparisons.c.task_id.in_(ids),
-            result_comparisons.c.state.in_((OPEN, LEASED, DECIDED)),
+            result_comparisons.c.state.in_((OPEN, LEASED, DECIDED, FAILED)),
         )
     )
     for row in rows:
-        found[row.task_id][(row.digest_a, row.digest_b)] = (
-            row.verdict if row.state == DECIDED else ASKED
-        )
+        verdict = {DECIDED: row.verdict, FAILED: DIFFERENT}.get(row.state, ASKED)
+        found[row.task_id][(row.digest_a, row.digest_b)] = verdict
     return found
 
 
@@ -266,6 +268,7 @@ def complete_comparisons(
     found = _comparisons(conn, [rows[item.attempt_id] for item in items])
     replays = paid_amounts(conn, [item.attempt_id for item in items])
     bonuses = node_bonuses(conn, [node_id], settings, now).get(node_id)
+    caps = EarningsCaps(conn, settings, now)
     attempt_values: list[dict] = []
     orders: list[PayoutOrder] = []
     decided: list[dict] = []
@@ -309,7 +312,7 @@ def complete_comparisons(
             performance_bonus_permille=bonuses.performance_permille if bonuses else 0,
             stability_bonus_permille=bonuses.stability_permille if bonuses else 0,
         )
-        amount = escrow.draw(row.escrow_account_id, reward.amount_ucpt)
+        amount = escrow.draw(row.escrow_account_id, caps.allow(node_id, reward.amount_ucpt))
         orders.append(
             PayoutOrder(
                 attempt_id=row.id,
@@ -328,7 +331,8 @@ def complete_comparisons(
             to_settle.add(row.task_id)
             effects.say(
                 row.job_id,
-                f"task {comparison.idx}: results {comparison.digest_a[:12] or 'no output'} and "
+                f"{task_label(comparison.idx)}: results"
+                f" {comparison.digest_a[:12] or 'no output'} and "
                 f"{comparison.digest_b[:12] or 'no output'} compared: {verdict}",
             )
         note = f"compared: {verdict}" if still_asked else "compared; the task no longer needed it"
@@ -341,6 +345,7 @@ def complete_comparisons(
             .values(state=DECIDED, verdict=values["verdict"], decided_at=now)
         )
     pay(conn, orders, now)
+    caps.write()
     for order in orders:
         conn.execute(
             update(tasks)
@@ -377,7 +382,8 @@ def release_comparisons(
             reopen.append(comparison.id)
             effects.say(
                 row.job_id,
-                f"task {comparison.idx}: a comparison failed ({error}); another node compares",
+                f"{task_label(comparison.idx)}: a comparison failed ({error});"
+                " another node compares",
             )
             continue
         conn.execute(
@@ -402,7 +408,7 @@ def release_comparisons(
             continue
         failed_tasks.append({"id": comparison.task_id, "error": reason})
         effects.deltas[row.job_id].failed += 1
-        effects.say(row.job_id, f"task {comparison.idx} failed: {reason}")
+        effects.say(row.job_id, f"{task_label(comparison.idx)} failed: {reason}")
     if reopen:
         conn.execute(
             update(result_comparisons)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Row, bindparam, select, update
 
+from server.config import ServerSettings
 from server.jobs.effects import Effects
 from server.jobs.models import (
     ATTEMPT_EXPIRED,
@@ -18,11 +19,14 @@ from server.jobs.models import (
     TASK_FAILED,
     TASK_IN_FLIGHT_STATES,
     TASK_PENDING,
+    task_label,
 )
 from server.nodes.trust import record_expired, record_offline
 from server.store.schema import attempts, jobs, nodes, tasks
 from server.validation.comparisons import release_comparisons
 from server.validation.replicas import GIVE_UP, RETRY, abandon_tasks, plan_lost_attempts
+from server.validation.replicas import gave_up as gave_up_note
+from server.validation.rounds import advance_rounds
 
 MAX_RELEASE_BATCH = 5000
 
@@ -69,7 +73,12 @@ def _live_attempts(conn: Connection, *conditions: object) -> list[Row]:
 
 
 def release_attempts(
-    conn: Connection, rows: list[Row], reason: str, now: float, effects: Effects
+    conn: Connection,
+    rows: list[Row],
+    reason: str,
+    now: float,
+    effects: Effects,
+    settings: ServerSettings,
 ) -> Released:
     """Ends these live attempts as expired and puts their tasks back (or fails them); every
     job they belong to is told, and those whose last task failed end."""
@@ -88,9 +97,9 @@ def release_attempts(
     for row in compared:
         effects.touch(row.job_id)
     release_comparisons(conn, compared, {row.id: reason for row in compared}, now, effects)
-    record_expired(conn, [row.node_id for row in compared], now)
+    record_expired(conn, [row.node_id for row in compared], now, settings)
     rows = [row for row in rows if not row.comparison_id]
-    plans = plan_lost_attempts(conn, rows, now)
+    plans = plan_lost_attempts(conn, rows, now, settings.distinct_networks)
     given_up: list[str] = []
     for row in rows:
         released.attempts += 1
@@ -99,7 +108,7 @@ def release_attempts(
         if plan not in (RETRY, GIVE_UP):
             continue  # the task moved on (e.g. cancelled, or decided); nothing to put back
         gave_up = plan == GIVE_UP
-        error = f"{reason} (gave up after {row.max_attempts} attempts)" if gave_up else reason
+        error = f"{reason} ({gave_up_note(row.max_attempts)})" if gave_up else reason
         if gave_up:
             effects.deltas[row.job_id].failed += 1
             released.failed += 1
@@ -116,9 +125,10 @@ def release_attempts(
                 "b_error": error,
             }
         )
-        effects.say(row.job_id, f"task {row.idx} {'failed' if gave_up else 'requeued'}: {error}")
+        what = "failed" if gave_up else "requeued"
+        effects.say(row.job_id, f"{task_label(row.idx)} {what}: {error}")
     # Every lease a node lost counts against its trust (and its stability bonus).
-    record_expired(conn, [row.node_id for row in rows], now)
+    record_expired(conn, [row.node_id for row in rows], now, settings)
     abandon_tasks(conn, given_up, "the task failed", now)
     if task_values:
         conn.execute(
@@ -127,18 +137,27 @@ def release_attempts(
             .values(state=bindparam("b_state"), error=bindparam("b_error"), updated_at=now),
             task_values,
         )
+    advance_rounds(conn, effects, now)
     effects.apply(conn, now)
     return released
 
 
-def expire_leases(conn: Connection, now: float, effects: Effects) -> Released:
+def expire_leases(
+    conn: Connection, now: float, effects: Effects, settings: ServerSettings
+) -> Released:
     """Attempts whose lease deadline passed without a renewal."""
     rows = _live_attempts(conn, attempts.c.lease_deadline < now)
-    return release_attempts(conn, rows, "lease expired: the node stopped renewing it", now, effects)
+    reason = "lease expired: the node stopped renewing it"
+    return release_attempts(conn, rows, reason, now, effects, settings)
 
 
 def release_node_leases(
-    conn: Connection, node_id: str, reason: str, now: float, effects: Effects
+    conn: Connection,
+    node_id: str,
+    reason: str,
+    now: float,
+    effects: Effects,
+    settings: ServerSettings,
 ) -> Released:
     """Releases every live lease of one node (it went offline or was banned)."""
     released = Released()
@@ -146,11 +165,11 @@ def release_node_leases(
         rows = _live_attempts(conn, attempts.c.node_id == node_id)
         if not rows:
             return released
-        released.add(release_attempts(conn, rows, reason, now, effects))
+        released.add(release_attempts(conn, rows, reason, now, effects, settings))
 
 
 def mark_silent_nodes_offline(
-    conn: Connection, now: float, offline_after_s: float, effects: Effects
+    conn: Connection, now: float, offline_after_s: float, effects: Effects, settings: ServerSettings
 ) -> Released:
     silent = (
         conn.execute(
@@ -174,6 +193,7 @@ def mark_silent_nodes_offline(
                 f"node went offline (silent for over {offline_after_s:g} s)",
                 now,
                 effects,
+                settings,
             )
         )
     released.nodes_offline = list(silent)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
+from server import metrics
 from server.config import ServerSettings
 from server.context import ServerContext
 from server.errors import InvalidArgument
@@ -32,11 +33,19 @@ from server.jobs.models import (
     TASK_FAILED,
     TASK_IN_FLIGHT_STATES,
     TASK_PENDING,
+    task_label,
 )
 from server.ledger.payouts import EscrowTracker, PayoutOrder, paid_amounts, pay
 from server.ledger.rewards import measured_core_ms, reward_for
-from server.nodes.trust import Bonuses, node_bonuses, record_errors
-from server.store.schema import artifact_owners, artifacts, result_checks, tasks
+from server.nodes.trust import (
+    Bonuses,
+    EarningsCaps,
+    node_bonuses,
+    record_accepted,
+    record_errors,
+    record_results,
+)
+from server.store.schema import artifact_owners, artifacts, nodes, result_checks, tasks
 from server.validation.attempts import (
     MAX_BATCH,
     Ack,
@@ -58,9 +67,12 @@ from server.validation.replicas import (
     RETRY,
     UNVERIFIED,
     abandon_tasks,
+    gave_up,
     load_replicas,
     plan_lost_attempts,
+    refute_failures,
 )
+from server.validation.rounds import advance_rounds
 from server.validation.spot_checks import SpotChecks, settle_and_distrust
 
 # A replicated task takes results while replicas are out, and after it was decided (a late
@@ -83,10 +95,13 @@ def complete_attempts(
     settings: ServerSettings,
     now: float,
     rng: random.Random | None = None,
+    network: str = "",
 ) -> tuple[list[Ack], Effects]:
-    """Each completion's ack (in the order sent), and what the batch did to its jobs."""
+    """Each completion's ack (in the order sent), and what the batch did to its jobs.
+    `network` is where the report came from (server/nodes/networks.py): the results'."""
     _check_batch(completions)
     effects = Effects()
+    network = _record_network(conn, node_id, network)
     completions = everything = [canonical(item) for item in completions]
     rows = load_attempts(conn, [item.attempt_id for item in completions])
     uploaded = uploaded_results(
@@ -105,9 +120,16 @@ def complete_attempts(
     replicated = replicated_tasks(conn, rows.values())
     bonuses = node_bonuses(conn, [node_id], settings, now).get(node_id, NO_BONUSES)
     accepted = AcceptedResults(
-        settings, node_id, node_owner_id, escrow, now, bonuses, ResultChecks()
+        settings,
+        node_id,
+        node_owner_id,
+        escrow,
+        now,
+        bonuses,
+        ResultChecks(network),
+        EarningsCaps(conn, settings, now),
     )
-    checks = SpotChecks(conn, node_id, node_owner_id, escrow, settings, rng)
+    checks = SpotChecks(conn, node_id, node_owner_id, network, escrow, settings, rng, now)
     acks: list[Ack] = []
     handled: dict[str, Ack] = {}
     for item in completions:
@@ -135,17 +157,19 @@ def complete_attempts(
                 ack = Ack(item.attempt_id, True, SPOT_CHECK_NOTE)
                 effects.say(
                     row.job_id,
-                    f"task {row.task_index} is spot-checked: a node of another owner runs it too",
+                    f"{task_label(row.task_index)} is spot-checked: a node of another owner"
+                    " runs it too",
                 )
             else:
                 ack = accepted.accept(row, item, uploaded.get(item.result_digest, 0))
                 effects.deltas[row.job_id].done += 1
                 effects.deltas[row.job_id].cost_ucpt += ack.payout_ucpt
-                effects.say(row.job_id, f"task {row.task_index} done on node {node_id}")
+                effects.say(row.job_id, f"{task_label(row.task_index)} done on node {node_id}")
         handled[item.attempt_id] = ack
         acks.append(ack)
     accepted.write(conn)
     checks.write(conn, now)
+    record_results(conn, node_id, len(accepted.checks.rows), now)
     settled = settle_and_distrust(conn, to_settle, escrow, settings, now, effects)
     # A settled result's ack says what became of it and what it was paid.
     notes, paid = settled.notes, {order.attempt_id: order.amount_ucpt for order in settled.orders}
@@ -158,6 +182,7 @@ def complete_attempts(
     if compared_acks:  # in the order the node sent them
         mine = {ack.attempt_id: ack for ack in acks}
         acks = [compared_acks.get(item.attempt_id) or mine[item.attempt_id] for item in everything]
+    advance_rounds(conn, effects, now)
     effects.apply(conn, now)
     return acks, effects
 
@@ -220,16 +245,18 @@ def fail_attempts(
         else:
             lost.append((row, item, error, log))
     record_attempt_outcomes(conn, attempt_values)
-    record_errors(conn, [node_id] * (len(lost) + len(lost_comparisons)), now)
+    record_errors(conn, [node_id] * (len(lost) + len(lost_comparisons)), now, settings)
     release_comparisons(conn, lost_comparisons, errors, now, effects)
-    plans = plan_lost_attempts(conn, [row for row, _, _, _ in lost], now)
+    plans = plan_lost_attempts(
+        conn, [row for row, _, _, _ in lost], now, settings.distinct_networks
+    )
     task_values: list[dict] = []
     given_up: list[str] = []
     for row, _, error, log in lost:
         plan = plans[row.id]
         if plan == GIVE_UP:
             effects.deltas[row.job_id].failed += 1
-            error = f"{error} (gave up after {row.max_attempts} attempts)"
+            error = f"{error} ({gave_up(row.max_attempts)})"
             given_up.append(row.task_id)
         elif plan != RETRY:
             continue  # the task was decided or ended already: nothing to put back
@@ -245,7 +272,8 @@ def fail_attempts(
             }
         )
         what = "failed" if plan == GIVE_UP else "failed, will retry"
-        effects.say(row.job_id, f"task {row.task_index} {what} on node {node_id}: {error}")
+        label = task_label(row.task_index)
+        effects.say(row.job_id, f"{label} {what} on node {node_id}: {error}")
     if task_values:
         conn.execute(
             update(tasks)
@@ -259,6 +287,7 @@ def fail_attempts(
             task_values,
         )
     abandon_tasks(conn, [t for t in given_up if t in replicated], "the task failed", now)
+    advance_rounds(conn, effects, now)
     effects.apply(conn, now)
     return acks, effects
 
@@ -307,8 +336,9 @@ def result_refusal(item: Completion, uploaded: dict[str, int]) -> str | None:
 
 @dataclass
 class ResultChecks:
-    """Result check rows to insert: one per delivered result."""
+    """Result check rows to insert: one per delivered result, from `network`."""
 
+    network: str = ""
     rows: list[dict] = field(default_factory=list)
 
     def add(self, attempt: Row, node_id: str, owner_id: str, digest: str, status: str) -> None:
@@ -321,6 +351,7 @@ class ResultChecks:
                 "owner_id": owner_id,
                 "result_digest": digest,
                 "status": status,
+                "network": self.network,
             }
         )
 
@@ -347,10 +378,12 @@ class AcceptedResults:
     now: float
     bonuses: Bonuses
     checks: ResultChecks
+    caps: EarningsCaps
     attempt_values: list[dict] = field(default_factory=list)
     task_values: list[dict] = field(default_factory=list)
     orders: list[PayoutOrder] = field(default_factory=list)
     result_grants: list[tuple[str, str]] = field(default_factory=list)
+    done: list[tuple[str, str]] = field(default_factory=list)  # (task, owner) taken now
 
     def record(self, row: Row, item: Completion, result_size: int, status: str) -> str:
         """Writes the attempt as done with its result, and the result's check row with
@@ -385,8 +418,11 @@ class AcceptedResults:
             performance_bonus_permille=self.bonuses.performance_permille,
             stability_bonus_permille=self.bonuses.stability_permille,
         )
-        amount = self.escrow.draw(row.escrow_account_id, reward.amount_ucpt)
+        allowed = self.caps.allow(self.node_id, reward.amount_ucpt)
+        amount = self.escrow.draw(row.escrow_account_id, allowed)
         log = self.record(row, item, result_size, UNVERIFIED)
+        if row.task_attempts > 1:  # failed or lapsed elsewhere before: see refute_failures
+            self.done.append((row.task_id, self.node_owner_id))
         self.task_values.append(
             {
                 "b_id": row.task_id,
@@ -418,8 +454,24 @@ class AcceptedResults:
         self.checks.write(conn, self.now)
         record_done_tasks(conn, self.task_values, self.now)
         pay(conn, self.orders, self.now)
+        self.caps.write()
+        record_accepted(conn, [order.node_id for order in self.orders], self.settings, self.now)
+        refute_failures(conn, self.done, self.settings, self.now)
         grant_reads(conn, self.result_grants)  # the submitter may download the results
         release_result_quota(conn, [(digest, self.node_id) for digest, _ in self.result_grants])
+
+
+def _record_network(conn: Connection, node_id: str, network: str) -> str:
+    """Records the network a node's report came from ("" = keep); returns the node's."""
+    if network:
+        conn.execute(
+            update(nodes)
+            .where(nodes.c.id == node_id, nodes.c.network != network)
+            .values(network=network)
+        )
+        return network
+    found = conn.execute(select(nodes.c.network).where(nodes.c.id == node_id)).scalar()
+    return found or ""
 
 
 def _is_comparison(rows: dict[str, Row], attempt_id: str) -> bool:
@@ -428,7 +480,11 @@ def _is_comparison(rows: dict[str, Row], attempt_id: str) -> bool:
 
 
 async def complete(
-    ctx: ServerContext, node_id: str, node_owner_id: str, completions: Sequence[Completion]
+    ctx: ServerContext,
+    node_id: str,
+    node_owner_id: str,
+    completions: Sequence[Completion],
+    network: str = "",
 ) -> list[Ack]:
     acks, effects = await ctx.db.run(
         complete_attempts,
@@ -438,15 +494,23 @@ async def complete(
         ctx.settings,
         time.time(),
         ctx.spot_check_rng,
+        network,
     )
     effects.announce(ctx.events)
+    _count("completed", acks)
     return acks
 
 
 async def fail(ctx: ServerContext, node_id: str, failures: Sequence[Failure]) -> list[Ack]:
     acks, effects = await ctx.db.run(fail_attempts, node_id, failures, ctx.settings, time.time())
     effects.announce(ctx.events)
+    _count("failed", acks)
     return acks
+
+
+def _count(report: str, acks: Sequence[Ack]) -> None:
+    accepted = sum(1 for ack in acks if ack.accepted)
+    metrics.count_reports(report, accepted, len(acks) - accepted)
 
 
 async def start(ctx: ServerContext, node_id: str, attempt_ids: Sequence[str]) -> list[Ack]:

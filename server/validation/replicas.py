@@ -1,23 +1,36 @@
 """Replica slots of a task that needs more than one result (a `task_replicas` row).
 
-A job with replicas = R needs a quorum of R // 2 + 1 agreeing results from nodes of
-different owners (R = 2: both must agree). Its tasks hand out R leases at first; each lease
-takes a slot, and while slots are open the task stays `pending` so other nodes (of other
-owners: see the scheduler) can lease it. A failed or expired replica opens its slot again; a
-disagreement opens more (see quorum.py), up to `max_results` results per task.
+A job with replicas = R needs a quorum of R // 2 + 1 agreeing results from independent
+nodes (different owners and networks: independence.py; R = 2: both must agree). Its tasks
+hand out R leases at first; each lease takes a slot, and while slots are open the task stays
+`pending` so other independent nodes (see the scheduler) can lease it. A failed or expired
+replica opens its slot again; a disagreement opens more (see quorum.py), up to `max_results`
+results per task. Slots may be kept for established nodes (`needs_established`): theirs is
+the word that settles a task new nodes agree on, or disagree with an established node about.
 
 A spot check turns an unreplicated task into one that needs two agreeing results: the
-original (the subject) and one from a node of another owner.
+original (the subject) and one from an independent node (an established one, once the
+network has any).
+
+The aggregate of a round (jobs/rounds.py) is replicated like a task of a job with
+`aggregate_replicas(replicas)` replicas: results of two independent nodes at least, whatever
+the job's.
+
+A task fails for good once nodes of `max_attempts` different owners failed it; a node's
+errors on tasks that others then did right are its own (`refute_failures`).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
 from server.config import ServerSettings
 from server.jobs.models import (
+    AGGREGATE_INDEX,
     ATTEMPT_CANCELLED,
     ATTEMPT_EXPIRED,
     ATTEMPT_FAILED,
@@ -26,8 +39,20 @@ from server.jobs.models import (
     TASK_IN_FLIGHT_STATES,
     TASK_LEASED,
     TASK_PENDING,
+    aggregate_replicas,
 )
-from server.store.schema import attempts, result_checks, result_comparisons, task_replicas, tasks
+from server.nodes import trust
+from server.store.schema import (
+    attempts,
+    nodes,
+    result_checks,
+    result_comparisons,
+    task_replicas,
+    tasks,
+)
+from server.validation.independence import independent_count
+
+log = logging.getLogger("hivemind.validation")
 
 SPOT_CHECK_QUORUM = 2
 RETRY, GIVE_UP, KEEP = "retry", "give up", "keep"
@@ -64,16 +89,17 @@ def take_slots(
     slot_updates: list[dict] = []
     for job, task in picked:
         row = existing.get(task.id)
-        if row is None and job.replicas > 1:
-            open_slots = job.replicas - 1
+        replicas = aggregate_replicas(job.replicas) if task.idx == AGGREGATE_INDEX else job.replicas
+        if row is None and replicas > 1:
+            open_slots = replicas - 1
             new_rows.append(
                 {
                     "task_id": task.id,
                     "job_id": job.id,
-                    "quorum": quorum_for(job.replicas),
+                    "quorum": quorum_for(replicas),
                     "open_slots": open_slots,
-                    "max_results": job.replicas + max(settings.max_extra_replicas, 0),
-                    "max_paid": job.replicas,
+                    "max_results": replicas + max(settings.max_extra_replicas, 0),
+                    "max_paid": replicas,
                     "paid": 0,
                     "spot_check": False,
                     "subject_attempt_id": None,
@@ -106,8 +132,10 @@ def open_spot_check(
     subject_attempt_id: str,
     settings: ServerSettings,
     now: float,
+    needs_established: bool = False,
 ) -> None:
-    """Makes an unreplicated task wait for a second, agreeing result from another owner."""
+    """Makes an unreplicated task wait for a second, agreeing result from an independent
+    node (an established one with `needs_established`)."""
     conn.execute(
         insert(task_replicas).values(
             task_id=task_id,
@@ -121,6 +149,7 @@ def open_spot_check(
             subject_attempt_id=subject_attempt_id,
             canonical_digest="",
             updated_at=now,
+            needs_established=needs_established,
         )
     )
     conn.execute(
@@ -143,34 +172,66 @@ def reopen_slots(conn: Connection, task_ids: Iterable[str], now: float) -> None:
     )
 
 
-def failures_so_far(
+def failed_by(
     conn: Connection, task_ids: Iterable[str], excluding: Iterable[str]
-) -> dict[str, int]:
-    """Failed and expired attempts of each task, leaving out the attempts in `excluding`."""
+) -> dict[str, set[tuple[str, str]]]:
+    """The (owner, network) of the nodes that failed (or let lapse) each task, leaving out
+    the attempts in `excluding`: a task fails for good only once `max_attempts` independent
+    nodes (independence.py: of different owners on different networks) failed it, so one
+    owner, with any number of nodes or accounts on one network, cannot fail a task out."""
     ids, skip = sorted(set(task_ids)), sorted(set(excluding))
     if not ids:
         return {}
     rows = conn.execute(
-        select(attempts.c.task_id, func.count())
+        select(attempts.c.task_id, nodes.c.owner_id, nodes.c.network)
+        .join(nodes, nodes.c.id == attempts.c.node_id)
         .where(
             attempts.c.task_id.in_(ids),
             attempts.c.state.in_((ATTEMPT_FAILED, ATTEMPT_EXPIRED)),
             attempts.c.id.not_in(skip),
             attempts.c.comparison_id.is_(None),  # a failed comparison is not the task's
         )
-        .group_by(attempts.c.task_id)
+        .distinct()
     ).all()
-    return {task_id: int(count) for task_id, count in rows}
+    found: dict[str, set[tuple[str, str]]] = {}
+    for task_id, owner_id, network in rows:
+        found.setdefault(task_id, set()).add((owner_id, network))
+    return found
 
 
-def plan_lost_attempts(conn: Connection, rows: Sequence[Row], now: float) -> dict[str, str]:
-    """What a failed or expired attempt means for its task (rows carry id, task_id,
+def gave_up(nodes_failed: int) -> str:
+    return (
+        f"gave up: it failed on {nodes_failed} independent node{'' if nodes_failed == 1 else 's'}"
+    )
+
+
+@dataclass(frozen=True)
+class _FailedOn:
+    """A node that failed a task, as independence counts it."""
+
+    node_id: str
+    owner_id: str
+    network: str
+
+
+def plan_lost_attempts(
+    conn: Connection, rows: Sequence[Row], now: float, distinct_networks: bool = True
+) -> dict[str, str]:
+    """What a failed or expired attempt means for its task (rows carry id, task_id, node_id,
     task_state, max_attempts and replicas): RETRY (the task, or its replica slot, goes back
-    to the queue), GIVE_UP (the task has failed `max_attempts` times, whichever replicas
-    failed), or KEEP (the task was decided or ended; nothing to put back). Reopens the slots
-    of replicated tasks it retries."""
+    to the queue), GIVE_UP (`max_attempts` independent nodes have failed it, whichever
+    replicas failed), or KEEP (the task was decided or ended; nothing to put back). Reopens
+    the slots of replicated tasks it retries."""
     replicas = load_replicas(conn, [row.task_id for row in rows])
-    failures = failures_so_far(conn, [row.task_id for row in rows], [row.id for row in rows])
+    failed = failed_by(conn, [row.task_id for row in rows], [row.id for row in rows])
+    seen = {
+        row.id: (row.owner_id, row.network)
+        for row in conn.execute(
+            select(nodes.c.id, nodes.c.owner_id, nodes.c.network).where(
+                nodes.c.id.in_(sorted({row.node_id for row in rows}))
+            )
+        )
+    }
     plans: dict[str, str] = {}
     given_up: set[str] = set()
     reopen: list[str] = []
@@ -187,8 +248,10 @@ def plan_lost_attempts(conn: Connection, rows: Sequence[Row], now: float) -> dic
         if decided or row.task_id in given_up or row.task_state == TASK_DONE:
             plans[row.id] = KEEP
             continue
-        failures[row.task_id] = failures.get(row.task_id, 0) + 1
-        if failures[row.task_id] >= row.max_attempts:
+        failing = failed.setdefault(row.task_id, set())
+        failing.add(seen.get(row.node_id, (row.node_id, "")))
+        voters = [_FailedOn("", owner, network) for owner, network in failing]
+        if independent_count(voters, distinct_networks) >= row.max_attempts:
             plans[row.id] = GIVE_UP
             given_up.add(row.task_id)
         else:
@@ -197,6 +260,34 @@ def plan_lost_attempts(conn: Connection, rows: Sequence[Row], now: float) -> dic
                 reopen.append(row.task_id)
     reopen_slots(conn, [task_id for task_id in reopen if task_id not in given_up], now)
     return plans
+
+
+def refute_failures(
+    conn: Connection,
+    done: Sequence[tuple[str, Iterable[str]]],
+    settings: ServerSettings,
+    now: float,
+) -> list[str]:
+    """Tasks just done right, each with the owners whose nodes did it: the errors and lapsed
+    leases other owners' nodes had on them were those nodes' own (trust.record_refuted).
+    Returns the nodes this quarantines."""
+    doers = {task_id: set(owners) for task_id, owners in done}
+    if not doers:
+        return []
+    rows = conn.execute(
+        select(attempts.c.node_id, attempts.c.task_id, nodes.c.owner_id)
+        .join(nodes, nodes.c.id == attempts.c.node_id)
+        .where(
+            attempts.c.task_id.in_(sorted(doers)),
+            attempts.c.state.in_((ATTEMPT_FAILED, ATTEMPT_EXPIRED)),
+            attempts.c.comparison_id.is_(None),
+        )
+    ).all()
+    refuted = [row.node_id for row in rows if doers[row.task_id] - {row.owner_id}]
+    quarantined = trust.record_refuted(conn, refuted, settings, now)
+    for node_id in quarantined:
+        log.warning("node quarantined node=%s: errors far above its peers'", node_id)
+    return quarantined
 
 
 def cancel_live_attempts(conn: Connection, task_ids: list[str], reason: str, now: float) -> None:

@@ -1,10 +1,12 @@
 """Spot checks and re-runs of unreplicated work, and what happens to a caught node's work.
 
 An unreplicated task (replicas = 1) is taken on its first result, unless it is spot-checked
-(`SpotChecks`): then a node of another owner runs it again and the two must agree (see
-replicas.py and quorum.py). A node still earning trust is always checked; a trusted one with
-probability 1/consecutive_valid. A node's own jobs are not checked on its own machines, and
-there must be a node of another owner online to check.
+(`SpotChecks`): then an independent node (another owner, another network: independence.py;
+an established one once the network has any) runs it again and the two must agree (see
+replicas.py and quorum.py). A node is always checked until it is established and has
+earned trust; then with probability 1/consecutive_valid, never below
+`spot_check_min_probability`. A node's own jobs are not checked on its own machines, and
+there must be an independent node online to check.
 
 Checks are paid from the job's escrow, which covers only `replicas` results per task at the
 worst case; a check (or a re-run) is therefore made only while the escrow holds, beyond what
@@ -28,23 +30,26 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from sqlalchemy import Connection, Row, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Connection, Row, bindparam, exists, func, or_, select, update
 
 from server.config import ServerSettings
 from server.jobs.effects import Effects
 from server.jobs.lifecycle import JobDeltas
 from server.jobs.models import (
     JOB_ACTIVE_STATES,
+    ROUND_RUNNING,
     TASK_CANCELLED,
     TASK_DONE,
     TASK_FAILED,
     TASK_PENDING,
+    aggregate_replicas,
 )
 from server.ledger.clawbacks import ClawbackPlan, take_back
 from server.ledger.payouts import EscrowTracker
 from server.ledger.rewards import worst_case_cost_ucpt
 from server.nodes import trust
-from server.store.schema import jobs, result_checks, task_replicas, tasks
+from server.store.schema import job_rounds, jobs, nodes, result_checks, task_replicas, tasks
+from server.validation.independence import checker_online
 from server.validation.quorum import Settlement, apply_settlement, settle
 from server.validation.replicas import DISCARDED, PENDING, UNVERIFIED, open_spot_check
 
@@ -67,6 +72,9 @@ def funding_view(conn: Connection, job_id: str) -> Row:
             jobs.c.tasks_done,
             jobs.c.tasks_failed,
             jobs.c.tasks_cancelled,
+            jobs.c.rounds,
+            jobs.c.current_round,
+            jobs.c.aggregate_json,
         ).where(jobs.c.id == job_id)
     ).one()
 
@@ -104,7 +112,12 @@ def can_fund_one_more(
             tasks.c.state.not_in(ENDED_TASK_STATES),
         )
     ).scalar()
-    reserved = per_result * (unfinished * job.replicas + int(checks_open or 0))
+    results = unfinished * job.replicas + int(checks_open or 0)
+    if job.aggregate_json:
+        # Each aggregate not yet accepted takes more results than a task (rounds.py).
+        aggregates = job.rounds - job.current_round
+        results += aggregates * (aggregate_replicas(job.replicas) - job.replicas)
+    reserved = per_result * results
     return escrow.left(job.escrow_account_id) + incoming_ucpt >= reserved + per_result
 
 
@@ -116,37 +129,65 @@ class SpotChecks:
         conn: Connection,
         node_id: str,
         node_owner_id: str,
+        network: str,
         escrow: EscrowTracker,
         settings: ServerSettings,
         rng: random.Random | None,
+        now: float,
     ) -> None:
         self.conn = conn
         self.node_owner_id = node_owner_id
+        self.network = network
         self.escrow = escrow
         self.settings = settings
+        self.now = now
         # Unpredictable to nodes: a cheater must not know which results will be checked.
         self.rng = rng or random.SystemRandom()
-        self.record = trust.load_trust(conn, [node_id])[node_id]
+        record = trust.load_trust(conn, [node_id])[node_id]
+        created_at = conn.execute(select(nodes.c.created_at).where(nodes.c.id == node_id)).scalar()
+        established = trust.is_established(record, float(created_at or now), settings, now)
+        # Trust counts only once the node is established (its age and history cap it).
+        self.consecutive_valid = record.consecutive_valid if established else 0
+        self._required: bool | None = None
         self._opened: list[Row] = []
         self._checker: bool | None = None
+
+    @property
+    def required(self) -> bool:
+        """Whether the network has an established node (then a check needs one)."""
+        if self._required is None:
+            self._required = trust.any_established(self.conn, self.settings, self.now)
+        return self._required
+
+    def _checker_online(self, job_owner_id: str = "") -> bool:
+        """An independent node (established, once the network has any) is online to check;
+        with `job_owner_id` (a job with a compare command) another one to compare."""
+        owners = [self.node_owner_id, job_owner_id] if job_owner_id else [self.node_owner_id]
+        networks = [self.network]
+        checker = checker_online(
+            self.conn, owners, networks, self.settings, self.now, 1, self.required
+        )
+        if not checker or not job_owner_id:
+            return checker
+        return checker_online(self.conn, owners, networks, self.settings, self.now, 2)
 
     def wanted(self, attempt: Row, deltas: JobDeltas) -> bool:
         """Whether this unreplicated result is checked (see the module docstring)."""
         if attempt.replicas > 1 or attempt.owner_id == self.node_owner_id:
             return False  # replicated anyway, or the submitter's own machine
         chance = trust.spot_check_probability(
-            self.record.consecutive_valid,
+            self.consecutive_valid,
             self.settings.trust_threshold,
             self.settings.spot_check_min_probability,
         )
         if chance < 1.0 and self.rng.random() >= chance:
             return False
         if attempt.compare_json:
-            if not trust.checker_available(self.conn, self.node_owner_id, attempt.owner_id):
+            if not self._checker_online(attempt.owner_id):
                 return False
         else:
             if self._checker is None:
-                self._checker = trust.checker_available(self.conn, self.node_owner_id)
+                self._checker = self._checker_online()
             if not self._checker:
                 return False
         # Checks opened earlier in this batch already hold a share of the escrow.
@@ -162,7 +203,15 @@ class SpotChecks:
 
     def write(self, conn: Connection, now: float) -> None:
         for attempt in self._opened:
-            open_spot_check(conn, attempt.task_id, attempt.job_id, attempt.id, self.settings, now)
+            open_spot_check(
+                conn,
+                attempt.task_id,
+                attempt.job_id,
+                attempt.id,
+                self.settings,
+                now,
+                needs_established=self.required,
+            )
 
 
 @dataclass
@@ -219,6 +268,8 @@ def distrust_node_results(
             tasks.c.state == TASK_DONE,
             tasks.c.accepted_attempt_id == result_checks.c.attempt_id,
             jobs.c.state.in_(JOB_ACTIVE_STATES),
+            # Of a job with rounds, only results its round's aggregate has not used yet.
+            or_(jobs.c.aggregate_json == "", round_still_running(tasks.c.job_id, tasks.c.round)),
         )
         .order_by(result_checks.c.decided_at)
     ).all()
@@ -261,6 +312,15 @@ def distrust_node_results(
     outcome.clawed_back_ucpt = sum(c.taken_ucpt for c in clawback_plan.accepted)
     outcome.shortfall_ucpt = sum(c.shortfall_ucpt for c in clawback_plan.accepted)
     return outcome
+
+
+def round_still_running(job_id: ColumnElement, round_index: ColumnElement) -> ColumnElement[bool]:
+    """True while that round's tasks run (its aggregate not yet made)."""
+    return exists().where(
+        job_rounds.c.job_id == job_id,
+        job_rounds.c.round == round_index,
+        job_rounds.c.state == ROUND_RUNNING,
+    )
 
 
 def _set_status(conn: Connection, attempt_ids: list[str], status: str, now: float) -> None:

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.adminkit import admin_json
-from tests.cli.conftest import PASSWORD, read_credentials
+from tests.kit.accounts import PASSWORD
+from tests.kit.admin import admin_json
+from tests.kit.client_cli import read_credentials
 
 
 def admin_grant(server, username: str, amount: str) -> int:

@@ -15,9 +15,9 @@ import pytest
 
 from app.services.jobs.package import JobSpec
 from app.services.jobs.submission import submit_request
+from tests.kit.paths import EXAMPLES
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-MONTECARLO = REPO_ROOT / "examples" / "montecarlo"
+MONTECARLO = EXAMPLES / "montecarlo"
 
 MANIFEST = """\
 [job]

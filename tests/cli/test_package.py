@@ -80,6 +80,7 @@ def test_name_defaults_to_the_folder_and_unknown_keys_warn(tmp_path):
         ('[job]\ncommand = ["x"]\ntasks = -2\n', "tasks must be at least 0, not -2"),
         ('[job]\ncommand = ["x"]\nmax_cost = "-1"\n', "max_cost: amount must not be negative"),
         ('[job]\ncommand = ["x"]\nname = 5\n', "[job] name must be a string"),
+        ("a = " + "[" * 5000 + "]" * 5000, "is nested more than 32 levels deep"),
     ],
 )
 def test_invalid_manifest_messages(tmp_path, manifest, message):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import grpc
 import pytest
@@ -12,7 +11,9 @@ from app.services.client.credentials import CredentialStore
 from app.services.client.session import ClientError, ClientSession
 from app.services.settings import SettingsStore
 from proto.hivemind.v1 import account_pb2
-from tests.cli.conftest import PASSWORD, read_credentials
+from tests.kit.accounts import PASSWORD
+from tests.kit.client_cli import read_credentials
+from tests.kit.servers import free_port
 
 ACCESS_TTL_S = 2
 
@@ -104,14 +105,8 @@ async def test_revoked_session_says_log_in_again(server, cli, register, hivemind
     assert line.endswith("run `hivemind account login`")
 
 
-def unused_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 async def test_cannot_reach_server_message(cli_process):
-    address = f"127.0.0.1:{unused_port()}"
+    address = f"127.0.0.1:{free_port()}"
     login = ("account", "login", "-u", "alice", "--password-stdin")
     result = await cli_process(*login, server=address, stdin=PASSWORD + "\n")
     assert result.code == 3

@@ -14,7 +14,7 @@ from app.services.client.session import ClientSession
 from app.services.client.transfer import TransferError, download_artifact, upload_file
 from app.services.settings import SettingsStore
 from proto.hivemind.v1 import account_pb2, common_pb2
-from tests.cli.conftest import PASSWORD
+from tests.kit.accounts import PASSWORD
 
 CHUNK = 64 * 1024
 

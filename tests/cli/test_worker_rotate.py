@@ -14,7 +14,8 @@ from app.services.executors.process.executor import ProcessExecutor
 from app.services.settings import SettingsStore
 from app.services.worker.node import NodeRegistration
 from proto.hivemind.v1 import node_pb2, node_pb2_grpc
-from tests.conftest import free_port, heartbeat
+from tests.kit.servers import free_port
+from tests.kit.stubs import heartbeat
 
 DONE = "node {}: new secret stored; the old one no longer works"
 

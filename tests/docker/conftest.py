@@ -1,7 +1,8 @@
 """Fixtures for tests against the real Docker daemon and the real runtime image.
 
 Locally these tests skip when dockerd or the image is missing; under CI=true they fail
-instead, so a CI machine without Docker can never pass them by skipping.
+instead, so a CI machine without Docker can never pass them by skipping (`runtime_image` and
+`docker_client` are in tests/conftest.py: tests/runtimes use them too).
 """
 
 from __future__ import annotations
@@ -15,47 +16,9 @@ from typing import Any
 import pytest
 
 from app.services.executors.base import TaskSpec
-from app.services.executors.docker.config import DEFAULT_RUNTIME_IMAGES, LABEL_INSTANCE
+from app.services.executors.docker.config import LABEL_INSTANCE
 from app.services.executors.docker.executor import DockerExecutor
-from tests.conftest import unavailable
-
-RUNTIME = "python-3.11"
-
-
-def _docker_problem(image: str) -> str | None:
-    try:
-        import docker
-
-        client = docker.from_env()
-        client.ping()
-    except Exception as exc:
-        return f"no Docker daemon reachable ({' '.join(str(exc).split())[:200]})"
-    try:
-        client.images.get(image)
-    except Exception:
-        return f"runtime image {image} missing (make runtime-image)"
-    finally:
-        client.close()
-    return None
-
-
-@pytest.fixture(scope="session")
-def runtime_image() -> str:
-    """The runtime image's tag; skips (or fails under CI=true) without dockerd or image."""
-    image = DEFAULT_RUNTIME_IMAGES[RUNTIME]
-    problem = _docker_problem(image)
-    if problem:
-        unavailable("Docker", problem)
-    return image
-
-
-@pytest.fixture(scope="session")
-def docker_client(runtime_image: str) -> Any:
-    import docker
-
-    client = docker.from_env()
-    yield client
-    client.close()
+from tests.kit.docker import RUNTIME
 
 
 @pytest.fixture

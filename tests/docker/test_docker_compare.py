@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from app.services.executors.docker.config import build_plan
-from tests.worker.helpers import Network
-from tests.worker.test_worker_compare import COMPARE, ComparisonBench
+from tests.kit.comparison_bench import COMPARE, ComparisonBench
+from tests.kit.network import Network
 
 pytestmark = pytest.mark.docker
 

@@ -60,7 +60,7 @@ def test_every_container_is_hardened(spec):
     assert config["pids_limit"] == 256
     assert config["mem_limit"] == config["memswap_limit"] == "256m"  # no swap beyond it
     assert config["nano_cpus"] == 1_000_000_000  # 2 cores x 50 %
-    assert config["tmpfs"] == {"/tmp": "rw,nosuid,nodev,size=64m,mode=1777"}
+    assert config["tmpfs"] == {"/tmp": "rw,nosuid,nodev,size=64m,nr_inodes=25000,mode=1777"}
     assert plan.user == "65534:65534"
     assert plan.labels == {LABEL_TASK: "1", LABEL_ATTEMPT: "att-1", LABEL_INSTANCE: "w1"}
 

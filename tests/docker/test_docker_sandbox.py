@@ -179,6 +179,26 @@ async def test_disk_hog_is_killed_at_the_disk_cap(executor, make_spec, instance_
     assert instance_containers() == []
 
 
+async def test_tmp_holds_no_more_files_than_the_work_dir_may(executor, make_spec):
+    spec = make_spec(
+        """
+        import os
+        for i in range(5000):
+            try:
+                open(f"/tmp/f{i}", "w").close()
+            except OSError as error:
+                print(f"/tmp full after {i} files: {error.strerror}")
+                break
+        """,
+        max_files=500,
+    )
+    result = await executor.run(spec, asyncio.Event())
+    assert result.ok, result.error
+    full = [line for line in result.log.splitlines() if line.startswith("/tmp full after")]
+    assert full and int(full[0].split()[3]) <= 500
+    assert "No space left on device" in full[0]
+
+
 async def test_cpu_slider_caps_the_task(executor, make_spec):
     spec = make_spec(
         """

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.services.executors.docker.usage import CgroupReader, directory_bytes
+from app.services.executors.disk import disk_usage
+from app.services.executors.docker.usage import CgroupReader
 
 CONTAINER = "4f" * 32
 
@@ -64,10 +65,14 @@ def test_another_containers_cgroup_is_not_ours(tmp_path):
     assert CgroupReader.for_process(6, CONTAINER, proc_root=proc, cgroup_root=tmp_path) is None
 
 
-def test_directory_bytes_counts_what_is_really_used(tmp_path):
+def test_disk_usage_counts_what_is_really_used_and_every_file(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "data.bin").write_bytes(b"x" * 100_000)
     with open(tmp_path / "sparse.bin", "wb") as handle:
         handle.truncate(1 << 30)  # 1 GiB long, nothing written: no disk used
-    used = directory_bytes(tmp_path)
-    assert 100_000 <= used < 1 << 20
+    for n in range(50):
+        (tmp_path / f"empty{n}").touch()  # no bytes, but an inode each
+    used = disk_usage(tmp_path)
+    assert 100_000 <= used.bytes < 1 << 20
+    assert used.files == 1 + 1 + 1 + 50
+    assert disk_usage(tmp_path, stop_above_files=10).files > 10

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QLibraryInfo
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "packaging"))
+from tests.kit.paths import REPO_ROOT
+
+sys.path.insert(0, str(REPO_ROOT / "packaging"))
 from bundle_libraries import carried_binaries, needed_sonames, only_for_plugins
 
 WHEEL = "/venv/lib/python3.11/site-packages/PySide6"

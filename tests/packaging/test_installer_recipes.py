@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from app.ui import autostart
+from tests.kit.paths import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
-ISS = ROOT / "packaging" / "windows" / "hivemind.iss"
-SPEC = ROOT / "packaging" / "hivemind.spec"
+ISS = REPO_ROOT / "packaging" / "windows" / "hivemind.iss"
+SPEC = REPO_ROOT / "packaging" / "hivemind.spec"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -63,18 +63,19 @@ def test_per_user_install_without_admin_rights() -> None:
     assert setup["DefaultDirName"].startswith("{autopf}")
     assert setup["AppId"].startswith("{{")  # fixed, so upgrades find the install
     license_file = setup["LicenseFile"].replace("\\", "/")
-    assert (ISS.parent / license_file).resolve() == ROOT / "LICENSE.txt"
+    assert (ISS.parent / license_file).resolve() == REPO_ROOT / "LICENSE.txt"
     assert "{#AppVersion}" not in setup["OutputBaseFilename"]  # substituted
 
 
 def test_installer_takes_the_bundle_build_py_makes() -> None:
     bundle = re.search(r'#define BundleDir "([^"]+)"', ISS.read_text()).group(1)
-    sys.path.insert(0, str(ROOT / "packaging"))
+    sys.path.insert(0, str(REPO_ROOT / "packaging"))
     try:
         import build
     finally:
         sys.path.pop(0)
-    assert (ISS.parent / bundle.replace("\\", "/")).resolve() == ROOT / "dist" / build.BUNDLE_NAME
+    bundle_dir = (ISS.parent / bundle.replace("\\", "/")).resolve()
+    assert bundle_dir == REPO_ROOT / "dist" / build.BUNDLE_NAME
     files = [entry(line) for line in iss_sections()["Files"]]
     assert any("recursesubdirs" in f.get("Flags", "") for f in files)
 
@@ -172,14 +173,14 @@ def test_dmg_script_refuses_to_run_without_a_bundle(tmp_path: Path) -> None:
     # A copy of the script in an empty tree: it must stop with a clear message, not half-run.
     script = tmp_path / "packaging" / "macos" / "build-dmg.sh"
     script.parent.mkdir(parents=True)
-    script.write_text((ROOT / "packaging" / "macos" / "build-dmg.sh").read_text())
+    script.write_text((REPO_ROOT / "packaging" / "macos" / "build-dmg.sh").read_text())
     done = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=30)
     assert done.returncode == 1
     assert "HiveMind.app is missing: run python packaging/build.py first" in done.stderr
 
 
 def test_dmg_script_notarizes_only_with_credentials() -> None:
-    text = (ROOT / "packaging" / "macos" / "build-dmg.sh").read_text()
+    text = (REPO_ROOT / "packaging" / "macos" / "build-dmg.sh").read_text()
     guard = text.index('if [ -n "$identity" ] && { [ -n "${NOTARY_PROFILE:-}" ]')
     assert guard < text.index("xcrun notarytool submit")
     assert "notarization skipped" in text
@@ -194,7 +195,7 @@ def test_dmg_script_notarizes_only_with_credentials() -> None:
     ],
 )
 def test_shell_scripts_parse(script: str) -> None:
-    done = subprocess.run(["bash", "-n", str(ROOT / script)], capture_output=True, text=True)
+    done = subprocess.run(["bash", "-n", str(REPO_ROOT / script)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 
 
@@ -207,7 +208,7 @@ def test_icons_for_windows_and_macos_carry_every_size(tmp_path: Path) -> None:
     # A subprocess: the renderer makes a QGuiApplication, and this test process may later
     # need a QApplication for the UI tests.
     done = subprocess.run(
-        [sys.executable, str(ROOT / "packaging" / "icons.py"), str(tmp_path)],
+        [sys.executable, str(REPO_ROOT / "packaging" / "icons.py"), str(tmp_path)],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

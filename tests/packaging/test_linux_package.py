@@ -27,10 +27,10 @@ from pathlib import Path
 import pytest
 
 from app.ui.system_libraries import DEBIAN_PACKAGES
-from tests.conftest import unavailable
+from tests.kit.ci import unavailable
+from tests.kit.paths import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
-VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+VERSION = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["version"]
 
 pytestmark = [
     pytest.mark.slow,
@@ -48,9 +48,9 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     work = tmp_path_factory.mktemp("pyinstaller-work")
     done = subprocess.run(
-        [sys.executable, str(ROOT / "packaging" / "build.py"), "--dist", str(out),
+        [sys.executable, str(REPO_ROOT / "packaging" / "build.py"), "--dist", str(out),
          "--work", str(work), "--fast"],
-        cwd=ROOT, capture_output=True, text=True, timeout=840,
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=840,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
     # The size the installers carry, for whoever reads the test log.
@@ -196,7 +196,7 @@ def test_tarball_is_one_portable_folder(dist: Path) -> None:
 def test_smoke_test_passes_on_the_installed_deb(deb: Path, tmp_path: Path) -> None:
     root = tmp_path / "root"
     done = subprocess.run(
-        ["bash", str(ROOT / "packaging" / "linux" / "smoke-test.sh"), "--deb", str(deb),
+        ["bash", str(REPO_ROOT / "packaging" / "linux" / "smoke-test.sh"), "--deb", str(deb),
          "--root", str(root), "--python", sys.executable],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
@@ -221,7 +221,7 @@ def test_deb_on_a_bare_debian_installs_what_the_app_needs_and_the_app_starts(deb
     if problem:
         unavailable("Bare Debian package", problem)
     done = subprocess.run(
-        ["bash", str(ROOT / "packaging" / "linux" / "smoke-test.sh"), "--deb", str(deb),
+        ["bash", str(REPO_ROOT / "packaging" / "linux" / "smoke-test.sh"), "--deb", str(deb),
          "--bare-debian", "--python", sys.executable],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip

@@ -7,14 +7,14 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
 
-ROOT = Path(__file__).resolve().parents[2]
-WORKFLOW = ROOT / ".github" / "workflows" / "release.yml"
+from tests.kit.paths import REPO_ROOT
+
+WORKFLOW = REPO_ROOT / ".github" / "workflows" / "release.yml"
 RUNNERS = {"ubuntu-22.04": "Linux", "windows-latest": "Windows", "macos-14": "macOS"}
 
 
@@ -97,7 +97,7 @@ def test_every_script_the_workflow_runs_exists(workflow: dict[str, Any]) -> None
     # Files (with an extension); a folder the workflow creates, like packaging/server/tls, not.
     named = set(re.findall(r"packaging[/\\][\w/\\-]+\.\w+", WORKFLOW.read_text()))
     assert named, "the workflow names no packaging scripts"
-    missing = [p for p in sorted(named) if not (ROOT / p.replace("\\", "/")).exists()]
+    missing = [p for p in sorted(named) if not (REPO_ROOT / p.replace("\\", "/")).exists()]
     assert not missing
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
 import shlex
 import shutil
@@ -20,9 +19,11 @@ import pytest
 from ruamel.yaml import YAML
 
 from server.config import ServerSettings
+from tests.kit.certificates import issue_server_cert, make_authority
+from tests.kit.paths import REPO_ROOT
+from tests.kit.servers import ServerProcess
 
-ROOT = Path(__file__).resolve().parents[2]
-SERVER = ROOT / "packaging" / "server"
+SERVER = REPO_ROOT / "packaging" / "server"
 UNIT = SERVER / "hivemind-server.service"
 QT_DISTRIBUTIONS = ("pyside6", "pyside6-essentials", "pyside6-addons", "shiboken6", "qasync")
 
@@ -48,28 +49,20 @@ def server_setting_env_names() -> set[str]:
 
 
 def start_server_with(args: list[str], tmp_path: Path, env: dict[str, str] | None = None) -> str:
-    """Runs `hivemind-server ARGS` from the source tree until it says where it listens."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("HIVEMIND_SERVER_")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "server", *args],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**clean, **(env or {})},
-    )  # fmt: skip
+    """Runs `hivemind-server ARGS` from the source tree until it says where it listens, and
+    returns that line."""
+    proc = ServerProcess(args, tmp_path / "server.log", env=env)
     try:
-        for line in proc.stdout:
-            if "listening on" in line:
-                return line.strip()
-        raise AssertionError(f"the server exited {proc.wait()} without listening")
+        return proc.start_blocking().ready_line
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        proc.stop_blocking(timeout=20)
 
 
 # -- the server alone ---------------------------------------------------------------------
 
 
 def test_base_dependencies_carry_no_qt() -> None:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
     names = [
         re.split(r"[<>=!~\[; ]", dep, maxsplit=1)[0].lower() for dep in project["dependencies"]
     ]
@@ -92,7 +85,7 @@ for name in names:
 print("imported", len(names))
 """
     done = subprocess.run(
-        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("imported")
@@ -171,7 +164,7 @@ def test_dockerfile_copies_only_what_exists() -> None:
     for op, arg in dockerfile_instructions():
         if op == "COPY" and not arg.startswith("--from"):
             for source in arg.split()[:-1]:
-                assert (ROOT / source).exists(), source
+                assert (REPO_ROOT / source).exists(), source
 
 
 def test_dockerfile_and_compose_name_real_server_settings() -> None:
@@ -181,23 +174,11 @@ def test_dockerfile_and_compose_name_real_server_settings() -> None:
     assert named and named <= server_setting_env_names(), sorted(named)
 
 
-def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
-    cert, key = directory / "fullchain.pem", directory / "privkey.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
-    return cert, key
-
-
 def test_compose_environment_starts_the_server_with_tls(tmp_path: Path) -> None:
     """The compose file's settings, given to the real server (certificate paths pointed at a
-    fresh self-signed pair, a free port): it serves TLS on all interfaces."""
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed")
-    cert, key = self_signed_certificate(tmp_path)
+    fresh throwaway certificate, a free port): it serves TLS on all interfaces."""
+    server_cert = issue_server_cert(make_authority("compose"), tmp_path)
+    cert, key = server_cert.cert_file, server_cert.key_file
     compose = YAML(typ="safe").load((SERVER / "docker-compose.yml").read_text())
     env = dict(compose["services"]["hivemind-server"]["environment"])
     mounted = {
@@ -206,6 +187,7 @@ def test_compose_environment_starts_the_server_with_tls(tmp_path: Path) -> None:
     }
     env = {name: mounted.get(value, value) for name, value in env.items()}
     env["HIVEMIND_SERVER_LISTEN"] = env["HIVEMIND_SERVER_LISTEN"].replace(":50051", ":0")
+    env["HIVEMIND_SERVER_HTTP_LISTEN"] = env["HIVEMIND_SERVER_HTTP_LISTEN"].replace(":50080", ":0")
     env["HIVEMIND_SERVER_BT_LISTEN_PORT"] = "0"
     line = start_server_with(["run", "--data-dir", str(tmp_path / "data")], tmp_path, env)
     assert "listening on" in line
@@ -231,7 +213,7 @@ def test_compose_keeps_data_in_a_volume_and_builds_the_dockerfile() -> None:
     compose = YAML(typ="safe").load((SERVER / "docker-compose.yml").read_text())
     service = compose["services"]["hivemind-server"]
     context = (SERVER / service["build"]["context"]).resolve()
-    assert context == ROOT
+    assert context == REPO_ROOT
     assert (context / service["build"]["dockerfile"]).is_file()
     assert "hivemind-data:/var/lib/hivemind" in service["volumes"]
     assert "hivemind-data" in compose["volumes"]

@@ -28,7 +28,7 @@ from app.services.policy.idle import (
     idle_from_ticks,
     select_idle_backend,
 )
-from tests.conftest import unavailable
+from tests.kit.ci import unavailable
 
 
 def _fake_program(bin_dir: Path, name: str, output: str) -> Path:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-import sys
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
@@ -28,9 +27,18 @@ from server.store import migrate
 from server.store.copy import CopyError, copy_sqlite_to_postgres
 from server.store.db import Database
 from server.store.schema import metadata
-from tests.conftest import DEFAULT_PASSWORD, REPO_ROOT
-from tests.security.simnet import assert_results_correct, run_job, sim_node, submit_job
-from tests.server.jobkit import Stubs, balance
+from tests.kit.accounts import PASSWORD
+from tests.kit.admin import server_cli
+from tests.kit.simulated_nodes import (
+    assert_results_correct,
+    reconnect,
+    run_job,
+    sim_node,
+    submit_job,
+)
+from tests.kit.stubs import Stubs, balance
+
+pytestmark = pytest.mark.postgres
 
 CPT = 1_000_000
 
@@ -79,28 +87,11 @@ def small_network(data_dir: Path, names: tuple[str, ...] = ("alice", "bob")) -> 
     try:
         db.create_schema()
         db.transaction_sync(runtimes.ensure_default_runtime)
-        password_hash = hash_password(DEFAULT_PASSWORD)
+        password_hash = hash_password(PASSWORD)
         for name in names:
             db.transaction_sync(users.insert_user, name, password_hash, signup_grant_ucpt=100 * CPT)
     finally:
         db.close()
-
-
-async def admin_cli(*argv: str) -> tuple[int, str, str]:
-    """`python -m server admin ...` as the admin runs it: a real process."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "server",
-        "admin",
-        *argv,
-        cwd=REPO_ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 120)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 async def balances(stubs: Stubs, sessions: list) -> dict[str, int]:
@@ -120,7 +111,7 @@ async def test_a_network_moves_to_postgresql_and_goes_on(
         ledger.grant, alice.user_id, 7 * CPT, idempotency_key="gift", memo="admin grant"
     )
     async with grpc.aio.insecure_channel(server.address) as channel:
-        stubs = Stubs(channel)
+        stubs = Stubs(channel, server.address)
         await stubs.account.Transfer(
             account_pb2.TransferRequest(to_username="dave", amount_ucpt=7 * CPT, memo="thanks"),
             metadata=alice.metadata,
@@ -146,11 +137,11 @@ async def test_a_network_moves_to_postgresql_and_goes_on(
     with closing(sqlite3.connect(data_dir / "hivemind.db")) as conn:
         (last_entry,) = conn.execute("SELECT max(id) FROM ledger_entries").fetchone()
 
-    code, out, err = await admin_cli(
-        "db", "copy", "--data-dir", str(data_dir), "--to", target, "--json"
+    copied = await asyncio.to_thread(
+        server_cli, "admin", "db", "copy", "--data-dir", str(data_dir), "--to", target, "--json"
     )
-    assert code == 0, err
-    report = json.loads(out)
+    assert copied.returncode == 0, copied.stderr
+    report = json.loads(copied.stdout)
     assert report["tables"] == counts
     assert report["rows"] == sum(counts.values())
     assert "ledger_entries.id" in report["sequences_reset"]
@@ -163,17 +154,19 @@ async def test_a_network_moves_to_postgresql_and_goes_on(
     moved = await make_server(data_dir=data_dir)
     assert moved.ctx.db.engine.dialect.name == "postgresql"
     async with grpc.aio.insecure_channel(moved.address) as channel:
-        stubs = Stubs(channel)
+        stubs = Stubs(channel, moved.address)
         auth = auth_pb2_grpc.AuthServiceStub(channel)
         # Same users: old access tokens (token.key), refresh tokens and passwords work.
         assert await balances(stubs, people) == before
         refreshed = await auth.Refresh(auth_pb2.RefreshRequest(refresh_token=bob.refresh_token))
         assert refreshed.user.username == "bob"
-        login = await auth.Login(auth_pb2.LoginRequest(username="carol", password=DEFAULT_PASSWORD))
+        login = await auth.Login(auth_pb2.LoginRequest(username="carol", password=PASSWORD))
         assert login.user.user_id == carol.user_id
         assert (await moved.ctx.db.run(audit.check_ledger)).ok
 
         # The same nodes run a new job and are paid: new ledger entries after the copied ones.
+        for sim in sims:  # the server moved to another port: the machines dial it there
+            await reconnect(sim, stubs)
         job = await submit_job(stubs, alice, task_count=2, replicas=2)
         detail = await run_job(stubs, alice, job.job_id, sims)
         assert detail.job.state == common_pb2.JOB_STATE_DONE

@@ -11,19 +11,22 @@ import shutil
 from pathlib import Path
 
 import grpc
+import pytest
 
 from proto.hivemind.v1 import common_pb2
 from server.ledger import audit
-from tests.security.simnet import (
+from tests.kit.auditor import query
+from tests.kit.simulated_nodes import (
     SimNode,
     assert_results_correct,
     job_detail,
-    query,
     sim_node,
     submit_job,
     work,
 )
-from tests.server.jobkit import Stubs
+from tests.kit.stubs import Stubs
+
+pytestmark = pytest.mark.postgres
 
 CPT = 1_000_000
 TASKS = 24
@@ -47,7 +50,7 @@ async def test_two_servers_on_one_database_share_a_job(make_server, user_session
         grpc.aio.insecure_channel(first.address) as first_channel,
         grpc.aio.insecure_channel(second.address) as second_channel,
     ):
-        stubs = [Stubs(first_channel), Stubs(second_channel)]
+        stubs = [Stubs(first_channel, first.address), Stubs(second_channel, second.address)]
         sims = [
             (stubs[i % 2], await sim_node(stubs[i % 2], owner, f"{owner.username}-box"))
             for i, owner in enumerate(owners)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from server.store.schema import users
-from tests.security.simnet import query
+from tests.kit.auditor import query
+
+pytestmark = pytest.mark.postgres
 
 
 async def test_servers_here_run_on_postgresql(server, user_session, server_process):

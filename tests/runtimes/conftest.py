@@ -1,20 +1,20 @@
-"""Fixtures for the runtime tests. The Docker ones reuse tests/docker's `runtime_image` and
-`docker_client`: they skip locally without dockerd and fail under CI=true."""
+"""Fixtures for the runtime tests. The Docker ones use `runtime_image` and `docker_client`
+(tests/conftest.py): they skip locally without dockerd and fail under CI=true."""
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.docker.conftest import docker_client, runtime_image  # noqa: F401 (fixtures)
 from tests.runtimes.runtimekit import SavedImage, build_tiny_image
-from tests.worker.conftest import network  # noqa: F401 (fixture)
 
 
 @pytest.fixture
-def tiny_image(docker_client, tmp_path: Path) -> SavedImage:  # noqa: F811
+def tiny_image(docker_client: Any, tmp_path: Path) -> Iterator[SavedImage]:
     """A real ~2 MB image saved to a file and absent from Docker; removed after the test."""
     saved = build_tiny_image(docker_client, tmp_path)
     yield saved

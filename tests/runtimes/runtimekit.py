@@ -1,6 +1,6 @@
 """Helpers for the runtime tests: `docker save`-shaped archives built in Python (no Docker
 needed), the artifacts a data dir stores, and a tiny real image for the Docker tests. The admin
-CLI as a real subprocess is tests/adminkit.py."""
+CLI as a real subprocess is tests/kit/admin.py."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from proto.hivemind.v1 import common_pb2, node_pb2
 from server.store.schema import attempts
-from tests.server.jobkit import get_job, make_package, register_node, submit, upload
+from tests.kit.stubs import get_job, make_package, register_node, submit, upload
 
 LEASE_TTL_S = 2
 TIMEOUT_S = 2

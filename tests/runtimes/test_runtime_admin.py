@@ -11,7 +11,7 @@ import grpc
 import pytest
 
 from proto.hivemind.v1 import artifact_pb2, artifact_pb2_grpc, node_pb2, node_pb2_grpc
-from tests.adminkit import admin_fails, admin_json
+from tests.kit.admin import admin_fails, admin_json
 from tests.runtimes.runtimekit import fake_saved_image, stored_files
 
 PASSWORD = "admin-password-1"

@@ -19,9 +19,10 @@ from app.services.jobs.package import build_package_zip
 from app.services.worker.runtime_fetch import RuntimeProvisioner, RuntimeUnavailable
 from proto.hivemind.v1 import common_pb2, job_pb2, node_pb2
 from server.store.schema import nodes
-from tests.adminkit import admin_json
+from tests.kit.admin import admin_json
+from tests.kit.network import Person, download_results, wait_for_job
+from tests.kit.waiting import wait_until
 from tests.runtimes.runtimekit import fake_saved_image
-from tests.worker.helpers import Person, download_results, wait_for_job, wait_until
 
 pytestmark = pytest.mark.docker
 

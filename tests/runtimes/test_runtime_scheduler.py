@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 
 from proto.hivemind.v1 import node_pb2
-from tests.adminkit import admin_json
+from server.runtimes.approved import default_runtime
+from tests.kit.admin import admin_json
+from tests.kit.stubs import Node, Stubs, make_package, submit, upload
 from tests.runtimes.runtimekit import SavedImage, fake_saved_image
-from tests.server.jobkit import Node, Stubs, make_package, submit, upload
 
 RUNTIME = "tiny-1"
 
@@ -81,7 +82,9 @@ async def test_a_node_lacking_the_runtime_fills_up_with_it_after_what_it_holds(
 
     leases = await lease(stubs, node, max_tasks=3)
     assert [item.job_id for item in leases] == [python.job_id, tiny.job_id, tiny.job_id]
-    assert leases[0].runtime_image == "hivemind/python:3.11"  # no archive: the reference
+    # No archive: the image id where the default runtime could be pinned, else the tag.
+    default = await server.ctx.db.run(default_runtime)
+    assert leases[0].runtime_image == (default.image_id or "hivemind/python:3.11")
     assert leases[0].runtime_archive_digest == ""
     assert {item.runtime_archive_digest for item in leases[1:]} == {archive_runtime.digest}
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from proto.hivemind.v1 import common_pb2, node_pb2
-from tests.server.jobkit import Node, Stubs, download, register_node, sha256, upload
+from tests.kit.loopback_networks import Network, stubs_from
+from tests.kit.stubs import Node, Stubs, download, register_node, sha256, upload
 
 TOLERANCE = 0.01
 COMPARE = ["python3", "compare.py"]
@@ -31,7 +32,9 @@ def cheat_value(index: int) -> float:
 
 
 def render(index: int, value: float) -> bytes:
-    return f"estimate for {index}: {value:.6f}\n".encode()
+    # Nine decimals: two honest runs' noise (2e-3 wide) then collide about once in 2e6 pairs,
+    # not once in 2e3, so a test expecting a comparison is not decided by equal digests.
+    return f"estimate for {index}: {value:.9f}\n".encode()
 
 
 def value_of(data: bytes) -> float:
@@ -50,6 +53,7 @@ class FuzzyNode:
     name: str
     owner: Any  # UserSession
     node: Node
+    stubs: Stubs  # this machine's own channel: its calls come from its own address
     value: Any = honest_value  # index -> float
     compare_exit: Any = None  # None: judge honestly; an int: report that exit code
     fail_comparisons: bool = False  # report every comparison as failed
@@ -61,8 +65,14 @@ class FuzzyNode:
         return self.node.node_id
 
 
-async def fuzzy_node(stubs: Stubs, owner: Any, name: str, **kw: Any) -> FuzzyNode:
-    return FuzzyNode(name, owner, await register_node(stubs, owner.metadata, name=name), **kw)
+async def fuzzy_node(
+    stubs: Stubs, owner: Any, name: str, network: Network | None = None, **kw: Any
+) -> FuzzyNode:
+    """A machine of `owner` on `network` (one of its own when None): its calls go through
+    its own stubs, from its own address (tests/kit/loopback_networks.py)."""
+    own = await stubs_from(stubs, network)
+    node = await register_node(own, owner.metadata, name=name)
+    return FuzzyNode(name, owner, node, own, **kw)
 
 
 async def judge(stubs: Stubs, sim: FuzzyNode, lease: node_pb2.TaskLease) -> int:
@@ -77,7 +87,9 @@ async def judge(stubs: Stubs, sim: FuzzyNode, lease: node_pb2.TaskLease) -> int:
 
 
 async def work(stubs: Stubs, sim: FuzzyNode, max_tasks: int = 1) -> int:
-    """One round: lease, then run or compare, and report. Returns how many leases."""
+    """One round: lease, then run or compare, and report. Returns how many leases. The
+    node's calls go through its own stubs, whatever `stubs` is."""
+    stubs = sim.stubs
     reply = await stubs.nodes.LeaseTasks(
         node_pb2.LeaseTasksRequest(
             free_cores=8, free_memory_mb=16384, free_disk_mb=100_000, max_tasks=max_tasks

@@ -1,15 +1,14 @@
-"""What the fuzz test needs: a real server on its own thread (so hypothesis can drive it
-from a plain synchronous test), every RPC of the six services found from the descriptors,
-request strategies built from the message types, and a snapshot of every database table."""
+"""What the fuzz test needs besides its server (tests/kit/servers.py `ServerThread`, so
+hypothesis can drive it from a plain synchronous test): every RPC of the six services found
+from the descriptors, request strategies built from the message types, and a snapshot of
+every database table."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import math
 import sqlite3
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,8 +27,6 @@ from proto.hivemind.v1 import (
     job_pb2,
     node_pb2,
 )
-from server.app import HiveMindServer
-from server.config import ServerSettings
 
 # Admin last: its BanNode may ban the world's nodes, which would end the node RPCs' coverage.
 SERVICE_MODULES = (auth_pb2, account_pb2, node_pb2, job_pb2, artifact_pb2, admin_pb2)
@@ -290,39 +287,6 @@ def _in_field(name: str, change: Callable[[Message], None]) -> Callable[[Message
 
 def _in_first(name: str, change: Callable[[Message], None]) -> Callable[[Message], None]:
     return lambda message: change(getattr(message, name)[0])
-
-
-# The server ---------------------------------------------------------------------------------
-
-
-class ServerThread:
-    """A HiveMindServer running on its own event loop in a daemon thread."""
-
-    def __init__(self, settings: ServerSettings) -> None:
-        self.settings = settings
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.server: HiveMindServer | None = None
-
-    def run(self, coro: Any, timeout: float = 60) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def start(self) -> HiveMindServer:
-        self.thread.start()
-
-        async def start() -> HiveMindServer:
-            server = HiveMindServer(self.settings)
-            await server.start()
-            return server
-
-        self.server = self.run(start())
-        return self.server
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.run(self.server.stop(grace=0.5))
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
 
 
 # Database snapshots -------------------------------------------------------------------------

@@ -31,9 +31,9 @@ from server.accounts.signing import load_or_create_key
 from server.accounts.tokens import AccessTokenSigner
 from server.accounts.users import set_admin
 from server.rpc.converters import encode_page_token
-from tests.conftest import DEFAULT_PASSWORD
+from tests.kit.accounts import PASSWORD
+from tests.kit.stubs import make_package, sha256
 from tests.security.fuzzkit import Rpc, Snapshot, snapshot
-from tests.server.jobkit import make_package, sha256
 
 Metadata = tuple[tuple[str, str], ...]
 CALL_TIMEOUT_S = 20
@@ -84,7 +84,7 @@ class World:
             )
         session = auth_pb2_grpc.AuthServiceStub(self.channel).Login(
             auth_pb2.LoginRequest(
-                username=username, password=self.passwords.get(username, DEFAULT_PASSWORD)
+                username=username, password=self.passwords.get(username, PASSWORD)
             ),
             timeout=CALL_TIMEOUT_S,
         )
@@ -191,11 +191,11 @@ def build_world(server: Any, channel: grpc.Channel) -> World:
     jobs = job_pb2_grpc.JobServiceStub(channel)
     nodes = node_pb2_grpc.NodeServiceStub(channel)
     sessions = {
-        name: auth.Register(auth_pb2.RegisterRequest(username=name, password=DEFAULT_PASSWORD))
+        name: auth.Register(auth_pb2.RegisterRequest(username=name, password=PASSWORD))
         for name in USERS
     }
     server.ctx.db.transaction_sync(set_admin, "root", True)
-    sessions["root"] = auth.Login(auth_pb2.LoginRequest(username="root", password=DEFAULT_PASSWORD))
+    sessions["root"] = auth.Login(auth_pb2.LoginRequest(username="root", password=PASSWORD))
     credentials = {name: bearer(s.access_token) for name, s in sessions.items()}
     digest = _upload_package(channel, credentials["alice"])
     _upload_package(channel, credentials["bob"])
@@ -247,7 +247,7 @@ def build_world(server: Any, channel: grpc.Channel) -> World:
         *sessions,
         *(s.user.user_id for s in sessions.values()),
         *(s.refresh_token for s in sessions.values()),
-        DEFAULT_PASSWORD,
+        PASSWORD,
         "python-3.11",
         digest,
         hashlib.sha256(b"never uploaded").hexdigest(),
@@ -295,12 +295,12 @@ def _templates(
     usage = node_pb2.Usage(cpu_percent=12.5, memory_used_mb=1000, free_cores=4)
     stats = node_pb2.AttemptStats(cpu_seconds=1.5, wall_seconds=2.0, peak_memory_mb=30)
     return {
-        "Register": auth_pb2.RegisterRequest(username="newcomer", password=DEFAULT_PASSWORD),
-        "Login": auth_pb2.LoginRequest(username="alice", password=DEFAULT_PASSWORD),
+        "Register": auth_pb2.RegisterRequest(username="newcomer", password=PASSWORD),
+        "Login": auth_pb2.LoginRequest(username="alice", password=PASSWORD),
         "Refresh": auth_pb2.RefreshRequest(refresh_token=bob_refresh),
         "Logout": auth_pb2.LogoutRequest(refresh_token=alice_refresh),
         "ChangePassword": auth_pb2.ChangePasswordRequest(
-            old_password=DEFAULT_PASSWORD, new_password="another good password"
+            old_password=PASSWORD, new_password="another good password"
         ),
         "ListHistory": account_pb2.ListHistoryRequest(page=page),
         "Transfer": account_pb2.TransferRequest(
@@ -327,6 +327,9 @@ def _templates(
         ),
         "FailAttempts": node_pb2.FailAttemptsRequest(
             failures=[node_pb2.Failure(attempt_id=attempts[-1], error="boom", stats=stats)]
+        ),
+        "ReturnAttempts": node_pb2.ReturnAttemptsRequest(
+            attempt_ids=attempts[-1:], reason="sharing turned off"
         ),
         "RotateNodeSecret": node_pb2.RotateNodeSecretRequest(node_id=alice_node),
         "SubmitJob": _job_request(digest, "fuzzed job"),

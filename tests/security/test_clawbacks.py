@@ -15,20 +15,19 @@ from proto.hivemind.v1 import account_pb2, admin_pb2, admin_pb2_grpc, common_pb2
 from server.ledger import audit
 from server.ledger.payouts import EscrowTracker
 from server.validation.spot_checks import distrust_node_results
-from tests.cli.conftest import cli, hivemind_home  # noqa: F401 (fixtures)
-from tests.security.simnet import (
+from tests.kit.auditor import db_file, query, trust_of
+from tests.kit.simulated_nodes import (
     SimNode,
     assert_results_correct,
-    db_file,
     job_detail,
-    query,
     run_job,
     sim_node,
     submit_job,
-    trust_of,
     work,
     wrong_output,
 )
+
+pytestmark = pytest.mark.db
 
 CPT = 1_000_000
 SPOT_CHECK_WHY = "its node failed a spot check"
@@ -36,7 +35,9 @@ SPOT_CHECK_WHY = "its node failed a spot check"
 
 @pytest.fixture
 def server_settings() -> dict:
-    return {"trust_threshold": 2}
+    # Established (and so trusted) after 2 independent valid results, at any age: the cheat
+    # here must first earn trust (tests/security/test_spot_checks.py says the same).
+    return {"trust_threshold": 2, "established_min_valid": 2, "established_min_age_s": 0}
 
 
 def balance(server: Any, user_id: str) -> int:
@@ -138,7 +139,7 @@ async def test_a_caught_node_gives_back_what_its_discarded_results_were_paid(
     server,
     user_session,
     stubs,
-    cli,  # noqa: F811 (the fixture imported above)
+    cli,
 ):
     alice, mallory, honest = await trusted_cheat(server, user_session, stubs)
     grant = server.settings.signup_grant_ucpt

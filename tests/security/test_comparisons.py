@@ -5,9 +5,13 @@ honest nodes still earns nothing, and comparisons that cannot be done fail the t
 from __future__ import annotations
 
 import grpc
+import pytest
 
 from proto.hivemind.v1 import common_pb2, job_pb2, node_pb2
-from tests.conftest import rpc_error
+from tests.kit.auditor import db_file, query, trust_of
+from tests.kit.simulated_nodes import job_detail, run_job, submit_job
+from tests.kit.stubs import Stubs, balance, download, lease, rpc_error, sha256, upload
+from tests.kit.waiting import wait_until
 from tests.security.comparekit import (
     COMPARE,
     cheat_value,
@@ -16,16 +20,8 @@ from tests.security.comparekit import (
     render,
     work,
 )
-from tests.security.simnet import (
-    db_file,
-    job_detail,
-    query,
-    run_job,
-    submit_job,
-    trust_of,
-    until,
-)
-from tests.server.jobkit import Stubs, balance, download, lease, sha256, upload
+
+pytestmark = pytest.mark.db
 
 CPT = 1_000_000
 
@@ -102,9 +98,9 @@ async def test_the_owners_of_both_results_and_the_submitter_never_compare(
     await work(stubs, b)
     # The task now waits for a comparison: neither producer nor the submitter may take it.
     for sim in (a, b, alices_box):
-        assert await lease(stubs, sim.node) == []
+        assert await lease(sim.stubs, sim.node) == []
     hana_second = await fuzzy_node(stubs, hana, "hana-second-box")
-    assert await lease(stubs, hana_second.node) == []
+    assert await lease(hana_second.stubs, hana_second.node) == []
     judge = await fuzzy_node(stubs, kai, "kai-box")
     assert await work(stubs, judge) == 1 and judge.comparisons
     detail = await job_detail(stubs, alice, job.job_id)
@@ -175,13 +171,13 @@ async def test_a_comparison_report_with_a_bad_exit_code_or_a_result_changes_noth
     await submit_job(stubs, alice, task_count=1, replicas=2, compare_command=COMPARE)
     await work(stubs, a)
     await work(stubs, b)
-    (leased,) = await lease(stubs, judge.node)
+    (leased,) = await lease(judge.stubs, judge.node)
     assert leased.HasField("comparison")
     for bad in (
         node_pb2.Completion(attempt_id=leased.attempt_id, exit_code=3),
         node_pb2.Completion(attempt_id=leased.attempt_id, exit_code=0, result_digest="ab" * 32),
     ):
-        acks = await stubs.nodes.CompleteAttempts(
+        acks = await judge.stubs.nodes.CompleteAttempts(
             node_pb2.CompleteAttemptsRequest(completions=[bad]), metadata=judge.node.metadata
         )
         assert not acks.acks[0].accepted and acks.acks[0].error
@@ -231,7 +227,7 @@ async def test_compare_settings_are_checked_and_escrowed(server, user_session, s
 async def test_a_comparison_whose_node_vanishes_is_compared_elsewhere(make_server, user_session):
     server = await make_server(lease_ttl_s=1, sweep_interval_s=0.1, node_offline_after_s=3600)
     channel = grpc.aio.insecure_channel(server.address)
-    stubs = Stubs(channel)
+    stubs = Stubs(channel, server.address)
     try:
         alice = await user_session(server, "alice")
         hana, ivo, kai, lee = [await user_session(server, n) for n in ("hana", "ivo", "kai", "lee")]
@@ -242,14 +238,14 @@ async def test_a_comparison_whose_node_vanishes_is_compared_elsewhere(make_serve
         job = await submit_job(stubs, alice, task_count=1, replicas=2, compare_command=COMPARE)
         await work(stubs, a)
         await work(stubs, b)
-        (taken,) = await lease(stubs, vanishing.node)  # then never heard of again
+        (taken,) = await lease(vanishing.stubs, vanishing.node)  # then never heard of again
         assert taken.HasField("comparison")
-        assert await lease(stubs, judge.node) == []  # held by the vanished node for now
+        assert await lease(judge.stubs, judge.node) == []  # held by the vanished node for now
 
         async def judged() -> bool:
             return await work(stubs, judge) == 1
 
-        await until(judged, timeout=10)
+        await wait_until(judged, timeout=10)
         detail = await job_detail(stubs, alice, job.job_id)
         assert detail.job.state == common_pb2.JOB_STATE_DONE
         states = query(
@@ -273,7 +269,9 @@ async def test_a_late_replica_is_compared_with_the_accepted_result(server, user_
     # Two tasks: the job keeps running while task 0 is decided (a job that ends cancels its
     # replicas still out).
     job = await submit_job(stubs, alice, task_count=2, replicas=3, compare_command=COMPARE)
-    (held,) = await lease(stubs, late_cheat.node)  # task 0's third replica, reported late
+    (held,) = await lease(
+        late_cheat.stubs, late_cheat.node
+    )  # task 0's third replica, reported late
     assert held.task_index == 0
     await work(stubs, a)
     await work(stubs, b)
@@ -282,8 +280,8 @@ async def test_a_late_replica_is_compared_with_the_accepted_result(server, user_
     assert detail.tasks[0].state == common_pb2.TASK_STATE_DONE
 
     data = render(0, cheat_value(0))
-    await upload(stubs, late_cheat.node.metadata, data, common_pb2.ARTIFACT_KIND_RESULT)
-    acks = await stubs.nodes.CompleteAttempts(
+    await upload(late_cheat.stubs, late_cheat.node.metadata, data, common_pb2.ARTIFACT_KIND_RESULT)
+    acks = await late_cheat.stubs.nodes.CompleteAttempts(
         node_pb2.CompleteAttemptsRequest(
             completions=[
                 node_pb2.Completion(

@@ -15,15 +15,12 @@ import pytest
 from proto.hivemind.v1 import common_pb2, job_pb2, node_pb2
 from server.ledger import audit
 from server.store.db import Database
-from tests.conftest import register_user
-from tests.security.simnet import (
-    SimNode,
-    assert_results_correct,
-    query,
-    sim_node,
-    submit_job,
-)
-from tests.server.jobkit import Stubs, sha256, upload
+from tests.kit.accounts import register_user
+from tests.kit.auditor import query
+from tests.kit.simulated_nodes import SimNode, assert_results_correct, sim_node, submit_job
+from tests.kit.stubs import Stubs, sha256, upload
+
+pytestmark = pytest.mark.db
 
 TRANSIENT = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
 CHANNEL_OPTIONS = [
@@ -46,6 +43,7 @@ async def retried(call: Callable[[], Awaitable[Any]]) -> Any:
 
 
 async def worker(stubs: Stubs, sim: SimNode, done: asyncio.Event, leasing: asyncio.Event) -> None:
+    stubs = sim.stubs  # the machine's own channel, from its own address
     request = node_pb2.LeaseTasksRequest(free_cores=8, free_memory_mb=16384, max_tasks=1)
     while not done.is_set():
         await leasing.wait()
@@ -80,19 +78,19 @@ async def worker(stubs: Stubs, sim: SimNode, done: asyncio.Event, leasing: async
 
 
 @pytest.fixture
-def short_leases(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Leases lost with a killed server come back to the queue within seconds.
-    monkeypatch.setenv("HIVEMIND_SERVER_LEASE_TTL_S", "3")
-    monkeypatch.setenv("HIVEMIND_SERVER_SWEEP_INTERVAL_S", "0.5")
+def short_leases() -> dict[str, str]:
+    """The server's environment: leases lost with a killed server come back to the queue
+    within seconds."""
+    return {"HIVEMIND_SERVER_LEASE_TTL_S": "3", "HIVEMIND_SERVER_SWEEP_INTERVAL_S": "0.5"}
 
 
 async def test_server_killed_mid_job_completes_and_pays_each_attempt_once(
     server_process, short_leases
 ):
-    proc = await server_process()
+    proc = await server_process(env=short_leases)
     db_file = proc.data_dir / "hivemind.db"
     async with grpc.aio.insecure_channel(proc.address, options=CHANNEL_OPTIONS) as channel:
-        stubs = Stubs(channel)
+        stubs = Stubs(channel, proc.address)
         alice = await register_user(proc.address, "alice")
         sims = [
             await sim_node(stubs, await register_user(proc.address, name), f"{name}-box")

@@ -21,35 +21,27 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from proto.hivemind.v1 import artifact_pb2, common_pb2
-from server.config import ServerSettings
 from server.rpc.errors import MAX_MESSAGE_CHARS
-from tests.security.fuzzkit import (
-    Rpc,
-    ServerThread,
-    boundary_variants,
-    every_rpc,
-    requests,
-    upload_streams,
-)
+from tests.kit.servers import ServerThread
+from tests.kit.stubs import sha256
+from tests.security.fuzzkit import Rpc, boundary_variants, every_rpc, requests, upload_streams
 from tests.security.fuzzworld import World, build_world
-from tests.server.jobkit import sha256
 
 RPCS = every_rpc()
 EXAMPLES_PER_RPC = 25
 NEVER = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
-NODE_REPORTS = {"StartAttempts", "CompleteAttempts", "FailAttempts"}
+NODE_REPORTS = {"StartAttempts", "CompleteAttempts", "FailAttempts", "ReturnAttempts"}
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory):
-    settings = ServerSettings.load(
+    thread = ServerThread(
         tmp_path_factory.mktemp("fuzz-server"),
         listen="127.0.0.1:0",
         # Nothing may change by itself while a refused call is compared before and after.
         lease_ttl_s=3600,
         node_offline_after_s=3600,
     )
-    thread = ServerThread(settings)
     server = thread.start()
     channel = grpc.insecure_channel(
         server.address, options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)]

@@ -17,10 +17,8 @@ from proto.hivemind.v1 import (
 from server.rpc.converters import encode_page_token
 from server.rpc.errors import MAX_MESSAGE_CHARS
 from server.store.schema import accounts, jobs, nodes, users
-from tests.conftest import rpc_error
-from tests.server.jobkit import job_request, lease, make_package, register_node, upload
-
-PASSWORD = "correct horse battery"
+from tests.kit.accounts import PASSWORD
+from tests.kit.stubs import job_request, lease, make_package, register_node, rpc_error, upload
 
 
 async def count(server, table) -> int:

@@ -2,7 +2,7 @@
 atomic step before any password is checked, so a burst of simultaneous guesses gets no more
 tries than guesses made one by one (server/accounts/users.py `claim_login_attempt`).
 
-tests/postgres/test_pg_login_lockout.py runs these again on PostgreSQL, where the two-server
+With --db=postgres they run again on PostgreSQL, where the two-server
 test is two replicas on one database.
 """
 
@@ -14,16 +14,20 @@ from collections import Counter
 from pathlib import Path
 
 import grpc
+import pytest
 from sqlalchemy import select
 
 from proto.hivemind.v1 import auth_pb2, auth_pb2_grpc
 from server.accounts.users import FREE_FAILURES, WRONG_LOGIN
 from server.store.schema import users
-from tests.conftest import DEFAULT_PASSWORD
+from tests.kit.accounts import PASSWORD as DEFAULT_PASSWORD
 from tests.server.test_signup_limits_shared import replica_of
 
 GUESSES = 30
 LOCKED = grpc.StatusCode.RESOURCE_EXHAUSTED
+
+# Also on PostgreSQL (--db=postgres): two replicas on one database share the count and lock.
+pytestmark = pytest.mark.db
 
 
 async def login(stub: auth_pb2_grpc.AuthServiceStub, name: str, password: str) -> str:

@@ -9,8 +9,7 @@ from app.services.client.credentials import CredentialStore
 from app.services.client.session import ClientSession
 from app.services.settings import SettingsStore
 from proto.hivemind.v1 import admin_pb2, admin_pb2_grpc, node_pb2
-from tests.conftest import rpc_error
-from tests.server.jobkit import Node, Stubs, register_node
+from tests.kit.stubs import Node, Stubs, register_node, rpc_error
 
 
 async def beat(stubs: Stubs, metadata) -> node_pb2.HeartbeatResponse:

@@ -9,8 +9,10 @@ from sqlalchemy import func, select
 
 from proto.hivemind.v1 import auth_pb2, auth_pb2_grpc, common_pb2, job_pb2
 from server.store.schema import artifact_owners, jobs, users
-from tests.conftest import DEFAULT_PASSWORD, rpc_error
-from tests.server.jobkit import balance, make_package, submit, upload
+from tests.kit.accounts import PASSWORD
+from tests.kit.stubs import balance, make_package, rpc_error, submit, upload
+
+pytestmark = pytest.mark.db
 
 
 @pytest.fixture
@@ -80,9 +82,9 @@ async def test_one_address_opens_few_accounts(server, grpc_channel):
     bad = await rpc_error(stub.Register(auth_pb2.RegisterRequest(username="x", password="p")))
     assert bad.code() == grpc.StatusCode.INVALID_ARGUMENT  # refused ones are not counted
     for name in ("one", "two", "three"):
-        await stub.Register(auth_pb2.RegisterRequest(username=name, password=DEFAULT_PASSWORD))
+        await stub.Register(auth_pb2.RegisterRequest(username=name, password=PASSWORD))
     error = await rpc_error(
-        stub.Register(auth_pb2.RegisterRequest(username="four", password=DEFAULT_PASSWORD))
+        stub.Register(auth_pb2.RegisterRequest(username="four", password=PASSWORD))
     )
     assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert error.details().startswith("too many new accounts from your network; try again in")

@@ -4,22 +4,25 @@ task whose results never agree fails with the evidence."""
 
 from __future__ import annotations
 
+import pytest
+
 from proto.hivemind.v1 import common_pb2, node_pb2
 from server.ledger import audit
-from tests.security.simnet import (
+from tests.kit.auditor import db_file, query, trust_of
+from tests.kit.loopback_networks import Network
+from tests.kit.simulated_nodes import (
     assert_results_correct,
     correct_output,
-    db_file,
     job_detail,
-    query,
     run_job,
     sim_node,
     submit_job,
-    trust_of,
     work,
     wrong_output,
 )
-from tests.server.jobkit import balance, fail, lease, register_node, sha256, upload
+from tests.kit.stubs import balance, fail, lease, register_node, sha256, upload
+
+pytestmark = pytest.mark.db
 
 CPT = 1_000_000
 
@@ -68,22 +71,27 @@ async def test_a_cheater_among_honest_nodes_earns_nothing(server, user_session, 
     assert report.ok, report.problems
 
 
-async def test_replicas_go_to_nodes_of_different_owners(server, user_session, stubs):
+async def test_replicas_go_to_nodes_of_different_owners_and_networks(server, user_session, stubs):
     alice = await user_session(server, "alice")
-    bob = await user_session(server, "bob")
-    carol = await user_session(server, "carol")
+    bob, carol, dave = [await user_session(server, name) for name in ("bob", "carol", "dave")]
     job = await submit_job(stubs, alice, task_count=1, replicas=2)
-    first = await register_node(stubs, bob.metadata, name="bob-1")
-    second = await register_node(stubs, bob.metadata, name="bob-2")
-    [taken] = await lease(stubs, first)
-    # Bob's other machine is no independent second opinion.
-    assert await lease(stubs, second) == []
-    other = await register_node(stubs, carol.metadata, name="carol-1")
-    [replica] = await lease(stubs, other)
+    home = Network()
+    first = await sim_node(stubs, bob, "bob-1", network=home)
+    second = await sim_node(stubs, bob, "bob-2")  # on another network
+    [taken] = await lease(first.stubs, first.node)
+    # Bob's other machine is no independent second opinion, nor is his housemate's.
+    assert await lease(second.stubs, second.node) == []
+    housemate = await sim_node(stubs, carol, "carol-1", network=home)
+    assert await lease(housemate.stubs, housemate.node) == []
+    other = await sim_node(stubs, dave, "dave-1")
+    [replica] = await lease(other.stubs, other.node)
     assert replica.task_id == taken.task_id and replica.attempt_id != taken.attempt_id
     detail = await job_detail(stubs, alice, job.job_id)
     assert detail.tasks[0].state == common_pb2.TASK_STATE_LEASED  # both replicas are out
     assert await lease(stubs, await register_node(stubs, alice.metadata)) == []
+    networks = dict(query(db_file(server), "SELECT name, network FROM nodes"))
+    assert networks["bob-1"] == networks["carol-1"] == home.cidr
+    assert len({networks["bob-1"], networks["bob-2"], networks["dave-1"]}) == 3
 
 
 async def test_replayed_and_duplicated_reports_have_one_effect(server, user_session, stubs):
@@ -93,10 +101,10 @@ async def test_replayed_and_duplicated_reports_have_one_effect(server, user_sess
     b = await sim_node(stubs, bob, "bob-box")
     c = await sim_node(stubs, carol, "carol-box")
     data = correct_output(0)
-    await upload(stubs, b.node.metadata, data, common_pb2.ARTIFACT_KIND_RESULT)
-    await upload(stubs, c.node.metadata, data, common_pb2.ARTIFACT_KIND_RESULT)
-    [lb] = await lease(stubs, b.node)
-    [lc] = await lease(stubs, c.node)
+    await upload(b.stubs, b.node.metadata, data, common_pb2.ARTIFACT_KIND_RESULT)
+    await upload(c.stubs, c.node.metadata, data, common_pb2.ARTIFACT_KIND_RESULT)
+    [lb] = await lease(b.stubs, b.node)
+    [lc] = await lease(c.stubs, c.node)
     assert lb.task_id == lc.task_id
 
     def report(attempt_id: str) -> node_pb2.Completion:
@@ -108,7 +116,7 @@ async def test_replayed_and_duplicated_reports_have_one_effect(server, user_sess
         )
 
     async def complete(sim, *reports):
-        reply = await stubs.nodes.CompleteAttempts(
+        reply = await sim.stubs.nodes.CompleteAttempts(
             node_pb2.CompleteAttemptsRequest(completions=list(reports)), metadata=sim.node.metadata
         )
         return list(reply.acks)
@@ -132,9 +140,9 @@ async def test_replayed_and_duplicated_reports_have_one_effect(server, user_sess
     assert query(db_file(server), "SELECT count(*) FROM result_checks") == [(2,)]
 
     # A failure replayed counts once: the task loses one attempt and reopens one slot.
-    [lf] = await lease(stubs, b.node)
+    [lf] = await lease(b.stubs, b.node)
     for _ in range(3):
-        [ack] = await fail(stubs, b.node, [lf.attempt_id], error="crashed")
+        [ack] = await fail(b.stubs, b.node, [lf.attempt_id], error="crashed")
         assert ack.accepted
     failed = query(
         db_file(server), "SELECT count(*) FROM attempts WHERE task_id = ? AND state = 'failed'",
@@ -178,8 +186,8 @@ async def test_a_failing_replica_is_replaced_and_the_quorum_still_decides(
     owners = [await user_session(server, f"owner{i}") for i in range(3)]
     sims = [await sim_node(stubs, owner, f"box{i}") for i, owner in enumerate(owners)]
     job = await submit_job(stubs, alice, task_count=1, replicas=2, max_attempts=2)
-    [first] = await lease(stubs, sims[0].node)
-    [ack] = await fail(stubs, sims[0].node, [first.attempt_id], error="out of memory")
+    [first] = await lease(sims[0].stubs, sims[0].node)
+    [ack] = await fail(sims[0].stubs, sims[0].node, [first.attempt_id], error="out of memory")
     assert ack.accepted
     await work(stubs, sims[1])
     await work(stubs, sims[2])

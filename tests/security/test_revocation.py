@@ -1,7 +1,7 @@
 """A role change, a ban or a password change revokes the user's tokens at once: the role that
 counts is the current one, never the one a token was issued with (server/accounts/
 revocation.py). Against real servers: one, and two replicas on one database (also on
-PostgreSQL through tests/postgres/test_pg_revocation.py).
+PostgreSQL with --db=postgres).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import grpc
+import pytest
 from sqlalchemy import func, select
 
 from proto.hivemind.v1 import (
@@ -24,10 +25,13 @@ from proto.hivemind.v1 import (
 from server.accounts import users
 from server.ledger import audit
 from server.store.schema import ledger_transactions
-from tests.adminkit import admin_json
-from tests.conftest import DEFAULT_PASSWORD, heartbeat, rpc_error
-from tests.server.jobkit import Stubs, register_node
+from tests.kit.accounts import PASSWORD as DEFAULT_PASSWORD
+from tests.kit.admin import admin_json
+from tests.kit.stubs import Stubs, heartbeat, register_node, rpc_error
 from tests.server.test_signup_limits_shared import replica_of
+
+# Also on PostgreSQL (--db=postgres): every replica shares what the database holds.
+pytestmark = pytest.mark.db
 
 CPT = 1_000_000
 

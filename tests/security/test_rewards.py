@@ -8,6 +8,7 @@ import asyncio
 import time
 
 import grpc
+import pytest
 from sqlalchemy import insert, update
 
 from proto.hivemind.v1 import account_pb2, common_pb2, node_pb2
@@ -19,14 +20,18 @@ from server.ledger.rewards import (
     reward_for,
 )
 from server.store.schema import node_trust, nodes
-from tests.security.simnet import SimNode, job_detail, run_job, submit_job, work
-from tests.server.jobkit import Node, Stubs, lease
+from tests.kit.loopback_networks import stubs_from
+from tests.kit.simulated_nodes import SimNode, job_detail, run_job, submit_job, work
+from tests.kit.stubs import Node, Stubs, lease
+
+pytestmark = pytest.mark.db
 
 CPT = 1_000_000
 
 
 async def fast_node(stubs: Stubs, owner, name: str, score: float) -> SimNode:
-    reply = await stubs.nodes.RegisterNode(
+    own = await stubs_from(stubs)  # a machine on a network of its own
+    reply = await own.nodes.RegisterNode(
         node_pb2.RegisterNodeRequest(
             name=name,
             hardware=node_pb2.Hardware(cores=8, memory_mb=16384, benchmark_score=score),
@@ -35,7 +40,7 @@ async def fast_node(stubs: Stubs, owner, name: str, score: float) -> SimNode:
         metadata=owner.metadata,
     )
     credential = (("authorization", f"Node {reply.node_id}.{reply.node_secret}"),)
-    return SimNode(name, owner, Node(reply.node_id, credential))
+    return SimNode(name, owner, Node(reply.node_id, credential), own)
 
 
 async def payouts(stubs: Stubs, owner) -> list[account_pb2.Payout]:
@@ -97,7 +102,7 @@ async def test_the_performance_bonus_counts_once_results_validate(server, user_s
 async def test_stability_needs_the_whole_window_without_a_lost_lease(make_server, user_session):
     server = await make_server(stability_window_s=3600, lease_ttl_s=1, sweep_interval_s=0.2)
     async with grpc.aio.insecure_channel(server.address) as channel:
-        stubs = Stubs(channel)
+        stubs = Stubs(channel, server.address)
         alice = await user_session(server, "alice")
         bob = await user_session(server, "bob")
         steady = await fast_node(stubs, bob, "steady", score=0.0)
@@ -116,7 +121,7 @@ async def test_stability_needs_the_whole_window_without_a_lost_lease(make_server
         assert stable.amount_ucpt == paid_for(stable.core_ms, stability=300)
 
         # It lets a lease lapse: no stability bonus until a full window has passed again.
-        await lease(stubs, steady.node)
+        await lease(steady.stubs, steady.node)
         await asyncio.sleep(2.5)  # the lease (1 s) expires; the sweep requeues the task
         await work(stubs, steady)
         [_, after] = await payouts(stubs, bob)
@@ -147,9 +152,9 @@ async def test_the_escrow_covers_the_largest_bonuses(server, user_session, stubs
         priority=2.0,
         resources=common_pb2.Resources(cores=1, memory_mb=64, timeout_s=1),
     )
-    leases = await lease(stubs, best.node, max_tasks=2)
+    leases = await lease(best.stubs, best.node, max_tasks=2)
     await asyncio.sleep(1.1)  # each task uses its whole time limit
-    reply = await stubs.nodes.CompleteAttempts(
+    reply = await best.stubs.nodes.CompleteAttempts(
         node_pb2.CompleteAttemptsRequest(
             completions=[
                 node_pb2.Completion(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import unavailable
+from tests.kit.ci import unavailable
 
 FARM = Path(__file__).with_name("signup_farm.py")
 CAP = 10

@@ -10,23 +10,25 @@ import pytest
 
 from proto.hivemind.v1 import common_pb2
 from server.nodes.trust import spot_check_probability
-from tests.security.simnet import (
+from tests.kit.auditor import db_file, query, trust_of
+from tests.kit.simulated_nodes import (
     assert_results_correct,
-    db_file,
     job_detail,
-    query,
     run_job,
     sim_node,
     submit_job,
-    trust_of,
     work,
     wrong_output,
 )
 
+pytestmark = pytest.mark.db
+
 
 @pytest.fixture
 def server_settings() -> dict:
-    return {"trust_threshold": 2}
+    # A node is established (and may be trusted) after 2 independent valid results, at any
+    # age: the tests here are about what follows trust, not about how long earning it takes.
+    return {"trust_threshold": 2, "established_min_valid": 2, "established_min_age_s": 0}
 
 
 def test_the_chance_of_a_spot_check_follows_trust():

@@ -3,7 +3,7 @@ against a real server: the sign-up grant cannot be transferred or turned into CP
 way, a job it pays for runs only on capacity no paid job wants, the default grant pays for a
 small job of one's own, and the ledger audit covers it.
 
-tests/postgres/test_pg_starter_credit.py runs these again on PostgreSQL.
+With --db=postgres they run again on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -15,14 +15,24 @@ from proto.hivemind.v1 import account_pb2, common_pb2, job_pb2
 from server.config import ServerSettings
 from server.ledger import audit
 from server.ledger import journal as ledger
-from tests.conftest import rpc_error
-from tests.security.simnet import (
+from tests.kit.simulated_nodes import (
     assert_results_correct,
     run_job,
     sim_node,
     submit_job,
 )
-from tests.server.jobkit import Stubs, lease, make_package, register_node, submit, upload
+from tests.kit.stubs import (
+    Stubs,
+    lease,
+    make_package,
+    register_node,
+    rpc_error,
+    submit,
+    upload,
+)
+
+# Also on PostgreSQL (--db=postgres): every replica shares what the database holds.
+pytestmark = pytest.mark.db
 
 CPT = 1_000_000
 DEFAULT_GRANT = ServerSettings().signup_grant_ucpt  # what a server gives unless told otherwise

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
 from pathlib import Path
 
 import grpc
@@ -19,8 +18,9 @@ from common.network import is_loopback
 from proto.hivemind.v1 import account_pb2
 from server.app import HiveMindServer
 from server.config import ServerSettings
-from tests.conftest import DEFAULT_PASSWORD, REPO_ROOT
-from tests.security.certs import issue_server_cert, make_authority
+from tests.kit.accounts import PASSWORD
+from tests.kit.admin import server_cli
+from tests.kit.certificates import issue_server_cert, make_authority
 
 
 @pytest.fixture
@@ -69,27 +69,23 @@ async def test_insecure_or_tls_lets_the_server_listen_everywhere(make_server, pk
 
 
 async def test_server_command_says_why_it_will_not_start(tmp_path):
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "server", "run", "--data-dir", str(tmp_path / "d"),
-        "--listen", "0.0.0.0:0",
-        cwd=REPO_ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    assert proc.returncode == 1
+    done = await asyncio.to_thread(
+        server_cli, "run", "--data-dir", str(tmp_path / "d"), "--listen", "0.0.0.0:0", timeout=60
+    )
+    assert done.returncode == 1
     assert (
-        err.decode()
-        .strip()
+        done.stderr.strip()
         .splitlines()[-1]
         .startswith("error: refusing to serve plaintext on 0.0.0.0:0")
     )
-    assert b"listening" not in out
+    assert "listening" not in done.stdout
 
 
 async def test_client_trusting_the_right_ca_works(tls_server, pki, tmp_path):
     async with client(
         tmp_path / "home", tls_server.address, tls=True, ca_file=str(pki["good_ca"])
     ) as session:
-        user = await session.register("tls_alice", DEFAULT_PASSWORD)
+        user = await session.register("tls_alice", PASSWORD)
         balance = await session.account.GetBalance(account_pb2.GetBalanceRequest())
     assert user.username == "tls_alice"
     assert balance.starter_ucpt == tls_server.settings.signup_grant_ucpt
@@ -101,20 +97,20 @@ async def test_client_with_the_wrong_ca_is_refused(tls_server, pki, tmp_path, tr
     home = tmp_path / "home"
     async with client(home, tls_server.address, tls=True, ca_file=ca_file) as session:
         with pytest.raises(ClientError) as refused:
-            await session.register("tls_mallory", DEFAULT_PASSWORD)
+            await session.register("tls_mallory", PASSWORD)
     assert refused.value.code == grpc.StatusCode.UNAVAILABLE
     assert "CERTIFICATE_VERIFY_FAILED" in refused.value.message
     # The password never reached the server: the account does not exist.
     async with client(home, tls_server.address, tls=True, ca_file=str(pki["good_ca"])) as good:
         with pytest.raises(ClientError) as unknown:
-            await good.login("tls_mallory", DEFAULT_PASSWORD)
+            await good.login("tls_mallory", PASSWORD)
     assert unknown.value.code == grpc.StatusCode.UNAUTHENTICATED
 
 
 async def test_plaintext_client_cannot_talk_to_a_tls_server(tls_server, tmp_path):
     async with client(tmp_path / "home", tls_server.address, tls=False) as session:
         with pytest.raises(ClientError) as refused:
-            await session.register("tls_plain", DEFAULT_PASSWORD)
+            await session.register("tls_plain", PASSWORD)
     assert refused.value.code == grpc.StatusCode.UNAVAILABLE
 
 
@@ -169,7 +165,7 @@ async def test_tokens_never_cross_plaintext_off_loopback(tmp_path):
             with pytest.raises(ClientError) as refused:
                 await session.account.GetBalance(account_pb2.GetBalanceRequest())
             with pytest.raises(ClientError) as login_refused:
-                await session.login("alice", DEFAULT_PASSWORD)
+                await session.login("alice", PASSWORD)
         await asyncio.sleep(0.5)
         assert refused.value.code == grpc.StatusCode.FAILED_PRECONDITION
         assert "refusing to talk to" in refused.value.message

@@ -11,7 +11,10 @@ from sqlalchemy import select
 from proto.hivemind.v1 import account_pb2, admin_pb2, admin_pb2_grpc
 from server.ledger import audit
 from server.store.schema import users
-from tests.server.jobkit import Stubs
+from tests.kit.stubs import Stubs
+
+# Also on PostgreSQL (--db=postgres): every replica shares what the database holds.
+pytestmark = pytest.mark.db
 
 CPT = 1_000_000
 BUDGET = 10

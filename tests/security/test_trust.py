@@ -7,24 +7,24 @@ from __future__ import annotations
 import time
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 from proto.hivemind.v1 import admin_pb2, admin_pb2_grpc, common_pb2
 from server.ledger import audit
-from server.store.schema import node_trust
-from tests.security.simnet import (
+from server.store.schema import node_trust, nodes
+from tests.kit.auditor import db_file, query, trust_of
+from tests.kit.simulated_nodes import (
     assert_results_correct,
-    db_file,
     job_detail,
-    query,
     run_job,
     sim_node,
     submit_job,
-    trust_of,
     work,
     wrong_output,
 )
-from tests.server.jobkit import lease
+from tests.kit.stubs import lease
+
+pytestmark = pytest.mark.db
 
 CPT = 1_000_000
 
@@ -95,10 +95,10 @@ async def test_a_node_caught_with_a_wrong_result_is_on_probation(
     assert by_name["carol-box"].valid_results == 1 and by_name["carol-box"].invalid_results == 0
 
     await submit_job(stubs, alice, task_count=10, idempotency_key="more")
-    reply = await lease(stubs, mallory.node, max_tasks=5)
+    reply = await lease(mallory.stubs, mallory.node, max_tasks=5)
     assert len(reply) == 1  # probation: one lease at a time
-    assert await lease(stubs, mallory.node, max_tasks=5) == []
-    assert len(await lease(stubs, honest[0].node, max_tasks=5)) == 5
+    assert await lease(mallory.stubs, mallory.node, max_tasks=5) == []
+    assert len(await lease(honest[0].stubs, honest[0].node, max_tasks=5)) == 5
 
 
 async def test_trust_decides_what_a_node_is_offered_first(server, user_session, stubs):
@@ -107,19 +107,24 @@ async def test_trust_decides_what_a_node_is_offered_first(server, user_session, 
     newer_replicated = await submit_job(stubs, alice, task_count=2, replicas=2, idempotency_key="r")
     newcomer = await sim_node(stubs, await user_session(server, "bob"), "new-box")
     veteran = await sim_node(stubs, await user_session(server, "carol"), "old-box")
-    server.ctx.db.transaction_sync(
-        lambda conn: conn.execute(
+    # Trusted: established (registered days ago, with as many independent valid results as
+    # that takes) and with a run of valid results.
+    now = time.time()
+
+    def make_veteran(conn):
+        conn.execute(
+            update(nodes).where(nodes.c.id == veteran.node_id).values(created_at=now - 4e5)
+        )
+        conn.execute(
             insert(node_trust).values(
-                node_id=veteran.node_id,
-                consecutive_valid=10,
-                valid_results=10,
-                updated_at=time.time(),
+                node_id=veteran.node_id, consecutive_valid=30, valid_results=30, updated_at=now
             )
         )
-    )
+
+    server.ctx.db.transaction_sync(make_veteran)
     # A node still earning trust gets replicated work first, where it is checked anyway...
-    [first] = await lease(stubs, newcomer.node)
+    [first] = await lease(newcomer.stubs, newcomer.node)
     assert first.job_id == newer_replicated.job_id
     # ...a trusted one unreplicated work, where trust is what protects the submitter.
-    [second] = await lease(stubs, veteran.node)
+    [second] = await lease(veteran.stubs, veteran.node)
     assert second.job_id == older_plain.job_id

@@ -1,5 +1,7 @@
 """A database as a server at revision 0001 left it, and other helpers of the migration tests
-(tests/server/test_migrations.py, and tests/postgres/test_pg_migrations.py through it).
+(test_migrations.py, test_migrations_cli.py, test_signup_limits_shared.py). The database
+itself comes from the `open_database` fixture (conftest.py): SQLite, or PostgreSQL with
+--db=postgres.
 
 Rows are written with plain SQL, not with the current code: that code expects the current
 schema, and these rows must look exactly as an old server wrote them.
@@ -7,38 +9,19 @@ schema, and these rows must look exactly as an old server wrote them.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import text
 
 from server.accounts.passwords import hash_password
 from server.store import migrate
 from server.store.db import Database
+from tests.kit.accounts import PASSWORD
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 CPT = 1_000_000
-PASSWORD = "correct horse battery"
-HEAD = "0007"
-
-
-@pytest.fixture
-def open_database() -> Callable[[Path], Database]:
-    """`db = open_database(data_dir)`: a new, empty database that a server started on
-    `data_dir` uses (SQLite in the data dir). Test modules import it; tests/postgres
-    overrides it with a fresh PostgreSQL database."""
-    return lambda data_dir: Database.for_data_dir(data_dir)
-
-
-def database_url_of(data_dir: Path) -> str | None:
-    """The database a server on `data_dir` uses: PostgreSQL when its server.toml says so."""
-    config = data_dir / "server.toml"
-    if not config.exists():
-        return None
-    return tomllib.loads(config.read_text())["server"].get("database_url")
+HEAD = "0010"
 
 
 def insert_0001_rows(conn: Any) -> None:

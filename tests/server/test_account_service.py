@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
-from jobkit import Stubs, lease, make_package, register_node, submit, upload
 from sqlalchemy import insert, select
 
 from proto.hivemind.v1 import (
@@ -22,6 +21,9 @@ from proto.hivemind.v1 import (
 )
 from server.ledger import journal as ledger
 from server.store.schema import jobs, payouts, users
+from tests.kit.stubs import Stubs, lease, make_package, register_node, submit, upload
+
+pytestmark = pytest.mark.db
 
 CPT = 1_000_000
 SIGNUP = 100 * CPT

@@ -6,7 +6,7 @@ from __future__ import annotations
 import grpc
 
 from proto.hivemind.v1 import account_pb2, account_pb2_grpc, auth_pb2, auth_pb2_grpc
-from tests.adminkit import admin_fails, admin_json
+from tests.kit.admin import admin_fails, admin_json
 
 PASSWORD = "admin-password-1"
 

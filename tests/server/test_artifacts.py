@@ -6,7 +6,9 @@ import os
 
 import grpc
 import pytest
-from jobkit import (
+
+from proto.hivemind.v1 import artifact_pb2, common_pb2, job_pb2
+from tests.kit.stubs import (
     CHUNK,
     Stubs,
     complete,
@@ -18,8 +20,6 @@ from jobkit import (
     submit,
     upload,
 )
-
-from proto.hivemind.v1 import artifact_pb2, common_pb2, job_pb2
 
 INPUT = common_pb2.ARTIFACT_KIND_INPUT
 RESULT = common_pb2.ARTIFACT_KIND_RESULT

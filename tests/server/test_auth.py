@@ -28,8 +28,7 @@ from server.errors import FailedPrecondition, NotFound
 from server.rpc.auth import AuthInterceptor, require_admin, require_user
 from server.rpc.errors import maps_domain_errors
 from server.store.schema import nodes, users
-
-PASSWORD = "correct horse battery"
+from tests.kit.accounts import PASSWORD
 
 
 def auth_stub(channel: grpc.aio.Channel) -> auth_pb2_grpc.AuthServiceStub:

@@ -7,7 +7,13 @@ import asyncio
 
 import grpc
 import pytest
-from jobkit import (
+from sqlalchemy import func, select
+
+from proto.hivemind.v1 import common_pb2, job_pb2, node_pb2
+from server.ledger import journal as ledger
+from server.runtimes.approved import default_runtime
+from server.store.schema import jobs, tasks
+from tests.kit.stubs import (
     Stubs,
     balance,
     complete,
@@ -20,11 +26,8 @@ from jobkit import (
     submit,
     upload,
 )
-from sqlalchemy import func, select
 
-from proto.hivemind.v1 import common_pb2, job_pb2, node_pb2
-from server.ledger import journal as ledger
-from server.store.schema import jobs, tasks
+pytestmark = pytest.mark.db
 
 CPT = 1_000_000
 # 1 core x 60 s at the default 10 CPT per core-hour: 1/6 CPT per task, at most.
@@ -62,7 +65,9 @@ async def test_full_job_pays_the_node_owner_and_refunds_the_rest(server, user_se
     leases = await lease(stubs, node, max_tasks=10)
     assert sorted(item.task_index for item in leases) == [0, 1, 2]
     assert leases[0].command == ["python3", "main.py"] and leases[0].runtime == "python-3.11"
-    assert leases[0].runtime_image == "hivemind/python:3.11"
+    # The default runtime's image, pinned by id where this machine's Docker has it.
+    default = await server.ctx.db.run(default_runtime)
+    assert leases[0].runtime_image == (default.image_id or "hivemind/python:3.11")
     assert (await get_job(stubs, alice.metadata, job.job_id)).job.state == (
         common_pb2.JOB_STATE_RUNNING
     )

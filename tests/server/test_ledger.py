@@ -1,4 +1,5 @@
-"""The ledger's invariants under any sequence of movements, on a real SQLite file.
+"""The ledger's invariants under any sequence of movements, on a real SQLite file (and on
+PostgreSQL with --db=postgres).
 
 Hypothesis drives grants, transfers, escrows, payouts (one by one and batched) and refunds
 with idempotency keys drawn from a small pool (so keys repeat) and amounts that sometimes
@@ -9,14 +10,19 @@ ledger.check() finds nothing, and every balance equals a simple model's.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
+import itertools
+from collections.abc import Callable
 
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 from sqlalchemy import func, select
 
 from server.errors import FailedPrecondition, InvalidArgument
@@ -31,6 +37,10 @@ amounts = st.integers(min_value=1, max_value=5_000_000)
 
 
 class LedgerMachine(RuleBasedStateMachine):
+    def __init__(self, new_database: Callable[[], Database]) -> None:
+        super().__init__()
+        self.new_database = new_database  # an empty database for each example
+
     @initialize()
     def open_database(self) -> None:
         self.db = self.new_database()
@@ -47,15 +57,9 @@ class LedgerMachine(RuleBasedStateMachine):
         self.account = self.db.transaction_sync(open_accounts)
         self.balances = dict.fromkeys(self.account, 0)
 
-    def new_database(self) -> Database:
-        """An empty database for one example (tests/postgres makes a PostgreSQL one)."""
-        self.tmp = Path(tempfile.mkdtemp(prefix="ledger-"))
-        return Database.for_data_dir(self.tmp)
-
     def teardown(self) -> None:
         if hasattr(self, "db"):
             self.db.close()
-            shutil.rmtree(self.tmp, ignore_errors=True)
 
     def _move(self, key: str, reason: str, source: str | None, target: str, amount: int) -> None:
         """Posts source -> target (None = the mint) and updates the model the same way."""
@@ -178,13 +182,24 @@ class LedgerMachine(RuleBasedStateMachine):
         assert txs == len(self.used_keys)
 
 
-LedgerMachine.TestCase.settings = settings(
-    max_examples=30,
-    stateful_step_count=20,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-TestLedgerInvariants = LedgerMachine.TestCase
+@pytest.mark.db
+def test_ledger_invariants(open_database, tmp_path):
+    """The machine above, each example on an empty database of its own (with --db=postgres a
+    fresh PostgreSQL database)."""
+    examples = itertools.count()
+
+    def new_database() -> Database:
+        return open_database(tmp_path / f"example-{next(examples)}")
+
+    run_state_machine_as_test(
+        lambda: LedgerMachine(new_database),
+        settings=settings(
+            max_examples=30,
+            stateful_step_count=20,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
+    )
 
 
 def test_post_rejects_unbalanced_and_float_entries(tmp_path):

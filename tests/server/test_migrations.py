@@ -2,8 +2,8 @@
 of older servers with their rows, databases made before migrations existed, a database newer
 than the code, the backup, a failed upgrade. The `admin db` commands: test_migrations_cli.py.
 
-tests/postgres/test_pg_migrations.py runs the tests that make sense there again on PostgreSQL,
-by overriding `open_database`.
+The tests that make sense on PostgreSQL too (marked db) run again there with --db=postgres:
+`open_database` then gives each data dir a fresh PostgreSQL database.
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ import grpc
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from jobkit import Stubs, balance, complete, get_job, lease, make_package, register_node, submit
-from jobkit import upload as upload_artifact
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
@@ -30,20 +28,28 @@ from server.ledger import journal as ledger
 from server.store import migrate
 from server.store.db import Database
 from server.store.schema import attempts, jobs, metadata, tasks
-from tests.adminkit import hivemind_server
+from tests.kit.accounts import PASSWORD
+from tests.kit.admin import server_cli
+from tests.kit.postgres import database_url_of
+from tests.kit.stubs import (
+    Stubs,
+    balance,
+    complete,
+    get_job,
+    lease,
+    make_package,
+    register_node,
+    submit,
+)
+from tests.kit.stubs import upload as upload_artifact
 from tests.server.migrationkit import (
     CPT,
     HEAD,
-    PASSWORD,
     ROW_COUNTS_0001,
     count_rows,
-    database_url_of,
     insert_0001_rows,
     make_0001_database,
-    open_database,
 )
-
-__all__ = ["open_database"]  # a fixture: tests/postgres overrides it
 
 
 def schema_shape(db: Database) -> dict[str, Any]:
@@ -85,6 +91,7 @@ def revision_of(db: Database) -> str | None:
 # -- new databases ------------------------------------------------------------------------
 
 
+@pytest.mark.db
 def test_revisions_from_empty_build_exactly_schema_py(tmp_path, open_database):
     migrated = open_database(tmp_path / "migrated")
     created = open_database(tmp_path / "created")
@@ -130,6 +137,7 @@ async def login(address: str, username: str) -> tuple[tuple[str, str], ...]:
     return (("authorization", f"Bearer {session.access_token}"),)
 
 
+@pytest.mark.db
 async def test_a_0001_database_keeps_every_row_and_the_server_runs_on_it(
     tmp_path, open_database, make_server, user_session, caplog
 ):
@@ -205,6 +213,7 @@ async def test_a_0001_database_keeps_every_row_and_the_server_runs_on_it(
         copy.close()
 
 
+@pytest.mark.db
 def test_servers_starting_together_upgrade_once(tmp_path, open_database):
     data_dir = tmp_path / "data"
     make_0001_database(data_dir, open_database)
@@ -225,6 +234,7 @@ def test_servers_starting_together_upgrade_once(tmp_path, open_database):
     assert backups == (["hivemind.db.before-0001"] if settings_url is None else [])
 
 
+@pytest.mark.db
 def test_downgrade_to_0001_and_back_keeps_rows(tmp_path, open_database):
     data_dir = tmp_path / "data"
     make_0001_database(data_dir, open_database)
@@ -334,12 +344,12 @@ def test_a_newer_database_is_refused_and_left_byte_identical(tmp_path):
     assert files_of(tmp_path) == before
 
     # The server and the admin commands refuse with that one line, and change nothing.
-    run = hivemind_server("run", "--data-dir", str(tmp_path), "--listen", "127.0.0.1:0")
+    run = server_cli("run", "--data-dir", str(tmp_path), "--listen", "127.0.0.1:0")
     assert run.returncode == 1 and run.stdout == ""
     assert run.stderr.strip().splitlines() == [f"error: {REFUSAL}"]
-    users = hivemind_server("admin", "list-users", "--data-dir", str(tmp_path))
+    users = server_cli("admin", "list-users", "--data-dir", str(tmp_path))
     assert users.returncode == 1 and users.stderr.strip().splitlines() == [f"error: {REFUSAL}"]
-    status = hivemind_server("admin", "db", "status", "--data-dir", str(tmp_path), "--json")
+    status = server_cli("admin", "db", "status", "--data-dir", str(tmp_path), "--json")
     assert status.returncode == 1
     assert json.loads(status.stdout)["state"] == "newer"
     assert files_of(tmp_path) == before

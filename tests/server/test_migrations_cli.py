@@ -1,6 +1,6 @@
 """`hivemind-server admin db status|upgrade` through the real CLI (a subprocess), and the
-migrations shipping with an installed server. tests/postgres/test_pg_migrations.py runs the
-status and upgrade test again on PostgreSQL."""
+migrations shipping with an installed server. The status and upgrade test runs again on
+PostgreSQL with --db=postgres (marked db)."""
 
 from __future__ import annotations
 
@@ -10,22 +10,19 @@ import tomllib
 from fnmatch import fnmatch
 from pathlib import Path
 
-from tests.adminkit import hivemind_server
-from tests.server.migrationkit import (
-    HEAD,
-    REPO_ROOT,
-    database_url_of,
-    make_0001_database,
-    open_database,
-)
+import pytest
 
-__all__ = ["open_database"]  # a fixture: tests/postgres overrides it
+from tests.kit.admin import server_cli
+from tests.kit.paths import REPO_ROOT
+from tests.kit.postgres import database_url_of
+from tests.server.migrationkit import HEAD, make_0001_database
 
 
 def admin_db(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return hivemind_server("admin", "db", *args, "--data-dir", str(data_dir))
+    return server_cli("admin", "db", *args, "--data-dir", str(data_dir))
 
 
+@pytest.mark.db
 def test_admin_db_status_and_upgrade(tmp_path, open_database):
     data_dir = tmp_path / "data"
     make_0001_database(data_dir, open_database)
@@ -34,9 +31,8 @@ def test_admin_db_status_and_upgrade(tmp_path, open_database):
     assert status.returncode == 0, status.stderr
     found = json.loads(status.stdout)
     assert (found["state"], found["current"], found["head"]) == ("pending", "0001", HEAD)
-    assert [p["revision"] for p in found["pending"]] == [
-        f"{n:04d}" for n in range(2, int(HEAD) + 1)
-    ]
+    pending = [f"{n:04d}" for n in range(2, int(HEAD) + 1)]
+    assert [p["revision"] for p in found["pending"]] == pending
     assert found["pending"][0]["description"].startswith("Verification and compare commands")
     human = admin_db(data_dir, "status")
     assert "revision: 0001" in human.stdout and "pending:  0002 Verification" in human.stdout

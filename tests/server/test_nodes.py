@@ -8,11 +8,13 @@ import time
 
 import grpc
 import pytest
-from jobkit import Stubs, lease, make_package, register_node, submit, upload
 from sqlalchemy import select
 
 from proto.hivemind.v1 import node_pb2
 from server.store.schema import attempts, node_seeds, nodes
+from tests.kit.stubs import Stubs, download, lease, make_package, register_node, submit, upload
+
+pytestmark = pytest.mark.db
 
 
 @pytest.fixture
@@ -93,6 +95,7 @@ async def test_heartbeat_records_state_and_renews_leases(server, user_session, s
     await submit(stubs, alice.metadata, info.digest)
     node = await register_node(stubs, alice.metadata)
     [leased] = await lease(stubs, node)
+    await download(stubs, node.metadata, info.digest)  # a node seeds only what it fetched
     before = time.time()
     beat = await stubs.nodes.Heartbeat(
         node_pb2.HeartbeatRequest(

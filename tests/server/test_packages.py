@@ -9,10 +9,10 @@ from pathlib import Path
 
 import grpc
 import pytest
-from jobkit import Stubs, make_package, make_zip, sha256, upload
 
 from proto.hivemind.v1 import artifact_pb2, common_pb2
 from server.jobs.packages import InvalidPackage, PackageLimits, extract_package, validate_package
+from tests.kit.stubs import Stubs, make_package, make_zip, sha256, upload
 
 LIMITS = PackageLimits(max_unpacked_bytes=1024 * 1024, max_entries=50, max_ratio=100)
 
@@ -78,6 +78,15 @@ BAD_PACKAGES = {
     "not a zip": (b"#!/bin/sh\nrm -rf /\n", "not a readable zip archive"),
     "corrupt zip": (_corrupt(), "not a readable zip archive"),
     "bad manifest": (make_zip({"hivemind.toml": b"name = \n"}), "is not valid TOML"),
+    # Once INTERNAL (tomllib's RecursionError), and a chain of tables thousands deep.
+    "deeply nested arrays": (
+        make_zip({"hivemind.toml": b"a = " + b"[" * 5000 + b"]" * 5000}),
+        "hivemind.toml is nested more than 32 levels deep",
+    ),
+    "deeply nested tables": (
+        make_zip({"hivemind.toml": b".".join([b"a"] * 5000) + b" = 1"}),
+        "hivemind.toml is nested more than 32 levels deep",
+    ),
 }
 
 

@@ -6,7 +6,13 @@ import asyncio
 
 import grpc
 import pytest
-from jobkit import (
+from sqlalchemy import func, select
+
+from proto.hivemind.v1 import admin_pb2, admin_pb2_grpc, common_pb2, node_pb2
+from server.ledger import journal as ledger
+from server.store.schema import payouts
+from tests.kit import loopback_networks
+from tests.kit.stubs import (
     Node,
     Stubs,
     balance,
@@ -19,11 +25,8 @@ from jobkit import (
     submit,
     upload,
 )
-from sqlalchemy import func, select
 
-from proto.hivemind.v1 import admin_pb2, admin_pb2_grpc, common_pb2, node_pb2
-from server.ledger import journal as ledger
-from server.store.schema import payouts
+pytestmark = pytest.mark.db
 
 CPT = 1_000_000
 
@@ -161,25 +164,50 @@ async def test_replayed_completion_pays_once(server, user_session, stubs):
     assert await _payout_rows(server) == 1
 
 
-async def test_failures_retry_then_fail_the_task_with_the_last_error(server, user_session, stubs):
+async def test_failures_retry_elsewhere_then_fail_the_task_with_the_last_error(
+    server, user_session, stubs
+):
+    # Each machine dials from a network of its own (tests/kit/loopback_networks.py), as
+    # strangers' machines do: a task fails for good once max_attempts independent nodes failed it.
+    async def machine() -> Stubs:
+        source = loopback_networks.Network().machine()
+        return Stubs(await loopback_networks.channel_from(server.address, source), server.address)
+
     alice = await user_session(server, "alice")
     bob = await user_session(server, "bob")
+    carol = await user_session(server, "carol")
     job = await _job(stubs, alice.metadata, max_attempts=2)
-    node = await register_node(stubs, bob.metadata)
-    [one] = await lease(stubs, node)
-    [ack] = await fail(stubs, node, [one.attempt_id], error="disk full")
+    bobs = await machine()
+    node = await register_node(bobs, bob.metadata)
+    [one] = await lease(bobs, node)
+    [ack] = await fail(bobs, node, [one.attempt_id], error="disk full")
     assert ack.accepted
-    [replay] = await fail(stubs, node, [one.attempt_id], error="disk full")
+    [replay] = await fail(bobs, node, [one.attempt_id], error="disk full")
     assert replay.accepted and replay.error == "already failed"
-    [two] = await lease(stubs, node)
-    assert two.task_id == one.task_id
-    [ack] = await fail(stubs, node, [two.attempt_id], error="out of memory\nTraceback ...")
+    # A node never gets again a task it failed; its owner's other machine may try, but
+    # one owner's failures count once towards max_attempts.
+    assert await lease(bobs, node) == []
+    bobs_other = await machine()
+    second_box = await register_node(bobs_other, bob.metadata, name="bob-2")
+    [again] = await lease(bobs_other, second_box)
+    assert again.task_id == one.task_id
+    [ack] = await fail(bobs_other, second_box, [again.attempt_id], error="disk full")
     assert ack.accepted
-    assert await lease(stubs, node) == []
+    detail = await get_job(stubs, alice.metadata, job.job_id, tasks=True)
+    assert detail.tasks[0].state == common_pb2.TASK_STATE_PENDING
+    carols = await machine()
+    other = await register_node(carols, carol.metadata)
+    [two] = await lease(carols, other)
+    assert two.task_id == one.task_id
+    [ack] = await fail(carols, other, [two.attempt_id], error="out of memory\nTraceback ...")
+    assert ack.accepted
+    assert await lease(carols, other) == []
     detail = await get_job(stubs, alice.metadata, job.job_id, tasks=True)
     assert detail.job.state == common_pb2.JOB_STATE_FAILED
     assert detail.job.tasks_failed == 1
-    assert detail.tasks[0].error == "out of memory Traceback ... (gave up after 2 attempts)"
+    assert detail.tasks[0].error == (
+        "out of memory Traceback ... (gave up: it failed on 2 independent nodes)"
+    )
     assert detail.job.refunded_ucpt == job.max_cost_ucpt
     assert await balance(stubs, alice.metadata) == 100 * CPT
     assert await server.ctx.db.run(ledger.check) == []

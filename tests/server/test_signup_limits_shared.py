@@ -3,8 +3,8 @@ one database together open only the cap of accounts per address, a restarted ser
 counts the last hour, the refusal says how long to wait, and a database of revision 0002
 upgrades to the signups table with its rows kept.
 
-tests/postgres/test_pg_signup_limits_shared.py runs these again with every server on one fresh
-PostgreSQL database; here they share one SQLite file.
+With --db=postgres these run again with the servers of each test on one fresh PostgreSQL
+database; on SQLite they share one SQLite file.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import grpc
+import pytest
 from sqlalchemy import func, inspect, select, update
 
 from proto.hivemind.v1 import auth_pb2, auth_pb2_grpc
@@ -29,15 +30,12 @@ from server.store import migrate
 from server.store.db import Database, sqlite_url
 from server.store.schema import ledger_transactions, signups
 from server.store.schema import users as users_table
-from tests.conftest import DEFAULT_PASSWORD, rpc_error
-from tests.server.migrationkit import (
-    HEAD,
-    PASSWORD,
-    ROW_COUNTS_0001,
-    count_rows,
-    database_url_of,
-    insert_0001_rows,
-)
+from tests.kit.accounts import PASSWORD
+from tests.kit.postgres import database_url_of
+from tests.kit.stubs import rpc_error
+from tests.server.migrationkit import HEAD, ROW_COUNTS_0001, count_rows, insert_0001_rows
+
+pytestmark = pytest.mark.db
 
 REFUSED = re.compile(r"too many new accounts from your network; try again in (\d+) s")
 
@@ -45,7 +43,7 @@ REFUSED = re.compile(r"too many new accounts from your network; try again in (\d
 async def register(address: str, username: str) -> auth_pb2.Session:
     async with grpc.aio.insecure_channel(address) as channel:
         return await auth_pb2_grpc.AuthServiceStub(channel).Register(
-            auth_pb2.RegisterRequest(username=username, password=DEFAULT_PASSWORD)
+            auth_pb2.RegisterRequest(username=username, password=PASSWORD)
         )
 
 

@@ -7,11 +7,11 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from swarmkit import LOOPBACK, MB, sha256_of, write_artifact
 
 from app.services.settings import SettingsStore
 from app.services.torrent import ArtifactCache, DigestMismatch, TorrentStalled
 from app.services.torrent.cache import CacheFull
+from tests.torrent.swarmkit import LOOPBACK, MB, sha256_of, write_artifact
 
 pytestmark = pytest.mark.torrent
 

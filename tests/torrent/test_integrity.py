@@ -7,9 +7,9 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from swarmkit import LOOPBACK, MB, write_artifact
 
 from app.services.torrent import DigestMismatch, InvalidTorrent, TorrentStalled
+from tests.torrent.swarmkit import LOOPBACK, MB, write_artifact
 
 pytestmark = pytest.mark.torrent
 

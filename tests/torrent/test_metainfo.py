@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from swarmkit import MB, write_artifact
 
 from app.services.torrent import InvalidTorrent, make_torrent
 from app.services.torrent.metainfo import piece_size_for, read_torrent
 from server.errors import InvalidArgument
 from server.torrent import make_torrent as server_make_torrent
+from tests.torrent.swarmkit import MB, write_artifact
 
 pytestmark = pytest.mark.torrent
 

@@ -7,10 +7,10 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from swarmkit import LOOPBACK, MB, write_artifact
 
 from app.services.settings import SettingsStore
 from app.services.torrent import TorrentSession
+from tests.torrent.swarmkit import LOOPBACK, MB, write_artifact
 
 pytestmark = [pytest.mark.torrent, pytest.mark.slow]
 

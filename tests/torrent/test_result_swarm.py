@@ -11,15 +11,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import socket
-import sys
 from pathlib import Path
 
 import grpc
 import libtorrent as lt
 import pytest
-from swarmkit import LOOPBACK, MB, sha256_of, write_artifact
 
 from app.services.client.session import ClientError
 from app.services.executors.process.executor import ProcessExecutor
@@ -31,14 +28,10 @@ from proto.hivemind.v1 import artifact_pb2, common_pb2
 from server.errors import InvalidArgument
 from server.jobs.access import Caller
 from server.torrent.results import receive_offered_result
-from tests.worker.helpers import (
-    REPO_ROOT,
-    Network,
-    download_results,
-    submit,
-    wait_for_job,
-    write_package,
-)
+from tests.kit.client_cli import hivemind_command
+from tests.kit.network import Network, download_results, submit, wait_for_job, write_package
+from tests.kit.paths import REPO_ROOT, python_env
+from tests.torrent.swarmkit import LOOPBACK, MB, sha256_of, write_artifact
 
 pytestmark = [pytest.mark.torrent, pytest.mark.slow]
 
@@ -141,14 +134,12 @@ async def test_job_results_downloads_by_torrent_and_verifies(server, tmp_path: P
     job, digest, _, _ = await run_one_job(server, tmp_path)
     sent_before = (await server.ctx.seeder.stats()).uploaded_bytes
     out = tmp_path / "cli-results"
-    env = dict(os.environ, HIVEMIND_KEYRING="file")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     home = tmp_path / "homes" / "alice"  # where the Network kept alice's login
     cli = await asyncio.create_subprocess_exec(
-        *[sys.executable, "-m", "app.cli.main", "job", "results", job.job_id],
+        *hivemind_command("job", "results", job.job_id),
         *["--out", str(out), "--json", "--home", str(home), "--server", server.address],
         cwd=REPO_ROOT,
-        env=env,
+        env=python_env(HIVEMIND_KEYRING="file"),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )

@@ -7,9 +7,9 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from swarmkit import LOOPBACK, MB, sha256_of, write_artifact
 
 from app.services.torrent import SessionClosed
+from tests.torrent.swarmkit import LOOPBACK, MB, sha256_of, write_artifact
 
 pytestmark = pytest.mark.torrent
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from swarmkit import LOOPBACK, MB, sha256_of, write_artifact
 
 from app.services.torrent import make_torrent as worker_make_torrent
 from server.errors import FailedPrecondition, InvalidArgument, NotFound
 from server.store.schema import artifacts
 from server.torrent import Seeder
+from tests.torrent.swarmkit import LOOPBACK, MB, sha256_of, write_artifact
 
 pytestmark = pytest.mark.torrent
 

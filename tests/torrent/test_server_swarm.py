@@ -9,7 +9,6 @@ from pathlib import Path
 
 import grpc
 import pytest
-from swarmkit import LOOPBACK, MB, sha256_of, write_artifact
 
 from app.services.client.credentials import CredentialStore
 from app.services.client.session import ClientError, ClientSession
@@ -17,6 +16,7 @@ from app.services.client.transfer import download_artifact, upload_file
 from app.services.settings import SettingsStore
 from app.services.torrent.fetch import TorrentFetcher
 from proto.hivemind.v1 import artifact_pb2, common_pb2
+from tests.torrent.swarmkit import LOOPBACK, MB, sha256_of, write_artifact
 
 pytestmark = pytest.mark.torrent
 PASSWORD = "torrent tests password"

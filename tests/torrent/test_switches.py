@@ -9,19 +9,14 @@ from pathlib import Path
 
 import grpc
 import pytest
-from swarmkit import MB, write_artifact
 
 from app.services.client.session import ClientError
 from app.services.client.transfer import upload_file
 from proto.hivemind.v1 import artifact_pb2, common_pb2
-from tests.worker.helpers import (
-    REPO_ROOT,
-    Network,
-    submit,
-    wait_for_job,
-    worker_command,
-    write_package,
-)
+from tests.kit.client_cli import worker_command
+from tests.kit.network import Network, submit, wait_for_job, write_package
+from tests.kit.paths import REPO_ROOT
+from tests.torrent.swarmkit import MB, write_artifact
 
 pytestmark = [pytest.mark.torrent, pytest.mark.slow]
 

@@ -8,14 +8,14 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from swarmkit import LOOPBACK, MB, write_artifact
 
 from app.services.executors.process.executor import ProcessExecutor
 from app.services.torrent.fetch import TorrentFetcher
 from app.services.worker.agent import WorkerAgent
 from app.services.worker.options import WorkerOptions
 from proto.hivemind.v1 import common_pb2
-from tests.worker.helpers import Network, download_results, submit, wait_for_job, write_package
+from tests.kit.network import Network, download_results, submit, wait_for_job, write_package
+from tests.torrent.swarmkit import LOOPBACK, MB, write_artifact
 
 pytestmark = [pytest.mark.torrent, pytest.mark.slow]
 

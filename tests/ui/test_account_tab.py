@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.conftest import PASSWORD, register, write_settings
+from tests.kit.accounts import PASSWORD
+from tests.ui.homes import register, write_settings
 
 pytestmark = pytest.mark.qt
 
@@ -25,7 +26,10 @@ def test_log_in_through_the_account_tab(make_app, hivemind_server, qtbot, tmp_pa
     account.password.setText("wrong password")
     account.login_button.click()
     qtbot.waitUntil(
-        lambda: "wrong username or password" in account.auth_label.text(), timeout=15000
+        lambda: (
+            account.auth_label.text() == "Wrong username or password. Check both and try again."
+        ),
+        timeout=15000,
     )
     assert account.login_button.isEnabled()
 
@@ -36,6 +40,7 @@ def test_log_in_through_the_account_tab(make_app, hivemind_server, qtbot, tmp_pa
     )
     assert hivemind_server.address in account.account_status.text()
     assert account.password.text() == ""  # the password does not linger in the form
+    assert account.auth_label.text() == ""  # the earlier failure is over
     assert not account.login_button.isEnabled() and account.logout_button.isEnabled()
     # The sign-up grant shows up in Earnings without the user asking: as starter credit,
     # apart from the CPT balance.

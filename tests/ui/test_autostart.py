@@ -22,6 +22,7 @@ from app.ui.autostart import (
     autostart_for_platform,
     launch_command,
 )
+from tests.kit.paths import REPO_ROOT
 
 COMMAND = ["/opt/Hive Mind/hivemind-app", "--background"]
 
@@ -61,9 +62,7 @@ def test_linux_entry_starts_the_app_for_real(tmp_path: Path):
         if line.startswith("Exec=")
     )
     argv = [*shlex.split(exec_line), "--smoke-test"]
-    done = subprocess.run(
-        argv, capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parents[2]
-    )
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=REPO_ROOT)
     assert done.returncode == 0, done.stderr
     assert "smoke test ok" in done.stdout
 

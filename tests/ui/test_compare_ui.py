@@ -4,10 +4,8 @@ compare command shows where its other settings do."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,14 +13,24 @@ import pytest
 
 from app.services.worker import events as ev
 from app.ui import models
-from tests.ui.conftest import REPO_ROOT, hivemind_cli, register, write_settings
+from tests.kit.client_cli import hivemind_cli, worker_command
+from tests.kit.paths import EXAMPLES, REPO_ROOT
+from tests.ui.homes import register, write_settings
 
 pytestmark = pytest.mark.qt
 
-MONTECARLO = REPO_ROOT / "examples" / "montecarlo"
-PI = REPO_ROOT / "examples" / "pi"
+MONTECARLO = EXAMPLES / "montecarlo"
+PI = EXAMPLES / "pi"
 JOB_ID = "job-0123456789abcdef"
 JOB = JOB_ID[:12]  # the activity log shortens job ids
+
+
+@pytest.fixture(autouse=True)
+def one_machine_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every owner's worker runs on this one machine, so the server (`hivemind_server`, which
+    starts after this) cannot tell their networks apart: a private network's setting;
+    tests/security proves the rule from distinct addresses."""
+    monkeypatch.setenv("HIVEMIND_SERVER_DISTINCT_NETWORKS", "false")
 
 
 def event_texts(overview) -> list[str]:
@@ -179,24 +187,18 @@ def test_a_submitted_jobs_compare_command_shows_when_it_is_selected(
     window.resize(1120, 800)
     window.show()
     window.grab().toImage().save(str(tmp_path / "submit-compare.png"))
+    # examples/pi merges on the network: a job with one round and an aggregate.
     assert jobs.select_job(submitted["pi"])
-    assert jobs.detail_label.isHidden()
+    assert jobs.detail_label.text() == "Round 1 of 1; aggregate: python3 merge.py"
 
 
 def _run_replica_worker(server, home: Path, log_path: Path) -> subprocess.Popen:
     """Another contributor's machine: `hivemind worker run --once`, one task, then it exits."""
-    env = dict(
-        os.environ, HIVEMIND_HOME=str(home), HIVEMIND_KEYRING="file", PYTHONPATH=str(REPO_ROOT)
+    argv, env = worker_command(
+        home, server.address, "--once", "--max-tasks", "1", "--no-bittorrent"
     )
     with open(log_path, "wb") as log:
-        return subprocess.Popen(
-            [
-                sys.executable, "-m", "app.cli.main", "worker", "run",
-                "--executor", "process", "--once", "--max-tasks", "1",
-                "--no-bittorrent", "--server", server.address,
-            ],
-            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        return subprocess.Popen(argv, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def test_the_apps_worker_compares_two_replicas_and_says_so(

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.conftest import REPO_ROOT, register, write_settings
+from tests.kit.paths import EXAMPLES
+from tests.ui.homes import register, write_settings
 from tests.ui.visible_text import english_words, visible_texts
 
 pytestmark = pytest.mark.qt
@@ -23,7 +24,7 @@ def test_switching_to_traditional_chinese_leaves_no_english(
     window = hivemind.window
     qtbot.waitUntil(lambda: hivemind.bridge.account.signed_in, timeout=15000)
     qtbot.waitUntil(lambda: "100 CPT" in window.earnings.starter_label.text(), timeout=15000)
-    window.submit.load_package(REPO_ROOT / "examples" / "pi")
+    window.submit.load_package(EXAMPLES / "pi")
     qtbot.waitUntil(lambda: "CPT" in window.submit.estimate_label.text(), timeout=10000)
     english_tab_titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
     window.show()

@@ -3,7 +3,6 @@ the window stays open, says sharing is controlled from it, and closing asks what
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +12,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
 from app.ui import models
-from tests.ui.conftest import REPO_ROOT, register, write_settings
+from tests.kit.paths import REPO_ROOT, python_env
+from tests.ui.homes import register, write_settings
 
 pytestmark = pytest.mark.qt
 
@@ -61,7 +61,7 @@ def test_without_a_tray_the_window_is_the_control(make_app, hivemind_server, qtb
     assert hivemind.bridge.sharing_state.state == models.SHARING
 
     # Starting the app again brings the window back instead of a second app.
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(REPO_ROOT))
+    env = python_env(QT_QPA_PLATFORM="offscreen")
     second = subprocess.run(
         [sys.executable, "-m", "app.ui.main", "--home", str(home)],
         capture_output=True,

@@ -14,7 +14,7 @@ import pytest
 from app.services.client.credentials import CredentialStore, NodeCredential
 from app.services.settings import SettingsStore
 from app.ui import models
-from tests.ui.conftest import register, write_settings
+from tests.ui.homes import register, write_settings
 
 pytestmark = pytest.mark.qt
 

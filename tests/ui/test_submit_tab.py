@@ -4,21 +4,32 @@
 from __future__ import annotations
 
 import json
-import os
 import re
+import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QFileDialog
 
 from app.ui.views.jobs_table import LogDialog
-from tests.ui.conftest import REPO_ROOT, register, write_settings
+from tests.kit.client_cli import worker_command
+from tests.kit.paths import EXAMPLES, REPO_ROOT
+from tests.ui.homes import register, write_settings
 
 pytestmark = pytest.mark.qt
 
-PI = REPO_ROOT / "examples" / "pi"
+PI = EXAMPLES / "pi"
+
+
+def pi_merged_by_hand(tmp_path: Path) -> Path:
+    """examples/pi without its aggregate: one contributor's worker runs every task (the merge
+    on nodes of two owners is in tests/worker/test_worker_rounds.py and the demo)."""
+    package = shutil.copytree(PI, tmp_path / "pi")
+    manifest = package / "hivemind.toml"
+    lines = manifest.read_text().splitlines(keepends=True)
+    manifest.write_text("".join(line for line in lines if not line.startswith(("rounds", "agg"))))
+    return package
 
 
 @pytest.fixture
@@ -26,22 +37,10 @@ def cli_worker(hivemind_server, tmp_path: Path):
     """Another contributor's worker: `hivemind worker run` in its own process and home."""
     home = tmp_path / "worker-home"
     register(home, hivemind_server, "wendy")
-    env = dict(
-        os.environ, HIVEMIND_HOME=str(home), HIVEMIND_KEYRING="file", PYTHONPATH=str(REPO_ROOT)
-    )
+    argv, env = worker_command(home, hivemind_server.address)
     log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115 - closed after the process
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "app.cli.main",
-            "worker",
-            "run",
-            "--executor",
-            "process",
-            "--server",
-            hivemind_server.address,
-        ],
+        argv,
         cwd=REPO_ROOT,
         env=env,
         stdout=log,
@@ -68,7 +67,8 @@ def test_submit_examples_pi_and_watch_it_finish(
     submit = hivemind.window.submit
     hivemind.window.tabs.setCurrentWidget(submit)
 
-    assert submit.load_package(PI)  # what choosing the folder in "Folder…" does
+    # What choosing the folder in "Folder…" does.
+    assert submit.load_package(pi_merged_by_hand(tmp_path))
     assert submit.name.text() == "pi"
     assert submit.command.text() == "python3 main.py"
     assert submit.task_count.value() == 8
@@ -128,7 +128,7 @@ def test_submit_examples_pi_and_watch_it_finish(
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(results))
     with qtbot.waitSignal(hivemind.bridge.results_downloaded, timeout=30000) as saved:
         jobs.download_button.click()
-    assert saved.args == [job_id, str(results), ""]
+    assert saved.args == [job_id, str(results), None]
     for index in range(3):
         result = json.loads((results / str(index) / "result.json").read_text())
         assert result["task"] == index and result["samples"] > 0

@@ -22,12 +22,12 @@ from app.ui.system_libraries import (
     missing_libraries_message,
     platforms_qt_tries,
 )
-from tests.conftest import unavailable
+from tests.kit.ci import unavailable
+from tests.kit.paths import REPO_ROOT
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "packaging"))
+sys.path.insert(0, str(REPO_ROOT / "packaging"))
 from bundle_libraries import needed_sonames
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 PYSIDE = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PrefixPath)).parent
 XCB_PLUGIN = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath)) / "platforms/libqxcb.so"
 RUNTIME_IMAGE = "hivemind/python:3.11"  # Debian 12 essentials + python3 (make runtime-image)

@@ -1,11 +1,11 @@
 """The app's own widgets and pieces, offscreen, without a network: the week schedule, the
-charts, CSV export, start at login from the Account tab, the first-run setup, the smoke test."""
+charts, CSV export, start at login from the Account tab, the smoke test (the first-run setup:
+test_first_run.py)."""
 
 from __future__ import annotations
 
 import csv
 import io
-import os
 import subprocess
 import sys
 import time
@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from app.services.settings import ScheduleWindow, SettingsStore
+from app.services.settings import ScheduleWindow
 from app.ui import models
 from app.ui.partials.charts import BarChart, LineChart
 from app.ui.partials.schedule_editor import ScheduleEditor, grid_to_windows, windows_to_grid
-from tests.ui.conftest import REPO_ROOT
+from tests.kit.paths import REPO_ROOT, python_env
 
 pytestmark = pytest.mark.qt
 
@@ -108,6 +108,8 @@ def test_payouts_csv_has_exact_amounts():
         {
             "time_utc": "2026-01-01T00:00:00Z",
             "job_id": "job-1",
+            "job_name": "",
+            "task_index": "",
             "core_seconds": "12.346",
             "base_ucpt": "34293",
             "bonus_ucpt": "0",
@@ -146,38 +148,8 @@ def test_start_at_login_from_the_account_tab(make_app, tmp_path: Path):
     assert not autostart.path.exists()
 
 
-def test_first_run_setup_saves_the_choices(make_app, tmp_path: Path, qtbot):
-    home = tmp_path / "fresh"
-    hivemind = make_app(home, start=False)
-    assert hivemind.first_run
-    hivemind.show_first_run()
-    wizard = hivemind.wizard
-    qtbot.waitUntil(wizard.isVisible)
-    wizard.server_address.setText("127.0.0.1:50999")
-    wizard.next()
-    assert hivemind.store.settings.server == "127.0.0.1:50999"
-    wizard.next()
-    wizard.preset_buttons["light"].setChecked(True)
-    wizard.start_sharing.setChecked(False)
-    wizard.accept()
-    settings = SettingsStore(home).settings
-    assert settings.server == "127.0.0.1:50999"
-    cores, memory = (
-        max(1, round(hivemind.hardware.cores * 0.25)),
-        max(256, int(hivemind.hardware.memory_mb * 0.25) // 64 * 64),
-    )
-    assert (settings.contributor.cores, settings.contributor.memory_mb) == (cores, memory)
-    assert settings.contributor.sharing is False
-    assert not make_app(home, start=False).first_run
-
-
 def test_smoke_test_command_exits_0_within_10_seconds(tmp_path: Path):
-    env = dict(
-        os.environ,
-        QT_QPA_PLATFORM="offscreen",
-        PYTHONPATH=str(REPO_ROOT),
-        HIVEMIND_HOME=str(tmp_path / "untouched"),
-    )
+    env = python_env(QT_QPA_PLATFORM="offscreen", HIVEMIND_HOME=str(tmp_path / "untouched"))
     started = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-m", "app.cli.main", "app", "--smoke-test"],

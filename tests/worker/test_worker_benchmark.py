@@ -9,7 +9,7 @@ import json
 from sqlalchemy import select
 
 from server.store.schema import nodes
-from tests.worker.helpers import wait_until
+from tests.kit.waiting import wait_until
 
 
 async def _node_score(server, node_id: str) -> tuple[float, float]:

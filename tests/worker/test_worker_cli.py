@@ -9,16 +9,10 @@ import signal
 import pytest
 
 from proto.hivemind.v1 import common_pb2
-from tests.worker.helpers import (
-    REPO_ROOT,
-    job_detail,
-    signup_grant,
-    submit,
-    wait_for_job,
-    wait_until,
-    worker_command,
-    write_package,
-)
+from tests.kit.client_cli import worker_command
+from tests.kit.network import job_detail, signup_grant, submit, wait_for_job, write_package
+from tests.kit.paths import REPO_ROOT
+from tests.kit.waiting import wait_until
 
 
 @pytest.fixture

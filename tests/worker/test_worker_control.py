@@ -14,14 +14,8 @@ from app.services.policy import PolicyEngine
 from app.services.worker import events as ev
 from app.services.worker.agent import WorkerAgent
 from proto.hivemind.v1 import common_pb2, job_pb2
-from tests.worker.helpers import (
-    job_detail,
-    signup_grant,
-    submit,
-    wait_for_job,
-    wait_until,
-    write_package,
-)
+from tests.kit.network import job_detail, signup_grant, submit, wait_for_job, write_package
+from tests.kit.waiting import wait_until
 
 # A task that says where it runs, then sleeps: long enough to be caught running.
 SLEEPER = """

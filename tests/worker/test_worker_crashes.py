@@ -8,23 +8,23 @@ import asyncio
 import contextlib
 import json
 import signal
-import sys
 
 import psutil
 import pytest
 
 from proto.hivemind.v1 import account_pb2, common_pb2
-from tests.worker.helpers import (
-    REPO_ROOT,
+from tests.kit.admin import admin_json
+from tests.kit.client_cli import worker_command
+from tests.kit.network import (
     download_results,
     job_detail,
     signup_grant,
     submit,
     wait_for_job,
-    wait_until,
-    worker_command,
     write_package,
 )
+from tests.kit.paths import REPO_ROOT
+from tests.kit.waiting import wait_until
 
 
 @pytest.fixture
@@ -143,20 +143,7 @@ async def test_server_killed_mid_job_loses_nothing(server_process, network, tmp_
     assert alice_balance.escrow_ucpt == 0
     assert bob_balance.balance_ucpt - grant == job.cost_ucpt  # every task paid exactly once
     assert alice_balance.balance_ucpt + bob_balance.balance_ucpt == 2 * grant
-    audit = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "server",
-        "admin",
-        "check-ledger",
-        "--data-dir",
-        str(data_dir),
-        "--json",
-        cwd=REPO_ROOT,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    out, _ = await audit.communicate()
-    report = json.loads(out)
+    report = await asyncio.to_thread(admin_json, data_dir, "check-ledger")
     assert report["ok"], report["problems"]
     assert report["total_in_accounts"]["ucpt"] == report["total_granted"]["ucpt"] == 2 * grant
 

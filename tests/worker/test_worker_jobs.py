@@ -11,13 +11,8 @@ import re
 import pytest
 
 from proto.hivemind.v1 import common_pb2
-from tests.worker.helpers import (
-    EXAMPLES,
-    download_results,
-    signup_grant,
-    submit,
-    wait_for_job,
-)
+from tests.kit.network import download_results, signup_grant, submit, wait_for_job
+from tests.kit.paths import EXAMPLES
 
 
 @pytest.fixture

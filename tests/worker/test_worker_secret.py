@@ -31,17 +31,17 @@ from proto.hivemind.v1 import (
     admin_pb2_grpc,
     common_pb2,
 )
-from tests.conftest import heartbeat
-from tests.worker.helpers import (
+from tests.kit.network import (
     PASSWORD,
     Person,
     job_detail,
     signup_grant,
     submit,
     wait_for_job,
-    wait_until,
     write_package,
 )
+from tests.kit.stubs import heartbeat
+from tests.kit.waiting import wait_until
 
 DAY_S = 86_400
 HELLO = """

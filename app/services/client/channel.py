@@ -19,7 +19,12 @@ MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
 
 class ChannelRefused(ValueError):
-    """The channel cannot be opened as configured; the message says why and what to do."""
+    """The channel cannot be opened as configured; the message says why and what to do, and
+    `reason` names the case: BAD_ADDRESS, CA_FILE_UNREADABLE or PLAINTEXT_REFUSED."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def parse_server_address(address: str) -> tuple[str, int]:
@@ -52,7 +57,7 @@ async def open_channel(server: str, tls: bool, ca_file: str, insecure: bool) -> 
     try:
         host, port = parse_server_address(server)
     except ValueError as exc:
-        raise ChannelRefused(str(exc)) from None
+        raise ChannelRefused(str(exc), "BAD_ADDRESS") from None
     target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     options = [
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
@@ -68,7 +73,7 @@ async def open_channel(server: str, tls: bool, ca_file: str, insecure: bool) -> 
                 roots = await asyncio.to_thread(Path(ca_file).expanduser().read_bytes)
             except OSError as exc:
                 raise ChannelRefused(
-                    f"cannot read CA file {ca_file}: {exc.strerror or exc}"
+                    f"cannot read CA file {ca_file}: {exc.strerror or exc}", "CA_FILE_UNREADABLE"
                 ) from None
         credentials = grpc.ssl_channel_credentials(root_certificates=roots)
         return grpc.aio.secure_channel(target, credentials, options=options)
@@ -76,5 +81,6 @@ async def open_channel(server: str, tls: bool, ca_file: str, insecure: bool) -> 
         return grpc.aio.insecure_channel(target, options=options)
     raise ChannelRefused(
         f"refusing to talk to {server} in plaintext: turn on TLS in the settings, "
-        "or set insecure if you trust this network"
+        "or set insecure if you trust this network",
+        "PLAINTEXT_REFUSED",
     )

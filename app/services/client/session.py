@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import random
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -37,14 +38,30 @@ from proto.hivemind.v1 import (
 REFRESH_MARGIN_S = 30
 
 
-class ClientError(Exception):
-    """An RPC failed. `code` is a grpc.StatusCode; `message` is one line for a person."""
+# The server names the errors a client may say in its own words (server/rpc/errors.py).
+ERROR_INFO_KEY = "hivemind-error-info"
 
-    def __init__(self, code: grpc.StatusCode, message: str, server: str = "") -> None:
+
+class ClientError(Exception):
+    """An RPC failed. `code` is a grpc.StatusCode; `message` is one line for a person (the
+    server's, in English). `reason` and `details` name the error when the server did (e.g.
+    "INSUFFICIENT_BALANCE" with need_ucpt and have_ucpt), so a UI can say it in its language."""
+
+    def __init__(
+        self,
+        code: grpc.StatusCode,
+        message: str,
+        server: str = "",
+        *,
+        reason: str = "",
+        details: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.server = server
+        self.reason = reason
+        self.details = dict(details or {})
 
     @property
     def code_name(self) -> str:
@@ -53,7 +70,24 @@ class ClientError(Exception):
     @classmethod
     def from_rpc(cls, error: grpc.aio.AioRpcError, server: str) -> ClientError:
         details = (error.details() or "").strip() or error.code().name.lower().replace("_", " ")
-        return cls(error.code(), details.splitlines()[0], server)
+        reason, info = _error_info(error.trailing_metadata())
+        return cls(error.code(), details.splitlines()[0], server, reason=reason, details=info)
+
+
+def _error_info(metadata: Any) -> tuple[str, dict[str, str]]:
+    """(reason, details) from a failed call's trailing metadata; ("", {}) when absent or
+    malformed (an older server, a proxy's own error)."""
+    for key, value in metadata or ():
+        if key != ERROR_INFO_KEY:
+            continue
+        try:
+            info = json.loads(value)
+            reason = str(info.get("reason", ""))
+            details = {str(k): str(v) for k, v in dict(info.get("metadata", {})).items()}
+        except (ValueError, TypeError, AttributeError):
+            return "", {}
+        return reason, details
+    return "", {}
 
 
 class ClientSession:
@@ -112,7 +146,9 @@ class ClientSession:
         try:
             self._channel = await open_channel(server, tls, ca_file, insecure)
         except ChannelRefused as exc:
-            raise ClientError(grpc.StatusCode.FAILED_PRECONDITION, str(exc), server) from None
+            raise ClientError(
+                grpc.StatusCode.FAILED_PRECONDITION, str(exc), server, reason=exc.reason
+            ) from None
         return self._channel
 
     async def _callable(self, kind: str, path: str, kwargs: dict[str, Any]) -> Any:
@@ -244,6 +280,7 @@ class ClientSession:
                             f"your session with {self.server} has ended ({exc.message}): "
                             "run `hivemind account login`",
                             self.server,
+                            reason="SESSION_ENDED",
                         ) from None
                     raise
                 await self._remember(session)
@@ -258,6 +295,7 @@ class ClientSession:
             grpc.StatusCode.UNAUTHENTICATED,
             f"not logged in to {self.server}: run `hivemind account login`",
             self.server,
+            reason="NOT_SIGNED_IN",
         )
 
     async def _remember(self, session: auth_pb2.Session) -> None:
@@ -353,6 +391,38 @@ class ClientSession:
                     self.credentials.save_node, self.server, reply.node_id, reply.node_secret
                 )
         return reply.node_secret
+
+
+async def check_server(
+    server: str, tls: bool, ca_file: str = "", insecure: bool = False, timeout_s: float = 5.0
+) -> None:
+    """Returns when a HiveMind server answers at `server` with these transport settings;
+    ClientError otherwise (UNAVAILABLE when nothing answers, with the reason NOT_HIVEMIND when
+    something else does, or the channel's refusal). Asks WhoAmI without a credential: a
+    server refuses it at once and nothing changes there."""
+    try:
+        channel = await open_channel(server, tls, ca_file, insecure)
+    except ChannelRefused as exc:
+        raise ClientError(
+            grpc.StatusCode.FAILED_PRECONDITION, str(exc), server, reason=exc.reason
+        ) from None
+    try:
+        whoami = channel.unary_unary(
+            "/hivemind.v1.AuthService/WhoAmI",
+            request_serializer=auth_pb2.WhoAmIRequest.SerializeToString,
+            response_deserializer=common_pb2.User.FromString,
+        )
+        await whoami(auth_pb2.WhoAmIRequest(), timeout=timeout_s)
+    except grpc.aio.AioRpcError as error:
+        if error.code() == grpc.StatusCode.UNIMPLEMENTED:
+            raise ClientError(
+                error.code(), error.details() or "unimplemented", server, reason="NOT_HIVEMIND"
+            ) from None
+        if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+            raise ClientError.from_rpc(error, server) from None
+        # Any other answer (it wants a credential) comes from a HiveMind server.
+    finally:
+        await channel.close(grace=None)
 
 
 def _bearer(metadata: Iterable[tuple[str, str]]) -> str | None:

@@ -8,6 +8,11 @@ points them at /task, /input/<name>, /output).
 A comparison (the job's compare command judging two replicas' results) is a task
 with `results_dirs` set: both results unpacked read-only, named by HIVEMIND_RESULTS_A and
 HIVEMIND_RESULTS_B (/results/a and /results/b in Docker); it has no input.
+
+A task of a job with rounds also sees HIVEMIND_ROUND and HIVEMIND_ROUNDS, and the round's
+model read-only in HIVEMIND_MODEL (`model_dir`; /model in Docker; empty in round 0). The
+round's aggregate has every accepted output of the round read-only in HIVEMIND_RESULTS
+(`round_outputs_dir`, one folder per task; /results in Docker) and no input.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_LOG_LIMIT = 64 * 1024
+# A package holds at most 10,000 entries and a result 10,000 files (worker/results.py).
+DEFAULT_MAX_FILES = 25_000
 
 
 @dataclass
@@ -37,12 +44,33 @@ class TaskSpec:
     cpu_percent: int = 100  # the contributor's CPU % slider
     memory_mb: int = 256
     disk_mb: int = 1024
+    # Entries in the work dir (the package's, the input, what the task writes); 0 = no cap.
+    max_files: int = DEFAULT_MAX_FILES
     gpus: int = 0
     timeout_s: int = 60
     log_limit: int = DEFAULT_LOG_LIMIT
     env: dict[str, str] = field(default_factory=dict)
     # Set for a comparison: the two results to compare (read-only); None for a normal task.
     results_dirs: tuple[Path, Path] | None = None
+    # A job with rounds: the round's model, the round's outputs for its aggregate (both
+    # read-only; None when there is none), the round (0-based) and how many there are.
+    model_dir: Path | None = None
+    round_outputs_dir: Path | None = None
+    round: int = 0
+    rounds: int = 1
+
+
+def round_environment(
+    round_index: int, rounds: int, model: Path | str | None, outputs: Path | str | None
+) -> dict[str, str]:
+    """HIVEMIND_ROUND, HIVEMIND_ROUNDS, HIVEMIND_MODEL and HIVEMIND_RESULTS, with the paths
+    the task sees the model and the round's outputs at (empty when it has none)."""
+    return {
+        "HIVEMIND_ROUND": str(round_index),
+        "HIVEMIND_ROUNDS": str(rounds),
+        "HIVEMIND_MODEL": str(model) if model is not None else "",
+        "HIVEMIND_RESULTS": str(outputs) if outputs is not None else "",
+    }
 
 
 @dataclass
@@ -110,6 +138,16 @@ class LogBuffer:
 LogCallback = Callable[[str], None]
 
 
+@dataclass(frozen=True)
+class OutsideUsage:
+    """What an executor's tasks use outside this process tree (containers are children of the
+    Docker daemon, not of the worker): CPU seconds used so far, a counter that only grows while
+    the executor lives, and the memory they hold now."""
+
+    cpu_seconds: float = 0.0
+    memory_bytes: int = 0
+
+
 class Executor(abc.ABC):
     """Runs one task attempt to completion, within its limits."""
 
@@ -135,3 +173,8 @@ class Executor(abc.ABC):
     def runtimes(self) -> list[str]:
         """Runtimes this executor can run right now."""
         return []
+
+    def outside_usage(self) -> OutsideUsage:
+        """The tasks' usage that the worker's own process tree does not show. Tasks of the
+        process executor are the worker's children, so it has none. Callable from any thread."""
+        return OutsideUsage()

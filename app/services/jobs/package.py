@@ -13,6 +13,10 @@ A package is a folder or a zip with `hivemind.toml` at its root:
     max_cost = "5"            # optional, CPT
     compare = ["python3", "compare.py"]  # optional: when are two results equivalent
     compare_timeout_s = 60    # optional, seconds per comparison
+    aggregate = ["python3", "merge.py"]  # optional: combines a round's outputs
+    rounds = 1                # optional: more rounds need an aggregate (training)
+    min_results = 0           # optional: accepted tasks a round needs (0 = all)
+    round_deadline_s = 0      # optional: how long a round waits for more than min_results
 
     [resources]
     cores = 1
@@ -30,13 +34,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import stat
-import tomllib
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from common import bounded_toml
 from common.units import parse_cpt
 
 MANIFEST = "hivemind.toml"
@@ -49,6 +53,7 @@ _COPY_BYTES = 1024 * 1024
 
 _JOB_KEYS = {"name", "runtime", "command", "tasks", "replicas", "priority", "max_attempts"}
 _JOB_KEYS |= {"max_cost", "compare", "compare_timeout_s"}
+_JOB_KEYS |= {"rounds", "aggregate", "min_results", "round_deadline_s"}
 _RESOURCE_KEYS = {"cores", "memory_mb", "timeout_s", "disk_mb", "gpus"}
 
 
@@ -77,6 +82,13 @@ class JobSpec:
     # /results/a and /results/b and exits 0 when they are equivalent. Empty = equal digests.
     compare_command: list[str] = field(default_factory=list)
     compare_timeout_s: int | None = None  # None = the server's default
+    # Rounds (README "Rounds"): each round runs the tasks from the model the previous round's
+    # aggregate made; the aggregate command combines a round's accepted outputs (at /results,
+    # the model at /model) into the next model, the last one being the job's result.
+    rounds: int = 1
+    aggregate_command: list[str] = field(default_factory=list)  # empty = no rounds
+    min_results: int = 0  # accepted tasks a round needs; 0 = every task
+    round_deadline_s: int = 0  # how long a round waits for more than min_results; 0 = none
 
     def with_overrides(self, **flags: Any) -> JobSpec:
         """A copy with every flag that is not None applied, validated."""
@@ -103,6 +115,7 @@ class JobSpec:
             _require_int(name, getattr(self, name), low)
         _require_int("max_cost", self.max_cost_ucpt, 0)
         self._validate_compare()
+        self._validate_rounds()
         if isinstance(self.priority, bool) or not isinstance(self.priority, int | float):
             raise PackageError(f"priority must be a number, not {self.priority!r}")
         if not 0.1 <= float(self.priority) <= 10:
@@ -128,6 +141,35 @@ class JobSpec:
                 f"compare_timeout_s ({self.compare_timeout_s}) must not be above the task "
                 f"timeout_s ({self.timeout_s})"
             )
+
+    def _validate_rounds(self) -> None:
+        if not isinstance(self.aggregate_command, list) or not all(
+            isinstance(a, str) and a for a in self.aggregate_command
+        ):
+            raise PackageError(
+                "aggregate must be a list of non-empty strings, "
+                'e.g. aggregate = ["python3", "merge.py"]'
+            )
+        _require_int("rounds", self.rounds, 1)
+        _require_int("min_results", self.min_results, 0)
+        _require_int("round_deadline_s", self.round_deadline_s, 0)
+        if self.aggregate_command:
+            if self.tasks and self.min_results > self.tasks:
+                raise PackageError(
+                    f"min_results ({self.min_results}) must not be above the {self.tasks} tasks"
+                    " of a round"
+                )
+            return
+        if self.rounds > 1:
+            raise PackageError(
+                f"rounds = {self.rounds} needs an aggregate command ([job] aggregate or "
+                "--aggregate): it makes each round's model from the round's results"
+            )
+        for name in ("min_results", "round_deadline_s"):
+            if getattr(self, name):
+                raise PackageError(
+                    f"{name} needs an aggregate command ([job] aggregate or --aggregate)"
+                )
 
 
 @dataclass
@@ -192,11 +234,11 @@ def _manifest_from_zip(path: Path) -> bytes:
 def parse_manifest(raw: bytes, default_name: str, where: str = MANIFEST) -> tuple[JobSpec, list]:
     """(spec, warnings) from the bytes of a hivemind.toml."""
     try:
-        doc = tomllib.loads(raw.decode("utf-8"))
+        doc = bounded_toml.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise PackageError(f"{where} is not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise PackageError(f"{where} is not valid TOML: {exc}") from None
+    except bounded_toml.TomlError as exc:
+        raise PackageError(f"{where} is {exc}") from None
     job = doc.get("job")
     if not isinstance(job, dict):
         raise PackageError(f"{where} has no [job] table (it needs at least command)")
@@ -213,7 +255,9 @@ def parse_manifest(raw: bytes, default_name: str, where: str = MANIFEST) -> tupl
     ]
     if "command" not in job:
         raise PackageError(f'{where}: [job] needs command, e.g. command = ["python", "main.py"]')
-    values: dict[str, Any] = {k: job[k] for k in _JOB_KEYS & set(job) - {"max_cost", "compare"}}
+    values: dict[str, Any] = {
+        k: job[k] for k in _JOB_KEYS & set(job) - {"max_cost", "compare", "aggregate"}
+    }
     values.update({k: resources[k] for k in _RESOURCE_KEYS & set(resources)})
     if "max_cost" in job:
         try:
@@ -234,6 +278,13 @@ def parse_manifest(raw: bytes, default_name: str, where: str = MANIFEST) -> tupl
                 'e.g. compare = ["python3", "compare.py"]'
             )
         values["compare_command"] = job["compare"]
+    if "aggregate" in job:
+        if not isinstance(job["aggregate"], list) or not job["aggregate"]:
+            raise PackageError(
+                f"{where}: aggregate must be a non-empty list of strings, "
+                'e.g. aggregate = ["python3", "merge.py"]'
+            )
+        values["aggregate_command"] = job["aggregate"]
     values.setdefault("name", default_name)
     spec = JobSpec(**values)
     try:

@@ -6,6 +6,10 @@ server offers it, else over gRPC, resumable; SHA-256 verified either way), check
 archive from someone else's machine, and unpacked into `<out>/<task index>/` beside the
 task's `log.txt`. A task that failed gets its `log.txt` and an `error.txt`. A task folder
 appears whole or not at all: it is prepared beside its place and moved in.
+
+A job with rounds has one result: the output of its last round's aggregate, saved into
+`<out>/result/` the same way (with the log and error of the aggregate that ran last, when
+the job failed there); the tasks of its rounds are not saved (`hivemind job logs` shows them).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from app.services.unpack import UnsafeArchive, safe_extract
 from proto.hivemind.v1 import job_pb2
 
 DOWNLOADS_DIR = ".hivemind-downloads"
+RESULT_DIR = "result"  # a job with rounds: its last aggregate's output
 LOG_FILE = "log.txt"
 ERROR_FILE = "error.txt"
 # A label ("task 3") -> the callback for that download's (bytes done, bytes in all).
@@ -42,6 +47,8 @@ class SavedTask:
     result_size: int = 0
     error: str = ""  # the task's own error, or why its result was not unpacked
     refused: bool = False  # its result archive was unsafe, so it was not unpacked
+    aggregate: bool = False  # a round's aggregate: its output is the job's result
+    round: int = 0
 
 
 @dataclass(frozen=True)
@@ -76,10 +83,13 @@ async def download_results(
     await asyncio.to_thread(out.mkdir, parents=True, exist_ok=True)
     downloads = out / DOWNLOADS_DIR
     tasks: list[SavedTask] = []
-    for result in sorted(response.results, key=lambda r: r.index):
+    results = sorted(response.results, key=lambda r: r.index)
+    if response.job.aggregate_command:
+        results = [result for result in results if result.aggregate]
+    for result in results:
         state = task_state_name(result.state)
         if state not in ("done", "failed"):
-            tasks.append(SavedTask(result.index, state))
+            tasks.append(SavedTask(result.index, state, aggregate=result.aggregate))
             continue
         zip_path = None
         if state == "done" and result.result_digest:
@@ -93,7 +103,11 @@ async def download_results(
         try:
             tasks.append(await asyncio.to_thread(_unpack_task, out, result, state, zip_path))
         except UnsafeArchive as exc:
-            tasks.append(SavedTask(result.index, state, error=str(exc), refused=True))
+            tasks.append(
+                SavedTask(
+                    result.index, state, error=str(exc), refused=True, aggregate=result.aggregate
+                )
+            )
     with contextlib.suppress(OSError):
         await asyncio.to_thread(shutil.rmtree, downloads)
     return SavedResults(response.job, out, tuple(tasks))
@@ -102,8 +116,10 @@ async def download_results(
 def _unpack_task(
     out: Path, result: job_pb2.TaskResult, state: str, zip_path: Path | None
 ) -> SavedTask:
-    """Builds `out/<index>/` for one task (blocking: run in a thread)."""
-    staged = out / f".{result.index}.partial"
+    """Builds `out/<index>/` for one task, `out/result/` for an aggregate (blocking: run in a
+    thread)."""
+    name = RESULT_DIR if result.aggregate else str(result.index)
+    staged = out / f".{name}.partial"
     if staged.exists():
         shutil.rmtree(staged)
     files: list[str] = []
@@ -115,7 +131,7 @@ def _unpack_task(
     files.append(_write_text(staged, LOG_FILE, result.log))
     if result.error:
         files.append(_write_text(staged, ERROR_FILE, result.error + "\n"))
-    final = _place_task_dir(out, result.index, staged)
+    final = _place_task_dir(out, name, staged)
     return SavedTask(
         index=result.index,
         state=state,
@@ -124,13 +140,15 @@ def _unpack_task(
         result_digest=result.result_digest,
         result_size=result.result_size,
         error=result.error,
+        aggregate=result.aggregate,
+        round=result.round,
     )
 
 
-def _place_task_dir(out: Path, index: int, staged: Path) -> Path:
-    """Moves a fully prepared `staged` folder to `out/<index>`, replacing an earlier copy,
+def _place_task_dir(out: Path, name: str, staged: Path) -> Path:
+    """Moves a fully prepared `staged` folder to `out/<name>`, replacing an earlier copy,
     so an interrupted run never leaves a half-written task folder behind."""
-    final = out / str(index)
+    final = out / name
     if final.exists():
         shutil.rmtree(final)
     staged.rename(final)

@@ -54,6 +54,10 @@ def submit_request(
         max_cost_ucpt=spec.max_cost_ucpt,
         compare_command=spec.compare_command,
         compare_timeout_s=spec.compare_timeout_s or 0,
+        rounds=spec.rounds,
+        aggregate_command=spec.aggregate_command,
+        min_results=spec.min_results,
+        round_deadline_s=spec.round_deadline_s,
         idempotency_key=f"{key_prefix}:{uuid.uuid4()}",
     )
 

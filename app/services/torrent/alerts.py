@@ -2,6 +2,10 @@
 
 We poll with `pop_alerts()` because the alert-notify callback deadlocks in the Python
 bindings, and copy every value out of an alert before the next pop (which frees it).
+The poll is quick (`interval_s`) only while something waits for an alert: a transfer being
+added, downloaded or verified, or a caller's future. A session that only seeds, or holds
+nothing, is polled every IDLE_INTERVAL_S, so an idle app does not wake ten times a second;
+asking for something wakes the poll at once.
 Runs on the event loop thread only.
 """
 
@@ -13,11 +17,14 @@ from collections.abc import Callable
 
 import libtorrent as lt
 
+from app.services.aio import wait_event
 from app.services.torrent.errors import TorrentFailed
-from app.services.torrent.transfer import ADDING, DOWNLOADING, Transfer
+from app.services.torrent.transfer import ADDING, DOWNLOADING, VERIFYING, Transfer
 
 log = logging.getLogger("hivemind.torrent")
 _STATUS_FLAGS = lt.status_flags_t.query_accurate_download_counters
+IDLE_INTERVAL_S = 2.0
+_ACTIVE_STATES = (ADDING, DOWNLOADING, VERIFYING)
 
 
 class AlertPump:
@@ -40,6 +47,21 @@ class AlertPump:
         # info hash -> (future, whether it waits for the files to be deleted too)
         self._removals: dict[str, tuple[asyncio.Future[None], bool]] = {}
         self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Polls now and quickly from now on (a transfer was added, a caller waits)."""
+        self._wake.set()
+
+    def _busy(self) -> bool:
+        return bool(
+            not self.listening.done()
+            or self._stats
+            or self._resume
+            or self._flushes
+            or self._removals
+            or any(t.state in _ACTIVE_STATES for t in self._transfers.values())
+        )
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="torrent-alerts")
@@ -55,6 +77,7 @@ class AlertPump:
         future = asyncio.get_running_loop().create_future()
         self._stats.append(future)
         self._session.post_session_stats()
+        self.wake()
         return future
 
     def resume_data(
@@ -63,6 +86,7 @@ class AlertPump:
         future = asyncio.get_running_loop().create_future()
         self._resume[info_hash] = future
         handle.save_resume_data(lt.save_resume_flags_t.save_info_dict)
+        self.wake()
         return future
 
     def flush(self, handle: lt.torrent_handle, info_hash: str) -> asyncio.Future[None]:
@@ -70,6 +94,7 @@ class AlertPump:
         future = asyncio.get_running_loop().create_future()
         self._flushes.setdefault(info_hash, []).append(future)
         handle.flush_cache()
+        self.wake()
         return future
 
     def removal(
@@ -79,6 +104,7 @@ class AlertPump:
         self._removals[info_hash] = (future, delete_files)
         self._session.remove_torrent(handle, lt.options_t.delete_files if delete_files else 0)
         future.add_done_callback(lambda _: self._removals.pop(info_hash, None))
+        self.wake()
         return future
 
     async def _run(self) -> None:
@@ -91,7 +117,9 @@ class AlertPump:
                     self._dispatch(alert)
                 except Exception:
                     log.exception("handling %s failed", type(alert).__name__)
-            await asyncio.sleep(self._interval_s)
+            interval = self._interval_s if self._busy() else IDLE_INTERVAL_S
+            self._wake.clear()
+            await wait_event(self._wake, interval)
 
     def _dispatch(self, alert: lt.alert) -> None:
         if isinstance(alert, lt.state_update_alert):

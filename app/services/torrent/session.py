@@ -328,6 +328,8 @@ class TorrentSession:
 
     async def _add(self, transfer: Transfer, params: lt.add_torrent_params) -> None:
         self._transfers[transfer.info_hash] = transfer
+        if self._pump is not None:
+            self._pump.wake()  # follow this transfer closely from now on
         try:
             transfer.handle = await asyncio.to_thread(self._lt.add_torrent, params)
         except RuntimeError as exc:

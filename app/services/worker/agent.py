@@ -74,6 +74,9 @@ class WorkerAgent:
         self.events = ev.WorkerEvents()
         self.held: dict[str, HeldAttempt] = {}
         self.stop_reason = ""  # set when the server refused this node for good (banned)
+        # Why the server gives this node fewer tasks than it asks for (quarantine, its day's
+        # lease quota), as its last lease reply said; "" when it does not hold it back.
+        self.held_back = ""
         self.tasks_done = 0
         self.tasks_failed = 0
         self.earned_ucpt = 0
@@ -151,7 +154,7 @@ class WorkerAgent:
             log.info("removed %d leftovers of an earlier run", removed)
         if self.runtimes is not None:
             await asyncio.to_thread(self.runtimes.load_known)
-        self.capacity.monitor = UsageMonitor()
+        self.capacity.monitor = UsageMonitor(outside=self.executor.outside_usage)
         if not await self.registration.ensure_with_retries(self._stopping):
             self.events.emit(ev.STOPPED)
             return
@@ -217,7 +220,7 @@ class WorkerAgent:
     def _registered(self) -> None:
         if self.registration.heartbeat_interval_s > 0:
             self.heartbeats.interval_s = self.registration.heartbeat_interval_s
-        self.events.emit(ev.REGISTERED, message=self.node_id)
+        self.events.emit(ev.REGISTERED, message=self.node_id, new_node=self.registration.new_node)
 
     async def _node_refused(self, exc: ClientError) -> None:
         """The server refused this node's credential: a rotated secret (a lost reply, another
@@ -241,7 +244,7 @@ class WorkerAgent:
         if not self.stop_reason:
             self.stop_reason = exc.message
             log.error("node=%s refused by the server: %s; stopping", self.node_id, exc.message)
-            self.events.emit(ev.ERROR, message=exc.message)
+            self.events.emit(ev.ERROR, message=exc.message, status=exc.code.name, reason=exc.reason)
         self.request_stop(drain_timeout_s=0)
 
     # -- leasing -----------------------------------------------------------------------------
@@ -267,6 +270,7 @@ class WorkerAgent:
             try:
                 reply = await self.registration.proxies.nodes.LeaseTasks(request)
                 failures = 0
+                self._note_held_back(reply.held_back)
             except ClientError as exc:
                 failures += 1
                 if exc.code == grpc.StatusCode.UNAUTHENTICATED:
@@ -275,7 +279,12 @@ class WorkerAgent:
                     self._give_up(exc)
                 elif failures == 1 or failures % 10 == 0:
                     log.warning("lease request failed node=%s (%s)", self.node_id, exc.message)
-                    self.events.emit(ev.ERROR, message=f"cannot lease tasks: {exc.message}")
+                    self.events.emit(
+                        ev.ERROR,
+                        message=f"cannot lease tasks: {exc.message}",
+                        status=exc.code.name,
+                        reason=exc.reason,
+                    )
                 await _wait(self._stopping, min(30.0, 0.5 * 2 ** min(failures, 6)))
                 continue
             if reply.leases:
@@ -300,6 +309,18 @@ class WorkerAgent:
             backoff = min(poll * (1 + empty_rounds / 4), max(poll, min(5.0, poll * 8)))
             await self._wait_for_slot(backoff)
         self._stopping.set()
+
+    def _note_held_back(self, reason: str) -> None:
+        """Says once (in the log and to listeners) when the server starts or stops holding
+        this node back, and why: its owner must know why it gets no work."""
+        if reason == self.held_back:
+            return
+        self.held_back = reason
+        if reason:
+            log.warning("node=%s gets fewer tasks from the server: %s", self.node_id, reason)
+            self.events.emit(ev.HELD_BACK, message=reason)
+        else:
+            log.info("node=%s is no longer held back by the server", self.node_id)
 
     def _start_attempt(self, lease: node_pb2.TaskLease) -> None:
         if not SAFE_ID.fullmatch(lease.attempt_id) or lease.attempt_id in self.held:
@@ -363,7 +384,12 @@ class WorkerAgent:
             raise
         except Exception as exc:
             log.warning("node=%s %s: %s", self.node_id, type(exc).__name__, exc)
-            self.events.emit(ev.ERROR, message=str(exc))
+            if isinstance(exc, ClientError):
+                self.events.emit(
+                    ev.ERROR, message=exc.message, status=exc.code.name, reason=exc.reason
+                )
+            else:
+                self.events.emit(ev.ERROR, message=str(exc))
             return None
 
     def _count(self, event: ev.WorkerEvent) -> None:

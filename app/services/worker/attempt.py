@@ -2,7 +2,8 @@
 input, tell the server it started, run it, pack /output, upload the result, report it.
 A comparison lease (judging whether two replicas' results agree) fetches two results instead
 of the input and reports the compare command's verdict instead of a result; its specifics are
-in `compare`.
+in `compare`. A task of a job with rounds also fetches the round's model, and the round's
+aggregate every accepted output of the round (`rounds`).
 
 Runs on the worker's loop; file work goes to threads. Logs carry `attempt=… job=… task=…`.
 """
@@ -30,8 +31,9 @@ from app.services.worker.compare import (
     verdict_report,
 )
 from app.services.worker.held import AttemptDeps, HeldAttempt
-from app.services.worker.report import RETRYABLE, deliver, sleep_unless
-from app.services.worker.results import PendingReport, pack_output
+from app.services.worker.report import RETRYABLE, deliver, hand_back, sleep_unless
+from app.services.worker.results import OutputTooLarge, PendingReport, pack_output
+from app.services.worker.rounds import place_round
 from app.services.worker.runtime_fetch import RuntimeUnavailable
 from common.digests import is_digest
 from proto.hivemind.v1 import node_pb2
@@ -136,11 +138,14 @@ async def _prepare(held: HeldAttempt, deps: AttemptDeps, work_dir: Path) -> Task
     input_path = None
     results_dirs = None
     disk_mb = lease.resources.disk_mb or 1024
+
+    async def fetch_result(digest: str) -> Path:
+        return await _cached(deps, RESULTS_CACHE_KIND, digest, RESULT_ZIP_SUFFIX)
+
+    # A round's model, and an aggregate's outputs; the cap bounds what the task writes.
+    placed_round = await place_round(lease, work_dir, fetch_result, held.tag)
+    disk_mb += placed_round.disk_mb
     if is_comparison(lease):
-
-        async def fetch_result(digest: str) -> Path:
-            return await _cached(deps, RESULTS_CACHE_KIND, digest, RESULT_ZIP_SUFFIX)
-
         placed = await place_results(lease.comparison, work_dir, fetch_result, held.tag)
         results_dirs = placed.dirs
         disk_mb += placed.disk_mb  # the cap bounds what the command writes, not its results
@@ -170,6 +175,10 @@ async def _prepare(held: HeldAttempt, deps: AttemptDeps, work_dir: Path) -> Task
         gpus=resources.gpus,
         timeout_s=resources.timeout_s or 3600,
         results_dirs=results_dirs,
+        model_dir=placed_round.model_dir,
+        round_outputs_dir=placed_round.outputs_dir,
+        round=lease.round,
+        rounds=max(1, lease.rounds),
     )
 
 
@@ -257,6 +266,8 @@ async def _report_result(
         zip_path = deps.results_root / f"{lease.attempt_id}.zip"
         try:
             files = await asyncio.to_thread(pack_output, spec.output_dir, zip_path)
+        except OutputTooLarge as exc:
+            report.ok, report.error = False, str(exc)
         except OSError as exc:
             report.ok, report.error = False, f"cannot pack the task's output: {exc}"
         else:
@@ -290,6 +301,9 @@ async def _report_cancelled(
         deps.events.emit(ev.TASK_FAILED, message="cancelled", **_ids(held.lease))
         return
     lease = held.lease
+    # The worker stops: a task goes back to the queue as a return, not a failure.
+    if held.cancel_reason == "stop" and not is_comparison(lease) and await hand_back(lease, deps):
+        return
     report = PendingReport(
         attempt_id=lease.attempt_id,
         job_id=lease.job_id,

@@ -1,6 +1,6 @@
 """Stopping and restarting the worker: a stopping worker drains its attempts (finish within the
-drain timeout, else stop and hand them back), and a starting one resends the reports an
-earlier run kept on disk because it could not deliver them.
+drain timeout, else stop and hand them back to the server), and a starting one resends the
+reports an earlier run kept on disk because it could not deliver them.
 
 Runs on the worker's loop.
 """
@@ -28,8 +28,9 @@ async def drain_attempts(
     timeout_s: float,
 ) -> None:
     """Waits up to `timeout_s` (less once `hurry` is set) for running attempts to finish, then
-    stops the rest (reported failed, so they run elsewhere). `tasks` and `held` are the
-    agent's live dicts: attempts leave them as they end."""
+    stops the rest and hands them back (ReturnAttempts: they run elsewhere, and the server
+    counts no failure). `tasks` and `held` are the agent's live dicts: attempts leave them as
+    they end."""
     pending = [t for t in tasks.values() if not t.done()]
     if pending and not hurry.is_set():
         log.info("stopping: waiting up to %.0fs for %d running tasks", timeout_s, len(pending))

@@ -15,16 +15,19 @@ log = logging.getLogger(__name__)
 
 # Event kinds. The task_* kinds also describe comparisons (judging whether two
 # replicas' results agree), with `comparison=True`; `task_text` names either for a person.
-REGISTERED = "registered"  # message = node id
+REGISTERED = "registered"  # message = node id; new_node when this machine just became one
 TASK_STARTED = "task_started"
 TASK_LOG = "task_log"  # message = a piece of the task's stdout/stderr
 TASK_FINISHED = "task_finished"  # the result was accepted by the server
 TASK_FAILED = "task_failed"  # message = the error
+TASK_RETURNED = "task_returned"  # handed back unfinished (the worker stopped); message = why
 PAYOUT = "payout"  # payout_ucpt = what the node's owner earned for the attempt
 PAUSED = "paused"  # message = the policy's reason
 RESUMED = "resumed"
+RECOVERED = "recovered"  # the server answers again after failed heartbeats
 ERROR = "error"  # message = one line; the agent keeps going
 IDLE = "idle"  # nothing to do right now
+HELD_BACK = "held_back"  # message = why the server gives this node fewer tasks (or none)
 STOPPED = "stopped"
 
 
@@ -37,6 +40,11 @@ class WorkerEvent:
     task_index: int = -1
     payout_ucpt: int = 0
     comparison: bool = False  # the attempt compares two results of the task instead of running it
+    # For an error from the server: the gRPC status name and the server's reason, so a UI
+    # can say what happened in its own words.
+    status: str = ""
+    reason: str = ""
+    new_node: bool = False  # REGISTERED: a fresh registration, not the stored node
     at: float = field(default_factory=time.time)
 
     @property

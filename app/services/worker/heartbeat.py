@@ -76,6 +76,7 @@ class Heartbeats:
                 await self.beat()
                 if failures:
                     log.info("heartbeats back after %d failures node=%s", failures, self._node)
+                    self.events.emit(ev.RECOVERED)
                 failures = 0
             except ClientError as exc:
                 failures += 1
@@ -85,7 +86,12 @@ class Heartbeats:
                     self.on_refused_node(exc)
                 elif failures == 1 or failures % 10 == 0:
                     log.warning("heartbeat failed node=%s (%s)", self._node, exc.message)
-                    self.events.emit(ev.ERROR, message=f"heartbeat failed: {exc.message}")
+                    self.events.emit(
+                        ev.ERROR,
+                        message=f"heartbeat failed: {exc.message}",
+                        status=exc.code.name,
+                        reason=exc.reason,
+                    )
             except Exception as exc:  # our bug: keep beating, the leases depend on it
                 failures += 1
                 log.exception("heartbeat error node=%s", self._node)

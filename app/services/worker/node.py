@@ -70,6 +70,7 @@ class NodeRegistration:
         self._runtimes: tuple[float, list[str]] = (0.0, [])
         self.benchmark_file = cache_dir / "benchmark.json"
         self.benchmark_score = 0  # 0 = not measured on this hardware yet
+        self.new_node = False  # the last registration made this machine a new node
 
     async def ensure(self) -> bool:
         """Makes sure this machine is a node of the server: the stored credential when the
@@ -190,6 +191,7 @@ class NodeRegistration:
             await asyncio.to_thread(self.credentials.save_node, server, node_id, secret)
 
     async def _ensure_locked(self) -> bool:
+        self.new_node = False
         if self.hardware is None:
             self.hardware = await asyncio.to_thread(hardware_facts, self.cache_dir)
         if not self.benchmark_score:
@@ -231,6 +233,7 @@ class NodeRegistration:
         if reply.heartbeat_interval_s > 0:
             self.heartbeat_interval_s = float(reply.heartbeat_interval_s)
         self._use(reply.node_id, reply.node_secret, "registered")
+        self.new_node = True
         return True
 
     def _use(self, node_id: str, secret: str, how: str) -> None:

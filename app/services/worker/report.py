@@ -60,7 +60,13 @@ async def deliver(report: PendingReport, deps: AttemptDeps) -> node_pb2.AttemptA
                 log.warning("%s report kept on disk for the next start", tag)
                 return None
             log.error("%s report refused: %s", tag, exc.message)
-            deps.events.emit(ev.ERROR, message=f"report refused: {exc.message}", **_ids_of(report))
+            deps.events.emit(
+                ev.ERROR,
+                message=f"report refused: {exc.message}",
+                status=exc.code.name,
+                reason=exc.reason,
+                **_ids_of(report),
+            )
             await asyncio.to_thread(deps.pending.remove, report)
             return None
         except (TransferError, OSError) as exc:
@@ -72,6 +78,36 @@ async def deliver(report: PendingReport, deps: AttemptDeps) -> node_pb2.AttemptA
         await asyncio.to_thread(deps.pending.remove, report)
         _announce(report, ack, deps, tag)
         return ack
+
+
+RETURN_REASON = "this computer stopped sharing"
+
+
+async def hand_back(lease: node_pb2.TaskLease, deps: AttemptDeps) -> bool:
+    """Returns an attempt to the server unfinished (ReturnAttempts): its task goes back to the
+    queue and runs elsewhere, and the server counts no failure. False when the server could
+    not be told (an older server without ReturnAttempts, none answering, a refusal): the
+    caller then reports the attempt stopped, as a failure, as before."""
+    tag = f"attempt={lease.attempt_id} job={lease.job_id} task={lease.task_index}"
+    request = node_pb2.ReturnAttemptsRequest(attempt_ids=[lease.attempt_id], reason=RETURN_REASON)
+    try:
+        reply = await deps.node().nodes.ReturnAttempts(request, timeout=10)
+    except ClientError as exc:
+        log.warning("%s not handed back (%s); reporting it stopped", tag, exc.message)
+        return False
+    ack = next((ack for ack in reply.acks if ack.attempt_id == lease.attempt_id), None)
+    if ack is None or not ack.accepted:
+        log.warning("%s not handed back (%s)", tag, ack.error if ack else "no answer")
+        return False
+    log.info("%s handed back: it runs elsewhere", tag)
+    deps.events.emit(
+        ev.TASK_RETURNED,
+        message=RETURN_REASON,
+        attempt_id=lease.attempt_id,
+        job_id=lease.job_id,
+        task_index=lease.task_index,
+    )
+    return True
 
 
 async def _upload_result(report: PendingReport, deps: AttemptDeps) -> None:

@@ -15,23 +15,35 @@ import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from app.services.unpack import remove_tree
+from app.services.unpack import ArchiveLimits, remove_tree
 
 log = logging.getLogger(__name__)
 
 # Fixed timestamp: the same output gives the same zip, so replicas' digests agree.
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+# Files one result may hold: what a submitter's client unpacks (app/services/unpack.py).
+MAX_RESULT_FILES = ArchiveLimits().max_entries
 
 
-def pack_output(output_dir: Path, zip_path: Path) -> int:
+class OutputTooLarge(ValueError):
+    """The task's output cannot be a result; the message says why, in one line."""
+
+
+def pack_output(output_dir: Path, zip_path: Path, max_files: int = MAX_RESULT_FILES) -> int:
     """Packs the regular files under `output_dir` into `zip_path` (sorted entries, fixed
     times and modes). Symlinks and special files are skipped: a task must not make the worker
-    read files outside its output. Returns how many files were packed (0 = no output)."""
+    read files outside its output. Returns how many files were packed (0 = no output).
+    OutputTooLarge when the output holds more than `max_files` files (nothing is packed)."""
     files: list[tuple[str, Path, bool]] = []
     root = Path(output_dir)
     for dirpath, dirnames, filenames in os.walk(root):
         # Never descend through a symlinked folder.
         dirnames[:] = sorted(d for d in dirnames if not os.path.islink(os.path.join(dirpath, d)))
+        if len(files) + len(filenames) > max_files:
+            raise OutputTooLarge(
+                f"the task wrote more than {max_files} files to its output; a result holds at"
+                f" most {max_files} (pack them into fewer files)"
+            )
         for name in filenames:
             path = Path(dirpath) / name
             mode = os.lstat(path).st_mode

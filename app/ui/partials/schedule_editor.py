@@ -1,12 +1,14 @@
-"""A week grid (7 days x 24 hours): click or drag to mark the hours when sharing is allowed.
+"""A week grid (7 days x 24 hours): click or drag to mark the hours when sharing is allowed,
+or move with the arrow keys and mark with Space (Shift+arrow marks as it moves).
 
 The grid converts to and from the settings' `ScheduleWindow`s (days + "HH:MM" start/end):
 each run of marked hours becomes a window, and days with the same runs share a window.
+`schedule_summary` says the same in words.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QLocale, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QLocale, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -53,6 +55,39 @@ def grid_to_windows(grid: Grid) -> list[ScheduleWindow]:
     return sorted(windows, key=lambda w: (w.days[0], w.start))
 
 
+def _day_runs(days: list[int]) -> str:
+    """[0, 1, 2, 4] -> "Mon–Wed, Fri" in the UI's language."""
+    locale = QLocale()
+    name = lambda day: locale.dayName(day + 1, QLocale.ShortFormat)  # noqa: E731
+    runs: list[list[int]] = []
+    for day in sorted(days):
+        if runs and day == runs[-1][-1] + 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return ", ".join(
+        name(run[0]) if len(run) == 1 else f"{name(run[0])}–{name(run[-1])}" for run in runs
+    )
+
+
+def schedule_summary(windows: list[ScheduleWindow]) -> str:
+    """The marked hours in words: "Mon–Fri 18:00–24:00; Sat–Sun all day"; "" for none."""
+    translate = QCoreApplication.translate
+    if grid_to_windows(windows_to_grid(windows)) == [
+        ScheduleWindow(days=list(range(DAYS)), start="00:00", end="24:00")
+    ]:
+        return translate("ScheduleEditor", "every day, all day")
+    parts = []
+    for window in grid_to_windows(windows_to_grid(windows)):
+        hours = (
+            translate("ScheduleEditor", "all day")
+            if (window.start, window.end) == ("00:00", "24:00")
+            else f"{window.start}–{window.end}"
+        )
+        parts.append(f"{_day_runs(window.days)} {hours}")
+    return "; ".join(parts)
+
+
 def _hour(text: str, round_up: bool = False) -> int:
     hours, _, minutes = text.partition(":")
     hour = int(hours)
@@ -71,8 +106,10 @@ class ScheduleEditor(QWidget):
         self._grid: Grid = [[True] * HOURS for _ in range(DAYS)]
         self._paint_value: bool | None = None
         self._last_cell: tuple[int, int] | None = None
+        self.cursor: tuple[int, int] = (0, 0)  # (day, hour) the keyboard works on
         self.setMinimumSize(LABEL_WIDTH + HOURS * 12, HEADER_HEIGHT + DAYS * 18)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        self.setFocusPolicy(Qt.StrongFocus)
 
     def sizeHint(self) -> QSize:
         return QSize(LABEL_WIDTH + HOURS * 20, HEADER_HEIGHT + DAYS * 20)
@@ -107,11 +144,45 @@ class ScheduleEditor(QWidget):
         self.update()
         self.changed.emit(self.windows())
 
+    def keyPressEvent(self, event) -> None:
+        moves = {
+            Qt.Key_Left: (0, -1),
+            Qt.Key_Right: (0, 1),
+            Qt.Key_Up: (-1, 0),
+            Qt.Key_Down: (1, 0),
+        }
+        day, hour = self.cursor
+        key = event.key()
+        if key in moves:
+            step_day, step_hour = moves[key]
+            target = (
+                max(0, min(DAYS - 1, day + step_day)),
+                max(0, min(HOURS - 1, hour + step_hour)),
+            )
+            if event.modifiers() & Qt.ShiftModifier and target != self.cursor:
+                # Shift+arrow carries the hour's mark along, like a drag.
+                value = self._grid[day][hour]
+                if self._grid[target[0]][target[1]] != value:
+                    self._grid[target[0]][target[1]] = value
+                    self.changed.emit(self.windows())
+            self.cursor = target
+        elif key == Qt.Key_Home:
+            self.cursor = (day, 0)
+        elif key == Qt.Key_End:
+            self.cursor = (day, HOURS - 1)
+        elif key in (Qt.Key_Space, Qt.Key_Return, Qt.Key_Enter):
+            self.toggle(day, hour)
+        else:
+            super().keyPressEvent(event)
+            return
+        self.update()
+
     def mousePressEvent(self, event) -> None:
         cell = self._cell_at(event.position().x(), event.position().y())
         if cell is None:
             return
         day, hour = cell
+        self.cursor = cell
         self._paint_value = not self._grid[day][hour]
         self._grid[day][hour] = self._paint_value
         self._last_cell = cell
@@ -167,4 +238,9 @@ class ScheduleEditor(QWidget):
         painter.drawRect(
             QRectF(LABEL_WIDTH, HEADER_HEIGHT, width * HOURS, height * DAYS).adjusted(0, 0, -1, -1)
         )
+        if self.hasFocus():
+            day, hour = self.cursor
+            cell = QRectF(LABEL_WIDTH + hour * width, HEADER_HEIGHT + day * height, width, height)
+            painter.setPen(QPen(palette.color(QPalette.Highlight), 2))
+            painter.drawRect(cell.adjusted(1, 1, -1, -1))
         painter.end()

@@ -23,9 +23,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.ui import models
-from app.ui.bridge import Bridge
+from app.ui.bridge import Bridge, local_time_zone
 from app.ui.partials.charts import BarChart
 from app.ui.texts import fill
+
+PAYOUT_COLUMNS = 7  # time, job, task, core-seconds, base, bonuses, amount
 
 
 class _Figure(QFrame):
@@ -63,16 +65,16 @@ class EarningsTab(QWidget):
         self.starter_label = QLabel()
 
         self.chart = BarChart()
-        self.chart.value_text = models.cpt
+        self.chart.value_text = models.cpt_short
 
         self.payouts_box = QGroupBox()
-        self.payouts_table = QTableWidget(0, 6)
+        self.payouts_table = QTableWidget(0, PAYOUT_COLUMNS)
         self.payouts_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.payouts_table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.payouts_table.verticalHeader().hide()
         header = self.payouts_table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.Stretch)  # the job id takes what is left
+        header.setSectionResizeMode(1, QHeaderView.Stretch)  # the job's name takes what is left
         self.payouts_table.setWordWrap(False)
         self.payouts_table.setTextElideMode(Qt.ElideMiddle)
         self.export_button = QPushButton()
@@ -108,14 +110,16 @@ class EarningsTab(QWidget):
         self.today.caption.setText(self.tr("Today"))
         self.week.caption.setText(self.tr("Last 7 days"))
         self.month.caption.setText(self.tr("Last 30 days"))
-        self.chart.title = self.tr("Earnings per day (UTC)")
+        self._title_days()
         self.payouts_box.setTitle(self.tr("Payouts"))
-        self.export_button.setText(self.tr("Export CSV…"))
-        self.refresh_button.setText(self.tr("Refresh"))
+        self.export_button.setText(self.tr("&Export CSV…"))
+        self.refresh_button.setText(self.tr("&Refresh"))
+        self.payouts_table.setAccessibleName(self.tr("Payouts"))
         self.payouts_table.setHorizontalHeaderLabels(
             [
                 self.tr("Time"),
                 self.tr("Job"),
+                self.tr("Task"),
                 self.tr("Core-seconds"),
                 self.tr("Base"),
                 self.tr("Bonuses"),
@@ -124,14 +128,29 @@ class EarningsTab(QWidget):
         )
         self.show_earnings(self.snapshot)
 
+    def _title_days(self) -> None:
+        """Days run midnight to midnight here; an older server counts them in UTC, and then
+        the captions say so."""
+        utc = self.snapshot.time_zone == "UTC" and local_time_zone() not in ("UTC", "Etc/UTC")
+        self.chart.title = self.tr("Earnings per day (UTC)") if utc else self.tr("Earnings per day")
+        self.today.caption.setText(self.tr("Today (UTC)") if utc else self.tr("Today"))
+
     def show_earnings(self, snapshot: models.EarningsSnapshot) -> None:
         self.snapshot = snapshot
-        self.balance.value.setText(models.cpt(snapshot.balance_ucpt))
-        self.today.value.setText(models.cpt(snapshot.today_ucpt))
-        self.week.value.setText(models.cpt(snapshot.week_ucpt))
-        self.month.value.setText(models.cpt(snapshot.month_ucpt))
+        self._title_days()
+        for figure, ucpt in (
+            (self.balance, snapshot.balance_ucpt),
+            (self.today, snapshot.today_ucpt),
+            (self.week, snapshot.week_ucpt),
+            (self.month, snapshot.month_ucpt),
+        ):
+            figure.value.setText(models.cpt_short(ucpt))
+            figure.value.setToolTip(models.cpt(ucpt))  # the exact amount
         self.escrow_label.setText(
-            fill(self.tr("Held for your unfinished jobs: %1"), models.cpt(snapshot.escrow_ucpt))
+            fill(
+                self.tr("Held for your unfinished jobs: %1"),
+                models.cpt_short(snapshot.escrow_ucpt),
+            )
             if snapshot.escrow_ucpt
             else ""
         )
@@ -147,16 +166,19 @@ class EarningsTab(QWidget):
         self.chart.set_bars(list(snapshot.days))
         self.payouts_table.setRowCount(len(snapshot.payouts))
         for row, payout in enumerate(snapshot.payouts):
-            values = [
-                models.local_time(payout.at),
-                payout.job_id,
-                f"{payout.core_seconds:.1f}",
-                models.cpt(payout.base_ucpt),
-                models.cpt(payout.bonus_ucpt),
-                models.cpt(payout.amount_ucpt),
+            task = str(payout.task_index) if payout.task_index >= 0 else "—"
+            cells = [
+                (models.local_time(payout.at), ""),
+                (payout.job_name or payout.job_id, payout.job_id),
+                (task, ""),
+                (f"{payout.core_seconds:.1f}", ""),
+                (models.cpt_short(payout.base_ucpt), models.cpt(payout.base_ucpt)),
+                (models.cpt_short(payout.bonus_ucpt), models.cpt(payout.bonus_ucpt)),
+                (models.cpt_short(payout.amount_ucpt), models.cpt(payout.amount_ucpt)),
             ]
-            for column, value in enumerate(values):
+            for column, (value, tooltip) in enumerate(cells):
                 item = QTableWidgetItem(value)
+                item.setToolTip(tooltip)
                 if column >= 2:
                     item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
                 self.payouts_table.setItem(row, column, item)
@@ -170,7 +192,10 @@ class EarningsTab(QWidget):
             self, self.tr("Export payouts"), "hivemind-payouts.csv", self.tr("CSV files (*.csv)")
         )
         if path:
-            self.export_csv(Path(path))
+            target = Path(path)
+            if target.suffix.lower() != ".csv":
+                target = target.with_name(target.name + ".csv")  # the dialog may not add it
+            self.export_csv(target)
 
     def export_csv(self, path: Path) -> None:
         path.write_text(models.payouts_csv(self.snapshot.payouts), encoding="utf-8")

@@ -1,7 +1,10 @@
 """The submitter's jobs: a table with a progress bar per job and the actions on the selected
-job (logs, results, cancel)."""
+job (logs, results, cancel); a job with rounds also shows its round and a chart of the metrics
+of each round."""
 
 from __future__ import annotations
+
+import shlex
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFontDatabase
@@ -14,6 +17,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -25,10 +29,15 @@ from PySide6.QtWidgets import (
 
 from app.ui import models
 from app.ui.bridge import Bridge
-from app.ui.texts import compare_text, fill, job_state_text
+from app.ui.confirm import Choice, Question
+from app.ui.partials.charts import RoundChart
+from app.ui.partials.problem_line import ProblemLine
+from app.ui.problems import problem_text
+from app.ui.texts import compare_text, fill, job_state_text, log_text, task_error_text
 
 COLUMNS = 6
 PROGRESS_COLUMN = 3
+COST_COLUMN = 4
 
 
 class JobsPanel(QGroupBox):
@@ -36,7 +45,9 @@ class JobsPanel(QGroupBox):
         super().__init__(parent)
         self._bridge = bridge
         self.rows: list[models.JobRow] = []
-        self._status: tuple[str, str, str] = ("", "", "")  # kind, job id, detail
+        self.question: Question | None = None  # an open confirmation
+        # kind ("saved", "error", "log_error"), job id, folder, problem
+        self._status: tuple[str, str, str, models.Problem | None] = ("", "", "", None)
 
         self.table = QTableWidget(0, COLUMNS)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
@@ -50,6 +61,7 @@ class JobsPanel(QGroupBox):
         self.table.setWordWrap(False)
         self.table.setTextElideMode(Qt.ElideMiddle)
         self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.table.currentCellChanged.connect(lambda *_: self._update_buttons())
 
         self.refresh_button = QPushButton()
         self.refresh_button.clicked.connect(bridge.refresh_jobs)
@@ -59,13 +71,14 @@ class JobsPanel(QGroupBox):
         self.download_button.clicked.connect(self._download)
         self.cancel_button = QPushButton()
         self.cancel_button.clicked.connect(self._cancel)
-        self.status_label = QLabel()
-        self.status_label.setWordWrap(True)
+        self.status_label = ProblemLine()
         # Settings of the selected job that the table has no column for (its compare command).
         self.detail_label = QLabel()
         self.detail_label.setWordWrap(True)
         self.detail_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.detail_label.setVisible(False)
+        self.round_chart = RoundChart()
+        self.round_chart.setVisible(False)
         buttons = QHBoxLayout()
         buttons.addWidget(self.status_label, 1)
         for button in (
@@ -78,10 +91,12 @@ class JobsPanel(QGroupBox):
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
         layout.addWidget(self.detail_label)
+        layout.addWidget(self.round_chart)
         layout.addLayout(buttons)
 
         bridge.jobs_loaded.connect(self.show_jobs)
         bridge.job_log_loaded.connect(self._show_log)
+        bridge.job_rounds_loaded.connect(self._show_rounds)
         bridge.results_downloaded.connect(self._results_saved)
         self.retranslate_ui()
         self._update_buttons()
@@ -104,17 +119,21 @@ class JobsPanel(QGroupBox):
             ]
         )
         self.refresh_button.setText(self.tr("Refresh"))
-        self.logs_button.setText(self.tr("Open logs"))
-        self.download_button.setText(self.tr("Download results…"))
-        self.cancel_button.setText(self.tr("Cancel job"))
+        self.logs_button.setText(self.tr("Open lo&gs"))
+        self.download_button.setText(self.tr("&Download results…"))
+        self.cancel_button.setText(self.tr("Cancel &job"))
+        self.table.setAccessibleName(self.tr("Your jobs"))
+        self.round_chart.title = self.tr("Metrics per round")
         self.show_jobs(self.rows)
         self._render_status()
 
     def selected_job(self) -> models.JobRow | None:
+        """The job of the selected row, else of the row with the keyboard focus."""
         rows = self.table.selectionModel().selectedRows()
-        if not rows or rows[0].row() >= len(self.rows):
+        row = rows[0].row() if rows else self.table.currentRow()
+        if not 0 <= row < len(self.rows):
             return None
-        return self.rows[rows[0].row()]
+        return self.rows[row]
 
     def select_job(self, job_id: str) -> bool:
         for row, job in enumerate(self.rows):
@@ -130,8 +149,8 @@ class JobsPanel(QGroupBox):
         for row, job in enumerate(jobs):
             cost = fill(
                 self.tr("%1 of at most %2"),
-                models.cpt(job.cost_ucpt),
-                models.cpt(job.max_cost_ucpt),
+                models.cpt_short(job.cost_ucpt),
+                models.cpt_short(job.max_cost_ucpt),
             )
             values = [
                 job.name,
@@ -141,9 +160,16 @@ class JobsPanel(QGroupBox):
                 cost,
                 models.local_time(job.created_at),
             ]
+            exact = fill(
+                self.tr("%1 of at most %2"),
+                models.cpt(job.cost_ucpt),
+                models.cpt(job.max_cost_ucpt),
+            )
             for column, value in enumerate(values):
                 if column != PROGRESS_COLUMN:
-                    self.table.setItem(row, column, QTableWidgetItem(value))
+                    item = QTableWidgetItem(value)
+                    item.setToolTip(exact if column == COST_COLUMN else "")
+                    self.table.setItem(row, column, item)
             bar = self.table.cellWidget(row, PROGRESS_COLUMN)
             if not isinstance(bar, QProgressBar):
                 bar = QProgressBar()
@@ -160,22 +186,57 @@ class JobsPanel(QGroupBox):
         self.logs_button.setEnabled(job is not None)
         self.download_button.setEnabled(job is not None and job.tasks_done > 0)
         self.cancel_button.setEnabled(job is not None and not job.finished)
+        # A disabled button says why (its tooltip shows even while it is disabled).
+        choose = self.tr("Select a job in the list first.") if job is None else ""
+        self.logs_button.setToolTip(choose)
+        self.download_button.setToolTip(
+            choose or ("" if job.tasks_done else self.tr("No task of this job has finished yet."))
+        )
+        self.cancel_button.setToolTip(
+            choose or (self.tr("This job has ended.") if job.finished else "")
+        )
         self._render_detail(job)
 
     def _render_detail(self, job: models.JobRow | None) -> None:
-        text = ""
+        lines = []
         if job is not None and job.compare_command:
-            text = compare_text(job.compare_command, job.compare_timeout_s)
-        self.detail_label.setText(text)
-        self.detail_label.setVisible(bool(text))
+            lines.append(compare_text(job.compare_command, job.compare_timeout_s))
+        if job is not None and job.has_rounds:
+            lines.append(
+                fill(
+                    self.tr("Round %1 of %2; aggregate: %3"),
+                    job.current_round + 1,
+                    job.rounds,
+                    shlex.join(job.aggregate_command),
+                )
+            )
+            self._bridge.load_job_rounds(job.job_id)  # the chart follows when they arrive
+        else:
+            self.round_chart.setVisible(False)
+        self.detail_label.setText("\n".join(lines))
+        self.detail_label.setVisible(bool(lines))
+
+    def _show_rounds(self, job_id: str, rounds: list[models.RoundRow]) -> None:
+        job = self.selected_job()
+        if job is None or job.job_id != job_id:
+            return
+        measured = [(r.round, dict(r.metrics)) for r in rounds if r.metrics]
+        self.round_chart.set_rounds(measured)
+        self.round_chart.setVisible(bool(measured))
 
     def _open_logs(self) -> None:
         job = self.selected_job()
         if job is not None:
             self._bridge.load_job_log(job.job_id)
 
-    def _show_log(self, job_id: str, text: str) -> None:
-        dialog = LogDialog(job_id, text, self)
+    def _show_log(
+        self, job_id: str, logs: list[models.TaskLog], problem: models.Problem | None
+    ) -> None:
+        if problem is not None:
+            self._status = ("log_error", job_id, "", problem)
+            self._render_status()
+            return
+        dialog = LogDialog(job_id, logs, self)
         dialog.setModal(False)
         dialog.show()
         self.log_dialog = dialog
@@ -188,39 +249,94 @@ class JobsPanel(QGroupBox):
         if folder:
             self._bridge.download_results(job.job_id, folder)
 
-    def _results_saved(self, job_id: str, folder: str, error: str) -> None:
-        self._status = ("error" if error else "saved", job_id, error or folder)
+    def _results_saved(self, job_id: str, folder: str, problem: models.Problem | None) -> None:
+        self._status = ("error" if problem else "saved", job_id, folder, problem)
         self._render_status()
 
     def _render_status(self) -> None:
-        kind, job_id, detail = self._status
+        kind, job_id, folder, problem = self._status
+        line = self.status_label
         if kind == "saved":
-            self.status_label.setText(fill(self.tr("Results of %1 saved in %2"), job_id, detail))
-        elif kind == "error":
-            self.status_label.setText(fill(self.tr("Results of %1 not saved: %2"), job_id, detail))
+            line.show_text(fill(self.tr("Results of %1 saved in %2"), job_id, folder))
+        elif kind == "error" and problem is not None:
+            text = fill(self.tr("Results of %1 not saved: %2"), job_id, problem_text(problem))
+            line.show_text(text, True, problem.raw)
+        elif kind == "log_error" and problem is not None:
+            text = fill(self.tr("Logs of %1 not loaded: %2"), job_id, problem_text(problem))
+            line.show_text(text, True, problem.raw)
         else:
-            self.status_label.setText("")
+            line.clear()
 
     def _cancel(self) -> None:
+        """Asks first: cancelling stops the work and keeps what was spent."""
         job = self.selected_job()
-        if job is not None:
-            self._bridge.cancel_job(job.job_id)
+        if job is None:
+            return
+
+        def answered(answer: str) -> None:
+            self.question = None
+            if answer == "cancel_job":
+                self._bridge.cancel_job(job.job_id)
+
+        left = job.tasks_total - job.tasks_done - job.tasks_failed
+        self.question = Question(
+            self,
+            self.tr("Cancel this job?"),
+            fill(self.tr("Cancel %1?"), job.name or job.job_id),
+            fill(
+                self.tr(
+                    "Its %n unfinished task(s) stop, and none of them will run again. What it "
+                    "has used so far (%1) stays spent; the rest of the %2 held for it comes "
+                    "back to your balance. Results of finished tasks stay available.",
+                    "",
+                    left,
+                ),
+                models.cpt_short(job.cost_ucpt),
+                models.cpt_short(job.max_cost_ucpt),
+            ),
+            [
+                Choice("cancel_job", self.tr("Cancel the job"), QMessageBox.DestructiveRole),
+                Choice("keep", self.tr("Keep it running"), QMessageBox.RejectRole, default=True),
+            ],
+            answered,
+        ).open()
 
 
 class LogDialog(QDialog):
-    """The stdout/stderr of each task of a job, read-only."""
+    """The stdout/stderr of each task of a job, read-only, a section per task."""
 
-    def __init__(self, job_id: str, text: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, job_id: str, logs: list[models.TaskLog], parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(fill(self.tr("Logs of job %1"), job_id))
         self.resize(720, 480)
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
-        self.text.setPlainText(text or self.tr("No log yet."))
+        self.text.setAccessibleName(self.tr("Task logs"))
+        self.text.setPlainText(self.render(logs) or self.tr("No log yet."))
         buttons = QDialogButtonBox(QDialogButtonBox.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(self.text)
         layout.addWidget(buttons)
         self.setAttribute(Qt.WA_DeleteOnClose)
+
+    def render(self, logs: list[models.TaskLog]) -> str:
+        sections = []
+        for task in logs:
+            state = job_state_text(task.state)
+            if task.round is None:
+                header = fill(self.tr("—— Task %1 (%2) ——"), task.index, state)
+            elif task.aggregate:
+                header = fill(self.tr("—— Round %1, aggregate (%2) ——"), task.round + 1, state)
+            else:
+                header = fill(
+                    self.tr("—— Round %1, task %2 (%3) ——"), task.round + 1, task.index, state
+                )
+            body = log_text(task.log.rstrip()) or self.tr("(no output)")
+            if task.error:
+                body += "\n" + fill(self.tr("Error: %1"), task_error_text(task.error))
+            sections.append(f"{header}\n{body}")
+        return "\n\n".join(sections)

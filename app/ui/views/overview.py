@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -25,13 +25,16 @@ from app.ui.assets import tray_icon_path
 from app.ui.bridge import Bridge
 from app.ui.partials.charts import LineChart
 from app.ui.partials.wrapped_lines import wrapped_line_list
-from app.ui.texts import activity_text, duration_text, fill, state_text
+from app.ui.texts import AGGREGATE_INDEX, activity_text, duration_text, fill, state_text
 
 MAX_EVENTS = 200
 PAUSE_SECONDS = 3600
 
 
 class OverviewTab(QWidget):
+    sign_in_requested = Signal()  # "Sign in…": the window shows the Account tab
+    sharing_requested = Signal(bool)  # the share button: the window decides (it may ask)
+
     def __init__(self, bridge: Bridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._bridge = bridge
@@ -71,7 +74,9 @@ class OverviewTab(QWidget):
         self.tasks_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.tasks_table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.tasks_table.verticalHeader().hide()
-        self.tasks_table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        task_columns = self.tasks_table.horizontalHeader()
+        task_columns.setSectionResizeMode(QHeaderView.ResizeToContents)
+        task_columns.setSectionResizeMode(0, QHeaderView.Stretch)  # the job takes what is left
         self.tasks_table.setWordWrap(False)
         self.tasks_table.setTextElideMode(Qt.ElideMiddle)
         self.no_tasks_label = QLabel()
@@ -118,6 +123,8 @@ class OverviewTab(QWidget):
             chart.set_series_name(1, self.tr("HiveMind"))
         self.tasks_box.setTitle(self.tr("Running tasks"))
         self.events_box.setTitle(self.tr("Recent events"))
+        self.tasks_table.setAccessibleName(self.tr("Running tasks"))
+        self.events_list.setAccessibleName(self.tr("Recent events"))
         self.no_tasks_label.setText(self.tr("No task is running on this computer right now."))
         self.tasks_table.setHorizontalHeaderLabels(
             [
@@ -139,19 +146,29 @@ class OverviewTab(QWidget):
             models.SHARING: "sharing",
             models.PAUSED: "paused",
             models.OFF: "paused",
+            models.STOPPING: "paused",
             models.OFFLINE: "offline",
             models.ERROR: "error",
         }[state.state]
         self.state_icon.setPixmap(QIcon(str(tray_icon_path(icon_state, False))).pixmap(40, 40))
-        sharing_on = state.state != models.OFF
-        self.share_button.setText(
-            self.tr("Stop sharing") if sharing_on else self.tr("Start sharing")
+        if self._needs_sign_in(state):
+            # Sharing is on, but nobody is signed in: the next step is signing in.
+            self.share_button.setText(self.tr("Sign in…"))
+        elif state.state == models.STOPPING:
+            self.share_button.setText(self.tr("Hand them back now"))
+        else:
+            sharing_on = state.state != models.OFF
+            self.share_button.setText(
+                self.tr("&Stop sharing") if sharing_on else self.tr("&Start sharing")
+            )
+        self.pause_button.setVisible(
+            not self._needs_sign_in(state) and state.state != models.STOPPING
         )
         self.pause_button.setEnabled(state.state in (models.SHARING, models.PAUSED))
         if self._manual_pause(state):
-            self.pause_button.setText(self.tr("Resume sharing now"))
+            self.pause_button.setText(self.tr("&Resume sharing now"))
         else:
-            self.pause_button.setText(self.tr("Pause for 1 hour"))
+            self.pause_button.setText(self.tr("&Pause for 1 hour"))
 
     @staticmethod
     def _manual_pause(state: models.SharingState) -> bool:
@@ -163,8 +180,17 @@ class OverviewTab(QWidget):
         else:
             self._bridge.pause_for(PAUSE_SECONDS)
 
+    @staticmethod
+    def _needs_sign_in(state: models.SharingState) -> bool:
+        return state.state == models.OFFLINE and state.reason == "not signed in"
+
     def _toggle_sharing(self) -> None:
-        self._bridge.set_sharing(self._state.state == models.OFF)
+        if self._needs_sign_in(self._state):
+            self.sign_in_requested.emit()
+        elif self._state.state == models.STOPPING:
+            self._bridge.stop_now()
+        else:
+            self.sharing_requested.emit(self._state.state == models.OFF)
 
     def add_usage(self, sample: models.UsageSample) -> None:
         self.cpu_chart.add_sample([sample.cpu_percent, sample.hivemind_cpu_percent])
@@ -178,6 +204,8 @@ class OverviewTab(QWidget):
             if task.paused:
                 limits += " · " + self.tr("paused")
             task_text = str(task.task_index)
+            if task.task_index == AGGREGATE_INDEX:
+                task_text = self.tr("aggregate")
             if task.comparison:
                 task_text = fill(self.tr("%1 (comparing)"), task.task_index)
             values = [task.job_id, task_text, "", "", limits]
@@ -209,6 +237,8 @@ class OverviewTab(QWidget):
     def add_event(self, event: models.ActivityEvent) -> None:
         self.events_list.insertItem(0, _event_line(event))
         self.events_list.item(0).setData(Qt.UserRole, event)
+        if event.problem is not None and event.problem.raw:
+            self.events_list.item(0).setToolTip(event.problem.raw)  # the details
         while self.events_list.count() > MAX_EVENTS:
             self.events_list.takeItem(self.events_list.count() - 1)
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QEvent
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -23,16 +24,19 @@ from app.services.monitor import HardwareFacts, free_capacity
 from app.services.settings import ClientSettings, ContributorSettings, SettingsStore
 from app.services.worker.secret import DAY_S, max_secret_age_s
 from app.ui.bridge import Bridge
+from app.ui.partials.accessible import name_controls, tie
 from app.ui.partials.resource_slider import ResourceSlider
-from app.ui.partials.schedule_editor import ScheduleEditor
+from app.ui.partials.schedule_editor import ScheduleEditor, schedule_summary
 from app.ui.texts import fill, gpu_reason_text
 
 log = logging.getLogger(__name__)
 
 MEMORY_STEP_MB = 64
+MEMORY_KEY_STEP_MB = 256  # an arrow key; Page Up/Down move 1 GB
 MIN_MEMORY_MB = 256
 DEFAULT_DISK_MB = 10 * 1024
 MAX_SECRET_AGE_DAYS = 9999
+TWO_COLUMNS_FROM_PX = 940  # narrower: one column (it scrolls)
 
 
 class ResourcesTab(QWidget):
@@ -55,7 +59,10 @@ class ResourcesTab(QWidget):
         self.cpu_percent = ResourceSlider(10, 100, 5)
         self.cpu_percent.describe = lambda v: fill(self.tr("%1% of each core"), v)
         self.memory = ResourceSlider(
-            MIN_MEMORY_MB, max(MIN_MEMORY_MB, hardware.memory_mb), MEMORY_STEP_MB
+            MIN_MEMORY_MB,
+            max(MIN_MEMORY_MB, hardware.memory_mb),
+            MEMORY_STEP_MB,
+            key_step=MEMORY_KEY_STEP_MB,
         )
         self.memory.describe = lambda v: fill(
             self.tr("%1 of %2"), size_text(v), size_text(self._hw.memory_mb)
@@ -85,6 +92,9 @@ class ResourcesTab(QWidget):
         self.executor_warning.setStyleSheet("color: #b35c00;")
         self.schedule_enabled = QCheckBox()
         self.schedule = ScheduleEditor()
+        # The grid in words: for everyone a glance, for a screen reader the grid itself.
+        self.schedule_summary = QLabel()
+        self.schedule_summary.setWordWrap(True)
         self.secret_max_age = QSpinBox()
         self.secret_max_age.setRange(0, MAX_SECRET_AGE_DAYS)
         self.secret_max_age.setMinimumWidth(200)
@@ -124,21 +134,38 @@ class ResourcesTab(QWidget):
         when.addRow(self.executor_warning)
         when.addRow(self.schedule_enabled)
         when.addRow(self.schedule)
+        when.addRow(self.schedule_summary)
+        for label, control in (
+            (self.cores_label, self.cores.slider),
+            (self.cpu_label, self.cpu_percent.slider),
+            (self.memory_label, self.memory.slider),
+            (self.disk_label, self.disk.slider),
+            (self.gpu_label, self.gpu),
+            (self.upload_label, self.upload),
+            (self.download_label, self.download),
+            (self.idle_label, self.idle_minutes),
+            (self.executor_label, self.executor),
+        ):
+            tie(label, control)
 
         self.security_box = QGroupBox()
         security = QFormLayout(self.security_box)
         security.setFieldGrowthPolicy(QFormLayout.FieldsStayAtSizeHint)
         self.secret_max_age_label = QLabel()
         security.addRow(self.secret_max_age_label, self.secret_max_age)
+        tie(self.secret_max_age_label, self.secret_max_age)
 
+        # Two columns where there is room (what to lend on the left, when on the right), so
+        # the whole tab fits a default window in every language; one column, scrolling,
+        # in a narrow one.
         content = QWidget()
         layout = QVBoxLayout(content)
         layout.addWidget(self.error_label)
-        layout.addWidget(self.machine_box)
-        layout.addWidget(self.network_box)
-        layout.addWidget(self.when_box)
-        layout.addWidget(self.security_box)
+        self._grid = QGridLayout()
+        self._two_columns: bool | None = None
+        layout.addLayout(self._grid)
         layout.addStretch(1)
+        self._arrange(two_columns=True)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(content)
@@ -169,26 +196,50 @@ class ResourcesTab(QWidget):
             self.retranslate_ui()
         super().changeEvent(event)
 
+    def resizeEvent(self, event) -> None:
+        self._arrange(two_columns=event.size().width() >= TWO_COLUMNS_FROM_PX)
+        super().resizeEvent(event)
+
+    def _arrange(self, two_columns: bool) -> None:
+        if two_columns == self._two_columns:
+            return
+        self._two_columns = two_columns
+        boxes = (self.machine_box, self.network_box, self.security_box, self.when_box)
+        for box in boxes:
+            self._grid.removeWidget(box)
+        if two_columns:
+            places = [(0, 0, 1, 1), (1, 0, 1, 1), (2, 0, 1, 1), (0, 1, 3, 1)]
+        else:
+            places = [(0, 0, 1, 2), (1, 0, 1, 2), (3, 0, 1, 2), (2, 0, 1, 2)]
+        for box, place in zip(boxes, places, strict=True):
+            self._grid.addWidget(box, *place, Qt.AlignTop)
+        for column in range(2):
+            self._grid.setColumnStretch(column, 1)
+        for row in range(4):
+            self._grid.setRowStretch(row, 0)
+        # The last row takes what is left, so the boxes above keep their height.
+        self._grid.setRowStretch(2 if two_columns else 3, 1)
+
     def retranslate_ui(self) -> None:
         self.machine_box.setTitle(self.tr("This computer"))
         self.network_box.setTitle(self.tr("Network"))
         self.when_box.setTitle(self.tr("When to share"))
-        self.cores_label.setText(self.tr("Processor cores"))
-        self.cpu_label.setText(self.tr("Processor use"))
-        self.memory_label.setText(self.tr("Memory"))
-        self.disk_label.setText(self.tr("Disk space"))
-        self.gpu_label.setText(self.tr("Graphics card"))
+        self.cores_label.setText(self.tr("Processor &cores"))
+        self.cpu_label.setText(self.tr("Processor &use"))
+        self.memory_label.setText(self.tr("&Memory"))
+        self.disk_label.setText(self.tr("&Disk space"))
+        self.gpu_label.setText(self.tr("&Graphics card"))
         self.gpu.setText(self.tr("Share the graphics card"))
-        self.upload_label.setText(self.tr("Upload limit"))
-        self.download_label.setText(self.tr("Download limit"))
+        self.upload_label.setText(self.tr("U&pload limit"))
+        self.download_label.setText(self.tr("Do&wnload limit"))
         for box in (self.upload, self.download):
             box.setSuffix(" " + self.tr("KB/s"))
             box.setSpecialValueText(self.tr("Unlimited"))
-        self.idle_label.setText(self.tr("Only when idle for"))
+        self.idle_label.setText(self.tr("Only when &idle for"))
         self.idle_minutes.setSuffix(" " + self.tr("min"))
         self.idle_minutes.setSpecialValueText(self.tr("Always (do not wait)"))
-        self.pause_on_battery.setText(self.tr("Pause while on battery"))
-        self.executor_label.setText(self.tr("Task isolation"))
+        self.pause_on_battery.setText(self.tr("Pause while on &battery"))
+        self.executor_label.setText(self.tr("Task is&olation"))
         self.executor.setItemText(0, self.tr("Docker sandbox (recommended)"))
         self.executor.setItemText(1, self.tr("No sandbox (trusted private networks only)"))
         self.executor_warning.setText(
@@ -197,9 +248,9 @@ class ResourcesTab(QWidget):
                 "Use this only with people you trust."
             )
         )
-        self.schedule_enabled.setText(self.tr("Share only during the marked hours"))
+        self.schedule_enabled.setText(self.tr("Share only during the &marked hours"))
         self.security_box.setTitle(self.tr("Security"))
-        self.secret_max_age_label.setText(self.tr("Renew this computer's node key every"))
+        self.secret_max_age_label.setText(self.tr("&Renew this computer's node key every"))
         self._show_secret_age_unit(self.secret_max_age.value())
         self.secret_max_age.setSpecialValueText(self.tr("Never"))
         tip = self.tr(
@@ -212,6 +263,18 @@ class ResourcesTab(QWidget):
         for slider in (self.cores, self.cpu_percent, self.memory, self.disk):
             slider.refresh_label()
         self.show_gpu(self._gpu_available, self._gpu_reason)
+        self.schedule.setAccessibleName(self.tr("Sharing hours, Monday to Sunday"))
+        self.schedule.setToolTip(
+            self.tr("Click or drag to mark hours; or use the arrow keys and Space")
+        )
+        self._show_schedule_summary()
+        name_controls(self)
+
+    def _show_schedule_summary(self) -> None:
+        windows = self.schedule.windows()
+        text = schedule_summary(windows) or self.tr("no hour is marked")
+        self.schedule_summary.setText(fill(self.tr("Marked: %1"), text))
+        self.schedule.setAccessibleDescription(self.schedule_summary.text())
 
     def load(self, settings: ClientSettings) -> None:
         """Shows `settings` without writing them back."""
@@ -247,6 +310,7 @@ class ResourcesTab(QWidget):
         self.executor_warning.setVisible(c.executor == "process")
         self.schedule.set_windows(c.schedule)
         self.schedule.setEnabled(c.schedule_enabled)
+        self._show_schedule_summary()
 
     def show_gpu(self, available: bool, reason: str) -> None:
         self._gpu_available, self._gpu_reason = available, reason

@@ -8,7 +8,7 @@ import shlex
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -31,9 +31,12 @@ from PySide6.QtWidgets import (
 from app.services.jobs.package import PackageError, load_package
 from app.ui import models
 from app.ui.bridge import Bridge
-from app.ui.texts import compare_text, fill, sentences
+from app.ui.partials.accessible import name_controls, tie
+from app.ui.partials.problem_line import ProblemLine
+from app.ui.problems import BadAmount, parse_amount, problem_text
+from app.ui.texts import compare_text, fill, package_warning_text, sentences
 from app.ui.views.jobs_table import JobsPanel
-from common.units import format_ucpt, parse_cpt
+from common.units import format_ucpt
 
 ESTIMATE_DELAY_MS = 400
 DEFAULT_RUNTIME = "python-3.11"
@@ -43,12 +46,17 @@ class SubmitTab(QWidget):
     def __init__(self, bridge: Bridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._bridge = bridge
-        self._status = ("", False)
         # The package's compare command and its time limit (0 = the server's default).
         self._compare: tuple[tuple[str, ...], int] = ((), 0)
+        # The package's rounds and whether it has an aggregate: the estimate covers them.
+        self._rounds: tuple[int, bool] = (1, False)
 
+        # A path may be typed or pasted (Enter loads it), or a folder or zip dropped on the tab.
         self.package_path = QLineEdit()
-        self.package_path.setReadOnly(True)
+        self.package_path.setAcceptDrops(False)  # a dropped file goes to the tab, not as text
+        self.package_path.editingFinished.connect(self._package_path_edited)
+        self._loaded_package = ""
+        self.setAcceptDrops(True)
         self.folder_button = QPushButton()
         self.folder_button.clicked.connect(self._choose_folder)
         self.zip_button = QPushButton()
@@ -111,8 +119,7 @@ class SubmitTab(QWidget):
         self.submit_button.clicked.connect(self._submit)
         self.upload_bar = QProgressBar()
         self.upload_bar.setVisible(False)
-        self.status_label = QLabel()
-        self.status_label.setWordWrap(True)
+        self.status_label = ProblemLine()
 
         self.job_box = QGroupBox()
         form = QFormLayout(self.job_box)
@@ -138,12 +145,29 @@ class SubmitTab(QWidget):
         limits.addRow(self.replicas_label, self.replicas)
         limits.addRow(self.priority_label, self.priority)
         limits.addRow(self.cost_label, self.max_cost)
-        limits.addRow(self.estimate_label)
+        for label, control in (
+            (self.package_label, self.package_path),
+            (self.name_label, self.name),
+            (self.runtime_label, self.runtime),
+            (self.command_label, self.command),
+            (self.cores_label, self.cores),
+            (self.memory_label, self.memory),
+            (self.timeout_label, self.timeout),
+            (self.replicas_label, self.replicas),
+            (self.priority_label, self.priority),
+            (self.cost_label, self.max_cost),
+        ):
+            tie(label, control)
+
+        # The cost, the Submit button and what happened, across the whole tab: the estimate
+        # has room for its sentences at any window size, and a longer one never moves the
+        # form (the line keeps room for three lines).
+        self.estimate_label.setMinimumHeight(self.fontMetrics().lineSpacing() * 3)
+        self.estimate_label.setAlignment(Qt.AlignLeft | Qt.AlignTop)
         submit_row = QHBoxLayout()
-        submit_row.addWidget(self.upload_bar, 1)
-        submit_row.addWidget(self.submit_button)
-        limits.addRow(submit_row)
-        limits.addRow(self.status_label)
+        submit_row.addWidget(self.estimate_label, 1)
+        submit_row.addWidget(self.upload_bar)
+        submit_row.addWidget(self.submit_button, 0, Qt.AlignTop)
 
         top = QHBoxLayout()
         top.addWidget(self.job_box, 3)
@@ -151,6 +175,8 @@ class SubmitTab(QWidget):
         self.jobs = JobsPanel(bridge)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addLayout(submit_row)
+        layout.addWidget(self.status_label)
         layout.addWidget(self.jobs, 1)
 
         self._estimate_timer = QTimer(self)
@@ -163,6 +189,8 @@ class SubmitTab(QWidget):
         self.replicas.valueChanged.connect(self._render_compare)
         self.by_count.toggled.connect(self._mode_changed)
         self.max_cost.textChanged.connect(self._schedule_estimate)
+        self.max_cost.textChanged.connect(self._form_edited)
+        self.command.textChanged.connect(self._form_edited)
         bridge.estimate_ready.connect(self.estimate_label.show_estimate)
         bridge.upload_progress.connect(self._show_upload)
         bridge.submit_finished.connect(self._submitted)
@@ -178,35 +206,39 @@ class SubmitTab(QWidget):
     def retranslate_ui(self) -> None:
         self.job_box.setTitle(self.tr("Job"))
         self.limits_box.setTitle(self.tr("Each task"))
-        self.package_label.setText(self.tr("Package"))
-        self.package_path.setPlaceholderText(self.tr("A folder or zip with hivemind.toml"))
-        self.folder_button.setText(self.tr("Folder…"))
-        self.zip_button.setText(self.tr("Zip…"))
-        self.name_label.setText(self.tr("Name"))
-        self.runtime_label.setText(self.tr("Runtime"))
-        self.command_label.setText(self.tr("Command"))
+        self.package_label.setText(self.tr("&Package"))
+        self.package_path.setPlaceholderText(
+            self.tr("A folder or zip with hivemind.toml: choose, paste or drop it here")
+        )
+        self.folder_button.setText(self.tr("&Folder…"))
+        self.zip_button.setText(self.tr("&Zip…"))
+        self.name_label.setText(self.tr("&Name"))
+        self.runtime_label.setText(self.tr("R&untime"))
+        self.command_label.setText(self.tr("Co&mmand"))
         self.command.setPlaceholderText("python3 main.py")
         self.tasks_label.setText(self.tr("Tasks"))
-        self.by_count.setText(self.tr("Number of tasks"))
-        self.by_inputs.setText(self.tr("One task per input file"))
-        self.add_inputs_button.setText(self.tr("Add files…"))
-        self.clear_inputs_button.setText(self.tr("Clear"))
-        self.cores_label.setText(self.tr("Cores"))
-        self.memory_label.setText(self.tr("Memory"))
+        self.by_count.setText(self.tr("Number of &tasks"))
+        self.by_inputs.setText(self.tr("One task per &input file"))
+        self.add_inputs_button.setText(self.tr("&Add files…"))
+        self.clear_inputs_button.setText(self.tr("Clea&r"))
+        self.cores_label.setText(self.tr("&Cores"))
+        self.memory_label.setText(self.tr("M&emory"))
         self.memory.setSuffix(" MB")
-        self.timeout_label.setText(self.tr("Time limit"))
+        self.timeout_label.setText(self.tr("Time &limit"))
         self.timeout.setSuffix(" " + self.tr("s"))
-        self.replicas_label.setText(self.tr("Replicas"))
+        self.replicas_label.setText(self.tr("Re&plicas"))
         self.replicas.setToolTip(
             self.tr("Run each task on this many computers of different people and compare")
         )
-        self.priority_label.setText(self.tr("Priority"))
+        self.priority_label.setText(self.tr("Pri&ority"))
         self.priority.setPrefix("×")
-        self.cost_label.setText(self.tr("Maximum cost (CPT)"))
+        self.cost_label.setText(self.tr("Ma&ximum cost (CPT)"))
         self.max_cost.setPlaceholderText(self.tr("the worst case"))
-        self.submit_button.setText(self.tr("Submit"))
+        self.submit_button.setText(self.tr("&Submit"))
+        self.task_count.setAccessibleName(self.tr("Number of tasks"))
+        self.inputs_list.setAccessibleName(self.tr("Input files"))
         self._render_compare()
-        self._render_status()
+        name_controls(self)
 
     # -- package --------------------------------------------------------------------------
 
@@ -222,19 +254,49 @@ class SubmitTab(QWidget):
         if path:
             self.load_package(Path(path))
 
+    def _package_path_edited(self) -> None:
+        text = self.package_path.text().strip()
+        if text and text != self._loaded_package:
+            self.load_package(Path(text).expanduser())
+
+    @staticmethod
+    def _dropped_package(mime) -> Path | None:
+        urls = mime.urls() if mime.hasUrls() else []
+        if len(urls) != 1 or not urls[0].isLocalFile():
+            return None
+        path = Path(urls[0].toLocalFile())
+        return path if path.is_dir() or path.suffix.lower() == ".zip" else None
+
+    def dragEnterEvent(self, event) -> None:
+        if self._dropped_package(event.mimeData()) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        path = self._dropped_package(event.mimeData())
+        if path is not None:
+            event.acceptProposedAction()
+            self.load_package(path)
+
     def load_package(self, path: Path) -> bool:
         """Fills the form from the package's hivemind.toml; False (and says why) when bad."""
+        if not path.exists():
+            self.status_label.show_text(
+                fill(self.tr("There is no folder or zip at %1."), path), error=True
+            )
+            return False
         try:
             package = load_package(path)
         except PackageError as exc:
-            self._set_status(str(exc), error=True)
+            self.status_label.show_problem(models.Problem(str(exc), "PACKAGE"))
             return False
         spec = package.spec
+        self._loaded_package = str(path)
         self.package_path.setText(str(path))
         self.name.setText(spec.name)
         self.runtime.setCurrentText(spec.runtime)
         self.command.setText(shlex.join(spec.command))
         self._compare = (tuple(spec.compare_command), spec.compare_timeout_s or 0)
+        self._rounds = (spec.rounds, bool(spec.aggregate_command))
         if spec.tasks:
             self.task_count.setValue(spec.tasks)
             self.by_count.setChecked(True)
@@ -246,7 +308,13 @@ class SubmitTab(QWidget):
         self._render_compare()
         if spec.max_cost_ucpt:
             self.max_cost.setText(format_ucpt(spec.max_cost_ucpt))
-        self._set_status("; ".join(package.warnings), error=False)
+        if package.warnings:  # said in the UI's language, the file's own words behind Details
+            self.status_label.show_text(
+                lambda: " ".join(package_warning_text(w) for w in package.warnings),
+                details="\n".join(package.warnings),
+            )
+        else:
+            self.status_label.clear()
         self._schedule_estimate()
         return True
 
@@ -287,7 +355,8 @@ class SubmitTab(QWidget):
     # -- estimate and submit --------------------------------------------------------------
 
     def job_request(self) -> models.JobRequest:
-        """The form as a request; ValueError with a one-line reason when it is incomplete."""
+        """The form as a request; ValueError with a one-line reason when it is incomplete
+        (BadAmount, which carries its Problem, for a maximum cost that is no amount)."""
         package = self.package_path.text().strip()
         if not package:
             raise ValueError(self.tr("Choose a package folder or zip first."))
@@ -301,7 +370,7 @@ class SubmitTab(QWidget):
         if self.by_inputs.isChecked() and not inputs:
             raise ValueError(self.tr("Add at least one input file, or give a number of tasks."))
         text = self.max_cost.text().strip()
-        max_cost = parse_cpt(text) if text else 0
+        max_cost = parse_amount(text) if text else 0
         return models.JobRequest(
             package_path=package,
             name=self.name.text().strip() or Path(package).stem,
@@ -327,7 +396,7 @@ class SubmitTab(QWidget):
 
     def _request_estimate(self) -> None:
         if self.task_total() < 1:
-            self.estimate_label.show_estimate(-1, "", "")
+            self.estimate_label.show_estimate(-1, "", None)
             return
         self._bridge.estimate(
             cores=self.cores.value(),
@@ -339,41 +408,41 @@ class SubmitTab(QWidget):
             # What submitting escrows includes the comparisons the package's command may need.
             compare=bool(self._compare[0]),
             compare_timeout_s=self._compare[1],
+            rounds=self._rounds[0],
+            aggregate=self._rounds[1],
         )
 
     def _submit(self) -> None:
         try:
             request = self.job_request()
+        except BadAmount as exc:
+            self.status_label.show_problem(exc.problem)
+            return
         except ValueError as exc:
-            self._set_status(str(exc), error=True)
+            self.status_label.show_text(str(exc), error=True)
             return
         self.submit_button.setEnabled(False)
         self.upload_bar.setValue(0)
         self.upload_bar.setVisible(True)
-        self._set_status(lambda: self.tr("Uploading…"), error=False)
+        self.status_label.show_text(lambda: self.tr("Uploading…"))
         self._bridge.submit(request)
 
     def _show_upload(self, done: int, total: int) -> None:
         self.upload_bar.setMaximum(max(1, total))
         self.upload_bar.setValue(min(done, total))
 
-    def _submitted(self, ok: bool, message: str) -> None:
+    def _submitted(self, ok: bool, outcome: str | models.Problem) -> None:
         self.submit_button.setEnabled(True)
         self.upload_bar.setVisible(False)
         if ok:
-            self._set_status(lambda: fill(self.tr("Submitted job %1."), message), error=False)
+            self.status_label.show_text(lambda: fill(self.tr("Submitted job %1."), outcome))
         else:
-            self._set_status(lambda: fill(self.tr("Not submitted: %1"), message), error=True)
+            self.status_label.show_problem(outcome)
 
-    def _set_status(self, text: str | Callable[[], str], error: bool) -> None:
-        """`text` may be a callable so the line follows a later language switch."""
-        self._status = (text, error)
-        self._render_status()
-
-    def _render_status(self) -> None:
-        text, error = self._status
-        self.status_label.setText(text() if callable(text) else text)
-        self.status_label.setStyleSheet("color: #c0392b;" if error else "")
+    def _form_edited(self) -> None:
+        """A problem with the form is over once the user changes it."""
+        if self.status_label.is_error:
+            self.status_label.clear()
 
 
 class CostEstimate(QLabel):
@@ -388,14 +457,14 @@ class CostEstimate(QLabel):
         self._max_cost_text = max_cost_text
         self.worst_case_ucpt: int | None = None
         self.funded_from = ""
-        self.error = ""
+        self.problem: models.Problem | None = None
 
-    def show_estimate(self, ucpt: int, funded_from: str, error: str) -> None:
+    def show_estimate(self, ucpt: int, funded_from: str, problem: models.Problem | None) -> None:
         """The bridge's estimate_ready: the worst case in ucpt (-1 = none) and the balance
-        that would hold it, or an error."""
+        that would hold it, or a problem."""
         self.worst_case_ucpt = ucpt if ucpt >= 0 else None
         self.funded_from = funded_from
-        self.error = error
+        self.problem = problem
         self.refresh()
 
     def changeEvent(self, event: QEvent) -> None:
@@ -405,8 +474,9 @@ class CostEstimate(QLabel):
 
     def refresh(self) -> None:
         """Writes the line again (a new estimate, an edited maximum, another language)."""
-        if self.error:
-            text = fill(self.tr("No estimate: %1"), self.error)
+        if self.problem is not None:
+            text = fill(self.tr("No estimate: %1"), problem_text(self.problem))
+            self.setToolTip(self.problem.raw)
         elif self.worst_case_ucpt is None:
             text = ""
         else:
@@ -415,7 +485,7 @@ class CostEstimate(QLabel):
                     "Holds up to %1 until the job ends: the worst case, where every task, replica "
                     "and comparison uses its whole time limit. What is not spent is refunded."
                 ),
-                models.cpt(self.worst_case_ucpt),
+                models.cpt_short(self.worst_case_ucpt),
             )
             text = sentences(text, self._funding_remark())
             text = sentences(text, self._max_cost_remark(self.worst_case_ucpt))
@@ -436,8 +506,8 @@ class CostEstimate(QLabel):
     def _max_cost_remark(self, worst_case_ucpt: int) -> str:
         typed = self._max_cost_text().strip()
         try:
-            chosen = parse_cpt(typed) if typed else 0
-        except ValueError:
+            chosen = parse_amount(typed) if typed else 0
+        except BadAmount:
             return self.tr("The maximum cost is not a valid amount.")
         if chosen and chosen < worst_case_ucpt:
             return self.tr("Your maximum is below that: the server will refuse.")

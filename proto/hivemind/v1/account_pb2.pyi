@@ -82,10 +82,12 @@ class TransferResponse(_message.Message):
     def __init__(self, tx_id: _Optional[str] = ..., balance_ucpt: _Optional[int] = ...) -> None: ...
 
 class GetEarningsRequest(_message.Message):
-    __slots__ = ("days",)
+    __slots__ = ("days", "time_zone")
     DAYS_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
     days: int
-    def __init__(self, days: _Optional[int] = ...) -> None: ...
+    time_zone: str
+    def __init__(self, days: _Optional[int] = ..., time_zone: _Optional[str] = ...) -> None: ...
 
 class DailyEarnings(_message.Message):
     __slots__ = ("day", "amount_ucpt", "payouts")
@@ -98,7 +100,7 @@ class DailyEarnings(_message.Message):
     def __init__(self, day: _Optional[str] = ..., amount_ucpt: _Optional[int] = ..., payouts: _Optional[int] = ...) -> None: ...
 
 class Payout(_message.Message):
-    __slots__ = ("tx_id", "job_id", "attempt_id", "node_id", "core_ms", "base_ucpt", "bonus_ucpt", "amount_ucpt", "created_at", "performance_bonus_permille", "stability_bonus_permille", "priority_permille")
+    __slots__ = ("tx_id", "job_id", "attempt_id", "node_id", "core_ms", "base_ucpt", "bonus_ucpt", "amount_ucpt", "created_at", "performance_bonus_permille", "stability_bonus_permille", "priority_permille", "job_name", "task_index")
     TX_ID_FIELD_NUMBER: _ClassVar[int]
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -111,6 +113,8 @@ class Payout(_message.Message):
     PERFORMANCE_BONUS_PERMILLE_FIELD_NUMBER: _ClassVar[int]
     STABILITY_BONUS_PERMILLE_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_PERMILLE_FIELD_NUMBER: _ClassVar[int]
+    JOB_NAME_FIELD_NUMBER: _ClassVar[int]
+    TASK_INDEX_FIELD_NUMBER: _ClassVar[int]
     tx_id: str
     job_id: str
     attempt_id: str
@@ -123,21 +127,25 @@ class Payout(_message.Message):
     performance_bonus_permille: int
     stability_bonus_permille: int
     priority_permille: int
-    def __init__(self, tx_id: _Optional[str] = ..., job_id: _Optional[str] = ..., attempt_id: _Optional[str] = ..., node_id: _Optional[str] = ..., core_ms: _Optional[int] = ..., base_ucpt: _Optional[int] = ..., bonus_ucpt: _Optional[int] = ..., amount_ucpt: _Optional[int] = ..., created_at: _Optional[int] = ..., performance_bonus_permille: _Optional[int] = ..., stability_bonus_permille: _Optional[int] = ..., priority_permille: _Optional[int] = ...) -> None: ...
+    job_name: str
+    task_index: int
+    def __init__(self, tx_id: _Optional[str] = ..., job_id: _Optional[str] = ..., attempt_id: _Optional[str] = ..., node_id: _Optional[str] = ..., core_ms: _Optional[int] = ..., base_ucpt: _Optional[int] = ..., bonus_ucpt: _Optional[int] = ..., amount_ucpt: _Optional[int] = ..., created_at: _Optional[int] = ..., performance_bonus_permille: _Optional[int] = ..., stability_bonus_permille: _Optional[int] = ..., priority_permille: _Optional[int] = ..., job_name: _Optional[str] = ..., task_index: _Optional[int] = ...) -> None: ...
 
 class GetEarningsResponse(_message.Message):
-    __slots__ = ("days", "payouts", "today_ucpt", "week_ucpt", "month_ucpt")
+    __slots__ = ("days", "payouts", "today_ucpt", "week_ucpt", "month_ucpt", "time_zone")
     DAYS_FIELD_NUMBER: _ClassVar[int]
     PAYOUTS_FIELD_NUMBER: _ClassVar[int]
     TODAY_UCPT_FIELD_NUMBER: _ClassVar[int]
     WEEK_UCPT_FIELD_NUMBER: _ClassVar[int]
     MONTH_UCPT_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
     days: _containers.RepeatedCompositeFieldContainer[DailyEarnings]
     payouts: _containers.RepeatedCompositeFieldContainer[Payout]
     today_ucpt: int
     week_ucpt: int
     month_ucpt: int
-    def __init__(self, days: _Optional[_Iterable[_Union[DailyEarnings, _Mapping]]] = ..., payouts: _Optional[_Iterable[_Union[Payout, _Mapping]]] = ..., today_ucpt: _Optional[int] = ..., week_ucpt: _Optional[int] = ..., month_ucpt: _Optional[int] = ...) -> None: ...
+    time_zone: str
+    def __init__(self, days: _Optional[_Iterable[_Union[DailyEarnings, _Mapping]]] = ..., payouts: _Optional[_Iterable[_Union[Payout, _Mapping]]] = ..., today_ucpt: _Optional[int] = ..., week_ucpt: _Optional[int] = ..., month_ucpt: _Optional[int] = ..., time_zone: _Optional[str] = ...) -> None: ...
 
 class GetRatesRequest(_message.Message):
     __slots__ = ()

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from proto.hivemind.v1 import common_pb2 as proto_dot_hivemind_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dproto/hivemind/v1/admin.proto\x12\x0bhivemind.v1\x1a\x1eproto/hivemind/v1/common.proto\":\n\x10ListUsersRequest\x12&\n\x04page\x18\x01 \x01(\x0b\x32\x18.hivemind.v1.PageRequest\"A\n\x08UserInfo\x12\x1f\n\x04user\x18\x01 \x01(\x0b\x32\x11.hivemind.v1.User\x12\x14\n\x0c\x62\x61lance_ucpt\x18\x02 \x01(\x03\"R\n\x11ListUsersResponse\x12$\n\x05users\x18\x01 \x03(\x0b\x32\x15.hivemind.v1.UserInfo\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\\\n\x0cGrantRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x13\n\x0b\x61mount_ucpt\x18\x02 \x01(\x03\x12\x0c\n\x04memo\x18\x03 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\"4\n\rGrantResponse\x12\r\n\x05tx_id\x18\x01 \x01(\t\x12\x14\n\x0c\x62\x61lance_ucpt\x18\x02 \x01(\x03\"5\n\x0fSetAdminRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x10\n\x08is_admin\x18\x02 \x01(\x08\"\x12\n\x10ListNodesRequest\"\xbc\x02\n\x08NodeInfo\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05owner\x18\x03 \x01(\t\x12\x0e\n\x06online\x18\x04 \x01(\x08\x12\x0e\n\x06\x62\x61nned\x18\x05 \x01(\x08\x12\x11\n\tlast_seen\x18\x06 \x01(\x03\x12\x0f\n\x07running\x18\x07 \x01(\x05\x12\r\n\x05\x63ores\x18\x08 \x01(\x05\x12\x11\n\tmemory_mb\x18\t \x01(\x03\x12\x17\n\x0f\x62\x65nchmark_score\x18\n \x01(\x01\x12\x10\n\x08runtimes\x18\x0b \x03(\t\x12\x19\n\x11\x63onsecutive_valid\x18\x0c \x01(\x05\x12\x15\n\rvalid_results\x18\r \x01(\x05\x12\x17\n\x0finvalid_results\x18\x0e \x01(\x05\x12\x0e\n\x06\x65rrors\x18\x0f \x01(\x05\x12\x16\n\x0e\x65xpired_leases\x18\x10 \x01(\x05\"9\n\x11ListNodesResponse\x12$\n\x05nodes\x18\x01 \x03(\x0b\x32\x15.hivemind.v1.NodeInfo\"1\n\x0e\x42\x61nNodeRequest\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"d\n\x07Runtime\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05image\x18\x02 \x01(\t\x12\x10\n\x08image_id\x18\x03 \x01(\t\x12\x16\n\x0e\x61rchive_digest\x18\x04 \x01(\t\x12\x12\n\ncreated_at\x18\x05 \x01(\x03\"\x15\n\x13ListRuntimesRequest\">\n\x14ListRuntimesResponse\x12&\n\x08runtimes\x18\x01 \x03(\x0b\x32\x14.hivemind.v1.Runtime\"Z\n\x11\x41\x64\x64RuntimeRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05image\x18\x02 \x01(\t\x12\x10\n\x08image_id\x18\x03 \x01(\t\x12\x16\n\x0e\x61rchive_digest\x18\x04 \x01(\t\"\x11\n\x0fGetStatsRequest\"\xc0\x01\n\x05Stats\x12\r\n\x05users\x18\x01 \x01(\x05\x12\x14\n\x0cnodes_online\x18\x02 \x01(\x05\x12\x13\n\x0bjobs_active\x18\x03 \x01(\x05\x12\x15\n\rtasks_pending\x18\x04 \x01(\x05\x12\x15\n\rtasks_running\x18\x05 \x01(\x05\x12\x1a\n\x12total_granted_ucpt\x18\x06 \x01(\x03\x12\x1e\n\x16total_in_accounts_ucpt\x18\x07 \x01(\x03\x12\x13\n\x0b\x65scrow_ucpt\x18\x08 \x01(\x03\x32\xb9\x04\n\x0c\x41\x64minService\x12J\n\tListUsers\x12\x1d.hivemind.v1.ListUsersRequest\x1a\x1e.hivemind.v1.ListUsersResponse\x12>\n\x05Grant\x12\x19.hivemind.v1.GrantRequest\x1a\x1a.hivemind.v1.GrantResponse\x12;\n\x08SetAdmin\x12\x1c.hivemind.v1.SetAdminRequest\x1a\x11.hivemind.v1.User\x12J\n\tListNodes\x12\x1d.hivemind.v1.ListNodesRequest\x1a\x1e.hivemind.v1.ListNodesResponse\x12=\n\x07\x42\x61nNode\x12\x1b.hivemind.v1.BanNodeRequest\x1a\x15.hivemind.v1.NodeInfo\x12S\n\x0cListRuntimes\x12 .hivemind.v1.ListRuntimesRequest\x1a!.hivemind.v1.ListRuntimesResponse\x12\x42\n\nAddRuntime\x12\x1e.hivemind.v1.AddRuntimeRequest\x1a\x14.hivemind.v1.Runtime\x12<\n\x08GetStats\x12\x1c.hivemind.v1.GetStatsRequest\x1a\x12.hivemind.v1.Statsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dproto/hivemind/v1/admin.proto\x12\x0bhivemind.v1\x1a\x1eproto/hivemind/v1/common.proto\":\n\x10ListUsersRequest\x12&\n\x04page\x18\x01 \x01(\x0b\x32\x18.hivemind.v1.PageRequest\"A\n\x08UserInfo\x12\x1f\n\x04user\x18\x01 \x01(\x0b\x32\x11.hivemind.v1.User\x12\x14\n\x0c\x62\x61lance_ucpt\x18\x02 \x01(\x03\"R\n\x11ListUsersResponse\x12$\n\x05users\x18\x01 \x03(\x0b\x32\x15.hivemind.v1.UserInfo\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\\\n\x0cGrantRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x13\n\x0b\x61mount_ucpt\x18\x02 \x01(\x03\x12\x0c\n\x04memo\x18\x03 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\"4\n\rGrantResponse\x12\r\n\x05tx_id\x18\x01 \x01(\t\x12\x14\n\x0c\x62\x61lance_ucpt\x18\x02 \x01(\x03\"5\n\x0fSetAdminRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x10\n\x08is_admin\x18\x02 \x01(\x08\"\x12\n\x10ListNodesRequest\"\x98\x03\n\x08NodeInfo\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05owner\x18\x03 \x01(\t\x12\x0e\n\x06online\x18\x04 \x01(\x08\x12\x0e\n\x06\x62\x61nned\x18\x05 \x01(\x08\x12\x11\n\tlast_seen\x18\x06 \x01(\x03\x12\x0f\n\x07running\x18\x07 \x01(\x05\x12\r\n\x05\x63ores\x18\x08 \x01(\x05\x12\x11\n\tmemory_mb\x18\t \x01(\x03\x12\x17\n\x0f\x62\x65nchmark_score\x18\n \x01(\x01\x12\x10\n\x08runtimes\x18\x0b \x03(\t\x12\x19\n\x11\x63onsecutive_valid\x18\x0c \x01(\x05\x12\x15\n\rvalid_results\x18\r \x01(\x05\x12\x17\n\x0finvalid_results\x18\x0e \x01(\x05\x12\x0e\n\x06\x65rrors\x18\x0f \x01(\x05\x12\x16\n\x0e\x65xpired_leases\x18\x10 \x01(\x05\x12\x0f\n\x07network\x18\x11 \x01(\t\x12\x13\n\x0blease_quota\x18\x12 \x01(\x05\x12\x19\n\x11quarantined_until\x18\x13 \x01(\x03\x12\x19\n\x11quarantine_reason\x18\x14 \x01(\t\"9\n\x11ListNodesResponse\x12$\n\x05nodes\x18\x01 \x03(\x0b\x32\x15.hivemind.v1.NodeInfo\"1\n\x0e\x42\x61nNodeRequest\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"d\n\x07Runtime\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05image\x18\x02 \x01(\t\x12\x10\n\x08image_id\x18\x03 \x01(\t\x12\x16\n\x0e\x61rchive_digest\x18\x04 \x01(\t\x12\x12\n\ncreated_at\x18\x05 \x01(\x03\"\x15\n\x13ListRuntimesRequest\">\n\x14ListRuntimesResponse\x12&\n\x08runtimes\x18\x01 \x03(\x0b\x32\x14.hivemind.v1.Runtime\"Z\n\x11\x41\x64\x64RuntimeRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05image\x18\x02 \x01(\t\x12\x10\n\x08image_id\x18\x03 \x01(\t\x12\x16\n\x0e\x61rchive_digest\x18\x04 \x01(\t\"\x11\n\x0fGetStatsRequest\"\xc0\x01\n\x05Stats\x12\r\n\x05users\x18\x01 \x01(\x05\x12\x14\n\x0cnodes_online\x18\x02 \x01(\x05\x12\x13\n\x0bjobs_active\x18\x03 \x01(\x05\x12\x15\n\rtasks_pending\x18\x04 \x01(\x05\x12\x15\n\rtasks_running\x18\x05 \x01(\x05\x12\x1a\n\x12total_granted_ucpt\x18\x06 \x01(\x03\x12\x1e\n\x16total_in_accounts_ucpt\x18\x07 \x01(\x03\x12\x13\n\x0b\x65scrow_ucpt\x18\x08 \x01(\x03\x32\xb9\x04\n\x0c\x41\x64minService\x12J\n\tListUsers\x12\x1d.hivemind.v1.ListUsersRequest\x1a\x1e.hivemind.v1.ListUsersResponse\x12>\n\x05Grant\x12\x19.hivemind.v1.GrantRequest\x1a\x1a.hivemind.v1.GrantResponse\x12;\n\x08SetAdmin\x12\x1c.hivemind.v1.SetAdminRequest\x1a\x11.hivemind.v1.User\x12J\n\tListNodes\x12\x1d.hivemind.v1.ListNodesRequest\x1a\x1e.hivemind.v1.ListNodesResponse\x12=\n\x07\x42\x61nNode\x12\x1b.hivemind.v1.BanNodeRequest\x1a\x15.hivemind.v1.NodeInfo\x12S\n\x0cListRuntimes\x12 .hivemind.v1.ListRuntimesRequest\x1a!.hivemind.v1.ListRuntimesResponse\x12\x42\n\nAddRuntime\x12\x1e.hivemind.v1.AddRuntimeRequest\x1a\x14.hivemind.v1.Runtime\x12<\n\x08GetStats\x12\x1c.hivemind.v1.GetStatsRequest\x1a\x12.hivemind.v1.Statsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -47,23 +47,23 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTNODESREQUEST']._serialized_start=492
   _globals['_LISTNODESREQUEST']._serialized_end=510
   _globals['_NODEINFO']._serialized_start=513
-  _globals['_NODEINFO']._serialized_end=829
-  _globals['_LISTNODESRESPONSE']._serialized_start=831
-  _globals['_LISTNODESRESPONSE']._serialized_end=888
-  _globals['_BANNODEREQUEST']._serialized_start=890
-  _globals['_BANNODEREQUEST']._serialized_end=939
-  _globals['_RUNTIME']._serialized_start=941
-  _globals['_RUNTIME']._serialized_end=1041
-  _globals['_LISTRUNTIMESREQUEST']._serialized_start=1043
-  _globals['_LISTRUNTIMESREQUEST']._serialized_end=1064
-  _globals['_LISTRUNTIMESRESPONSE']._serialized_start=1066
-  _globals['_LISTRUNTIMESRESPONSE']._serialized_end=1128
-  _globals['_ADDRUNTIMEREQUEST']._serialized_start=1130
-  _globals['_ADDRUNTIMEREQUEST']._serialized_end=1220
-  _globals['_GETSTATSREQUEST']._serialized_start=1222
-  _globals['_GETSTATSREQUEST']._serialized_end=1239
-  _globals['_STATS']._serialized_start=1242
-  _globals['_STATS']._serialized_end=1434
-  _globals['_ADMINSERVICE']._serialized_start=1437
-  _globals['_ADMINSERVICE']._serialized_end=2006
+  _globals['_NODEINFO']._serialized_end=921
+  _globals['_LISTNODESRESPONSE']._serialized_start=923
+  _globals['_LISTNODESRESPONSE']._serialized_end=980
+  _globals['_BANNODEREQUEST']._serialized_start=982
+  _globals['_BANNODEREQUEST']._serialized_end=1031
+  _globals['_RUNTIME']._serialized_start=1033
+  _globals['_RUNTIME']._serialized_end=1133
+  _globals['_LISTRUNTIMESREQUEST']._serialized_start=1135
+  _globals['_LISTRUNTIMESREQUEST']._serialized_end=1156
+  _globals['_LISTRUNTIMESRESPONSE']._serialized_start=1158
+  _globals['_LISTRUNTIMESRESPONSE']._serialized_end=1220
+  _globals['_ADDRUNTIMEREQUEST']._serialized_start=1222
+  _globals['_ADDRUNTIMEREQUEST']._serialized_end=1312
+  _globals['_GETSTATSREQUEST']._serialized_start=1314
+  _globals['_GETSTATSREQUEST']._serialized_end=1331
+  _globals['_STATS']._serialized_start=1334
+  _globals['_STATS']._serialized_end=1526
+  _globals['_ADMINSERVICE']._serialized_start=1529
+  _globals['_ADMINSERVICE']._serialized_end=2098
 # @@protoc_insertion_point(module_scope)

@@ -62,7 +62,7 @@ class ListNodesRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class NodeInfo(_message.Message):
-    __slots__ = ("node_id", "name", "owner", "online", "banned", "last_seen", "running", "cores", "memory_mb", "benchmark_score", "runtimes", "consecutive_valid", "valid_results", "invalid_results", "errors", "expired_leases")
+    __slots__ = ("node_id", "name", "owner", "online", "banned", "last_seen", "running", "cores", "memory_mb", "benchmark_score", "runtimes", "consecutive_valid", "valid_results", "invalid_results", "errors", "expired_leases", "network", "lease_quota", "quarantined_until", "quarantine_reason")
     NODE_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     OWNER_FIELD_NUMBER: _ClassVar[int]
@@ -79,6 +79,10 @@ class NodeInfo(_message.Message):
     INVALID_RESULTS_FIELD_NUMBER: _ClassVar[int]
     ERRORS_FIELD_NUMBER: _ClassVar[int]
     EXPIRED_LEASES_FIELD_NUMBER: _ClassVar[int]
+    NETWORK_FIELD_NUMBER: _ClassVar[int]
+    LEASE_QUOTA_FIELD_NUMBER: _ClassVar[int]
+    QUARANTINED_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    QUARANTINE_REASON_FIELD_NUMBER: _ClassVar[int]
     node_id: str
     name: str
     owner: str
@@ -95,7 +99,11 @@ class NodeInfo(_message.Message):
     invalid_results: int
     errors: int
     expired_leases: int
-    def __init__(self, node_id: _Optional[str] = ..., name: _Optional[str] = ..., owner: _Optional[str] = ..., online: _Optional[bool] = ..., banned: _Optional[bool] = ..., last_seen: _Optional[int] = ..., running: _Optional[int] = ..., cores: _Optional[int] = ..., memory_mb: _Optional[int] = ..., benchmark_score: _Optional[float] = ..., runtimes: _Optional[_Iterable[str]] = ..., consecutive_valid: _Optional[int] = ..., valid_results: _Optional[int] = ..., invalid_results: _Optional[int] = ..., errors: _Optional[int] = ..., expired_leases: _Optional[int] = ...) -> None: ...
+    network: str
+    lease_quota: int
+    quarantined_until: int
+    quarantine_reason: str
+    def __init__(self, node_id: _Optional[str] = ..., name: _Optional[str] = ..., owner: _Optional[str] = ..., online: _Optional[bool] = ..., banned: _Optional[bool] = ..., last_seen: _Optional[int] = ..., running: _Optional[int] = ..., cores: _Optional[int] = ..., memory_mb: _Optional[int] = ..., benchmark_score: _Optional[float] = ..., runtimes: _Optional[_Iterable[str]] = ..., consecutive_valid: _Optional[int] = ..., valid_results: _Optional[int] = ..., invalid_results: _Optional[int] = ..., errors: _Optional[int] = ..., expired_leases: _Optional[int] = ..., network: _Optional[str] = ..., lease_quota: _Optional[int] = ..., quarantined_until: _Optional[int] = ..., quarantine_reason: _Optional[str] = ...) -> None: ...
 
 class ListNodesResponse(_message.Message):
     __slots__ = ("nodes",)

@@ -25,45 +25,53 @@ _sym_db = _symbol_database.Default()
 from proto.hivemind.v1 import common_pb2 as proto_dot_hivemind_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bproto/hivemind/v1/job.proto\x12\x0bhivemind.v1\x1a\x1eproto/hivemind/v1/common.proto\")\n\tTaskInput\x12\x0e\n\x06\x64igest\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"\xdf\x02\n\x10SubmitJobRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07runtime\x18\x02 \x01(\t\x12\x0f\n\x07\x63ommand\x18\x03 \x03(\t\x12\x16\n\x0epackage_digest\x18\x04 \x01(\t\x12\x12\n\ntask_count\x18\x05 \x01(\x05\x12&\n\x06inputs\x18\x06 \x03(\x0b\x32\x16.hivemind.v1.TaskInput\x12)\n\tresources\x18\x07 \x01(\x0b\x32\x16.hivemind.v1.Resources\x12\x14\n\x0cmax_attempts\x18\x08 \x01(\x05\x12\x10\n\x08replicas\x18\t \x01(\x05\x12\x10\n\x08priority\x18\n \x01(\x01\x12\x15\n\rmax_cost_ucpt\x18\x0b \x01(\x03\x12\x17\n\x0fidempotency_key\x18\x0c \x01(\t\x12\x17\n\x0f\x63ompare_command\x18\r \x03(\t\x12\x19\n\x11\x63ompare_timeout_s\x18\x0e \x01(\x05\"\x84\x04\n\x03Job\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12$\n\x05state\x18\x03 \x01(\x0e\x32\x15.hivemind.v1.JobState\x12\x0f\n\x07runtime\x18\x04 \x01(\t\x12\x0f\n\x07\x63ommand\x18\x05 \x03(\t\x12\x13\n\x0btasks_total\x18\x06 \x01(\x05\x12\x12\n\ntasks_done\x18\x07 \x01(\x05\x12\x14\n\x0ctasks_failed\x18\x08 \x01(\x05\x12\x15\n\rtasks_running\x18\t \x01(\x05\x12\x17\n\x0ftasks_cancelled\x18\n \x01(\x05\x12)\n\tresources\x18\x0b \x01(\x0b\x32\x16.hivemind.v1.Resources\x12\x14\n\x0cmax_attempts\x18\x0c \x01(\x05\x12\x10\n\x08replicas\x18\r \x01(\x05\x12\x10\n\x08priority\x18\x0e \x01(\x01\x12\x15\n\rmax_cost_ucpt\x18\x0f \x01(\x03\x12\x11\n\tcost_ucpt\x18\x10 \x01(\x03\x12\x15\n\rrefunded_ucpt\x18\x11 \x01(\x03\x12\x12\n\ncreated_at\x18\x12 \x01(\x03\x12\x13\n\x0b\x66inished_at\x18\x13 \x01(\x03\x12\r\n\x05owner\x18\x14 \x01(\t\x12\x16\n\x0epackage_digest\x18\x15 \x01(\t\x12\x17\n\x0f\x63ompare_command\x18\x16 \x03(\t\x12\x19\n\x11\x63ompare_timeout_s\x18\x17 \x01(\x05\"\xe8\x01\n\x04Task\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\r\n\x05index\x18\x02 \x01(\x05\x12%\n\x05state\x18\x03 \x01(\x0e\x32\x16.hivemind.v1.TaskState\x12\x10\n\x08\x61ttempts\x18\x04 \x01(\x05\x12\r\n\x05\x65rror\x18\x05 \x01(\t\x12\x12\n\ninput_name\x18\x06 \x01(\t\x12\x15\n\rresult_digest\x18\x07 \x01(\t\x12\x13\n\x0bresult_size\x18\x08 \x01(\x03\x12\x0f\n\x07node_id\x18\t \x01(\t\x12\x11\n\tcost_ucpt\x18\n \x01(\x03\x12\x14\n\x0cverification\x18\x0b \x01(\t\"L\n\tJobDetail\x12\x1d\n\x03job\x18\x01 \x01(\x0b\x32\x10.hivemind.v1.Job\x12 \n\x05tasks\x18\x02 \x03(\x0b\x32\x11.hivemind.v1.Task\"L\n\x0fListJobsRequest\x12&\n\x04page\x18\x01 \x01(\x0b\x32\x18.hivemind.v1.PageRequest\x12\x11\n\tall_users\x18\x02 \x01(\x08\"K\n\x10ListJobsResponse\x12\x1e\n\x04jobs\x18\x01 \x03(\x0b\x32\x10.hivemind.v1.Job\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"6\n\rGetJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x15\n\rinclude_tasks\x18\x02 \x01(\x08\"\"\n\x10\x43\x61ncelJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"!\n\x0fWatchJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"d\n\x08JobEvent\x12\x1d\n\x03job\x18\x01 \x01(\x0b\x32\x10.hivemind.v1.Job\x12(\n\rchanged_tasks\x18\x02 \x03(\x0b\x32\x11.hivemind.v1.Task\x12\x0f\n\x07message\x18\x03 \x01(\t\"#\n\x11GetResultsRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"\x9e\x01\n\nTaskResult\x12\r\n\x05index\x18\x01 \x01(\x05\x12%\n\x05state\x18\x02 \x01(\x0e\x32\x16.hivemind.v1.TaskState\x12\x15\n\rresult_digest\x18\x03 \x01(\t\x12\x13\n\x0bresult_size\x18\x04 \x01(\x03\x12\x0b\n\x03log\x18\x05 \x01(\t\x12\r\n\x05\x65rror\x18\x06 \x01(\t\x12\x12\n\ninput_name\x18\x07 \x01(\t\"]\n\x12GetResultsResponse\x12\x1d\n\x03job\x18\x01 \x01(\x0b\x32\x10.hivemind.v1.Job\x12(\n\x07results\x18\x02 \x03(\x0b\x32\x17.hivemind.v1.TaskResult\"\x9f\x01\n\x13\x45stimateCostRequest\x12)\n\tresources\x18\x01 \x01(\x0b\x32\x16.hivemind.v1.Resources\x12\r\n\x05tasks\x18\x02 \x01(\x05\x12\x10\n\x08replicas\x18\x03 \x01(\x05\x12\x10\n\x08priority\x18\x04 \x01(\x01\x12\x0f\n\x07\x63ompare\x18\x05 \x01(\x08\x12\x19\n\x11\x63ompare_timeout_s\x18\x06 \x01(\x05\"D\n\x14\x45stimateCostResponse\x12\x17\n\x0fworst_case_ucpt\x18\x01 \x01(\x03\x12\x13\n\x0b\x66unded_from\x18\x02 \x01(\t2\xf6\x03\n\nJobService\x12<\n\tSubmitJob\x12\x1d.hivemind.v1.SubmitJobRequest\x1a\x10.hivemind.v1.Job\x12G\n\x08ListJobs\x12\x1c.hivemind.v1.ListJobsRequest\x1a\x1d.hivemind.v1.ListJobsResponse\x12<\n\x06GetJob\x12\x1a.hivemind.v1.GetJobRequest\x1a\x16.hivemind.v1.JobDetail\x12<\n\tCancelJob\x12\x1d.hivemind.v1.CancelJobRequest\x1a\x10.hivemind.v1.Job\x12\x41\n\x08WatchJob\x12\x1c.hivemind.v1.WatchJobRequest\x1a\x15.hivemind.v1.JobEvent0\x01\x12M\n\nGetResults\x12\x1e.hivemind.v1.GetResultsRequest\x1a\x1f.hivemind.v1.GetResultsResponse\x12S\n\x0c\x45stimateCost\x12 .hivemind.v1.EstimateCostRequest\x1a!.hivemind.v1.EstimateCostResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bproto/hivemind/v1/job.proto\x12\x0bhivemind.v1\x1a\x1eproto/hivemind/v1/common.proto\")\n\tTaskInput\x12\x0e\n\x06\x64igest\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"\xb9\x03\n\x10SubmitJobRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07runtime\x18\x02 \x01(\t\x12\x0f\n\x07\x63ommand\x18\x03 \x03(\t\x12\x16\n\x0epackage_digest\x18\x04 \x01(\t\x12\x12\n\ntask_count\x18\x05 \x01(\x05\x12&\n\x06inputs\x18\x06 \x03(\x0b\x32\x16.hivemind.v1.TaskInput\x12)\n\tresources\x18\x07 \x01(\x0b\x32\x16.hivemind.v1.Resources\x12\x14\n\x0cmax_attempts\x18\x08 \x01(\x05\x12\x10\n\x08replicas\x18\t \x01(\x05\x12\x10\n\x08priority\x18\n \x01(\x01\x12\x15\n\rmax_cost_ucpt\x18\x0b \x01(\x03\x12\x17\n\x0fidempotency_key\x18\x0c \x01(\t\x12\x17\n\x0f\x63ompare_command\x18\r \x03(\t\x12\x19\n\x11\x63ompare_timeout_s\x18\x0e \x01(\x05\x12\x0e\n\x06rounds\x18\x0f \x01(\x05\x12\x19\n\x11\x61ggregate_command\x18\x10 \x03(\t\x12\x13\n\x0bmin_results\x18\x11 \x01(\x05\x12\x18\n\x10round_deadline_s\x18\x12 \x01(\x05\"\x8a\x05\n\x03Job\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12$\n\x05state\x18\x03 \x01(\x0e\x32\x15.hivemind.v1.JobState\x12\x0f\n\x07runtime\x18\x04 \x01(\t\x12\x0f\n\x07\x63ommand\x18\x05 \x03(\t\x12\x13\n\x0btasks_total\x18\x06 \x01(\x05\x12\x12\n\ntasks_done\x18\x07 \x01(\x05\x12\x14\n\x0ctasks_failed\x18\x08 \x01(\x05\x12\x15\n\rtasks_running\x18\t \x01(\x05\x12\x17\n\x0ftasks_cancelled\x18\n \x01(\x05\x12)\n\tresources\x18\x0b \x01(\x0b\x32\x16.hivemind.v1.Resources\x12\x14\n\x0cmax_attempts\x18\x0c \x01(\x05\x12\x10\n\x08replicas\x18\r \x01(\x05\x12\x10\n\x08priority\x18\x0e \x01(\x01\x12\x15\n\rmax_cost_ucpt\x18\x0f \x01(\x03\x12\x11\n\tcost_ucpt\x18\x10 \x01(\x03\x12\x15\n\rrefunded_ucpt\x18\x11 \x01(\x03\x12\x12\n\ncreated_at\x18\x12 \x01(\x03\x12\x13\n\x0b\x66inished_at\x18\x13 \x01(\x03\x12\r\n\x05owner\x18\x14 \x01(\t\x12\x16\n\x0epackage_digest\x18\x15 \x01(\t\x12\x17\n\x0f\x63ompare_command\x18\x16 \x03(\t\x12\x19\n\x11\x63ompare_timeout_s\x18\x17 \x01(\x05\x12\x0e\n\x06rounds\x18\x18 \x01(\x05\x12\x19\n\x11\x61ggregate_command\x18\x19 \x03(\t\x12\x13\n\x0bmin_results\x18\x1a \x01(\x05\x12\x18\n\x10round_deadline_s\x18\x1b \x01(\x05\x12\x15\n\rcurrent_round\x18\x1c \x01(\x05\x12\x13\n\x0bround_tasks\x18\x1d \x01(\x05\"\xc2\x02\n\x05Round\x12\r\n\x05round\x18\x01 \x01(\x05\x12&\n\x05state\x18\x02 \x01(\x0e\x32\x17.hivemind.v1.RoundState\x12\x16\n\x0etasks_accepted\x18\x03 \x01(\x05\x12\x14\n\x0cmodel_digest\x18\x04 \x01(\t\x12\x15\n\rresult_digest\x18\x05 \x01(\t\x12\x13\n\x0bresult_size\x18\x06 \x01(\x03\x12\x30\n\x07metrics\x18\x07 \x03(\x0b\x32\x1f.hivemind.v1.Round.MetricsEntry\x12\x12\n\nstarted_at\x18\x08 \x01(\x03\x12\x11\n\tclosed_at\x18\t \x01(\x03\x12\x10\n\x08\x65nded_at\x18\n \x01(\x03\x12\r\n\x05\x65rror\x18\x0b \x01(\t\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\x8a\x02\n\x04Task\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\r\n\x05index\x18\x02 \x01(\x05\x12%\n\x05state\x18\x03 \x01(\x0e\x32\x16.hivemind.v1.TaskState\x12\x10\n\x08\x61ttempts\x18\x04 \x01(\x05\x12\r\n\x05\x65rror\x18\x05 \x01(\t\x12\x12\n\ninput_name\x18\x06 \x01(\t\x12\x15\n\rresult_digest\x18\x07 \x01(\t\x12\x13\n\x0bresult_size\x18\x08 \x01(\x03\x12\x0f\n\x07node_id\x18\t \x01(\t\x12\x11\n\tcost_ucpt\x18\n \x01(\x03\x12\x14\n\x0cverification\x18\x0b \x01(\t\x12\r\n\x05round\x18\x0c \x01(\x05\x12\x11\n\taggregate\x18\r \x01(\x08\"p\n\tJobDetail\x12\x1d\n\x03job\x18\x01 \x01(\x0b\x32\x10.hivemind.v1.Job\x12 \n\x05tasks\x18\x02 \x03(\x0b\x32\x11.hivemind.v1.Task\x12\"\n\x06rounds\x18\x03 \x03(\x0b\x32\x12.hivemind.v1.Round\"L\n\x0fListJobsRequest\x12&\n\x04page\x18\x01 \x01(\x0b\x32\x18.hivemind.v1.PageRequest\x12\x11\n\tall_users\x18\x02 \x01(\x08\"K\n\x10ListJobsResponse\x12\x1e\n\x04jobs\x18\x01 \x03(\x0b\x32\x10.hivemind.v1.Job\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"6\n\rGetJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x15\n\rinclude_tasks\x18\x02 \x01(\x08\"\"\n\x10\x43\x61ncelJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"!\n\x0fWatchJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"d\n\x08JobEvent\x12\x1d\n\x03job\x18\x01 \x01(\x0b\x32\x10.hivemind.v1.Job\x12(\n\rchanged_tasks\x18\x02 \x03(\x0b\x32\x11.hivemind.v1.Task\x12\x0f\n\x07message\x18\x03 \x01(\t\"#\n\x11GetResultsRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"\xc0\x01\n\nTaskResult\x12\r\n\x05index\x18\x01 \x01(\x05\x12%\n\x05state\x18\x02 \x01(\x0e\x32\x16.hivemind.v1.TaskState\x12\x15\n\rresult_digest\x18\x03 \x01(\t\x12\x13\n\x0bresult_size\x18\x04 \x01(\x03\x12\x0b\n\x03log\x18\x05 \x01(\t\x12\r\n\x05\x65rror\x18\x06 \x01(\t\x12\x12\n\ninput_name\x18\x07 \x01(\t\x12\r\n\x05round\x18\x08 \x01(\x05\x12\x11\n\taggregate\x18\t \x01(\x08\"]\n\x12GetResultsResponse\x12\x1d\n\x03job\x18\x01 \x01(\x0b\x32\x10.hivemind.v1.Job\x12(\n\x07results\x18\x02 \x03(\x0b\x32\x17.hivemind.v1.TaskResult\"\xc2\x01\n\x13\x45stimateCostRequest\x12)\n\tresources\x18\x01 \x01(\x0b\x32\x16.hivemind.v1.Resources\x12\r\n\x05tasks\x18\x02 \x01(\x05\x12\x10\n\x08replicas\x18\x03 \x01(\x05\x12\x10\n\x08priority\x18\x04 \x01(\x01\x12\x0f\n\x07\x63ompare\x18\x05 \x01(\x08\x12\x19\n\x11\x63ompare_timeout_s\x18\x06 \x01(\x05\x12\x0e\n\x06rounds\x18\x07 \x01(\x05\x12\x11\n\taggregate\x18\x08 \x01(\x08\"D\n\x14\x45stimateCostResponse\x12\x17\n\x0fworst_case_ucpt\x18\x01 \x01(\x03\x12\x13\n\x0b\x66unded_from\x18\x02 \x01(\t*\xa8\x01\n\nRoundState\x12\x1b\n\x17ROUND_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13ROUND_STATE_RUNNING\x10\x01\x12\x1b\n\x17ROUND_STATE_AGGREGATING\x10\x02\x12\x14\n\x10ROUND_STATE_DONE\x10\x03\x12\x16\n\x12ROUND_STATE_FAILED\x10\x04\x12\x19\n\x15ROUND_STATE_CANCELLED\x10\x05\x32\xf6\x03\n\nJobService\x12<\n\tSubmitJob\x12\x1d.hivemind.v1.SubmitJobRequest\x1a\x10.hivemind.v1.Job\x12G\n\x08ListJobs\x12\x1c.hivemind.v1.ListJobsRequest\x1a\x1d.hivemind.v1.ListJobsResponse\x12<\n\x06GetJob\x12\x1a.hivemind.v1.GetJobRequest\x1a\x16.hivemind.v1.JobDetail\x12<\n\tCancelJob\x12\x1d.hivemind.v1.CancelJobRequest\x1a\x10.hivemind.v1.Job\x12\x41\n\x08WatchJob\x12\x1c.hivemind.v1.WatchJobRequest\x1a\x15.hivemind.v1.JobEvent0\x01\x12M\n\nGetResults\x12\x1e.hivemind.v1.GetResultsRequest\x1a\x1f.hivemind.v1.GetResultsResponse\x12S\n\x0c\x45stimateCost\x12 .hivemind.v1.EstimateCostRequest\x1a!.hivemind.v1.EstimateCostResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'proto.hivemind.v1.job_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_ROUND_METRICSENTRY']._loaded_options = None
+  _globals['_ROUND_METRICSENTRY']._serialized_options = b'8\001'
+  _globals['_ROUNDSTATE']._serialized_start=2903
+  _globals['_ROUNDSTATE']._serialized_end=3071
   _globals['_TASKINPUT']._serialized_start=76
   _globals['_TASKINPUT']._serialized_end=117
   _globals['_SUBMITJOBREQUEST']._serialized_start=120
-  _globals['_SUBMITJOBREQUEST']._serialized_end=471
-  _globals['_JOB']._serialized_start=474
-  _globals['_JOB']._serialized_end=990
-  _globals['_TASK']._serialized_start=993
-  _globals['_TASK']._serialized_end=1225
-  _globals['_JOBDETAIL']._serialized_start=1227
-  _globals['_JOBDETAIL']._serialized_end=1303
-  _globals['_LISTJOBSREQUEST']._serialized_start=1305
-  _globals['_LISTJOBSREQUEST']._serialized_end=1381
-  _globals['_LISTJOBSRESPONSE']._serialized_start=1383
-  _globals['_LISTJOBSRESPONSE']._serialized_end=1458
-  _globals['_GETJOBREQUEST']._serialized_start=1460
-  _globals['_GETJOBREQUEST']._serialized_end=1514
-  _globals['_CANCELJOBREQUEST']._serialized_start=1516
-  _globals['_CANCELJOBREQUEST']._serialized_end=1550
-  _globals['_WATCHJOBREQUEST']._serialized_start=1552
-  _globals['_WATCHJOBREQUEST']._serialized_end=1585
-  _globals['_JOBEVENT']._serialized_start=1587
-  _globals['_JOBEVENT']._serialized_end=1687
-  _globals['_GETRESULTSREQUEST']._serialized_start=1689
-  _globals['_GETRESULTSREQUEST']._serialized_end=1724
-  _globals['_TASKRESULT']._serialized_start=1727
-  _globals['_TASKRESULT']._serialized_end=1885
-  _globals['_GETRESULTSRESPONSE']._serialized_start=1887
-  _globals['_GETRESULTSRESPONSE']._serialized_end=1980
-  _globals['_ESTIMATECOSTREQUEST']._serialized_start=1983
-  _globals['_ESTIMATECOSTREQUEST']._serialized_end=2142
-  _globals['_ESTIMATECOSTRESPONSE']._serialized_start=2144
-  _globals['_ESTIMATECOSTRESPONSE']._serialized_end=2212
-  _globals['_JOBSERVICE']._serialized_start=2215
-  _globals['_JOBSERVICE']._serialized_end=2717
+  _globals['_SUBMITJOBREQUEST']._serialized_end=561
+  _globals['_JOB']._serialized_start=564
+  _globals['_JOB']._serialized_end=1214
+  _globals['_ROUND']._serialized_start=1217
+  _globals['_ROUND']._serialized_end=1539
+  _globals['_ROUND_METRICSENTRY']._serialized_start=1493
+  _globals['_ROUND_METRICSENTRY']._serialized_end=1539
+  _globals['_TASK']._serialized_start=1542
+  _globals['_TASK']._serialized_end=1808
+  _globals['_JOBDETAIL']._serialized_start=1810
+  _globals['_JOBDETAIL']._serialized_end=1922
+  _globals['_LISTJOBSREQUEST']._serialized_start=1924
+  _globals['_LISTJOBSREQUEST']._serialized_end=2000
+  _globals['_LISTJOBSRESPONSE']._serialized_start=2002
+  _globals['_LISTJOBSRESPONSE']._serialized_end=2077
+  _globals['_GETJOBREQUEST']._serialized_start=2079
+  _globals['_GETJOBREQUEST']._serialized_end=2133
+  _globals['_CANCELJOBREQUEST']._serialized_start=2135
+  _globals['_CANCELJOBREQUEST']._serialized_end=2169
+  _globals['_WATCHJOBREQUEST']._serialized_start=2171
+  _globals['_WATCHJOBREQUEST']._serialized_end=2204
+  _globals['_JOBEVENT']._serialized_start=2206
+  _globals['_JOBEVENT']._serialized_end=2306
+  _globals['_GETRESULTSREQUEST']._serialized_start=2308
+  _globals['_GETRESULTSREQUEST']._serialized_end=2343
+  _globals['_TASKRESULT']._serialized_start=2346
+  _globals['_TASKRESULT']._serialized_end=2538
+  _globals['_GETRESULTSRESPONSE']._serialized_start=2540
+  _globals['_GETRESULTSRESPONSE']._serialized_end=2633
+  _globals['_ESTIMATECOSTREQUEST']._serialized_start=2636
+  _globals['_ESTIMATECOSTREQUEST']._serialized_end=2830
+  _globals['_ESTIMATECOSTRESPONSE']._serialized_start=2832
+  _globals['_ESTIMATECOSTRESPONSE']._serialized_end=2900
+  _globals['_JOBSERVICE']._serialized_start=3074
+  _globals['_JOBSERVICE']._serialized_end=3576
 # @@protoc_insertion_point(module_scope)

@@ -130,7 +130,7 @@ class LeaseTasksRequest(_message.Message):
     def __init__(self, free_cores: _Optional[int] = ..., free_memory_mb: _Optional[int] = ..., free_disk_mb: _Optional[int] = ..., max_tasks: _Optional[int] = ..., runtimes: _Optional[_Iterable[str]] = ..., free_gpus: _Optional[int] = ...) -> None: ...
 
 class TaskLease(_message.Message):
-    __slots__ = ("attempt_id", "task_id", "job_id", "task_index", "runtime", "command", "package_digest", "input_digest", "input_name", "resources", "lease_deadline", "runtime_image", "runtime_archive_digest", "package_size", "input_size", "comparison")
+    __slots__ = ("attempt_id", "task_id", "job_id", "task_index", "runtime", "command", "package_digest", "input_digest", "input_name", "resources", "lease_deadline", "runtime_image", "runtime_archive_digest", "package_size", "input_size", "comparison", "round", "rounds", "model_digest", "model_size", "aggregate")
     ATTEMPT_ID_FIELD_NUMBER: _ClassVar[int]
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
@@ -147,6 +147,11 @@ class TaskLease(_message.Message):
     PACKAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     INPUT_SIZE_FIELD_NUMBER: _ClassVar[int]
     COMPARISON_FIELD_NUMBER: _ClassVar[int]
+    ROUND_FIELD_NUMBER: _ClassVar[int]
+    ROUNDS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    MODEL_SIZE_FIELD_NUMBER: _ClassVar[int]
+    AGGREGATE_FIELD_NUMBER: _ClassVar[int]
     attempt_id: str
     task_id: str
     job_id: str
@@ -163,7 +168,28 @@ class TaskLease(_message.Message):
     package_size: int
     input_size: int
     comparison: ResultComparison
-    def __init__(self, attempt_id: _Optional[str] = ..., task_id: _Optional[str] = ..., job_id: _Optional[str] = ..., task_index: _Optional[int] = ..., runtime: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., package_digest: _Optional[str] = ..., input_digest: _Optional[str] = ..., input_name: _Optional[str] = ..., resources: _Optional[_Union[_common_pb2.Resources, _Mapping]] = ..., lease_deadline: _Optional[int] = ..., runtime_image: _Optional[str] = ..., runtime_archive_digest: _Optional[str] = ..., package_size: _Optional[int] = ..., input_size: _Optional[int] = ..., comparison: _Optional[_Union[ResultComparison, _Mapping]] = ...) -> None: ...
+    round: int
+    rounds: int
+    model_digest: str
+    model_size: int
+    aggregate: AggregateInputs
+    def __init__(self, attempt_id: _Optional[str] = ..., task_id: _Optional[str] = ..., job_id: _Optional[str] = ..., task_index: _Optional[int] = ..., runtime: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., package_digest: _Optional[str] = ..., input_digest: _Optional[str] = ..., input_name: _Optional[str] = ..., resources: _Optional[_Union[_common_pb2.Resources, _Mapping]] = ..., lease_deadline: _Optional[int] = ..., runtime_image: _Optional[str] = ..., runtime_archive_digest: _Optional[str] = ..., package_size: _Optional[int] = ..., input_size: _Optional[int] = ..., comparison: _Optional[_Union[ResultComparison, _Mapping]] = ..., round: _Optional[int] = ..., rounds: _Optional[int] = ..., model_digest: _Optional[str] = ..., model_size: _Optional[int] = ..., aggregate: _Optional[_Union[AggregateInputs, _Mapping]] = ...) -> None: ...
+
+class AggregateInputs(_message.Message):
+    __slots__ = ("outputs",)
+    OUTPUTS_FIELD_NUMBER: _ClassVar[int]
+    outputs: _containers.RepeatedCompositeFieldContainer[RoundOutput]
+    def __init__(self, outputs: _Optional[_Iterable[_Union[RoundOutput, _Mapping]]] = ...) -> None: ...
+
+class RoundOutput(_message.Message):
+    __slots__ = ("task_index", "digest", "size")
+    TASK_INDEX_FIELD_NUMBER: _ClassVar[int]
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    task_index: int
+    digest: str
+    size: int
+    def __init__(self, task_index: _Optional[int] = ..., digest: _Optional[str] = ..., size: _Optional[int] = ...) -> None: ...
 
 class ResultComparison(_message.Message):
     __slots__ = ("result_a_digest", "result_a_size", "result_b_digest", "result_b_size")
@@ -178,10 +204,12 @@ class ResultComparison(_message.Message):
     def __init__(self, result_a_digest: _Optional[str] = ..., result_a_size: _Optional[int] = ..., result_b_digest: _Optional[str] = ..., result_b_size: _Optional[int] = ...) -> None: ...
 
 class LeaseTasksResponse(_message.Message):
-    __slots__ = ("leases",)
+    __slots__ = ("leases", "held_back")
     LEASES_FIELD_NUMBER: _ClassVar[int]
+    HELD_BACK_FIELD_NUMBER: _ClassVar[int]
     leases: _containers.RepeatedCompositeFieldContainer[TaskLease]
-    def __init__(self, leases: _Optional[_Iterable[_Union[TaskLease, _Mapping]]] = ...) -> None: ...
+    held_back: str
+    def __init__(self, leases: _Optional[_Iterable[_Union[TaskLease, _Mapping]]] = ..., held_back: _Optional[str] = ...) -> None: ...
 
 class StartAttemptsRequest(_message.Message):
     __slots__ = ("attempt_ids",)
@@ -240,6 +268,14 @@ class FailAttemptsRequest(_message.Message):
     FAILURES_FIELD_NUMBER: _ClassVar[int]
     failures: _containers.RepeatedCompositeFieldContainer[Failure]
     def __init__(self, failures: _Optional[_Iterable[_Union[Failure, _Mapping]]] = ...) -> None: ...
+
+class ReturnAttemptsRequest(_message.Message):
+    __slots__ = ("attempt_ids", "reason")
+    ATTEMPT_IDS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    attempt_ids: _containers.RepeatedScalarFieldContainer[str]
+    reason: str
+    def __init__(self, attempt_ids: _Optional[_Iterable[str]] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class AttemptAck(_message.Message):
     __slots__ = ("attempt_id", "accepted", "error", "payout_ucpt")

@@ -69,6 +69,11 @@ class NodeServiceStub:
                 request_serializer=proto_dot_hivemind_dot_v1_dot_node__pb2.FailAttemptsRequest.SerializeToString,
                 response_deserializer=proto_dot_hivemind_dot_v1_dot_node__pb2.AttemptAcks.FromString,
                 _registered_method=True)
+        self.ReturnAttempts = channel.unary_unary(
+                '/hivemind.v1.NodeService/ReturnAttempts',
+                request_serializer=proto_dot_hivemind_dot_v1_dot_node__pb2.ReturnAttemptsRequest.SerializeToString,
+                response_deserializer=proto_dot_hivemind_dot_v1_dot_node__pb2.AttemptAcks.FromString,
+                _registered_method=True)
         self.RotateNodeSecret = channel.unary_unary(
                 '/hivemind.v1.NodeService/RotateNodeSecret',
                 request_serializer=proto_dot_hivemind_dot_v1_dot_node__pb2.RotateNodeSecretRequest.SerializeToString,
@@ -124,6 +129,15 @@ class NodeServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReturnAttempts(self, request, context):
+        """Hands attempts back unfinished (the contributor stopped sharing, the app quit): each task
+        goes back to the queue at once. Not a failure: it does not count toward max_attempts and
+        costs the node no trust. For task attempts only; a comparison is failed as before.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RotateNodeSecret(self, request, context):
         """Replaces a node's secret; the old one stops working at once. With the node credential:
         this node (node_id empty or its own). With a user's token: one of that user's nodes
@@ -169,6 +183,11 @@ def add_NodeServiceServicer_to_server(servicer, server):
             'FailAttempts': grpc.unary_unary_rpc_method_handler(
                     servicer.FailAttempts,
                     request_deserializer=proto_dot_hivemind_dot_v1_dot_node__pb2.FailAttemptsRequest.FromString,
+                    response_serializer=proto_dot_hivemind_dot_v1_dot_node__pb2.AttemptAcks.SerializeToString,
+            ),
+            'ReturnAttempts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReturnAttempts,
+                    request_deserializer=proto_dot_hivemind_dot_v1_dot_node__pb2.ReturnAttemptsRequest.FromString,
                     response_serializer=proto_dot_hivemind_dot_v1_dot_node__pb2.AttemptAcks.SerializeToString,
             ),
             'RotateNodeSecret': grpc.unary_unary_rpc_method_handler(
@@ -365,6 +384,33 @@ class NodeService:
             target,
             '/hivemind.v1.NodeService/FailAttempts',
             proto_dot_hivemind_dot_v1_dot_node__pb2.FailAttemptsRequest.SerializeToString,
+            proto_dot_hivemind_dot_v1_dot_node__pb2.AttemptAcks.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReturnAttempts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hivemind.v1.NodeService/ReturnAttempts',
+            proto_dot_hivemind_dot_v1_dot_node__pb2.ReturnAttemptsRequest.SerializeToString,
             proto_dot_hivemind_dot_v1_dot_node__pb2.AttemptAcks.FromString,
             options,
             channel_credentials,

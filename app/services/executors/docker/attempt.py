@@ -42,8 +42,9 @@ class Attempt:
     paused_since: float | None = None
     paused_total: float = 0.0
     state_changed: asyncio.Event = field(default_factory=asyncio.Event)
-    disk_used: int | None = None  # set when the disk cap was crossed
+    disk_error: str = ""  # set when a disk cap (bytes or files) was crossed
     removed: bool = False
+    monitor: ResourceMonitor | None = None  # measures the container while it runs
 
     def active_seconds(self) -> float:
         now = time.monotonic()
@@ -106,22 +107,24 @@ class AttemptRun:
         )
         pump.start()
 
-        def disk_exceeded(used: int) -> None:
-            attempt.disk_used = used
+        def disk_exceeded(error: str) -> None:
+            attempt.disk_error = error
             attempt.state_changed.set()
 
         monitor = ResourceMonitor(
             api,
             attempt.container_id,
             spec.work_dir,
-            spec.disk_mb * MB,
+            lambda usage: usage.over(spec),
             loop,
             disk_exceeded,
             f"usage-{name}",
             interval_s=self.sample_interval_s,
             disk_interval_s=self.disk_interval_s,
+            max_files=spec.max_files,
         )
         monitor.start()
+        attempt.monitor = monitor
         try:
             stop_reason = await self._supervise(attempt, exited, cancel)
             if stop_reason:
@@ -143,7 +146,7 @@ class AttemptRun:
             # Any failure: a process of the task may have been OOM-killed even when the
             # main one went on to exit with its own code.
             oom = await asyncio.to_thread(self._was_oom_killed, exit_code, usage.peak_memory_bytes)
-        error = describe(stop_reason, exit_code, oom, spec)
+        error = describe(stop_reason, exit_code, oom, spec, attempt.disk_error)
         result = ExecutionResult(
             exit_code=exit_code,
             error=error,
@@ -180,7 +183,7 @@ class AttemptRun:
             while not exited.done():
                 if cancel.is_set():
                     return "cancel"
-                if attempt.disk_used is not None:
+                if attempt.disk_error:
                     return "disk"
                 remaining = attempt.spec.timeout_s - attempt.active_seconds()
                 if attempt.paused_since is None and remaining <= 0:
@@ -268,13 +271,15 @@ def force_remove(api: Any, container_id: str, paused: bool) -> None:
     api.remove_container(container_id, force=True, v=True)
 
 
-def describe(stop_reason: str, exit_code: int | None, oom: bool, spec: TaskSpec) -> str:
+def describe(
+    stop_reason: str, exit_code: int | None, oom: bool, spec: TaskSpec, disk_error: str = ""
+) -> str:
     if stop_reason == "cancel":
         return "cancelled"
     if stop_reason == "timeout":
         return f"timed out after {spec.timeout_s} s"
     if stop_reason == "disk":
-        return f"killed: disk limit exceeded ({spec.disk_mb} MB)"
+        return disk_error or f"killed: disk limit exceeded ({spec.disk_mb} MB)"
     if oom:
         return f"killed: out of memory (limit {spec.memory_mb} MB)"
     if exit_code is None:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.services.executors.base import round_environment
+
 # Every container we create carries these labels, so a restarted worker can find (and
 # remove) what a crashed one left behind, without touching anybody else's containers.
 LABEL_TASK = "io.hivemind.task"
@@ -34,6 +36,9 @@ MOUNT_OUTPUT = "/output"
 # A comparison's two results, both read-only.
 MOUNT_RESULTS_A = "/results/a"
 MOUNT_RESULTS_B = "/results/b"
+# A job with rounds: the round's model, and every output of the round for its aggregate.
+MOUNT_MODEL = "/model"
+MOUNT_ROUND_OUTPUTS = "/results"
 
 DEFAULT_PIDS_LIMIT = 256
 # Docker refuses memory limits under 6 MB; below ~16 MB not even an interpreter starts.
@@ -58,6 +63,13 @@ class ContainerPlan:
     # (host path, container path, read_only)
     mounts: list[tuple[str, str, bool]] = field(default_factory=list)
     gpus: int = 0
+    tmp_inodes: int = 0  # files /tmp may hold (0 = the kernel's default)
+
+    @property
+    def tmp_options(self) -> str:
+        # Empty files cost no bytes but an inode each: /tmp's are capped like the work dir's.
+        inodes = f",nr_inodes={self.tmp_inodes}" if self.tmp_inodes else ""
+        return f"rw,nosuid,nodev,size={self.tmp_mb}m{inodes},mode=1777"
 
     def host_config_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for `APIClient.create_host_config` (mounts and GPUs excluded:
@@ -65,7 +77,7 @@ class ContainerPlan:
         return {
             "network_mode": "none",
             "read_only": True,
-            "tmpfs": {"/tmp": f"rw,nosuid,nodev,size={self.tmp_mb}m,mode=1777"},
+            "tmpfs": {"/tmp": self.tmp_options},
             "cap_drop": ["ALL"],
             "security_opt": ["no-new-privileges"],
             "init": True,
@@ -88,7 +100,7 @@ class ContainerPlan:
             "none",
             "--read-only",
             "--tmpfs",
-            f"/tmp:rw,nosuid,nodev,size={self.tmp_mb}m,mode=1777",
+            f"/tmp:{self.tmp_options}",
             "--cap-drop",
             "ALL",
             "--security-opt",
@@ -141,9 +153,15 @@ def validate_spec(spec: Any) -> None:
         raise ValueError(f"package directory {spec.package_dir} does not exist")
     if spec.input_path is not None and not Path(spec.input_path).exists():
         raise ValueError(f"input {spec.input_path} does not exist")
-    for results_dir in getattr(spec, "results_dirs", None) or ():
+    for results_dir in (*(getattr(spec, "results_dirs", None) or ()), *_round_dirs(spec)):
         if not Path(results_dir).is_dir():
             raise ValueError(f"results directory {results_dir} does not exist")
+
+
+def _round_dirs(spec: Any) -> list[Path]:
+    """The model and the round's outputs of a task of a job with rounds, those it has."""
+    found = (getattr(spec, "model_dir", None), getattr(spec, "round_outputs_dir", None))
+    return [Path(folder) for folder in found if folder is not None]
 
 
 def container_user() -> tuple[int, int]:
@@ -173,7 +191,7 @@ def prepare_mounts(spec: Any, uid: int, gid: int) -> None:
     _add_read_access(Path(spec.package_dir))
     if spec.input_path is not None:
         _add_read_access(Path(spec.input_path))
-    for results_dir in getattr(spec, "results_dirs", None) or ():
+    for results_dir in (*(getattr(spec, "results_dirs", None) or ()), *_round_dirs(spec)):
         _add_read_access(Path(results_dir))
 
 
@@ -228,6 +246,18 @@ def build_plan(
         ):
             mounts.append((str(Path(host_dir).resolve()), target, True))
             results_env[name] = target
+    # A job with rounds: its model and, for an aggregate, the round's outputs, read-only.
+    model_dir = getattr(spec, "model_dir", None)
+    outputs_dir = getattr(spec, "round_outputs_dir", None)
+    for host_dir, target in ((model_dir, MOUNT_MODEL), (outputs_dir, MOUNT_ROUND_OUTPUTS)):
+        if host_dir is not None:
+            mounts.append((str(Path(host_dir).resolve()), target, True))
+    round_env = round_environment(
+        getattr(spec, "round", 0),
+        getattr(spec, "rounds", 1),
+        MOUNT_MODEL if model_dir is not None else None,
+        MOUNT_ROUND_OUTPUTS if outputs_dir is not None else None,
+    )
     environment = dict(spec.env)
     environment.update(
         {
@@ -240,6 +270,7 @@ def build_plan(
             "HIVEMIND_OUTPUT": MOUNT_OUTPUT,
             "HIVEMIND_TASK_INDEX": str(spec.task_index),
             **results_env,
+            **round_env,
         }
     )
     return ContainerPlan(
@@ -259,4 +290,5 @@ def build_plan(
         tmp_mb=tmp_size_mb(spec.memory_mb),
         mounts=mounts,
         gpus=spec.gpus,
+        tmp_inodes=max(int(getattr(spec, "max_files", 0) or 0), 0),
     )

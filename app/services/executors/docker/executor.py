@@ -23,6 +23,7 @@ from app.services.executors.base import (
     ExecutionResult,
     Executor,
     LogCallback,
+    OutsideUsage,
     TaskSpec,
 )
 from app.services.executors.docker.attempt import Attempt, AttemptRun, force_remove, one_line
@@ -78,6 +79,8 @@ class DockerExecutor(Executor):
         self._client = client  # a docker.DockerClient; made on first use (that dials)
         self._client_lock = threading.Lock()
         self._running: dict[str, Attempt] = {}
+        self._ended_cpu_seconds = 0.0  # of the containers that are gone
+        self._usage_lock = threading.Lock()  # outside_usage() may be called from any thread
         self._gpu: GpuSupport | None = None
 
     # -- the daemon -------------------------------------------------------------------------
@@ -160,6 +163,19 @@ class DockerExecutor(Executor):
             log.info("removed %d leftover task container(s) instance=%s", removed, self.instance)
         return removed
 
+    def outside_usage(self) -> OutsideUsage:
+        """The containers' CPU seconds (ended ones included, so the counter never drops) and
+        the memory the running ones hold, as their resource monitors last measured them."""
+        with self._usage_lock:
+            cpu = self._ended_cpu_seconds
+            memory = 0
+            for attempt in list(self._running.values()):
+                monitor = attempt.monitor
+                if monitor is not None:
+                    cpu += monitor.usage.cpu_seconds or 0.0
+                    memory += monitor.memory_bytes
+        return OutsideUsage(cpu_seconds=cpu, memory_bytes=memory)
+
     # -- pause / resume ---------------------------------------------------------------------
 
     async def pause(self, attempt_id: str) -> None:
@@ -223,7 +239,10 @@ class DockerExecutor(Executor):
         try:
             return await attempt_run.run(cancel, on_log)
         finally:
-            self._running.pop(spec.attempt_id, None)
+            with self._usage_lock:  # moved from running to ended in one step
+                if attempt.monitor is not None:
+                    self._ended_cpu_seconds += attempt.monitor.usage.cpu_seconds or 0.0
+                self._running.pop(spec.attempt_id, None)
             if attempt.container_id and not attempt.removed:
                 # Always removed, even when we are cancelled ourselves; shielded so a second
                 # cancellation cannot leave the container behind.

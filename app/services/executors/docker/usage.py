@@ -1,5 +1,6 @@
-"""Measuring a running container: CPU seconds and peak memory (from its cgroup, or the Docker
-stats API when the cgroup is out of reach), and the bytes its work directory holds.
+"""Measuring a running container: CPU seconds, memory now and at its peak (from its cgroup, or
+the Docker stats API when the cgroup is out of reach). The same numbers serve the attempt's
+report and the app's live "HiveMind" share of the machine. Its work directory: executors/disk.py.
 
 All of this is blocking file or HTTP work, run on the per-attempt monitor thread.
 """
@@ -7,7 +8,6 @@ All of this is blocking file or HTTP work, run on the per-attempt monitor thread
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ CGROUP_ROOT = Path("/sys/fs/cgroup")
 class UsageSample:
     cpu_seconds: float | None = None
     peak_memory_bytes: int | None = None
+    memory_bytes: int | None = None  # in use now
 
 
 class CgroupReader:
@@ -70,7 +71,9 @@ class CgroupReader:
         if "cpuacct" in v1 and "memory" in v1:
             cpu = _v1_dir(cgroup_root, "cpuacct", v1["cpuacct"]) / "cpuacct.usage"
             memory = _v1_dir(cgroup_root, "memory", v1["memory"])
-            reader = cls(cpu, False, memory / "memory.max_usage_in_bytes", None)
+            reader = cls(
+                cpu, False, memory / "memory.max_usage_in_bytes", memory / "memory.usage_in_bytes"
+            )
         elif unified is not None:
             base = cgroup_root / unified.lstrip("/")
             peak = base / "memory.peak"
@@ -94,16 +97,26 @@ class CgroupReader:
                 cpu = usec / 1e6
             else:
                 cpu = int(raw) / 1e9
+            current = _read_int(self.current_file)
             if self.peak_file is not None:
                 peak = int(self.peak_file.read_text())
-            elif self.current_file is not None:
-                peak = max(self._peak_seen, int(self.current_file.read_text()))
+            elif current is not None:
+                peak = max(self._peak_seen, current)
             else:
                 peak = 0
         except (OSError, ValueError, StopIteration, IndexError):
             return None
         self._peak_seen = peak
-        return UsageSample(cpu_seconds=cpu, peak_memory_bytes=peak)
+        return UsageSample(cpu_seconds=cpu, peak_memory_bytes=peak, memory_bytes=current)
+
+
+def _read_int(path: Path | None) -> int | None:
+    if path is None:
+        return None
+    try:
+        return int(path.read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def _v1_dir(root: Path, controller: str, path: str) -> Path:
@@ -125,20 +138,6 @@ def stats_api_sample(api: Any, container_id: str, peak_so_far: int) -> UsageSamp
     except (KeyError, TypeError):
         return None
     memory = stats.get("memory_stats") or {}
-    peak = max(peak_so_far, int(memory.get("max_usage") or 0), int(memory.get("usage") or 0))
-    return UsageSample(cpu_seconds=cpu_ns / 1e9, peak_memory_bytes=peak)
-
-
-def directory_bytes(path: Path) -> int:
-    """Disk space the files under `path` take (allocated blocks where the OS says, so sparse
-    files count for what they really use). Blocking."""
-    total = 0
-    for root, _dirs, files in os.walk(path):
-        for name in files:
-            try:
-                info = os.lstat(os.path.join(root, name))
-            except OSError:
-                continue
-            blocks = getattr(info, "st_blocks", None)
-            total += blocks * 512 if blocks is not None else info.st_size
-    return total
+    current = int(memory.get("usage") or 0)
+    peak = max(peak_so_far, int(memory.get("max_usage") or 0), current)
+    return UsageSample(cpu_seconds=cpu_ns / 1e9, peak_memory_bytes=peak, memory_bytes=current)

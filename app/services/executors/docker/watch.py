@@ -1,10 +1,11 @@
 """The two threads that watch one running container.
 
 `OutputPump` moves the container's stdout/stderr into the task log as it comes, then learns
-the exit code. `ResourceMonitor` samples CPU, memory and the work directory's size, and says
-when the disk cap is crossed. Both are dedicated threads rather than `asyncio.to_thread`: a
-task may run for hours, which must not hold a slot of the loop's shared thread pool. They talk
-to the loop only through `loop.call_soon_threadsafe`.
+the exit code. `ResourceMonitor` samples CPU, memory and the work directory (bytes and
+files), and says when a disk cap is crossed; its numbers so far are also what the executor
+reports as the containers' live usage. Both are dedicated threads rather than
+`asyncio.to_thread`: a task may run for hours, which must not hold a slot of the loop's shared
+thread pool. They talk to the loop only through `loop.call_soon_threadsafe`.
 """
 
 from __future__ import annotations
@@ -22,12 +23,8 @@ from typing import Any
 import docker.errors
 
 from app.services.executors.base import LogBuffer, LogCallback
-from app.services.executors.docker.usage import (
-    CgroupReader,
-    UsageSample,
-    directory_bytes,
-    stats_api_sample,
-)
+from app.services.executors.disk import DiskUsage, disk_usage
+from app.services.executors.docker.usage import CgroupReader, UsageSample, stats_api_sample
 
 log = logging.getLogger(__name__)
 
@@ -127,29 +124,33 @@ class OutputPump:
 
 class ResourceMonitor:
     """Thread: samples usage every `interval_s` and the work directory every
-    `disk_interval_s`; calls `on_disk_exceeded(bytes)` on the loop once when over the cap."""
+    `disk_interval_s`; calls `on_disk_exceeded(error)` on the loop once when `disk_error`
+    finds the work directory over a cap (it says why, in one line)."""
 
     def __init__(
         self,
         api: Any,
         container_id: str,
         work_dir: Path,
-        disk_limit_bytes: int,
+        disk_error: Callable[[DiskUsage], str],
         loop: asyncio.AbstractEventLoop,
-        on_disk_exceeded: Callable[[int], None],
+        on_disk_exceeded: Callable[[str], None],
         name: str,
         interval_s: float = 0.1,
         disk_interval_s: float = 0.5,
+        max_files: int = 0,
     ) -> None:
         self.api = api
         self.container_id = container_id
         self.work_dir = work_dir
-        self.disk_limit_bytes = disk_limit_bytes
+        self.disk_error = disk_error
+        self.max_files = max_files
         self.loop = loop
         self.on_disk_exceeded = on_disk_exceeded
         self.interval_s = interval_s
         self.disk_interval_s = disk_interval_s
         self.usage = UsageSample(cpu_seconds=0.0, peak_memory_bytes=0)
+        self.memory_bytes = 0  # in use at the last sample (the app's live view reads it)
         self.source = "none"  # "cgroup" or "stats-api": how the numbers were measured
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"hivemind-{name}", daemon=True)
@@ -187,10 +188,10 @@ class ResourceMonitor:
             now = time.monotonic()
             if not disk_reported and now >= next_disk_check:
                 next_disk_check = now + self.disk_interval_s
-                used = directory_bytes(self.work_dir)
-                if used > self.disk_limit_bytes:
+                error = self.disk_error(disk_usage(self.work_dir, self.max_files))
+                if error:
                     disk_reported = True
-                    _to_loop(self.loop, self.on_disk_exceeded, used)
+                    _to_loop(self.loop, self.on_disk_exceeded, error)
             if self._stop.wait(interval):
                 return
 
@@ -204,6 +205,8 @@ class ResourceMonitor:
         return CgroupReader.for_process(pid, self.container_id)
 
     def _keep(self, sample: UsageSample) -> None:
+        if sample.memory_bytes is not None:
+            self.memory_bytes = sample.memory_bytes
         # Counters only grow; a late sample of a dying cgroup must not lower them.
         self.usage = UsageSample(
             cpu_seconds=max(self.usage.cpu_seconds or 0.0, sample.cpu_seconds or 0.0),

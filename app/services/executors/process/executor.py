@@ -26,11 +26,12 @@ from app.services.executors.base import (
     LogBuffer,
     LogCallback,
     TaskSpec,
+    round_environment,
 )
+from app.services.executors.disk import disk_usage
 from app.services.executors.process.group import (
     KILL,
     TaskProcess,
-    directory_bytes,
     log_thread,
     spawn,
     start_thread,
@@ -112,6 +113,7 @@ def task_environment(spec: TaskSpec, scratch_dir: Path) -> dict[str, str]:
         # A comparison: the two results it judges, as HIVEMIND_TASK_DIR names the package.
         env["HIVEMIND_RESULTS_A"] = str(spec.results_dirs[0])
         env["HIVEMIND_RESULTS_B"] = str(spec.results_dirs[1])
+    env.update(round_environment(spec.round, spec.rounds, spec.model_dir, spec.round_outputs_dir))
     env.update(spec.env)
     return env
 
@@ -236,10 +238,9 @@ class ProcessExecutor(Executor):
                 break
             if time.monotonic() - last_disk_check >= self.disk_check_interval_s:
                 last_disk_check = time.monotonic()
-                used = await asyncio.to_thread(directory_bytes, spec.work_dir)
-                if spec.disk_mb > 0 and used > spec.disk_mb * 1024 * 1024:
-                    error = f"killed: disk limit exceeded ({spec.disk_mb} MB)"
-                    killed_by = "disk"
+                usage = await asyncio.to_thread(disk_usage, spec.work_dir, spec.max_files)
+                if over := usage.over(spec):
+                    error, killed_by = over, "disk"
                     break
             waiters = [exited, asyncio.ensure_future(cancel.wait())]
             await asyncio.wait(

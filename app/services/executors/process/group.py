@@ -160,17 +160,6 @@ def spawn(argv: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Popen[b
     )
 
 
-def directory_bytes(path: Path) -> int:
-    total = 0
-    for root, _dirs, files in os.walk(path):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(root, name)).st_size
-            except OSError:
-                continue
-    return total
-
-
 def start_thread(name: str, target: Callable[..., None], *args: object) -> None:
     # Dedicated threads: a task may run for hours, which must not hold the shared pool.
     threading.Thread(target=target, args=args, name=f"hivemind-{name}", daemon=True).start()
