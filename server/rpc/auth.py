@@ -143,7 +143,7 @@ class NodeCredentialCache:
     def forget_owner(self, user_id: str) -> None:
         """Drops the nodes of one owner (their owner was banned or unbanned)."""
         for node_id in [n for n, r in self._records.items() if r.principal.user_id == user_id]:
-            del self._records[node_id]
+            self._records.pop(node_id)
 
 
 def _load_node(conn: Connection, node_id: str) -> Any:
