@@ -31,10 +31,6 @@ from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HIVEMIND_KEYRING", "file")  # never touch a real keychain in tests
-# Every server the suite starts (in this process or as a subprocess) gives new accounts 100 CPT
-# of starter credit, the sign-up grant the tests' jobs were written for; the default is much
-# smaller (server/config.py), and tests about starter credit set what they test.
-os.environ.setdefault("HIVEMIND_SERVER_SIGNUP_GRANT_UCPT", str(100_000_000))
 
 import grpc
 import pytest
@@ -54,8 +50,13 @@ from tests.kit.postgres import (
     give_database,
     postgres_problem,
 )
-from tests.kit.servers import ServerProcess, start_server
+from tests.kit.servers import SUITE_SERVER_ENV, ServerProcess, start_server
 from tests.kit.stubs import Stubs
+
+# Every server the suite starts in this process gets the suite's own settings too (subprocesses
+# get them from tests/kit/servers.py's server_env).
+for _name, _value in SUITE_SERVER_ENV.items():
+    os.environ.setdefault(_name, _value)
 
 DATABASES = ("sqlite", "postgres")
 
