@@ -102,7 +102,7 @@ async def build_scene(data_dir: Path, seconds: float = 60.0) -> Scene:
         bittorrent=False,
     )
     channel = grpc.aio.insecure_channel(server.address)
-    scene = Scene(server, channel, Stubs(channel))
+    scene = Scene(server, channel, Stubs(channel, server.address))
     for name, admin in (("alice", True), ("bob", False), ("carol", False), ("dave", False)):
         scene.people[name] = await register_user(
             server.address, name, admin=admin, data_dir=data_dir

@@ -77,7 +77,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
     async def setup() -> World:
         channel = grpc.aio.insecure_channel(server.address)
-        world = World(thread, channel, Stubs(channel), server.http_url)
+        world = World(thread, channel, Stubs(channel, server.address), server.http_url)
         for name, admin in (("alice", True), ("bob", False)):
             world.people[name] = await register_user(
                 server.address, name, admin=admin, data_dir=data_dir
