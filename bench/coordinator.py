@@ -98,6 +98,8 @@ def start_server(
     env["HIVEMIND_SERVER_DATABASE_URL"] = database_url
     # Leases long enough that none expires while the bench runs.
     env["HIVEMIND_SERVER_LEASE_TTL_S"] = "600"
+    # The submitter pays from the sign-up grant (starter credit): enough for 100,000 tasks.
+    env["HIVEMIND_SERVER_SIGNUP_GRANT_UCPT"] = str(1000 * 1_000_000)
     log = open(data_dir / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
     process = subprocess.Popen(
         [

@@ -23,6 +23,7 @@ from proto.hivemind.v1 import (
     job_pb2_grpc,
     node_pb2_grpc,
 )
+from server.accounts.revocation import UserStates
 from server.accounts.signing import load_or_create_key
 from server.accounts.tokens import AccessTokenSigner
 from server.accounts.users import UnknownNameFailures
@@ -141,7 +142,9 @@ def open_context(settings: ServerSettings) -> ServerContext:
         NODE_CREDENTIAL_CACHE_WITH_REDIS_S if link is not None else NODE_CREDENTIAL_CACHE_S
     )
     invalidations.listen(NODE, node_credentials.forget, node_credentials.clear)
+    user_states = UserStates(settings.user_state_cache_s)
     invalidations.listen(USER, node_credentials.forget_owner, node_credentials.clear)
+    invalidations.listen(USER, user_states.forget, user_states.clear)
     return ServerContext(
         settings=settings,
         db=db,
@@ -150,6 +153,7 @@ def open_context(settings: ServerSettings) -> ServerContext:
         token_signer=token_signer,
         signing_keys=token_signer.keys,
         unknown_name_failures=UnknownNameFailures(),
+        user_states=user_states,
         node_credentials=node_credentials,
         spot_check_rng=random.SystemRandom(),
         invalidations=invalidations,

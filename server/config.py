@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 UCPT_PER_CPT = 1_000_000
+# Settings that were renamed: an old name in server.toml or the environment still works.
+RENAMED = {"registrations_per_address_hour": "registrations_per_network_hour"}
 DEFAULT_HTTP_LISTEN = "127.0.0.1:50080"  # where http_listen = "auto" serves the dashboard
 
 
@@ -40,8 +42,15 @@ class ServerSettings:
     # The network's state (network page, /metrics gauges) is read at most this often.
     web_state_cache_s: float = 5.0
     # Ledger and rewards.
-    signup_grant_ucpt: int = 100 * UCPT_PER_CPT
-    registrations_per_address_hour: int = 30  # new accounts per client address; 0 = no limit
+    # Starter credit for each new account (server/ledger/starter.py): enough to try the network
+    # with a small job of one's own (examples/pi's 8 one-core tasks of at most 60 s hold 2.6
+    # CPT at worst), never transferable. 0 = none: a public network should say 0.
+    signup_grant_ucpt: int = 3 * UCPT_PER_CPT
+    # New accounts per client network (network_prefix_v4/v6 below) and hour, all servers on
+    # one database together; 0 = no limit (server/accounts/signup_limits.py).
+    registrations_per_network_hour: int = 10
+    # Transfers one user may address to names without an account per hour; 0 = no limit.
+    transfer_unknown_names_per_hour: int = 10
     base_ucpt_per_core_hour: int = 10 * UCPT_PER_CPT
     # What an hour of one GPU earns on top of the cores' time (docs/REWARDS.md).
     base_ucpt_per_gpu_hour: int = 100 * UCPT_PER_CPT
@@ -55,6 +64,10 @@ class ServerSettings:
     # Tokens.
     access_token_ttl_s: int = 15 * 60
     refresh_token_ttl_s: int = 30 * 24 * 3600
+    # How long a server trusts what it read of a user's role, ban and credential generation:
+    # a change made on another replica (or by the admin CLI) is seen within this; one made
+    # through this server, and every admin call, at once (server/accounts/revocation.py).
+    user_state_cache_s: float = 5.0
     # Scheduling.
     lease_ttl_s: int = 60  # a lease not renewed by heartbeat within this expires
     heartbeat_interval_s: int = 10
@@ -81,9 +94,10 @@ class ServerSettings:
     trust_threshold: int = 3
     spot_check_min_probability: float = 0.05
     # An open network (docs/SECURITY.md). Calls from one IPv4 /24 or one IPv6 /48 come from
-    # one network; replicas that make a quorum come from distinct owners and distinct
-    # networks. `distinct_networks` off only for a private network whose machines all share
-    # one address (a lab behind one NAT, `hivemind demo` on one machine).
+    # one network (common/network.py): sign-ups are counted per network, and replicas that
+    # make a quorum come from distinct owners and distinct networks. `distinct_networks` off
+    # only for a private network whose machines all share one address (a lab behind one NAT,
+    # `hivemind demo` on one machine); it does not lift the sign-up limit.
     network_prefix_v4: int = 24
     network_prefix_v6: int = 48
     distinct_networks: bool = True
@@ -161,11 +175,15 @@ class ServerSettings:
         values: dict[str, Any] = {}
         if config_file.exists():
             values.update(tomllib.loads(config_file.read_text()).get("server", {}))
-        for f in dataclasses.fields(cls):
-            env = os.environ.get(f"HIVEMIND_SERVER_{f.name.upper()}")
+        names = [f.name for f in dataclasses.fields(cls)] + list(RENAMED)
+        for name in names:
+            env = os.environ.get(f"HIVEMIND_SERVER_{name.upper()}")
             if env is not None:
-                values[f.name] = env
+                values[name] = env
         values.update({k: v for k, v in overrides.items() if v is not None})
+        for old, new in RENAMED.items():
+            if old in values:
+                values.setdefault(new, values.pop(old))
         for f in dataclasses.fields(cls):
             if f.name in values:
                 setattr(settings, f.name, _coerce(getattr(settings, f.name), values[f.name]))

@@ -19,6 +19,7 @@ from server.store.invalidation import Invalidations
 from server.store.redis_link import RedisLink
 
 if TYPE_CHECKING:
+    from server.accounts.revocation import UserStates
     from server.accounts.signing import SigningKeys
     from server.accounts.tokens import AccessTokenSigner
     from server.accounts.users import UnknownNameFailures
@@ -41,6 +42,7 @@ class ServerContext:
     # one key per purpose derived from token.key (server/accounts/signing.py).
     signing_keys: SigningKeys
     unknown_name_failures: UnknownNameFailures  # failed logins for names without an account
+    user_states: UserStates  # users' current role, ban and credential generation, briefly
     node_credentials: NodeCredentialCache  # verified node credentials, for a few seconds
     # Which unreplicated results are spot-checked: unpredictable to nodes (a test may seed it).
     spot_check_rng: random.Random

@@ -52,8 +52,13 @@ from tests.kit.postgres import (
     postgres_problem,
 )
 from tests.kit.redis import RedisServer, redis_problem, shared_url
-from tests.kit.servers import ServerProcess, start_server
+from tests.kit.servers import SUITE_SERVER_ENV, ServerProcess, start_server
 from tests.kit.stubs import Stubs
+
+# Every server the suite starts in this process gets the suite's own settings too (subprocesses
+# get them from tests/kit/servers.py's server_env).
+for _name, _value in SUITE_SERVER_ENV.items():
+    os.environ.setdefault(_name, _value)
 
 DATABASES = ("sqlite", "postgres")
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from common.digests import file_sha256, hash_file, is_digest, is_image_id, is_pinned_reference
-from common.network import is_loopback, split_host_port
+from common.network import client_address, is_loopback, network_of_address, split_host_port
+from server.nodes.networks import network_of
 from tests.kit.paths import REPO_ROOT
 
 HEX = "0123456789abcdef" * 4
@@ -65,6 +66,25 @@ def test_host_and_port_are_split_at_the_last_colon() -> None:
     assert split_host_port("1.2.3.4:6881") == ("1.2.3.4", "6881")
     assert split_host_port("[::1]:6881") == ("::1", "6881")
     assert split_host_port(":6881") == ("", "6881")
+
+
+@pytest.mark.parametrize(
+    ("peer", "network"),
+    [
+        ("ipv4:203.0.113.7:5555", "203.0.113.0/24"),
+        ("ipv6:%5B2001:db8:1:2::5%5D:5555", "2001:db8:1::/48"),  # as gRPC writes it
+        ("ipv6:[::ffff:203.0.113.9]:5555", "203.0.113.0/24"),  # IPv4 through an IPv6 socket
+        ("unix:/run/hivemind.sock", ""),
+        ("", ""),
+    ],
+)
+def test_one_notion_of_a_network_for_sign_ups_and_quorums(peer: str, network: str) -> None:
+    """The sign-up limit (address -> network) and the quorums (peer -> network) read alike;
+    a peer that is no address is no network to the one, "local" to the other."""
+    assert network_of_address(client_address(peer)) == network
+    assert network_of(peer) == (network or "local")
+    assert network_of_address("203.0.113.7", 16, 48) == "203.0.0.0/16"
+    assert network_of_address("203.0.113.7", 99, 48) == "203.0.113.7/32"  # clamped
 
 
 def test_the_kernel_loads_neither_side_nor_libtorrent() -> None:

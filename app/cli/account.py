@@ -53,7 +53,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=logout)
     p = sub.add_parser("whoami", parents=[common], help="show who you are logged in as")
     p.set_defaults(handler=whoami)
-    p = sub.add_parser("balance", parents=[common], help="show your CPT balance")
+    p = sub.add_parser("balance", parents=[common], help="show your CPT and starter credit")
     p.set_defaults(handler=balance)
 
     p = sub.add_parser("history", parents=[common], help="list your ledger entries, newest first")
@@ -140,10 +140,15 @@ async def _sign_in(args: Any, creating: bool) -> int:
     result = user_fields(user, server)
     if held is not None:
         result.update(money("balance", held.balance_ucpt))
+        result.update(money("starter", held.starter_ucpt))
 
     def human(obj: dict[str, Any]) -> None:
         verb = "registered and logged in" if creating else "logged in"
-        shown = f"; balance {cpt(held.balance_ucpt)}" if held is not None else ""
+        shown = ""
+        if held is not None:
+            shown = f"; balance {cpt(held.balance_ucpt)}"
+            if held.starter_ucpt:
+                shown += f", starter credit {cpt(held.starter_ucpt)}"
         say(f"{verb} as {user.username} on {server}{shown}")
         if made_default:
             say(f"{server} is now your default server")
@@ -193,12 +198,27 @@ async def whoami(args: Any) -> int:
 async def balance(args: Any) -> int:
     async with open_session(args) as session:
         held = await session.account.GetBalance(account_pb2.GetBalanceRequest())
-    result = {**money("balance", held.balance_ucpt), **money("escrow", held.escrow_ucpt)}
+    result = {
+        **money("balance", held.balance_ucpt),
+        **money("starter", held.starter_ucpt),
+        **money("escrow", held.escrow_ucpt),
+        **money("starter_escrow", held.starter_escrow_ucpt),
+    }
 
     def human(obj: dict[str, Any]) -> None:
         say(f"balance: {cpt(held.balance_ucpt)}")
+        if held.starter_ucpt or held.starter_escrow_ucpt:
+            say(
+                f"starter credit: {cpt(held.starter_ucpt)} (pays only for your own jobs, which"
+                " then run on capacity no paid job wants; it cannot be sent)"
+            )
         if held.escrow_ucpt:
-            say(f"held for your unfinished jobs: {cpt(held.escrow_ucpt)}")
+            of_it = (
+                f" ({cpt(held.starter_escrow_ucpt)} of it starter credit)"
+                if held.starter_escrow_ucpt
+                else ""
+            )
+            say(f"held for your unfinished jobs: {cpt(held.escrow_ucpt)}{of_it}")
 
     emit(args, result, human)
     return 0
@@ -215,6 +235,7 @@ def entry_fields(entry: account_pb2.LedgerEntry) -> dict[str, Any]:
         "created_at": entry.created_at,
         "job_id": entry.job_id,
         "attempt_id": entry.attempt_id,
+        "account": entry.account or "cpt",  # which balance: "cpt" or "starter"
     }
 
 
@@ -248,6 +269,7 @@ async def history(args: Any) -> int:
             (
                 timestamp(e.created_at),
                 e.reason,
+                "starter credit" if e.account == "starter" else "CPT",
                 f"{'+' if e.amount_ucpt > 0 else ''}{cpt(e.amount_ucpt)}",
                 cpt(e.balance_after_ucpt),
                 e.counterparty,
@@ -255,7 +277,8 @@ async def history(args: Any) -> int:
             )
             for e in entries
         ]
-        print_table(None, ["When", "Reason", "Amount", "Balance", "With", "Memo"], rows)
+        columns = ["When", "Reason", "Of", "Amount", "Balance after", "With", "Memo"]
+        print_table(None, columns, rows)
 
     emit(args, result, human)
     return 0

@@ -60,6 +60,9 @@ SUBMITTER = "alice"
 CONTRIBUTORS = ("bob", "carol", "dave")
 RUNTIME = "python-3.11"
 Status = Callable[[str], None]
+# The demo's network is private, so each new account gets more starter credit than a public
+# server's default: enough for the replicated job, which holds 6.5 CPT at worst.
+DEMO_STARTER_CREDIT_UCPT = 10_000_000
 
 
 @dataclass
@@ -211,7 +214,9 @@ async def run_demo(
     all_tasks = job_size(pi_example) + job_size(montecarlo)
     root = Path(keep_dir) if keep_dir else Path(tempfile.mkdtemp(prefix="hivemind-demo-"))
     root.mkdir(parents=True, exist_ok=True)
-    server = ServerProcess(root / "server", root / "server.log")
+    server = ServerProcess(
+        root / "server", root / "server.log", {"signup_grant_ucpt": DEMO_STARTER_CREDIT_UCPT}
+    )
     people: list[Person] = []
     contributors: list[Contributor] = []
     workers: list[asyncio.Task[None]] = []
@@ -221,7 +226,7 @@ async def run_demo(
         for name in (SUBMITTER, *CONTRIBUTORS):
             people.append(await _person(root, name, address))
         alice = people[0]
-        say(f"registered {_names(p.name for p in people)} (each got the signup grant)")
+        say(f"registered {_names(p.name for p in people)} (each got starter credit)")
 
         notice = ""
         for person in people[1:]:
@@ -271,7 +276,8 @@ async def run_demo(
         escrow = 0
         for person in people:
             balance = await person.session.account.GetBalance(account_pb2.GetBalanceRequest())
-            balances[person.name] = balance.balance_ucpt
+            # CPT and starter credit together: what each holds (conserved with the escrow).
+            balances[person.name] = balance.balance_ucpt + balance.starter_ucpt
             escrow += balance.escrow_ucpt
         rates = await alice.session.account.GetRates(account_pb2.GetRatesRequest())
         granted = rates.signup_grant_ucpt * len(people)

@@ -19,9 +19,12 @@ class DemoError(Exception):
 class ServerProcess:
     """`python -m server run` on a free loopback port, stopped with SIGTERM."""
 
-    def __init__(self, data_dir: Path, log_path: Path) -> None:
+    def __init__(
+        self, data_dir: Path, log_path: Path, settings: dict[str, int] | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.log_path = log_path
+        self.settings = settings or {}  # written to the data dir's server.toml
         self.address = ""
         self.process: asyncio.subprocess.Process | None = None
 
@@ -37,7 +40,8 @@ class ServerProcess:
         # networks apart: the setting of a private network (docs/SECURITY.md).
         config = self.data_dir / "server.toml"
         if not config.exists():
-            config.write_text("[server]\ndistinct_networks = false\n")
+            lines = "".join(f"{name} = {value}\n" for name, value in self.settings.items())
+            config.write_text("[server]\ndistinct_networks = false\n" + lines)
         log_file = open(self.log_path, "ab")  # noqa: SIM115 - the child writes it until stop
         try:
             self.process = await asyncio.create_subprocess_exec(

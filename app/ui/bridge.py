@@ -60,7 +60,9 @@ class Bridge(QObject):
     earnings_loaded = Signal(object)  # models.EarningsSnapshot
     # Jobs
     jobs_loaded = Signal(list)  # [models.JobRow]
-    estimate_ready = Signal(int, object)  # worst case ucpt (-1 = none), models.Problem | None
+    # worst case ucpt (-1 = none), the balance it would be held from ("cpt", "starter", "" =
+    # neither covers it), models.Problem | None
+    estimate_ready = Signal(int, str, object)
     upload_progress = Signal(int, int)  # bytes done, total
     submit_finished = Signal(bool, object)  # ok, the job id (str) or the models.Problem
     job_log_loaded = Signal(str, list, object)  # job id, [models.TaskLog], models.Problem|None
@@ -338,18 +340,18 @@ class Bridge(QObject):
 
     def estimate(self, **resources: Any) -> None:
         if not self.account.signed_in:
-            self.estimate_ready.emit(-1, None)
+            self.estimate_ready.emit(-1, "", None)
             return
         self._spawn(self._estimate(resources))
 
     async def _estimate(self, resources: dict[str, Any]) -> None:
         try:
-            ucpt = await self._rpc(lambda: job_actions.estimate_cost(self.session, **resources))
+            found = await self._rpc(lambda: job_actions.estimate_cost(self.session, **resources))
         except ClientError as exc:
             log.info("no estimate: %s", exc.message)
-            self.estimate_ready.emit(-1, models.problem_from(exc))
+            self.estimate_ready.emit(-1, "", models.problem_from(exc))
             return
-        self.estimate_ready.emit(ucpt, None)
+        self.estimate_ready.emit(found.worst_case_ucpt, found.funded_from, None)
 
     def submit(self, request: models.JobRequest) -> None:
         self._spawn(self._submit(request))

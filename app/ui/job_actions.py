@@ -34,6 +34,7 @@ async def load_earnings(
     return models.EarningsSnapshot(
         balance_ucpt=balance.balance_ucpt,
         escrow_ucpt=balance.escrow_ucpt,
+        starter_ucpt=balance.starter_ucpt,
         today_ucpt=earnings.today_ucpt,
         week_ucpt=earnings.week_ucpt,
         month_ucpt=earnings.month_ucpt,
@@ -117,10 +118,10 @@ async def estimate_cost(
     rounds: int = 1,
     aggregate: bool = False,
     gpus: int = 0,
-) -> int:
+) -> models.CostEstimate:
     """The job's worst case (what submitting escrows); with a compare command it includes
     every comparison its tasks may need, with rounds every round and its aggregate, with
-    GPUs their time."""
+    GPUs their time. Also which balance would hold it."""
     reply = await session.jobs.EstimateCost(
         job_pb2.EstimateCostRequest(
             resources=common_pb2.Resources(
@@ -135,7 +136,7 @@ async def estimate_cost(
             aggregate=aggregate,
         )
     )
-    return reply.worst_case_ucpt
+    return models.CostEstimate(reply.worst_case_ucpt, reply.funded_from)
 
 
 async def submit_job(

@@ -141,8 +141,9 @@ class PayoutRow:
 
 @dataclass(frozen=True)
 class EarningsSnapshot:
-    balance_ucpt: int = 0
+    balance_ucpt: int = 0  # CPT
     escrow_ucpt: int = 0
+    starter_ucpt: int = 0  # starter credit: pays only for the user's own jobs
     today_ucpt: int = 0
     week_ucpt: int = 0
     month_ucpt: int = 0
@@ -150,6 +151,12 @@ class EarningsSnapshot:
     payouts: tuple[PayoutRow, ...] = ()  # newest first
     # The zone the days and "today" are in: this computer's, or "UTC" (an older server).
     time_zone: str = ""
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    worst_case_ucpt: int  # what submitting would hold in escrow at most
+    funded_from: str  # "cpt", "starter" (starter credit), or "" when neither covers it
 
 
 @dataclass(frozen=True)

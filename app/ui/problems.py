@@ -60,7 +60,7 @@ def problem_parts(problem: models.Problem) -> tuple[str, str]:
         )
     if reason == "TOO_MANY_SIGNUPS":
         return (
-            translate("Problem", "Too many new accounts were made from your address."),
+            translate("Problem", "Too many new accounts were made from your network."),
             fill(translate("Problem", "Try again in %1."), _wait_text(detail("retry_after_s"))),
         )
     if reason in ("NOT_SIGNED_IN", "SESSION_ENDED") or problem.status == "UNAUTHENTICATED":

@@ -287,6 +287,14 @@
         <translation>工作結束前最多保留 %1：這是每個任務、副本與比對都用滿時間上限的最壞情況。未花用的部分會退還。</translation>
     </message>
     <message>
+        <source>Paid from your starter credit: the job runs only on capacity no paid job wants.</source>
+        <translation>由新手額度支付：這個工作只會在沒有付費工作需要的算力上執行。</translation>
+    </message>
+    <message>
+        <source>Neither your CPT nor your starter credit covers it: the server will refuse.</source>
+        <translation>你的 CPT 和新手額度都不足以支付，伺服器會拒絕。</translation>
+    </message>
+    <message>
         <source>The maximum cost is not a valid amount.</source>
         <translation>費用上限不是有效的金額。</translation>
     </message>
@@ -407,6 +415,10 @@
     <message>
         <source>Held for your unfinished jobs: %1</source>
         <translation>為未完成工作保留的金額：%1</translation>
+    </message>
+    <message>
+        <source>Starter credit: %1 (pays only for your own jobs; cannot be sent)</source>
+        <translation>新手額度：%1（只能支付你自己的工作，無法轉給他人）</translation>
     </message>
     <message>
         <source>No payouts yet: share this computer to earn CPT.</source>
@@ -1127,8 +1139,8 @@
         <translation>最多只能使用 %1 個字元。</translation>
     </message>
     <message>
-        <source>Too many new accounts were made from your address.</source>
-        <translation>從你的網路位址建立的新帳號太多了。</translation>
+        <source>Too many new accounts were made from your network.</source>
+        <translation>從你的網路建立的新帳號太多了。</translation>
     </message>
     <message>
         <source>You are not signed in to %1.</source>

@@ -1,2 +1,2 @@
-"""Accounts: users, passwords, signing keys, access and refresh tokens, sessions, sign-up
-limits."""
+"""Accounts: users, passwords, signing keys, access and refresh tokens, revocation, sessions,
+sign-up limits, and transfers by name (recipients)."""

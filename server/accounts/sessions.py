@@ -28,8 +28,14 @@ def _open_session(
     refresh, refresh_expires = tokens.issue_refresh_token(
         conn, user.user_id, ctx.settings.refresh_token_ttl_s, family_id
     )
-    access, access_expires = ctx.token_signer.issue(user.user_id, user.username, user.is_admin)
+    access, access_expires = _access_token(ctx, user)
     return SessionTokens(user, access, access_expires, refresh, refresh_expires)
+
+
+def _access_token(ctx: ServerContext, user: UserRecord) -> tuple[str, int]:
+    return ctx.token_signer.issue(
+        user.user_id, user.username, user.is_admin, generation=user.credential_generation
+    )
 
 
 async def register(
@@ -61,7 +67,8 @@ async def login(ctx: ServerContext, username: str, password: str) -> SessionToke
 
 
 async def refresh(ctx: ServerContext, refresh_token: str) -> SessionTokens:
-    """Rotates the refresh token. The user is re-read, so a changed admin role applies."""
+    """Rotates the refresh token. The user is re-read, so a changed admin role applies and
+    the new access token carries the current credential generation."""
 
     def rotate(conn: Connection) -> tuple[tokens.Rotation, SessionTokens | None]:
         rotation = tokens.rotate_refresh_token(
@@ -70,7 +77,8 @@ async def refresh(ctx: ServerContext, refresh_token: str) -> SessionTokens:
         if rotation.outcome is not tokens.RefreshOutcome.ROTATED:
             return rotation, None
         user = users.get_user(conn, rotation.user_id)
-        access, access_expires = ctx.token_signer.issue(user.user_id, user.username, user.is_admin)
+        users.check_not_banned(user)  # a ban revoked the refresh tokens; this is the backstop
+        access, access_expires = _access_token(ctx, user)
         session = SessionTokens(user, access, access_expires, rotation.token, rotation.expires_at)
         return rotation, session
 

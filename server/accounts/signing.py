@@ -20,6 +20,9 @@ never holds a key.
     value, expires_at = cookie.sign({"sub": user_id, "gen": generation, "sid": session_id})
     claims = cookie.verify(value)          # Unauthenticated when forged, expired or for
                                            # another purpose
+    state = await current_user_state(ctx, claims["sub"])      # server/accounts/revocation.py:
+    check_access(claims["gen"], state)     # refused once a role change, ban or password
+                                           # change revoked it
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ AUDIENCE_PREFIX = "hivemind:"
 ACCESS_TOKEN = "access-token"  # gRPC bearer tokens (server/accounts/tokens.py)
 WEB_SESSION = "web-session"  # the dashboard's session cookie
 CSRF = "csrf"  # the dashboard's per-session form tokens
-SIGNUP_ADDRESS = "signup-address"  # a keyed hash, not a signature (signup_limits.py)
+SIGNUP_NETWORK = "signup-network"  # a keyed hash, not a signature (signup_limits.py)
 REPLICA = "replica"  # replicas fetching artifacts from each other (server/rpc/replicas.py)
 
 

@@ -1,10 +1,14 @@
-"""How many accounts one network address may open per hour.
+"""How many accounts one client network may open per hour.
 
-Every new account receives the signup grant, so unlimited registration would let one person
-mint CPT by opening accounts and transferring the grants to themselves. So one client address
-opens at most `registrations_per_address_hour` accounts in any hour (a sliding window: a
-sign-up stops counting an hour after it was made). 0 turns the limit off (e.g. behind a proxy
-where every client shares one address; then set `signup_grant_ucpt` to 0 instead).
+Every new account receives starter credit, and every account can be a separate owner (the
+replicas of a task must come from distinct owners), so unlimited registration would let one
+person farm accounts. So one client network opens at most `registrations_per_network_hour`
+accounts in any hour (a sliding window: a sign-up stops counting an hour after it was made).
+A network, not an address: one home or one cloud machine holds a whole IPv6 /64 or more, and
+a handful of IPv4 addresses, so sign-ups are counted per IPv4 /24 and IPv6 /48, the networks
+the quorums tell apart too (`network_prefix_v4`, `network_prefix_v6`; common/network.py).
+0 turns the limit off (e.g. behind a proxy where every client shares one address; then set
+`signup_grant_ucpt` to 0 instead).
 
 The sign-ups are counted in the database (table `signups`), in the transaction that creates
 the user: every server on one database shares the count, and a restart keeps it. Rows older
@@ -20,7 +24,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, delete, func, insert, select
 
-from server.accounts.signing import SIGNUP_ADDRESS, SigningKeys
+from common.network import network_of_address
+from server.accounts.signing import SIGNUP_NETWORK, SigningKeys
 from server.context import ServerContext
 from server.errors import ResourceExhausted
 from server.store.schema import signups
@@ -33,8 +38,8 @@ PRUNE_BATCH = 100
 
 @dataclass(frozen=True)
 class SignupAddress:
-    """One client address as the sign-up limit sees it. `address_hash` is "" when no limit
-    applies (the limit is off, or the address is unknown)."""
+    """One client address as the sign-up limit sees it: by its network. `address_hash` (of
+    the network) is "" when no limit applies (the limit is off, or the address is unknown)."""
 
     address_hash: str
     per_hour: int
@@ -72,7 +77,7 @@ class SignupAddress:
         ).scalar()
         wait = max(1, math.ceil(float(freeing or now) + WINDOW_S - now))
         raise ResourceExhausted(
-            f"too many new accounts from your address; try again in {wait} s",
+            f"too many new accounts from your network; try again in {wait} s",
             reason="TOO_MANY_SIGNUPS",
             retry_after_s=wait,
         )
@@ -107,32 +112,24 @@ class SignupAddress:
 
 
 def signup_address(ctx: ServerContext, address: str) -> SignupAddress:
-    """The limit that applies to sign-ups from `address` (see client_address)."""
-    per_hour = ctx.settings.registrations_per_address_hour
-    if per_hour <= 0 or not address:
+    """The limit that applies to sign-ups from `address` (common.network.client_address of
+    the call's peer)."""
+    settings = ctx.settings
+    per_hour = settings.registrations_per_network_hour
+    network = network_of_address(address, settings.network_prefix_v4, settings.network_prefix_v6)
+    if per_hour <= 0 or not network:
         return SignupAddress("", per_hour)
-    return SignupAddress(hash_address(ctx.signing_keys, address), per_hour)
+    return SignupAddress(hash_network(ctx.signing_keys, network), per_hour)
 
 
-def hash_address(keys: SigningKeys, address: str) -> str:
-    """What the signups table keeps of an address.
+def hash_network(keys: SigningKeys, network: str) -> str:
+    """What the signups table keeps of a network ('203.0.113.0/24').
 
-    An address is personal data, and counting only needs to tell addresses apart, so the
-    table holds a keyed hash and never the address. A plain SHA-256 would hide nothing: all
-    2^32 IPv4 addresses are hashed in minutes. The key comes from token.key, which every
-    server sharing a database already shares (docs/ADMIN.md) and which the database never
-    holds, so a leaked dump or backup does not tell who signed up from where. A new
+    Where people sign up from is personal data, and counting only needs to tell networks
+    apart, so the table holds a keyed hash and never the network. A plain SHA-256 would hide
+    nothing: all 2^24 IPv4 /24s are hashed in seconds. The key comes from token.key, which
+    every server sharing a database already shares (docs/ADMIN.md) and which the database
+    never holds, so a leaked dump or backup does not tell who signed up from where. A new
     token.key starts the count afresh (at most one more hour's worth of accounts).
     """
-    return keys.keyed_hash(SIGNUP_ADDRESS, address)
-
-
-def client_address(peer: str) -> str:
-    """The host part of a gRPC peer string: 'ipv4:1.2.3.4:5678' -> '1.2.3.4',
-    'ipv6:[::1]:5678' -> '::1'; '' when unknown (no limit applies then)."""
-    scheme, _, rest = (peer or "").partition(":")
-    if scheme == "ipv4":
-        return rest.rpartition(":")[0]
-    if scheme == "ipv6":
-        return rest.rpartition(":")[0].strip("[]")
-    return ""
+    return keys.keyed_hash(SIGNUP_NETWORK, network)

@@ -1,8 +1,9 @@
 """User credentials after login: short-lived signed access tokens and rotating refresh tokens.
 
-An access token is a JSON Web Token (server/accounts/signing.py) naming the user, the admin
-flag and the expiry, signed with a key derived from `<data_dir>/token.key`. Checking its
-signature needs no database, which keeps every RPC cheap.
+An access token is a JSON Web Token (server/accounts/signing.py) naming the user, the user's
+credential generation and the expiry, signed with a key derived from `<data_dir>/token.key`.
+Its signature is checked without the database; whether a later change revoked it, and the
+user's current role, come from a small cache of the users table (revocation.py).
 
 A refresh token is 256 random bits, stored only as its SHA-256. Each use returns a new one
 and revokes the old; all tokens descended from one login share a family, and presenting a
@@ -30,8 +31,9 @@ from server.store.schema import refresh_tokens
 class AccessClaims:
     user_id: str
     username: str
-    is_admin: bool
+    is_admin: bool  # when issued; only the current role counts (revocation.py)
     expires_at: int
+    generation: int = 0  # the user's credential generation when issued
 
 
 class AccessTokenSigner:
@@ -44,10 +46,16 @@ class AccessTokenSigner:
         self.ttl_s = ttl_s
 
     def issue(
-        self, user_id: str, username: str, is_admin: bool, now: float | None = None
+        self,
+        user_id: str,
+        username: str,
+        is_admin: bool,
+        now: float | None = None,
+        generation: int = 0,
     ) -> tuple[str, int]:
         """Returns (token, expires_at unix seconds)."""
-        return self._signer.sign({"sub": user_id, "name": username, "adm": bool(is_admin)}, now=now)
+        claims = {"sub": user_id, "name": username, "adm": bool(is_admin), "gen": generation}
+        return self._signer.sign(claims, now=now)
 
     def verify(self, token: str) -> AccessClaims:
         """The token's claims, or Unauthenticated when forged, malformed or expired."""
@@ -58,6 +66,7 @@ class AccessTokenSigner:
                 username=str(claims["name"]),
                 is_admin=bool(claims["adm"]),
                 expires_at=int(claims["exp"]),
+                generation=int(claims["gen"]),
             )
         except (ValueError, KeyError, TypeError):
             raise Unauthenticated("invalid access token") from None

@@ -1,4 +1,4 @@
-"""Users: registration (with the signup grant), login with lockout, passwords, admin role.
+"""Users: registration (with starter credit), login with lockout, passwords, admin role.
 
 Argon2 is slow on purpose, so a login claims the attempt in one transaction (counting it as
 failed, or refusing it while the name is locked), verifies the password in a worker thread
@@ -11,14 +11,14 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from server.accounts.passwords import hash_password, spend_verify_time, verify_password
-from server.accounts.tokens import revoke_all_for_user
+from server.accounts.revocation import announce_credentials_changed, revoke_user_credentials
 from server.context import ServerContext
 from server.errors import (
     AlreadyExists,
@@ -50,10 +50,21 @@ class UserRecord:
     username: str
     is_admin: bool
     created_at: float
+    credential_generation: int = 0  # what access tokens issued now carry (revocation.py)
+    banned: bool = False
+    ban_reason: str = ""
 
 
 def _record(row: Any) -> UserRecord:
-    return UserRecord(row.id, row.username, bool(row.is_admin), float(row.created_at))
+    return UserRecord(
+        row.id,
+        row.username,
+        bool(row.is_admin),
+        float(row.created_at),
+        int(row.credential_generation),
+        bool(row.banned),
+        row.ban_reason or "",
+    )
 
 
 def validate_username(username: str) -> str:
@@ -97,7 +108,8 @@ def insert_user(
     is_admin: bool = False,
     signup_grant_ucpt: int = 0,
 ) -> UserRecord:
-    """Creates the user and, in the same transaction, grants the signup amount."""
+    """Creates the user and, in the same transaction, grants the signup amount as starter
+    credit (server/ledger/starter.py)."""
     key = username.lower()
     if conn.execute(select(users.c.id).where(users.c.username_key == key)).first():
         raise AlreadyExists(
@@ -115,6 +127,11 @@ def insert_user(
                 created_at=user.created_at,
                 failed_logins=0,
                 locked_until=0.0,
+                credential_generation=0,
+                banned=False,
+                ban_reason="",
+                transfer_misses=0,
+                transfer_misses_since=0.0,
             )
         )
     except IntegrityError:
@@ -129,7 +146,8 @@ def insert_user(
             user.user_id,
             signup_grant_ucpt,
             idempotency_key=f"signup:{user.user_id}",
-            memo="signup grant",
+            memo="starter credit",
+            starter=True,
         )
     return user
 
@@ -157,9 +175,51 @@ def find_user(conn: Connection, username: str) -> UserRecord:
 
 
 def set_admin(conn: Connection, username: str, is_admin: bool) -> UserRecord:
+    """Gives or takes the admin role. A change revokes the user's access tokens (their
+    client refreshes and gets one with the new role); see change_role for a running server."""
     user = find_user(conn, username)
+    if user.is_admin == is_admin:
+        return user
     conn.execute(update(users).where(users.c.id == user.user_id).values(is_admin=is_admin))
-    return UserRecord(user.user_id, user.username, is_admin, user.created_at)
+    generation = revoke_user_credentials(conn, user.user_id, refresh_tokens=False)
+    return replace(user, is_admin=is_admin, credential_generation=generation)
+
+
+MAX_BAN_REASON_CHARS = 200
+
+
+def set_banned(conn: Connection, username: str, banned: bool, reason: str = "") -> UserRecord:
+    """Bans a user (every token and session revoked, logins refused, their nodes refused) or
+    lifts the ban (they log in again). See ban_user for a running server."""
+    reason = (reason or "").strip()
+    if len(reason) > MAX_BAN_REASON_CHARS:
+        raise InvalidArgument(f"reason too long (at most {MAX_BAN_REASON_CHARS} characters)")
+    user = find_user(conn, username)
+    conn.execute(
+        update(users)
+        .where(users.c.id == user.user_id)
+        .values(banned=banned, ban_reason=reason if banned else "")
+    )
+    generation = user.credential_generation
+    if banned:
+        generation = revoke_user_credentials(conn, user.user_id, refresh_tokens=True)
+    return replace(
+        user, banned=banned, ban_reason=reason if banned else "", credential_generation=generation
+    )
+
+
+async def change_role(ctx: ServerContext, username: str, is_admin: bool) -> UserRecord:
+    """set_admin on a running server: the change is seen by this server at once."""
+    user = await ctx.db.run(set_admin, username, is_admin)
+    announce_credentials_changed(ctx, user.user_id, "admin role" if is_admin else "demoted")
+    return user
+
+
+async def ban_user(ctx: ServerContext, username: str, banned: bool, reason: str = "") -> UserRecord:
+    """set_banned on a running server: the change is seen by this server at once."""
+    user = await ctx.db.run(set_banned, username, banned, reason)
+    announce_credentials_changed(ctx, user.user_id, "banned" if banned else "ban lifted")
+    return user
 
 
 def count_users(conn: Connection) -> int:
@@ -198,6 +258,9 @@ _LOGIN_COLUMNS = (
     users.c.created_at,
     users.c.failed_logins,
     users.c.locked_until,
+    users.c.credential_generation,
+    users.c.banned,
+    users.c.ban_reason,
 )
 
 
@@ -233,6 +296,12 @@ def record_login_success(conn: Connection, user_id: str) -> None:
     conn.execute(
         update(users).where(users.c.id == user_id).values(failed_logins=0, locked_until=0.0)
     )
+
+
+def check_not_banned(user: UserRecord) -> None:
+    if user.banned:
+        reason = f": {user.ban_reason}" if user.ban_reason else ""
+        raise PermissionDenied(f"this account is banned{reason}")
 
 
 def _locked_error(locked_until: float) -> ResourceExhausted:
@@ -298,7 +367,9 @@ async def login(ctx: ServerContext, username: str, password: str) -> UserRecord:
     ok = await asyncio.to_thread(verify_password, row.password_hash, password or "")
     if ok:
         await ctx.db.run(record_login_success, row.id)
-        return _record(row)
+        user = _record(row)
+        check_not_banned(user)  # said only to whoever knows the password
+        return user
     if claim.locked_if_wrong:
         raise _locked_error(claim.locked_if_wrong)
     raise Unauthenticated(WRONG_LOGIN, reason="WRONG_LOGIN")
@@ -307,8 +378,8 @@ async def login(ctx: ServerContext, username: str, password: str) -> UserRecord:
 async def change_password(
     ctx: ServerContext, user_id: str, old_password: str, new_password: str
 ) -> None:
-    """Sets a new password and revokes every refresh token of the user (other devices
-    must log in again; their access tokens expire within the access-token lifetime)."""
+    """Sets a new password and revokes every token of the user, the caller's too: every
+    device, this one included, logs in again with the new password."""
     validate_password(new_password)
     current = await ctx.db.run(
         lambda conn: conn.execute(
@@ -323,6 +394,7 @@ async def change_password(
 
     def store(conn: Connection) -> None:
         conn.execute(update(users).where(users.c.id == user_id).values(password_hash=new_hash))
-        revoke_all_for_user(conn, user_id)
+        revoke_user_credentials(conn, user_id, refresh_tokens=True)
 
     await ctx.db.run(store)
+    announce_credentials_changed(ctx, user_id, "password changed")

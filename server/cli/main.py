@@ -29,6 +29,7 @@ from server.jobs import queries
 from server.jobs.access import Caller
 from server.ledger import audit, clawbacks, transfers
 from server.ledger import journal as ledger
+from server.ledger.starter import starter_balance
 from server.nodes import listing
 from server.nodes import stats as network
 from server.runtimes import approved as runtimes
@@ -153,7 +154,7 @@ def cmd_create_user(args: argparse.Namespace) -> int:
         raise CliError(str(error)) from None
     password_hash = hash_password(_read_password(args))
 
-    def create(conn: Any) -> tuple[users.UserRecord, int]:
+    def create(conn: Any) -> tuple[users.UserRecord, int, int]:
         user = users.insert_user(
             conn,
             username,
@@ -161,14 +162,16 @@ def cmd_create_user(args: argparse.Namespace) -> int:
             is_admin=args.admin,
             signup_grant_ucpt=settings.signup_grant_ucpt,
         )
-        return user, ledger.balance(conn, ledger.user_account_id(conn, user.user_id))
+        cpt = ledger.balance(conn, ledger.user_account_id(conn, user.user_id))
+        return user, cpt, starter_balance(conn, user.user_id)
 
-    user, balance = _with_database(args, create, create=True)
+    user, balance, starter = _with_database(args, create, create=True)
     role = "admin" if user.is_admin else "user"
     return _emit(
         args,
-        {"user": _user_json(user), "balance": _amount(balance)},
-        f"created {role} {user.username} ({user.user_id}), balance {format_ucpt(balance)} CPT",
+        {"user": _user_json(user), "balance": _amount(balance), "starter": _amount(starter)},
+        f"created {role} {user.username} ({user.user_id}), balance {format_ucpt(balance)} CPT,"
+        f" starter credit {format_ucpt(starter)} CPT",
     )
 
 
@@ -219,6 +222,22 @@ def cmd_set_admin(args: argparse.Namespace) -> int:
     return _emit(args, {"user": _user_json(user)}, f"{user.username} {state}")
 
 
+def cmd_ban_user(args: argparse.Namespace) -> int:
+    banned = args.admin_command == "ban-user"
+    reason = getattr(args, "reason", "")
+    user = _with_database(args, users.set_banned, args.name, banned, reason)
+    _announce(args, USER, user.user_id)
+    result = {"user": {**_user_json(user), "banned": user.banned, "ban_reason": user.ban_reason}}
+    if banned:
+        human = (
+            f"{user.username} is banned: every session is revoked (running servers refuse"
+            " their tokens within seconds), logins and their nodes are refused"
+        )
+    else:
+        human = f"{user.username} is no longer banned and may log in again"
+    return _emit(args, result, human)
+
+
 def cmd_check_ledger(args: argparse.Namespace) -> int:
     report = _with_database(args, audit.check_ledger)
     result = {
@@ -226,11 +245,13 @@ def cmd_check_ledger(args: argparse.Namespace) -> int:
         "problems": report.problems,
         "total_granted": _amount(report.total_granted_ucpt),
         "total_in_accounts": _amount(report.total_in_accounts_ucpt),
+        "starter_credit": _amount(report.total_starter_ucpt),
     }
     human = "\n".join(
         [
             f"total granted:     {format_ucpt(report.total_granted_ucpt)} CPT",
             f"sum of accounts:   {format_ucpt(report.total_in_accounts_ucpt)} CPT",
+            f"  starter credit:  {format_ucpt(report.total_starter_ucpt)} CPT",
             *(f"PROBLEM: {p}" for p in report.problems),
             "ledger OK" if report.ok else "ledger has problems",
         ]
@@ -502,6 +523,15 @@ def _add_admin_parser(commands: Any) -> None:
     set_admin.add_argument("name")
     set_admin.add_argument("--off", action="store_true", help="take the role away instead")
     set_admin.set_defaults(handler=cmd_set_admin)
+    ban = sub.add_parser(
+        "ban-user", parents=[common], help="revoke a user's sessions and refuse their logins"
+    )
+    ban.add_argument("name")
+    ban.add_argument("--reason", default="", help="shown to the user when they are refused")
+    ban.set_defaults(handler=cmd_ban_user)
+    unban = sub.add_parser("unban-user", parents=[common], help="lift a user's ban")
+    unban.add_argument("name")
+    unban.set_defaults(handler=cmd_ban_user)
     sub.add_parser(
         "check-ledger", parents=[common], help="verify balances and totals (exit 1 if not)"
     ).set_defaults(handler=cmd_check_ledger)

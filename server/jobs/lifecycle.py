@@ -57,6 +57,7 @@ from server.jobs.models import (
 from server.jobs.queries import job_for, load_job
 from server.jobs.rounds import tasks_never_made
 from server.ledger import journal as ledger
+from server.ledger import starter
 from server.store.schema import attempts, job_rounds, jobs, tasks
 
 log = logging.getLogger("hivemind.jobs")
@@ -104,15 +105,17 @@ def apply_deltas(conn: Connection, deltas: JobDeltas, now: float) -> None:
 
 
 def refund_escrow(conn: Connection, job_id: str, owner_id: str, escrow_account_id: str) -> int:
-    """Returns what is left in the job's escrow to its owner (once); the amount refunded."""
+    """Returns what is left in the job's escrow to its owner (once), to the balance that paid
+    for it (CPT or starter credit); the amount refunded."""
     left = ledger.balance(conn, escrow_account_id)
     if left <= 0:
         return 0
+    refund_to = starter.refund_account(conn, job_id, owner_id)
     posted = ledger.post(
         conn,
         idempotency_key=f"refund:{job_id}",
         reason="refund",
-        entries=[(escrow_account_id, -left), (ledger.user_account_id(conn, owner_id), left)],
+        entries=[(escrow_account_id, -left), (refund_to, left)],
         memo=f"unspent budget of job {job_id}",
         job_id=job_id,
     )

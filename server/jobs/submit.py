@@ -1,17 +1,18 @@
 """Submitting a job: its spec checked, its package, inputs and runtime found, its budget
 held in escrow.
 
-Submitting moves the job's budget (its max cost) from the submitter's account into the
-job's escrow account in the same transaction that creates the job: either all of it happens
-or nothing does. An idempotency key makes a retried submission return the job the first one
-created. `submit_job` is what the servicer calls: it runs the transactions on the database
-thread and announces the job after the commit.
+Submitting moves the job's budget (its max cost) from the submitter's CPT, or when that is
+short from their starter credit (server/ledger/starter.py), into the job's escrow account in
+the same transaction that creates the job: either all of it happens or nothing does. An
+idempotency key makes a retried submission return the job the first one created.
+`submit_job` is what the servicer calls: it runs the transactions on the database thread and
+announces the job after the commit.
 
 Creating tasks costs the server whether they ever run, so it is paid for and spread out:
 - Each user may create `free_tasks_per_hour` tasks per hour for nothing; each task beyond
-  costs `task_fee_ucpt`, taken with the escrow and never refunded, cancelled or not. An
-  honest job pays a fraction of a percent of its cost; a loop submitting and cancelling huge
-  jobs runs out of money.
+  costs `task_fee_ucpt`, taken with the escrow (from the same balance) and never refunded,
+  cancelled or not. An honest job pays a fraction of a percent of its cost; a loop
+  submitting and cancelling huge jobs runs out of money.
 - A job of more than `submit_batch_tasks` tasks is created as `submitting`, its tasks in
   batches of that many, each its own short transaction, so other users' calls run between; it
   becomes `pending` (leasable) once the last batch is in. A submission cut short (a crash)
@@ -31,7 +32,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from common.units import format_ucpt
 from server.config import ServerSettings
 from server.context import ServerContext
-from server.errors import FailedPrecondition, InvalidArgument, NotFound, ResourceExhausted
+from server.errors import InvalidArgument, NotFound, ResourceExhausted
 from server.ids import new_id
 from server.jobs.access import Caller, can_read_artifact
 from server.jobs.models import (
@@ -45,6 +46,7 @@ from server.jobs.queries import load_job
 from server.jobs.rounds import start_round
 from server.jobs.spec import JobRequest, JobSpec, validate_request, worst_case_for
 from server.ledger import journal as ledger
+from server.ledger import starter
 from server.store.schema import artifact_owners, artifacts, jobs, runtimes, tasks
 
 log = logging.getLogger("hivemind.jobs")
@@ -162,21 +164,13 @@ def _submit(
             worst_case_ucpt=worst,
         )
     fee = submission_fee(conn, caller.user_id, spec.task_count, settings, now)
-    user_account = ledger.user_account_id(conn, caller.user_id)
-    have = ledger.balance(conn, user_account)
-    if have < max_cost + fee:
-        needs = f"this job needs {format_ucpt(max_cost)} CPT in escrow"
-        if fee:
-            needs += (
-                f" and a fee of {format_ucpt(fee)} CPT for its tasks beyond the"
-                f" {settings.free_tasks_per_hour} a user may create per hour for free"
-            )
-        raise FailedPrecondition(
-            f"insufficient balance: {needs}, you have {format_ucpt(have)} CPT",
-            reason="INSUFFICIENT_BALANCE",
-            need_ucpt=max_cost + fee,
-            have_ucpt=have,
+    needs = f"this job needs {format_ucpt(max_cost)} CPT in escrow"
+    if fee:
+        needs += (
+            f" and a fee of {format_ucpt(fee)} CPT for its tasks beyond the"
+            f" {settings.free_tasks_per_hour} a user may create per hour for free"
         )
+    funding = starter.escrow_funding(conn, caller.user_id, max_cost + fee, needs)
     job_id = new_id("job")
     escrow = ledger.escrow_account_id(conn, job_id)
     first_batch = min(spec.task_count, _batch(settings))
@@ -209,6 +203,7 @@ def _submit(
             cost_ucpt=0,
             refunded_ucpt=0,
             escrow_account_id=escrow,
+            starter_funded=funding.starter,
             idempotency_key=spec.idempotency_key or None,
             tasks_total=spec.tasks_total,
             tasks_done=0,
@@ -225,7 +220,7 @@ def _submit(
             conn,
             idempotency_key=f"fee:{job_id}",
             reason="fee",
-            entries=[(user_account, -fee), (ledger.fees_account_id(conn), fee)],
+            entries=[(funding.account_id, -fee), (ledger.fees_account_id(conn), fee)],
             memo=f"creating the tasks of job {job_id}",
             job_id=job_id,
         )
@@ -236,7 +231,7 @@ def _submit(
             conn,
             idempotency_key=f"escrow:{job_id}",
             reason="escrow",
-            entries=[(user_account, -max_cost), (escrow, max_cost)],
+            entries=[(funding.account_id, -max_cost), (escrow, max_cost)],
             memo=f"budget of job {job_id}",
             job_id=job_id,
         )

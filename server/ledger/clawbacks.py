@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from server.ledger import journal as ledger
+from server.ledger import starter
 from server.ledger.payouts import EscrowTracker
 from server.store.schema import attempts, clawbacks, jobs, payouts, tasks, users
 
@@ -67,6 +68,8 @@ class ClawbackPlan:
                 payouts.c.user_id,
                 payouts.c.amount_ucpt,
                 jobs.c.escrow_account_id,
+                jobs.c.owner_id,
+                jobs.c.starter_funded,
                 tasks.c.id.label("task_id"),
                 tasks.c.idx,
             )
@@ -84,7 +87,11 @@ class ClawbackPlan:
             ).first()
         ):
             return None
-        account = ledger.user_account_id(conn, paid.user_id)
+        # From where the payout went: a starter-funded job's own owner was paid back into
+        # their starter credit.
+        account = starter.payee_account(
+            conn, paid.user_id, paid.owner_id, bool(paid.starter_funded)
+        )
         if account not in self._available:
             self._available[account] = ledger.balance(conn, account)
         return Clawback(

@@ -67,6 +67,12 @@ def user_account_id(conn: Connection, user_id: str) -> str:
     return _account_by_name(conn, name) or _create_account(conn, name, "user", user_id=user_id)
 
 
+def starter_account_id(conn: Connection, user_id: str) -> str:
+    """The user's starter credit (server/ledger/starter.py): never transferred."""
+    name = f"starter:{user_id}"
+    return _account_by_name(conn, name) or _create_account(conn, name, "starter", user_id=user_id)
+
+
 def escrow_account_id(conn: Connection, job_id: str) -> str:
     name = f"escrow:{job_id}"
     return _account_by_name(conn, name) or _create_account(conn, name, "escrow", job_id=job_id)
@@ -163,15 +169,23 @@ def post(
 
 
 def grant(
-    conn: Connection, user_id: str, amount: int, *, idempotency_key: str, memo: str = ""
+    conn: Connection,
+    user_id: str,
+    amount: int,
+    *,
+    idempotency_key: str,
+    memo: str = "",
+    starter: bool = False,
 ) -> Posted:
+    """Mints `amount` into the user's account, or with `starter` into their starter credit."""
     if amount <= 0:
         raise InvalidArgument("a grant must be a positive amount")
+    target = starter_account_id(conn, user_id) if starter else user_account_id(conn, user_id)
     return post(
         conn,
         idempotency_key=idempotency_key,
         reason="grant",
-        entries=[(mint_account_id(conn), -amount), (user_account_id(conn, user_id), amount)],
+        entries=[(mint_account_id(conn), -amount), (target, amount)],
         memo=memo,
     )
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, insert, select
 
 from server.ledger import journal as ledger
+from server.ledger import starter
 from server.ledger.rewards import Reward
 from server.store.schema import accounts, payouts
 
@@ -69,10 +70,8 @@ def pay(conn: Connection, orders: list[PayoutOrder], now: float) -> None:
     orders = [order for order in orders if order.amount_ucpt > 0]
     if not orders:
         return
-    user_accounts = {
-        user_id: ledger.user_account_id(conn, user_id)
-        for user_id in sorted({order.user_id for order in orders})
-    }
+    # Ordinary CPT, but a starter-funded job pays its own owner back into starter credit.
+    credited = starter.payee_accounts(conn, [(order.job_id, order.user_id) for order in orders])
     posted = ledger.post_many(
         conn,
         [
@@ -81,7 +80,7 @@ def pay(conn: Connection, orders: list[PayoutOrder], now: float) -> None:
                 reason="payout",
                 entries=[
                     (order.escrow_account_id, -order.amount_ucpt),
-                    (user_accounts[order.user_id], order.amount_ucpt),
+                    (credited[(order.job_id, order.user_id)], order.amount_ucpt),
                 ],
                 memo=f"task attempt {order.attempt_id} of job {order.job_id}",
                 job_id=order.job_id,

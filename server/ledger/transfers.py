@@ -30,7 +30,8 @@ class Movement:
     created: bool  # False when the idempotency key had been used: nothing moved this time
 
 
-def _check_common(amount_ucpt: int, memo: str, idempotency_key: str) -> None:
+def check_request(amount_ucpt: int, memo: str, idempotency_key: str) -> None:
+    """InvalidArgument when the amount, memo or key is out of bounds."""
     if not isinstance(amount_ucpt, int) or amount_ucpt <= 0:
         raise InvalidArgument("amount must be a positive number of micro-CPT")
     if amount_ucpt > MAX_AMOUNT_UCPT:
@@ -56,10 +57,56 @@ def _same_movement(conn: Connection, key: str, entries: list[tuple[str, int]]) -
         )
     ).all()
     if sorted((a, int(m)) for a, m in posted) != sorted(entries):
-        raise FailedPrecondition(
-            "this idempotency key was already used for a different amount or recipient"
-        )
+        raise FailedPrecondition(KEY_REUSED)
     return tx_id
+
+
+def transfer_key(from_user_id: str, idempotency_key: str) -> str:
+    """The ledger key of a transfer: scoped per sender, so one user's key never collides
+    with another's or the system's."""
+    return f"transfer:{from_user_id}:{idempotency_key}"
+
+
+def key_used(conn: Connection, from_user_id: str, idempotency_key: str) -> bool:
+    if not idempotency_key:
+        return False
+    key = transfer_key(from_user_id, idempotency_key)
+    return (
+        conn.execute(
+            select(ledger_transactions.c.id).where(ledger_transactions.c.idempotency_key == key)
+        ).first()
+        is not None
+    )
+
+
+def insufficient(have: int, amount_ucpt: int) -> FailedPrecondition:
+    return FailedPrecondition(
+        f"insufficient balance: the transfer needs {format_ucpt(amount_ucpt)} CPT,"
+        f" you have {format_ucpt(have)} CPT"
+    )
+
+
+KEY_REUSED = "this idempotency key was already used for a different amount or recipient"
+
+
+def paid_before(conn: Connection, from_user_id: str, to_user_id: str) -> bool:
+    """Whether the sender has ever transferred to this recipient."""
+    source = ledger.user_account_id(conn, from_user_id)
+    target = ledger.user_account_id(conn, to_user_id)
+    sent, received = ledger_entries.alias("sent"), ledger_entries.alias("received")
+    found = conn.execute(
+        select(sent.c.tx_id)
+        .join(received, received.c.tx_id == sent.c.tx_id)
+        .join(ledger_transactions, ledger_transactions.c.id == sent.c.tx_id)
+        .where(
+            sent.c.account_id == source,
+            sent.c.amount_ucpt < 0,
+            received.c.account_id == target,
+            ledger_transactions.c.reason == "transfer",
+        )
+        .limit(1)
+    ).first()
+    return found is not None
 
 
 def transfer(
@@ -72,23 +119,19 @@ def transfer(
     memo: str = "",
 ) -> Movement:
     """Moves CPT between two users. The same key twice moves the amount once."""
-    _check_common(amount_ucpt, memo, idempotency_key)
+    check_request(amount_ucpt, memo, idempotency_key)
     if to_user_id == from_user_id:
         raise InvalidArgument("cannot transfer to yourself")
     source = ledger.user_account_id(conn, from_user_id)
     target = ledger.user_account_id(conn, to_user_id)
     entries = [(source, -amount_ucpt), (target, amount_ucpt)]
-    # Scoped per sender so one user's key never collides with another's or the system's.
-    key = f"transfer:{from_user_id}:{idempotency_key or secrets.token_hex(16)}"
+    key = transfer_key(from_user_id, idempotency_key or secrets.token_hex(16))
     existing = _same_movement(conn, key, entries)
     if existing:
         return Movement(existing, ledger.balance(conn, source), created=False)
     have = ledger.balance(conn, source)
     if have < amount_ucpt:
-        raise FailedPrecondition(
-            f"insufficient balance: the transfer needs {format_ucpt(amount_ucpt)} CPT,"
-            f" you have {format_ucpt(have)} CPT"
-        )
+        raise insufficient(have, amount_ucpt)
     posted = ledger.post(conn, idempotency_key=key, reason="transfer", entries=entries, memo=memo)
     return Movement(posted.tx_id, ledger.balance(conn, source), posted.created)
 
@@ -102,7 +145,7 @@ def admin_grant(
     memo: str = "",
 ) -> Movement:
     """Mints CPT into a user's account (admin only; the caller checks the role)."""
-    _check_common(amount_ucpt, memo, idempotency_key)
+    check_request(amount_ucpt, memo, idempotency_key)
     target = ledger.user_account_id(conn, user_id)
     key = f"grant:{idempotency_key or secrets.token_hex(16)}"
     existing = _same_movement(

@@ -11,25 +11,13 @@ on the server's own machine.
 
 from __future__ import annotations
 
-import ipaddress
-
-from server.accounts.signup_limits import client_address
+from common.network import client_address, network_of_address
 
 LOCAL = "local"
 
 
 def network_of(peer: str, v4_prefix: int = 24, v6_prefix: int = 48) -> str:
     """'ipv4:203.0.113.7:5555' -> '203.0.113.0/24'; 'ipv6:[2001:db8:1:2::5]:5555' ->
-    '2001:db8:1::/48'; 'unix:/run/x.sock' -> 'local'."""
-    address = client_address(peer)
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return LOCAL
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if isinstance(ip, ipaddress.IPv4Address):
-        prefix = min(max(int(v4_prefix), 0), 32)
-    else:
-        prefix = min(max(int(v6_prefix), 0), 128)
-    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+    '2001:db8:1::/48'; 'unix:/run/x.sock' -> 'local'. The network as common/network.py
+    reads it, which the sign-up limit counts too."""
+    return network_of_address(client_address(peer), v4_prefix, v6_prefix) or LOCAL

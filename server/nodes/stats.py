@@ -63,7 +63,7 @@ class NetworkState:
     tasks_by_state: dict[str, int]  # pending (the queue), leased, running, done, ...
     jobs_by_state: dict[str, int]
     users: int
-    balances_ucpt_by_kind: dict[str, int]  # user, escrow (the mint's is what was granted)
+    balances_ucpt_by_kind: dict[str, int]  # user, escrow, starter (the mint's: what was granted)
     total_granted_ucpt: int
     payouts: int
     payouts_ucpt: int

@@ -7,9 +7,9 @@ import logging
 from grpc.aio import ServicerContext
 
 from proto.hivemind.v1 import account_pb2, account_pb2_grpc
-from server.accounts.users import find_user
+from server.accounts import recipients
 from server.context import ServerContext
-from server.ledger import statements, transfers
+from server.ledger import statements
 from server.ledger.rewards import MAX_PERFORMANCE_BONUS_PERMILLE, STABILITY_BONUS_PERMILLE
 from server.rpc.auth import principal_of, require_user
 from server.rpc.converters import (
@@ -32,7 +32,12 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
     ) -> account_pb2.Balance:
         caller = require_user(context)
         view = await self.ctx.db.run(statements.balance_view, caller.user_id)
-        return account_pb2.Balance(balance_ucpt=view.balance_ucpt, escrow_ucpt=view.escrow_ucpt)
+        return account_pb2.Balance(
+            balance_ucpt=view.balance_ucpt,
+            escrow_ucpt=view.escrow_ucpt,
+            starter_ucpt=view.starter_ucpt,
+            starter_escrow_ucpt=view.starter_escrow_ucpt,
+        )
 
     @maps_domain_errors
     async def ListHistory(
@@ -54,6 +59,7 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
                     created_at=int(e.created_at),
                     job_id=e.job_id,
                     attempt_id=e.attempt_id,
+                    account=e.account,
                 )
                 for e in page.entries
             ],
@@ -65,15 +71,13 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         self, request: account_pb2.TransferRequest, context: ServicerContext
     ) -> account_pb2.TransferResponse:
         caller = require_user(context)
-        moved = await self.ctx.db.run(
-            lambda conn: transfers.transfer(
-                conn,
-                caller.user_id,
-                find_user(conn, request.to_username).user_id,
-                request.amount_ucpt,
-                idempotency_key=request.idempotency_key,
-                memo=request.memo,
-            )
+        moved = await recipients.send_cpt(
+            self.ctx,
+            caller.user_id,
+            request.to_username,
+            request.amount_ucpt,
+            idempotency_key=request.idempotency_key,
+            memo=request.memo,
         )
         if moved.created:
             log.info(

@@ -84,7 +84,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
         caller = require_admin(context)
         if not request.is_admin and request.username.strip().lower() == caller.username.lower():
             raise FailedPrecondition("you cannot remove your own admin role")
-        user = await self.ctx.db.run(users.set_admin, request.username, request.is_admin)
+        user = await users.change_role(self.ctx, request.username, request.is_admin)
         log.info(
             "set-admin user=%s target=%s is_admin=%s", caller.username, user.username, user.is_admin
         )

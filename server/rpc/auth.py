@@ -25,6 +25,7 @@ import grpc
 from sqlalchemy import Connection, select
 
 from common.bounded import BoundedCache
+from server.accounts.revocation import check_access, current_user_state
 from server.accounts.signing import REPLICA, Signer, SigningKeys
 from server.context import ServerContext
 from server.errors import DomainError, PermissionDenied, Unauthenticated
@@ -49,6 +50,8 @@ REPLICA_METHODS = frozenset(
 )
 REPLICA_TOKEN_TTL_S = 300
 NODE_CREDENTIALS_CACHED = 20_000
+# Calls that need the admin role: the caller's role is read from the database for each.
+ADMIN_RPCS = "/hivemind.v1.AdminService/"
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,7 @@ def _load_node(conn: Connection, node_id: str) -> Any:
             nodes.c.banned,
             nodes.c.ban_reason,
             users.c.username,
+            users.c.banned.label("owner_banned"),
         )
         .join(users, users.c.id == nodes.c.owner_id)
         .where(nodes.c.id == node_id)
@@ -201,7 +205,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                 credential = value if isinstance(value, str) else value.decode()
                 break
         try:
-            principal = await self.authenticate(credential)
+            principal = await self.authenticate(credential, fresh=method.startswith(ADMIN_RPCS))
             if principal.kind == "replica" and method not in REPLICA_METHODS:
                 raise PermissionDenied("a replica credential may only fetch artifacts")
         except DomainError as error:
@@ -210,15 +214,19 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         log.debug("rpc=%s %s", method, principal.describe())
         return _wrap_behaviour(handler, _with_principal(principal))
 
-    async def authenticate(self, credential: str) -> Principal:
-        """The principal behind an `authorization` value, or a domain error saying why not."""
+    async def authenticate(self, credential: str, fresh: bool = False) -> Principal:
+        """The principal behind an `authorization` value, or a domain error saying why not.
+        A user's role is the current one, read from the database when `fresh` (admin calls),
+        else through the short cache of users' states (server/accounts/revocation.py)."""
         scheme, _, value = credential.strip().partition(" ")
         value = value.strip()
         if not scheme or not value:
             raise Unauthenticated("this call needs a credential (log in first)")
         if scheme.lower() == "bearer":
             claims = self.ctx.token_signer.verify(value)
-            return Principal("user", claims.user_id, claims.username, claims.is_admin)
+            state = await current_user_state(self.ctx, claims.user_id, fresh=fresh)
+            check_access(claims.generation, state)
+            return Principal("user", state.user_id, state.username, state.is_admin)
         if scheme.lower() == "node":
             return await self._authenticate_node(value)
         if scheme.lower() == "replica":
@@ -240,8 +248,8 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             record = _NodeRecord(
                 secret_hash=row.secret_hash,
                 principal=Principal("node", row.owner_id, row.username, False, node_id),
-                banned=bool(row.banned),
-                ban_reason=row.ban_reason or "",
+                banned=bool(row.banned or row.owner_banned),
+                ban_reason=(row.ban_reason or "") if row.banned else "its owner is banned",
                 cached_until=time.monotonic() + self.node_cache.ttl_s,
             )
             self.node_cache.put(node_id, record, read_at)

@@ -6,9 +6,9 @@ import logging
 
 from grpc.aio import ServicerContext
 
+from common.network import client_address
 from proto.hivemind.v1 import auth_pb2, auth_pb2_grpc, common_pb2
 from server.accounts import sessions, users
-from server.accounts.signup_limits import client_address
 from server.context import ServerContext
 from server.rpc.auth import principal_of, require_user
 from server.rpc.converters import session_to_proto, user_to_proto

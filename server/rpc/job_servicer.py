@@ -12,6 +12,7 @@ from server.context import ServerContext
 from server.jobs import lifecycle, queries, submit
 from server.jobs.events import watch_job
 from server.jobs.spec import estimate_cost
+from server.ledger import starter
 from server.nodes.networks import network_of
 from server.rpc import job_converters as convert
 from server.rpc.auth import require_user
@@ -90,7 +91,7 @@ class JobServicer(job_pb2_grpc.JobServiceServicer):
     async def EstimateCost(
         self, request: job_pb2.EstimateCostRequest, context: grpc.aio.ServicerContext
     ) -> job_pb2.EstimateCostResponse:
-        require_user(context)
+        caller = require_user(context)
         res = request.resources
         worst = estimate_cost(
             self.ctx.settings,
@@ -107,4 +108,5 @@ class JobServicer(job_pb2_grpc.JobServiceServicer):
             rounds=request.rounds,
             aggregate=request.aggregate,
         )
-        return job_pb2.EstimateCostResponse(worst_case_ucpt=worst)
+        funded_from = await self.ctx.db.run(starter.funded_from, caller.user_id, worst)
+        return job_pb2.EstimateCostResponse(worst_case_ucpt=worst, funded_from=funded_from)

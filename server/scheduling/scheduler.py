@@ -4,6 +4,7 @@
 hands back one attempt per task. Choice is fair between submitters: the batch is filled
 round-robin over owners (those with fewer tasks in flight go first), and within one owner
 the higher priority, then the older job, goes first. Several small tasks may fill a node.
+Jobs paid from starter credit get only the room that paid jobs leave (funding.py).
 
 Cost is O(active jobs + batch): one query finds the jobs that fit and still have pending
 tasks (an indexed EXISTS per job), then each job chosen gives its pending tasks through the
@@ -44,6 +45,7 @@ from server.jobs.models import (
 from server.jobs.rounds import RoundOutput, round_models, round_outputs
 from server.nodes.trust import lease_policy, record_leases
 from server.scheduling.compare_leases import lease_comparisons
+from server.scheduling.funding import paid_first
 from server.scheduling.lease_trust import LeasingNode, by_trust, open_to
 from server.scheduling.leases import (
     Free,
@@ -128,6 +130,7 @@ def _candidate_jobs(conn: Connection, free: Free, runtime_names: Sequence[str]) 
         jobs.c.created_at,
         jobs.c.state,
         jobs.c.replicas,
+        jobs.c.starter_funded,
         jobs.c.rounds,
         jobs.c.aggregate_json,
     ).where(
@@ -285,12 +288,15 @@ def lease_tasks(
         return Leased(compared)
     skip_locked = conn.dialect.name == "postgresql"
     allowed = open_to(node, policy.established)
-    held_first, to_fetch = preference.split(candidates)
-    held_first, to_fetch = by_trust(held_first, policy), by_trust(to_fetch, policy)
-    picked = _pick(conn, held_first, free, limit, skip_locked, allowed)
-    if to_fetch and len(picked) < limit:
-        # Room left: jobs of runtimes this node lacks but can fetch (and then holds).
-        picked += _pick(conn, to_fetch, free, limit - len(picked), skip_locked, allowed)
+    picked: list[tuple[Row, Row]] = []
+    # Starter-funded jobs get only the room that paid jobs leave (funding.py).
+    for tier in paid_first(candidates):
+        held_first, to_fetch = preference.split(tier)
+        held_first, to_fetch = by_trust(held_first, policy), by_trust(to_fetch, policy)
+        picked += _pick(conn, held_first, free, limit - len(picked), skip_locked, allowed)
+        if to_fetch and len(picked) < limit:
+            # Room left: jobs of runtimes this node lacks but can fetch (and then holds).
+            picked += _pick(conn, to_fetch, free, limit - len(picked), skip_locked, allowed)
     if not picked:
         return Leased(compared)
     record_leases(conn, node_id, len(picked), now)

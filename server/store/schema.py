@@ -31,6 +31,15 @@ users = Table(
     Column("created_at", Float, nullable=False),
     Column("failed_logins", Integer, nullable=False, default=0),
     Column("locked_until", Float, nullable=False, default=0.0),
+    # Bumped by a role change, a ban or a password change: access tokens carry the generation
+    # they were issued under, and older ones are refused (server/accounts/revocation.py).
+    Column("credential_generation", Integer, nullable=False, default=0),
+    Column("banned", Boolean, nullable=False, default=False),
+    Column("ban_reason", Text, nullable=False, default=""),
+    # Transfers this user addressed to names without an account, counted from the first of
+    # the current hour, so usernames cannot be enumerated for free (accounts/recipients.py).
+    Column("transfer_misses", Integer, nullable=False, default=0),
+    Column("transfer_misses_since", Float, nullable=False, default=0.0),
 )
 
 refresh_tokens = Table(
@@ -44,14 +53,14 @@ refresh_tokens = Table(
     Column("revoked_at", Float),
 )
 
-# Accounts opened in the last hour, per client address, so every server on one database
-# shares the sign-up limit (server/accounts/signup_limits.py). The address is kept only as
-# a keyed hash; rows older than the hour are deleted as new accounts are opened.
+# Accounts opened in the last hour, per client network (IPv4 /24, IPv6 /48), so every server
+# on one database shares the sign-up limit (server/accounts/signup_limits.py). The network is
+# kept only as a keyed hash; rows older than the hour are deleted as new accounts are opened.
 signups = Table(
     "signups",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("address_hash", String(64), nullable=False),  # HMAC-SHA256 hex of the address
+    Column("address_hash", String(64), nullable=False),  # HMAC-SHA256 hex of the network
     Column("user_id", String(40), ForeignKey("users.id"), nullable=False),
     Column("created_at", Float, nullable=False),
     Index("ix_signups_address_created", "address_hash", "created_at"),
@@ -64,8 +73,9 @@ accounts = Table(
     "accounts",
     metadata,
     Column("id", String(40), primary_key=True),
-    Column("name", String(80), nullable=False, unique=True),  # user:<id>, escrow:<job>, system:mint
-    Column("kind", String(16), nullable=False),  # user | escrow | system
+    # user:<id>, starter:<id>, escrow:<job>, system:mint
+    Column("name", String(80), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),  # user | starter | escrow | system
     Column("user_id", String(40)),
     Column("job_id", String(40)),
     Column("balance_ucpt", BigInteger, nullable=False, default=0),
@@ -248,6 +258,9 @@ jobs = Table(
     Column("cost_ucpt", BigInteger, nullable=False, default=0),
     Column("refunded_ucpt", BigInteger, nullable=False, default=0),
     Column("escrow_account_id", String(40), nullable=False),
+    # Escrowed from the owner's starter credit: its tasks yield to paid work, its refunds go
+    # back to starter credit (server/ledger/starter.py).
+    Column("starter_funded", Boolean, nullable=False, default=False),
     Column("idempotency_key", String(200)),
     Column("tasks_total", Integer, nullable=False),
     Column("tasks_done", Integer, nullable=False, default=0),

@@ -86,10 +86,11 @@ class NetworkStateCollector:
         yield GaugeMetricFamily("hivemind_users", "Accounts", value=state.users)
         balances = GaugeMetricFamily(
             "hivemind_ledger_balance_ucpt",
-            "CPT held, in micro-CPT, by kind of account (user: spendable; escrow: held for jobs)",
+            "CPT held, in micro-CPT, by kind of account (user: spendable; escrow: held for jobs;"
+            " starter: starter credit, which pays only for its owner's own jobs)",
             labels=["kind"],
         )
-        for kind in ("user", "escrow"):
+        for kind in ("user", "escrow", "starter"):
             balances.add_metric([kind], state.balances_ucpt_by_kind.get(kind, 0))
         yield balances
         yield GaugeMetricFamily(

@@ -4,8 +4,11 @@ Every visitor gets a session, signed in or not: a JSON Web Token of purpose WEB_
 (server/accounts/signing.py) in a cookie that scripts cannot read (HttpOnly), that the browser
 sends only to this site's own pages (SameSite=Strict) and, under TLS, only over TLS (Secure,
 and the `__Host-` name prefix, so no other host can set it). It names a random session id
-(`sid`), the signed-in user (`sub`), and a message to show on the next page (`flash`). The
-server keeps nothing: the signature, the expiry and the user's current row decide.
+(`sid`), the signed-in user (`sub`) with the credential generation they signed in under
+(`gen`), and a message to show on the next page (`flash`). The server keeps nothing: the
+signature, the expiry and the user's current row decide; a ban, a role change or a password
+change bumps the user's generation (server/accounts/revocation.py), which ends the session
+as it revokes their access tokens.
 
 Signing in starts a new session (a new `sid`), so a session id someone planted before the
 sign-in is worth nothing after it. Signing out replaces the cookie with a new anonymous one.
@@ -45,6 +48,7 @@ class SessionClaims:
     user_id: str  # "" while signed out
     expires_at: int
     flash: Flash | None = None
+    generation: int = 0  # the user's credential generation at sign-in
 
 
 class WebSessions:
@@ -57,9 +61,11 @@ class WebSessions:
         self._cookies = keys.signer(WEB_SESSION, ttl_s, what="dashboard session")
         self._csrf = keys.signer(CSRF, ttl_s, what="form token")
 
-    def new(self, user_id: str = "") -> SessionClaims:
-        """A fresh session (a new session id), signed in as `user_id` when given."""
-        return SessionClaims(secrets.token_urlsafe(18), user_id, int(time.time()) + self.ttl_s)
+    def new(self, user_id: str = "", generation: int = 0) -> SessionClaims:
+        """A fresh session (a new session id), signed in as `user_id` when given, under the
+        user's current credential `generation`."""
+        expires_at = int(time.time()) + self.ttl_s
+        return SessionClaims(secrets.token_urlsafe(18), user_id, expires_at, None, generation)
 
     def read(self, value: str | None) -> SessionClaims | None:
         """The session a cookie names; None when it is missing, forged or expired."""
@@ -73,6 +79,7 @@ class WebSessions:
                 user_id=str(claims.get("sub") or ""),
                 expires_at=int(claims["exp"]),
                 flash=Flash(str(flash[0]), str(flash[1])) if flash else None,
+                generation=int(claims.get("gen") or 0),
             )
         except (Unauthenticated, KeyError, TypeError, ValueError, IndexError):
             return None
@@ -82,6 +89,7 @@ class WebSessions:
         claims: dict[str, Any] = {"sid": session.sid}
         if session.user_id:
             claims["sub"] = session.user_id
+            claims["gen"] = session.generation
         if session.flash is not None:
             claims["flash"] = [session.flash.kind, session.flash.text[:MAX_FLASH_CHARS]]
         now = time.time()

@@ -202,6 +202,13 @@ ZH_TW: dict[str, str] = {
     "User": "使用者",
     "Role": "角色",
     "Balance (CPT)": "餘額（CPT）",
+    "Starter credit (CPT)": "新手額度（CPT）",
+    "Access": "存取",
+    "Ban this user? Their sessions, tokens and nodes stop working at once.": (
+        "要封鎖這個使用者嗎？他的登入、權杖和節點會立刻失效。"
+    ),
+    "User %(name)s is banned.": "使用者 %(name)s 已封鎖。",
+    "User %(name)s may sign in again.": "使用者 %(name)s 可以重新登入。",
     "Since": "建立時間",
     "Grant CPT": "發放 CPT",
     "amount": "金額",
@@ -217,6 +224,7 @@ ZH_TW: dict[str, str] = {
     "problems": "有問題",
     "Granted in all": "累計發放",
     "Held by accounts": "帳戶持有",
+    "Of which starter credit": "其中新手額度",
     "In escrow for jobs": "工作託管中",
     "Clawback shortfalls": "追回不足",
     "Results discarded after their node was caught or banned, whose pay could not all be"

@@ -2,8 +2,10 @@
 the guards of pages for signed-in users and for admins, and how a form's action ends (a
 message for the next page, then back to a page: POST, redirect, GET).
 
-A signed-in session names a user id; the user is read again on every request, so a deleted
-account or a role taken away counts from the next click, never from a stale cookie.
+A signed-in session names a user id and their credential generation; the user is read again
+on every request, so a deleted or banned account, a role change or a password change (each
+bumps the generation, as it revokes access tokens) ends the session at the next click, never
+a stale cookie.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from server.accounts.users import UserRecord
 from server.context import ServerContext
 from server.errors import DomainError, NotFound, PermissionDenied
 from server.web.i18n import LANGUAGE_COOKIE, Translator, language_from
-from server.web.sessions import with_flash
+from server.web.sessions import SessionClaims, with_flash
 from server.web.site import VISITOR, Visitor, site_of, visitor_of
 
 log = logging.getLogger("hivemind.web")
@@ -52,6 +54,12 @@ async def signed_in_user(ctx: ServerContext, user_id: str) -> UserRecord | None:
         return None
 
 
+def _still_valid(session: SessionClaims, user: UserRecord | None) -> bool:
+    """A signed-in session holds while its user exists, is not banned and has the credential
+    generation the session was signed in under."""
+    return user is not None and not user.banned and user.credential_generation == session.generation
+
+
 @web.middleware
 async def visitors(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.path.startswith(SESSIONLESS_PREFIXES):
@@ -63,8 +71,8 @@ async def visitors(request: web.Request, handler: Handler) -> web.StreamResponse
     if session is None:
         session = sessions.new()
     user = await signed_in_user(site.ctx, session.user_id) if session.user_id else None
-    if session.user_id and user is None:
-        session, changed = sessions.new(), True
+    if session.user_id and not _still_valid(session, user):
+        session, user, changed = sessions.new(), None, True
     flash = session.flash
     if flash is not None and request.method == "GET" and LIVE_HEADER not in request.headers:
         session, changed = replace(session, flash=None), True  # shown on this page only

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from tests.kit.accounts import PASSWORD
+from tests.kit.admin import admin_json
 from tests.kit.client_cli import read_credentials
+
+
+def admin_grant(server, username: str, amount: str) -> int:
+    """CPT granted as an admin does (`hivemind-server admin grant`); returns it in ucpt."""
+    done = admin_json(Path(server.settings.data_dir), "grant", username, amount)
+    return done["amount"]["ucpt"]
 
 
 async def test_register_login_whoami_balance(server, cli, register, hivemind_home):
     registered = (await register(server, "alice")).json()
     grant = server.settings.signup_grant_ucpt
     assert registered["username"] == "alice"
-    assert registered["balance_ucpt"] == grant
+    # A new account's grant is starter credit, shown apart from CPT.
+    assert (registered["balance_ucpt"], registered["starter_ucpt"]) == (0, grant)
     assert registered["server"] == server.address
 
     who = await cli("account", "whoami", "--json", server=server)
@@ -30,22 +39,27 @@ async def test_register_login_whoami_balance(server, cli, register, hivemind_hom
 
     balance = (await cli("account", "balance", "--json", server=server)).json()
     assert balance == {
-        "balance_ucpt": grant,
-        "balance_cpt": str(grant // 1_000_000),
+        "balance_ucpt": 0,
+        "balance_cpt": "0",
+        "starter_ucpt": grant,
+        "starter_cpt": str(grant // 1_000_000),
         "escrow_ucpt": 0,
         "escrow_cpt": "0",
+        "starter_escrow_ucpt": 0,
+        "starter_escrow_cpt": "0",
     }
     # The server logged in to became the default: no --server needed any more.
     assert json.loads((hivemind_home / "settings.json").read_text())["server"] == server.address
     human = await cli("account", "balance")
     assert human.code == 0, human.stderr
-    assert f"balance: {grant // 1_000_000} CPT" in human.stdout
+    assert "balance: 0 CPT" in human.stdout
+    assert f"starter credit: {grant // 1_000_000} CPT (pays only for your own jobs" in human.stdout
 
 
 async def test_transfer_moves_cpt_and_shows_in_history(server, cli, register):
     await register(server, "bob")
     await register(server, "alice")  # alice is the logged-in user from here on
-    grant = server.settings.signup_grant_ucpt
+    grant = admin_grant(server, "alice", "10")  # starter credit cannot be sent: CPT can
 
     sent = await cli(
         "account", "transfer", "--to", "bob", "--amount", "1.5", "--memo", "lunch", "--json",
@@ -74,7 +88,7 @@ async def test_transfer_moves_cpt_and_shows_in_history(server, cli, register):
         "account", "login", "-u", "bob", "--password-stdin", server=server, stdin=PASSWORD + "\n"
     )
     bob = (await cli("account", "balance", "--json", server=server)).json()
-    assert bob["balance_ucpt"] == grant + 1_500_000
+    assert bob["balance_ucpt"] == 1_500_000
 
 
 @pytest.mark.parametrize(
@@ -105,6 +119,7 @@ async def test_bad_amount_is_refused_and_changes_nothing(server, cli, register, 
 async def test_transfer_errors_from_the_server_are_one_line(server, cli, register):
     await register(server, "bob")
     await register(server, "alice")
+    granted = admin_grant(server, "alice", "10")
     to_self = await cli("account", "transfer", "--to", "alice", "--amount", "1", server=server)
     assert to_self.code == 1
     assert to_self.stderr.strip() == "error: cannot transfer to yourself"
@@ -120,7 +135,7 @@ async def test_transfer_errors_from_the_server_are_one_line(server, cli, registe
     assert too_much.json()["code"] == "FAILED_PRECONDITION"
     assert len(too_much.stderr.strip().splitlines()) == 1
     balance = (await cli("account", "balance", "--json", server=server)).json()
-    assert balance["balance_ucpt"] == server.settings.signup_grant_ucpt
+    assert balance["balance_ucpt"] == granted
 
 
 async def test_wrong_password_is_one_line_and_nonzero(server, cli, cli_process, register):

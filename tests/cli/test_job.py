@@ -60,7 +60,9 @@ async def test_submit_status_list_cancel(server, cli, register, tmp_path):
     # the performance and stability bonuses at their maximum.
     assert job["max_cost_ucpt"] == 975_000 and job["max_cost_cpt"] == "0.975"
     held = await balance(cli, server)
-    assert held["balance_ucpt"] == grant - 975_000 and held["escrow_ucpt"] == 975_000
+    # Paid from starter credit (a new account holds no CPT), and held apart as such.
+    assert held["starter_ucpt"] == grant - 975_000 and held["escrow_ucpt"] == 975_000
+    assert held["starter_escrow_ucpt"] == 975_000 and held["balance_ucpt"] == 0
 
     status = await cli("job", "status", job["job_id"], "--json", server=server)
     assert status.code == 0, status.stderr
@@ -80,7 +82,7 @@ async def test_submit_status_list_cancel(server, cli, register, tmp_path):
     assert cancelled.code == 0, cancelled.stderr
     assert cancelled.json()["state"] == "cancelled"
     after = await balance(cli, server)
-    assert after["balance_ucpt"] == grant and after["escrow_ucpt"] == 0
+    assert after["starter_ucpt"] == grant and after["escrow_ucpt"] == 0
 
 
 async def test_submit_one_task_per_input_and_flags(server, cli, register, tmp_path):

@@ -41,7 +41,7 @@ async def test_expired_access_token_is_refreshed_silently(server, cli, register,
 
     assert result.code == 0, result.stderr
     assert result.stderr == ""
-    assert result.json()["balance_ucpt"] == server.settings.signup_grant_ucpt
+    assert result.json()["starter_ucpt"] == server.settings.signup_grant_ucpt
     rotated = stored_user(hivemind_home, server)
     assert rotated["refresh_token"] != first["refresh_token"]
     assert rotated["access_token"] != first["access_token"]
@@ -81,10 +81,10 @@ async def test_concurrent_calls_and_sessions_refresh_once(server, register, hive
             for _ in range(4)
         ]
         balances = await asyncio.gather(*calls)
-        assert {b.balance_ucpt for b in balances} == {server.settings.signup_grant_ucpt}
+        assert {b.starter_ucpt for b in balances} == {server.settings.signup_grant_ucpt}
         await asyncio.sleep(ACCESS_TTL_S + 1)
         again = await sessions[1].account.GetBalance(account_pb2.GetBalanceRequest())
-        assert again.balance_ucpt == server.settings.signup_grant_ucpt
+        assert again.starter_ucpt == server.settings.signup_grant_ucpt
     finally:
         for s in sessions:
             await s.close()

@@ -110,4 +110,4 @@ async def test_session_rides_out_a_server_restart(server_process, hivemind_home)
         balance = await session.account.GetBalance(account_pb2.GetBalanceRequest())
         await restart
 
-    assert balance.balance_ucpt == proc.settings.signup_grant_ucpt
+    assert balance.starter_ucpt == proc.settings.signup_grant_ucpt

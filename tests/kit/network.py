@@ -40,8 +40,25 @@ class Person:
     credentials: CredentialStore
     session: ClientSession
 
-    async def balance(self) -> account_pb2.Balance:
-        return await self.session.account.GetBalance(account_pb2.GetBalanceRequest())
+    async def balance(self) -> Holdings:
+        reply = await self.session.account.GetBalance(account_pb2.GetBalanceRequest())
+        return Holdings(
+            reply.balance_ucpt + reply.starter_ucpt,
+            reply.escrow_ucpt,
+            reply.balance_ucpt,
+            reply.starter_ucpt,
+        )
+
+
+@dataclass(frozen=True)
+class Holdings:
+    """What a person holds. The sign-up grant is starter credit, so the tests' sums of what
+    was granted count CPT and starter credit together (`balance_ucpt`)."""
+
+    balance_ucpt: int  # CPT and starter credit together, outside escrow
+    escrow_ucpt: int
+    cpt_ucpt: int
+    starter_ucpt: int
 
 
 class Network:

@@ -22,6 +22,11 @@ from server.config import ServerSettings
 from tests.kit.paths import REPO_ROOT, python_env
 
 T = TypeVar("T")
+# The one server setting of the whole suite, for servers in this process (tests/conftest.py
+# puts it in the environment) and subprocesses alike: new accounts get 100 CPT of starter
+# credit, the sign-up grant the tests' jobs were written for; the default is much smaller
+# (server/config.py), and tests about starter credit set what they test.
+SUITE_SERVER_ENV = {"HIVEMIND_SERVER_SIGNUP_GRANT_UCPT": str(100_000_000)}
 LISTENING = re.compile(r"HiveMind server listening on (\S+)")
 
 
@@ -35,8 +40,9 @@ def free_port() -> int:
 def server_env(**overrides: str) -> dict[str, str]:
     """The environment of a `python -m server` subprocess: this process's without its
     HIVEMIND_SERVER_* settings (one exported in the shell running the tests never reaches the
-    server under test), then `overrides`."""
+    server under test), then the suite's own (SUITE_SERVER_ENV), then `overrides`."""
     env = {k: v for k, v in python_env().items() if not k.startswith("HIVEMIND_SERVER_")}
+    env.update(SUITE_SERVER_ENV)
     env.update(overrides)
     return env
 

@@ -167,8 +167,9 @@ async def fail(
 
 
 async def balance(stubs: Stubs, metadata: Metadata) -> int:
+    """What the user holds outside escrow: CPT and starter credit together."""
     reply = await stubs.account.GetBalance(account_pb2.GetBalanceRequest(), metadata=metadata)
-    return reply.balance_ucpt
+    return reply.balance_ucpt + reply.starter_ucpt
 
 
 def job_request(package_digest: str, **overrides: Any) -> job_pb2.SubmitJobRequest:

@@ -49,5 +49,6 @@ def test_online_backup_of_a_running_server_restores_users_and_balances(tmp_path:
     check = admin_json(restored, "check-ledger")
     assert check["ok"] is True and check["problems"] == [], check
     alice = next(u for u in before["users"] if u["username"] == "alice")
-    # The signup grant plus the 2.5 CPT granted just before the backup.
-    assert alice["balance"]["ucpt"] == check["total_granted"]["ucpt"] >= 2_500_000
+    # The 2.5 CPT granted just before the backup, and the sign-up grant as starter credit.
+    assert alice["balance"]["ucpt"] == 2_500_000
+    assert check["total_granted"]["ucpt"] == 2_500_000 + check["starter_credit"]["ucpt"]

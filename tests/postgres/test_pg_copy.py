@@ -21,6 +21,7 @@ from server.accounts import users
 from server.accounts.passwords import hash_password
 from server.cli.main import main
 from server.ledger import audit
+from server.ledger import journal as ledger
 from server.runtimes import approved as runtimes
 from server.store import migrate
 from server.store.copy import CopyError, copy_sqlite_to_postgres
@@ -105,6 +106,10 @@ async def test_a_network_moves_to_postgresql_and_goes_on(
     data_dir = Path(server.settings.data_dir)
     people = [await user_session(server, n) for n in ("alice", "bob", "carol", "dave")]
     alice, bob, carol, _ = people
+    # CPT to send (the sign-up grant is starter credit, which cannot be sent), as an admin.
+    server.ctx.db.transaction_sync(
+        ledger.grant, alice.user_id, 7 * CPT, idempotency_key="gift", memo="admin grant"
+    )
     async with grpc.aio.insecure_channel(server.address) as channel:
         stubs = Stubs(channel, server.address)
         await stubs.account.Transfer(

@@ -5,6 +5,7 @@ requests, and a valid request per RPC for the fuzzer to mutate."""
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -37,9 +38,11 @@ from tests.security.fuzzkit import Rpc, Snapshot, snapshot
 Metadata = tuple[tuple[str, str], ...]
 CALL_TIMEOUT_S = 20
 # Refused calls that change state on purpose: a failed login is counted (that is the
-# lockout), and a spent refresh token presented again revokes its family (theft detection).
+# lockout), a spent refresh token presented again revokes its family (theft detection), and a
+# transfer to a name without an account counts against the sender's hourly budget.
 CHANGED_BY_DESIGN = {
     "Login": {"users": {"failed_logins", "locked_until"}},
+    "Transfer": {"users": {"transfer_misses", "transfer_misses_since"}},
     "Refresh": {"refresh_tokens": {"revoked_at"}},
 }
 # Caches of what the data already says, filled whenever first asked for: the BitTorrent
@@ -68,6 +71,24 @@ class World:
     foreign_job_id: str = ""
     foreign_attempt_id: str = ""
     outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
+    passwords: dict[str, str] = field(default_factory=dict)  # those changed by the fuzzer
+
+    def _log_in_again(self, username: str) -> None:
+        if username not in USERS:
+            return
+        # Fuzzed logins may have locked the name: lifted here, as the user would wait it out.
+        with sqlite3.connect(self.db_file) as conn:
+            conn.execute(
+                "UPDATE users SET failed_logins = 0, locked_until = 0 WHERE username = ?",
+                (username,),
+            )
+        session = auth_pb2_grpc.AuthServiceStub(self.channel).Login(
+            auth_pb2.LoginRequest(
+                username=username, password=self.passwords.get(username, PASSWORD)
+            ),
+            timeout=CALL_TIMEOUT_S,
+        )
+        self.credentials[username] = bearer(session.access_token)
 
     def expected_callers(self, rpc: Rpc) -> tuple[str, ...]:
         if rpc.name == "RegisterNode":
@@ -101,9 +122,17 @@ class World:
             return received
         return self.channel.unary_unary(rpc.path, serialize, parse)(request, **options)
 
-    def after_success(self, rpc: Rpc, response: Any) -> None:
-        """Keeps the world's nodes usable: a rotated secret is followed, and a banned node
-        is replaced by a fresh registration of the same owner."""
+    def after_success(self, rpc: Rpc, response: Any, who: str = "", request: Any = None) -> None:
+        """Keeps the world's nodes and users usable: a rotated secret is followed, a banned
+        node is replaced by a fresh registration of the same owner, and a user whose role or
+        password changed (which revokes their tokens) logs in again, as their client would."""
+        if rpc.name == "ChangePassword":
+            self.passwords[who] = request.new_password
+            self._log_in_again(who)
+            return
+        if rpc.name == "SetAdmin":
+            self._log_in_again(response.username)
+            return
         if rpc.name not in ("RotateNodeSecret", "BanNode"):
             return
         for name, node_id in list(self.node_ids.items()):

@@ -82,7 +82,7 @@ def check_call(world: World, rpc: Rpc, who: str, request: object) -> None:
         assert not changes, f"{rpc} as {who} was refused ({code.name}) but changed {changes}"
         return
     world.outcomes[(str(rpc), "OK")] += 1
-    world.after_success(rpc, response)
+    world.after_success(rpc, response, who, request)
     if _all_refused(rpc, response):
         changes = before.differences(world.snapshot(rpc))
         assert not changes, f"{rpc} as {who}: every item refused, yet changed {changes}"

@@ -20,7 +20,7 @@ def server_settings() -> dict:
     return {
         "max_active_jobs_per_user": 2,
         "user_quota_bytes": 64 * 1024,
-        "registrations_per_address_hour": 3,
+        "registrations_per_network_hour": 3,
     }
 
 
@@ -87,7 +87,7 @@ async def test_one_address_opens_few_accounts(server, grpc_channel):
         stub.Register(auth_pb2.RegisterRequest(username="four", password=PASSWORD))
     )
     assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-    assert error.details().startswith("too many new accounts from your address; try again in")
+    assert error.details().startswith("too many new accounts from your network; try again in")
     names = await server.ctx.db.run(
         lambda conn: sorted(conn.execute(select(users.c.username)).scalars())
     )

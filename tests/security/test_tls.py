@@ -88,7 +88,7 @@ async def test_client_trusting_the_right_ca_works(tls_server, pki, tmp_path):
         user = await session.register("tls_alice", PASSWORD)
         balance = await session.account.GetBalance(account_pb2.GetBalanceRequest())
     assert user.username == "tls_alice"
-    assert balance.balance_ucpt == tls_server.settings.signup_grant_ucpt
+    assert balance.starter_ucpt == tls_server.settings.signup_grant_ucpt
 
 
 @pytest.mark.parametrize("trust", ["evil_ca", "system store"])

@@ -46,22 +46,41 @@ def admin_api(grpc_channel) -> admin_pb2_grpc.AdminServiceStub:
 
 
 async def balance_of(account, session) -> int:
+    """The user's CPT (starter credit apart)."""
     reply = await account.GetBalance(account_pb2.GetBalanceRequest(), metadata=session.metadata)
     return reply.balance_ucpt
 
 
+def give_cpt(server, *sessions, amount: int = SIGNUP) -> None:
+    """CPT for each user, as an admin grants it (sign-ups bring starter credit only)."""
+    for session in sessions:
+        server.ctx.db.transaction_sync(
+            ledger.grant,
+            session.user_id,
+            amount,
+            idempotency_key=f"test-cpt:{session.user_id}",
+            memo="admin grant",
+        )
+
+
 async def test_signup_grant_shows_in_balance_and_history(account, server, user_session):
     alice = await user_session(server, "alice")
-    assert await balance_of(account, alice) == SIGNUP
+    reply = await account.GetBalance(account_pb2.GetBalanceRequest(), metadata=alice.metadata)
+    assert (reply.balance_ucpt, reply.starter_ucpt) == (0, SIGNUP)  # starter credit, not CPT
     history = await account.ListHistory(account_pb2.ListHistoryRequest(), metadata=alice.metadata)
     [entry] = history.entries
     assert (entry.reason, entry.amount_ucpt, entry.counterparty) == ("grant", SIGNUP, "system")
-    assert entry.balance_after_ucpt == SIGNUP
+    assert (entry.account, entry.memo, entry.balance_after_ucpt) == (
+        "starter",
+        "starter credit",
+        SIGNUP,
+    )
 
 
 async def test_transfer_moves_money_once_per_key(account, server, user_session):
     alice = await user_session(server, "alice")
     bob = await user_session(server, "bob")
+    give_cpt(server, alice, bob)
     request = account_pb2.TransferRequest(
         to_username="BOB", amount_ucpt=2_500_000, idempotency_key="rent-may", memo="rent"
     )
@@ -83,9 +102,10 @@ async def test_transfer_moves_money_once_per_key(account, server, user_session):
     assert changed.code() == grpc.StatusCode.FAILED_PRECONDITION
 
     sent = await account.ListHistory(account_pb2.ListHistoryRequest(), metadata=alice.metadata)
-    assert [(e.reason, e.amount_ucpt, e.counterparty, e.memo) for e in sent.entries] == [
-        ("transfer", -2_500_000, "bob", "rent"),
-        ("grant", SIGNUP, "system", "signup grant"),
+    assert [(e.reason, e.amount_ucpt, e.counterparty, e.memo, e.account) for e in sent.entries] == [
+        ("transfer", -2_500_000, "bob", "rent", "cpt"),
+        ("grant", SIGNUP, "system", "admin grant", "cpt"),
+        ("grant", SIGNUP, "system", "starter credit", "starter"),
     ]
     received = await account.ListHistory(account_pb2.ListHistoryRequest(), metadata=bob.metadata)
     assert (received.entries[0].amount_ucpt, received.entries[0].counterparty) == (
@@ -97,6 +117,7 @@ async def test_transfer_moves_money_once_per_key(account, server, user_session):
 async def test_history_pages_newest_first(account, server, user_session):
     alice = await user_session(server, "alice")
     await user_session(server, "bob")
+    give_cpt(server, alice)
     for i in range(5):
         await account.Transfer(
             account_pb2.TransferRequest(to_username="bob", amount_ucpt=i + 1, memo=f"#{i}"),
@@ -115,7 +136,7 @@ async def test_history_pages_newest_first(account, server, user_session):
         token = page.next_page_token
         if not token:
             break
-    assert memos == ["#4", "#3", "#2", "#1", "#0", "signup grant"]
+    assert memos == ["#4", "#3", "#2", "#1", "#0", "admin grant", "starter credit"]
     bad = await rpc_error(
         account.ListHistory(
             account_pb2.ListHistoryRequest(page=common_pb2.PageRequest(page_token="@@nonsense")),
@@ -140,6 +161,7 @@ async def test_bad_transfers_change_nothing(
 ):
     alice = await user_session(server, "alice")
     bob = await user_session(server, "bob")
+    give_cpt(server, alice, bob)
     error = await rpc_error(
         account.Transfer(
             account_pb2.TransferRequest(to_username=to, amount_ucpt=amount),
@@ -150,7 +172,7 @@ async def test_bad_transfers_change_nothing(
     assert message in error.details()
     assert await balance_of(account, alice) == await balance_of(account, bob) == SIGNUP
     history = await account.ListHistory(account_pb2.ListHistoryRequest(), metadata=alice.metadata)
-    assert len(history.entries) == 1
+    assert len(history.entries) == 2  # the two grants: starter credit and CPT
     assert server.ctx.db.transaction_sync(ledger.check) == []
 
 
@@ -195,9 +217,11 @@ def _add_job_with_escrow(server, owner_id: str, amount: int) -> str:
 
 async def test_balance_shows_escrow_of_unfinished_jobs(account, server, user_session):
     alice = await user_session(server, "alice")
+    give_cpt(server, alice)
     job_id = _add_job_with_escrow(server, alice.user_id, 7 * CPT)
     reply = await account.GetBalance(account_pb2.GetBalanceRequest(), metadata=alice.metadata)
     assert (reply.balance_ucpt, reply.escrow_ucpt) == (93 * CPT, 7 * CPT)
+    assert (reply.starter_ucpt, reply.starter_escrow_ucpt) == (SIGNUP, 0)
     history = await account.ListHistory(account_pb2.ListHistoryRequest(), metadata=alice.metadata)
     assert (history.entries[0].counterparty, history.entries[0].job_id) == (f"job {job_id}", job_id)
 
@@ -304,7 +328,7 @@ async def test_admin_grants_manages_roles_runtimes_and_sees_stats(
         admin_pb2.GrantRequest(username="alice", amount_ucpt=5 * CPT, idempotency_key="g1"),
         metadata=root.metadata,
     )
-    assert granted.tx_id == again.tx_id and again.balance_ucpt == SIGNUP + 5 * CPT
+    assert granted.tx_id == again.tx_id and again.balance_ucpt == 5 * CPT  # CPT, not starter
 
     listed = await admin_api.ListUsers(
         admin_pb2.ListUsersRequest(page=common_pb2.PageRequest(page_size=1)),
@@ -339,7 +363,7 @@ async def test_admin_grants_manages_roles_runtimes_and_sees_stats(
     assert stats.users == 2
     assert stats.total_granted_ucpt == stats.total_in_accounts_ucpt == 2 * SIGNUP + 5 * CPT
 
-    # The role applies from the next token (refresh or login).
+    # The role applies at once; her client refreshes and gets a token that says so.
     await admin_api.SetAdmin(
         admin_pb2.SetAdminRequest(username="alice", is_admin=True), metadata=root.metadata
     )

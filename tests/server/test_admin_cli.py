@@ -15,17 +15,20 @@ def test_create_user_grant_and_check_ledger(tmp_path):
     data = tmp_path / "data"
     created = admin_json(data, "create-user", "Root", "--admin", "--password-stdin", stdin=PASSWORD)
     assert created["user"]["username"] == "Root" and created["user"]["is_admin"]
-    assert created["balance"] == {"ucpt": 100_000_000, "cpt": "100"}
+    # A new account's grant is starter credit; CPT comes from an admin's grant (or work).
+    assert created["balance"] == {"ucpt": 0, "cpt": "0"}
+    assert created["starter"] == {"ucpt": 100_000_000, "cpt": "100"}
 
     granted = admin_json(data, "grant", "root", "2.5", "--memo", "welcome")
     assert granted["amount"] == {"ucpt": 2_500_000, "cpt": "2.5"}
-    assert granted["balance"]["ucpt"] == 102_500_000
+    assert granted["balance"]["ucpt"] == 2_500_000
 
     listed = admin_json(data, "list-users")
-    assert [(u["username"], u["balance"]["cpt"]) for u in listed["users"]] == [("Root", "102.5")]
+    assert [(u["username"], u["balance"]["cpt"]) for u in listed["users"]] == [("Root", "2.5")]
 
     report = admin_json(data, "check-ledger")
     assert report["ok"] and report["problems"] == []
+    assert report["starter_credit"] == {"ucpt": 100_000_000, "cpt": "100"}
     assert (
         report["total_granted"]
         == report["total_in_accounts"]
@@ -53,7 +56,7 @@ def test_bad_input_is_one_line_and_changes_nothing(tmp_path):
     assert "image reference" in admin_fails(data, "runtime", "add", "py", "--image", "")
 
     users = admin_json(data, "list-users")["users"]
-    assert [(u["username"], u["balance"]["ucpt"]) for u in users] == [("root", 100_000_000)]
+    assert [(u["username"], u["balance"]["ucpt"]) for u in users] == [("root", 0)]
     assert admin_json(data, "check-ledger")["total_granted"]["ucpt"] == 100_000_000
     runtimes = admin_json(data, "runtime", "list")["runtimes"]
     assert [r["name"] for r in runtimes] == ["python-3.11"]
@@ -87,7 +90,7 @@ async def test_admin_commands_work_while_the_server_runs(server_process):
             account_pb2.GetBalanceRequest(),
             metadata=(("authorization", f"Bearer {session.access_token}"),),
         )
-    assert balance.balance_ucpt == 100_000_001
+    assert (balance.balance_ucpt, balance.starter_ucpt) == (1, 100_000_000)
     assert "HiveMind server listening on 127.0.0.1:" in proc.log()
     assert await proc.stop() == 0  # SIGTERM is a graceful stop
 

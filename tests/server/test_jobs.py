@@ -108,7 +108,7 @@ async def test_short_balance_changes_nothing(server, user_session, stubs):
         await submit(stubs, alice.metadata, digest, task_count=1, max_cost_ucpt=150 * CPT)
     assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert "needs 150 CPT" in caught.value.details()
-    assert "you have 100 CPT" in caught.value.details()
+    assert "you have 0 CPT and 100 CPT of starter credit" in caught.value.details()
     assert await balance(stubs, alice.metadata) == 100 * CPT
     assert await _count_jobs(server) == 0
     listed = await stubs.jobs.ListJobs(job_pb2.ListJobsRequest(), metadata=alice.metadata)

@@ -37,7 +37,7 @@ from tests.server.migrationkit import HEAD, ROW_COUNTS_0001, count_rows, insert_
 
 pytestmark = pytest.mark.db
 
-REFUSED = re.compile(r"too many new accounts from your address; try again in (\d+) s")
+REFUSED = re.compile(r"too many new accounts from your network; try again in (\d+) s")
 
 
 async def register(address: str, username: str) -> auth_pb2.Session:
@@ -101,9 +101,9 @@ async def test_two_servers_on_one_database_together_allow_only_the_cap(
     make_server, server_process, tmp_path
 ):
     cap = 3
-    first = await make_server(registrations_per_address_hour=cap)
+    first = await make_server(registrations_per_network_hour=cap)
     first_dir = Path(first.settings.data_dir)
-    replica_of(first_dir, tmp_path / "replica", registrations_per_address_hour=cap)
+    replica_of(first_dir, tmp_path / "replica", registrations_per_network_hour=cap)
     second = await server_process(data_dir=tmp_path / "replica")  # another process
 
     # Eight sign-ups at once, half on each server: each would pass a per-process limit.
@@ -128,22 +128,24 @@ async def test_two_servers_on_one_database_together_allow_only_the_cap(
         lambda conn: conn.execute(
             select(func.count())
             .select_from(ledger_transactions)
-            .where(ledger_transactions.c.memo == "signup grant")
+            .where(ledger_transactions.c.memo == "starter credit")
         ).scalar()
     )
     assert grants == cap
 
-    # The table keeps a keyed hash of the address, the same on both servers: never the
-    # address, nor its plain SHA-256 (all IPv4 addresses are hashed in minutes).
+    # The table keeps a keyed hash of the network, the same on both servers: never the
+    # address or network, nor their plain SHA-256 (all IPv4 /24s are hashed in seconds).
     rows = signup_rows(db)
     assert len(rows) == cap and len({address_hash for address_hash, _, _ in rows}) == 1
     address_hash = rows[0][0]
     assert re.fullmatch(r"[0-9a-f]{64}", address_hash)
     assert address_hash != hashlib.sha256(b"127.0.0.1").hexdigest()
+    assert address_hash != hashlib.sha256(b"127.0.0.0/24").hexdigest()
 
 
 async def test_a_restarted_server_still_counts_the_last_hour(server_process, tmp_path):
     data_dir = tmp_path / "data"
+    # The setting's old name still works in server.toml.
     server_toml(data_dir, registrations_per_address_hour=2)
     proc = await server_process(data_dir=data_dir)
     started = time.time()
@@ -160,7 +162,7 @@ async def test_a_restarted_server_still_counts_the_last_hour(server_process, tmp
 
 
 async def test_the_refusal_says_when_the_oldest_sign_up_leaves_the_hour(make_server):
-    server = await make_server(registrations_per_address_hour=2)
+    server = await make_server(registrations_per_network_hour=2)
     db = server.ctx.db
 
     def backdate(username: str, seconds: float) -> None:
@@ -210,7 +212,7 @@ def test_a_lowered_cap_waits_for_the_sign_up_that_frees_a_place(tmp_path, server
                 lambda conn, cap=per_hour: _refusal(SignupAddress("a" * 64, cap), conn, now)
             )
             assert refusal == (
-                f"too many new accounts from your address; try again in {expected_wait} s"
+                f"too many new accounts from your network; try again in {expected_wait} s"
             )
         # Another address, and the limit turned off, are not refused.
         assert db.transaction_sync(lambda conn: _refusal(SignupAddress("b" * 64, 1), conn, now))
@@ -228,7 +230,7 @@ def _refusal(limit: SignupAddress, conn, now: float) -> str:
 
 
 async def test_a_limit_of_zero_counts_nothing(make_server):
-    server = await make_server(registrations_per_address_hour=0)
+    server = await make_server(registrations_per_network_hour=0)
     for name in ("one", "two", "three"):
         await register(server.address, name)
     assert usernames(server.ctx.db) == ["one", "three", "two"]
@@ -248,7 +250,7 @@ async def test_a_0002_database_upgrades_to_the_signups_table_with_its_rows(
     finally:
         db.close()
 
-    server = await make_server(data_dir=data_dir, registrations_per_address_hour=1)
+    server = await make_server(data_dir=data_dir, registrations_per_network_hour=1)
     db = server.ctx.db
     assert migrate.status(db).current == HEAD
     assert db.transaction_sync(count_rows) == ROW_COUNTS_0001

@@ -108,7 +108,7 @@ def test_nothing_is_cut_off_at_the_smallest_window(make_app, qtbot, tmp_path, la
         "failed to connect to all addresses", "UNREACHABLE", "UNAVAILABLE", "hive.example.org:443"
     )
     window.account.auth_label.show_problem(unreachable)
-    window.submit.estimate_label.show_estimate(2_604_000, None)
+    window.submit.estimate_label.show_estimate(2_604_000, "starter", None)  # the longest text
     hivemind.bridge.estimate_ready.disconnect(window.submit.estimate_label.show_estimate)
     cut = []
     for index in range(window.tabs.count()):

@@ -42,9 +42,17 @@ def test_log_in_through_the_account_tab(make_app, hivemind_server, qtbot, tmp_pa
     assert account.password.text() == ""  # the password does not linger in the form
     assert account.auth_label.text() == ""  # the earlier failure is over
     assert not account.login_button.isEnabled() and account.logout_button.isEnabled()
-    # The signup grant shows up in Earnings without the user asking.
+    # The sign-up grant shows up in Earnings without the user asking: as starter credit,
+    # apart from the CPT balance.
     earnings = hivemind.window.earnings
-    qtbot.waitUntil(lambda: earnings.balance.value.text() == "100 CPT", timeout=15000)
+    qtbot.waitUntil(
+        lambda: (
+            earnings.starter_label.text()
+            == "Starter credit: 100 CPT (pays only for your own jobs; cannot be sent)"
+        ),
+        timeout=15000,
+    )
+    assert earnings.balance.value.text() == "0 CPT"
 
     account.logout_button.click()
     qtbot.waitUntil(lambda: account.account_status.text() == "Not signed in", timeout=15000)

@@ -26,11 +26,14 @@ JOB = JOB_ID[:12]  # the activity log shortens job ids
 
 
 @pytest.fixture(autouse=True)
-def one_machine_network(monkeypatch: pytest.MonkeyPatch) -> None:
+def one_machine_network(tmp_path: Path) -> None:
     """Every owner's worker runs on this one machine, so the server (`hivemind_server`, which
-    starts after this) cannot tell their networks apart: a private network's setting;
-    tests/security proves the rule from distinct addresses."""
-    monkeypatch.setenv("HIVEMIND_SERVER_DISTINCT_NETWORKS", "false")
+    starts after this on tmp_path/server-data) cannot tell their networks apart: a private
+    network's setting, in its server.toml (a subprocess server gets none of the test's
+    HIVEMIND_SERVER_* variables); tests/security proves the rule from distinct addresses."""
+    data_dir = tmp_path / "server-data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "server.toml").write_text("[server]\ndistinct_networks = false\n")
 
 
 def event_texts(overview) -> list[str]:

@@ -23,7 +23,7 @@ def test_switching_to_traditional_chinese_leaves_no_english(
     hivemind = make_app(home)
     window = hivemind.window
     qtbot.waitUntil(lambda: hivemind.bridge.account.signed_in, timeout=15000)
-    qtbot.waitUntil(lambda: window.earnings.balance.value.text() == "100 CPT", timeout=15000)
+    qtbot.waitUntil(lambda: "100 CPT" in window.earnings.starter_label.text(), timeout=15000)
     window.submit.load_package(EXAMPLES / "pi")
     qtbot.waitUntil(lambda: "CPT" in window.submit.estimate_label.text(), timeout=10000)
     english_tab_titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]

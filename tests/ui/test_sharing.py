@@ -54,8 +54,9 @@ def test_tray_toggle_runs_a_task_and_the_payout_shows_in_earnings(
     assert {earnings.payouts_table.item(i, 2).text() for i in range(2)} == {"0", "1"}
     amounts = [earnings.snapshot.payouts[i].amount_ucpt for i in range(2)]
     assert all(amount > 0 for amount in amounts)
-    # The balance is the signup grant plus exactly what was paid out.
-    assert earnings.snapshot.balance_ucpt == 100_000_000 + sum(amounts)
+    # The CPT balance is exactly what was paid out; the sign-up grant is starter credit, apart.
+    assert earnings.snapshot.balance_ucpt == sum(amounts)
+    assert earnings.snapshot.starter_ucpt == 100_000_000
     assert earnings.snapshot.today_ucpt == sum(amounts)
     assert earnings.today.value.text() == models.cpt_short(sum(amounts))
     assert earnings.today.value.toolTip() == models.cpt(sum(amounts))

@@ -75,9 +75,11 @@ def test_submit_examples_pi_and_watch_it_finish(
     submit.task_count.setValue(3)
     # The live estimate, from the server's rates: 3 tasks x 1 core x 60 s at 10 CPT per
     # core-hour is 0.5 CPT before bonuses; the worst case includes the largest bonuses.
+    # A new account holds starter credit only, so the line says it pays.
     estimate = re.compile(
         r"Holds up to (\d+(\.\d+)?) CPT until the job ends: the worst case, where every task, "
-        r"replica and comparison uses its whole time limit\. What is not spent is refunded\."
+        r"replica and comparison uses its whole time limit\. What is not spent is refunded\. "
+        r"Paid from your starter credit: the job runs only on capacity no paid job wants\."
     )
     shown: list[re.Match] = []
     qtbot.waitUntil(

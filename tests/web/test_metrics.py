@@ -81,7 +81,9 @@ async def test_metrics_count_calls_and_leases_and_read_the_network(server, stubs
     assert value(found, "hivemind_ledger_granted_ucpt") == 200_000_000  # two sign-up grants
     user_held = value(found, "hivemind_ledger_balance_ucpt", kind="user")
     escrow = value(found, "hivemind_ledger_balance_ucpt", kind="escrow")
-    assert user_held + escrow == 200_000_000 and escrow > 0
+    starter = value(found, "hivemind_ledger_balance_ucpt", kind="starter")
+    # The grants are starter credit, apart from CPT: the job was paid from it.
+    assert user_held + escrow + starter == 200_000_000 and escrow > 0 and starter > 0
     assert ("hivemind_bittorrent_uploaded_bytes_total", frozenset()) in found
     assert value(found, "process_resident_memory_bytes") > 0
 

@@ -11,6 +11,7 @@ import grpc
 import pytest
 
 from proto.hivemind.v1 import auth_pb2, auth_pb2_grpc, common_pb2
+from server.accounts import users
 from server.accounts.users import FREE_FAILURES
 from server.web.translations import ZH_TW
 from tests.kit.simulated_nodes import job_detail, sim_node, submit_job, work
@@ -246,3 +247,41 @@ async def test_a_job_with_rounds_lists_its_rounds(server, stubs, user_session):
         assert task.status == 200 and "round 1" in task.text
         assert (await web.get(f"/jobs/{job.job_id}/tasks/0?round=2")).status == 404  # not yet
         assert (await web.get(f"/jobs/{job.job_id}/tasks/0?round=x")).status == 404
+
+
+async def test_the_admin_bans_a_user_and_their_session_ends_at_once(server, user_session):
+    await user_session(server, "root", admin=True)
+    await user_session(server, "alice")
+    await user_session(server, "bob")
+    async with WebClient(server.http_url) as root, WebClient(server.http_url) as alice:
+        await alice.sign_in("alice")
+        assert (await alice.get("/nodes")).status == 200
+        await root.sign_in("root")
+        users_page = await root.get("/admin/users")
+        # Starter credit is shown apart from CPT: the suite's servers give 100 CPT of it.
+        row = re.search(r'<tr data-user="alice">(.*?)</tr>', users_page.text, re.S).group(1)
+        assert re.findall(r'<td class="num">([^<]*)</td>', row) == ["0", "100"]
+        assert "Starter credit (CPT)" in users_page.text
+
+        banned = await root.post("/admin/users/alice/ban", {"reason": "sybil farm"})
+        assert (banned.status, banned.location) == (303, "/admin/users")
+        after = await root.get("/admin/users")
+        assert "User alice is banned." in after.text and "sybil farm" in after.text
+        # Her cookie stops working on her next click, and she cannot sign in again.
+        assert (await alice.get("/nodes")).location == "/signin?next=/nodes"
+        refused = await alice.sign_in("alice")
+        assert refused.status == 403 and "banned" in refused.text
+
+        await root.post("/admin/users/alice/unban", {})
+        assert "User alice may sign in again." in (await root.get("/admin/users")).text
+        assert (await alice.sign_in("alice")).status == 303
+        assert (await alice.get("/nodes")).status == 200
+
+    # A role change bumps the credential generation: a session from before it ends too.
+    async with WebClient(server.http_url) as bob:
+        await bob.sign_in("bob")
+        assert (await bob.get("/nodes")).status == 200
+        await users.change_role(server.ctx, "bob", True)
+        assert (await bob.get("/nodes")).status == 303
+        await bob.sign_in("bob")
+        assert (await bob.get("/admin/users")).status == 200

@@ -1,4 +1,5 @@
-"""Earnings: balance, today / 7 days / 30 days, a bar per day, every payout; CSV export."""
+"""Earnings: balance (and starter credit apart), today / 7 days / 30 days, a bar per day,
+every payout; CSV export."""
 
 from __future__ import annotations
 
@@ -61,6 +62,7 @@ class EarningsTab(QWidget):
         for column, figure in enumerate((self.balance, self.today, self.week, self.month)):
             figures.addWidget(figure, 0, column)
         self.escrow_label = QLabel()
+        self.starter_label = QLabel()
 
         self.chart = BarChart()
         self.chart.value_text = models.cpt_short
@@ -90,6 +92,7 @@ class EarningsTab(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(figures)
+        layout.addWidget(self.starter_label)
         layout.addWidget(self.escrow_label)
         layout.addWidget(self.chart, 2)
         layout.addWidget(self.payouts_box, 3)
@@ -149,6 +152,15 @@ class EarningsTab(QWidget):
                 models.cpt_short(snapshot.escrow_ucpt),
             )
             if snapshot.escrow_ucpt
+            else ""
+        )
+        # Starter credit is not CPT: shown apart from the balance, never added to it.
+        self.starter_label.setText(
+            fill(
+                self.tr("Starter credit: %1 (pays only for your own jobs; cannot be sent)"),
+                models.cpt(snapshot.starter_ucpt),
+            )
+            if snapshot.starter_ucpt
             else ""
         )
         self.chart.set_bars(list(snapshot.days))

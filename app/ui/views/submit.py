@@ -398,7 +398,7 @@ class SubmitTab(QWidget):
 
     def _request_estimate(self) -> None:
         if self.task_total() < 1:
-            self.estimate_label.show_estimate(-1, "")
+            self.estimate_label.show_estimate(-1, "", None)
             return
         self._bridge.estimate(
             cores=self.cores.value(),
@@ -459,11 +459,14 @@ class CostEstimate(QLabel):
         self.setWordWrap(True)
         self._max_cost_text = max_cost_text
         self.worst_case_ucpt: int | None = None
+        self.funded_from = ""
         self.problem: models.Problem | None = None
 
-    def show_estimate(self, ucpt: int, problem: models.Problem | None) -> None:
-        """The bridge's estimate_ready: the worst case in ucpt (-1 = none), or a problem."""
+    def show_estimate(self, ucpt: int, funded_from: str, problem: models.Problem | None) -> None:
+        """The bridge's estimate_ready: the worst case in ucpt (-1 = none) and the balance
+        that would hold it, or a problem."""
         self.worst_case_ucpt = ucpt if ucpt >= 0 else None
+        self.funded_from = funded_from
         self.problem = problem
         self.refresh()
 
@@ -487,8 +490,21 @@ class CostEstimate(QLabel):
                 ),
                 models.cpt_short(self.worst_case_ucpt),
             )
+            text = sentences(text, self._funding_remark())
             text = sentences(text, self._max_cost_remark(self.worst_case_ucpt))
         self.setText(text)
+
+    def _funding_remark(self) -> str:
+        """Starter credit and CPT apart: which one would pay, when it is not plain CPT."""
+        if self.funded_from == "starter":
+            return self.tr(
+                "Paid from your starter credit: the job runs only on capacity no paid job wants."
+            )
+        if self.funded_from == "cpt":
+            return ""
+        return self.tr(
+            "Neither your CPT nor your starter credit covers it: the server will refuse."
+        )
 
     def _max_cost_remark(self, worst_case_ucpt: int) -> str:
         typed = self._max_cost_text().strip()

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from proto.hivemind.v1 import common_pb2 as proto_dot_hivemind_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fproto/hivemind/v1/account.proto\x12\x0bhivemind.v1\x1a\x1eproto/hivemind/v1/common.proto\"\x13\n\x11GetBalanceRequest\"4\n\x07\x42\x61lance\x12\x14\n\x0c\x62\x61lance_ucpt\x18\x01 \x01(\x03\x12\x13\n\x0b\x65scrow_ucpt\x18\x02 \x01(\x03\"\xb9\x01\n\x0bLedgerEntry\x12\r\n\x05tx_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x13\n\x0b\x61mount_ucpt\x18\x03 \x01(\x03\x12\x1a\n\x12\x62\x61lance_after_ucpt\x18\x04 \x01(\x03\x12\x14\n\x0c\x63ounterparty\x18\x05 \x01(\t\x12\x0c\n\x04memo\x18\x06 \x01(\t\x12\x12\n\ncreated_at\x18\x07 \x01(\x03\x12\x0e\n\x06job_id\x18\x08 \x01(\t\x12\x12\n\nattempt_id\x18\t \x01(\t\"<\n\x12ListHistoryRequest\x12&\n\x04page\x18\x01 \x01(\x0b\x32\x18.hivemind.v1.PageRequest\"Y\n\x13ListHistoryResponse\x12)\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x18.hivemind.v1.LedgerEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"b\n\x0fTransferRequest\x12\x13\n\x0bto_username\x18\x01 \x01(\t\x12\x13\n\x0b\x61mount_ucpt\x18\x02 \x01(\x03\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\x12\x0c\n\x04memo\x18\x04 \x01(\t\"7\n\x10TransferResponse\x12\r\n\x05tx_id\x18\x01 \x01(\t\x12\x14\n\x0c\x62\x61lance_ucpt\x18\x02 \x01(\x03\"5\n\x12GetEarningsRequest\x12\x0c\n\x04\x64\x61ys\x18\x01 \x01(\x05\x12\x11\n\ttime_zone\x18\x02 \x01(\t\"B\n\rDailyEarnings\x12\x0b\n\x03\x64\x61y\x18\x01 \x01(\t\x12\x13\n\x0b\x61mount_ucpt\x18\x02 \x01(\x03\x12\x0f\n\x07payouts\x18\x03 \x01(\x05\"\xb4\x02\n\x06Payout\x12\r\n\x05tx_id\x18\x01 \x01(\t\x12\x0e\n\x06job_id\x18\x02 \x01(\t\x12\x12\n\nattempt_id\x18\x03 \x01(\t\x12\x0f\n\x07node_id\x18\x04 \x01(\t\x12\x0f\n\x07\x63ore_ms\x18\x05 \x01(\x03\x12\x11\n\tbase_ucpt\x18\x06 \x01(\x03\x12\x12\n\nbonus_ucpt\x18\x07 \x01(\x03\x12\x13\n\x0b\x61mount_ucpt\x18\x08 \x01(\x03\x12\x12\n\ncreated_at\x18\t \x01(\x03\x12\"\n\x1aperformance_bonus_permille\x18\n \x01(\x05\x12 \n\x18stability_bonus_permille\x18\x0b \x01(\x05\x12\x19\n\x11priority_permille\x18\x0c \x01(\x05\x12\x10\n\x08job_name\x18\r \x01(\t\x12\x12\n\ntask_index\x18\x0e \x01(\x05\"\xb3\x01\n\x13GetEarningsResponse\x12(\n\x04\x64\x61ys\x18\x01 \x03(\x0b\x32\x1a.hivemind.v1.DailyEarnings\x12$\n\x07payouts\x18\x02 \x03(\x0b\x32\x13.hivemind.v1.Payout\x12\x12\n\ntoday_ucpt\x18\x03 \x01(\x03\x12\x11\n\tweek_ucpt\x18\x04 \x01(\x03\x12\x12\n\nmonth_ucpt\x18\x05 \x01(\x03\x12\x11\n\ttime_zone\x18\x06 \x01(\t\"\x11\n\x0fGetRatesRequest\"\x8d\x01\n\x05Rates\x12\x1f\n\x17\x62\x61se_ucpt_per_core_hour\x18\x01 \x01(\x03\x12&\n\x1emax_performance_bonus_permille\x18\x02 \x01(\x05\x12 \n\x18stability_bonus_permille\x18\x03 \x01(\x05\x12\x19\n\x11signup_grant_ucpt\x18\x04 \x01(\x03\x32\xff\x02\n\x0e\x41\x63\x63ountService\x12\x42\n\nGetBalance\x12\x1e.hivemind.v1.GetBalanceRequest\x1a\x14.hivemind.v1.Balance\x12P\n\x0bListHistory\x12\x1f.hivemind.v1.ListHistoryRequest\x1a .hivemind.v1.ListHistoryResponse\x12G\n\x08Transfer\x12\x1c.hivemind.v1.TransferRequest\x1a\x1d.hivemind.v1.TransferResponse\x12P\n\x0bGetEarnings\x12\x1f.hivemind.v1.GetEarningsRequest\x1a .hivemind.v1.GetEarningsResponse\x12<\n\x08GetRates\x12\x1c.hivemind.v1.GetRatesRequest\x1a\x12.hivemind.v1.Ratesb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fproto/hivemind/v1/account.proto\x12\x0bhivemind.v1\x1a\x1eproto/hivemind/v1/common.proto\"\x13\n\x11GetBalanceRequest\"g\n\x07\x42\x61lance\x12\x14\n\x0c\x62\x61lance_ucpt\x18\x01 \x01(\x03\x12\x13\n\x0b\x65scrow_ucpt\x18\x02 \x01(\x03\x12\x14\n\x0cstarter_ucpt\x18\x03 \x01(\x03\x12\x1b\n\x13starter_escrow_ucpt\x18\x04 \x01(\x03\"\xca\x01\n\x0bLedgerEntry\x12\r\n\x05tx_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x13\n\x0b\x61mount_ucpt\x18\x03 \x01(\x03\x12\x1a\n\x12\x62\x61lance_after_ucpt\x18\x04 \x01(\x03\x12\x14\n\x0c\x63ounterparty\x18\x05 \x01(\t\x12\x0c\n\x04memo\x18\x06 \x01(\t\x12\x12\n\ncreated_at\x18\x07 \x01(\x03\x12\x0e\n\x06job_id\x18\x08 \x01(\t\x12\x12\n\nattempt_id\x18\t \x01(\t\x12\x0f\n\x07\x61\x63\x63ount\x18\n \x01(\t\"<\n\x12ListHistoryRequest\x12&\n\x04page\x18\x01 \x01(\x0b\x32\x18.hivemind.v1.PageRequest\"Y\n\x13ListHistoryResponse\x12)\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x18.hivemind.v1.LedgerEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"b\n\x0fTransferRequest\x12\x13\n\x0bto_username\x18\x01 \x01(\t\x12\x13\n\x0b\x61mount_ucpt\x18\x02 \x01(\x03\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\x12\x0c\n\x04memo\x18\x04 \x01(\t\"7\n\x10TransferResponse\x12\r\n\x05tx_id\x18\x01 \x01(\t\x12\x14\n\x0c\x62\x61lance_ucpt\x18\x02 \x01(\x03\"5\n\x12GetEarningsRequest\x12\x0c\n\x04\x64\x61ys\x18\x01 \x01(\x05\x12\x11\n\ttime_zone\x18\x02 \x01(\t\"B\n\rDailyEarnings\x12\x0b\n\x03\x64\x61y\x18\x01 \x01(\t\x12\x13\n\x0b\x61mount_ucpt\x18\x02 \x01(\x03\x12\x0f\n\x07payouts\x18\x03 \x01(\x05\"\xb4\x02\n\x06Payout\x12\r\n\x05tx_id\x18\x01 \x01(\t\x12\x0e\n\x06job_id\x18\x02 \x01(\t\x12\x12\n\nattempt_id\x18\x03 \x01(\t\x12\x0f\n\x07node_id\x18\x04 \x01(\t\x12\x0f\n\x07\x63ore_ms\x18\x05 \x01(\x03\x12\x11\n\tbase_ucpt\x18\x06 \x01(\x03\x12\x12\n\nbonus_ucpt\x18\x07 \x01(\x03\x12\x13\n\x0b\x61mount_ucpt\x18\x08 \x01(\x03\x12\x12\n\ncreated_at\x18\t \x01(\x03\x12\"\n\x1aperformance_bonus_permille\x18\n \x01(\x05\x12 \n\x18stability_bonus_permille\x18\x0b \x01(\x05\x12\x19\n\x11priority_permille\x18\x0c \x01(\x05\x12\x10\n\x08job_name\x18\r \x01(\t\x12\x12\n\ntask_index\x18\x0e \x01(\x05\"\xb3\x01\n\x13GetEarningsResponse\x12(\n\x04\x64\x61ys\x18\x01 \x03(\x0b\x32\x1a.hivemind.v1.DailyEarnings\x12$\n\x07payouts\x18\x02 \x03(\x0b\x32\x13.hivemind.v1.Payout\x12\x12\n\ntoday_ucpt\x18\x03 \x01(\x03\x12\x11\n\tweek_ucpt\x18\x04 \x01(\x03\x12\x12\n\nmonth_ucpt\x18\x05 \x01(\x03\x12\x11\n\ttime_zone\x18\x06 \x01(\t\"\x11\n\x0fGetRatesRequest\"\x8d\x01\n\x05Rates\x12\x1f\n\x17\x62\x61se_ucpt_per_core_hour\x18\x01 \x01(\x03\x12&\n\x1emax_performance_bonus_permille\x18\x02 \x01(\x05\x12 \n\x18stability_bonus_permille\x18\x03 \x01(\x05\x12\x19\n\x11signup_grant_ucpt\x18\x04 \x01(\x03\x32\xff\x02\n\x0e\x41\x63\x63ountService\x12\x42\n\nGetBalance\x12\x1e.hivemind.v1.GetBalanceRequest\x1a\x14.hivemind.v1.Balance\x12P\n\x0bListHistory\x12\x1f.hivemind.v1.ListHistoryRequest\x1a .hivemind.v1.ListHistoryResponse\x12G\n\x08Transfer\x12\x1c.hivemind.v1.TransferRequest\x1a\x1d.hivemind.v1.TransferResponse\x12P\n\x0bGetEarnings\x12\x1f.hivemind.v1.GetEarningsRequest\x1a .hivemind.v1.GetEarningsResponse\x12<\n\x08GetRates\x12\x1c.hivemind.v1.GetRatesRequest\x1a\x12.hivemind.v1.Ratesb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,29 +35,29 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETBALANCEREQUEST']._serialized_start=80
   _globals['_GETBALANCEREQUEST']._serialized_end=99
   _globals['_BALANCE']._serialized_start=101
-  _globals['_BALANCE']._serialized_end=153
-  _globals['_LEDGERENTRY']._serialized_start=156
-  _globals['_LEDGERENTRY']._serialized_end=341
-  _globals['_LISTHISTORYREQUEST']._serialized_start=343
-  _globals['_LISTHISTORYREQUEST']._serialized_end=403
-  _globals['_LISTHISTORYRESPONSE']._serialized_start=405
-  _globals['_LISTHISTORYRESPONSE']._serialized_end=494
-  _globals['_TRANSFERREQUEST']._serialized_start=496
-  _globals['_TRANSFERREQUEST']._serialized_end=594
-  _globals['_TRANSFERRESPONSE']._serialized_start=596
-  _globals['_TRANSFERRESPONSE']._serialized_end=651
-  _globals['_GETEARNINGSREQUEST']._serialized_start=653
-  _globals['_GETEARNINGSREQUEST']._serialized_end=706
-  _globals['_DAILYEARNINGS']._serialized_start=708
-  _globals['_DAILYEARNINGS']._serialized_end=774
-  _globals['_PAYOUT']._serialized_start=777
-  _globals['_PAYOUT']._serialized_end=1085
-  _globals['_GETEARNINGSRESPONSE']._serialized_start=1088
-  _globals['_GETEARNINGSRESPONSE']._serialized_end=1267
-  _globals['_GETRATESREQUEST']._serialized_start=1269
-  _globals['_GETRATESREQUEST']._serialized_end=1286
-  _globals['_RATES']._serialized_start=1289
-  _globals['_RATES']._serialized_end=1430
-  _globals['_ACCOUNTSERVICE']._serialized_start=1433
-  _globals['_ACCOUNTSERVICE']._serialized_end=1816
+  _globals['_BALANCE']._serialized_end=204
+  _globals['_LEDGERENTRY']._serialized_start=207
+  _globals['_LEDGERENTRY']._serialized_end=409
+  _globals['_LISTHISTORYREQUEST']._serialized_start=411
+  _globals['_LISTHISTORYREQUEST']._serialized_end=471
+  _globals['_LISTHISTORYRESPONSE']._serialized_start=473
+  _globals['_LISTHISTORYRESPONSE']._serialized_end=562
+  _globals['_TRANSFERREQUEST']._serialized_start=564
+  _globals['_TRANSFERREQUEST']._serialized_end=662
+  _globals['_TRANSFERRESPONSE']._serialized_start=664
+  _globals['_TRANSFERRESPONSE']._serialized_end=719
+  _globals['_GETEARNINGSREQUEST']._serialized_start=721
+  _globals['_GETEARNINGSREQUEST']._serialized_end=774
+  _globals['_DAILYEARNINGS']._serialized_start=776
+  _globals['_DAILYEARNINGS']._serialized_end=842
+  _globals['_PAYOUT']._serialized_start=845
+  _globals['_PAYOUT']._serialized_end=1153
+  _globals['_GETEARNINGSRESPONSE']._serialized_start=1156
+  _globals['_GETEARNINGSRESPONSE']._serialized_end=1335
+  _globals['_GETRATESREQUEST']._serialized_start=1337
+  _globals['_GETRATESREQUEST']._serialized_end=1354
+  _globals['_RATES']._serialized_start=1357
+  _globals['_RATES']._serialized_end=1498
+  _globals['_ACCOUNTSERVICE']._serialized_start=1501
+  _globals['_ACCOUNTSERVICE']._serialized_end=1884
 # @@protoc_insertion_point(module_scope)

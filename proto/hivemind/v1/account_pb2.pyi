@@ -12,15 +12,19 @@ class GetBalanceRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class Balance(_message.Message):
-    __slots__ = ("balance_ucpt", "escrow_ucpt")
+    __slots__ = ("balance_ucpt", "escrow_ucpt", "starter_ucpt", "starter_escrow_ucpt")
     BALANCE_UCPT_FIELD_NUMBER: _ClassVar[int]
     ESCROW_UCPT_FIELD_NUMBER: _ClassVar[int]
+    STARTER_UCPT_FIELD_NUMBER: _ClassVar[int]
+    STARTER_ESCROW_UCPT_FIELD_NUMBER: _ClassVar[int]
     balance_ucpt: int
     escrow_ucpt: int
-    def __init__(self, balance_ucpt: _Optional[int] = ..., escrow_ucpt: _Optional[int] = ...) -> None: ...
+    starter_ucpt: int
+    starter_escrow_ucpt: int
+    def __init__(self, balance_ucpt: _Optional[int] = ..., escrow_ucpt: _Optional[int] = ..., starter_ucpt: _Optional[int] = ..., starter_escrow_ucpt: _Optional[int] = ...) -> None: ...
 
 class LedgerEntry(_message.Message):
-    __slots__ = ("tx_id", "reason", "amount_ucpt", "balance_after_ucpt", "counterparty", "memo", "created_at", "job_id", "attempt_id")
+    __slots__ = ("tx_id", "reason", "amount_ucpt", "balance_after_ucpt", "counterparty", "memo", "created_at", "job_id", "attempt_id", "account")
     TX_ID_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_UCPT_FIELD_NUMBER: _ClassVar[int]
@@ -30,6 +34,7 @@ class LedgerEntry(_message.Message):
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_ID_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_FIELD_NUMBER: _ClassVar[int]
     tx_id: str
     reason: str
     amount_ucpt: int
@@ -39,7 +44,8 @@ class LedgerEntry(_message.Message):
     created_at: int
     job_id: str
     attempt_id: str
-    def __init__(self, tx_id: _Optional[str] = ..., reason: _Optional[str] = ..., amount_ucpt: _Optional[int] = ..., balance_after_ucpt: _Optional[int] = ..., counterparty: _Optional[str] = ..., memo: _Optional[str] = ..., created_at: _Optional[int] = ..., job_id: _Optional[str] = ..., attempt_id: _Optional[str] = ...) -> None: ...
+    account: str
+    def __init__(self, tx_id: _Optional[str] = ..., reason: _Optional[str] = ..., amount_ucpt: _Optional[int] = ..., balance_after_ucpt: _Optional[int] = ..., counterparty: _Optional[str] = ..., memo: _Optional[str] = ..., created_at: _Optional[int] = ..., job_id: _Optional[str] = ..., attempt_id: _Optional[str] = ..., account: _Optional[str] = ...) -> None: ...
 
 class ListHistoryRequest(_message.Message):
     __slots__ = ("page",)

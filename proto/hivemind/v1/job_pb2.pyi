@@ -311,7 +311,9 @@ class EstimateCostRequest(_message.Message):
     def __init__(self, resources: _Optional[_Union[_common_pb2.Resources, _Mapping]] = ..., tasks: _Optional[int] = ..., replicas: _Optional[int] = ..., priority: _Optional[float] = ..., compare: _Optional[bool] = ..., compare_timeout_s: _Optional[int] = ..., rounds: _Optional[int] = ..., aggregate: _Optional[bool] = ...) -> None: ...
 
 class EstimateCostResponse(_message.Message):
-    __slots__ = ("worst_case_ucpt",)
+    __slots__ = ("worst_case_ucpt", "funded_from")
     WORST_CASE_UCPT_FIELD_NUMBER: _ClassVar[int]
+    FUNDED_FROM_FIELD_NUMBER: _ClassVar[int]
     worst_case_ucpt: int
-    def __init__(self, worst_case_ucpt: _Optional[int] = ...) -> None: ...
+    funded_from: str
+    def __init__(self, worst_case_ucpt: _Optional[int] = ..., funded_from: _Optional[str] = ...) -> None: ...

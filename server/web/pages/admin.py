@@ -1,5 +1,6 @@
 """What an admin does, on pages (each also a `hivemind-server admin` command): every job,
-every node (owner, trust, error rate, last seen; ban and unban), every user (balance, grant),
+every node (owner, trust, error rate, last seen; ban and unban), every user (balance and
+starter credit apart, grant, ban and unban),
 the ledger audit and clawback shortfalls, the approved runtimes."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from server.accounts import users
 from server.errors import InvalidArgument
 from server.jobs import queries
 from server.ledger import audit, clawbacks, transfers
+from server.ledger.starter import starter_balance
 from server.nodes import listing
 from server.nodes import stats as network
 from server.runtimes import approved as runtimes
@@ -84,7 +86,12 @@ async def unban_node(request: web.Request) -> web.Response:
 async def all_users(request: web.Request) -> web.Response:
     text = request.query.get("from", "0")
     offset = int(text) if text.isdigit() and len(text) <= 9 else 0
-    rows = await site_of(request).ctx.db.run(users.list_users, offset, USERS_PER_PAGE + 1)
+
+    def read(conn: Connection) -> list[tuple[users.UserRecord, int, int]]:
+        found = users.list_users(conn, offset, USERS_PER_PAGE + 1)
+        return [(user, cpt, starter_balance(conn, user.user_id)) for user, cpt in found]
+
+    rows = await site_of(request).ctx.db.run(read)
     return page(
         request,
         "admin_users.html",
@@ -133,6 +140,32 @@ async def grant(request: web.Request) -> web.Response:
 
 
 @admin_only
+async def ban_user(request: web.Request) -> web.Response:
+    username = request.match_info["username"]
+    form = await request.post()
+    translator = visitor_of(request).translator
+
+    async def ban() -> str:
+        reason = str(form.get("reason", ""))
+        user = await users.ban_user(site_of(request).ctx, username, True, reason)
+        return str(translator.gettext("User %(name)s is banned.", name=user.username))
+
+    return await act(request, "/admin/users", ban)
+
+
+@admin_only
+async def unban_user(request: web.Request) -> web.Response:
+    username = request.match_info["username"]
+    translator = visitor_of(request).translator
+
+    async def unban() -> str:
+        user = await users.ban_user(site_of(request).ctx, username, False)
+        return str(translator.gettext("User %(name)s may sign in again.", name=user.username))
+
+    return await act(request, "/admin/users", unban)
+
+
+@admin_only
 async def ledger(request: web.Request) -> web.Response:
     def read(conn: Connection) -> dict[str, Any]:
         return {
@@ -158,5 +191,7 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/admin/nodes/{node_id}/unban", unban_node)
     router.add_get("/admin/users", all_users)
     router.add_post("/admin/users/{username}/grant", grant)
+    router.add_post("/admin/users/{username}/ban", ban_user)
+    router.add_post("/admin/users/{username}/unban", unban_user)
     router.add_get("/admin/ledger", ledger)
     router.add_get("/admin/runtimes", runtime_list)

@@ -44,7 +44,9 @@ async def signin(request: web.Request) -> web.Response:
             error=str(error),
         )
     visitor = visitor_of(request)
-    visitor.replace_session(site.sessions.new(user.user_id))  # a new session id: no fixation
+    visitor.replace_session(
+        site.sessions.new(user.user_id, user.credential_generation)
+    )  # no fixation
     return redirect(target)
 
 
