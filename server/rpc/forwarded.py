@@ -19,7 +19,7 @@ from typing import Any
 
 import grpc
 
-from server.accounts.signup_limits import client_address
+from common.network import client_address
 
 HEADER = "x-forwarded-for"
 
