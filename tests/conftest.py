@@ -100,6 +100,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
+def qapp_cls() -> Any:
+    """pytest-qt's application is the desktop app's own QApplication class, as in main.py."""
+    from app.ui.link_events import LinkApplication
+
+    return LinkApplication
+
+
+@pytest.fixture(scope="session")
 def postgres_url() -> str:
     """The test cluster's URL; skips (or fails under CI=true) when it cannot be used."""
     url = cluster_url()

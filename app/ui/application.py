@@ -21,7 +21,6 @@ from app.ui.assets import app_icon_path
 from app.ui.autostart import Autostart, autostart_for_platform
 from app.ui.bridge import Bridge
 from app.ui.i18n import LanguageManager, system_language
-from app.ui.link_events import LinkEvents
 from app.ui.qt_compat import guard_signal_emit_refcount
 from app.ui.single_instance import SingleInstance
 from app.ui.tray import TrayController
@@ -89,8 +88,9 @@ class HiveMindApp:
             self.instance.listen()
             self.instance.raise_requested.connect(self.window.raise_window)
             self.instance.join_requested.connect(self.join)
-        self.link_events = LinkEvents(self.join, self.window)  # macOS opens links this way
-        qt_app.installEventFilter(self.link_events)
+        link_opened = getattr(qt_app, "link_opened", None)  # app/ui/link_events.py
+        if link_opened is not None:  # macOS hands a running app its links this way
+            link_opened.connect(self.join)
         self.wizard = None
         self.stopping = None  # the window shown while quitting
         self.invitation: Invitation | None = None
@@ -186,7 +186,9 @@ class HiveMindApp:
         garbage collector they may be destroyed from another thread that happens to run a
         collection, which crashes Qt."""
         self.close_widgets()
-        self.qt_app.removeEventFilter(self.link_events)
+        link_opened = getattr(self.qt_app, "link_opened", None)
+        if link_opened is not None:
+            link_opened.disconnect(self.join)
         objects = [
             self.wizard,
             self.stopping,

@@ -1,30 +1,31 @@
 """Links the system opens with the app. Linux and Windows start the app with the link as its
 argument (a running app gets it through the single-instance socket); macOS instead sends the
-running application a file-open event carrying the URL, which this filter turns into the
-same join offer."""
+running application a file-open event carrying the URL, which `LinkApplication` turns into
+its `link_opened` signal (the app makes it the same join offer).
+
+The event is taken in the application object's own `event()`, not by an event filter on it:
+a filter on the application sees every event of every object, which would pass each one
+through Python (and crashes PySide while objects are being destroyed)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, Signal
 from PySide6.QtGui import QFileOpenEvent
+from PySide6.QtWidgets import QApplication
 
 SCHEME = "hivemind"
 
 
-class LinkEvents(QObject):
-    """Installed on the QApplication: a `hivemind://` URL opened by the system is handed
-    to `on_link`; other file-open events go on to Qt."""
+class LinkApplication(QApplication):
+    """The desktop app's QApplication: a `hivemind://` URL the system opens arrives as
+    `link_opened`; other file-open events go on to Qt."""
 
-    def __init__(self, on_link: Callable[[str], None], parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._on_link = on_link
+    link_opened = Signal(str)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+    def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.FileOpen and isinstance(event, QFileOpenEvent):
             url = event.url()
             if url.scheme() == SCHEME:
-                self._on_link(url.toString())
+                self.link_opened.emit(url.toString())
                 return True
-        return False
+        return super().event(event)

@@ -68,15 +68,15 @@ def run(args: argparse.Namespace) -> int:
 
 def run_app(background: bool = False, join_link: str = "") -> int:
     import qasync
-    from PySide6.QtWidgets import QApplication
 
     from app.services.settings import default_home
     from app.ui.application import HiveMindApp
+    from app.ui.link_events import LinkApplication
     from app.ui.qt_compat import guard_signal_emit_refcount
     from app.ui.single_instance import ask_running_instance_to_raise
 
     guard_signal_emit_refcount()
-    qt_app = QApplication(sys.argv[:1])
+    qt_app = LinkApplication(sys.argv[:1])
     home = default_home()
     if ask_running_instance_to_raise(home, join_link):
         print("HiveMind is already running; its window was brought to the front.")

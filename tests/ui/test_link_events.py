@@ -1,5 +1,6 @@
-"""A hivemind:// join link opened by the system while the app runs (macOS sends it as a
-file-open event) asks to join that network, as a second launch with the link does."""
+"""A hivemind:// join link opened by the system while the app runs (macOS sends it to the
+application as a file-open event) asks to join that network, as a second launch with the
+link does. The suite's QApplication is the app's own class (tests/conftest.py qapp_cls)."""
 
 from __future__ import annotations
 

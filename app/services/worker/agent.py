@@ -18,6 +18,7 @@ import contextlib
 import logging
 import re
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -38,6 +39,7 @@ from app.services.worker.held import AttemptDeps, HeldAttempt
 from app.services.worker.node import NodeRegistration
 from app.services.worker.options import WorkerOptions
 from app.services.worker.policy import PolicyGate
+from app.services.worker.report import RETURN_REASON
 from app.services.worker.results import PendingReports, clear_leftovers
 from app.services.worker.runtime_fetch import RuntimeProvisioner
 from app.services.worker.secret import SecretRotation
@@ -279,7 +281,8 @@ class WorkerAgent:
             try:
                 reply = await self._lease(request)
                 failures = 0
-                self._note_held_back(reply.held_back)
+                if reply is not None:  # None: stopping
+                    self._note_held_back(reply.held_back)
             except ClientError as exc:
                 failures += 1
                 if exc.code == grpc.StatusCode.UNAUTHENTICATED:
@@ -328,7 +331,10 @@ class WorkerAgent:
         self, request: node_pb2.LeaseTasksRequest
     ) -> node_pb2.LeaseTasksResponse | None:
         """LeaseTasks, given up when the worker is asked to stop meanwhile (None then): a
-        long-poll may otherwise hold a stop for its whole wait."""
+        long-poll may otherwise hold a stop for its whole wait. A call that asks without
+        waiting is let finish instead (the server may have leased already): what it brings
+        while the worker stops is handed straight back, so no task waits for a lease to
+        expire on a machine that has stopped."""
         call = asyncio.ensure_future(self.registration.proxies.nodes.LeaseTasks(request))
         stopping = asyncio.ensure_future(self._stopping.wait())
         try:
@@ -338,12 +344,35 @@ class WorkerAgent:
             raise
         finally:
             stopping.cancel()
+        if not call.done() and request.wait_ms == 0:
+            with contextlib.suppress(asyncio.CancelledError, ClientError):
+                await asyncio.wait_for(asyncio.shield(call), 10)
         if call.done():
-            return call.result()
+            if call.cancelled() or call.exception() is not None:
+                if not self._stopping.is_set():
+                    return call.result()  # raises what the call raised
+                return None
+            reply = call.result()
+            if not self._stopping.is_set():
+                return reply
+            await self._return_unstarted(reply.leases)
+            return None
         call.cancel()
         with contextlib.suppress(asyncio.CancelledError, ClientError):
             await call
         return None
+
+    async def _return_unstarted(self, leases: Sequence[node_pb2.TaskLease]) -> None:
+        """Hands back leases that arrived as the worker stopped, never started here."""
+        if not leases:
+            return
+        ids = [lease.attempt_id for lease in leases]
+        request = node_pb2.ReturnAttemptsRequest(attempt_ids=ids, reason=RETURN_REASON)
+        try:
+            await self.registration.proxies.nodes.ReturnAttempts(request, timeout=10)
+            log.info("handed back %d lease(s) that arrived while stopping", len(ids))
+        except ClientError as exc:  # they expire on the server instead
+            log.warning("leases that arrived while stopping not handed back (%s)", exc.message)
 
     def _note_held_back(self, reason: str) -> None:
         """Says once (in the log and to listeners) when the server starts or stops holding
