@@ -156,7 +156,7 @@ async def test_a_server_named_by_several_addresses_fails_over(server, cli, hivem
     assert result.code == 0, result.stderr
     balance = await cli("account", "balance", "--json", server=both)
     assert balance.code == 0, balance.stderr
-    assert balance.json()["balance_ucpt"] == server.settings.signup_grant_ucpt
+    assert balance.json()["starter_ucpt"] == server.settings.signup_grant_ucpt  # starter credit
 
     result = await cli("account", "balance", server=f"{server.address},127.0.0.1:x")
     assert result.code == 1
