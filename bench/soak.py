@@ -98,19 +98,31 @@ class Machine:
         return self.node.node_id
 
 
+async def patiently(call: Any) -> Any:
+    """`call()`, again after a pause while the server is UNAVAILABLE (a loaded machine)."""
+    for _ in range(5):
+        try:
+            return await call()
+        except AioRpcError as error:
+            if error.code() != grpc.StatusCode.UNAVAILABLE:
+                raise
+            await asyncio.sleep(2.0)
+    return await call()
+
+
 async def sign_up(address: str, name: str, source: str) -> Owner:
     """Registers `name` from the loopback address `source`."""
     channel = await channel_from(address, source)
-    session = await auth_pb2_grpc.AuthServiceStub(channel).Register(
-        auth_pb2.RegisterRequest(username=name, password=PASSWORD)
-    )
+    request = auth_pb2.RegisterRequest(username=name, password=PASSWORD)
+    session = await patiently(lambda: auth_pb2_grpc.AuthServiceStub(channel).Register(request))
     metadata = (("authorization", f"Bearer {session.access_token}"),)
     return Owner(name, session.user.user_id, metadata, Stubs(channel, address))
 
 
 async def machine(address: str, owner: Owner, network: Network) -> Machine:
     stubs = Stubs(await channel_from(address, network.machine()), address)
-    return Machine(await register_node(stubs, owner.metadata, name=f"{owner.name}-box"), stubs)
+    node = await patiently(lambda: register_node(stubs, owner.metadata, name=f"{owner.name}-box"))
+    return Machine(node, stubs)
 
 
 async def lease(box: Machine, max_tasks: int = 2) -> list:
@@ -209,20 +221,47 @@ async def contribute(box: Machine, stop: asyncio.Event, stats: HonestStats) -> N
         await asyncio.sleep(0.2)
 
 
+async def worst_case(owner: Owner, package: str, tasks: int, replicas: int) -> int:
+    """The worst-case cost of such a job, as the server computes it (it says so when asked
+    to hold less)."""
+    request = job_request(package, task_count=tasks, replicas=replicas, max_cost_ucpt=1)
+    try:
+        await owner.stubs.jobs.SubmitJob(request, metadata=owner.metadata)
+    except AioRpcError as error:
+        found = re.search(r"\((\d+) ucpt\) is needed", error.details() or "")
+        if found:
+            return int(found.group(1))
+    raise SystemExit("the server did not say the worst case of a job held below it")
+
+
 async def submit_loop(
-    owner: Owner, seconds: float, drain: float, inflight: int, tasks: int, stats: HonestStats
+    owner: Owner,
+    seconds: float,
+    drain: float,
+    inflight: int,
+    tasks: int,
+    stats: HonestStats,
+    budget: float = 1.0,
 ) -> None:
-    """Keeps `inflight` jobs running for `seconds`, then waits up to `drain` s for them."""
+    """Keeps `inflight` jobs running for `seconds`, then waits up to `drain` s for them. Each
+    job holds `budget` times its worst-case cost in escrow (1: the worst case, as `hivemind
+    job submit` does by default)."""
     jobs = owner.stubs.jobs
     package = await timed(stats, upload(owner.stubs, owner.metadata, make_package()))
+    worst = {r: await worst_case(owner, package.digest, tasks, r) for r in (1, 2)}
     active: dict[str, float] = {}
     began = time.monotonic()
     n = 0
     while True:
         now = time.monotonic()
         while now < began + seconds and len(active) < inflight:
+            replicas = 2 - n % 2
             request = job_request(
-                package.digest, name=f"honest {n}", task_count=tasks, replicas=2 - n % 2
+                package.digest,
+                name=f"honest {n}",
+                task_count=tasks,
+                replicas=replicas,
+                max_cost_ucpt=round(worst[replicas] * budget),
             )
             n += 1
             try:
@@ -418,7 +457,14 @@ async def attack(address: str, seconds: float) -> dict:
         tally = Tally()
         owner = await sign_up(address, "flooder", Network().machine())
         package = await upload(owner.stubs, owner.metadata, make_package())
-        request = job_request(package.digest, name="flood", task_count=20_000)
+        # Cheap tasks (1 s at worst): the sign-up grant pays their escrow, so what stops
+        # the loop is the fee for tasks beyond the free ones, never refunded.
+        request = job_request(
+            package.digest,
+            name="flood",
+            task_count=20_000,
+            resources=common_pb2.Resources(cores=1, memory_mb=16, timeout_s=1),
+        )
 
         async def submit_cancel() -> None:
             while going():
@@ -601,7 +647,9 @@ async def phase(args: argparse.Namespace, hostile: bool) -> dict:
             stats = HonestStats()
             stop = asyncio.Event()
             workers = [asyncio.create_task(contribute(b, stop, stats)) for b in boxes]
-            await submit_loop(submitter, args.seconds, args.drain, args.inflight, args.tasks, stats)
+            await submit_loop(
+                submitter, args.seconds, args.drain, args.inflight, args.tasks, stats, args.budget
+            )
             stop.set()
             await asyncio.gather(*workers)
             await beats.stop()
@@ -631,6 +679,7 @@ async def soak(args: argparse.Namespace) -> dict:
     return {
         "bench": "soak",
         "seconds": args.seconds,
+        "budget": args.budget,
         "honest_jobs_completed": attacked["jobs_completed"],
         "honest_jobs_submitted": attacked["jobs_submitted"],
         "garbage_accepted": hostile["garbage_accepted"] + attacked["wrong_results_accepted"],
@@ -679,7 +728,15 @@ async def farm(args: argparse.Namespace) -> dict:
             stop = asyncio.Event()
             workers = [asyncio.create_task(contribute(b, stop, stats)) for b in boxes]
             honest = asyncio.create_task(
-                submit_loop(submitter, args.seconds, args.drain, args.inflight, args.tasks, stats)
+                submit_loop(
+                    submitter,
+                    args.seconds,
+                    args.drain,
+                    args.inflight,
+                    args.tasks,
+                    stats,
+                    args.budget,
+                )
             )
             found = await sign_up_farm(address, args)
             clock.say(f"farm: {found['accounts']} accounts, {found['farm_jobs']} jobs")
@@ -713,6 +770,7 @@ async def farm(args: argparse.Namespace) -> dict:
         "farm_tasks_run": farm_tasks,
         "farm_core_s_measured": round(farm_core_ms / 1000, 1),
         "farm_paid_ucpt": farm_paid,
+        "farm_share_of_core_s": round(farm_core_ms / all_core_ms, 3) if all_core_ms else 0.0,
         "farm_core_hours_per_day": round(core_hours, 1) if core_hours is not None else None,
         "honest": honest_summary(stats),
         "ledger_audit": "ok" if ledger["ok"] else ledger,
@@ -728,8 +786,8 @@ async def sign_up_farm(address: str, args: argparse.Namespace) -> dict:
     grants: list[int] = []
     user_ids: list[str] = []
     jobs = 0
+    submits_refused: dict[str, int] = {}
     deadline = time.monotonic() + args.seconds * 0.8
-    package = ""
     for h in range(args.farm_hosts):
         channel = await channel_from(address, home.machine())
         auth = auth_pb2_grpc.AuthServiceStub(channel)
@@ -754,8 +812,7 @@ async def sign_up_farm(address: str, args: argparse.Namespace) -> dict:
                 account_pb2.GetBalanceRequest(), metadata=metadata
             )
             grants.append(balance_of(reply))
-            if not package:
-                package = (await upload(stubs, metadata, make_package())).digest
+            package = (await upload(stubs, metadata, make_package())).digest  # its own copy
             tasks = 64
             while tasks:
                 request = job_request(
@@ -768,7 +825,9 @@ async def sign_up_farm(address: str, args: argparse.Namespace) -> dict:
                     await stubs.jobs.SubmitJob(request, metadata=metadata)
                     jobs += 1
                     break
-                except AioRpcError:
+                except AioRpcError as error:
+                    code = error.code().name
+                    submits_refused[code] = submits_refused.get(code, 0) + 1
                     tasks //= 2
         per_host.append(count)
         if time.monotonic() >= deadline:
@@ -789,6 +848,7 @@ async def sign_up_farm(address: str, args: argparse.Namespace) -> dict:
         "signups_per_network_per_day": round(cap * hosts * 86400 / window_s),
         "grant_ucpt": grant,
         "farm_jobs": jobs,
+        "farm_submits_refused": submits_refused,
         "user_ids": user_ids,
     }
 
@@ -799,6 +859,12 @@ def main() -> None:
     parser.add_argument("--drain", type=float, default=60.0, help="s to wait for honest jobs")
     parser.add_argument("--inflight", type=int, default=3, help="honest jobs running at once")
     parser.add_argument("--tasks", type=int, default=4, help="tasks per honest job")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=1.0,
+        help="escrow of each honest job, x its worst case (1: the default of `job submit`)",
+    )
     parser.add_argument("--farm", action="store_true", help="the sign-up farm instead")
     parser.add_argument("--farm-hosts", type=int, default=3, help="addresses of the /24 used")
     parser.add_argument("--keep", action="store_true", help="keep the data dirs to look at")
