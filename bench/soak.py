@@ -367,6 +367,7 @@ async def attack(address: str, seconds: float) -> dict:
         network = Network()
         box = await machine(address, await sign_up(address, "failer", network.machine()), network)
         report["hostile_nodes"].append(box.node_id)
+        report["failer"] = box.node_id
         while going():
             try:
                 leases = await lease(box, 4)
@@ -594,11 +595,18 @@ def hostile_outcome(data_dir: Path, report: dict) -> dict:
     seeds = benchkit.query(
         data_dir, "SELECT count(*) FROM node_seeds WHERE node_id = ?", report.get("poisoner", "")
     )[0][0]
-    quarantined = benchkit.query(
+    failer = benchkit.query(
         data_dir,
-        "SELECT count(*) FROM node_trust WHERE quarantined_until > ? AND node_id = ?",
+        "SELECT quarantined_until > ?, lease_quota FROM node_trust WHERE node_id = ?",
         time.time(),
-        report["hostile_nodes"][0] if report["hostile_nodes"] else "",
+        report.get("failer", ""),
+    )
+    quarantined, quota = failer[0] if failer else (0, 0)
+    marks = ",".join("?" * len(report["hostile_nodes"])) or "''"
+    trusted = benchkit.query(
+        data_dir,
+        f"SELECT count(*) FROM node_trust WHERE consecutive_valid >= 3 AND node_id IN ({marks})",
+        *report["hostile_nodes"],
     )[0][0]
     return {
         "garbage_accepted": accepted,
@@ -607,6 +615,8 @@ def hostile_outcome(data_dir: Path, report: dict) -> dict:
         "quota_bytes": SETTINGS["user_quota_bytes"],
         "poisoner_seeds_listed": seeds,
         "failing_node_quarantined": bool(quarantined),
+        "failing_node_lease_quota": quota,
+        "hostile_nodes_trusted_at_end": trusted,
     }
 
 
