@@ -458,26 +458,31 @@ async def attack(address: str, seconds: float) -> dict:
         tally = Tally()
         owner = await sign_up(address, "flooder", Network().machine())
         package = await upload(owner.stubs, owner.metadata, make_package())
-        # Cheap tasks (1 s at worst): the sign-up grant pays their escrow, so what stops
-        # the loop is the fee for tasks beyond the free ones, never refunded.
-        request = job_request(
-            package.digest,
-            name="flood",
-            task_count=20_000,
-            resources=common_pb2.Resources(cores=1, memory_mb=16, timeout_s=1),
-        )
+        # Cheap tasks (1 s at worst), as many per job as the sign-up balance holds in escrow
+        # (halved at each refusal): what stops the loop is then the fee for the tasks
+        # beyond the free ones, never refunded.
+        size = [20_000]
 
         async def submit_cancel() -> None:
             while going():
+                request = job_request(
+                    package.digest,
+                    name="flood",
+                    task_count=size[0],
+                    resources=common_pb2.Resources(cores=1, memory_mb=16, timeout_s=1),
+                )
                 try:
                     job = await owner.stubs.jobs.SubmitJob(request, metadata=owner.metadata)
                     tally.add("jobs_submitted")
+                    tally.add("tasks_created", job.tasks_total)
                     await owner.stubs.jobs.CancelJob(
                         job_pb2.CancelJobRequest(job_id=job.job_id), metadata=owner.metadata
                     )
                     tally.add("jobs_cancelled")
                 except AioRpcError as error:
                     refused(tally, "submit", error)
+                    if error.code() == grpc.StatusCode.FAILED_PRECONDITION:
+                        size[0] = max(size[0] // 2, 100)
                     await asyncio.sleep(0.05)
 
         async def flood() -> None:
