@@ -355,7 +355,10 @@ class Tally(dict):
 
 
 def refused(tally: Tally, prefix: str, error: AioRpcError) -> None:
-    tally.add(f"{prefix}_refused_{error.code().name.lower()}")
+    code = error.code().name.lower()
+    tally.add(f"{prefix}_refused_{code}")
+    if error.code() in (grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN):
+        tally[f"{prefix}_{code}_said"] = (error.details() or "")[:200]  # what went wrong
 
 
 async def attack(address: str, seconds: float) -> dict:
