@@ -54,6 +54,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from argparse import SUPPRESS
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -893,8 +894,8 @@ def main() -> None:
     parser.add_argument("--farm", action="store_true", help="the sign-up farm instead")
     parser.add_argument("--farm-hosts", type=int, default=3, help="addresses of the /24 used")
     parser.add_argument("--keep", action="store_true", help="keep the data dirs to look at")
-    parser.add_argument("--role", choices=("bench", "attack"), default="bench")
-    parser.add_argument("--address", default="")
+    parser.add_argument("--role", choices=("bench", "attack"), default="bench", help=SUPPRESS)
+    parser.add_argument("--address", default="", help=SUPPRESS)
     args = parser.parse_args()
     if args.role == "attack":
         print(json.dumps(asyncio.run(attack(args.address, args.seconds))))
