@@ -193,8 +193,8 @@ async def timed(stats: HonestStats, call: Any) -> Any:
 
 
 async def honest_world(address: str, data_dir: Path) -> tuple[Owner, list[Machine], Heartbeats]:
-    """The honest submitter and four established contributors, each of its own owner on its
-    own network, online."""
+    """The honest submitter (with 100,000 CPT bought) and four established contributors, each
+    of its own owner on its own network, online."""
     submitter = await sign_up(address, "honest_submitter", Network().machine())
     boxes = []
     for i in range(4):
@@ -209,6 +209,15 @@ async def honest_world(address: str, data_dir: Path) -> tuple[Owner, list[Machin
         establish(SimpleNamespace(ctx=SimpleNamespace(db=db)), *boxes)
     finally:
         db.close()
+    # The submitter pays with CPT an admin granted (bought), not with a sign-up grant.
+    subprocess.run(
+        benchkit.server_command(
+            "admin", "grant", "honest_submitter", "100000", "--data-dir", str(data_dir)
+        ),
+        cwd=benchkit.REPO_ROOT,
+        check=True,
+        capture_output=True,
+    )
     beats = Heartbeats(every_s=2.0)
     beats.start(*boxes)
     return submitter, boxes, beats
@@ -741,15 +750,6 @@ async def farm(args: argparse.Namespace) -> dict:
         server, address = benchkit.start_server(data_dir, {})
         try:
             submitter, boxes, beats = await honest_world(address, data_dir)
-            # The honest submitter pays with CPT an admin granted (bought), not a grant.
-            subprocess.run(
-                benchkit.server_command(
-                    "admin", "grant", "honest_submitter", "100000", "--data-dir", str(data_dir)
-                ),
-                cwd=benchkit.REPO_ROOT,
-                check=True,
-                capture_output=True,
-            )
             stats = HonestStats()
             stop = asyncio.Event()
             workers = [asyncio.create_task(contribute(b, stop, stats)) for b in boxes]
