@@ -47,6 +47,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -371,6 +372,15 @@ def refused(tally: Tally, prefix: str, error: AioRpcError) -> None:
         tally[f"{prefix}_{code}_said"] = (error.details() or "")[:200]  # what went wrong
 
 
+_hostile_networks = itertools.count(1)
+
+
+def hostile_network() -> Network:
+    """A /24 of 127.200.0.0/16: never one of the honest side's (another process numbers
+    those from 127.1.1.0/24 on)."""
+    return Network(prefix=f"127.200.{next(_hostile_networks)}")
+
+
 async def attack(address: str, seconds: float) -> dict:
     stop_at = time.monotonic() + seconds
     report: dict[str, Any] = {"garbage_attempts": [], "hostile_nodes": []}
@@ -381,7 +391,7 @@ async def attack(address: str, seconds: float) -> dict:
 
     async def failing_node() -> Tally:
         tally = Tally()
-        network = Network()
+        network = hostile_network()
         box = await machine(address, await sign_up(address, "failer", network.machine()), network)
         report["hostile_nodes"].append(box.node_id)
         report["failer"] = box.node_id
@@ -433,7 +443,7 @@ async def attack(address: str, seconds: float) -> dict:
 
     async def sybils() -> Tally:
         tally = Tally()
-        home = Network()
+        home = hostile_network()
         boxes = [
             await machine(address, await sign_up(address, f"sybil_{i}", home.machine()), home)
             for i in range(2)
@@ -446,7 +456,7 @@ async def attack(address: str, seconds: float) -> dict:
         tally = Tally()
         owners, boxes = [], []
         for i in range(3):
-            network = Network()
+            network = hostile_network()
             owners.append(await sign_up(address, f"farmer_{i}", network.machine()))
             boxes.append(await machine(address, owners[-1], network))
         report["hostile_nodes"] += [box.node_id for box in boxes]
@@ -473,7 +483,7 @@ async def attack(address: str, seconds: float) -> dict:
 
     async def flooder() -> Tally:
         tally = Tally()
-        owner = await sign_up(address, "flooder", Network().machine())
+        owner = await sign_up(address, "flooder", hostile_network().machine())
         package = await upload(owner.stubs, owner.metadata, make_package())
         # Cheap tasks (1 s at worst), as many per job as the sign-up balance holds in escrow
         # (halved at each refusal): what stops the loop is then the fee for the tasks
@@ -524,7 +534,7 @@ async def attack(address: str, seconds: float) -> dict:
 
     async def manifests() -> Tally:
         tally = Tally()
-        owner = await sign_up(address, "manifester", Network().machine())
+        owner = await sign_up(address, "manifester", hostile_network().machine())
         n = 0
         while going():
             n += 1
@@ -547,7 +557,7 @@ async def attack(address: str, seconds: float) -> dict:
 
     async def upload_flood() -> Tally:
         tally = Tally()
-        owner = await sign_up(address, "uploader", Network().machine())
+        owner = await sign_up(address, "uploader", hostile_network().machine())
         report["uploader"] = owner.user_id
 
         async def one() -> None:
@@ -565,7 +575,7 @@ async def attack(address: str, seconds: float) -> dict:
 
     async def poisoner() -> Tally:
         tally = Tally()
-        network = Network()
+        network = hostile_network()
         box = await machine(address, await sign_up(address, "poisoner", network.machine()), network)
         report["poisoner"] = box.node_id
         claims = [sha256(make_package()), "ab" * 32]  # the honest package, and made up
