@@ -83,18 +83,6 @@ def query(data_dir: Path, sql: str, *args: Any) -> list[tuple]:
         conn.close()
 
 
-def write(data_dir: Path, statements: list[tuple[str, tuple]]) -> None:
-    """Writes to the server's SQLite database in one transaction (only to give simulated
-    machines a history they would have had, before the load starts)."""
-    conn = sqlite3.connect(data_dir / "hivemind.db", timeout=30)
-    try:
-        with conn:
-            for sql, args in statements:
-                conn.execute(sql, args)
-    finally:
-        conn.close()
-
-
 def check_ledger(data_dir: Path) -> dict[str, Any]:
     """The server's own ledger audit of the data dir: {"ok": bool, ...its JSON}."""
     done = subprocess.run(
