@@ -120,6 +120,11 @@ async def register_node(
             executors=["process"],
         ),
         metadata=user_metadata,
+        # A machine's first call opens its connection (through a relay when it dials from a
+        # network of its own: tests/kit/loopback_networks.py): a connection attempt that
+        # fails is tried again, as a worker would, rather than failing the test.
+        wait_for_ready=True,
+        timeout=60,
     )
     credential = f"Node {reply.node_id}.{reply.node_secret}"
     return Node(reply.node_id, (("authorization", credential),))
