@@ -18,7 +18,7 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -47,6 +47,10 @@ from proto.hivemind.v1 import node_pb2
 
 if TYPE_CHECKING:
     from app.services.torrent.fetch import TorrentFetcher
+
+# What _lease answers when the policy paused the worker during a long-poll: ask the policy
+# again at once (it pauses the worker), then the server.
+ASK_AGAIN = node_pb2.LeaseTasksResponse()
 
 log = logging.getLogger(__name__)
 
@@ -281,6 +285,8 @@ class WorkerAgent:
             try:
                 reply = await self._lease(request)
                 failures = 0
+                if reply is ASK_AGAIN:  # the policy paused the worker while the server waited
+                    continue
                 if reply is not None:  # None: stopping
                     self._note_held_back(reply.held_back)
             except ClientError as exc:
@@ -337,13 +343,23 @@ class WorkerAgent:
         expire on a machine that has stopped."""
         call = asyncio.ensure_future(self.registration.proxies.nodes.LeaseTasks(request))
         stopping = asyncio.ensure_future(self._stopping.wait())
+        waits = {call, stopping}
+        pausing: asyncio.Future[Any] | None = None
+        unwatch: Callable[[], None] = lambda: None  # noqa: E731
+        if request.wait_ms > 0:  # a pause must not wait for the server's long-poll to end
+            paused, unwatch = self._gate.watch_pause()
+            pausing = asyncio.ensure_future(paused.wait())
+            waits.add(pausing)
         try:
-            await asyncio.wait({call, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         except BaseException:
             call.cancel()
             raise
         finally:
             stopping.cancel()
+            if pausing is not None:
+                pausing.cancel()
+            unwatch()
         if not call.done() and request.wait_ms == 0:
             with contextlib.suppress(asyncio.CancelledError, ClientError):
                 await asyncio.wait_for(asyncio.shield(call), 10)
@@ -360,7 +376,7 @@ class WorkerAgent:
         call.cancel()
         with contextlib.suppress(asyncio.CancelledError, ClientError):
             await call
-        return None
+        return None if self._stopping.is_set() else ASK_AGAIN
 
     async def _return_unstarted(self, leases: Sequence[node_pb2.TaskLease]) -> None:
         """Hands back leases that arrived as the worker stopped, never started here."""

@@ -117,6 +117,22 @@ class PolicyGate:
         allowed = bool(answer.allowed)
         return allowed, "" if allowed else str(getattr(answer, "reason", "") or "paused")
 
+    def watch_pause(self) -> tuple[asyncio.Event, Callable[[], None]]:
+        """An event set as soon as the policy stops allowing work (a manual pause, the
+        schedule, the user back at the machine), and the function that stops watching. For a
+        policy that cannot tell (no `subscribe`), an event that is never set."""
+        paused = asyncio.Event()
+        subscribe = getattr(self.policy, "subscribe", None)
+        if subscribe is None:
+            return paused, lambda: None
+        loop = asyncio.get_running_loop()
+
+        def heard(decision: Any) -> None:
+            if not getattr(decision, "allowed", True):
+                loop.call_soon_threadsafe(paused.set)
+
+        return paused, subscribe(heard)
+
     async def allows_work(self) -> bool:
         """True when work may go on. Else pauses everything, waits until the policy allows
         again (or the worker stops), resumes, and returns False so the caller asks again."""
