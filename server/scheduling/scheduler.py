@@ -44,6 +44,7 @@ from server.jobs.models import (
 )
 from server.jobs.rounds import RoundOutput, round_models, round_outputs
 from server.nodes.trust import lease_policy, record_leases
+from server.scheduling.check_funding import CheckFunding
 from server.scheduling.compare_leases import lease_comparisons
 from server.scheduling.funding import paid_first
 from server.scheduling.lease_trust import LeasingNode, by_trust, open_to
@@ -204,6 +205,7 @@ def _take_one(
     room: int,
     skip_locked: bool,
     allowed: ColumnElement[bool],
+    funding: CheckFunding,
 ) -> tuple[Row, Row] | None:
     while queue.jobs:
         job = queue.jobs[0]
@@ -212,8 +214,13 @@ def _take_one(
             continue
         pending = queue.pending.get(job.id)
         if pending is None:
+            cap = funding.cap(job)
+            limit = room if cap is None else min(room, cap)
+            if limit < 1:  # its checks cannot be paid for yet (check_funding.py)
+                queue.jobs.popleft()
+                continue
             pending = queue.pending[job.id] = _pending_tasks(
-                conn, job.id, room, skip_locked, allowed
+                conn, job.id, limit, skip_locked, allowed
             )
         if not pending:
             queue.jobs.popleft()
@@ -230,6 +237,7 @@ def _pick(
     limit: int,
     skip_locked: bool,
     allowed: ColumnElement[bool],
+    funding: CheckFunding,
 ) -> list[tuple[Row, Row]]:
     picked: list[tuple[Row, Row]] = []
     active = _owner_queues(conn, candidates)
@@ -238,7 +246,8 @@ def _pick(
         for queue in active:
             if len(picked) >= limit:
                 break
-            choice = _take_one(conn, queue, free, limit - len(picked), skip_locked, allowed)
+            room = limit - len(picked)
+            choice = _take_one(conn, queue, free, room, skip_locked, allowed, funding)
             if choice is not None:
                 picked.append(choice)
                 still_active.append(queue)
@@ -286,6 +295,8 @@ def lease_tasks(
     candidates = _candidate_jobs(conn, free, preference.names) if limit > 0 else []
     if not candidates:
         return Leased(compared)
+    # A node whose results are checked gets only tasks whose checks are funded.
+    funding = CheckFunding(conn, node, policy, settings, now)
     skip_locked = conn.dialect.name == "postgresql"
     allowed = open_to(node, policy.established)
     picked: list[tuple[Row, Row]] = []
@@ -293,10 +304,12 @@ def lease_tasks(
     for tier in paid_first(candidates):
         held_first, to_fetch = preference.split(tier)
         held_first, to_fetch = by_trust(held_first, policy), by_trust(to_fetch, policy)
-        picked += _pick(conn, held_first, free, limit - len(picked), skip_locked, allowed)
+        room = limit - len(picked)
+        picked += _pick(conn, held_first, free, room, skip_locked, allowed, funding)
         if to_fetch and len(picked) < limit:
             # Room left: jobs of runtimes this node lacks but can fetch (and then holds).
-            picked += _pick(conn, to_fetch, free, limit - len(picked), skip_locked, allowed)
+            room = limit - len(picked)
+            picked += _pick(conn, to_fetch, free, room, skip_locked, allowed, funding)
     if not picked:
         return Leased(compared)
     record_leases(conn, node_id, len(picked), now)

@@ -54,6 +54,7 @@ from server.validation.quorum import Settlement, apply_settlement, settle
 from server.validation.replicas import DISCARDED, PENDING, UNVERIFIED, open_spot_check
 
 ENDED_TASK_STATES = (TASK_DONE, TASK_FAILED, TASK_CANCELLED)
+MANY_RESULTS = 1 << 30  # what a job whose results cost nothing can fund
 
 
 def funding_view(conn: Connection, job_id: str) -> Row:
@@ -80,17 +81,17 @@ def funding_view(conn: Connection, job_id: str) -> Row:
     ).one()
 
 
-def can_fund_one_more(
+def results_beyond_worst_case(
     conn: Connection,
     job: Row,
     escrow: EscrowTracker,
     settings: ServerSettings,
     pending_deltas: JobDeltas | None = None,
     incoming_ucpt: int = 0,
-) -> bool:
-    """Whether the job's escrow, with `incoming_ucpt` more (a clawback not yet counted),
-    covers one more result at its worst, on top of the worst case of everything the job may
-    still pay."""
+) -> int:
+    """How many more results at their worst the job's escrow, with `incoming_ucpt` more (a
+    clawback not yet counted), covers on top of the worst case of everything the job may
+    still pay: its unfinished tasks' results and the checks already open."""
     per_result = worst_case_cost_ucpt(
         tasks=1,
         replicas=1,
@@ -120,8 +121,23 @@ def can_fund_one_more(
         # Each aggregate not yet accepted takes more results than a task (rounds.py).
         aggregates = job.rounds - job.current_round
         results += aggregates * (aggregate_replicas(job.replicas) - job.replicas)
-    reserved = per_result * results
-    return escrow.left(job.escrow_account_id) + incoming_ucpt >= reserved + per_result
+    spare = escrow.left(job.escrow_account_id) + incoming_ucpt - per_result * results
+    return spare // per_result if per_result > 0 else MANY_RESULTS
+
+
+def can_fund_one_more(
+    conn: Connection,
+    job: Row,
+    escrow: EscrowTracker,
+    settings: ServerSettings,
+    pending_deltas: JobDeltas | None = None,
+    incoming_ucpt: int = 0,
+) -> bool:
+    """Whether the job's escrow, with `incoming_ucpt` more (a clawback not yet counted),
+    covers one more result at its worst, on top of the worst case of everything the job may
+    still pay."""
+    spare = results_beyond_worst_case(conn, job, escrow, settings, pending_deltas, incoming_ucpt)
+    return spare >= 1
 
 
 class SpotChecks:

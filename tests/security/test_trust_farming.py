@@ -152,3 +152,45 @@ def test_the_spot_check_rate_has_a_floor():
     floor = ServerSettings().spot_check_min_probability
     assert floor > 0
     assert spot_check_probability(10**9, threshold=3, floor=floor) == floor
+
+
+async def test_a_new_nodes_garbage_is_checked_even_on_a_job_escrowed_at_its_worst_case(
+    server, user_session, stubs
+):
+    veterans = [
+        await sim_node(stubs, await user_session(server, name), f"{name}-box")
+        for name in ("vera", "walt")
+    ]
+    establish(server, *veterans)
+    mallory = await sim_node(stubs, await user_session(server, "mallory"), "mallory-box")
+    mallory.output = wrong_output
+    # What `job submit` holds: the worst case of its tasks, nothing to spare for a check.
+    bea = await user_session(server, "bea")
+    job = await submit_job(stubs, bea, task_count=6)
+    # Asking first, the new node gets none of the job's first tasks: their checks could not
+    # be paid for, and established nodes are there to take them.
+    assert await work(stubs, mallory, max_tasks=4) == 0
+    # Once the established nodes' cheap results leave slack, it gets tasks again, and every
+    # one is checked: its garbage is caught, never taken.
+    detail = await run_job(stubs, bea, job.job_id, [mallory, *veterans])
+    assert detail.job.state == common_pb2.JOB_STATE_DONE
+    assert_results_correct(detail)
+    assert mallory.results, "the new node was never let in"
+    statuses = query(
+        db_file(server),
+        "SELECT status FROM result_checks WHERE job_id = ? AND node_id = ?",
+        job.job_id,
+        mallory.node_id,
+    )
+    assert statuses and {status for (status,) in statuses} <= {"invalid", "discarded"}
+    paid = query(
+        db_file(server),
+        "SELECT count(*) FROM payouts WHERE job_id = ? AND node_id = ?",
+        job.job_id,
+        mallory.node_id,
+    )
+    assert paid == [(0,)]
+    for sim in veterans:
+        assert trust_of(db_file(server), sim.node_id)["invalid_results"] == 0
+    report = await server.ctx.db.run(audit.check_ledger)
+    assert report.ok, report.problems
