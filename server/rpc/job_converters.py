@@ -139,36 +139,33 @@ def round_to_proto(view: RoundView) -> job_pb2.Round:
     )
 
 
+def _task_fields(task: TaskView) -> dict[str, object]:
+    """What a task's summary and its result both say of it."""
+    return {
+        "index": task.index,
+        "state": TASK_STATES.get(task.state, common_pb2.TASK_STATE_UNSPECIFIED),
+        "error": task.error,
+        "input_name": task.input_name,
+        "result_digest": task.result_digest,
+        "result_size": task.result_size,
+        "round": task.round,
+        "aggregate": task.aggregate,
+    }
+
+
 def task_to_proto(task: TaskView) -> job_pb2.Task:
     return job_pb2.Task(
         task_id=task.task_id,
-        index=task.index,
-        state=TASK_STATES.get(task.state, common_pb2.TASK_STATE_UNSPECIFIED),
         attempts=task.attempts,
-        error=task.error,
-        input_name=task.input_name,
-        result_digest=task.result_digest,
-        result_size=task.result_size,
         node_id=task.node_id,
         cost_ucpt=task.cost_ucpt,
         verification=task.verification,
-        round=task.round,
-        aggregate=task.aggregate,
+        **_task_fields(task),
     )
 
 
 def task_result_to_proto(task: TaskView) -> job_pb2.TaskResult:
-    return job_pb2.TaskResult(
-        index=task.index,
-        state=TASK_STATES.get(task.state, common_pb2.TASK_STATE_UNSPECIFIED),
-        result_digest=task.result_digest,
-        result_size=task.result_size,
-        log=task.log,
-        error=task.error,
-        input_name=task.input_name,
-        round=task.round,
-        aggregate=task.aggregate,
-    )
+    return job_pb2.TaskResult(log=task.log, **_task_fields(task))
 
 
 def job_event_to_proto(update: JobUpdate) -> job_pb2.JobEvent:
