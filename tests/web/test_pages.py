@@ -263,6 +263,12 @@ async def test_the_admin_bans_a_user_and_their_session_ends_at_once(server, user
         assert re.findall(r'<td class="num">([^<]*)</td>', row) == ["0", "100"]
         assert "Starter credit (CPT)" in users_page.text
 
+        # An admin cannot lock themselves out: refused, and nothing changes.
+        await root.post("/admin/users/ROOT/ban", {"reason": "oops"})
+        refused = await root.get("/admin/users")
+        assert "you cannot ban your own account" in refused.text
+        assert refused.status == 200 and "User root is banned." not in refused.text
+
         banned = await root.post("/admin/users/alice/ban", {"reason": "sybil farm"})
         assert (banned.status, banned.location) == (303, "/admin/users")
         after = await root.get("/admin/users")

@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 
 from common.units import format_ucpt, parse_cpt
 from server.accounts import users
-from server.errors import InvalidArgument
+from server.errors import FailedPrecondition, InvalidArgument
 from server.jobs import queries
 from server.ledger import audit, clawbacks, transfers
 from server.ledger.starter import starter_balance
@@ -147,6 +147,9 @@ async def ban_user(request: web.Request) -> web.Response:
 
     async def ban() -> str:
         reason = str(form.get("reason", ""))
+        me = visitor_of(request).user  # banning oneself would lock one out of these pages
+        if me is not None and username.strip().lower() == me.username.lower():
+            raise FailedPrecondition("you cannot ban your own account")
         user = await users.ban_user(site_of(request).ctx, username, True, reason)
         return str(translator.gettext("User %(name)s is banned.", name=user.username))
 
