@@ -69,12 +69,26 @@ def problem_parts(problem: models.Problem) -> tuple[str, str]:
             translate("Problem", "Sign in on the Account tab."),
         )
     if reason == "INSUFFICIENT_BALANCE":
-        return (
-            fill(
+        starter = detail("starter_ucpt")
+        if starter not in ("", "0"):  # starter credit pays only for a whole job
+            said = fill(
+                translate(
+                    "Problem",
+                    "This job may cost up to %1; you have %2, and %3 of starter credit, which "
+                    "pays only for a whole job.",
+                ),
+                _amount(detail("need_ucpt")),
+                _amount(detail("have_ucpt")),
+                _amount(starter),
+            )
+        else:
+            said = fill(
                 translate("Problem", "This job may cost up to %1, and you have %2."),
                 _amount(detail("need_ucpt")),
                 _amount(detail("have_ucpt")),
-            ),
+            )
+        return (
+            said,
             translate(
                 "Problem",
                 "Run fewer tasks, give them less time or fewer replicas, or earn CPT by "

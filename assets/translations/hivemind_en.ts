@@ -8,8 +8,8 @@
         <translation>Server</translation>
     </message>
     <message>
-        <source>the system&apos;s certificates</source>
-        <translation>the system&apos;s certificates</translation>
+        <source>the system's certificates</source>
+        <translation>the system's certificates</translation>
     </message>
     <message>
         <source>Choose…</source>
@@ -131,8 +131,8 @@
         <translation>Cache &amp;folder</translation>
     </message>
     <message>
-        <source>Show the app&apos;s lo&amp;g…</source>
-        <translation>Show the app&apos;s lo&amp;g…</translation>
+        <source>Show the app's lo&amp;g…</source>
+        <translation>Show the app's lo&amp;g…</translation>
     </message>
     <message>
         <source>Certificates (*.pem *.crt)</source>
@@ -459,12 +459,12 @@
         <translation>Your account</translation>
     </message>
     <message>
-        <source>HiveMind lends this computer&apos;s spare power to people who need computing, and pays you for it in CPT.</source>
-        <translation>HiveMind lends this computer&apos;s spare power to people who need computing, and pays you for it in CPT.</translation>
+        <source>HiveMind lends this computer's spare power to people who need computing, and pays you for it in CPT.</source>
+        <translation>HiveMind lends this computer's spare power to people who need computing, and pays you for it in CPT.</translation>
     </message>
     <message>
-        <source>CPT (Computing Power Token) is the network&apos;s credit: you earn it when your computer finishes tasks for others, and you spend it to run your own jobs on their computers. A new account starts with a small balance, so you can try that right away.</source>
-        <translation>CPT (Computing Power Token) is the network&apos;s credit: you earn it when your computer finishes tasks for others, and you spend it to run your own jobs on their computers. A new account starts with a small balance, so you can try that right away.</translation>
+        <source>CPT (Computing Power Token) is the network's credit: you earn it when your computer finishes tasks for others, and you spend it to run your own jobs on their computers. A new account starts with a small balance, so you can try that right away.</source>
+        <translation>CPT (Computing Power Token) is the network's credit: you earn it when your computer finishes tasks for others, and you spend it to run your own jobs on their computers. A new account starts with a small balance, so you can try that right away.</translation>
     </message>
     <message>
         <source>&amp;Language:</source>
@@ -555,8 +555,8 @@
         <translation>&amp;Start sharing when I finish</translation>
     </message>
     <message>
-        <source>Enter the server&apos;s address.</source>
-        <translation>Enter the server&apos;s address.</translation>
+        <source>Enter the server's address.</source>
+        <translation>Enter the server's address.</translation>
     </message>
     <message>
         <source>Checking %1…</source>
@@ -621,8 +621,8 @@
         <translation>Compare: %1 (%2 s)</translation>
     </message>
     <message>
-        <source>Compare: %1 (the server&apos;s default time limit)</source>
-        <translation>Compare: %1 (the server&apos;s default time limit)</translation>
+        <source>Compare: %1 (the server's default time limit)</source>
+        <translation>Compare: %1 (the server's default time limit)</translation>
     </message>
 </context>
 <context>
@@ -922,8 +922,8 @@
         <translation>Join %1?</translation>
     </message>
     <message>
-        <source>HiveMind will use the server at %1. You sign in there with that network&apos;s account, and this computer stops sharing with %2.</source>
-        <translation>HiveMind will use the server at %1. You sign in there with that network&apos;s account, and this computer stops sharing with %2.</translation>
+        <source>HiveMind will use the server at %1. You sign in there with that network's account, and this computer stops sharing with %2.</source>
+        <translation>HiveMind will use the server at %1. You sign in there with that network's account, and this computer stops sharing with %2.</translation>
     </message>
     <message>
         <source>Join</source>
@@ -1093,8 +1093,8 @@
         <translation>the server</translation>
     </message>
     <message>
-        <source>Can&apos;t reach the server at %1.</source>
-        <translation>Can&apos;t reach the server at %1.</translation>
+        <source>Can't reach the server at %1.</source>
+        <translation>Can't reach the server at %1.</translation>
     </message>
     <message>
         <source>Check the address or your connection.</source>
@@ -1159,6 +1159,10 @@
     <message>
         <source>Sign in on the Account tab.</source>
         <translation>Sign in on the Account tab.</translation>
+    </message>
+    <message>
+        <source>This job may cost up to %1; you have %2, and %3 of starter credit, which pays only for a whole job.</source>
+        <translation>This job may cost up to %1; you have %2, and %3 of starter credit, which pays only for a whole job.</translation>
     </message>
     <message>
         <source>This job may cost up to %1, and you have %2.</source>
@@ -1391,8 +1395,8 @@
         <translation>Graphics cards to share</translation>
     </message>
     <message>
-        <source>How many of this computer&apos;s graphics cards to share</source>
-        <translation>How many of this computer&apos;s graphics cards to share</translation>
+        <source>How many of this computer's graphics cards to share</source>
+        <translation>How many of this computer's graphics cards to share</translation>
     </message>
     <message>
         <source>U&amp;pload limit</source>
@@ -1419,8 +1423,8 @@
         <translation>Share only during the &amp;marked hours</translation>
     </message>
     <message>
-        <source>&amp;Renew this computer&apos;s node key every</source>
-        <translation>&amp;Renew this computer&apos;s node key every</translation>
+        <source>&amp;Renew this computer's node key every</source>
+        <translation>&amp;Renew this computer's node key every</translation>
     </message>
     <message>
         <source>Share the graphics card</source>
@@ -1773,8 +1777,8 @@
         <translation>the runtime image %1 is not on this computer</translation>
     </message>
     <message>
-        <source>the task&apos;s container disappeared before it ended</source>
-        <translation>the task&apos;s container disappeared before it ended</translation>
+        <source>the task's container disappeared before it ended</source>
+        <translation>the task's container disappeared before it ended</translation>
     </message>
     <message>
         <source>Docker is not running (%1)</source>
@@ -1789,8 +1793,8 @@
         <translation>the task could not be prepared: %1</translation>
     </message>
     <message>
-        <source>the task&apos;s files could not be fetched: %1</source>
-        <translation>the task&apos;s files could not be fetched: %1</translation>
+        <source>the task's files could not be fetched: %1</source>
+        <translation>the task's files could not be fetched: %1</translation>
     </message>
     <message>
         <source>compare command: %1</source>

@@ -1151,6 +1151,10 @@
         <translation>請在「帳號」分頁登入。</translation>
     </message>
     <message>
+        <source>This job may cost up to %1; you have %2, and %3 of starter credit, which pays only for a whole job.</source>
+        <translation>這個工作最多可能花費 %1，你有 %2，另有 %3 新手額度，但新手額度只能支付整個工作。</translation>
+    </message>
+    <message>
         <source>This job may cost up to %1, and you have %2.</source>
         <translation>這個工作最多可能花費 %1，而你只有 %2。</translation>
     </message>

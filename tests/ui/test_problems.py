@@ -87,3 +87,21 @@ def test_a_stale_amount_error_goes_when_the_amount_is_fixed(make_app, tmp_path: 
     submit.max_cost.setText("1,5")
     assert submit.status_label.text() == ""
     assert submit.job_request().max_cost_ucpt == 1_500_000
+
+
+def test_not_enough_balance_names_the_starter_credit_that_cannot_pay(qapp):
+    # The details as the server sends them (server/ledger/starter.py escrow_funding).
+    both = models.Problem(
+        raw="insufficient balance",
+        reason="INSUFFICIENT_BALANCE",
+        details=(("need_ucpt", "5000000"), ("have_ucpt", "1000000"), ("starter_ucpt", "3000000")),
+    )
+    said = problem_text(both)
+    assert said.startswith("This job may cost up to 5 CPT; you have 1 CPT, and 3 CPT of starter")
+    assert "pays only for a whole job" in said
+    cpt_only = models.Problem(
+        raw="insufficient balance",
+        reason="INSUFFICIENT_BALANCE",
+        details=(("need_ucpt", "5000000"), ("have_ucpt", "1000000"), ("starter_ucpt", "0")),
+    )
+    assert problem_text(cpt_only).startswith("This job may cost up to 5 CPT, and you have 1 CPT.")
