@@ -242,6 +242,10 @@ async def say_why_it_waits(session: ClientSession, args: Any, job: job_pb2.Job) 
     if args.json or job.resources.gpus <= 0:
         return
     detail = await session.jobs.GetJob(job_pb2.GetJobRequest(job_id=job.job_id))
+    say_waiting(detail)
+
+
+def say_waiting(detail: job_pb2.JobDetail) -> None:
     if detail.waiting:
         say(f"waiting: {detail.waiting}")
 
@@ -382,6 +386,8 @@ class RoundNotes:
 @command
 async def watch(args: Any) -> int:
     async with open_session(args) as session:
+        if not args.json:  # a job that waits for what no online node offers says so first
+            say_waiting(await session.jobs.GetJob(job_pb2.GetJobRequest(job_id=args.job_id)))
         return await follow_job(session, args, args.job_id)
 
 

@@ -3,7 +3,15 @@ server with no node lending a GPU: the job says why it waits, and a bad count is
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+
+from sqlalchemy import Connection, select
+
+from server.jobs.access import Caller
+from server.jobs.lifecycle import cancel_job
+from server.store.schema import jobs
+from tests.kit.waiting import wait_until
 
 WAITING = "waiting: no node with a free GPU is online"
 
@@ -54,3 +62,24 @@ async def test_a_negative_gpu_count_is_refused_and_nothing_is_submitted(
     assert refused.stderr.strip().splitlines()[-1].endswith("gpus must be at least 0, not -1")
     listed = (await cli("job", "list", "--json", server=server)).json()["jobs"]
     assert listed == []
+
+
+async def test_watching_a_gpu_job_says_why_it_waits(server, cli, register, tmp_path):
+    await register(server, "alice")
+    package = make_package(tmp_path / "pkg")
+    submitted = await cli("job", "submit", str(package), "--gpus", "1", server=server)
+    assert submitted.code == 0, submitted.stderr
+    job_id = submitted.stdout.split()[2]
+    watching = asyncio.create_task(cli("job", "watch", job_id, server=server))
+    # Once it follows the job's events, the job is cancelled (from the server: the CLI runs
+    # one command at a time), which ends the watch.
+    await wait_until(lambda: server.ctx.events.watcher_count(job_id) > 0, 20, "the watch")
+    owner = await server.ctx.db.run(owner_of, job_id)
+    await cancel_job(server.ctx, Caller(user_id=owner), job_id)
+    watched = await watching
+    assert watched.stdout.strip().splitlines()[0] == WAITING
+    assert watched.code == 1 and "was cancelled" in watched.stderr
+
+
+def owner_of(conn: Connection, job_id: str) -> str:
+    return conn.execute(select(jobs.c.owner_id).where(jobs.c.id == job_id)).scalar_one()
