@@ -15,7 +15,10 @@ finish, the slack they leave lets new nodes in, and their results are checked.
 A node of the job's owner is not checked on its own jobs, so it is not held back here. When
 no established node that could take the task is online (a new network, or a quiet hour),
 nothing is held back: waiting would end only when one comes, and the spot check then takes
-the result unverified if no checker is online, as it always has (way_out.py).
+the result unverified if no checker is online, as it always has (way_out.py). Nor is a job
+that established nodes are online for but have not taken a task of within `wait_for_nodes_s`
+of its submission (it needs what none of them offers: more memory, a GPU): a job must not
+wait for ever for nodes that cannot run it.
 """
 
 from __future__ import annotations
@@ -66,6 +69,8 @@ class CheckFunding:
             return None
         if job.id not in self._caps:
             view = funding_view(self.conn, job.id)
+            if view.tasks_done == 0 and self.now - job.created_at > self.settings.wait_for_nodes_s:
+                return None  # no established node took any of it: they cannot, it seems
             escrow = EscrowTracker(self.conn, [view.escrow_account_id])
             spare = results_beyond_worst_case(self.conn, view, escrow, self.settings)
             self._caps[job.id] = max(0, spare - _first_results_in_flight(self.conn, job.id))

@@ -5,6 +5,8 @@ earnings are capped by its age, whatever history it claims."""
 
 from __future__ import annotations
 
+import asyncio
+
 import grpc
 import pytest
 
@@ -24,7 +26,7 @@ from tests.kit.simulated_nodes import (
     work,
     wrong_output,
 )
-from tests.kit.stubs import Stubs
+from tests.kit.stubs import Stubs, lease
 
 pytestmark = pytest.mark.db
 
@@ -194,3 +196,22 @@ async def test_a_new_nodes_garbage_is_checked_even_on_a_job_escrowed_at_its_wors
         assert trust_of(db_file(server), sim.node_id)["invalid_results"] == 0
     report = await server.ctx.db.run(audit.check_ledger)
     assert report.ok, report.problems
+
+
+async def test_a_job_no_established_node_can_run_is_not_kept_from_new_nodes_for_ever(
+    make_server, user_session
+):
+    server = await make_server(wait_for_nodes_s=3)
+    async with grpc.aio.insecure_channel(server.address) as channel:
+        stubs = Stubs(channel, server.address)
+        veteran = await sim_node(stubs, await user_session(server, "vera"), "vera-box")
+        establish(server, veteran)
+        newcomer = await sim_node(stubs, await user_session(server, "nia"), "nia-box")
+        alice = await user_session(server, "alice")
+        two_cores = common_pb2.Resources(cores=2, memory_mb=64, timeout_s=60)
+        await submit_job(stubs, alice, task_count=2, resources=two_cores)
+        assert await lease(veteran.stubs, veteran.node, cores=1) == []  # it has too few cores
+        assert await lease(newcomer.stubs, newcomer.node, max_tasks=2) == []  # kept for a while
+        # No established node took any of it in wait_for_nodes_s: the newcomer may.
+        await asyncio.sleep(3.2)
+        assert len(await lease(newcomer.stubs, newcomer.node, max_tasks=2)) == 2
