@@ -23,6 +23,12 @@ pg_stat_activity every 20 ms for backends of the run's database waiting for a lo
 (wait_event_type 'Lock': the transaction lock, row and transaction locks alike) and sums
 those waits (pg_lock_wait_ms_per_task: a sampled estimate that covers every lock).
 
+--idle-nodes K registers K more nodes, spread over the replicas, that keep a LeaseTasks call
+open meanwhile as idle workers do (a long-poll), offering too little memory for the bench's
+tasks: whenever the server wakes one it runs a lease transaction and finds nothing. They show
+what wake-ups cost the database (lease_transactions_per_task counts every lease transaction,
+a worker's or a woken idle node's).
+
 Ray: with --ray on (the default when ~/.cache/peers/bin/python and
 /work/shared/peers/ray_noop.py exist; --ray-python and --ray-script point elsewhere),
 Ray's no-op script runs for the same task count after the servers stopped (never at the same
@@ -36,15 +42,16 @@ seconds, as its script does (and the whole page every tenth time). Compare `--da
 with `--dashboard polled`, interleaved, to see what the dashboard and metrics cost.
 
 Prints ONE JSON line: database, replicas, redis, dashboard, tasks, workers, seconds,
-tasks_per_s, server_cpu_s (the servers' CPU time during the run, summed), server_cpu_ms_per_task,
-lease_p50_ms, lease_p99_ms, paid_ucpt, leased_by_replica, db_statements_per_task,
-db_statements_by_kind_per_task, db_rows_written_per_task, db_lock_wait_ms_per_task,
-db_retries_per_task, and on PostgreSQL pg_lock_wait_ms_per_task and pg_lock_waits_by_event
-(ms per task); with Ray: ray_tasks_per_s, ratio; when polled: web_requests, web_errors,
-metrics_p50_ms, page_p50_ms.
+tasks_per_s, server_cpu_s (the servers' CPU time during the run, summed),
+server_cpu_ms_per_task, lease_p50_ms, lease_p99_ms, paid_ucpt, leased_by_replica,
+db_statements_per_task, db_statements_by_kind_per_task, db_rows_written_per_task,
+db_lock_wait_ms_per_task, db_retries_per_task, lease_transactions_per_task; with idle nodes:
+idle_nodes, idle_lease_calls (the calls they made; one call may be woken many times); on
+PostgreSQL: pg_lock_wait_ms_per_task, pg_lock_waits_by_event (ms per task); with Ray:
+ray_tasks_per_s, ratio; when polled: web_requests, web_errors, metrics_p50_ms, page_p50_ms.
 
 Run: .venv/bin/python bench/coordinator.py --tasks 10000 --workers 4 [--database-url URL]
-     [--replicas N --redis] [--dashboard off|idle|polled] [--ray on|off]
+     [--replicas N --redis] [--idle-nodes K] [--dashboard off|idle|polled] [--ray on|off]
 The replica sweep is one invocation per count (one JSON line each), e.g.
      for n in 1 2 3; do .venv/bin/python bench/coordinator.py --tasks 10000 --workers 4 \\
          --database-url "$URL" --redis --replicas $n; done
@@ -95,6 +102,7 @@ RAY_PYTHON = Path.home() / ".cache" / "peers" / "bin" / "python"
 RAY_SCRIPT = Path("/work/shared/peers/ray_noop.py")
 DB_KINDS = ("select", "insert", "update", "delete", "lock", "other")
 LOCK_SAMPLE_S = 0.02
+IDLE_WAIT_MS = 20_000  # an idle worker's long-poll (the server caps it: lease_wait_max_s)
 TOKEN_KEY = "token.key"  # server/accounts/signing.py: one for every replica
 
 
@@ -205,6 +213,45 @@ def run_worker(address: str, credential: str, batch: int) -> None:
             ).acks
             completed += sum(1 for ack in acks if ack.accepted)
     print(json.dumps({"completed": completed, "lease_ms": latencies}))
+
+
+def run_idlers(address: str) -> None:
+    """Idle nodes (credentials in HIVEMIND_BENCH_CREDENTIALS, comma-separated): each keeps a
+    LeaseTasks call open the way an idle worker does (a long-poll), offering too little memory
+    for the bench's tasks, so whenever it is woken the server looks and finds nothing for it.
+    Says "ready" once every node's first call is waiting, stops when stdin closes; prints the
+    calls made as one JSON line."""
+    import asyncio
+
+    credentials = os.environ["HIVEMIND_BENCH_CREDENTIALS"].split(",")
+    request = node_pb2.LeaseTasksRequest(
+        free_cores=1, free_memory_mb=8, free_disk_mb=64, max_tasks=1, wait_ms=IDLE_WAIT_MS
+    )
+
+    async def main() -> dict:
+        calls = leased = 0
+        async with grpc.aio.insecure_channel(address) as channel:
+            nodes = node_pb2_grpc.NodeServiceStub(channel)
+
+            async def idle(credential: str) -> None:
+                nonlocal calls, leased
+                metadata = (("authorization", credential),)
+                while True:
+                    calls += 1
+                    reply = await nodes.LeaseTasks(request, metadata=metadata)
+                    leased += len(reply.leases)
+
+            loops = [asyncio.create_task(idle(credential)) for credential in credentials]
+            await asyncio.sleep(1.0)  # every first call answered "nothing" and waits
+            sys.stdout.write("ready\n")
+            sys.stdout.flush()
+            await asyncio.to_thread(sys.stdin.read)
+            for loop in loops:
+                loop.cancel()
+            await asyncio.gather(*loops, return_exceptions=True)
+        return {"calls": calls - len(credentials), "leased": leased}  # after the first ones
+
+    print(json.dumps(asyncio.run(main())))
 
 
 def run_poller(base: str, username: str, scrape_every: float, browsers: int, every: float) -> None:
@@ -337,6 +384,7 @@ def database_work(web: str) -> dict[str, float]:
     work["lock_wait_s"] = found.get(("hivemind_db_lock_wait_seconds_total", ""), 0.0)
     work["retries"] = found.get(("hivemind_db_transaction_retries_total", ""), 0.0)
     work["leased"] = found.get(("hivemind_tasks_leased_total", ""), 0.0)
+    work["lease_transactions"] = found.get(("hivemind_lease_seconds_count", ""), 0.0)
     return work
 
 
@@ -415,12 +463,22 @@ def main() -> None:
     parser.add_argument("--browsers", type=int, default=4, help="signed-in network pages open")
     parser.add_argument("--browse-every", type=float, default=1.0, help="s between refreshes")
     parser.add_argument(
+        "--idle-nodes",
+        type=int,
+        default=0,
+        help="nodes too small for the tasks, long-polling LeaseTasks meanwhile (over replicas)",
+    )
+    parser.add_argument(
         "--worker", nargs=2, metavar=("ADDRESS", "CREDENTIAL"), help=argparse.SUPPRESS
     )
+    parser.add_argument("--idlers", metavar="ADDRESS", help=argparse.SUPPRESS)
     parser.add_argument("--poller", nargs=2, metavar=("URL", "USERNAME"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         run_worker(args.worker[0], args.worker[1], args.batch)
+        return
+    if args.idlers:
+        run_idlers(args.idlers)
         return
     if args.poller:
         run_poller(
@@ -450,6 +508,7 @@ def main() -> None:
             redis_process, redis_url = benchkit.start_redis(work)
         replicas: list[Replica] = []
         poller = None
+        idlers: list[subprocess.Popen] = []
         sampler = LockWaitSampler(database_url) if database_url else None
         try:
             replicas = start_replicas(work, args.replicas, database_url, redis_url)
@@ -480,6 +539,25 @@ def main() -> None:
                     )
                     for i, credential in enumerate(credentials)
                 ]
+                idle_nodes = [
+                    register_node(channel, contributor, f"idle-{i}") for i in range(args.idle_nodes)
+                ]
+                for index, replica in enumerate(replicas):
+                    mine = idle_nodes[index :: len(replicas)]
+                    if mine:  # not in argv, as the workers' are: there are many
+                        idler_env = dict(env, HIVEMIND_BENCH_CREDENTIALS=",".join(mine))
+                        command = [sys.executable, __file__, "--idlers", replica.address]
+                        idlers.append(
+                            subprocess.Popen(
+                                command,
+                                stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE,
+                                env=idler_env,
+                                text=True,
+                            )
+                        )
+                for idler in idlers:
+                    assert idler.stdout is not None and idler.stdout.readline() == "ready\n"
                 if args.dashboard == "polled":
                     poller = subprocess.Popen(
                         [
@@ -525,6 +603,7 @@ def main() -> None:
                     sampler.stop.set()
                     sampler.join()
                 work_after = [database_work(replica.web) for replica in replicas]
+                idled = [json.loads(idler.communicate("", timeout=60)[0]) for idler in idlers]
                 polled = None
                 if poller is not None:
                     polled = json.loads(poller.communicate("stop\n", timeout=60)[0])
@@ -538,8 +617,9 @@ def main() -> None:
                     .job
                 )
         finally:
-            if poller is not None and poller.poll() is None:
-                poller.kill()
+            for process in [poller, *idlers]:
+                if process is not None and process.poll() is None:
+                    process.kill()
             for replica in replicas:
                 benchkit.stop_server(replica.process)
             if redis_process is not None:
@@ -567,7 +647,12 @@ def main() -> None:
         "db_rows_written_per_task": per_task("rows_written"),
         "db_lock_wait_ms_per_task": per_task("lock_wait_s", 1000, 3),
         "db_retries_per_task": per_task("retries", digits=4),
+        # Lease transactions, whether they found work or not (an idle node's, woken up).
+        "lease_transactions_per_task": per_task("lease_transactions", digits=4),
     }
+    if args.idle_nodes:
+        numbers["idle_nodes"] = args.idle_nodes
+        numbers["idle_lease_calls"] = sum(report["calls"] for report in idled)
     if sampler is not None:
         waits = {event: round(s * 1000 / args.tasks, 3) for event, s in sampler.seconds.items()}
         numbers["pg_lock_wait_ms_per_task"] = round(
