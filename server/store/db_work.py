@@ -2,8 +2,11 @@
 time spent waiting for the transaction lock (the hivemind_db_* counters of server/metrics.py,
 served on /metrics).
 
-Engine events count every statement the server's engine sends (server/store/db.py attaches
-them where the engine is made): a counter increment per statement, nothing read back.
+The server's engine makes its driver connections through the cursors below (a `do_connect`
+engine event hands the driver their class: server/store/db.py attaches it where the engine is
+made), which count each statement as they send it: a counter increment or two, 1-2 µs.
+SQLAlchemy's own statement events would do the same at several µs a statement: merely having
+a listener sends every execution through their slower path.
 
 - Statements, by kind: the first keyword (select, insert, update, delete); PostgreSQL's
   advisory-lock calls are `lock`; the rest (PRAGMA, DDL) `other`. An executemany of N
@@ -22,10 +25,11 @@ them where the engine is made): a counter increment per statement, nothing read 
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from typing import Any
 
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Engine, event
 
 from server import metrics
 
@@ -34,59 +38,121 @@ _STATEMENTS = {kind: metrics.DB_STATEMENTS.labels(kind) for kind in KINDS}
 _BY_KEYWORD = {"SELECT": "select", "INSERT": "insert", "UPDATE": "update", "DELETE": "delete"}
 _WRITES = frozenset({"insert", "update", "delete"})
 _ADVISORY = "SELECT PG_ADVISORY_"
-_LOCK_TAKEN_AT = "hivemind_lock_taken_at"  # Connection.info key: when a lock call began
-_CHANGES_SEEN = "hivemind_changes_seen"  # Connection.info key: SQLite's total_changes so far
+_TAKE_LOCK = "SELECT pg_advisory_lock"  # not _unlock: giving it back never waits
+
+# Statement text -> kind. SQLAlchemy hands the same few strings again and again (its compiled
+# cache); the ones it renders anew (IN lists, multi-row VALUES) fill it only up to this.
+_KIND_CACHE_SIZE = 2048
+_kinds: dict[str, str] = {}
 
 
 def statement_kind(statement: str) -> str:
-    head = statement.lstrip()[: len(_ADVISORY)].upper()
-    if head.startswith(_ADVISORY):
-        return "lock"
-    return _BY_KEYWORD.get(head[:6], "other")
+    kind = _kinds.get(statement)
+    if kind is None:
+        head = statement.lstrip()[: len(_ADVISORY)].upper()
+        kind = "lock" if head.startswith(_ADVISORY) else _BY_KEYWORD.get(head[:6], "other")
+        if len(_kinds) < _KIND_CACHE_SIZE:
+            _kinds[statement] = kind
+    return kind
+
+
+def _executions(params: Any) -> int:
+    return len(params) if isinstance(params, list | tuple) else 1
 
 
 def count_database_work(engine: Engine) -> None:
-    """Counts what `engine` runs into the hivemind_db_* metrics from now on."""
-    event.listen(engine, "before_cursor_execute", _before)
-    event.listen(engine, "after_cursor_execute", _after)
-    event.listen(engine, "commit", _ending)
-    event.listen(engine, "rollback", _ending)
+    """Counts what `engine` runs into the hivemind_db_* metrics, on every driver connection
+    it makes from now on."""
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "do_connect", _sqlite_factory)
+    elif engine.dialect.driver == "psycopg":
+        event.listen(engine, "do_connect", _psycopg_factory)
 
 
-def _before(
-    conn: Connection, cursor: Any, statement: str, params: Any, context: Any, many: bool
-) -> None:
-    if statement.startswith("SELECT pg_advisory_lock"):  # not _unlock: that never waits
-        conn.info[_LOCK_TAKEN_AT] = time.perf_counter()
+def _sqlite_factory(dialect: Any, record: Any, cargs: Any, cparams: dict[str, Any]) -> None:
+    cparams["factory"] = CountingSQLiteConnection
 
 
-def _after(
-    conn: Connection, cursor: Any, statement: str, params: Any, context: Any, many: bool
-) -> None:
-    kind = statement_kind(statement)
-    _STATEMENTS[kind].inc(len(params) if many and isinstance(params, list | tuple) else 1)
-    if kind == "lock":
-        began = conn.info.pop(_LOCK_TAKEN_AT, None)
-        if began is not None:
-            metrics.DB_LOCK_WAIT_SECONDS.inc(time.perf_counter() - began)
-        return
-    total = getattr(cursor.connection, "total_changes", None)  # sqlite3 only
-    if total is not None:
-        _count_sqlite_changes(conn, total)
-    elif kind in _WRITES and cursor.rowcount > 0:
-        metrics.DB_ROWS_WRITTEN.inc(cursor.rowcount)
+def _psycopg_factory(dialect: Any, record: Any, cargs: Any, cparams: dict[str, Any]) -> None:
+    cparams["cursor_factory"] = _psycopg_cursor_class()
 
 
-def _ending(conn: Connection) -> None:
-    """At commit or rollback: what SQLite statements with RETURNING wrote after their event."""
-    dbapi = conn.connection.dbapi_connection
-    total = getattr(dbapi, "total_changes", None)
-    if total is not None:
-        _count_sqlite_changes(conn, total)
+# -- SQLite --------------------------------------------------------------------------------------
 
 
-def _count_sqlite_changes(conn: Connection, total: int) -> None:
-    seen = conn.info.get(_CHANGES_SEEN, 0)  # total_changes counts from the connection's start
-    conn.info[_CHANGES_SEEN] = total
-    if total > seen:
-        metrics.DB_ROWS_WRITTEN.inc(total - seen)
+class CountingSQLiteConnection(sqlite3.Connection):
+    """sqlite3's connection, whose cursors count, and which counts at commit what statements
+    with RETURNING wrote after their cursor's count."""
+
+    changes_seen = 0  # total_changes counted so far (it counts from the connection's start)
+
+    def cursor(self, factory: Any = None) -> Any:
+        return super().cursor(factory or CountingSQLiteCursor)
+
+    def count_changes(self) -> None:
+        total = self.total_changes
+        if total > self.changes_seen:
+            metrics.DB_ROWS_WRITTEN.inc(total - self.changes_seen)
+            self.changes_seen = total
+
+    def commit(self) -> None:
+        self.count_changes()
+        super().commit()
+
+    def rollback(self) -> None:
+        self.count_changes()
+        super().rollback()
+
+
+class CountingSQLiteCursor(sqlite3.Cursor):
+    def execute(self, sql: str, parameters: Any = (), /) -> Any:
+        _STATEMENTS[statement_kind(sql)].inc()
+        try:
+            return super().execute(sql, parameters)
+        finally:
+            self.connection.count_changes()
+
+    def executemany(self, sql: str, seq_of_parameters: Any, /) -> Any:
+        _STATEMENTS[statement_kind(sql)].inc(_executions(seq_of_parameters))
+        try:
+            return super().executemany(sql, seq_of_parameters)
+        finally:
+            self.connection.count_changes()
+
+
+# -- PostgreSQL (psycopg 3) ----------------------------------------------------------------------
+
+_psycopg_cursor: type | None = None
+
+
+def _psycopg_cursor_class() -> type:
+    """psycopg's cursor, counting; made on first use (psycopg is only needed on PostgreSQL)."""
+    global _psycopg_cursor
+    if _psycopg_cursor is not None:
+        return _psycopg_cursor
+    import psycopg
+
+    class CountingPsycopgCursor(psycopg.Cursor):  # type: ignore[type-arg]
+        def execute(self, query: Any, params: Any = None, **options: Any) -> Any:
+            kind = statement_kind(query) if isinstance(query, str) else "other"
+            _STATEMENTS[kind].inc()
+            if kind == "lock" and query.startswith(_TAKE_LOCK):
+                began = time.perf_counter()
+                try:
+                    return super().execute(query, params, **options)
+                finally:
+                    metrics.DB_LOCK_WAIT_SECONDS.inc(time.perf_counter() - began)
+            result = super().execute(query, params, **options)
+            if kind in _WRITES and self.rowcount > 0:
+                metrics.DB_ROWS_WRITTEN.inc(self.rowcount)
+            return result
+
+        def executemany(self, query: Any, params_seq: Any, **options: Any) -> None:
+            kind = statement_kind(query) if isinstance(query, str) else "other"
+            _STATEMENTS[kind].inc(_executions(params_seq))
+            super().executemany(query, params_seq, **options)
+            if kind in _WRITES and self.rowcount > 0:
+                metrics.DB_ROWS_WRITTEN.inc(self.rowcount)
+
+    _psycopg_cursor = CountingPsycopgCursor
+    return _psycopg_cursor
