@@ -23,8 +23,6 @@ import hashlib
 import io
 import json
 import os
-import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -33,12 +31,10 @@ import time
 import zipfile
 from pathlib import Path
 
+import benchkit
 import grpc
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
-
-from proto.hivemind.v1 import (  # noqa: E402
+from proto.hivemind.v1 import (
     account_pb2,
     account_pb2_grpc,
     artifact_pb2,
@@ -54,47 +50,14 @@ PASSWORD = "bench password 1"
 GRANT_UCPT = 10**13  # 10 million CPT each: money never stops the abuser here
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(data_dir: Path, port: int, defenses: bool) -> subprocess.Popen:
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
-    env["HIVEMIND_SERVER_SIGNUP_GRANT_UCPT"] = str(GRANT_UCPT)
-    env["HIVEMIND_SERVER_MAX_ACTIVE_JOBS_PER_USER"] = "1000"
+def server_settings(defenses: bool) -> dict[str, object]:
+    settings: dict[str, object] = {
+        "signup_grant_ucpt": GRANT_UCPT,
+        "max_active_jobs_per_user": 1000,
+    }
     if not defenses:
-        env["HIVEMIND_SERVER_SUBMIT_BATCH_TASKS"] = "10000000"
-        env["HIVEMIND_SERVER_RPC_RATE_PER_S"] = "0"
-        env["HIVEMIND_SERVER_TASK_FEE_UCPT"] = "0"
-    log = open(data_dir / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "server",
-            "run",
-            "--data-dir",
-            str(data_dir),
-            "--listen",
-            f"127.0.0.1:{port}",
-            "--no-bittorrent",
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-    try:
-        grpc.channel_ready_future(channel).result(timeout=30)
-    except grpc.FutureTimeoutError:
-        process.kill()
-        raise SystemExit((data_dir / "server.log").read_text()) from None
-    finally:
-        channel.close()
-    return process
+        settings |= {"submit_batch_tasks": 10_000_000, "rpc_rate_per_s": 0, "task_fee_ucpt": 0}
+    return settings
 
 
 def register(channel: grpc.Channel, username: str) -> str:
@@ -118,13 +81,6 @@ def upload_package(channel: grpc.Channel, metadata: tuple) -> str:
     )
     chunks = iter([artifact_pb2.UploadChunk(header=header), artifact_pb2.UploadChunk(data=data)])
     return artifact_pb2_grpc.ArtifactServiceStub(channel).Upload(chunks, metadata=metadata).digest
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
 def honest_run(address: str, token: str, seconds: float) -> dict:
@@ -153,8 +109,8 @@ def honest_run(address: str, token: str, seconds: float) -> dict:
     return {
         "calls": len(latencies),
         "errors": errors,
-        "p50_ms": round(percentile(latencies, 0.50), 2),
-        "p99_ms": round(percentile(latencies, 0.99), 2),
+        "p50_ms": round(benchkit.percentile(latencies, 0.50), 2),
+        "p99_ms": round(benchkit.percentile(latencies, 0.99), 2),
         "max_ms": round(max(latencies, default=0.0), 2),
     }
 
@@ -226,8 +182,7 @@ def abuser_run(
 
 
 def task_rows(data_dir: Path) -> int:
-    with sqlite3.connect(data_dir / "hivemind.db") as conn:
-        return int(conn.execute("SELECT COUNT(*) FROM tasks").fetchone()[0])
+    return int(benchkit.query(data_dir, "SELECT COUNT(*) FROM tasks")[0][0])
 
 
 def main() -> None:
@@ -249,9 +204,11 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="hivemind-abuse-") as tmp:
         data_dir = Path(tmp)
-        port = free_port()
-        address = f"127.0.0.1:{port}"
-        server = start_server(data_dir, port, args.defenses == "on")
+        # The dashboard as `hivemind-server run` serves it by default (or none, when another
+        # program holds its port).
+        server, address = benchkit.start_server(
+            data_dir, server_settings(args.defenses == "on"), http="auto"
+        )
         try:
             with grpc.insecure_channel(address) as channel:
                 honest_token = register(channel, "alice")
@@ -283,11 +240,7 @@ def main() -> None:
             out, _ = abuser.communicate(timeout=args.seconds + 600)
             attack = json.loads(out.strip().splitlines()[-1])
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            benchkit.stop_server(server)
         rows = task_rows(data_dir)
     print(
         json.dumps(

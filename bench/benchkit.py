@@ -1,6 +1,7 @@
-"""What bench/soak.py needs around a real server: start one on loopback on a fresh data dir
-(SQLite), stop it, read its database read-only as an auditor would, and run its own ledger
-audit (`python -m server admin check-ledger --json`).
+"""What the benches need around a real server: start one on loopback on a fresh data dir
+(SQLite, or the database its settings name), stop it, start a Redis for a run, read a SQLite
+database read-only as an auditor would, run the server's own ledger audit (`python -m server
+admin check-ledger --json`), and percentiles of latencies.
 
 The gRPC clients themselves come from tests/kit (stubs.py: the calls; loopback_networks.py:
 channels whose calls come from a chosen 127.x source address, so each simulated machine is
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -32,23 +34,25 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-NO_EXTRAS = ("--no-bittorrent", "--http", "off")  # no seeder, no dashboard
-
-
 def server_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "server", *args]
 
 
-def start_server(data_dir: Path, settings: dict[str, Any]) -> tuple[subprocess.Popen, str]:
-    """`python -m server run` on a free loopback port (no BitTorrent, no dashboard), with
-    `settings` as HIVEMIND_SERVER_* variables; (the process, its address) once it answers."""
+def start_server(
+    data_dir: Path, settings: dict[str, Any], http: str = "off"
+) -> tuple[subprocess.Popen, str]:
+    """`python -m server run` on a free loopback port with no BitTorrent seeder, its web
+    dashboard and /metrics at `http` ("HOST:PORT", "auto", or "off": none), and `settings`
+    as HIVEMIND_SERVER_* variables (by environment, not argv: a database URL may hold a
+    password); (the process, its address) once it answers."""
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
     for name, value in settings.items():
         env[f"HIVEMIND_SERVER_{name.upper()}"] = str(value)
     address = f"127.0.0.1:{free_port()}"
     log = open(data_dir / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
+    args = ("--listen", address, "--no-bittorrent", "--http", http)
     process = subprocess.Popen(
-        server_command("run", "--data-dir", str(data_dir), "--listen", address, *NO_EXTRAS),
+        server_command("run", "--data-dir", str(data_dir), *args),
         cwd=REPO_ROOT,
         env=env,
         stdout=log,
@@ -72,6 +76,28 @@ def stop_server(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def start_redis(work_dir: Path) -> tuple[subprocess.Popen, str]:
+    """A redis-server (Debian's) on a free loopback port, no persistence; (it, its URL)."""
+    if shutil.which("redis-server") is None:
+        raise SystemExit("Redis: no redis-server here (apt install redis-server)")
+    port = free_port()
+    process = subprocess.Popen(
+        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+         "--appendonly", "no", "--dir", str(work_dir)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return process, f"redis://127.0.0.1:{port}/0"
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise SystemExit("redis-server did not start") from None
+            time.sleep(0.05)
 
 
 def query(data_dir: Path, sql: str, *args: Any) -> list[tuple]:

@@ -1,27 +1,60 @@
-"""Coordinator throughput: how many tiny tasks per second the server leases, completes and pays.
+"""Coordinator throughput: how many tiny tasks per second the server leases, completes and pays,
+what each task costs the database, and Ray's no-op tasks in the same run for comparison.
 
-A real server subprocess on a fresh data dir; a submitter uploads a package and submits one
+Real server subprocesses on fresh data dirs; a submitter uploads a package and submits one
 job of --tasks tasks; --workers simulated workers (separate processes speaking real gRPC)
 lease batches of up to --batch tasks and complete each batch at once (no execution). Every
 completion is paid from the job's escrow, as in production.
 
 With --database-url (a PostgreSQL URL whose role may create databases, e.g. what
-.ci/postgres-setup.sh prints) the server keeps its state in a fresh database made on that
+.ci/postgres-setup.sh prints) the servers keep their state in a fresh database made on that
 cluster for the run and dropped afterwards; without it, in SQLite in the data dir.
+--replicas N starts N server replicas on that one database (docs/ADMIN.md, "Scale-out":
+one token.key, one Redis namespace) and spreads the workers over them (worker i talks to
+replica i mod N); --redis starts a redis-server for the run (or --redis-url names one; a
+fresh namespace is used), which replicas should have.
 
---dashboard says what the server's web dashboard does meanwhile: `off` (not served), `idle`
-(served, nobody looks), or `polled` (the default when asked): a poller process scrapes
-/metrics every --scrape-every seconds, as Prometheus does, and --browsers signed-in browsers
-each fetch the network page's live part every --browse-every seconds, as its script does
-(and the whole page every tenth time). Compare `--dashboard off` with `--dashboard polled`,
-interleaved, to see what serving the dashboard and metrics costs the coordinator.
+Per-task database work is what the servers' own counters say (hivemind_db_* on /metrics,
+server/store/db_work.py), read from every replica just before the workers start and just
+after they finish, summed: statements (by kind; on PostgreSQL every transaction's lock and
+unlock are the `lock` kind), rows written, time spent taking the transaction lock, and
+transactions run again after a serialization conflict. On PostgreSQL the bench also samples
+pg_stat_activity every 20 ms for backends of the run's database waiting for a lock
+(wait_event_type 'Lock': the transaction lock, row and transaction locks alike) and sums
+those waits (pg_lock_wait_ms_per_task: a sampled estimate that covers every lock).
 
-Prints ONE JSON line: database, dashboard, tasks, workers, seconds, tasks_per_s, server_cpu_s
-(the server process's CPU time during the run), server_cpu_ms_per_task, lease_p50_ms,
-lease_p99_ms, paid_ucpt, and when polled: web_requests, web_errors, metrics_p50_ms,
-page_p50_ms.
+--idle-nodes K registers K more nodes, spread over the replicas, that keep a LeaseTasks call
+open meanwhile as idle workers do (a long-poll), offering too little memory for the bench's
+tasks: whenever the server wakes one it runs a lease transaction and finds nothing. They show
+what wake-ups cost the database (lease_transactions_per_task counts every lease transaction,
+a worker's or a woken idle node's).
+
+Ray: with --ray on (the default when ~/.cache/peers/bin/python and
+/work/shared/peers/ray_noop.py exist; --ray-python and --ray-script point elsewhere),
+Ray's no-op script runs for the same task count after the servers stopped (never at the same
+time), and the line gains ray_tasks_per_s and ratio (ours / Ray).
+
+--dashboard says what the server's web dashboard does meanwhile. Every server serves /metrics
+(the bench reads it twice); `off` and `idle`: nobody else looks; `polled`: a poller process
+scrapes /metrics of the first replica every --scrape-every seconds, as Prometheus does, and
+--browsers signed-in browsers each fetch its network page's live part every --browse-every
+seconds, as its script does (and the whole page every tenth time). Compare `--dashboard idle`
+with `--dashboard polled`, interleaved, to see what the dashboard and metrics cost.
+
+Prints ONE JSON line: database, replicas, redis, dashboard, tasks, workers, seconds,
+tasks_per_s, server_cpu_s (the servers' CPU time during the run, summed),
+server_cpu_ms_per_task, lease_p50_ms, lease_p99_ms, paid_ucpt, leased_by_replica,
+db_statements_per_task, db_statements_by_kind_per_task, db_rows_written_per_task,
+db_lock_wait_ms_per_task, db_retries_per_task, lease_transactions_per_task; with idle nodes:
+idle_nodes, idle_lease_calls (the calls they made; one call may be woken many times); on
+PostgreSQL: pg_lock_wait_ms_per_task, pg_lock_waits_by_event (ms per task); with Ray:
+ray_tasks_per_s, ratio; when polled: web_requests, web_errors, metrics_p50_ms, page_p50_ms.
+
 Run: .venv/bin/python bench/coordinator.py --tasks 10000 --workers 4 [--database-url URL]
-     [--dashboard off|idle|polled]
+     [--replicas N --redis] [--idle-nodes K] [--dashboard off|idle|polled] [--ray on|off]
+The replica sweep is one invocation per count (one JSON line each), e.g.
+     for n in 1 2 3; do .venv/bin/python bench/coordinator.py --tasks 10000 --workers 4 \\
+         --database-url "$URL" --redis --replicas $n; done
 """
 
 from __future__ import annotations
@@ -31,25 +64,28 @@ import hashlib
 import io
 import json
 import os
-import socket
+import re
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
 import uuid
 import zipfile
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+import benchkit
 import grpc
 import psutil
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
-
-from proto.hivemind.v1 import (  # noqa: E402
+from proto.hivemind.v1 import (
     artifact_pb2,
     artifact_pb2_grpc,
     auth_pb2,
@@ -62,12 +98,12 @@ from proto.hivemind.v1 import (  # noqa: E402
 )
 
 PASSWORD = "bench password 1"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+RAY_PYTHON = Path.home() / ".cache" / "peers" / "bin" / "python"
+RAY_SCRIPT = Path("/work/shared/peers/ray_noop.py")
+DB_KINDS = ("select", "insert", "update", "delete", "lock", "other")
+LOCK_SAMPLE_S = 0.02
+IDLE_WAIT_MS = 20_000  # an idle worker's long-poll (the server caps it: lease_wait_max_s)
+TOKEN_KEY = "token.key"  # server/accounts/signing.py: one for every replica
 
 
 @contextmanager
@@ -88,46 +124,6 @@ def fresh_database(cluster_url: str) -> Iterator[str]:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
     finally:
         admin.dispose()
-
-
-def start_server(
-    data_dir: Path, port: int, database_url: str = "", http: str = "off"
-) -> subprocess.Popen:
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
-    # The URL goes by environment, not argv: it may hold a password.
-    env["HIVEMIND_SERVER_DATABASE_URL"] = database_url
-    # Leases long enough that none expires while the bench runs.
-    env["HIVEMIND_SERVER_LEASE_TTL_S"] = "600"
-    # The submitter pays from the sign-up grant (starter credit): enough for 100,000 tasks.
-    env["HIVEMIND_SERVER_SIGNUP_GRANT_UCPT"] = str(1000 * 1_000_000)
-    log = open(data_dir / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "server",
-            "run",
-            "--data-dir",
-            str(data_dir),
-            "--listen",
-            f"127.0.0.1:{port}",
-            "--http",
-            http,
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-    try:
-        grpc.channel_ready_future(channel).result(timeout=30)
-    except grpc.FutureTimeoutError:
-        process.kill()
-        raise SystemExit((data_dir / "server.log").read_text()) from None
-    finally:
-        channel.close()
-    return process
 
 
 def user_metadata(channel: grpc.Channel, username: str) -> tuple:
@@ -219,6 +215,45 @@ def run_worker(address: str, credential: str, batch: int) -> None:
     print(json.dumps({"completed": completed, "lease_ms": latencies}))
 
 
+def run_idlers(address: str) -> None:
+    """Idle nodes (credentials in HIVEMIND_BENCH_CREDENTIALS, comma-separated): each keeps a
+    LeaseTasks call open the way an idle worker does (a long-poll), offering too little memory
+    for the bench's tasks, so whenever it is woken the server looks and finds nothing for it.
+    Says "ready" once every node's first call is waiting, stops when stdin closes; prints the
+    calls made as one JSON line."""
+    import asyncio
+
+    credentials = os.environ["HIVEMIND_BENCH_CREDENTIALS"].split(",")
+    request = node_pb2.LeaseTasksRequest(
+        free_cores=1, free_memory_mb=8, free_disk_mb=64, max_tasks=1, wait_ms=IDLE_WAIT_MS
+    )
+
+    async def main() -> dict:
+        calls = leased = 0
+        async with grpc.aio.insecure_channel(address) as channel:
+            nodes = node_pb2_grpc.NodeServiceStub(channel)
+
+            async def idle(credential: str) -> None:
+                nonlocal calls, leased
+                metadata = (("authorization", credential),)
+                while True:
+                    calls += 1
+                    reply = await nodes.LeaseTasks(request, metadata=metadata)
+                    leased += len(reply.leases)
+
+            loops = [asyncio.create_task(idle(credential)) for credential in credentials]
+            await asyncio.sleep(1.0)  # every first call answered "nothing" and waits
+            sys.stdout.write("ready\n")
+            sys.stdout.flush()
+            await asyncio.to_thread(sys.stdin.read)
+            for loop in loops:
+                loop.cancel()
+            await asyncio.gather(*loops, return_exceptions=True)
+        return {"calls": calls - len(credentials), "leased": leased}  # after the first ones
+
+    print(json.dumps(asyncio.run(main())))
+
+
 def run_poller(base: str, username: str, scrape_every: float, browsers: int, every: float) -> None:
     """The dashboard's visitors: waits for "go" on stdin, then polls until stdin closes;
     prints what it fetched and how long each fetch took (ms) as one JSON line."""
@@ -287,11 +322,6 @@ def run_poller(base: str, username: str, scrape_every: float, browsers: int, eve
     print(json.dumps(asyncio.run(main())))
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
-
-
 @contextmanager
 def _database(cluster_url: str) -> Iterator[str]:
     if not cluster_url:
@@ -299,6 +329,107 @@ def _database(cluster_url: str) -> Iterator[str]:
         return
     with fresh_database(cluster_url) as url:
         yield url
+
+
+@dataclass
+class Replica:
+    process: subprocess.Popen
+    address: str  # gRPC
+    web: str  # HOST:PORT of its dashboard and /metrics
+    data_dir: Path
+
+
+def start_replicas(work: Path, count: int, database_url: str, redis_url: str) -> list[Replica]:
+    """`count` servers on one database (and one Redis namespace), started one after the
+    other: the first creates the schema and the token key the others get a copy of."""
+    settings: dict[str, object] = {
+        "database_url": database_url,
+        # Leases long enough that none expires while the bench runs.
+        "lease_ttl_s": 600,
+        # The submitter pays from the sign-up grant (starter credit): enough for 100,000 tasks.
+        "signup_grant_ucpt": 1000 * 1_000_000,
+    }
+    if redis_url:
+        settings |= {"redis_url": redis_url, "redis_namespace": f"bench-{uuid.uuid4().hex[:8]}"}
+    replicas: list[Replica] = []
+    try:
+        for index in range(count):
+            data_dir = work / f"replica-{'abcdefghijklmnopqrstuvwxyz'[index]}"
+            data_dir.mkdir()
+            if replicas:
+                shutil.copy2(replicas[0].data_dir / TOKEN_KEY, data_dir / TOKEN_KEY)
+            web = f"127.0.0.1:{benchkit.free_port()}"
+            process, address = benchkit.start_server(data_dir, settings, http=web)
+            replicas.append(Replica(process, address, web, data_dir))
+    except BaseException:
+        for replica in replicas:
+            benchkit.stop_server(replica.process)
+        raise
+    return replicas
+
+
+def database_work(web: str) -> dict[str, float]:
+    """The hivemind_db_* counters a server's /metrics serves now."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(f"http://{web}/metrics", timeout=60) as reply:
+        text = reply.read().decode()
+    found = {
+        (sample.name, sample.labels.get("kind", "")): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    work = {kind: found.get(("hivemind_db_statements_total", kind), 0.0) for kind in DB_KINDS}
+    work["rows_written"] = found.get(("hivemind_db_rows_written_total", ""), 0.0)
+    work["lock_wait_s"] = found.get(("hivemind_db_lock_wait_seconds_total", ""), 0.0)
+    work["retries"] = found.get(("hivemind_db_transaction_retries_total", ""), 0.0)
+    work["leased"] = found.get(("hivemind_tasks_leased_total", ""), 0.0)
+    work["lease_transactions"] = found.get(("hivemind_lease_seconds_count", ""), 0.0)
+    return work
+
+
+class LockWaitSampler(threading.Thread):
+    """Samples pg_stat_activity every LOCK_SAMPLE_S for the run's database: each backend seen
+    waiting for a lock adds the time since the last sample to its wait event's total."""
+
+    def __init__(self, database_url: str) -> None:
+        super().__init__(daemon=True)
+        self.database_url = database_url
+        self.stop = threading.Event()
+        self.seconds: dict[str, float] = defaultdict(float)
+
+    def run(self) -> None:
+        from sqlalchemy import create_engine, make_url, text
+        from sqlalchemy.pool import NullPool
+
+        name = make_url(self.database_url).database
+        engine = create_engine(self.database_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+        waiting = text(
+            "SELECT wait_event, count(*) FROM pg_stat_activity"
+            " WHERE datname = :name AND wait_event_type = 'Lock' GROUP BY wait_event"
+        )
+        try:
+            with engine.connect() as conn:
+                last = time.perf_counter()
+                while not self.stop.wait(LOCK_SAMPLE_S):
+                    rows = conn.execute(waiting, {"name": name}).all()
+                    now = time.perf_counter()
+                    for event, backends in rows:
+                        self.seconds[event] += backends * (now - last)
+                    last = now
+        finally:
+            engine.dispose()
+
+
+def ray_noop_rate(python: Path, script: Path, tasks: int) -> float:
+    """Ray's no-op tasks per second for `tasks` tasks (its script's own timing)."""
+    done = subprocess.run(
+        [str(python), str(script), str(tasks)], capture_output=True, text=True, timeout=1800
+    )
+    seconds = re.search(r"seconds=([0-9.]+)", done.stdout)
+    if done.returncode or seconds is None:
+        raise SystemExit(f"Ray's no-op run failed:\n{(done.stdout + done.stderr)[-3000:]}")
+    return tasks / float(seconds.group(1))
 
 
 def main() -> None:
@@ -311,22 +442,43 @@ def main() -> None:
         default="",
         help="PostgreSQL cluster to run on (a fresh database is made there); default SQLite",
     )
+    parser.add_argument("--replicas", type=int, default=1, help="servers on the one database")
+    parser.add_argument("--redis", action="store_true", help="start a redis-server for the run")
+    parser.add_argument("--redis-url", default="", help="an existing Redis (a fresh namespace)")
+    parser.add_argument(
+        "--ray",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="Ray's no-op tasks after ours (auto: when its Python and script exist)",
+    )
+    parser.add_argument("--ray-python", type=Path, default=RAY_PYTHON)
+    parser.add_argument("--ray-script", type=Path, default=RAY_SCRIPT)
     parser.add_argument(
         "--dashboard",
         choices=["off", "idle", "polled"],
         default="off",
-        help="the web dashboard meanwhile: not served, served, or served and polled",
+        help="the web dashboard meanwhile: nobody looks (off, idle), or it is polled",
     )
     parser.add_argument("--scrape-every", type=float, default=1.0, help="s between scrapes")
     parser.add_argument("--browsers", type=int, default=4, help="signed-in network pages open")
     parser.add_argument("--browse-every", type=float, default=1.0, help="s between refreshes")
     parser.add_argument(
+        "--idle-nodes",
+        type=int,
+        default=0,
+        help="nodes too small for the tasks, long-polling LeaseTasks meanwhile (over replicas)",
+    )
+    parser.add_argument(
         "--worker", nargs=2, metavar=("ADDRESS", "CREDENTIAL"), help=argparse.SUPPRESS
     )
+    parser.add_argument("--idlers", metavar="ADDRESS", help=argparse.SUPPRESS)
     parser.add_argument("--poller", nargs=2, metavar=("URL", "USERNAME"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         run_worker(args.worker[0], args.worker[1], args.batch)
+        return
+    if args.idlers:
+        run_idlers(args.idlers)
         return
     if args.poller:
         run_poller(
@@ -336,25 +488,39 @@ def main() -> None:
 
     if args.database_url and not args.database_url.startswith("postgresql"):
         raise SystemExit("--database-url: a PostgreSQL URL, e.g. postgresql+psycopg://...")
+    if args.replicas < 1:
+        raise SystemExit("--replicas: at least 1")
+    if args.replicas > 1 and not args.database_url:
+        raise SystemExit("--replicas: replicas share a PostgreSQL database; give --database-url")
+    if args.redis and args.redis_url:
+        raise SystemExit("--redis starts a Redis, --redis-url names one: not both")
+    ray_files = (args.ray_python, args.ray_script)
+    with_ray = args.ray == "on" or (args.ray == "auto" and all(f.exists() for f in ray_files))
+    if args.ray == "on" and not all(f.exists() for f in ray_files):
+        raise SystemExit(f"--ray on: no {' or '.join(str(f) for f in ray_files)}")
     with (
         _database(args.database_url) as database_url,
         tempfile.TemporaryDirectory(prefix="hivemind-bench-") as tmp,
     ):
-        data_dir = Path(tmp)
-        port = free_port()
-        address = f"127.0.0.1:{port}"
-        web = f"127.0.0.1:{free_port()}" if args.dashboard != "off" else "off"
-        server = start_server(data_dir, port, database_url, web)
+        work = Path(tmp)
+        redis_process, redis_url = None, args.redis_url
+        if args.redis:
+            redis_process, redis_url = benchkit.start_redis(work)
+        replicas: list[Replica] = []
         poller = None
+        idlers: list[subprocess.Popen] = []
+        sampler = LockWaitSampler(database_url) if database_url else None
         try:
-            with grpc.insecure_channel(address) as channel:
+            replicas = start_replicas(work, args.replicas, database_url, redis_url)
+            first = replicas[0]
+            with grpc.insecure_channel(first.address) as channel:
                 submitter = user_metadata(channel, "submitter")
                 contributor = user_metadata(channel, "contributor")
                 job_id = submit_job(channel, submitter, args.tasks)
                 credentials = [
                     register_node(channel, contributor, f"worker-{i}") for i in range(args.workers)
                 ]
-                env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+                env = dict(os.environ, PYTHONPATH=str(benchkit.REPO_ROOT))
                 workers = [
                     subprocess.Popen(
                         [
@@ -363,7 +529,7 @@ def main() -> None:
                             "--batch",
                             str(args.batch),
                             "--worker",
-                            address,
+                            replicas[i % len(replicas)].address,
                             credential,
                         ],
                         stdin=subprocess.PIPE,
@@ -371,8 +537,27 @@ def main() -> None:
                         env=env,
                         text=True,
                     )
-                    for credential in credentials
+                    for i, credential in enumerate(credentials)
                 ]
+                idle_nodes = [
+                    register_node(channel, contributor, f"idle-{i}") for i in range(args.idle_nodes)
+                ]
+                for index, replica in enumerate(replicas):
+                    mine = idle_nodes[index :: len(replicas)]
+                    if mine:  # not in argv, as the workers' are: there are many
+                        idler_env = dict(env, HIVEMIND_BENCH_CREDENTIALS=",".join(mine))
+                        command = [sys.executable, __file__, "--idlers", replica.address]
+                        idlers.append(
+                            subprocess.Popen(
+                                command,
+                                stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE,
+                                env=idler_env,
+                                text=True,
+                            )
+                        )
+                for idler in idlers:
+                    assert idler.stdout is not None and idler.stdout.readline() == "ready\n"
                 if args.dashboard == "polled":
                     poller = subprocess.Popen(
                         [
@@ -385,7 +570,7 @@ def main() -> None:
                             "--browse-every",
                             str(args.browse_every),
                             "--poller",
-                            f"http://{web}",
+                            f"http://{first.web}",
                             "submitter",
                         ],
                         stdin=subprocess.PIPE,
@@ -401,8 +586,11 @@ def main() -> None:
                     poller.stdin.write("go\n")
                     poller.stdin.flush()
                     assert poller.stdout.readline() == "polling\n"  # signed in, polling
-                server_cpu = psutil.Process(server.pid)
-                cpu_before = sum(server_cpu.cpu_times()[:2])
+                processes = [psutil.Process(replica.process.pid) for replica in replicas]
+                work_before = [database_work(replica.web) for replica in replicas]
+                if sampler is not None:
+                    sampler.start()
+                cpu_before = sum(sum(p.cpu_times()[:2]) for p in processes)
                 began = time.perf_counter()
                 for worker in workers:
                     assert worker.stdin is not None
@@ -410,12 +598,17 @@ def main() -> None:
                     worker.stdin.flush()
                 outputs = [worker.communicate()[0] for worker in workers]
                 seconds = time.perf_counter() - began
-                cpu_seconds = sum(server_cpu.cpu_times()[:2]) - cpu_before
+                cpu_seconds = sum(sum(p.cpu_times()[:2]) for p in processes) - cpu_before
+                if sampler is not None:
+                    sampler.stop.set()
+                    sampler.join()
+                work_after = [database_work(replica.web) for replica in replicas]
+                idled = [json.loads(idler.communicate("", timeout=60)[0]) for idler in idlers]
                 polled = None
                 if poller is not None:
                     polled = json.loads(poller.communicate("stop\n", timeout=60)[0])
                 if any(worker.returncode for worker in workers):
-                    log = (data_dir / "server.log").read_text(errors="replace")
+                    log = (first.data_dir / "server.log").read_text(errors="replace")
                     raise SystemExit(f"a worker failed; the server's log ends:\n{log[-20000:]}")
                 reports = [json.loads(output) for output in outputs]
                 job = (
@@ -424,39 +617,77 @@ def main() -> None:
                     .job
                 )
         finally:
-            if poller is not None and poller.poll() is None:
-                poller.kill()
-            server.terminate()
-            server.wait(timeout=30)
+            for process in [poller, *idlers]:
+                if process is not None and process.poll() is None:
+                    process.kill()
+            for replica in replicas:
+                benchkit.stop_server(replica.process)
+            if redis_process is not None:
+                redis_process.kill()
+                redis_process.wait()
     completed = sum(report["completed"] for report in reports)
     if job.tasks_done != args.tasks or completed != args.tasks:
         raise SystemExit(f"bench incomplete: job has {job.tasks_done} done, workers {completed}")
+    ray_rate = ray_noop_rate(args.ray_python, args.ray_script, args.tasks) if with_ray else None
     latencies = [ms for report in reports for ms in report["lease_ms"]]
-    web_numbers = {}
+    moved = [
+        {name: after[name] - before[name] for name in before}
+        for before, after in zip(work_before, work_after, strict=True)
+    ]
+
+    def per_task(name: str, scale: float = 1.0, digits: int = 2) -> float:
+        return round(sum(m[name] for m in moved) * scale / args.tasks, digits)
+
+    numbers: dict[str, object] = {
+        "leased_by_replica": [int(m["leased"]) for m in moved],
+        "db_statements_per_task": round(
+            sum(m[kind] for m in moved for kind in DB_KINDS) / args.tasks, 2
+        ),
+        "db_statements_by_kind_per_task": {kind: per_task(kind, digits=3) for kind in DB_KINDS},
+        "db_rows_written_per_task": per_task("rows_written"),
+        "db_lock_wait_ms_per_task": per_task("lock_wait_s", 1000, 3),
+        "db_retries_per_task": per_task("retries", digits=4),
+        # Lease transactions, whether they found work or not (an idle node's, woken up).
+        "lease_transactions_per_task": per_task("lease_transactions", digits=4),
+    }
+    if args.idle_nodes:
+        numbers["idle_nodes"] = args.idle_nodes
+        numbers["idle_lease_calls"] = sum(report["calls"] for report in idled)
+    if sampler is not None:
+        waits = {event: round(s * 1000 / args.tasks, 3) for event, s in sampler.seconds.items()}
+        numbers["pg_lock_wait_ms_per_task"] = round(
+            sum(sampler.seconds.values()) * 1000 / args.tasks, 3
+        )
+        numbers["pg_lock_waits_by_event"] = waits
+    if ray_rate is not None:
+        numbers["ray_tasks_per_s"] = round(ray_rate, 1)
+        numbers["ratio"] = round(args.tasks / seconds / ray_rate, 2)
     if polled is not None:
-        web_numbers = {
+        numbers |= {
             "web_requests": len(polled["metrics_ms"]) + len(polled["page_ms"]),
             "web_errors": polled["errors"],
-            "metrics_p50_ms": round(percentile(polled["metrics_ms"], 0.5), 2),
-            "page_p50_ms": round(percentile(polled["page_ms"], 0.5), 2),
+            "metrics_p50_ms": round(benchkit.percentile(polled["metrics_ms"], 0.5), 2),
+            "page_p50_ms": round(benchkit.percentile(polled["page_ms"], 0.5), 2),
         }
     print(
         json.dumps(
             {
                 "database": "postgresql" if args.database_url else "sqlite",
+                "replicas": args.replicas,
+                "redis": bool(redis_url),
                 "dashboard": args.dashboard,
                 "tasks": args.tasks,
                 "workers": args.workers,
                 "seconds": round(seconds, 3),
                 "tasks_per_s": round(args.tasks / seconds, 1),
-                # The server's own CPU time for the run (user + system): what the dashboard
+                # The servers' own CPU time for the run (user + system): what the dashboard
                 # costs it shows here even when other programs make the wall time noisy.
                 "server_cpu_s": round(cpu_seconds, 2),
                 "server_cpu_ms_per_task": round(cpu_seconds * 1000 / args.tasks, 3),
                 "lease_p50_ms": round(statistics.median(latencies), 2),
-                "lease_p99_ms": round(percentile(latencies, 0.99), 2),
+                "lease_p99_ms": round(benchkit.percentile(latencies, 0.99), 2),
                 "paid_ucpt": job.cost_ucpt,
-                **web_numbers,
+                **numbers,
             }
         )
     )

@@ -3,9 +3,10 @@
 Counters and histograms here are process-wide and cheap to bump (an atomic add under a lock,
 no query): the RPC interceptor counts every call, the scheduler counts the tasks it leases
 and times each lease, result intake counts what nodes report, the PostgreSQL transaction
-runner counts the transactions it runs again. What is cheaper to read than to count (tasks,
-jobs and nodes by state, queue depth, ledger totals, bytes the seeder served) is read when
-Prometheus scrapes, through a short cache (server/web/metrics.py).
+runner counts the transactions it runs again, and the database engine counts the statements
+it runs and the rows they write (server/store/db_work.py). What is cheaper to read than to
+count (tasks, jobs and nodes by state, queue depth, ledger totals, bytes the seeder served) is
+read when Prometheus scrapes, through a short cache (server/web/metrics.py).
 
 The metrics are made without a registry: each server's web endpoint registers them (with its
 own state collector) in a registry of its own, so several servers in one process (tests) can
@@ -77,11 +78,39 @@ DB_RETRIES = Counter(
     "Transactions run again after losing a serialization conflict (PostgreSQL)",
     registry=None,
 )
+DB_STATEMENTS = Counter(
+    "hivemind_db_statements",
+    "SQL statements this server ran, by kind (select, insert, update, delete, lock: PostgreSQL"
+    " advisory locks, other); an executemany of N rows counts N",
+    ["kind"],
+    registry=None,
+)
+DB_ROWS_WRITTEN = Counter(
+    "hivemind_db_rows_written",
+    "Rows this server's statements inserted, updated or deleted",
+    registry=None,
+)
+DB_LOCK_WAIT_SECONDS = Counter(
+    "hivemind_db_lock_wait_seconds",
+    "Seconds spent taking the transaction lock every PostgreSQL transaction takes (the"
+    " round trip included); row locks waited for inside other statements are not in it",
+    registry=None,
+)
 
 
 def process_collectors() -> list[Collector]:
     """Every metric of this module, for a server's registry."""
-    return [RPC_HANDLED, RPC_SECONDS, TASKS_LEASED, LEASE_SECONDS, ATTEMPTS_REPORTED, DB_RETRIES]
+    return [
+        RPC_HANDLED,
+        RPC_SECONDS,
+        TASKS_LEASED,
+        LEASE_SECONDS,
+        ATTEMPTS_REPORTED,
+        DB_RETRIES,
+        DB_STATEMENTS,
+        DB_ROWS_WRITTEN,
+        DB_LOCK_WAIT_SECONDS,
+    ]
 
 
 def count_reports(report: str, accepted: int, refused: int) -> None:

@@ -8,6 +8,15 @@ job) hear of each change (the dashboard's live views need none: they re-read the
 every replica shares); a LeaseTasks call that found nothing may wait (`work_waiter`) until
 work is offered, then leases again.
 
+A change may have made a task leasable (a lease lapsed, a replica is needed), so changes also
+let ONE idle worker look, however many a burst made (a batch of 64 completions is 64
+changes): a look costs a lease transaction, and waking one waiter per change had every idle
+node that cannot run the queued work query the database after every batch (on every replica,
+with Redis). One is enough to start a chain: a look that leases something notifies in turn
+(server/scheduling/scheduler.py), waking the next. The look is this replica's when it has a
+waiting worker, else every other replica's (one each). Work offered explicitly
+(`offer_work(count)`, a submission) still wakes `count`.
+
 Two implementations of one interface: `JobEvents` within one server process, and
 `RedisJobEvents`, which also carries both across replicas over Redis pub/sub: a job watched
 on one replica sees progress made on another at once, and a worker long-polling one replica
@@ -102,6 +111,7 @@ class JobEvents:
         self._waiters: OrderedDict[WorkWaiter, None] = OrderedDict()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()
+        self._look_scheduled = False  # a burst's one look is on its way to the loop
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         """The loop subscribers and waiters live on (the server's)."""
@@ -140,9 +150,23 @@ class JobEvents:
 
     def notify(self, job_id: str, message: str = "") -> None:
         """Tells the job's watchers it changed, and lets one idle worker look for work (a
-        change may have made a task leasable). Any thread; returns at once."""
+        change may have made a task leasable): one for the burst of changes this is part of.
+        Any thread; returns at once."""
         self._deliver(job_id, message)
-        self._wake(1)
+        with self._lock:
+            if self._look_scheduled:
+                return
+            self._look_scheduled = True
+        # Later on the loop, never now: the rest of the burst is being announced.
+        loop = self._loop
+        try:
+            if loop is None or loop.is_closed():
+                raise RuntimeError("no loop")
+            loop.call_soon_threadsafe(self._look)
+        except RuntimeError:  # no loop (yet, or any more): nobody waits here
+            with self._lock:
+                self._look_scheduled = False
+            self._look_elsewhere()
 
     def _deliver(self, job_id: str, message: str) -> None:
         with self._lock:
@@ -175,10 +199,23 @@ class JobEvents:
         if count > 0 and self._waiters:
             self._on_loop(self._wake_waiters, count)
 
-    def _wake_waiters(self, count: int) -> None:
-        while count > 0 and self._waiters:
+    def _wake_waiters(self, count: int) -> int:
+        """On the loop: wakes up to `count` waiters, oldest first; how many it woke."""
+        woken = 0
+        while woken < count and self._waiters:
             self._waiters.popitem(last=False)[0].woken.set()
-            count -= 1
+            woken += 1
+        return woken
+
+    def _look(self) -> None:
+        """On the loop, once per burst of changes: one idle worker looks for work."""
+        with self._lock:
+            self._look_scheduled = False
+        if not self._wake_waiters(1):
+            self._look_elsewhere()
+
+    def _look_elsewhere(self) -> None:
+        """No worker waits here: within one process, nobody else to ask."""
 
     @contextlib.contextmanager
     def work_waiter(self) -> Iterator[WorkWaiter]:
@@ -234,8 +271,10 @@ class RedisJobEvents(JobEvents):
     def notify(self, job_id: str, message: str = "") -> None:
         super().notify(job_id, message)
         self.link.publish(f"job:{job_id}", {"m": message})
-        self.link.add("wake", 1)
         self.link.add_member("jobs", job_id)
+
+    def _look_elsewhere(self) -> None:
+        self.link.add("wake", 1)  # each other replica wakes one of its waiters
 
     def offer_work(self, count: int) -> None:
         super().offer_work(count)

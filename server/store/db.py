@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 
+from server.store.db_work import count_database_work
 from server.store.postgres import make_postgres_engine, run_serializable
 
 T = TypeVar("T")
@@ -72,8 +73,10 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return make_postgres_engine(url, POSTGRES_THREADS)
+    else:
+        engine = make_postgres_engine(url, POSTGRES_THREADS)
+    count_database_work(engine)  # the hivemind_db_* metrics
+    return engine
 
 
 class Database:
