@@ -30,7 +30,8 @@ class PayoutOrder:
 
 
 class EscrowTracker:
-    """Escrow balances read once per batch and drawn down as payouts are decided."""
+    """Escrow balances read once per batch and drawn down as payouts are decided; their rows
+    stay locked until the transaction ends (PostgreSQL), so nobody else draws meanwhile."""
 
     def __init__(self, conn: Connection, account_ids: Iterable[str]) -> None:
         ids = sorted(set(account_ids))
@@ -39,7 +40,10 @@ class EscrowTracker:
         if ids:
             self._left = dict(
                 conn.execute(
-                    select(accounts.c.id, accounts.c.balance_ucpt).where(accounts.c.id.in_(ids))
+                    select(accounts.c.id, accounts.c.balance_ucpt)
+                    .where(accounts.c.id.in_(ids))
+                    .order_by(accounts.c.id)
+                    .with_for_update()
                 ).all()
             )
 

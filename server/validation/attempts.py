@@ -67,11 +67,14 @@ class Ack:
     payout_ucpt: int = 0
 
 
-def load_attempts(conn: Connection, attempt_ids: Sequence[str]) -> dict[str, Row]:
-    """Attempts with what deciding about them needs from their task and job."""
+def load_attempts(
+    conn: Connection, attempt_ids: Sequence[str], lock: bool = False
+) -> dict[str, Row]:
+    """Attempts with what deciding about them needs from their task and job; with `lock`,
+    their rows locked until the transaction ends (PostgreSQL)."""
     if not attempt_ids:
         return {}
-    rows = conn.execute(
+    query = (
         select(
             attempts.c.id,
             attempts.c.task_id,
@@ -101,7 +104,10 @@ def load_attempts(conn: Connection, attempt_ids: Sequence[str]) -> dict[str, Row
             )
         )
         .where(attempts.c.id.in_(sorted(set(attempt_ids))))
-    ).all()
+    )
+    if lock:
+        query = query.with_for_update(of=(attempts, tasks, jobs))
+    rows = conn.execute(query).all()
     return {row.id: row for row in rows}
 
 

@@ -45,6 +45,7 @@ from server.nodes.trust import (
     record_errors,
     record_results,
 )
+from server.store.postgres import locks_rows
 from server.store.schema import artifact_owners, artifacts, nodes, result_checks, tasks
 from server.validation.attempts import (
     MAX_BATCH,
@@ -87,6 +88,7 @@ def _check_batch(items: Sequence[object]) -> None:
         raise InvalidArgument(f"at most {MAX_BATCH} attempts per call (got {len(items)})")
 
 
+@locks_rows
 def complete_attempts(
     conn: Connection,
     node_id: str,
@@ -98,12 +100,17 @@ def complete_attempts(
     network: str = "",
 ) -> tuple[list[Ack], Effects]:
     """Each completion's ack (in the order sent), and what the batch did to its jobs.
-    `network` is where the report came from (server/nodes/networks.py): the results'."""
+    `network` is where the report came from (server/nodes/networks.py): the results'.
+
+    On PostgreSQL it locks, in this order, the node's row (its trust, quota and earnings
+    are read and then written), the attempts with their tasks and jobs (a job's escrow,
+    counters, rounds and replicas are decided under its row lock: one batch of a job at a
+    time) and the escrow accounts, and runs READ COMMITTED (server/store/postgres.py)."""
     _check_batch(completions)
     effects = Effects()
     network = _record_network(conn, node_id, network)
     completions = everything = [canonical(item) for item in completions]
-    rows = load_attempts(conn, [item.attempt_id for item in completions])
+    rows = load_attempts(conn, [item.attempt_id for item in completions], lock=True)
     uploaded = uploaded_results(
         conn, node_id, {item.result_digest for item in completions if item.result_digest}
     )
@@ -464,16 +471,14 @@ class AcceptedResults:
 
 
 def _record_network(conn: Connection, node_id: str, network: str) -> str:
-    """Records the network a node's report came from ("" = keep); returns the node's."""
-    if network:
-        conn.execute(
-            update(nodes)
-            .where(nodes.c.id == node_id, nodes.c.network != network)
-            .values(network=network)
-        )
-        return network
-    found = conn.execute(select(nodes.c.network).where(nodes.c.id == node_id)).scalar()
-    return found or ""
+    """Records the network a node's report came from ("" = keep); returns the node's.
+    Locks the node's row (PostgreSQL): one report of a node at a time."""
+    found = conn.execute(
+        select(nodes.c.network).where(nodes.c.id == node_id).with_for_update()
+    ).scalar()
+    if network and network != found:
+        conn.execute(update(nodes).where(nodes.c.id == node_id).values(network=network))
+    return network or found or ""
 
 
 def _is_comparison(rows: dict[str, Row], attempt_id: str) -> bool:
