@@ -15,7 +15,10 @@ from sqlalchemy import Connection, insert, select
 from server.ledger import journal as ledger
 from server.ledger import starter
 from server.ledger.rewards import Reward
+from server.store.bulk import execute_many
 from server.store.schema import accounts, payouts
+
+INSERT_PAYOUT = insert(payouts)
 
 
 @dataclass(frozen=True)
@@ -116,8 +119,7 @@ def pay(conn: Connection, orders: list[PayoutOrder], now: float) -> None:
                 "created_at": now,
             }
         )
-    if rows:
-        conn.execute(insert(payouts), rows)
+    execute_many(conn, INSERT_PAYOUT, rows)
 
 
 def paid_amounts(conn: Connection, attempt_ids: Iterable[str]) -> dict[str, int]:

@@ -56,6 +56,7 @@ from server.scheduling.leases import (
     runtime_images,
 )
 from server.scheduling.runtime_choice import runtime_preference
+from server.store.bulk import execute_many
 from server.store.postgres import locks_rows
 from server.store.schema import attempts, jobs, nodes, tasks
 from server.validation.replicas import take_slots
@@ -63,6 +64,7 @@ from server.validation.replicas import take_slots
 log = logging.getLogger("hivemind.scheduler")
 
 MAX_LEASE_BATCH = 256
+INSERT_ATTEMPT = insert(attempts)
 
 
 @dataclass
@@ -307,8 +309,9 @@ def lease_tasks(
         return Leased(compared)
     record_leases(conn, node_id, len(picked), now)
     attempt_ids = [new_id("att") for _ in picked]
-    conn.execute(
-        insert(attempts),
+    execute_many(
+        conn,
+        INSERT_ATTEMPT,
         [
             {
                 "id": attempt_id,

@@ -45,6 +45,7 @@ from server.nodes.trust import (
     record_errors,
     record_results,
 )
+from server.store.bulk import execute_many
 from server.store.postgres import locks_rows
 from server.store.schema import artifact_owners, artifacts, nodes, result_checks, tasks
 from server.validation.attempts import (
@@ -341,6 +342,9 @@ def result_refusal(item: Completion, uploaded: dict[str, int]) -> str | None:
     return None
 
 
+INSERT_RESULT_CHECK = insert(result_checks)
+
+
 @dataclass
 class ResultChecks:
     """Result check rows to insert: one per delivered result, from `network`."""
@@ -363,15 +367,15 @@ class ResultChecks:
         )
 
     def write(self, conn: Connection, now: float) -> None:
-        if self.rows:
-            decided = {"pending": None}
-            conn.execute(
-                insert(result_checks),
-                [
-                    {**row, "created_at": now, "decided_at": decided.get(row["status"], now)}
-                    for row in self.rows
-                ],
-            )
+        decided = {"pending": None}
+        execute_many(
+            conn,
+            INSERT_RESULT_CHECK,
+            [
+                {**row, "created_at": now, "decided_at": decided.get(row["status"], now)}
+                for row in self.rows
+            ],
+        )
 
 
 @dataclass
