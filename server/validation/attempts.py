@@ -98,6 +98,7 @@ def load_attempts(
             jobs.c.escrow_account_id,
             jobs.c.replicas,
             jobs.c.compare_json,
+            (jobs.c.aggregate_json != "").label("has_rounds"),
         )
         .select_from(
             attempts.join(tasks, tasks.c.id == attempts.c.task_id).join(

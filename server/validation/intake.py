@@ -190,7 +190,7 @@ def complete_attempts(
     if compared_acks:  # in the order the node sent them
         mine = {ack.attempt_id: ack for ack in acks}
         acks = [compared_acks.get(item.attempt_id) or mine[item.attempt_id] for item in everything]
-    advance_rounds(conn, effects, now)
+    advance_rounds(conn, effects, now, {row.job_id for row in rows.values() if not row.has_rounds})
     effects.apply(conn, now)
     return acks, effects
 
@@ -295,7 +295,7 @@ def fail_attempts(
             task_values,
         )
     abandon_tasks(conn, [t for t in given_up if t in replicated], "the task failed", now)
-    advance_rounds(conn, effects, now)
+    advance_rounds(conn, effects, now, {row.job_id for row in rows.values() if not row.has_rounds})
     effects.apply(conn, now)
     return acks, effects
 
