@@ -1,14 +1,8 @@
 """Paying nodes for accepted attempts: from the job's escrow to the node owner's account.
 
-Each paid attempt has a `payouts` row keyed by the attempt id (what it earned and why, the
-ledger transaction that paid it), written in the transaction that accepts the attempt, so an
-attempt is paid exactly once or not at all. The attempts a batch pays from one escrow to one
-account move in one ledger transaction: keyed `payout:<attempt_id>` for a single attempt,
-`payouts:<first attempt_id>+<how many more>` for several, with its two entries summing the
-batch's payout rows to the micro-CPT (the ledger audit checks the entries; each attempt's
-share is its payouts row). One transaction per batch instead of one per attempt saves three
-rows and eight index entries per completed task. A payout never exceeds what is left in the
-escrow.
+Each payout is a ledger transaction keyed `payout:<attempt_id>` plus a `payouts` row keyed
+by the attempt id, written in the transaction that accepts the attempt, so an attempt is
+paid exactly once or not at all. A payout never exceeds what is left in the escrow.
 """
 
 from __future__ import annotations
@@ -80,69 +74,52 @@ class EscrowTracker:
 
 
 def pay(conn: Connection, orders: list[PayoutOrder], now: float) -> None:
-    paid = paid_amounts(conn, [order.attempt_id for order in orders])
-    # An attempt paid already is not paid again (its payouts row would say so anyway).
-    orders = [order for order in orders if order.amount_ucpt > 0 and order.attempt_id not in paid]
+    orders = [order for order in orders if order.amount_ucpt > 0]
     if not orders:
         return
     # Ordinary CPT, but a starter-funded job pays its own owner back into starter credit.
     credited = starter.payee_accounts(conn, [(order.job_id, order.user_id) for order in orders])
-    batches: dict[tuple[str, str], list[PayoutOrder]] = {}
-    for order in orders:
-        payee = credited[(order.job_id, order.user_id)]
-        batches.setdefault((order.escrow_account_id, payee), []).append(order)
     posted = ledger.post_many(
-        conn, [_movement(escrow, payee, batch) for (escrow, payee), batch in batches.items()]
+        conn,
+        [
+            ledger.Movement(
+                idempotency_key=f"payout:{order.attempt_id}",
+                reason="payout",
+                entries=[
+                    (order.escrow_account_id, -order.amount_ucpt),
+                    (credited[(order.job_id, order.user_id)], order.amount_ucpt),
+                ],
+                memo=f"task attempt {order.attempt_id} of job {order.job_id}",
+                job_id=order.job_id,
+                attempt_id=order.attempt_id,
+            )
+            for order in orders
+        ],
     )
     rows = []
-    for batch, tx in zip(batches.values(), posted, strict=True):
+    for order, tx in zip(orders, posted, strict=True):
         if not tx.created:
-            continue  # posted already: the ledger key makes a second payment impossible
-        for order in batch:
-            reward = order.reward
-            base = min(reward.base_ucpt, order.amount_ucpt)
-            rows.append(
-                {
-                    "attempt_id": order.attempt_id,
-                    "tx_id": tx.tx_id,
-                    "job_id": order.job_id,
-                    "node_id": order.node_id,
-                    "user_id": order.user_id,
-                    "core_ms": reward.core_ms,
-                    "base_ucpt": base,
-                    "bonus_ucpt": order.amount_ucpt - base,
-                    "amount_ucpt": order.amount_ucpt,
-                    "performance_bonus_permille": reward.performance_bonus_permille,
-                    "stability_bonus_permille": reward.stability_bonus_permille,
-                    "priority_permille": reward.priority_permille,
-                    "created_at": now,
-                }
-            )
+            continue  # paid already: the ledger key makes a second payment impossible
+        reward = order.reward
+        base = min(reward.base_ucpt, order.amount_ucpt)
+        rows.append(
+            {
+                "attempt_id": order.attempt_id,
+                "tx_id": tx.tx_id,
+                "job_id": order.job_id,
+                "node_id": order.node_id,
+                "user_id": order.user_id,
+                "core_ms": reward.core_ms,
+                "base_ucpt": base,
+                "bonus_ucpt": order.amount_ucpt - base,
+                "amount_ucpt": order.amount_ucpt,
+                "performance_bonus_permille": reward.performance_bonus_permille,
+                "stability_bonus_permille": reward.stability_bonus_permille,
+                "priority_permille": reward.priority_permille,
+                "created_at": now,
+            }
+        )
     execute_many(conn, INSERT_PAYOUT, rows)
-
-
-def _movement(escrow: str, payee: str, batch: list[PayoutOrder]) -> ledger.Movement:
-    """The ledger transaction paying a batch of attempts from one escrow (of one job) to one
-    account."""
-    first = batch[0]
-    total = sum(order.amount_ucpt for order in batch)
-    single = len(batch) == 1
-    return ledger.Movement(
-        idempotency_key=(
-            f"payout:{first.attempt_id}"
-            if single
-            else f"payouts:{first.attempt_id}+{len(batch) - 1}"
-        ),
-        reason="payout",
-        entries=[(escrow, -total), (payee, total)],
-        memo=(
-            f"task attempt {first.attempt_id} of job {first.job_id}"
-            if single
-            else f"{len(batch)} task attempts of job {first.job_id}"
-        ),
-        job_id=first.job_id,
-        attempt_id=first.attempt_id if single else None,
-    )
 
 
 def paid_amounts(conn: Connection, attempt_ids: Iterable[str]) -> dict[str, int]:
