@@ -17,6 +17,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from server.errors import FailedPrecondition, InvalidArgument, NotFound
 from server.ids import new_id
+from server.store.bulk import execute_many
 from server.store.schema import accounts, ledger_entries, ledger_transactions
 
 MINT_ACCOUNT = "system:mint"
@@ -250,6 +251,15 @@ def _check_movement(movement: Movement) -> None:
         raise InvalidArgument("ledger entries must sum to zero")
 
 
+INSERT_TRANSACTION = insert(ledger_transactions)
+INSERT_ENTRY = insert(ledger_entries)
+MOVE_BALANCE = (
+    update(accounts)
+    .where(accounts.c.id == bindparam("b_id"))
+    .values(balance_ucpt=accounts.c.balance_ucpt + bindparam("b_delta"))
+)
+
+
 def post_many(conn: Connection, movements: list[Movement]) -> list[Posted]:
     """Posts many transactions with a few statements in all (the payout hot path: one
     per completed task). Same rules and results as calling post() for each in order: a
@@ -320,18 +330,12 @@ def post_many(conn: Connection, movements: list[Movement]) -> list[Posted]:
             )
         results.append(Posted(tx_id, created=True))
     if tx_rows:
-        conn.execute(insert(ledger_transactions), tx_rows)
-        conn.execute(insert(ledger_entries), entry_rows)
+        execute_many(conn, INSERT_TRANSACTION, tx_rows)
+        execute_many(conn, INSERT_ENTRY, entry_rows)
         changes = [
             {"b_id": a, "b_delta": balances[a] - start_balances[a]}
             for a in account_ids
             if balances[a] != start_balances[a]
         ]
-        if changes:
-            conn.execute(
-                update(accounts)
-                .where(accounts.c.id == bindparam("b_id"))
-                .values(balance_ucpt=accounts.c.balance_ucpt + bindparam("b_delta")),
-                changes,
-            )
+        execute_many(conn, MOVE_BALANCE, changes)
     return results

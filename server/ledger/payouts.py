@@ -15,7 +15,10 @@ from sqlalchemy import Connection, insert, select
 from server.ledger import journal as ledger
 from server.ledger import starter
 from server.ledger.rewards import Reward
+from server.store.bulk import execute_many
 from server.store.schema import accounts, payouts
+
+INSERT_PAYOUT = insert(payouts)
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,8 @@ class PayoutOrder:
 
 
 class EscrowTracker:
-    """Escrow balances read once per batch and drawn down as payouts are decided."""
+    """Escrow balances read once per batch and drawn down as payouts are decided; their rows
+    stay locked until the transaction ends (PostgreSQL), so nobody else draws meanwhile."""
 
     def __init__(self, conn: Connection, account_ids: Iterable[str]) -> None:
         ids = sorted(set(account_ids))
@@ -39,7 +43,10 @@ class EscrowTracker:
         if ids:
             self._left = dict(
                 conn.execute(
-                    select(accounts.c.id, accounts.c.balance_ucpt).where(accounts.c.id.in_(ids))
+                    select(accounts.c.id, accounts.c.balance_ucpt)
+                    .where(accounts.c.id.in_(ids))
+                    .order_by(accounts.c.id)
+                    .with_for_update()
                 ).all()
             )
 
@@ -112,8 +119,7 @@ def pay(conn: Connection, orders: list[PayoutOrder], now: float) -> None:
                 "created_at": now,
             }
         )
-    if rows:
-        conn.execute(insert(payouts), rows)
+    execute_many(conn, INSERT_PAYOUT, rows)
 
 
 def paid_amounts(conn: Connection, attempt_ids: Iterable[str]) -> dict[str, int]:

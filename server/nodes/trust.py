@@ -30,12 +30,25 @@ Every function takes an open connection (inside the caller's transaction).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, case, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    Update,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from server.config import ServerSettings
 from server.jobs.models import ATTEMPT_LIVE_STATES
@@ -118,32 +131,40 @@ def _ensure_rows(conn: Connection, node_ids: set[str], now: float) -> None:
         )
 
 
-def _day_values(now: float) -> dict[str, ColumnElement]:
-    """A node's day counters as an UPDATE must write them: at zero (and the day begun now)
-    when its day is over, else as they are."""
-    over = node_trust.c.day_started_at <= now - DAY_S
-    values: dict[str, ColumnElement] = {
+@functools.lru_cache(maxsize=64)
+def _bump_statement(shape: tuple[tuple[str, bool], ...]) -> Update:
+    """The UPDATE `_bump` runs for one node, built once per `shape`: (column, counts) pairs,
+    a counting column growing by :b_count (a day counter within the node's current day: at
+    zero first when its day is over, the day then begun at :b_now), another set to :b_<name>.
+    Parameters b_node, b_now, b_day_over (now - DAY_S), b_count and b_<name>."""
+    over = node_trust.c.day_started_at <= bindparam("b_day_over")
+    day: dict[str, ColumnElement] = {
         name: case((over, 0), else_=node_trust.c[name]) for name in (*DAY_COUNTERS, *DAY_AMOUNTS)
     }
-    values["day_started_at"] = case((over, now), else_=node_trust.c.day_started_at)
-    return values
+    day["day_started_at"] = case((over, bindparam("b_now")), else_=node_trust.c.day_started_at)
+    changes: dict[str, object] = {"updated_at": bindparam("b_now")}
+    if any(name in day for name, _ in shape):
+        changes.update(day)
+    for name, counts in shape:
+        base = day[name] if name in day else node_trust.c[name]
+        changes[name] = base + bindparam("b_count") if counts else bindparam(f"b_{name}")
+    return update(node_trust).where(node_trust.c.node_id == bindparam("b_node")).values(**changes)
 
 
 def _bump(conn: Connection, counts: Counter[str], now: float, **values: object) -> None:
     """For each node, adds its count to the counter columns given as "+" (day counters count
-    in the node's current day), and sets the plain values."""
+    in the node's current day), and sets the plain values. A node without a trust row yet
+    gets one first (found by the UPDATE changing nothing: no extra query per call)."""
     if not counts:
         return
-    _ensure_rows(conn, set(counts), now)
+    statement = _bump_statement(tuple((name, value == "+") for name, value in values.items()))
+    fixed = {f"b_{name}": value for name, value in values.items() if value != "+"}
     for node_id, count in sorted(counts.items()):
-        changes: dict[str, object] = {"updated_at": now}
-        day = _day_values(now)
-        if any(name in day for name in values):
-            changes.update(day)
-        for name, value in values.items():
-            base = day[name] if name in day else node_trust.c[name]
-            changes[name] = base + count if value == "+" else value
-        conn.execute(update(node_trust).where(node_trust.c.node_id == node_id).values(**changes))
+        params = {"b_node": node_id, "b_now": now, "b_day_over": now - DAY_S, "b_count": count}
+        params.update(fixed)
+        if conn.execute(statement, params).rowcount == 0:
+            _ensure_rows(conn, {node_id}, now)
+            conn.execute(statement, params)
 
 
 def _scale_quotas(

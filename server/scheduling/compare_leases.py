@@ -76,6 +76,8 @@ def lease_comparisons(
     )
     if runtime_names:
         query = query.where(jobs.c.runtime.in_(sorted(set(runtime_names))))
+    if conn.dialect.name == "postgresql":  # nodes leasing at once take different comparisons
+        query = query.with_for_update(skip_locked=True, of=result_comparisons)
     picked: list[Row] = []
     seen_tasks: set[str] = set()
     for row in conn.execute(query):

@@ -63,7 +63,10 @@ def open_to(node: LeasingNode, established: bool) -> ColumnElement[bool]:
     kin, not failed by it, and not kept for established nodes unless it is one."""
     failed_here = exists().where(
         attempts.c.task_id == tasks.c.id,
-        attempts.c.node_id == node.node_id,
+        # `|| ''` keeps the node's own attempts out of the index choice: SQLite, which has no
+        # statistics, would otherwise walk every attempt the node ever ran (its node_id index)
+        # for each pending task, instead of the task's few attempts (the task_id index).
+        attempts.c.node_id + "" == node.node_id,
         attempts.c.state == ATTEMPT_FAILED,
         attempts.c.comparison_id.is_(None),
     )

@@ -57,12 +57,15 @@ from server.scheduling.leases import (
     runtime_images,
 )
 from server.scheduling.runtime_choice import runtime_preference
+from server.store.bulk import execute_many
+from server.store.postgres import locks_rows
 from server.store.schema import attempts, jobs, nodes, tasks
 from server.validation.replicas import take_slots
 
 log = logging.getLogger("hivemind.scheduler")
 
 MAX_LEASE_BATCH = 256
+INSERT_ATTEMPT = insert(attempts)
 
 
 @dataclass
@@ -93,7 +96,11 @@ def _check_node(
             nodes.c.runtimes_json,
             nodes.c.network,
             nodes.c.created_at,
-        ).where(nodes.c.id == node_id)
+        )
+        .where(nodes.c.id == node_id)
+        # PostgreSQL: one lease of a node at a time (its quota, trust and day counters are
+        # read here and written later in the transaction).
+        .with_for_update()
     ).first()
     if node is None:
         raise NotFound(f"no node {node_id}; register this machine again")
@@ -193,8 +200,8 @@ def _pending_tasks(
     # Replicas of a task go to independent nodes, a node never gets again a task it failed,
     # slots kept for established nodes go to them (lease_trust.open_to).
     query = query.where(allowed)
-    if skip_locked:  # PostgreSQL: replicas leasing at once take different rows
-        query = query.with_for_update(skip_locked=True)
+    if skip_locked:  # PostgreSQL: nodes leasing at once take different tasks
+        query = query.with_for_update(skip_locked=True, of=tasks)
     return deque(conn.execute(query).all())
 
 
@@ -255,6 +262,7 @@ def _pick(
     return picked
 
 
+@locks_rows
 def lease_tasks(
     conn: Connection,
     node_id: str,
@@ -314,8 +322,9 @@ def lease_tasks(
         return Leased(compared)
     record_leases(conn, node_id, len(picked), now)
     attempt_ids = [new_id("att") for _ in picked]
-    conn.execute(
-        insert(attempts),
+    execute_many(
+        conn,
+        INSERT_ATTEMPT,
         [
             {
                 "id": attempt_id,

@@ -14,6 +14,15 @@ The lock is taken before the transaction begins, so its snapshot already sees ev
 that committed while it waited. Escalating after the first loss measured faster than retrying
 side by side a few times (bench/coordinator.py on 2 cores: 680 against 530 tasks/s): the
 transactions that collide, such as payouts from one escrow, tend to collide again.
+
+The hot path is the exception (`locks_rows`): leasing and completing attempts collide all the
+time under SERIALIZABLE (every completion pays from its job's escrow and counts on its job's
+row, every lease reads the same pending tasks), and a transaction that loses has done all its
+work for nothing. Those functions take the row locks their decisions need instead (the node's
+row, the attempts with their tasks and jobs, the escrow; pending tasks with SKIP LOCKED) and
+run READ COMMITTED: they wait for a lock, never lose a conflict, and run again only after a
+deadlock or a key inserted at the same moment by another transaction. They hold the shared
+advisory lock for the transaction, so a transaction running alone still runs alone.
 """
 
 from __future__ import annotations
@@ -33,6 +42,9 @@ log = logging.getLogger("hivemind.db")
 
 # serialization_failure, deadlock_detected: the transaction did nothing; run it again.
 RETRY_SQLSTATES = frozenset({"40001", "40P01"})
+# A READ COMMITTED transaction that checked a key was free and inserted it just after another
+# did (unique_violation): run again, it then sees the row.
+ROW_LOCKED_RETRY_SQLSTATES = RETRY_SQLSTATES | {"23505"}
 ESCALATE_AFTER = 1  # tries side by side with others before one alone
 # A try that runs alone cannot lose a conflict: this only bounds a broken loop.
 MAX_TRIES = ESCALATE_AFTER + 3
@@ -53,21 +65,46 @@ def make_postgres_engine(url: str, threads: int) -> Engine:
     )
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def locks_rows(fn: F) -> F:
+    """Marks a transaction function that locks the rows its decisions read (SELECT ... FOR
+    UPDATE; SKIP LOCKED for work to take), so on PostgreSQL it runs READ COMMITTED (see the
+    module docstring). On SQLite, which runs one transaction at a time, nothing changes."""
+    fn.locks_rows = True  # type: ignore[attr-defined]
+    return fn
+
+
 def run_serializable(engine: Engine, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Runs `fn(conn, ...)` in one SERIALIZABLE transaction, again while it loses conflicts."""
+    """Runs `fn(conn, ...)` in one SERIALIZABLE transaction, again while it loses conflicts;
+    a `locks_rows` function in one READ COMMITTED transaction."""
+    row_locked = getattr(fn, "locks_rows", False)
+    retry = ROW_LOCKED_RETRY_SQLSTATES if row_locked else RETRY_SQLSTATES
     for attempt in range(1, MAX_TRIES + 1):
         alone = attempt > ESCALATE_AFTER
         try:
+            if row_locked and not alone:
+                return _run_read_committed(engine, fn, *args, **kwargs)
             with engine.connect() as conn, _SerialLock(conn, alone), conn.begin():
                 return fn(conn, *args, **kwargs)
         except DBAPIError as error:
-            if getattr(error.orig, "sqlstate", None) not in RETRY_SQLSTATES:
+            if getattr(error.orig, "sqlstate", None) not in retry:
                 raise
             if attempt == MAX_TRIES:
                 raise
             metrics.DB_RETRIES.inc()
             log.debug("retry fn=%s try=%d alone=%s: %s", _name(fn), attempt, alone, error.orig)
     raise AssertionError("unreachable")
+
+
+def _run_read_committed(engine: Engine, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="READ COMMITTED")
+        with conn.begin():
+            # Released at commit: a transaction that must run alone waits for this one.
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock_shared({SERIAL_LOCK_KEY})")
+            return fn(conn, *args, **kwargs)
 
 
 class _SerialLock:

@@ -27,6 +27,7 @@ from server.jobs.models import (
     TASK_LEASED,
     TASK_RUNNING,
 )
+from server.store.bulk import execute_many
 from server.store.schema import attempts, jobs, tasks
 
 MAX_BATCH = 1000
@@ -67,11 +68,14 @@ class Ack:
     payout_ucpt: int = 0
 
 
-def load_attempts(conn: Connection, attempt_ids: Sequence[str]) -> dict[str, Row]:
-    """Attempts with what deciding about them needs from their task and job."""
+def load_attempts(
+    conn: Connection, attempt_ids: Sequence[str], lock: bool = False
+) -> dict[str, Row]:
+    """Attempts with what deciding about them needs from their task and job; with `lock`,
+    their rows locked until the transaction ends (PostgreSQL)."""
     if not attempt_ids:
         return {}
-    rows = conn.execute(
+    query = (
         select(
             attempts.c.id,
             attempts.c.task_id,
@@ -94,6 +98,7 @@ def load_attempts(conn: Connection, attempt_ids: Sequence[str]) -> dict[str, Row
             jobs.c.escrow_account_id,
             jobs.c.replicas,
             jobs.c.compare_json,
+            (jobs.c.aggregate_json != "").label("has_rounds"),
         )
         .select_from(
             attempts.join(tasks, tasks.c.id == attempts.c.task_id).join(
@@ -101,7 +106,10 @@ def load_attempts(conn: Connection, attempt_ids: Sequence[str]) -> dict[str, Row
             )
         )
         .where(attempts.c.id.in_(sorted(set(attempt_ids))))
-    ).all()
+    )
+    if lock:
+        query = query.with_for_update(of=(attempts, tasks, jobs))
+    rows = conn.execute(query).all()
     return {row.id: row for row in rows}
 
 
@@ -170,27 +178,43 @@ def start_attempts(
     return acks, {row.job_id for row in starting}
 
 
+RECORD_OUTCOME = (
+    update(attempts)
+    .where(attempts.c.id == bindparam("b_id"))
+    .values(
+        state=bindparam("b_state"),
+        finished_at=bindparam("b_finished_at"),
+        exit_code=bindparam("b_exit_code"),
+        error=bindparam("b_error"),
+        result_digest=bindparam("b_result_digest"),
+        result_size=bindparam("b_result_size"),
+        log=bindparam("b_log"),
+        cpu_seconds=bindparam("b_cpu_seconds"),
+        wall_seconds=bindparam("b_wall_seconds"),
+        peak_memory_mb=bindparam("b_peak_memory_mb"),
+    )
+)
+
+RECORD_DONE_TASK = (
+    update(tasks)
+    .where(tasks.c.id == bindparam("b_id"))
+    .values(
+        state=bindparam("b_state"),
+        result_digest=bindparam("b_result_digest"),
+        result_size=bindparam("b_result_size"),
+        accepted_attempt_id=bindparam("b_attempt_id"),
+        node_id=bindparam("b_node_id"),
+        cost_ucpt=tasks.c.cost_ucpt + bindparam("b_cost"),
+        log=bindparam("b_log"),
+        error=bindparam("b_error"),
+        updated_at=bindparam("b_now"),
+    )
+)
+
+
 def record_attempt_outcomes(conn: Connection, values: list[dict]) -> None:
     """Writes the final state of attempts: dicts with b_id, b_state and the outcome."""
-    if not values:
-        return
-    conn.execute(
-        update(attempts)
-        .where(attempts.c.id == bindparam("b_id"))
-        .values(
-            state=bindparam("b_state"),
-            finished_at=bindparam("b_finished_at"),
-            exit_code=bindparam("b_exit_code"),
-            error=bindparam("b_error"),
-            result_digest=bindparam("b_result_digest"),
-            result_size=bindparam("b_result_size"),
-            log=bindparam("b_log"),
-            cpu_seconds=bindparam("b_cpu_seconds"),
-            wall_seconds=bindparam("b_wall_seconds"),
-            peak_memory_mb=bindparam("b_peak_memory_mb"),
-        ),
-        values,
-    )
+    execute_many(conn, RECORD_OUTCOME, values)
 
 
 def outcome_values(
@@ -227,21 +251,5 @@ def _finite(value: float) -> float:
 def record_done_tasks(conn: Connection, values: list[dict], now: float) -> None:
     """Marks tasks done with their accepted attempt. `values` rows carry b_id,
     b_result_digest, b_result_size, b_attempt_id, b_node_id, b_cost and b_log."""
-    if not values:
-        return
-    conn.execute(
-        update(tasks)
-        .where(tasks.c.id == bindparam("b_id"))
-        .values(
-            state=TASK_DONE,
-            result_digest=bindparam("b_result_digest"),
-            result_size=bindparam("b_result_size"),
-            accepted_attempt_id=bindparam("b_attempt_id"),
-            node_id=bindparam("b_node_id"),
-            cost_ucpt=tasks.c.cost_ucpt + bindparam("b_cost"),
-            log=bindparam("b_log"),
-            error="",
-            updated_at=now,
-        ),
-        values,
-    )
+    same = {"b_state": TASK_DONE, "b_error": "", "b_now": now}
+    execute_many(conn, RECORD_DONE_TASK, [{**row, **same} for row in values])

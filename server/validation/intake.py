@@ -45,6 +45,8 @@ from server.nodes.trust import (
     record_errors,
     record_results,
 )
+from server.store.bulk import execute_many
+from server.store.postgres import locks_rows
 from server.store.schema import artifact_owners, artifacts, nodes, result_checks, tasks
 from server.validation.attempts import (
     MAX_BATCH,
@@ -87,6 +89,7 @@ def _check_batch(items: Sequence[object]) -> None:
         raise InvalidArgument(f"at most {MAX_BATCH} attempts per call (got {len(items)})")
 
 
+@locks_rows
 def complete_attempts(
     conn: Connection,
     node_id: str,
@@ -98,12 +101,17 @@ def complete_attempts(
     network: str = "",
 ) -> tuple[list[Ack], Effects]:
     """Each completion's ack (in the order sent), and what the batch did to its jobs.
-    `network` is where the report came from (server/nodes/networks.py): the results'."""
+    `network` is where the report came from (server/nodes/networks.py): the results'.
+
+    On PostgreSQL it locks, in this order, the node's row (its trust, quota and earnings
+    are read and then written), the attempts with their tasks and jobs (a job's escrow,
+    counters, rounds and replicas are decided under its row lock: one batch of a job at a
+    time) and the escrow accounts, and runs READ COMMITTED (server/store/postgres.py)."""
     _check_batch(completions)
     effects = Effects()
     network = _record_network(conn, node_id, network)
     completions = everything = [canonical(item) for item in completions]
-    rows = load_attempts(conn, [item.attempt_id for item in completions])
+    rows = load_attempts(conn, [item.attempt_id for item in completions], lock=True)
     uploaded = uploaded_results(
         conn, node_id, {item.result_digest for item in completions if item.result_digest}
     )
@@ -182,7 +190,7 @@ def complete_attempts(
     if compared_acks:  # in the order the node sent them
         mine = {ack.attempt_id: ack for ack in acks}
         acks = [compared_acks.get(item.attempt_id) or mine[item.attempt_id] for item in everything]
-    advance_rounds(conn, effects, now)
+    advance_rounds(conn, effects, now, {row.job_id for row in rows.values() if not row.has_rounds})
     effects.apply(conn, now)
     return acks, effects
 
@@ -287,7 +295,7 @@ def fail_attempts(
             task_values,
         )
     abandon_tasks(conn, [t for t in given_up if t in replicated], "the task failed", now)
-    advance_rounds(conn, effects, now)
+    advance_rounds(conn, effects, now, {row.job_id for row in rows.values() if not row.has_rounds})
     effects.apply(conn, now)
     return acks, effects
 
@@ -334,6 +342,9 @@ def result_refusal(item: Completion, uploaded: dict[str, int]) -> str | None:
     return None
 
 
+INSERT_RESULT_CHECK = insert(result_checks)
+
+
 @dataclass
 class ResultChecks:
     """Result check rows to insert: one per delivered result, from `network`."""
@@ -356,15 +367,15 @@ class ResultChecks:
         )
 
     def write(self, conn: Connection, now: float) -> None:
-        if self.rows:
-            decided = {"pending": None}
-            conn.execute(
-                insert(result_checks),
-                [
-                    {**row, "created_at": now, "decided_at": decided.get(row["status"], now)}
-                    for row in self.rows
-                ],
-            )
+        decided = {"pending": None}
+        execute_many(
+            conn,
+            INSERT_RESULT_CHECK,
+            [
+                {**row, "created_at": now, "decided_at": decided.get(row["status"], now)}
+                for row in self.rows
+            ],
+        )
 
 
 @dataclass
@@ -464,16 +475,14 @@ class AcceptedResults:
 
 
 def _record_network(conn: Connection, node_id: str, network: str) -> str:
-    """Records the network a node's report came from ("" = keep); returns the node's."""
-    if network:
-        conn.execute(
-            update(nodes)
-            .where(nodes.c.id == node_id, nodes.c.network != network)
-            .values(network=network)
-        )
-        return network
-    found = conn.execute(select(nodes.c.network).where(nodes.c.id == node_id)).scalar()
-    return found or ""
+    """Records the network a node's report came from ("" = keep); returns the node's.
+    Locks the node's row (PostgreSQL): one report of a node at a time."""
+    found = conn.execute(
+        select(nodes.c.network).where(nodes.c.id == node_id).with_for_update()
+    ).scalar()
+    if network and network != found:
+        conn.execute(update(nodes).where(nodes.c.id == node_id).values(network=network))
+    return network or found or ""
 
 
 def _is_comparison(rows: dict[str, Row], attempt_id: str) -> bool:

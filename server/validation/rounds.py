@@ -23,6 +23,8 @@ or -> failed) only if it is still in it, so a round never closes or ends twice.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import Connection, Row, and_, func, select, update
 
 from server.jobs.effects import Effects
@@ -53,10 +55,14 @@ UNDECIDED_STATES = (TASK_PENDING, *TASK_IN_FLIGHT_STATES)
 STRAGGLER_REASON = "its round closed with enough results without it"
 
 
-def advance_rounds(conn: Connection, effects: Effects, now: float) -> None:
+def advance_rounds(
+    conn: Connection, effects: Effects, now: float, without_rounds: Iterable[str] = ()
+) -> None:
     """Moves the open round of every job with rounds this transaction touched (see the
-    module docstring)."""
+    module docstring). Jobs the caller knows have no rounds (`without_rounds`) are not looked
+    up: when that is all of them, there is no query."""
     job_ids = set(effects.deltas) | effects.touched | set(effects.messages)
+    job_ids.difference_update(without_rounds)
     if job_ids:
         for job in _open_rounds(conn, job_ids=job_ids):
             _advance(conn, job, effects, now)
