@@ -71,7 +71,7 @@ class CheckFunding:
             view = funding_view(self.conn, job.id)
             if view.tasks_done == 0 and self.now - job.created_at > self.settings.wait_for_nodes_s:
                 return None  # no established node took any of it: they cannot, it seems
-            escrow = EscrowTracker(self.conn, [view.escrow_account_id])
+            escrow = EscrowTracker(self.conn, ())  # read, not locked: leasing draws nothing
             spare = results_beyond_worst_case(self.conn, view, escrow, self.settings)
             self._caps[job.id] = max(0, spare - _first_results_in_flight(self.conn, job.id))
         return self._caps[job.id]
