@@ -21,6 +21,8 @@ from typing import Any
 from sqlalchemy import Connection, Insert
 from sqlalchemy.sql import Executable
 
+from server.store.db_work import count_copied
+
 # (dialect, statement, the rows' keys) -> (SQL, placeholder names in order, or None for named).
 # Statements are module constants, so this holds a handful of entries; the bound is a guard.
 _compiled: dict[tuple[str, Executable, tuple[str, ...]], tuple[str, tuple[str, ...] | None]] = {}
@@ -72,5 +74,6 @@ def _copy_rows(
         with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(tuple(row[key] for key in keys))
+        count_copied(len(rows))
     finally:
         cursor.close()

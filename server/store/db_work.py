@@ -12,9 +12,10 @@ a listener sends every execution through their slower path.
   advisory-lock calls are `lock`; the rest (PRAGMA, DDL) `other`. An executemany of N
   parameter sets is N statements: the database runs each. Transaction control (BEGIN,
   COMMIT) is not a statement the drivers send through a cursor, so it is not counted.
-- Rows written: what INSERT, UPDATE and DELETE changed. On PostgreSQL the cursor's rowcount;
-  on SQLite the connection's `total_changes` (its rowcount lags behind for statements with
-  RETURNING until their rows are read), read after each statement and at commit.
+- Rows written: what INSERT, UPDATE and DELETE changed (and COPY: one insert statement,
+  its rows written). On PostgreSQL the cursor's rowcount; on SQLite the connection's
+  `total_changes` (its rowcount lags behind for statements with RETURNING until their rows
+  are read), read after each statement and at commit.
 - Lock waits: on PostgreSQL, the time each `pg_advisory_lock*` call took (every transaction
   takes that lock first, server/store/postgres.py: shared, or alone after losing a conflict;
   a round trip is included, about 0.1 ms). Waits for a row lock inside an ordinary statement
@@ -123,6 +124,14 @@ class CountingSQLiteCursor(sqlite3.Cursor):
 # -- PostgreSQL (psycopg 3) ----------------------------------------------------------------------
 
 _psycopg_cursor: type | None = None
+
+
+def count_copied(rows: int) -> None:
+    """A COPY ... FROM STDIN of `rows` rows (server/store/bulk.py): one insert statement, and
+    its rows written; psycopg's copy does not pass through the cursor's execute."""
+    _STATEMENTS["insert"].inc()
+    if rows > 0:
+        metrics.DB_ROWS_WRITTEN.inc(rows)
 
 
 def _psycopg_cursor_class() -> type:

@@ -10,9 +10,22 @@ import aiohttp
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import Column, Connection, Integer, MetaData, Table, delete, insert, select, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from server import metrics
+from server.store.bulk import execute_many
 from server.store.db import Database
 from tests.kit.simulated_nodes import sim_node, submit_job, work
 from tests.kit.stubs import balance, get_job
@@ -104,6 +117,36 @@ def test_each_statement_and_row_written_is_counted(
             "other": 1,
         }
         assert 0 < moved["lock_wait_s"] < 5
+
+
+@pytest.mark.db
+def test_bulk_inserts_are_counted_on_both_databases(
+    open_database: Callable[[Path], Database], tmp_path: Path
+) -> None:
+    db = open_database(tmp_path / "data")
+    rows = Table(
+        "db_work_bulk", MetaData(), Column("id", Integer, primary_key=True), Column("v", Integer)
+    )
+    rows.metadata.create_all(db.engine)
+    add = insert(rows).values(id=bindparam("id"), v=bindparam("v"))
+    try:
+        before = counted()
+        db.transaction_sync(
+            lambda conn: execute_many(conn, add, [{"id": i, "v": i} for i in range(4)])
+        )
+        moved = grown(before, counted())
+        assert (
+            db.transaction_sync(
+                lambda conn: conn.execute(select(func.count()).select_from(rows)).scalar()
+            )
+            == 4
+        )
+    finally:
+        rows.metadata.drop_all(db.engine)
+        db.close()
+    assert moved["rows_written"] == 4
+    # SQLite runs the statement once a row; PostgreSQL streams the rows through one COPY.
+    assert moved["insert"] == (4 if db.is_sqlite else 1)
 
 
 @pytest.mark.db
