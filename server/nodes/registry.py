@@ -173,6 +173,7 @@ async def update_node(
             raise NotFound(f"no node {node_id}")
 
     await ctx.db.run(change)
+    ctx.events.idle.forget(node_id)  # new facts: what it may lease is looked at again
 
 
 def _seeds(beat: Beat) -> list[str]:
