@@ -114,7 +114,7 @@ async def client(
                 if began >= measure_from:
                     latencies.append((time.monotonic() - began) * 1000)
             except grpc.aio.AioRpcError as error:
-                if began >= measure_from:
+                if began >= measure_from and time.monotonic() < stop_at:  # not cut short by us
                     errors[error.code().name] += 1
             await asyncio.sleep(max(0.0, args.interval - (time.monotonic() - began)))
 
@@ -135,7 +135,7 @@ async def client(
             try:
                 await stub.LeaseTasks(request, metadata=metadata, timeout=args.lease_wait + 30)
             except grpc.aio.AioRpcError as error:
-                if began >= measure_from:
+                if began >= measure_from and time.monotonic() < stop_at:  # not cut short by us
                     lease_errors[error.code().name] += 1
             if began >= measure_from:
                 lease_calls += 1
