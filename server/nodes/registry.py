@@ -440,7 +440,7 @@ def record_heartbeats(
 
 def beat_batches(db: Database) -> Batched[StoredBeat, tuple[list[str], set[str]]]:
     """Where heartbeats without Redis queue for their transaction (server/nodes/batching.py)."""
-    return Batched(db, record_heartbeats)
+    return Batched.transactions(db, record_heartbeats)
 
 
 async def heartbeat(ctx: ServerContext, node_id: str, beat: Beat, network: str = "") -> BeatReply:

@@ -198,7 +198,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         self.ctx = ctx
         self.node_cache = ctx.node_credentials
         # Credentials not cached are read many to a transaction (thousands of nodes beat).
-        self._load_node = Batched(ctx.db, _load_nodes)
+        self._load_node = Batched.transactions(ctx.db, _load_nodes)
 
     async def intercept_service(
         self,

@@ -19,6 +19,9 @@ a second to find nothing. Instead a call looks only when something may have chan
 
 A call that skips the look waits for an offer as a long-poll that found nothing does, and
 looks as soon as one comes. A node whose facts change (UpdateNode) looks at its next call.
+A skipped look also skips what a look checks of the node itself: a banned one is refused by
+the auth interceptor all the same, and one marked offline, which a look would tell to beat,
+comes back online with its next heartbeat anyway.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ async def test_calls_arriving_together_share_transactions_and_a_bad_one_fails_al
             raise ValueError("thirteen")
         return [item * 2 for item in items]
 
-    batched = Batched(db, double)
+    batched = Batched.transactions(db, double)
     try:
         results = await asyncio.gather(
             *(batched(item) for item in range(50)), return_exceptions=True
