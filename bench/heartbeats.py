@@ -96,6 +96,7 @@ async def client(
     errors: collections.Counter[str] = collections.Counter()
     lease_calls = 0
     lease_errors: collections.Counter[str] = collections.Counter()
+    examples: dict[str, str] = {}  # status -> the first error's details
     seeds = [uuid.uuid4().hex * 2 for _ in range(args.seeds)]
 
     async def beat_loop(i: int, metadata: tuple) -> None:
@@ -116,6 +117,7 @@ async def client(
             except grpc.aio.AioRpcError as error:
                 if began >= measure_from and time.monotonic() < stop_at:  # not cut short by us
                     errors[error.code().name] += 1
+                    examples.setdefault(error.code().name, error.details() or "")
             await asyncio.sleep(max(0.0, args.interval - (time.monotonic() - began)))
 
     async def lease_loop(i: int, metadata: tuple) -> None:
@@ -137,6 +139,7 @@ async def client(
             except grpc.aio.AioRpcError as error:
                 if began >= measure_from and time.monotonic() < stop_at:  # not cut short by us
                     lease_errors[error.code().name] += 1
+                    examples.setdefault(error.code().name, error.details() or "")
             if began >= measure_from:
                 lease_calls += 1
             if time.monotonic() - began < max(args.lease_wait / 2, 0.01):
@@ -156,6 +159,7 @@ async def client(
         await channel.close(grace=None)
     report = {"beat_ms": latencies, "errors": errors, "lease_calls": lease_calls}
     report["lease_errors"] = lease_errors
+    report["examples"] = examples
     print(json.dumps(report | {"cpu_percent": cpu_percent}))
 
 
@@ -311,6 +315,7 @@ def main() -> None:
                         collections.Counter(),
                     )
                 ),
+                "error_examples": {k: v for r in reports for k, v in r["examples"].items()},
                 "lease_calls_per_s": round(
                     sum(report["lease_calls"] for report in reports) / args.duration, 1
                 ),
