@@ -117,7 +117,8 @@ async def client(
             except grpc.aio.AioRpcError as error:
                 if began >= measure_from and time.monotonic() < stop_at:  # not cut short by us
                     errors[error.code().name] += 1
-                    examples.setdefault(error.code().name, error.details() or "")
+                    took = f"after {time.monotonic() - began:.1f} s"
+                    examples.setdefault(error.code().name, f"{error.details()} ({took})")
             await asyncio.sleep(max(0.0, args.interval - (time.monotonic() - began)))
 
     async def lease_loop(i: int, metadata: tuple) -> None:
@@ -139,7 +140,8 @@ async def client(
             except grpc.aio.AioRpcError as error:
                 if began >= measure_from and time.monotonic() < stop_at:  # not cut short by us
                     lease_errors[error.code().name] += 1
-                    examples.setdefault(error.code().name, error.details() or "")
+                    took = f"after {time.monotonic() - began:.1f} s"
+                    examples.setdefault(error.code().name, f"{error.details()} ({took})")
             if began >= measure_from:
                 lease_calls += 1
             if time.monotonic() - began < max(args.lease_wait / 2, 0.01):
