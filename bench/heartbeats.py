@@ -14,9 +14,11 @@ for --duration seconds, and the server process's CPU time over the same window.
 
 Prints ONE JSON line: nodes, interval_s, duration_s, redis, database, beats, beat_p50_ms,
 beat_p99_ms, beat_errors, beat_error_codes and lease_error_codes (gRPC status -> count),
+error_examples (status -> the first such error's details and how long its call took),
 lease_calls_per_s, server_cpu_percent (100 = one core busy), client_cpu_percent (each client
-process's: one near 100 means the clients, not the server, set the pace), load_avg_1m (the
-machine's, at the end: other work on it slows everything).
+process's) and clients_saturated (one over 80%: the clients, not the server, may set the
+pace; use more --clients), load_avg_1m (the machine's, at the end: other work on it slows
+everything).
 Run: .venv/bin/python bench/heartbeats.py --nodes 10000 --interval 30 [--redis]
 """
 
@@ -48,6 +50,7 @@ PASSWORD = "bench password 1"
 REGISTER_CONCURRENCY = 32
 CHANNELS_PER_CLIENT = 4
 POLL_S = 5.0  # an idle worker without long-polls asks this often (at most)
+CLIENT_SATURATED = 80.0  # a client process this busy (% of a core) may be what sets the pace
 
 
 def free_port() -> int:
@@ -327,6 +330,7 @@ def main() -> None:
                 # Each client process's CPU (100 = one core): near 100, the clients, not the
                 # server, set the pace, and the latencies are the clients' own.
                 "client_cpu_percent": [round(r["cpu_percent"], 1) for r in reports],
+                "clients_saturated": any(r["cpu_percent"] > CLIENT_SATURATED for r in reports),
                 "load_avg_1m": round(os.getloadavg()[0], 2),
             }
         )
