@@ -13,8 +13,12 @@ After one beat interval of warm-up, beat latencies (as the client sees them) are
 for --duration seconds, and the server process's CPU time over the same window.
 
 Prints ONE JSON line: nodes, interval_s, duration_s, redis, database, beats, beat_p50_ms,
-beat_p99_ms, beat_errors, lease_calls_per_s, server_cpu_percent (100 = one core busy),
-load_avg_1m (the machine's, at the end: other work on it slows everything).
+beat_p99_ms, beat_errors, beat_error_codes and lease_error_codes (gRPC status -> count),
+error_examples (status -> the first such error's details and how long its call took),
+lease_calls_per_s, server_cpu_percent (100 = one core busy), client_cpu_percent (each client
+process's) and clients_saturated (one over 80%: the clients, not the server, may set the
+pace; use more --clients), load_avg_1m (the machine's, at the end: other work on it slows
+everything).
 Run: .venv/bin/python bench/heartbeats.py --nodes 10000 --interval 30 [--redis]
 """
 
@@ -22,7 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
+import collections
 import json
 import os
 import random
@@ -46,6 +50,7 @@ PASSWORD = "bench password 1"
 REGISTER_CONCURRENCY = 32
 CHANNELS_PER_CLIENT = 4
 POLL_S = 5.0  # an idle worker without long-polls asks this often (at most)
+CLIENT_SATURATED = 80.0  # a client process this busy (% of a core) may be what sets the pace
 
 
 def free_port() -> int:
@@ -91,8 +96,10 @@ async def client(
     measure_from = started + args.interval  # one beat interval of warm-up
     stop_at = measure_from + args.duration
     latencies: list[float] = []
-    errors = 0
+    errors: collections.Counter[str] = collections.Counter()
     lease_calls = 0
+    lease_errors: collections.Counter[str] = collections.Counter()
+    examples: dict[str, str] = {}  # status -> the first error's details
     seeds = [uuid.uuid4().hex * 2 for _ in range(args.seeds)]
 
     async def beat_loop(i: int, metadata: tuple) -> None:
@@ -110,9 +117,11 @@ async def client(
                 await stub.Heartbeat(request, metadata=metadata, timeout=30)
                 if began >= measure_from:
                     latencies.append((time.monotonic() - began) * 1000)
-            except grpc.aio.AioRpcError:
-                if began >= measure_from:
-                    errors += 1
+            except grpc.aio.AioRpcError as error:
+                if began >= measure_from and time.monotonic() < stop_at:  # not cut short by us
+                    errors[error.code().name] += 1
+                    took = f"after {time.monotonic() - began:.1f} s"
+                    examples.setdefault(error.code().name, f"{error.details()} ({took})")
             await asyncio.sleep(max(0.0, args.interval - (time.monotonic() - began)))
 
     async def lease_loop(i: int, metadata: tuple) -> None:
@@ -129,8 +138,13 @@ async def client(
         await asyncio.sleep(random.uniform(0, max(args.lease_wait, POLL_S)))
         while time.monotonic() < stop_at:
             began = time.monotonic()
-            with contextlib.suppress(grpc.aio.AioRpcError):
+            try:
                 await stub.LeaseTasks(request, metadata=metadata, timeout=args.lease_wait + 30)
+            except grpc.aio.AioRpcError as error:
+                if began >= measure_from and time.monotonic() < stop_at:  # not cut short by us
+                    lease_errors[error.code().name] += 1
+                    took = f"after {time.monotonic() - began:.1f} s"
+                    examples.setdefault(error.code().name, f"{error.details()} ({took})")
             if began >= measure_from:
                 lease_calls += 1
             if time.monotonic() - began < max(args.lease_wait / 2, 0.01):
@@ -139,13 +153,19 @@ async def client(
     loops = [beat_loop(i, metadata) for i, metadata in enumerate(nodes)]
     loops += [lease_loop(i, metadata) for i, metadata in enumerate(nodes)]
     tasks = [asyncio.create_task(loop) for loop in loops]
+    await asyncio.sleep(max(0.0, measure_from - time.monotonic()))
+    cpu_before = time.process_time()
     await asyncio.sleep(max(0.0, stop_at - time.monotonic()))
+    cpu_percent = 100 * (time.process_time() - cpu_before) / args.duration
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     for channel in channels:
         await channel.close(grace=None)
-    print(json.dumps({"beat_ms": latencies, "errors": errors, "lease_calls": lease_calls}))
+    report = {"beat_ms": latencies, "errors": errors, "lease_calls": lease_calls}
+    report["lease_errors"] = lease_errors
+    report["examples"] = examples
+    print(json.dumps(report | {"cpu_percent": cpu_percent}))
 
 
 # -- the run -----------------------------------------------------------------------------------
@@ -290,13 +310,27 @@ def main() -> None:
                 "beats": len(latencies),
                 "beat_p50_ms": round(percentile(latencies, 0.5), 2),
                 "beat_p99_ms": round(percentile(latencies, 0.99), 2),
-                "beat_errors": sum(report["errors"] for report in reports),
+                "beat_errors": sum(sum(report["errors"].values()) for report in reports),
+                "beat_error_codes": dict(
+                    sum((collections.Counter(r["errors"]) for r in reports), collections.Counter())
+                ),
+                "lease_error_codes": dict(
+                    sum(
+                        (collections.Counter(r["lease_errors"]) for r in reports),
+                        collections.Counter(),
+                    )
+                ),
+                "error_examples": {k: v for r in reports for k, v in r["examples"].items()},
                 "lease_calls_per_s": round(
                     sum(report["lease_calls"] for report in reports) / args.duration, 1
                 ),
                 "server_cpu_percent": round(
                     100 * (cpu_after - cpu_before) / (wall_after - wall_before), 1
                 ),
+                # Each client process's CPU (100 = one core): near 100, the clients, not the
+                # server, set the pace, and the latencies are the clients' own.
+                "client_cpu_percent": [round(r["cpu_percent"], 1) for r in reports],
+                "clients_saturated": any(r["cpu_percent"] > CLIENT_SATURATED for r in reports),
                 "load_avg_1m": round(os.getloadavg()[0], 2),
             }
         )

@@ -33,6 +33,7 @@ from server.ids import new_id
 from server.jobs.artifacts import ArtifactStore
 from server.jobs.events import JobEvents, RedisJobEvents
 from server.nodes.presence import HotPresence
+from server.nodes.registry import beat_batches
 from server.rpc.account_servicer import AccountServicer
 from server.rpc.admin_servicer import AdminServicer
 from server.rpc.artifact_servicer import ArtifactServicer
@@ -157,6 +158,7 @@ def open_context(settings: ServerSettings) -> ServerContext:
         node_credentials=node_credentials,
         spot_check_rng=random.SystemRandom(),
         invalidations=invalidations,
+        beats=beat_batches(db),
         redis=link,
         presence=presence,
         replicas=replicas,

@@ -25,7 +25,9 @@ if TYPE_CHECKING:
     from server.accounts.users import UnknownNameFailures
     from server.jobs.artifacts import ArtifactStore
     from server.jobs.events import JobEvents
+    from server.nodes.batching import Batched
     from server.nodes.presence import HotPresence
+    from server.nodes.registry import StoredBeat
     from server.rpc.auth import NodeCredentialCache
     from server.rpc.replicas import ReplicaMesh
     from server.torrent.seeder import Seeder
@@ -49,6 +51,8 @@ class ServerContext:
     # Where a change to credentials is announced (to this server's caches, and with Redis to
     # every replica's).
     invalidations: Invalidations
+    # Heartbeats without Redis, many to a transaction (server/nodes/registry.py).
+    beats: Batched[StoredBeat, tuple[list[str], set[str]]]
     # With `redis_url` (replicas): the link, node presence kept there, and the other replicas.
     redis: RedisLink | None = None
     presence: HotPresence | None = None

@@ -21,6 +21,7 @@ from typing import Any
 from common.units import format_ucpt, parse_cpt
 from server.accounts import users
 from server.accounts.passwords import hash_password
+from server.cli.collector import pace_full_collections
 from server.cli.db import add_db_parser
 from server.cli.settings import CliError, load_settings, setup_logging
 from server.config import ServerSettings
@@ -52,6 +53,7 @@ async def serve(settings: ServerSettings) -> int:
     print(f"HiveMind server listening on {server.address} (data: {settings.data_dir})", flush=True)
     if server.http_url:
         print(f"HiveMind dashboard on {server.http_url}/ (metrics: /metrics)", flush=True)
+    collector = asyncio.create_task(pace_full_collections())
     stop_requested = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -63,6 +65,7 @@ async def serve(settings: ServerSettings) -> int:
     await stop_requested.wait()
     log.info("stopping (signal received)")
     await server.stop(grace=5.0)
+    collector.cancel()
     return 0
 
 

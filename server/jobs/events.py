@@ -6,7 +6,10 @@ event loop or from any thread (the database thread): off-loop calls hop onto the
 `call_soon_threadsafe`. Subscribers (`subscribe(job_id)`, or `subscribe(ANY_JOB)` for every
 job) hear of each change (the dashboard's live views need none: they re-read the database
 every replica shares); a LeaseTasks call that found nothing may wait (`work_waiter`) until
-work is offered, then leases again.
+work is offered, then leases again. Every change and offer (here or, with Redis, on another
+replica) also moves `generation` on: a node that found nothing at one generation finds
+nothing again until it moves (`idle`, server/scheduling/idle.py), so idle long-polls cost no
+database work.
 
 A change may have made a task leasable (a lease lapsed, a replica is needed), so changes also
 let ONE idle worker look, however many a burst made (a batch of 64 completions is 64
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import threading
 import time
 from collections import OrderedDict
@@ -37,6 +41,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from common.bounded import BoundedCache
 from server.context import ServerContext
 from server.jobs.access import Caller
 from server.jobs.models import JobView, TaskView
@@ -47,6 +52,7 @@ ANY_JOB = "*"  # subscribe(ANY_JOB): every job's changes
 COALESCE_S = 0.2  # many changes in a burst become one event
 MAX_PENDING_MESSAGES = 100
 GAP_WAKE_COUNT = 64
+IDLE_NODES_KEPT = 200_000
 # Tasks updated this long before the last look are looked at again: a transaction that
 # began before the look may commit after it with an older timestamp.
 CLOCK_OVERLAP_S = 5.0
@@ -100,12 +106,63 @@ class WorkWaiter:
         return False
 
 
+@dataclass(frozen=True)
+class _FoundNothing:
+    asked: object  # the node's request
+    generation: int  # read before the look began
+    at: float  # time.monotonic()
+
+
+class IdleNodes:
+    """Nodes whose last look for work found nothing, with what they asked and the events'
+    generation before that look; and the last look at whether any work exists at all. On the
+    event loop only."""
+
+    def __init__(self, max_nodes: int = IDLE_NODES_KEPT) -> None:
+        self._nodes: BoundedCache[str, _FoundNothing] = BoundedCache(max_nodes)
+        self._none_anywhere: _FoundNothing | None = None
+
+    def found_nothing(self, node_id: str, asked: object, generation: int) -> None:
+        self._nodes.put(node_id, _FoundNothing(asked, generation, time.monotonic()))
+
+    def forget(self, node_id: str) -> None:
+        """The node changed (its facts): its next call looks for work."""
+        self._nodes.pop(node_id, None)
+
+    def nothing_new(self, node_id: str, asked: object, generation: int, max_age_s: float) -> bool:
+        """Whether the node, asking for `asked` now that the generation is `generation`, was
+        given nothing by a look at this generation less than `max_age_s` ago."""
+        known = self._nodes.get(node_id)
+        return (
+            known is not None
+            and known.generation == generation
+            and known.asked == asked
+            and time.monotonic() - known.at < max_age_s
+        )
+
+    def none_anywhere(self, generation: int, max_age_s: float) -> bool | None:
+        """Whether the last look at all work, less than `max_age_s` ago, found none (True:
+        only if at this generation) or some (False); None: no such look."""
+        known = self._none_anywhere
+        if known is None or time.monotonic() - known.at >= max_age_s:
+            return None
+        if known.asked and known.generation != generation:
+            return None  # something happened since: there may be work now
+        return bool(known.asked)
+
+    def looked_anywhere(self, none: bool, generation: int) -> None:
+        self._none_anywhere = _FoundNothing(none, generation, time.monotonic())
+
+
 class JobEvents:
     """Publish/subscribe keyed by job id, and work offers, within one server process."""
 
     poll_interval_s = 1.0
 
     def __init__(self) -> None:
+        self._generations = itertools.count(1)  # next() is atomic: any thread may move it
+        self.generation = 0
+        self.idle = IdleNodes()
         self._subscriptions: dict[str, set[Subscription]] = {}
         # Oldest first; a dict so a call that leaves (most wait in vain) is removed in O(1).
         self._waiters: OrderedDict[WorkWaiter, None] = OrderedDict()
@@ -152,6 +209,7 @@ class JobEvents:
         """Tells the job's watchers it changed, and lets one idle worker look for work (a
         change may have made a task leasable): one for the burst of changes this is part of.
         Any thread; returns at once."""
+        self.changed()
         self._deliver(job_id, message)
         with self._lock:
             if self._look_scheduled:
@@ -193,7 +251,13 @@ class JobEvents:
     def offer_work(self, count: int) -> None:
         """`count` tasks became leasable: wakes up to that many waiting LeaseTasks calls.
         Any thread; returns at once."""
+        self.changed()
         self._wake(count)
+
+    def changed(self) -> None:
+        """Something that may make work leasable happened (any thread): idle nodes look
+        again."""
+        self.generation = next(self._generations)
 
     def _wake(self, count: int) -> None:
         if count > 0 and self._waiters:
@@ -273,6 +337,16 @@ class RedisJobEvents(JobEvents):
         self.link.publish(f"job:{job_id}", {"m": message})
         self.link.add_member("jobs", job_id)
 
+    def _look(self) -> None:
+        with self._lock:
+            self._look_scheduled = False
+        if self._wake_waiters(1):
+            # Woken here: the others wake nobody, but their idle nodes, which skip looking
+            # while nothing changed (server/scheduling/idle.py), look when their wait ends.
+            self.link.add("wake", 0)
+        else:
+            self._look_elsewhere()
+
     def _look_elsewhere(self) -> None:
         self.link.add("wake", 1)  # each other replica wakes one of its waiters
 
@@ -312,9 +386,11 @@ class RedisJobEvents(JobEvents):
     def _offered(self, data: dict[str, Any]) -> None:
         count = data.get("n")
         if isinstance(count, int):
+            self.changed()  # on another replica
             self._wake_waiters(count)
 
     def _gap(self, gap: Gap) -> None:
+        self.changed()
         self._touch_everyone()
         # Offers may have been lost: a few waiting calls look now (all of them would be a
         # stampede of lease queries; the rest look when their wait ends).

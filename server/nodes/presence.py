@@ -36,6 +36,7 @@ from sqlalchemy import Connection, select
 
 from server.config import ServerSettings
 from server.jobs.models import ATTEMPT_LIVE_STATES
+from server.nodes.batching import Batched
 from server.store.db import Database
 from server.store.redis_link import Gap, RedisLink, RedisUnavailable
 from server.store.schema import attempts, nodes
@@ -68,6 +69,13 @@ class PresenceView:
         if attempt_id not in self.renewals:
             return None
         return max(stored, self.renewals[attempt_id], grace)
+
+
+@dataclass(frozen=True)
+class _BeatWrite:
+    node_id: str
+    fields: dict[str, Any]  # the node's hash: beat, usage, paused, bt
+    now: float
 
 
 @dataclass(frozen=True)
@@ -130,6 +138,8 @@ class HotPresence:
         self._full_check_done_at = 0.0
         self._full_check_floor = -1.0
         self._cleaned_at = 0.0
+        # Thousands of nodes beat: the beats that arrive together share one round trip.
+        self._beats: Batched[_BeatWrite, list[Any]] = Batched(self._write_beats)
         link.on_gap(self._gap)
 
     def _node(self, node_id: str) -> str:
@@ -147,29 +157,34 @@ class HotPresence:
         seeds: Sequence[str],
         now: float,
     ) -> BeatNews:
-        """Stores the beat; says whether the database must hear of it."""
+        """Stores the beat (with the beats that arrive meanwhile, in one pipeline); says
+        whether the database must hear of it."""
         signature = _seeds_signature(seeds)
-        key = self._node(node_id)
-
-        async def write(r: Any) -> list[Any]:
-            pipe = r.pipeline(transaction=False)
-            pipe.hmget(key, "db", "seeds")
-            pipe.hset(
-                key,
-                mapping={
-                    "beat": repr(now),
-                    "usage": json.dumps(dict(usage), sort_keys=True),
-                    "paused": int(bool(paused)),
-                    "bt": bt_endpoint[:120],
-                },
-            )
-            pipe.zadd(self.link.key("presence"), {node_id: now})
-            return await pipe.execute()
-
-        known_db, known_seeds = (await self.link.call(write))[0]
+        fields = {
+            "beat": repr(now),
+            "usage": json.dumps(dict(usage), sort_keys=True),
+            "paused": int(bool(paused)),
+            "bt": bt_endpoint[:120],
+        }
+        known_db, known_seeds = await self._beats(_BeatWrite(node_id, fields, now))
         if (known_seeds or "") != signature:
             await self._replace_seeds(node_id, seeds, signature, now)
         return BeatNews(tell_database=known_db != _mirror(paused))
+
+    async def _write_beats(self, beats: list[_BeatWrite]) -> list[list[Any]]:
+        """One pipeline for many beats: each node's mirror and seeds signature before it."""
+
+        async def write(r: Any) -> list[Any]:
+            pipe = r.pipeline(transaction=False)
+            for beat in beats:
+                key = self._node(beat.node_id)
+                pipe.hmget(key, "db", "seeds")
+                pipe.hset(key, mapping=beat.fields)
+            pipe.zadd(self.link.key("presence"), {beat.node_id: beat.now for beat in beats})
+            return await pipe.execute()
+
+        found = await self.link.call(write)
+        return [found[2 * index] for index in range(len(beats))]
 
     async def _replace_seeds(
         self, node_id: str, seeds: Sequence[str], signature: str, now: float

@@ -28,7 +28,9 @@ from server.errors import InvalidArgument, NotFound
 from server.ids import new_id
 from server.jobs.artifacts import check_digest
 from server.jobs.models import ATTEMPT_LEASED, ATTEMPT_LIVE_STATES, TASK_LEASED, TASK_RUNNING
+from server.nodes.batching import Batched
 from server.nodes.presence import HotPresence
+from server.store.db import Database
 from server.store.redis_link import RedisUnavailable
 from server.store.schema import artifact_owners, attempts, jobs, node_seeds, nodes, tasks
 
@@ -173,6 +175,7 @@ async def update_node(
             raise NotFound(f"no node {node_id}")
 
     await ctx.db.run(change)
+    ctx.events.idle.forget(node_id)  # new facts: what it may lease is looked at again
 
 
 def _seeds(beat: Beat) -> list[str]:
@@ -378,6 +381,68 @@ def _store_deadlines(conn: Connection, deadlines: dict[str, float]) -> None:
         )
 
 
+@dataclass(frozen=True)
+class StoredBeat:
+    """One heartbeat for the database (without Redis): see `record_heartbeats`."""
+
+    node_id: str
+    beat: Beat
+    seeds: list[str]
+    lease_ttl_s: int
+    now: float
+    network: str = ""
+
+
+def record_heartbeats(
+    conn: Connection, beats: Sequence[StoredBeat]
+) -> list[tuple[list[str], set[str]]]:
+    """`record_heartbeat` for each beat, in one transaction: a beat that lists no attempts
+    and no seeds (an idle node's) only updates the node's row, with one statement for all
+    of them."""
+    results: list[tuple[list[str], set[str]]] = []
+    idle: list[StoredBeat] = []
+    for stored in beats:
+        if stored.beat.running_attempt_ids or stored.seeds:
+            results.append(
+                record_heartbeat(
+                    conn,
+                    stored.node_id,
+                    stored.beat,
+                    stored.seeds,
+                    stored.lease_ttl_s,
+                    stored.now,
+                    stored.network,
+                )
+            )
+        else:
+            idle.append(stored)
+            results.append(([], set()))
+    for with_network in (True, False):
+        states = [
+            (stored.node_id, _node_state(stored.beat, stored.now, stored.network))
+            for stored in idle
+            if bool(stored.network) == with_network
+        ]
+        if states:
+            values = {column: bindparam(f"b_{column}") for column in states[0][1]}
+            rows = [
+                {"b_id": node_id, **{f"b_{k}": v for k, v in state.items()}}
+                for node_id, state in states
+            ]
+            conn.execute(update(nodes).where(nodes.c.id == bindparam("b_id")).values(values), rows)
+    idle_ids = sorted({stored.node_id for stored in idle})
+    for start in range(0, len(idle_ids), 500):  # SQLite caps a statement's parameters
+        conn.execute(
+            delete(node_seeds).where(node_seeds.c.node_id.in_(idle_ids[start : start + 500]))
+        )
+    return results
+
+
+def beat_batches(db: Database) -> Batched[StoredBeat, tuple[list[str], set[str]]]:
+    """Where heartbeats without Redis queue for their transaction (server/nodes/batching.py)."""
+    return Batched.transactions(db, record_heartbeats)
+
+
 async def heartbeat(ctx: ServerContext, node_id: str, beat: Beat, network: str = "") -> BeatReply:
     seeds = _seeds(beat)
     ttl = ctx.settings.lease_ttl_s
@@ -386,9 +451,7 @@ async def heartbeat(ctx: ServerContext, node_id: str, beat: Beat, network: str =
     if ctx.presence is not None:
         cancel = await _hot_heartbeat(ctx, ctx.presence, node_id, beat, seeds, now, network)
     if cancel is None:
-        cancel, started_jobs = await ctx.db.run(
-            record_heartbeat, node_id, beat, seeds, ttl, now, network
-        )
+        cancel, started_jobs = await ctx.beats(StoredBeat(node_id, beat, seeds, ttl, now, network))
         for job_id in started_jobs:
             ctx.events.notify(job_id)
     if cancel:

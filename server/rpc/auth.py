@@ -17,7 +17,7 @@ import hmac
 import inspect
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,7 @@ from server.accounts.revocation import check_access, current_user_state
 from server.accounts.signing import REPLICA, Signer, SigningKeys
 from server.context import ServerContext
 from server.errors import DomainError, PermissionDenied, Unauthenticated
+from server.nodes.batching import Batched
 from server.rpc.errors import status_for, status_message
 from server.rpc.standard import OPEN_METHODS as STANDARD_OPEN_METHODS
 from server.store.schema import nodes, users
@@ -170,25 +171,34 @@ class NodeCredentialCache:
         self._records.clear()
 
 
-def _load_node(conn: Connection, node_id: str) -> Any:
-    return conn.execute(
-        select(
-            nodes.c.secret_hash,
-            nodes.c.owner_id,
-            nodes.c.banned,
-            nodes.c.ban_reason,
-            users.c.username,
-            users.c.banned.label("owner_banned"),
+def _load_nodes(conn: Connection, node_ids: Sequence[str]) -> list[Any]:
+    """Each node's credential row (None for an unknown node), in the order asked."""
+    found: dict[str, Any] = {}
+    wanted = sorted(set(node_ids))
+    for start in range(0, len(wanted), 500):  # SQLite caps a statement's parameters
+        rows = conn.execute(
+            select(
+                nodes.c.id,
+                nodes.c.secret_hash,
+                nodes.c.owner_id,
+                nodes.c.banned,
+                nodes.c.ban_reason,
+                users.c.username,
+                users.c.banned.label("owner_banned"),
+            )
+            .join(users, users.c.id == nodes.c.owner_id)
+            .where(nodes.c.id.in_(wanted[start : start + 500]))
         )
-        .join(users, users.c.id == nodes.c.owner_id)
-        .where(nodes.c.id == node_id)
-    ).first()
+        found.update((row.id, row) for row in rows)
+    return [found.get(node_id) for node_id in node_ids]
 
 
 class AuthInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, ctx: ServerContext) -> None:
         self.ctx = ctx
         self.node_cache = ctx.node_credentials
+        # Credentials not cached are read many to a transaction (thousands of nodes beat).
+        self._load_node = Batched.transactions(ctx.db, _load_nodes)
 
     async def intercept_service(
         self,
@@ -242,7 +252,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         record = self.node_cache.get(node_id)
         if record is None:
             read_at = self.node_cache.generation
-            row = await self.ctx.db.run(_load_node, node_id)
+            row = await self._load_node(node_id)
             if row is None:
                 raise Unauthenticated("unknown node credential; register this machine again")
             record = _NodeRecord(

@@ -15,7 +15,7 @@ from server.nodes.networks import network_of
 from server.rpc import job_converters as convert
 from server.rpc.auth import principal_of, require_node, require_user
 from server.rpc.errors import maps_domain_errors
-from server.scheduling import scheduler
+from server.scheduling import idle
 from server.store.invalidation import NODE
 from server.torrent.peers import observed_endpoint
 from server.validation import intake, returns
@@ -84,7 +84,7 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
         self, request: node_pb2.LeaseTasksRequest, context: grpc.aio.ServicerContext
     ) -> node_pb2.LeaseTasksResponse:
         node = require_node(context)
-        leased = await scheduler.lease(
+        leased = await idle.lease(
             self.ctx,
             node.node_id,
             convert.lease_request(request),

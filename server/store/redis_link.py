@@ -71,6 +71,9 @@ def _import_redis() -> Any:
     return aioredis
 
 
+MAX_CONNECTIONS = 64
+
+
 class RedisLink:
     """See the module docstring. `await start()` on the event loop, `await close()` at the end."""
 
@@ -83,13 +86,18 @@ class RedisLink:
         self.namespace = namespace.strip(":") or "hivemind"
         self.replica_id = replica_id
         # Fail fast: a caller waiting on a dead Redis would hold a heartbeat or a lease.
-        self.client = aioredis.from_url(
+        # A bounded pool whose callers wait for a free connection: redis-py's default pool
+        # raises at its 101st concurrent call, which would read as Redis being down.
+        pool = aioredis.BlockingConnectionPool.from_url(
             url,
+            max_connections=MAX_CONNECTIONS,
+            timeout=2.0,
             socket_timeout=2.0,
             socket_connect_timeout=2.0,
             retry=Retry(NoBackoff(), 1),
             decode_responses=True,
         )
+        self.client = aioredis.Redis.from_pool(pool)
         from redis.exceptions import RedisError
 
         self._errors: tuple[type[BaseException], ...] = (OSError, TimeoutError, RedisError)
