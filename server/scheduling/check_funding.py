@@ -54,6 +54,7 @@ class CheckFunding:
         self._checked = not policy.established  # an established node's leases: never held
         self._instead: bool | None = None  # an established node that could take them is online
         self._caps: dict[str, int] = {}
+        self.held = False  # a job was kept from the node (its checks cannot be funded yet)
 
     def cap(self, job: Row) -> int | None:
         """How many of `job`'s tasks this lease may give the node (0: none now), or None
@@ -74,6 +75,7 @@ class CheckFunding:
             escrow = EscrowTracker(self.conn, ())  # read, not locked: leasing draws nothing
             spare = results_beyond_worst_case(self.conn, view, escrow, self.settings)
             self._caps[job.id] = max(0, spare - _first_results_in_flight(self.conn, job.id))
+        self.held = self.held or self._caps[job.id] == 0
         return self._caps[job.id]
 
 

@@ -85,6 +85,6 @@ async def lease(
     leased = await scheduler.lease(
         ctx, node_id, request, network, max(until - time.monotonic(), 0.0)
     )
-    if not leased.leases and not leased.held_back:
+    if not leased.leases and not leased.held_back and not leased.look_again:
         ctx.events.idle.found_nothing(node_id, request, generation)
     return leased

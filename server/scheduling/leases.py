@@ -66,6 +66,9 @@ class Leased:
 
     leases: list[Lease]
     held_back: str = ""
+    # Work was kept from the node for what may change with time alone (a hold on a job whose
+    # checks it cannot fund lapses: check_funding.py): the next call looks again.
+    look_again: bool = False
 
 
 @dataclass

@@ -319,7 +319,7 @@ def lease_tasks(
             room = limit - len(picked)
             picked += _pick(conn, to_fetch, free, room, skip_locked, allowed, funding)
     if not picked:
-        return Leased(compared)
+        return Leased(compared, look_again=funding.held)
     record_leases(conn, node_id, len(picked), now)
     attempt_ids = [new_id("att") for _ in picked]
     execute_many(
