@@ -30,8 +30,6 @@ import collections
 import json
 import os
 import random
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,6 +37,7 @@ import time
 import uuid
 from pathlib import Path
 
+import benchkit
 import grpc
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -51,17 +50,6 @@ REGISTER_CONCURRENCY = 32
 CHANNELS_PER_CLIENT = 4
 POLL_S = 5.0  # an idle worker without long-polls asks this often (at most)
 CLIENT_SATURATED = 80.0  # a client process this busy (% of a core) may be what sets the pace
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
 
 
 # -- one client process: its share of the nodes ----------------------------------------------
@@ -171,27 +159,6 @@ async def client(
 # -- the run -----------------------------------------------------------------------------------
 
 
-def start_redis(work_dir: Path) -> tuple[subprocess.Popen, str]:
-    if shutil.which("redis-server") is None:
-        raise SystemExit("--redis needs redis-server (apt install redis-server)")
-    port = free_port()
-    process = subprocess.Popen(
-        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-         "--appendonly", "no", "--dir", str(work_dir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return process, f"redis://127.0.0.1:{port}/0"
-        except OSError:
-            if time.monotonic() > deadline:
-                process.kill()
-                raise SystemExit("redis-server did not start") from None
-            time.sleep(0.05)
-
-
 def start_server(data_dir: Path, port: int, args: argparse.Namespace, redis_url: str):
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
     env = {k: v for k, v in env.items() if not k.startswith("HIVEMIND_SERVER_")}
@@ -249,8 +216,8 @@ def main() -> None:
         work = Path(tmp)
         redis_process, redis_url = None, args.redis_url
         if args.redis and not redis_url:
-            redis_process, redis_url = start_redis(work)
-        port = free_port()
+            redis_process, redis_url = benchkit.start_redis(work)
+        port = benchkit.free_port()
         address = f"127.0.0.1:{port}"
         server = start_server(work, port, args, redis_url)
         clients: list[subprocess.Popen] = []
@@ -308,8 +275,8 @@ def main() -> None:
                 "database": "postgresql" if args.database_url else "sqlite",
                 "lease_wait_s": args.lease_wait,
                 "beats": len(latencies),
-                "beat_p50_ms": round(percentile(latencies, 0.5), 2),
-                "beat_p99_ms": round(percentile(latencies, 0.99), 2),
+                "beat_p50_ms": benchkit.percentile(latencies, 0.5),
+                "beat_p99_ms": benchkit.percentile(latencies, 0.99),
                 "beat_errors": sum(sum(report["errors"].values()) for report in reports),
                 "beat_error_codes": dict(
                     sum((collections.Counter(r["errors"]) for r in reports), collections.Counter())
