@@ -31,6 +31,7 @@ from server.context import ServerContext
 from server.errors import DomainError, PermissionDenied, Unauthenticated
 from server.nodes.batching import Batched
 from server.rpc.errors import status_for, status_message
+from server.rpc.handlers import Behaviour, rewrap
 from server.rpc.standard import OPEN_METHODS as STANDARD_OPEN_METHODS
 from server.store.schema import nodes, users
 
@@ -220,9 +221,9 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                 raise PermissionDenied("a replica credential may only fetch artifacts")
         except DomainError as error:
             log.info("rpc=%s refused status=%s error=%s", method, status_for(error).name, error)
-            return _wrap_behaviour(handler, _refusal(status_for(error), status_message(error)))
+            return rewrap(handler, _refusal(status_for(error), status_message(error)))
         log.debug("rpc=%s %s", method, principal.describe())
-        return _wrap_behaviour(handler, _with_principal(principal))
+        return rewrap(handler, _with_principal(principal))
 
     async def authenticate(self, credential: str, fresh: bool = False) -> Principal:
         """The principal behind an `authorization` value, or a domain error saying why not.
@@ -276,9 +277,6 @@ def replica_signer(keys: SigningKeys) -> Signer:
     return keys.signer(REPLICA, REPLICA_TOKEN_TTL_S, "replica token")
 
 
-Behaviour = Callable[..., Any]
-
-
 def _with_principal(principal: Principal) -> Callable[[Behaviour], Behaviour]:
     """Wraps a behaviour so it runs with a context carrying `principal`, keeping its kind
     (coroutine or async generator), which grpc.aio inspects to decide how to run it."""
@@ -316,19 +314,3 @@ def _refusal(code: grpc.StatusCode, message: str) -> Callable[[Behaviour], Behav
         return unary
 
     return wrap
-
-
-def _wrap_behaviour(
-    handler: grpc.RpcMethodHandler, wrap: Callable[[Behaviour], Behaviour]
-) -> grpc.RpcMethodHandler:
-    args = {
-        "request_deserializer": handler.request_deserializer,
-        "response_serializer": handler.response_serializer,
-    }
-    if handler.unary_unary:
-        return grpc.unary_unary_rpc_method_handler(wrap(handler.unary_unary), **args)
-    if handler.unary_stream:
-        return grpc.unary_stream_rpc_method_handler(wrap(handler.unary_stream), **args)
-    if handler.stream_unary:
-        return grpc.stream_unary_rpc_method_handler(wrap(handler.stream_unary), **args)
-    return grpc.stream_stream_rpc_method_handler(wrap(handler.stream_stream), **args)

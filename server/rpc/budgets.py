@@ -31,6 +31,7 @@ from common.bounded import BoundedCache
 from server.config import ServerSettings
 from server.errors import ResourceExhausted
 from server.rpc.errors import status_message
+from server.rpc.handlers import Behaviour, rewrap
 from server.store.db import current_account
 
 MAX_ACCOUNTS = 100_000
@@ -139,9 +140,6 @@ def account_of(context: Any) -> str:
     return "addr:" + peer
 
 
-Behaviour = Callable[..., Any]
-
-
 def _budgeted(behaviour: Behaviour, budgets: RequestBudgets) -> Behaviour:
     """The behaviour, charged to the caller's account and run as that account."""
 
@@ -201,22 +199,4 @@ class RequestBudgetInterceptor(grpc.aio.ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler is None:
             return handler
-        args = {
-            "request_deserializer": handler.request_deserializer,
-            "response_serializer": handler.response_serializer,
-        }
-        if handler.unary_unary:
-            return grpc.unary_unary_rpc_method_handler(
-                _budgeted(handler.unary_unary, self.budgets), **args
-            )
-        if handler.unary_stream:
-            return grpc.unary_stream_rpc_method_handler(
-                _budgeted(handler.unary_stream, self.budgets), **args
-            )
-        if handler.stream_unary:
-            return grpc.stream_unary_rpc_method_handler(
-                _budgeted(handler.stream_unary, self.budgets), **args
-            )
-        return grpc.stream_stream_rpc_method_handler(
-            _budgeted(handler.stream_stream, self.budgets), **args
-        )
+        return rewrap(handler, lambda behaviour: _budgeted(behaviour, self.budgets))

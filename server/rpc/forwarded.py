@@ -20,6 +20,7 @@ from typing import Any
 import grpc
 
 from common.network import client_address
+from server.rpc.handlers import Behaviour, rewrap
 
 HEADER = "x-forwarded-for"
 
@@ -82,9 +83,6 @@ class ForwardedContext:
         return getattr(self._context, name)
 
 
-Behaviour = Callable[..., Any]
-
-
 class ForwardedPeerInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, trusted: list[Network]) -> None:
         self.trusted = trusted
@@ -116,14 +114,4 @@ class ForwardedPeerInterceptor(grpc.aio.ServerInterceptor):
 
             return unary
 
-        args = {
-            "request_deserializer": handler.request_deserializer,
-            "response_serializer": handler.response_serializer,
-        }
-        if handler.unary_unary:
-            return grpc.unary_unary_rpc_method_handler(wrap(handler.unary_unary), **args)
-        if handler.unary_stream:
-            return grpc.unary_stream_rpc_method_handler(wrap(handler.unary_stream), **args)
-        if handler.stream_unary:
-            return grpc.stream_unary_rpc_method_handler(wrap(handler.stream_unary), **args)
-        return grpc.stream_stream_rpc_method_handler(wrap(handler.stream_stream), **args)
+        return rewrap(handler, wrap)

@@ -24,6 +24,7 @@ from google.protobuf.message import DecodeError, Message
 
 from server.errors import InvalidArgument
 from server.rpc.errors import status_message
+from server.rpc.handlers import Behaviour, rewrap
 
 MAX_STRING_CHARS = 4096
 MAX_REPEATED_ITEMS = 1000
@@ -113,9 +114,6 @@ async def _checked_stream(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
         yield _checked(request)
 
 
-Behaviour = Callable[..., Any]
-
-
 def _with_limits(behaviour: Behaviour, streamed_requests: bool) -> Behaviour:
     """The behaviour, refusing over-limit requests with INVALID_ARGUMENT. A streamed
     request's messages are checked as the handler reads them: the error surfaces inside the
@@ -163,22 +161,9 @@ class RequestLimitsInterceptor(grpc.aio.ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler is None:
             return handler
-        args = {
-            "request_deserializer": _safe_deserializer(handler.request_deserializer),
-            "response_serializer": handler.response_serializer,
-        }
-        if handler.unary_unary:
-            return grpc.unary_unary_rpc_method_handler(
-                _with_limits(handler.unary_unary, False), **args
-            )
-        if handler.unary_stream:
-            return grpc.unary_stream_rpc_method_handler(
-                _with_limits(handler.unary_stream, False), **args
-            )
-        if handler.stream_unary:
-            return grpc.stream_unary_rpc_method_handler(
-                _with_limits(handler.stream_unary, True), **args
-            )
-        return grpc.stream_stream_rpc_method_handler(
-            _with_limits(handler.stream_stream, True), **args
+        streamed = handler.request_streaming  # its messages are checked as they are read
+        return rewrap(
+            handler,
+            lambda behaviour: _with_limits(behaviour, streamed),
+            _safe_deserializer(handler.request_deserializer),
         )

@@ -17,8 +17,7 @@ from typing import Any
 import grpc
 
 from server.metrics import RPC_HANDLED, RPC_SECONDS
-
-Behaviour = Callable[..., Any]
+from server.rpc.handlers import Behaviour, rewrap
 
 
 def _code_name(context: Any, error: BaseException | None) -> str:
@@ -80,22 +79,4 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):
         if handler is None:
             return handler
         method = handler_call_details.method
-        args = {
-            "request_deserializer": handler.request_deserializer,
-            "response_serializer": handler.response_serializer,
-        }
-        if handler.unary_unary:
-            return grpc.unary_unary_rpc_method_handler(
-                _measured(method, handler.unary_unary), **args
-            )
-        if handler.unary_stream:
-            return grpc.unary_stream_rpc_method_handler(
-                _measured(method, handler.unary_stream), **args
-            )
-        if handler.stream_unary:
-            return grpc.stream_unary_rpc_method_handler(
-                _measured(method, handler.stream_unary), **args
-            )
-        return grpc.stream_stream_rpc_method_handler(
-            _measured(method, handler.stream_stream), **args
-        )
+        return rewrap(handler, lambda behaviour: _measured(method, behaviour))
