@@ -7,6 +7,10 @@ eighth of the database thread's time. `execute_many` compiles the statement once
 and hands the driver the rows as they are, in the order its placeholders want; on PostgreSQL
 the rows of an INSERT go through COPY.
 
+On PostgreSQL the rows of an UPDATE by primary key (`WHERE table.key = :param`, one row
+each, keys distinct) become one statement: `UPDATE ... FROM unnest(arrays) AS v WHERE
+table.key = v.key`, where an executemany costs psycopg and the server a statement per row.
+
 The statement must be built once (a module constant) and take every value from the rows:
 each of its bind parameters is a key of every row (a constant too: SQLAlchemy makes a bind
 parameter of it, which execute_many refuses to guess). It suits plain values only: strings,
@@ -15,18 +19,34 @@ numbers, booleans and None, which sqlite3 and psycopg adapt themselves.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import operator
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Insert
+from sqlalchemy import BindParameter, Column, Connection, Insert, Update
 from sqlalchemy.sql import Executable
+from sqlalchemy.sql.elements import BinaryExpression
+from sqlalchemy.types import NullType
 
 from server.store.db_work import count_copied
 
-# (dialect, statement, the rows' keys) -> (SQL, placeholder names in order, or None for named).
-# Statements are module constants, so this holds a handful of entries; the bound is a guard.
-_compiled: dict[tuple[str, Executable, tuple[str, ...]], tuple[str, tuple[str, ...] | None]] = {}
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    values: Callable[[Mapping[str, Any]], Any]  # a row -> the driver's parameters
+    # PostgreSQL UPDATE by key: the SQL that updates all rows at once, and the key's name.
+    unnest_sql: str = ""
+    key: str = ""
+
+
+# (dialect, statement, the rows' keys) -> how to run it. Statements are module constants, so
+# this holds a handful of entries; the bound is a guard.
+_compiled: dict[tuple[str, Executable, tuple[str, ...]], _Compiled] = {}
 MAX_COMPILED = 256
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
 def execute_many(
@@ -42,22 +62,58 @@ def execute_many(
     cache_key = (conn.dialect.name, statement, keys)
     found = _compiled.get(cache_key)
     if found is None:
-        compiled = statement.compile(dialect=conn.dialect, column_keys=list(keys))
-        if compiled.positional:
-            names = tuple(compiled.positiontup or ())
-        else:
-            names = tuple(compiled.bind_names.values())
-        missing = sorted(set(names) - set(keys))
-        if missing:
-            raise ValueError(f"execute_many: the rows lack {', '.join(missing)}")
         if len(_compiled) >= MAX_COMPILED:
             _compiled.clear()
-        found = _compiled[cache_key] = (compiled.string, names if compiled.positional else None)
-    sql, order = found
-    if order is None:  # named placeholders (psycopg): the rows as they are
-        conn.exec_driver_sql(sql, [dict(row) for row in rows])
+        found = _compiled[cache_key] = _compile(conn, statement, keys)
+    if found.unnest_sql and len(rows) > 1 and len({row[found.key] for row in rows}) == len(rows):
+        columns = {name: [row[name] for row in rows] for name in keys}
+        conn.exec_driver_sql(found.unnest_sql, columns)
+        return
+    conn.exec_driver_sql(found.sql, [found.values(row) for row in rows])
+
+
+def _compile(conn: Connection, statement: Executable, keys: tuple[str, ...]) -> _Compiled:
+    compiled = statement.compile(dialect=conn.dialect, column_keys=list(keys))
+    if compiled.positional:
+        names = tuple(compiled.positiontup or ())
     else:
-        conn.exec_driver_sql(sql, [tuple(row[name] for name in order) for row in rows])
+        names = tuple(compiled.bind_names.values())
+    missing = sorted(set(names) - set(keys))
+    if missing:
+        raise ValueError(f"execute_many: the rows lack {', '.join(missing)}")
+    if not compiled.positional:  # named placeholders (psycopg): the rows as they are
+        return _Compiled(compiled.string, dict, *_unnest_update(conn, statement, compiled))
+    if len(names) == 1:
+        name = names[0]
+        return _Compiled(compiled.string, lambda row: (row[name],))
+    return _Compiled(compiled.string, operator.itemgetter(*names))
+
+
+def _unnest_update(conn: Connection, statement: Executable, compiled: Any) -> tuple[str, str]:
+    """PostgreSQL: (the SQL that runs an UPDATE by primary key for all rows at once, the
+    key's parameter), or ("", "") for any other statement."""
+    where = getattr(statement, "whereclause", None)
+    if not isinstance(statement, Update) or not isinstance(where, BinaryExpression):
+        return "", ""
+    column, key = where.left, where.right
+    if not (
+        isinstance(column, Column)
+        and column.primary_key
+        and isinstance(key, BindParameter)
+        and where.operator is operator.eq
+    ):
+        return "", ""
+    binds = compiled.binds
+    names = list(dict.fromkeys(compiled.bind_names.values()))
+    if any(isinstance(binds[name].type, NullType) for name in names):
+        return "", ""  # a type PostgreSQL's arrays cannot be cast to
+    arrays = ", ".join(
+        f"%({name})s::{binds[name].type.compile(dialect=conn.dialect)}[]" for name in names
+    )
+    sql = _PLACEHOLDER.sub(lambda match: f"v.{match.group(1)}", compiled.string)
+    head, where_sql = sql.rsplit(" WHERE ", 1)
+    sql = f"{head} FROM unnest({arrays}) AS v({', '.join(names)}) WHERE {where_sql}"
+    return sql, key.key
 
 
 def _copy_rows(

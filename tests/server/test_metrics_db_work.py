@@ -150,6 +150,49 @@ def test_bulk_inserts_are_counted_on_both_databases(
 
 
 @pytest.mark.db
+def test_bulk_updates_by_key_are_one_statement_on_postgresql(
+    open_database: Callable[[Path], Database], tmp_path: Path
+) -> None:
+    db = open_database(tmp_path / "data")
+    rows = Table(
+        "db_work_bulk_update",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("v", Integer),
+        Column("total", Integer),
+    )
+    rows.metadata.create_all(db.engine)
+    change = (
+        update(rows)
+        .where(rows.c.id == bindparam("b_id"))
+        .values(v=bindparam("b_v"), total=rows.c.total + bindparam("b_add"))
+    )
+    values = [{"b_id": i, "b_v": 10 * i, "b_add": i} for i in range(4)]
+    try:
+        db.transaction_sync(
+            lambda conn: conn.execute(
+                insert(rows), [{"id": i, "v": 0, "total": 1} for i in range(5)]
+            )
+        )
+        before = counted()
+        db.transaction_sync(lambda conn: execute_many(conn, change, values))
+        moved = grown(before, counted())
+        # The same key twice: applied once per row, in order, as an executemany does.
+        again = [{"b_id": 4, "b_v": 1, "b_add": 2}, {"b_id": 4, "b_v": 2, "b_add": 3}]
+        db.transaction_sync(lambda conn: execute_many(conn, change, again))
+        found = db.transaction_sync(
+            lambda conn: conn.execute(select(rows).order_by(rows.c.id)).all()
+        )
+    finally:
+        rows.metadata.drop_all(db.engine)
+        db.close()
+    assert [tuple(row) for row in found] == [(i, 10 * i, 1 + i) for i in range(4)] + [(4, 2, 6)]
+    assert moved["rows_written"] == 4
+    # SQLite runs the statement once a row; PostgreSQL updates them all in one statement.
+    assert moved["update"] == (4 if db.is_sqlite else 1)
+
+
+@pytest.mark.db
 async def test_metrics_show_what_calls_cost_the_database(server, stubs, user_session):
     alice = await user_session(server, "alice")
     bob = await user_session(server, "bob")
