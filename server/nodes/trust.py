@@ -106,24 +106,89 @@ class TrustRecord:
         return self.quarantined_until > now
 
 
+RECORD_FIELDS = tuple(field.name for field in dataclasses.fields(TrustRecord))
+# Built once: the hot path reads trust in every lease and completion.
+SELECT_TRUST = select(*(node_trust.c[name] for name in RECORD_FIELDS)).where(
+    node_trust.c.node_id.in_(bindparam("b_ids", expanding=True))
+)
+SELECT_ONE_TRUST = select(*(node_trust.c[name] for name in RECORD_FIELDS)).where(
+    node_trust.c.node_id == bindparam("b_id")
+)
+
+
+def _found_records(conn: Connection, ids: list[str]) -> dict[str, TrustRecord]:
+    """The records these nodes have (none for a node without a row yet)."""
+    if not ids:
+        return {}
+    if len(ids) == 1:
+        rows = conn.execute(SELECT_ONE_TRUST, {"b_id": ids[0]})
+    else:
+        rows = conn.execute(SELECT_TRUST, {"b_ids": ids})
+    return {row[0]: TrustRecord(*row) for row in rows}
+
+
 def load_trust(conn: Connection, node_ids: Iterable[str]) -> dict[str, TrustRecord]:
     """The records of these nodes; a node with none yet gets an all-zero record."""
     ids = sorted(set(node_ids))
-    found = {node_id: TrustRecord(node_id) for node_id in ids}
-    if ids:
-        for row in conn.execute(select(node_trust).where(node_trust.c.node_id.in_(ids))):
-            values = {k: v for k, v in row._mapping.items() if k != "updated_at"}
-            found[row.node_id] = TrustRecord(**values)
+    found = _found_records(conn, ids)
+    return {node_id: found.get(node_id) or TrustRecord(node_id) for node_id in ids}
+
+
+@dataclass(frozen=True)
+class NodeStanding:
+    """What trust decides with about one node, read at once: its record, and its row's
+    creation time, benchmark score and network."""
+
+    record: TrustRecord
+    created_at: float
+    benchmark_score: float
+    network: str
+
+
+def _standing_query(lock: bool) -> Select:
+    query = (
+        select(
+            nodes.c.id,
+            nodes.c.created_at,
+            nodes.c.benchmark_score,
+            nodes.c.network,
+            *(node_trust.c[name] for name in RECORD_FIELDS[1:]),
+        )
+        .select_from(nodes.outerjoin(node_trust, node_trust.c.node_id == nodes.c.id))
+        .where(nodes.c.id.in_(bindparam("b_ids", expanding=True)))
+    )
+    return query.with_for_update(of=nodes) if lock else query
+
+
+SELECT_STANDING = _standing_query(lock=False)
+SELECT_STANDING_LOCKED = _standing_query(lock=True)
+
+
+def load_standing(
+    conn: Connection, node_ids: Iterable[str], lock: bool = False
+) -> dict[str, NodeStanding]:
+    """The standing of each of these nodes that exists, in one query; with `lock` their rows
+    stay locked until the transaction ends (PostgreSQL)."""
+    ids = sorted(set(node_ids))
+    if not ids:
+        return {}
+    query = SELECT_STANDING_LOCKED if lock else SELECT_STANDING
+    found = {}
+    for row in conn.execute(query, {"b_ids": ids}):
+        node_id, created_at, score, network, *values = row
+        # No trust row yet: the columns are NULL, the record all zero.
+        record = TrustRecord(node_id, *values) if values[0] is not None else TrustRecord(node_id)
+        found[node_id] = NodeStanding(record, float(created_at), float(score or 0.0), network)
     return found
 
 
-def _ensure_rows(conn: Connection, node_ids: set[str], now: float) -> None:
-    existing = set(
-        conn.execute(
-            select(node_trust.c.node_id).where(node_trust.c.node_id.in_(sorted(node_ids)))
-        ).scalars()
-    )
-    missing = sorted(node_ids - existing)
+def _ensure_rows(
+    conn: Connection, node_ids: set[str], now: float, existing: Iterable[str] | None = None
+) -> None:
+    """Trust rows for these nodes where they have none (`existing`: the ones known to)."""
+    if existing is None:
+        existing = _found_records(conn, sorted(node_ids))
+    missing = sorted(node_ids - set(existing))
     if missing:
         conn.execute(
             insert(node_trust),
@@ -175,8 +240,9 @@ def _scale_quotas(
     counts = Counter(node_ids)
     if not counts:
         return
-    _ensure_rows(conn, set(counts), now)
-    records = load_trust(conn, counts)
+    found = _found_records(conn, sorted(counts))
+    _ensure_rows(conn, set(counts), now, existing=found)
+    records = {node_id: found.get(node_id) or TrustRecord(node_id) for node_id in counts}
     initial = max(1, settings.lease_quota_initial)
     top = max(initial, settings.lease_quota_max)
     for node_id, count in sorted(counts.items()):
@@ -288,10 +354,17 @@ def is_established(
 
 def established_clause(settings: ServerSettings, now: float) -> ColumnElement[bool]:
     """`is_established` for a query that joins `nodes` and `node_trust`."""
+    return established_by(now - settings.established_min_age_s, settings.established_min_valid, now)
+
+
+def established_by(created_by: object, min_valid: object, now: object) -> ColumnElement[bool]:
+    """`established_clause` from its values: made by `created_by`, at least `min_valid`
+    valid results, not quarantined at `now` (values, or bind parameters for a statement
+    built once)."""
     return and_(
         nodes.c.banned.is_(False),
-        nodes.c.created_at <= now - settings.established_min_age_s,
-        node_trust.c.valid_results >= settings.established_min_valid,
+        nodes.c.created_at <= created_by,
+        node_trust.c.valid_results >= min_valid,
         node_trust.c.consecutive_valid > 0,
         node_trust.c.quarantined_until <= now,
     )
@@ -306,10 +379,23 @@ def established_nodes(settings: ServerSettings, now: float) -> Select:
     )
 
 
+ANY_ESTABLISHED = (
+    select(nodes.c.id)
+    .join(node_trust, node_trust.c.node_id == nodes.c.id)
+    .where(established_by(bindparam("b_created_by"), bindparam("b_min_valid"), bindparam("b_now")))
+    .limit(1)
+)
+
+
 def any_established(conn: Connection, settings: ServerSettings, now: float) -> bool:
     """Whether the network has an established node at all. Until it has one (a new network)
     agreement among independent new nodes is all there is, and counts."""
-    return conn.execute(established_nodes(settings, now).limit(1)).first() is not None
+    params = {
+        "b_created_by": now - settings.established_min_age_s,
+        "b_min_valid": settings.established_min_valid,
+        "b_now": now,
+    }
+    return conn.execute(ANY_ESTABLISHED, params).first() is not None
 
 
 def established_among(
@@ -443,17 +529,27 @@ class EarningsCaps:
     day, so trust bought with cheap accounts pays little; an established node has no cap.
     `allow` before drawing from the escrow, `write` once at the end."""
 
-    def __init__(self, conn: Connection, settings: ServerSettings, now: float) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        settings: ServerSettings,
+        now: float,
+        standings: dict[str, NodeStanding] | None = None,
+    ) -> None:
         self.conn = conn
         self.settings = settings
         self.now = now
+        self._standings = dict(standings or {})  # read already by the caller
         self._left: dict[str, int | None] = {}  # None = not capped
         self._paid: Counter[str] = Counter()
 
     def _load(self, node_id: str) -> int | None:
-        row = self.conn.execute(select(nodes.c.created_at).where(nodes.c.id == node_id)).first()
-        record = load_trust(self.conn, [node_id])[node_id].today(self.now)
-        created_at = float(row.created_at) if row is not None else self.now
+        standing = self._standings.get(node_id) or load_standing(self.conn, [node_id]).get(node_id)
+        if standing is None:
+            record, created_at = TrustRecord(node_id), self.now
+        else:
+            record, created_at = standing.record, standing.created_at
+        record = record.today(self.now)
         if is_established(record, created_at, self.settings, self.now):
             return None
         days = int(max(0.0, self.now - created_at) // DAY_S)
@@ -491,23 +587,21 @@ def node_bonuses(
 ) -> dict[str, Bonuses]:
     """Each node's bonuses for a payout now (see server/ledger/rewards.py)."""
     now = time.time() if now is None else now
-    ids = sorted(set(node_ids))
-    if not ids:
-        return {}
-    records = load_trust(conn, ids)
-    rows = conn.execute(
-        select(nodes.c.id, nodes.c.benchmark_score, nodes.c.created_at).where(nodes.c.id.in_(ids))
-    ).all()
-    bonuses = {}
-    for row in rows:
-        record = records[row.id]
-        stable_since = max(float(row.created_at), record.last_offline_at, record.last_expired_at)
-        bonuses[row.id] = Bonuses(
-            performance_bonus_permille(
-                float(row.benchmark_score or 0.0),
-                settings.reference_benchmark_score,
-                validated=record.consecutive_valid > 0,
-            ),
-            stability_bonus_permille(stable_since, now, settings.stability_window_s),
-        )
-    return bonuses
+    return {
+        node_id: bonuses_of(standing, settings, now)
+        for node_id, standing in load_standing(conn, node_ids).items()
+    }
+
+
+def bonuses_of(standing: NodeStanding, settings: ServerSettings, now: float) -> Bonuses:
+    """A node's bonuses for a payout now, from its standing."""
+    record = standing.record
+    stable_since = max(standing.created_at, record.last_offline_at, record.last_expired_at)
+    return Bonuses(
+        performance_bonus_permille(
+            standing.benchmark_score,
+            settings.reference_benchmark_score,
+            validated=record.consecutive_valid > 0,
+        ),
+        stability_bonus_permille(stable_since, now, settings.stability_window_s),
+    )

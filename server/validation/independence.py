@@ -21,11 +21,12 @@ is established (or, on a new network, any independent node) agreed with it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import Connection, Select, exists, func, select
+from sqlalchemy import Connection, Select, bindparam, exists, func, select
 
 from server.config import ServerSettings
 from server.jobs.models import ATTEMPT_DONE, ATTEMPT_FAILED, ATTEMPT_LIVE_STATES
@@ -171,13 +172,40 @@ def checker_online(
     """Whether `needed` online nodes of other owners than these, on other networks than
     these (when networks count), and of different owners and networks from each other, could
     check a result now."""
-    query = _online_nodes(settings, now, established_only).add_columns(
-        nodes.c.owner_id, nodes.c.network
-    )
-    owners = sorted(set(excluded_owners))
-    networks = sorted(set(excluded_networks))
-    query = query.where(nodes.c.owner_id.not_in(owners))
-    if settings.distinct_networks and networks:
-        query = query.where(nodes.c.network.not_in(networks))
-    found = conn.execute(query.limit(64)).all()
+    networks = sorted(set(excluded_networks)) if settings.distinct_networks else []
+    params: dict[str, object] = {"b_now": now, "b_owners": sorted(set(excluded_owners))}
+    if networks:
+        params["b_networks"] = networks
+    if established_only:
+        params |= {
+            "b_created_by": now - settings.established_min_age_s,
+            "b_min_valid": settings.established_min_valid,
+        }
+    found = conn.execute(_checkers_query(established_only, bool(networks)), params).all()
     return independent_count(found, settings.distinct_networks) >= needed
+
+
+@functools.cache
+def _checkers_query(established_only: bool, by_network: bool) -> Select:
+    """checker_online's query, built once per shape: online nodes (established ones, made
+    by :b_created_by with :b_min_valid results) of no owner in :b_owners (nor network in
+    :b_networks), not quarantined at :b_now."""
+    query = (
+        select(nodes.c.id, nodes.c.owner_id, nodes.c.network)
+        .select_from(nodes.outerjoin(node_trust, node_trust.c.node_id == nodes.c.id))
+        .where(
+            nodes.c.online.is_(True),
+            nodes.c.banned.is_(False),
+            func.coalesce(node_trust.c.quarantined_until, 0.0) <= bindparam("b_now"),
+            nodes.c.owner_id.not_in(bindparam("b_owners", expanding=True)),
+        )
+    )
+    if established_only:
+        query = query.where(
+            trust.established_by(
+                bindparam("b_created_by"), bindparam("b_min_valid"), bindparam("b_now")
+            )
+        )
+    if by_network:
+        query = query.where(nodes.c.network.not_in(bindparam("b_networks", expanding=True)))
+    return query.limit(64)

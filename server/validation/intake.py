@@ -40,7 +40,10 @@ from server.ledger.rewards import measured_core_ms, reward_for
 from server.nodes.trust import (
     Bonuses,
     EarningsCaps,
-    node_bonuses,
+    NodeStanding,
+    TrustRecord,
+    bonuses_of,
+    load_standing,
     record_accepted,
     record_errors,
     record_results,
@@ -81,7 +84,6 @@ from server.validation.spot_checks import SpotChecks, settle_and_distrust
 # replica is judged against the accepted result).
 REPLICA_OPEN_STATES = (TASK_PENDING, *TASK_IN_FLIGHT_STATES, TASK_DONE)
 SPOT_CHECK_NOTE = "result recorded; a node of another owner checks it before it is paid"
-NO_BONUSES = Bonuses(0, 0)
 
 
 def _check_batch(items: Sequence[object]) -> None:
@@ -109,7 +111,8 @@ def complete_attempts(
     time) and the escrow accounts, and runs READ COMMITTED (server/store/postgres.py)."""
     _check_batch(completions)
     effects = Effects()
-    network = _record_network(conn, node_id, network)
+    standing = _load_node(conn, node_id, network, now)
+    network = standing.network
     completions = everything = [canonical(item) for item in completions]
     rows = load_attempts(conn, [item.attempt_id for item in completions], lock=True)
     uploaded = uploaded_results(
@@ -126,7 +129,7 @@ def complete_attempts(
     )
     completions = [item for item in completions if not _is_comparison(rows, item.attempt_id)]
     replicated = replicated_tasks(conn, rows.values())
-    bonuses = node_bonuses(conn, [node_id], settings, now).get(node_id, NO_BONUSES)
+    bonuses = bonuses_of(standing, settings, now)
     accepted = AcceptedResults(
         settings,
         node_id,
@@ -135,9 +138,9 @@ def complete_attempts(
         now,
         bonuses,
         ResultChecks(network),
-        EarningsCaps(conn, settings, now),
+        EarningsCaps(conn, settings, now, {node_id: standing}),
     )
-    checks = SpotChecks(conn, node_id, node_owner_id, network, escrow, settings, rng, now)
+    checks = SpotChecks(conn, node_id, node_owner_id, network, escrow, settings, rng, now, standing)
     acks: list[Ack] = []
     handled: dict[str, Ack] = {}
     for item in completions:
@@ -474,15 +477,16 @@ class AcceptedResults:
         release_result_quota(conn, [(digest, self.node_id) for digest, _ in self.result_grants])
 
 
-def _record_network(conn: Connection, node_id: str, network: str) -> str:
-    """Records the network a node's report came from ("" = keep); returns the node's.
+def _load_node(conn: Connection, node_id: str, network: str, now: float) -> NodeStanding:
+    """The node's standing, with the network its report came from ("" = keep) recorded.
     Locks the node's row (PostgreSQL): one report of a node at a time."""
-    found = conn.execute(
-        select(nodes.c.network).where(nodes.c.id == node_id).with_for_update()
-    ).scalar()
-    if network and network != found:
+    standing = load_standing(conn, [node_id], lock=True).get(node_id)
+    if standing is None:  # no such node: a new one, with no bonus, for what follows
+        return NodeStanding(TrustRecord(node_id), now, 0.0, network)
+    if network and network != standing.network:
         conn.execute(update(nodes).where(nodes.c.id == node_id).values(network=network))
-    return network or found or ""
+        standing = replace(standing, network=network)
+    return standing
 
 
 def _is_comparison(rows: dict[str, Row], attempt_id: str) -> bool:

@@ -48,7 +48,7 @@ from server.ledger.clawbacks import ClawbackPlan, take_back
 from server.ledger.payouts import EscrowTracker
 from server.ledger.rewards import worst_case_cost_ucpt
 from server.nodes import trust
-from server.store.schema import job_rounds, jobs, nodes, result_checks, task_replicas, tasks
+from server.store.schema import job_rounds, jobs, result_checks, task_replicas, tasks
 from server.validation.independence import checker_online
 from server.validation.quorum import Settlement, apply_settlement, settle
 from server.validation.replicas import DISCARDED, PENDING, UNVERIFIED, open_spot_check
@@ -153,6 +153,7 @@ class SpotChecks:
         settings: ServerSettings,
         rng: random.Random | None,
         now: float,
+        standing: trust.NodeStanding | None = None,
     ) -> None:
         self.conn = conn
         self.node_owner_id = node_owner_id
@@ -162,9 +163,10 @@ class SpotChecks:
         self.now = now
         # Unpredictable to nodes: a cheater must not know which results will be checked.
         self.rng = rng or random.SystemRandom()
-        record = trust.load_trust(conn, [node_id])[node_id]
-        created_at = conn.execute(select(nodes.c.created_at).where(nodes.c.id == node_id)).scalar()
-        established = trust.is_established(record, float(created_at or now), settings, now)
+        standing = standing or trust.load_standing(conn, [node_id]).get(node_id)
+        record = standing.record if standing else trust.TrustRecord(node_id)
+        created_at = standing.created_at if standing else now
+        established = trust.is_established(record, created_at, settings, now)
         # Trust counts only once the node is established (its age and history cap it).
         self.consecutive_valid = record.consecutive_valid if established else 0
         self._required: bool | None = None
