@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Select,
     and_,
     bindparam,
     delete,
@@ -78,19 +79,24 @@ class JobDeltas(defaultdict[str, JobDelta]):
         super().__init__(JobDelta)
 
 
+ADD_DELTAS = (
+    update(jobs)
+    .where(jobs.c.id == bindparam("b_job_id"))
+    .values(
+        tasks_done=jobs.c.tasks_done + bindparam("b_done"),
+        tasks_failed=jobs.c.tasks_failed + bindparam("b_failed"),
+        tasks_cancelled=jobs.c.tasks_cancelled + bindparam("b_cancelled"),
+        cost_ucpt=jobs.c.cost_ucpt + bindparam("b_cost"),
+        updated_at=bindparam("b_now"),
+    )
+)
+
+
 def apply_deltas(conn: Connection, deltas: JobDeltas, now: float) -> None:
     if not deltas:
         return
     conn.execute(
-        update(jobs)
-        .where(jobs.c.id == bindparam("b_job_id"))
-        .values(
-            tasks_done=jobs.c.tasks_done + bindparam("b_done"),
-            tasks_failed=jobs.c.tasks_failed + bindparam("b_failed"),
-            tasks_cancelled=jobs.c.tasks_cancelled + bindparam("b_cancelled"),
-            cost_ucpt=jobs.c.cost_ucpt + bindparam("b_cost"),
-            updated_at=now,
-        ),
+        ADD_DELTAS,
         [
             {
                 "b_job_id": job_id,
@@ -98,6 +104,7 @@ def apply_deltas(conn: Connection, deltas: JobDeltas, now: float) -> None:
                 "b_failed": delta.failed,
                 "b_cancelled": delta.cancelled,
                 "b_cost": delta.cost_ucpt,
+                "b_now": now,
             }
             for job_id, delta in sorted(deltas.items())
         ],
@@ -127,30 +134,36 @@ def refund_escrow(conn: Connection, job_id: str, owner_id: str, escrow_account_i
     return left
 
 
-def settle_ended_jobs(conn: Connection, job_ids: set[str], now: float) -> list[str]:
-    """Ends every listed job whose tasks have all ended, refunding its escrow; returns them."""
-    if not job_ids:
-        return []
+def _ended_jobs() -> Select:
+    """Active jobs among :b_ids whose tasks have all ended, with their last round's state."""
     ended_tasks = jobs.c.tasks_done + jobs.c.tasks_failed + jobs.c.tasks_cancelled
     last_round_state = (
         select(job_rounds.c.state)
         .where(job_rounds.c.job_id == jobs.c.id, job_rounds.c.round == jobs.c.rounds - 1)
         .scalar_subquery()
     )
-    rows = conn.execute(
-        select(
-            jobs.c.id,
-            jobs.c.owner_id,
-            jobs.c.escrow_account_id,
-            jobs.c.tasks_failed,
-            jobs.c.aggregate_json,
-            last_round_state.label("last_round_state"),
-        ).where(
-            jobs.c.id.in_(sorted(job_ids)),
-            jobs.c.state.in_(JOB_ACTIVE_STATES),
-            ended_tasks >= jobs.c.tasks_total,
-        )
-    ).all()
+    return select(
+        jobs.c.id,
+        jobs.c.owner_id,
+        jobs.c.escrow_account_id,
+        jobs.c.tasks_failed,
+        jobs.c.aggregate_json,
+        last_round_state.label("last_round_state"),
+    ).where(
+        jobs.c.id.in_(bindparam("b_ids", expanding=True)),
+        jobs.c.state.in_(JOB_ACTIVE_STATES),
+        ended_tasks >= jobs.c.tasks_total,
+    )
+
+
+ENDED_JOBS = _ended_jobs()
+
+
+def settle_ended_jobs(conn: Connection, job_ids: set[str], now: float) -> list[str]:
+    """Ends every listed job whose tasks have all ended, refunding its escrow; returns them."""
+    if not job_ids:
+        return []
+    rows = conn.execute(ENDED_JOBS, {"b_ids": sorted(job_ids)}).all()
     for row in rows:
         if row.aggregate_json:
             state = JOB_DONE if row.last_round_state == ROUND_DONE else JOB_FAILED

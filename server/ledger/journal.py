@@ -32,8 +32,11 @@ class Posted:
     created: bool  # False when the idempotency key had been used already
 
 
+SELECT_ACCOUNT_BY_NAME = select(accounts.c.id).where(accounts.c.name == bindparam("b_name"))
+
+
 def _account_by_name(conn: Connection, name: str) -> str | None:
-    return conn.execute(select(accounts.c.id).where(accounts.c.name == name)).scalar()
+    return conn.execute(SELECT_ACCOUNT_BY_NAME, {"b_name": name}).scalar()
 
 
 def _create_account(
@@ -260,6 +263,17 @@ MOVE_BALANCE = (
 )
 
 
+USED_KEYS = select(ledger_transactions.c.id, ledger_transactions.c.idempotency_key).where(
+    ledger_transactions.c.idempotency_key.in_(bindparam("b_keys", expanding=True))
+)
+# FOR UPDATE (PostgreSQL): no other writer moves these balances until we commit.
+LOCK_BALANCES = (
+    select(accounts.c.id, accounts.c.balance_ucpt)
+    .where(accounts.c.id.in_(bindparam("b_ids", expanding=True)))
+    .with_for_update()
+)
+
+
 def post_many(conn: Connection, movements: list[Movement]) -> list[Posted]:
     """Posts many transactions with a few statements in all (the payout hot path: one
     per completed task). Same rules and results as calling post() for each in order: a
@@ -272,21 +286,10 @@ def post_many(conn: Connection, movements: list[Movement]) -> list[Posted]:
     for start in range(0, len(keys), 500):  # SQLite caps the parameters of one statement
         existing.update(
             (key, tx_id)
-            for tx_id, key in conn.execute(
-                select(ledger_transactions.c.id, ledger_transactions.c.idempotency_key).where(
-                    ledger_transactions.c.idempotency_key.in_(keys[start : start + 500])
-                )
-            )
+            for tx_id, key in conn.execute(USED_KEYS, {"b_keys": keys[start : start + 500]})
         )
     account_ids = sorted({a for m in movements for a, _ in m.entries})
-    # FOR UPDATE (PostgreSQL): no other writer moves these balances until we commit.
-    balances = dict(
-        conn.execute(
-            select(accounts.c.id, accounts.c.balance_ucpt)
-            .where(accounts.c.id.in_(account_ids))
-            .with_for_update()
-        ).all()
-    )
+    balances = dict(conn.execute(LOCK_BALANCES, {"b_ids": account_ids}).all())
     missing = [a for a in account_ids if a not in balances]
     if missing:
         raise NotFound(f"no account {missing[0]}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from server.ledger import journal as ledger
 from server.ledger import starter
@@ -32,6 +32,14 @@ class PayoutOrder:
     amount_ucpt: int  # what is paid: the reward, capped by the escrow left
 
 
+LOCK_ESCROWS = (
+    select(accounts.c.id, accounts.c.balance_ucpt)
+    .where(accounts.c.id.in_(bindparam("b_ids", expanding=True)))
+    .order_by(accounts.c.id)
+    .with_for_update()
+)
+
+
 class EscrowTracker:
     """Escrow balances read once per batch and drawn down as payouts are decided; their rows
     stay locked until the transaction ends (PostgreSQL), so nobody else draws meanwhile."""
@@ -41,14 +49,7 @@ class EscrowTracker:
         self._conn = conn
         self._left: dict[str, int] = {}
         if ids:
-            self._left = dict(
-                conn.execute(
-                    select(accounts.c.id, accounts.c.balance_ucpt)
-                    .where(accounts.c.id.in_(ids))
-                    .order_by(accounts.c.id)
-                    .with_for_update()
-                ).all()
-            )
+            self._left = dict(conn.execute(LOCK_ESCROWS, {"b_ids": ids}).all())
 
     def left(self, account_id: str) -> int:
         """What the account still holds after the draws decided so far (read on first use

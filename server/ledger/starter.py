@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from common.units import format_ucpt
 from server.errors import FailedPrecondition
@@ -92,15 +92,18 @@ def payee_account(conn: Connection, payee_id: str, owner_id: str, starter_funded
     return ledger.user_account_id(conn, payee_id)
 
 
+JOB_FUNDING = select(jobs.c.id, jobs.c.owner_id, jobs.c.starter_funded).where(
+    jobs.c.id.in_(bindparam("b_ids", expanding=True))
+)
+
+
 def payee_accounts(conn: Connection, payments: Iterable[tuple[str, str]]) -> dict[tuple, str]:
     """payee_account for many (job id, payee id) pairs at once."""
     pairs = sorted(set(payments))
     job_ids = sorted({job_id for job_id, _ in pairs})
     funding = {
         row.id: (row.owner_id, bool(row.starter_funded))
-        for row in conn.execute(
-            select(jobs.c.id, jobs.c.owner_id, jobs.c.starter_funded).where(jobs.c.id.in_(job_ids))
-        )
+        for row in conn.execute(JOB_FUNDING, {"b_ids": job_ids})
     }
     found = {}
     for job_id, payee_id in pairs:

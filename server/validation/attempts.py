@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Row, bindparam, select, update
+from sqlalchemy import Connection, Row, Select, bindparam, select, update
 
 from server.jobs.models import (
     ATTEMPT_CANCELLED,
@@ -75,6 +75,12 @@ def load_attempts(
     their rows locked until the transaction ends (PostgreSQL)."""
     if not attempt_ids:
         return {}
+    query = LOAD_ATTEMPTS_LOCKED if lock else LOAD_ATTEMPTS
+    rows = conn.execute(query, {"b_ids": sorted(set(attempt_ids))}).all()
+    return {row.id: row for row in rows}
+
+
+def _load_attempts_query(lock: bool) -> Select:
     query = (
         select(
             attempts.c.id,
@@ -105,12 +111,13 @@ def load_attempts(
                 jobs, jobs.c.id == attempts.c.job_id
             )
         )
-        .where(attempts.c.id.in_(sorted(set(attempt_ids))))
+        .where(attempts.c.id.in_(bindparam("b_ids", expanding=True)))
     )
-    if lock:
-        query = query.with_for_update(of=(attempts, tasks, jobs))
-    rows = conn.execute(query).all()
-    return {row.id: row for row in rows}
+    return query.with_for_update(of=(attempts, tasks, jobs)) if lock else query
+
+
+LOAD_ATTEMPTS = _load_attempts_query(lock=False)
+LOAD_ATTEMPTS_LOCKED = _load_attempts_query(lock=True)
 
 
 def refusal(row: Row | None, attempt_id: str, node_id: str) -> str | None:

@@ -66,15 +66,17 @@ def quorum_for(replicas: int) -> int:
     return max(1, replicas) // 2 + 1 if replicas > 1 else 1
 
 
+LOAD_REPLICAS = select(task_replicas).where(
+    task_replicas.c.task_id.in_(bindparam("b_ids", expanding=True))
+)
+
+
 def load_replicas(conn: Connection, task_ids: Iterable[str]) -> dict[str, Row]:
     ids = sorted(set(task_ids))
     found: dict[str, Row] = {}
     for start in range(0, len(ids), 500):  # SQLite caps the parameters of one statement
         chunk = ids[start : start + 500]
-        found.update(
-            (row.task_id, row)
-            for row in conn.execute(select(task_replicas).where(task_replicas.c.task_id.in_(chunk)))
-        )
+        found.update((row.task_id, row) for row in conn.execute(LOAD_REPLICAS, {"b_ids": chunk}))
     return found
 
 
