@@ -17,6 +17,7 @@ command and every accepted output of the round. The node may then read them all.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -24,7 +25,18 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, Connection, Row, exists, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    Select,
+    bindparam,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from server import metrics
 from server.config import ServerSettings
@@ -75,6 +87,31 @@ class _OwnerQueue:
     pending: dict[str, deque[Row]] = field(default_factory=dict)
 
 
+LEASING_NODE = (
+    select(
+        nodes.c.owner_id,
+        nodes.c.online,
+        nodes.c.banned,
+        nodes.c.ban_reason,
+        nodes.c.runtimes_json,
+        nodes.c.network,
+        nodes.c.created_at,
+        nodes.c.last_seen,
+    )
+    .where(nodes.c.id == bindparam("b_id"))
+    # PostgreSQL: one lease of a node at a time (its quota, trust and day counters are read
+    # here and written later in the transaction).
+    .with_for_update()
+)
+TOUCH_NODE = (
+    update(nodes)
+    .where(nodes.c.id == bindparam("b_id"))
+    .values(last_seen=bindparam("b_now"), network=bindparam("b_network"))
+)
+# A lease is a sign of life written at most this often (s): presence needs far less.
+TOUCH_EVERY_S = 1.0
+
+
 def _check_node(
     conn: Connection,
     node_id: str,
@@ -85,23 +122,10 @@ def _check_node(
 ) -> tuple[LeasingNode, list[str]]:
     """The node as independence sees it and its registered runtimes; refuses banned and
     offline nodes. Records the network the call came from (`network`, "" = keep). With
-    `touch` the call counts as a sign of life in the database (without Redis, which records
-    it else; the network is then written only when it changed)."""
-    node = conn.execute(
-        select(
-            nodes.c.owner_id,
-            nodes.c.online,
-            nodes.c.banned,
-            nodes.c.ban_reason,
-            nodes.c.runtimes_json,
-            nodes.c.network,
-            nodes.c.created_at,
-        )
-        .where(nodes.c.id == node_id)
-        # PostgreSQL: one lease of a node at a time (its quota, trust and day counters are
-        # read here and written later in the transaction).
-        .with_for_update()
-    ).first()
+    `touch` the call counts as a sign of life in the database, written at most once every
+    TOUCH_EVERY_S (without Redis, which records it else); the network is written whenever
+    it changed."""
+    node = conn.execute(LEASING_NODE, {"b_id": node_id}).first()
     if node is None:
         raise NotFound(f"no node {node_id}; register this machine again")
     if node.banned:
@@ -113,15 +137,27 @@ def _check_node(
             f"node {node_id} is marked offline; send a heartbeat to come back online"
         )
     seen = network or node.network
-    if touch:
-        conn.execute(update(nodes).where(nodes.c.id == node_id).values(last_seen=now, network=seen))
-    elif seen != node.network:
-        conn.execute(update(nodes).where(nodes.c.id == node_id).values(network=seen))
+    if seen != node.network or (touch and now - node.last_seen >= TOUCH_EVERY_S):
+        last_seen = now if touch else node.last_seen
+        conn.execute(TOUCH_NODE, {"b_id": node_id, "b_now": last_seen, "b_network": seen})
     leasing = LeasingNode(node_id, node.owner_id, seen, float(node.created_at), distinct_networks)
     return leasing, json.loads(node.runtimes_json or "[]")
 
 
 def _candidate_jobs(conn: Connection, free: Free, runtime_names: Sequence[str]) -> list[Row]:
+    params = {"b_cores": free.cores, "b_memory": free.memory_mb, "b_gpus": free.gpus}
+    if free.disk_mb is not None:
+        params["b_disk"] = free.disk_mb
+    if runtime_names:
+        params["b_runtimes"] = sorted(set(runtime_names))
+    query = _candidate_query(free.disk_mb is not None, bool(runtime_names))
+    return conn.execute(query, params).all()
+
+
+@functools.cache
+def _candidate_query(by_disk: bool, by_runtime: bool) -> Select:
+    """Active jobs with pending tasks that fit :b_cores, :b_memory, :b_gpus (and :b_disk,
+    of a runtime in :b_runtimes), in the order they are offered; built once per shape."""
     has_pending = exists().where(tasks.c.state == TASK_PENDING, tasks.c.job_id == jobs.c.id)
     query = select(
         jobs.c.id,
@@ -143,17 +179,16 @@ def _candidate_jobs(conn: Connection, free: Free, runtime_names: Sequence[str]) 
         jobs.c.aggregate_json,
     ).where(
         jobs.c.state.in_(JOB_ACTIVE_STATES),
-        jobs.c.cores <= free.cores,
-        jobs.c.memory_mb <= free.memory_mb,
-        jobs.c.gpus <= free.gpus,
+        jobs.c.cores <= bindparam("b_cores"),
+        jobs.c.memory_mb <= bindparam("b_memory"),
+        jobs.c.gpus <= bindparam("b_gpus"),
         has_pending,
     )
-    if free.disk_mb is not None:
-        query = query.where(jobs.c.disk_mb <= free.disk_mb)
-    if runtime_names:
-        query = query.where(jobs.c.runtime.in_(sorted(set(runtime_names))))
-    order = (jobs.c.priority_permille.desc(), jobs.c.created_at, jobs.c.id)
-    return conn.execute(query.order_by(*order)).all()
+    if by_disk:
+        query = query.where(jobs.c.disk_mb <= bindparam("b_disk"))
+    if by_runtime:
+        query = query.where(jobs.c.runtime.in_(bindparam("b_runtimes", expanding=True)))
+    return query.order_by(jobs.c.priority_permille.desc(), jobs.c.created_at, jobs.c.id)
 
 
 def _in_flight_by_owner(conn: Connection) -> dict[str, int]:
@@ -356,12 +391,13 @@ def lease_tasks(
                 .where(tasks.c.id.in_(chosen))
                 .values(state=state, attempts=tasks.c.attempts + 1, updated_at=now)
             )
-    job_ids = sorted({job.id for job, _ in picked})
-    conn.execute(
-        update(jobs)
-        .where(jobs.c.id.in_(job_ids), jobs.c.state == JOB_PENDING)
-        .values(state=JOB_RUNNING, updated_at=now)
-    )
+    starting = sorted({job.id for job, _ in picked if job.state == JOB_PENDING})
+    if starting:  # as read in this transaction: a job never goes back to pending
+        conn.execute(
+            update(jobs)
+            .where(jobs.c.id.in_(starting), jobs.c.state == JOB_PENDING)
+            .values(state=JOB_RUNNING, updated_at=now)
+        )
     rounds = _round_inputs(conn, picked)
     # The node may now download what these tasks need (see server/jobs/access.py).
     grant_reads(
@@ -415,7 +451,8 @@ def _leases(
         conn,
         [job.package_digest for job, _ in picked] + [inputs.model for inputs in rounds.values()],
     )
-    commands = {job.id: json.loads(job.command_json) for job, _ in picked}
+    jobs_picked = {job.id: job for job, _ in picked}
+    commands = {job_id: json.loads(job.command_json) for job_id, job in jobs_picked.items()}
     leases = []
     for attempt_id, (job, task) in zip(attempt_ids, picked, strict=True):
         image, archive = images.get(job.runtime, ("", ""))
