@@ -451,41 +451,48 @@ def _leases(
         conn,
         [job.package_digest for job, _ in picked] + [inputs.model for inputs in rounds.values()],
     )
-    jobs_picked = {job.id: job for job, _ in picked}
-    commands = {job_id: json.loads(job.command_json) for job_id, job in jobs_picked.items()}
+    # What every lease of a job shares, read from its row once (not once per task).
+    shared = {}
+    for job_id, job in {job.id: job for job, _ in picked}.items():
+        image, archive = images.get(job.runtime, ("", ""))
+        shared[job_id] = {
+            "job_id": job_id,
+            "runtime": job.runtime,
+            "command": json.loads(job.command_json),
+            "package_digest": job.package_digest,
+            "package_size": int(sizes.get(job.package_digest, 0)),
+            "cores": job.cores,
+            "memory_mb": job.memory_mb,
+            "disk_mb": job.disk_mb,
+            "gpus": job.gpus,
+            "timeout_s": job.timeout_s,
+            "lease_deadline": deadline,
+            "runtime_image": image,
+            "runtime_archive_digest": archive,
+            "rounds": job.rounds,
+        }
     leases = []
     for attempt_id, (job, task) in zip(attempt_ids, picked, strict=True):
-        image, archive = images.get(job.runtime, ("", ""))
+        fields = shared[job.id]
         inputs = rounds.get(task.id)
-        command = commands[job.id]
-        if inputs is not None and inputs.outputs is not None:
-            command = json.loads(job.aggregate_json)
+        if inputs is not None:
+            fields = fields | {
+                "model_digest": inputs.model,
+                "model_size": sizes.get(inputs.model, 0),
+                "aggregate_outputs": inputs.outputs,
+            }
+            if inputs.outputs is not None:  # the round's aggregate runs the aggregate command
+                fields["command"] = json.loads(job.aggregate_json)
         leases.append(
             Lease(
                 attempt_id=attempt_id,
                 task_id=task.id,
-                job_id=job.id,
                 task_index=task.idx,
-                runtime=job.runtime,
-                command=command,
-                package_digest=job.package_digest,
-                package_size=int(sizes.get(job.package_digest, 0)),
                 input_digest=task.input_digest,
                 input_name=task.input_name,
                 input_size=task.input_size,
-                cores=job.cores,
-                memory_mb=job.memory_mb,
-                disk_mb=job.disk_mb,
-                gpus=job.gpus,
-                timeout_s=job.timeout_s,
-                lease_deadline=deadline,
-                runtime_image=image,
-                runtime_archive_digest=archive,
                 round=task.round,
-                rounds=job.rounds,
-                model_digest=inputs.model if inputs else "",
-                model_size=sizes.get(inputs.model, 0) if inputs else 0,
-                aggregate_outputs=inputs.outputs if inputs else None,
+                **fields,
             )
         )
     return leases
