@@ -274,6 +274,13 @@ LOCK_BALANCES = (
 )
 
 
+def _mint_id(conn: Connection, found: list[str | None]) -> str | None:
+    """The mint's account id, read on first need into `found`."""
+    if not found:
+        found.append(_account_by_name(conn, MINT_ACCOUNT))
+    return found[0]
+
+
 def post_many(conn: Connection, movements: list[Movement]) -> list[Posted]:
     """Posts many transactions with a few statements in all (the payout hot path: one
     per completed task). Same rules and results as calling post() for each in order: a
@@ -293,7 +300,7 @@ def post_many(conn: Connection, movements: list[Movement]) -> list[Posted]:
     missing = [a for a in account_ids if a not in balances]
     if missing:
         raise NotFound(f"no account {missing[0]}")
-    mint = _account_by_name(conn, MINT_ACCOUNT)
+    mint: list[str | None] = []  # looked up once an account would go negative
     start_balances = dict(balances)
     now = time.time()
     results: list[Posted] = []
@@ -318,7 +325,7 @@ def post_many(conn: Connection, movements: list[Movement]) -> list[Posted]:
         )
         for account_id, amount in sorted(movement.entries, key=lambda e: e[1]):
             after = balances[account_id] + amount
-            if amount < 0 and account_id != mint and after < 0:
+            if after < 0 and amount < 0 and account_id != _mint_id(conn, mint):
                 raise FailedPrecondition(
                     f"insufficient balance: need {-amount} ucpt, have {balances[account_id]} ucpt"
                 )
