@@ -11,11 +11,14 @@ on the server's own machine.
 
 from __future__ import annotations
 
+import functools
+
 from common.network import client_address, network_of_address
 
 LOCAL = "local"
 
 
+@functools.lru_cache(maxsize=4096)  # every call of a node asks again for its connection's
 def network_of(peer: str, v4_prefix: int = 24, v6_prefix: int = 48) -> str:
     """'ipv4:203.0.113.7:5555' -> '203.0.113.0/24'; 'ipv6:[2001:db8:1:2::5]:5555' ->
     '2001:db8:1::/48'; 'unix:/run/x.sock' -> 'local'. The network as common/network.py
