@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Row, Select, exists, or_, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, exists, or_, select
 
 from server.jobs.models import ATTEMPT_DONE, ATTEMPT_FAILED, ATTEMPT_LIVE_STATES
 from server.nodes.trust import LeasePolicy
@@ -43,6 +43,22 @@ class LeasingNode:
         if self.distinct_networks:
             same = or_(same, nodes.c.network == self.network)
         return select(nodes.c.id).where(same)
+
+
+def bound_node(distinct_networks: bool) -> LeasingNode:
+    """A node whose id, owner and network are the bind parameters :b_node, :b_owner and
+    :b_network (`node_params` gives their values): for statements built once."""
+    return LeasingNode(
+        bindparam("b_node"),  # type: ignore[arg-type]
+        bindparam("b_owner"),  # type: ignore[arg-type]
+        bindparam("b_network"),  # type: ignore[arg-type]
+        0.0,
+        distinct_networks,
+    )
+
+
+def node_params(node: LeasingNode) -> dict[str, str]:
+    return {"b_node": node.node_id, "b_owner": node.owner_id, "b_network": node.network}
 
 
 def held_by_kin(node: LeasingNode, runs_only: bool = False) -> ColumnElement[bool]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row, bindparam, select
 
 from server.jobs.rounds import RoundOutput
 from server.scheduling.runtime_choice import lease_image
@@ -94,16 +94,20 @@ class Free:
             self.disk_mb -= job.disk_mb
 
 
+RUNTIME_IMAGES = select(
+    runtimes.c.name, runtimes.c.image, runtimes.c.image_id, runtimes.c.archive_digest
+).where(runtimes.c.name.in_(bindparam("b_names", expanding=True)))
+ARTIFACT_SIZES = select(artifacts.c.digest, artifacts.c.size).where(
+    artifacts.c.digest.in_(bindparam("b_digests", expanding=True))
+)
+
+
 def runtime_images(conn: Connection, names: Sequence[str]) -> dict[str, tuple[str, str]]:
     """Runtime name -> (the image reference a lease names, the artifact holding its archive);
     a runtime not found is left out (its lease then names none)."""
     return {
         row.name: (lease_image(row.image, row.image_id, row.archive_digest), row.archive_digest)
-        for row in conn.execute(
-            select(
-                runtimes.c.name, runtimes.c.image, runtimes.c.image_id, runtimes.c.archive_digest
-            ).where(runtimes.c.name.in_(sorted(set(names))))
-        )
+        for row in conn.execute(RUNTIME_IMAGES, {"b_names": sorted(set(names))})
     }
 
 
@@ -112,8 +116,5 @@ def artifact_sizes(conn: Connection, digests: Sequence[str]) -> dict[str, int]:
     if not wanted:
         return {}
     return {
-        digest: int(size)
-        for digest, size in conn.execute(
-            select(artifacts.c.digest, artifacts.c.size).where(artifacts.c.digest.in_(wanted))
-        )
+        digest: int(size) for digest, size in conn.execute(ARTIFACT_SIZES, {"b_digests": wanted})
     }

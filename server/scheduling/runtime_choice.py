@@ -14,7 +14,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row, bindparam, select
 
 from common.digests import is_pinned_reference
 from server.runtimes.approved import is_full_image_id
@@ -51,8 +51,11 @@ def _fetchable(row: Row) -> bool:
     return bool(row.archive_digest) or is_pinned_reference(row.image or "")
 
 
+NODE_EXECUTORS = select(nodes.c.executors_json).where(nodes.c.id == bindparam("b_id"))
+
+
 def runtime_preference(conn: Connection, node_id: str, held: Sequence[str]) -> RuntimePreference:
-    executors_json = conn.execute(select(nodes.c.executors_json).where(nodes.c.id == node_id))
+    executors_json = conn.execute(NODE_EXECUTORS, {"b_id": node_id})
     executors = json.loads(executors_json.scalar() or "[]")
     can_fetch = FETCHING_EXECUTOR in executors
     held_set = frozenset(held)

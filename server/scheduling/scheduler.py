@@ -26,7 +26,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import (
-    ColumnElement,
     Connection,
     Row,
     Select,
@@ -59,7 +58,13 @@ from server.nodes.trust import lease_policy, record_leases
 from server.scheduling.check_funding import CheckFunding
 from server.scheduling.compare_leases import lease_comparisons
 from server.scheduling.funding import paid_first
-from server.scheduling.lease_trust import LeasingNode, by_trust, open_to
+from server.scheduling.lease_trust import (
+    LeasingNode,
+    bound_node,
+    by_trust,
+    node_params,
+    open_to,
+)
 from server.scheduling.leases import (
     Free,
     Lease,
@@ -107,6 +112,13 @@ TOUCH_NODE = (
     update(nodes)
     .where(nodes.c.id == bindparam("b_id"))
     .values(last_seen=bindparam("b_now"), network=bindparam("b_network"))
+)
+TASKS_LEASED = (
+    update(tasks)
+    .where(tasks.c.id.in_(bindparam("b_ids", expanding=True)))
+    .values(
+        state=bindparam("b_state"), attempts=tasks.c.attempts + 1, updated_at=bindparam("b_now")
+    )
 )
 # A lease is a sign of life written at most this often (s): presence needs far less.
 TOUCH_EVERY_S = 1.0
@@ -216,9 +228,23 @@ def _owner_queues(conn: Connection, candidates: list[Row]) -> list[_OwnerQueue]:
     )
 
 
-def _pending_tasks(
-    conn: Connection, job_id: str, limit: int, skip_locked: bool, allowed: ColumnElement[bool]
-) -> deque[Row]:
+class _PendingTasks:
+    """A lease's look-up of a job's pending tasks that this node may take: replicas of a
+    task go to independent nodes, a node never gets again a task it failed, slots kept for
+    established nodes go to them (lease_trust.open_to). One statement per shape, built once;
+    on PostgreSQL with SKIP LOCKED, so nodes leasing at once take different tasks."""
+
+    def __init__(self, node: LeasingNode, established: bool, skip_locked: bool) -> None:
+        self.query = _pending_query(established, node.distinct_networks, skip_locked)
+        self.params = node_params(node)
+
+    def of(self, conn: Connection, job_id: str, limit: int) -> deque[Row]:
+        params = self.params | {"b_job": job_id, "b_limit": limit}
+        return deque(conn.execute(self.query, params).all())
+
+
+@functools.cache
+def _pending_query(established: bool, distinct_networks: bool, skip_locked: bool) -> Select:
     query = (
         select(
             tasks.c.id,
@@ -228,16 +254,15 @@ def _pending_tasks(
             tasks.c.input_name,
             tasks.c.input_size,
         )
-        .where(tasks.c.state == TASK_PENDING, tasks.c.job_id == job_id)
+        .where(
+            tasks.c.state == TASK_PENDING,
+            tasks.c.job_id == bindparam("b_job"),
+            open_to(bound_node(distinct_networks), established),
+        )
         .order_by(tasks.c.idx)
-        .limit(limit)
+        .limit(bindparam("b_limit"))
     )
-    # Replicas of a task go to independent nodes, a node never gets again a task it failed,
-    # slots kept for established nodes go to them (lease_trust.open_to).
-    query = query.where(allowed)
-    if skip_locked:  # PostgreSQL: nodes leasing at once take different tasks
-        query = query.with_for_update(skip_locked=True, of=tasks)
-    return deque(conn.execute(query).all())
+    return query.with_for_update(skip_locked=True, of=tasks) if skip_locked else query
 
 
 def _take_one(
@@ -245,8 +270,7 @@ def _take_one(
     queue: _OwnerQueue,
     free: Free,
     room: int,
-    skip_locked: bool,
-    allowed: ColumnElement[bool],
+    pending_tasks: _PendingTasks,
     funding: CheckFunding,
 ) -> tuple[Row, Row] | None:
     while queue.jobs:
@@ -261,9 +285,7 @@ def _take_one(
             if limit < 1:  # its checks cannot be paid for yet (check_funding.py)
                 queue.jobs.popleft()
                 continue
-            pending = queue.pending[job.id] = _pending_tasks(
-                conn, job.id, limit, skip_locked, allowed
-            )
+            pending = queue.pending[job.id] = pending_tasks.of(conn, job.id, limit)
         if not pending:
             queue.jobs.popleft()
             continue
@@ -277,8 +299,7 @@ def _pick(
     candidates: list[Row],
     free: Free,
     limit: int,
-    skip_locked: bool,
-    allowed: ColumnElement[bool],
+    pending_tasks: _PendingTasks,
     funding: CheckFunding,
 ) -> list[tuple[Row, Row]]:
     picked: list[tuple[Row, Row]] = []
@@ -289,7 +310,7 @@ def _pick(
             if len(picked) >= limit:
                 break
             room = limit - len(picked)
-            choice = _take_one(conn, queue, free, room, skip_locked, allowed, funding)
+            choice = _take_one(conn, queue, free, room, pending_tasks, funding)
             if choice is not None:
                 picked.append(choice)
                 still_active.append(queue)
@@ -340,19 +361,18 @@ def lease_tasks(
         return Leased(compared)
     # A node whose results are checked gets only tasks whose checks are funded.
     funding = CheckFunding(conn, node, policy, settings, now)
-    skip_locked = conn.dialect.name == "postgresql"
-    allowed = open_to(node, policy.established)
+    pending_tasks = _PendingTasks(node, policy.established, conn.dialect.name == "postgresql")
     picked: list[tuple[Row, Row]] = []
     # Starter-funded jobs get only the room that paid jobs leave (funding.py).
     for tier in paid_first(candidates):
         held_first, to_fetch = preference.split(tier)
         held_first, to_fetch = by_trust(held_first, policy), by_trust(to_fetch, policy)
         room = limit - len(picked)
-        picked += _pick(conn, held_first, free, room, skip_locked, allowed, funding)
+        picked += _pick(conn, held_first, free, room, pending_tasks, funding)
         if to_fetch and len(picked) < limit:
             # Room left: jobs of runtimes this node lacks but can fetch (and then holds).
             room = limit - len(picked)
-            picked += _pick(conn, to_fetch, free, room, skip_locked, allowed, funding)
+            picked += _pick(conn, to_fetch, free, room, pending_tasks, funding)
     if not picked:
         return Leased(compared, look_again=funding.held)
     record_leases(conn, node_id, len(picked), now)
@@ -386,11 +406,7 @@ def lease_tasks(
     for state in (TASK_LEASED, TASK_PENDING):
         chosen = [task.id for _, task in picked if states[task.id] == state]
         if chosen:
-            conn.execute(
-                update(tasks)
-                .where(tasks.c.id.in_(chosen))
-                .values(state=state, attempts=tasks.c.attempts + 1, updated_at=now)
-            )
+            conn.execute(TASKS_LEASED, {"b_ids": chosen, "b_state": state, "b_now": now})
     starting = sorted({job.id for job, _ in picked if job.state == JOB_PENDING})
     if starting:  # as read in this transaction: a job never goes back to pending
         conn.execute(
