@@ -47,6 +47,7 @@ from server.jobs.rounds import start_round
 from server.jobs.spec import JobRequest, JobSpec, validate_request, worst_case_for
 from server.ledger import journal as ledger
 from server.ledger import starter
+from server.store.bulk import execute_many
 from server.store.schema import artifact_owners, artifacts, jobs, runtimes, tasks
 
 log = logging.getLogger("hivemind.jobs")
@@ -214,7 +215,7 @@ def _submit(
             network=caller.network,  # its work earns no trust to nodes of that network
         )
     )
-    conn.execute(insert(tasks), _task_rows(job_id, spec, sizes, now, 0, first_batch))
+    execute_many(conn, INSERT_TASK, _task_rows(job_id, spec, sizes, now, 0, first_batch))
     if fee:
         ledger.post(
             conn,
@@ -244,6 +245,9 @@ def _batch(settings: ServerSettings) -> int:
     return max(int(settings.submit_batch_tasks), 1)
 
 
+INSERT_TASK = insert(tasks)
+
+
 def _add_task_batch(
     conn: Connection, job_id: str, spec: JobSpec, sizes: dict[str, int], batch: int, now: float
 ) -> bool:
@@ -256,7 +260,7 @@ def _add_task_batch(
     start = 0 if last is None else int(last) + 1
     stop = min(start + batch, spec.task_count)
     if start < stop:
-        conn.execute(insert(tasks), _task_rows(job_id, spec, sizes, now, start, stop))
+        execute_many(conn, INSERT_TASK, _task_rows(job_id, spec, sizes, now, start, stop))
     done = stop >= spec.task_count
     conn.execute(
         update(jobs)
@@ -298,6 +302,7 @@ def _task_rows(
 ) -> list[dict]:
     base = {
         "job_id": job_id,
+        "round": 0,
         "state": TASK_PENDING,
         "attempts": 0,
         "error": "",
