@@ -49,9 +49,15 @@ db_lock_wait_ms_per_task, db_retries_per_task, lease_transactions_per_task; with
 idle_nodes, idle_lease_calls (the calls they made; one call may be woken many times); on
 PostgreSQL: pg_lock_wait_ms_per_task, pg_lock_waits_by_event (ms per task); with Ray:
 ray_tasks_per_s, ratio; when polled: web_requests, web_errors, metrics_p50_ms, page_p50_ms.
+With --rounds N the whole run (fresh servers and database, then Ray's) is done N times in a
+row and the line is the round with the median ratio (median tasks_per_s without Ray), plus
+`rounds`: each round's tasks_per_s, ray_tasks_per_s, ratio, lease_p99_ms and
+server_cpu_ms_per_task. On a shared machine both sides move from minute to minute; Ray's
+run right after each of ours keeps each ratio a like-for-like comparison.
 
 Run: .venv/bin/python bench/coordinator.py --tasks 10000 --workers 4 [--database-url URL]
      [--replicas N --redis] [--idle-nodes K] [--dashboard off|idle|polled] [--ray on|off]
+     [--rounds N]
 The replica sweep is one invocation per count (one JSON line each), e.g.
      for n in 1 2 3; do .venv/bin/python bench/coordinator.py --tasks 10000 --workers 4 \\
          --database-url "$URL" --redis --replicas $n; done
@@ -443,6 +449,9 @@ def main() -> None:
         help="PostgreSQL cluster to run on (a fresh database is made there); default SQLite",
     )
     parser.add_argument("--replicas", type=int, default=1, help="servers on the one database")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="runs, each with Ray's right after; the median"
+    )
     parser.add_argument("--redis", action="store_true", help="start a redis-server for the run")
     parser.add_argument("--redis-url", default="", help="an existing Redis (a fresh namespace)")
     parser.add_argument(
@@ -498,6 +507,24 @@ def main() -> None:
     with_ray = args.ray == "on" or (args.ray == "auto" and all(f.exists() for f in ray_files))
     if args.ray == "on" and not all(f.exists() for f in ray_files):
         raise SystemExit(f"--ray on: no {' or '.join(str(f) for f in ray_files)}")
+    if args.rounds < 1:
+        raise SystemExit("--rounds: at least 1")
+    results = [measure(args, with_ray) for _ in range(args.rounds)]
+    if len(results) == 1:
+        print(json.dumps(results[0]))
+        return
+    # The round in the middle by its ratio to Ray (by throughput without Ray), and every
+    # round's figures: on a shared machine both sides move from minute to minute.
+    key = "ratio" if with_ray else "tasks_per_s"
+    middle = sorted(results, key=lambda result: result[key])[len(results) // 2]
+    figures = ("tasks_per_s", "ray_tasks_per_s", "ratio", "lease_p99_ms", "server_cpu_ms_per_task")
+    rounds = [{name: result[name] for name in figures if name in result} for result in results]
+    print(json.dumps(middle | {"rounds": rounds}))
+
+
+def measure(args: argparse.Namespace, with_ray: bool) -> dict[str, object]:
+    """One run of the servers (and Ray's, right after, when `with_ray`): the JSON line's
+    figures."""
     with (
         _database(args.database_url) as database_url,
         tempfile.TemporaryDirectory(prefix="hivemind-bench-") as tmp,
@@ -669,28 +696,24 @@ def main() -> None:
             "metrics_p50_ms": round(benchkit.percentile(polled["metrics_ms"], 0.5), 2),
             "page_p50_ms": round(benchkit.percentile(polled["page_ms"], 0.5), 2),
         }
-    print(
-        json.dumps(
-            {
-                "database": "postgresql" if args.database_url else "sqlite",
-                "replicas": args.replicas,
-                "redis": bool(redis_url),
-                "dashboard": args.dashboard,
-                "tasks": args.tasks,
-                "workers": args.workers,
-                "seconds": round(seconds, 3),
-                "tasks_per_s": round(args.tasks / seconds, 1),
-                # The servers' own CPU time for the run (user + system): what the dashboard
-                # costs it shows here even when other programs make the wall time noisy.
-                "server_cpu_s": round(cpu_seconds, 2),
-                "server_cpu_ms_per_task": round(cpu_seconds * 1000 / args.tasks, 3),
-                "lease_p50_ms": round(statistics.median(latencies), 2),
-                "lease_p99_ms": round(benchkit.percentile(latencies, 0.99), 2),
-                "paid_ucpt": job.cost_ucpt,
-                **numbers,
-            }
-        )
-    )
+    return {
+        "database": "postgresql" if args.database_url else "sqlite",
+        "replicas": args.replicas,
+        "redis": bool(redis_url),
+        "dashboard": args.dashboard,
+        "tasks": args.tasks,
+        "workers": args.workers,
+        "seconds": round(seconds, 3),
+        "tasks_per_s": round(args.tasks / seconds, 1),
+        # The servers' own CPU time for the run (user + system): what the dashboard
+        # costs it shows here even when other programs make the wall time noisy.
+        "server_cpu_s": round(cpu_seconds, 2),
+        "server_cpu_ms_per_task": round(cpu_seconds * 1000 / args.tasks, 3),
+        "lease_p50_ms": round(statistics.median(latencies), 2),
+        "lease_p99_ms": round(benchkit.percentile(latencies, 0.99), 2),
+        "paid_ucpt": job.cost_ucpt,
+        **numbers,
+    }
 
 
 if __name__ == "__main__":
