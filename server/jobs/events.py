@@ -121,9 +121,20 @@ class IdleNodes:
     def __init__(self, max_nodes: int = IDLE_NODES_KEPT) -> None:
         self._nodes: BoundedCache[str, _FoundNothing] = BoundedCache(max_nodes)
         self._none_anywhere: _FoundNothing | None = None
+        self._held: BoundedCache[str, bool] = BoundedCache(max_nodes)
 
     def found_nothing(self, node_id: str, asked: object, generation: int) -> None:
         self._nodes.put(node_id, _FoundNothing(asked, generation, time.monotonic()))
+
+    def held_back(self, node_id: str, held: bool) -> None:
+        """What the node's last look said: held back (quarantine, its day's quota) or not."""
+        if held:
+            self._held.put(node_id, True)
+        else:
+            self._held.pop(node_id, None)
+
+    def was_held_back(self, node_id: str) -> bool:
+        return self._held.get(node_id) is not None
 
     def forget(self, node_id: str) -> None:
         """The node changed (its facts): its next call looks for work."""

@@ -18,10 +18,15 @@ a second to find nothing. Instead a call looks only when something may have chan
   answer is kept ANY_WORK_RECHECK_S whatever happens, so busy calls pay no extra look.
 
 A call that skips the look waits for an offer as a long-poll that found nothing does, and
-looks as soon as one comes. A node whose facts change (UpdateNode) looks at its next call.
-A skipped look also skips what a look checks of the node itself: a banned one is refused by
-the auth interceptor all the same, and one marked offline, which a look would tell to beat,
-comes back online with its next heartbeat anyway.
+looks as soon as one comes. A node held back at its last look (quarantined, its day's quota
+used) always looks: a call that skipped would answer it with no reason, and its owner would
+read that it is no longer held back while it still is. Such a node hears at once and waits
+before asking again, so it costs one short look every few seconds.
+
+A node whose facts change (UpdateNode) looks at its next call. A skipped look also skips
+what a look checks of the node itself: a banned one is refused by the auth interceptor all
+the same, and one marked offline, which a look would tell to beat, comes back online with
+its next heartbeat anyway.
 """
 
 from __future__ import annotations
@@ -73,10 +78,11 @@ async def lease(
     module docstring): then it waits up to `wait_s` for an offer, and leases when one comes."""
     wait_s = min(max(float(wait_s), 0.0), float(ctx.settings.lease_wait_max_s))
     until = time.monotonic() + wait_s
+    idle = ctx.events.idle
     while True:
         # Registered before the check, so an offer made meanwhile is not lost.
         with ctx.events.work_waiter() as waiter:
-            if not await _nothing_new(ctx, node_id, request):
+            if idle.was_held_back(node_id) or not await _nothing_new(ctx, node_id, request):
                 break
             remaining = until - time.monotonic()
             if remaining <= 0 or not await waiter.wait(remaining):
@@ -85,6 +91,7 @@ async def lease(
     leased = await scheduler.lease(
         ctx, node_id, request, network, max(until - time.monotonic(), 0.0)
     )
+    idle.held_back(node_id, bool(leased.held_back))
     if not leased.leases and not leased.held_back and not leased.look_again:
-        ctx.events.idle.found_nothing(node_id, request, generation)
+        idle.found_nothing(node_id, request, generation)
     return leased

@@ -37,6 +37,12 @@ async def test_the_owner_of_a_quarantined_worker_reads_why_in_its_output(
     )
     package = await upload(stubs, alice.metadata, failing)
     job = await submit_job(stubs, alice, task_count=4, package_digest=package.digest)
+    # Made now, before the worker fails: once it has, what is left (the others doing the
+    # tasks) must fit in its idle window, even on a loaded machine.
+    honest = [
+        await sim_node(stubs, await user_session(server, name), f"{name}-box")
+        for name in ("hana", "ivo")
+    ]
     worker = asyncio.create_task(
         cli_process(
             "worker", "run", "--executor", "process", "--exit-when-idle", "12", "--max-tasks",
@@ -49,10 +55,6 @@ async def test_the_owner_of_a_quarantined_worker_reads_why_in_its_output(
         return rows[0][0] >= 3
 
     await wait_until(bob_failed_three, timeout=60)
-    honest = [
-        await sim_node(stubs, await user_session(server, name), f"{name}-box")
-        for name in ("hana", "ivo")
-    ]
     detail = await run_job(stubs, alice, job.job_id, honest)
     assert detail.job.state == common_pb2.JOB_STATE_DONE
     result = await asyncio.wait_for(worker, 90)

@@ -6,6 +6,7 @@ of machines and accounts, cannot fail a task out."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import update
 
 from proto.hivemind.v1 import admin_pb2, admin_pb2_grpc, common_pb2, node_pb2
 from server.ledger import audit
+from server.scheduling.idle import ANY_WORK_RECHECK_S
 from server.store.schema import node_trust
 from tests.kit.auditor import db_file, query, trust_of
 from tests.kit.loopback_networks import Network
@@ -151,6 +153,12 @@ async def test_a_node_far_above_its_peers_error_rate_is_quarantined_and_told_why
     # Its honest peers are not held back, and the quarantine ends (a way out for the node).
     detail = await run_job(stubs, alice, more.job_id, honest)
     assert detail.job.state == common_pb2.JOB_STATE_DONE
+    # No work is left anywhere, so once that is known, idle calls skip the look for work
+    # (server/scheduling/idle.py); the quarantined node's do not: it goes on hearing why.
+    await asyncio.sleep(ANY_WORK_RECHECK_S)
+    for _ in range(2):
+        reply = await lease_reply(saboteur, max_tasks=1)
+        assert reply.held_back.startswith("quarantined until ")
     server.ctx.db.transaction_sync(
         lambda conn: conn.execute(
             update(node_trust)
