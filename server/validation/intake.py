@@ -285,22 +285,23 @@ def fail_attempts(
         what = "failed" if plan == GIVE_UP else "failed, will retry"
         label = task_label(row.task_index)
         effects.say(row.job_id, f"{label} {what} on node {node_id}: {error}")
-    if task_values:
-        conn.execute(
-            update(tasks)
-            .where(tasks.c.id == bindparam("b_id"))
-            .values(
-                state=bindparam("b_state"),
-                error=bindparam("b_error"),
-                log=bindparam("b_log"),
-                updated_at=now,
-            ),
-            task_values,
-        )
+    execute_many(conn, RECORD_FAILED_TASK, [{**row, "b_now": now} for row in task_values])
     abandon_tasks(conn, [t for t in given_up if t in replicated], "the task failed", now)
     advance_rounds(conn, effects, now, {row.job_id for row in rows.values() if not row.has_rounds})
     effects.apply(conn, now)
     return acks, effects
+
+
+RECORD_FAILED_TASK = (
+    update(tasks)
+    .where(tasks.c.id == bindparam("b_id"))
+    .values(
+        state=bindparam("b_state"),
+        error=bindparam("b_error"),
+        log=bindparam("b_log"),
+        updated_at=bindparam("b_now"),
+    )
+)
 
 
 def replicated_tasks(conn: Connection, rows: Iterable[Row]) -> set[str]:
