@@ -41,8 +41,7 @@ class Effects:
         refunds) the jobs among them whose tasks have all ended."""
         if not self.deltas:
             return
-        apply_deltas(conn, self.deltas, now)
-        self.ended += settle_ended_jobs(conn, set(self.deltas), now)
+        self.ended += settle_ended_jobs(conn, apply_deltas(conn, self.deltas, now), now)
         self.deltas = JobDeltas()
 
     def announce(self, events: JobEvents) -> None:

@@ -89,15 +89,20 @@ ADD_DELTAS = (
         cost_ucpt=jobs.c.cost_ucpt + bindparam("b_cost"),
         updated_at=bindparam("b_now"),
     )
+    # Whether the job may have ended: its counters as updated (the row is locked now).
+    .returning(
+        jobs.c.tasks_done + jobs.c.tasks_failed + jobs.c.tasks_cancelled >= jobs.c.tasks_total
+    )
 )
 
 
-def apply_deltas(conn: Connection, deltas: JobDeltas, now: float) -> None:
-    if not deltas:
-        return
-    conn.execute(
-        ADD_DELTAS,
-        [
+def apply_deltas(conn: Connection, deltas: JobDeltas, now: float) -> set[str]:
+    """Adds the counters to their jobs; returns the jobs whose tasks may all have ended (to
+    settle), so a batch that ends no job reads nothing more."""
+    ended: set[str] = set()
+    for job_id, delta in sorted(deltas.items()):
+        all_ended = conn.execute(
+            ADD_DELTAS,
             {
                 "b_job_id": job_id,
                 "b_done": delta.done,
@@ -105,10 +110,11 @@ def apply_deltas(conn: Connection, deltas: JobDeltas, now: float) -> None:
                 "b_cancelled": delta.cancelled,
                 "b_cost": delta.cost_ucpt,
                 "b_now": now,
-            }
-            for job_id, delta in sorted(deltas.items())
-        ],
-    )
+            },
+        ).scalar()
+        if all_ended:
+            ended.add(job_id)
+    return ended
 
 
 def refund_escrow(conn: Connection, job_id: str, owner_id: str, escrow_account_id: str) -> int:
