@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import BindParameter, Column, Connection, Insert, Update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import BinaryExpression
 from sqlalchemy.types import NullType
@@ -125,11 +126,17 @@ def _copy_rows(
     preparer = conn.dialect.identifier_preparer
     table = preparer.format_table(statement.table)
     columns = ", ".join(preparer.quote(key) for key in keys)
+    sql = f"COPY {table} ({columns}) FROM STDIN"
+    dbapi_error = conn.dialect.loaded_dbapi.Error
     cursor = conn.connection.dbapi_connection.cursor()
     try:
-        with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        with cursor.copy(sql) as copy:
             for row in rows:
                 copy.write_row(tuple(row[key] for key in keys))
         count_copied(len(rows))
+    except dbapi_error as error:
+        # As SQLAlchemy raises a failed statement's error, so that callers (and retries of
+        # conflicts: server/store/postgres.py) see a COPY fail as they see an INSERT fail.
+        raise DBAPIError.instance(sql, None, error, dbapi_error) from error
     finally:
         cursor.close()
