@@ -36,10 +36,12 @@ async def start_replicas(
     count: int,
     redis_url: str,
     prepare_database: Callable[[Path], None],
+    web: bool = False,
     **settings: Any,
 ) -> list[ServerProcess]:
     """`count` replicas named a, b, c ... under `root`, started in order. `settings` go to
-    every server.toml (as [server] keys) beside the database, Redis and its namespace."""
+    every server.toml (as [server] keys) beside the database, Redis and its namespace. With
+    `web`, each serves its web server (/readyz) on a port of its own (`web_address`)."""
     first = root / "replica-a"
     prepare_database(first)  # the database every replica uses: named in server.toml
     load_or_create_key(first)
@@ -57,16 +59,17 @@ async def start_replicas(
         (data_dir / "server.toml").write_text(config)
         if data_dir != first:
             shutil.copy2(first / KEY_FILE, data_dir / KEY_FILE)
-        replicas.append(await _start(server_process, data_dir))
+        replicas.append(await _start(server_process, data_dir, web))
     return replicas
 
 
-async def _start(server_process: StartProcess, data_dir: Path) -> ServerProcess:
-    """Started on a free port; again on another when something took it meanwhile (other
+async def _start(server_process: StartProcess, data_dir: Path, web: bool) -> ServerProcess:
+    """Started on free ports; again on others when something took one meanwhile (other
     programs on this machine pick free ports too)."""
     for attempt in range(3):
+        extra_args = ["--http", f"127.0.0.1:{free_port()}"] if web else []
         try:
-            return await server_process(data_dir=data_dir, port=free_port())
+            return await server_process(data_dir=data_dir, port=free_port(), extra_args=extra_args)
         except RuntimeError as error:
             if "address in use" not in str(error) or attempt == 2:
                 raise

@@ -108,6 +108,7 @@ class ServerProcess:
         self.env = dict(env or {})
         self.data_dir = data_dir
         self.address = ""
+        self.web_address = ""  # host:port of its web server (--http), "" when off
         self.ready_line = ""  # the line that said where it listens
         self.process: subprocess.Popen[bytes] | None = None
         self._log_start = 0
@@ -128,6 +129,8 @@ class ServerProcess:
             args += ["--http", "off"]
         proc = cls(args, log_path, env=env, data_dir=data_dir)
         proc.address = listen
+        web = args[args.index("--http") + 1]
+        proc.web_address = "" if web == "off" else web
         return proc
 
     @property

@@ -255,5 +255,10 @@ def test_compose_runs_two_replicas_on_postgres_and_redis_behind_haproxy() -> Non
         proxy["environment"]["HIVEMIND_REPLICA_A"],
         proxy["environment"]["HIVEMIND_REPLICA_B"],
     } == {f"{name}:50051" for name in REPLICAS}
+    # It asks each replica's /readyz on the port of its web server.
+    assert {
+        proxy["environment"]["HIVEMIND_REPLICA_A_WEB_PORT"],
+        proxy["environment"]["HIVEMIND_REPLICA_B_WEB_PORT"],
+    } == {"50080"}
     config = (SERVER / "haproxy.cfg").read_text()
     assert all(f"${{{var}}}" in config for var in proxy["environment"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy import select
 
 from proto.hivemind.v1 import common_pb2
@@ -42,7 +44,7 @@ CONFIG = REPO_ROOT / "packaging" / "server" / "haproxy.cfg"
 
 
 class HAProxy:
-    def __init__(self, work_dir: Path, replicas: list[str]) -> None:
+    def __init__(self, work_dir: Path, replicas: list[str], web_ports: list[int]) -> None:
         authority = make_authority("haproxy")
         cert = issue_server_cert(authority, work_dir)
         self.ca_file = authority.write(work_dir)
@@ -56,6 +58,9 @@ class HAProxy:
             "HIVEMIND_TLS_PEM": str(pem),
             "HIVEMIND_REPLICA_A": replicas[0],
             "HIVEMIND_REPLICA_B": replicas[1],
+            # Where HAProxy asks each replica's /readyz.
+            "HIVEMIND_REPLICA_A_WEB_PORT": str(web_ports[0]),
+            "HIVEMIND_REPLICA_B_WEB_PORT": str(web_ports[1]),
         }
         self.log = work_dir / "haproxy.log"
         with open(self.log, "wb") as log:
@@ -78,6 +83,13 @@ class HAProxy:
                     raise RuntimeError(f"haproxy did not start:\n{self.log.read_text()}") from None
                 time.sleep(0.05)
 
+    async def wait_for_log(self, text: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.log.read_text():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"haproxy never logged {text!r}:\n{self.log.read_text()}")
+            await asyncio.sleep(0.1)
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -94,8 +106,8 @@ def haproxy(tmp_path: Path) -> Iterator[type[HAProxy]]:
         unavailable("HAProxy", "haproxy is not installed (apt install haproxy)")
     started: list[HAProxy] = []
 
-    def start(replicas: list[str]) -> HAProxy:
-        proxy = HAProxy(tmp_path, replicas)
+    def start(replicas: list[str], web_ports: list[int]) -> HAProxy:
+        proxy = HAProxy(tmp_path, replicas, web_ports)
         started.append(proxy)
         proxy.wait_listening()
         return proxy
@@ -108,8 +120,8 @@ def haproxy(tmp_path: Path) -> Iterator[type[HAProxy]]:
 async def test_replicas_behind_haproxy_are_one_address(
     server_process, server_database, redis_url, haproxy, network, tmp_path
 ):
-    a, b = await start_replicas(server_process, tmp_path, 2, redis_url, server_database)
-    proxy = haproxy([a.address, b.address])
+    a, b = await start_replicas(server_process, tmp_path, 2, redis_url, server_database, web=True)
+    proxy = haproxy([a.address, b.address], [_port(a.web_address), _port(b.web_address)])
 
     async def home(name: str, user: str):
         someone = await network.person(proxy.address, name, register=False)
@@ -145,8 +157,8 @@ async def test_replicas_behind_haproxy_are_one_address(
 async def test_replicas_see_each_client_behind_haproxy_and_no_forged_one(
     make_server, user_session, haproxy
 ):
-    server = await make_server(trusted_proxies="127.0.0.1")
-    proxy = haproxy([server.address, server.address])
+    server = await make_server(trusted_proxies="127.0.0.1", http_listen="127.0.0.1:0")
+    proxy = haproxy([server.address, server.address], [server.http_port, server.http_port])
     alice = await user_session(server, "alice")
     forged = ("x-forwarded-for", "203.0.113.9")
     relays: list[Relay] = []
@@ -181,3 +193,43 @@ async def test_replicas_see_each_client_behind_haproxy_and_no_forged_one(
     # Each node is on its own machine's network: not HAProxy's (127.0.0.0/24), and not the
     # address a client wrote into its own x-forwarded-for header.
     assert seen == registered
+
+
+async def test_a_frozen_replica_is_taken_out_of_haproxy(
+    server_process, server_database, redis_url, haproxy, tmp_path
+):
+    """A replica that hangs (SIGSTOP) still has its connections accepted by the kernel, so
+    only asking it (/readyz) tells HAProxy to stop sending it calls."""
+    a, b = await start_replicas(server_process, tmp_path, 2, redis_url, server_database, web=True)
+    proxy = haproxy([a.address, b.address], [_port(a.web_address), _port(b.web_address)])
+    credentials = grpc.ssl_channel_credentials(Path(proxy.ca_file).read_bytes())
+
+    async def calls_answered(count: int) -> int:
+        """Of `count` calls made one after another through HAProxy, those answered within
+        a few seconds; each on a new connection, so HAProxy picks a replica for each."""
+        answered = 0
+        for _ in range(count):
+            async with grpc.aio.secure_channel(proxy.address, credentials) as channel:
+                health = health_pb2_grpc.HealthStub(channel)
+                try:
+                    await health.Check(health_pb2.HealthCheckRequest(), timeout=3)
+                    answered += 1
+                except grpc.aio.AioRpcError as error:
+                    assert error.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        return answered
+
+    assert await calls_answered(4) == 4
+    assert a.process is not None
+    a.process.send_signal(signal.SIGSTOP)
+    try:
+        # Two checks that get no answer in 2 s: out.
+        await proxy.wait_for_log("replica-a is DOWN", timeout=15)
+        assert await calls_answered(6) == 6
+    finally:
+        a.process.send_signal(signal.SIGCONT)
+    await proxy.wait_for_log("replica-a is UP", timeout=15)
+    assert await calls_answered(4) == 4
+
+
+def _port(address: str) -> int:
+    return int(address.rsplit(":", 1)[1])
