@@ -326,7 +326,7 @@ attempts = Table(
     "attempts",
     metadata,
     Column("id", String(40), primary_key=True),
-    Column("task_id", String(40), ForeignKey("tasks.id"), nullable=False, index=True),
+    Column("task_id", String(40), ForeignKey("tasks.id"), nullable=False),
     Column("job_id", String(40), nullable=False, index=True),
     Column("node_id", String(40), nullable=False, index=True),
     # leased running done failed expired cancelled
@@ -347,6 +347,8 @@ attempts = Table(
     # Set when the attempt compares two results of its task instead of running it.
     Column("comparison_id", String(40)),
     Index("ix_attempts_state_deadline", "state", "lease_deadline"),
+    # A task's attempts in some states (migration 0011): one index for both.
+    Index("ix_attempts_task_state", "task_id", "state"),
 )
 
 

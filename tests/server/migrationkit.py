@@ -21,7 +21,7 @@ from server.store.db import Database
 from tests.kit.accounts import PASSWORD
 
 CPT = 1_000_000
-HEAD = "0010"
+HEAD = "0011"
 
 
 def insert_0001_rows(conn: Any) -> None:
