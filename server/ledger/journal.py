@@ -11,6 +11,7 @@ so a caller can combine a ledger movement with its own state change atomically.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
@@ -281,20 +282,35 @@ def _mint_id(conn: Connection, found: list[str | None]) -> str | None:
     return found[0]
 
 
-def post_many(conn: Connection, movements: list[Movement]) -> list[Posted]:
-    """Posts many transactions with a few statements in all (the payout hot path: one
-    per completed task). Same rules and results as calling post() for each in order: a
-    used key moves nothing and returns the first transaction; a short balance raises
-    FailedPrecondition and, as the caller's transaction rolls back, nothing is posted."""
-    for movement in movements:
-        _check_movement(movement)
-    keys = sorted({m.idempotency_key for m in movements})
-    existing: dict[str, str] = {}
+def used_keys(conn: Connection, keys: Iterable[str]) -> dict[str, str]:
+    """The transactions already posted under these idempotency keys: key -> transaction."""
+    keys = sorted(set(keys))
+    used: dict[str, str] = {}
     for start in range(0, len(keys), 500):  # SQLite caps the parameters of one statement
-        existing.update(
+        used.update(
             (key, tx_id)
             for tx_id, key in conn.execute(USED_KEYS, {"b_keys": keys[start : start + 500]})
         )
+    return used
+
+
+def post_many(
+    conn: Connection, movements: list[Movement], used: Mapping[str, str] | None = None
+) -> list[Posted]:
+    """Posts many transactions with a few statements in all (the payout hot path: one
+    per completed task). Same rules and results as calling post() for each in order: a
+    used key moves nothing and returns the first transaction; a short balance raises
+    FailedPrecondition and, as the caller's transaction rolls back, nothing is posted.
+
+    `used`: `used_keys` of (at least) these movements' keys, read earlier in the caller's
+    transaction. A key another transaction posts in between fails this one on the key's
+    unique constraint, and it runs again (server/store/postgres.py)."""
+    for movement in movements:
+        _check_movement(movement)
+    if used is None:
+        existing = used_keys(conn, (m.idempotency_key for m in movements))
+    else:
+        existing = dict(used)
     account_ids = sorted({a for m in movements for a, _ in m.entries})
     balances = dict(conn.execute(LOCK_BALANCES, {"b_ids": account_ids}).all())
     missing = [a for a in account_ids if a not in balances]

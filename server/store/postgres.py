@@ -19,10 +19,11 @@ The hot path is the exception (`locks_rows`): leasing and completing attempts co
 time under SERIALIZABLE (every completion pays from its job's escrow and counts on its job's
 row, every lease reads the same pending tasks), and a transaction that loses has done all its
 work for nothing. Those functions take the row locks their decisions need instead (the node's
-row, the attempts with their tasks and jobs, the escrow; pending tasks with SKIP LOCKED) and
-run READ COMMITTED: they wait for a lock, never lose a conflict, and run again only after a
-deadlock or a key inserted at the same moment by another transaction. They hold the shared
-advisory lock for the transaction, so a transaction running alone still runs alone.
+row, the attempts with their tasks, the jobs and their escrows, as late as a completion can;
+pending tasks with SKIP LOCKED) and run READ COMMITTED: they wait for a lock, never lose a
+conflict, and run again only after a deadlock or a key inserted at the same moment by
+another transaction. They hold the shared advisory lock for the transaction, so a
+transaction running alone still runs alone.
 """
 
 from __future__ import annotations

@@ -113,7 +113,9 @@ def _load_attempts_query(lock: bool) -> Select:
         )
         .where(attempts.c.id.in_(bindparam("b_ids", expanding=True)))
     )
-    return query.with_for_update(of=(attempts, tasks, jobs)) if lock else query
+    # Not the jobs' rows: other batches of the same jobs wait for those only when they pay
+    # (intake.complete_attempts).
+    return query.with_for_update(of=(attempts, tasks)) if lock else query
 
 
 LOAD_ATTEMPTS = _load_attempts_query(lock=False)

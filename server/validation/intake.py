@@ -35,7 +35,15 @@ from server.jobs.models import (
     TASK_PENDING,
     task_label,
 )
-from server.ledger.payouts import EscrowTracker, PayoutOrder, paid_amounts, pay
+from server.ledger.payouts import (
+    Draw,
+    EscrowTracker,
+    PayoutOrder,
+    PayoutPrep,
+    paid_amounts,
+    pay,
+)
+from server.ledger.payouts import prepare as prepare_payouts
 from server.ledger.rewards import measured_core_ms, reward_for
 from server.nodes.trust import (
     Bonuses,
@@ -106,9 +114,12 @@ def complete_attempts(
     `network` is where the report came from (server/nodes/networks.py): the results'.
 
     On PostgreSQL it locks, in this order, the node's row (its trust, quota and earnings
-    are read and then written), the attempts with their tasks and jobs (a job's escrow,
-    counters, rounds and replicas are decided under its row lock: one batch of a job at a
-    time) and the escrow accounts, and runs READ COMMITTED (server/store/postgres.py)."""
+    are read and then written), the attempts with their tasks, then the jobs' rows and
+    their escrow accounts, and runs READ COMMITTED (server/store/postgres.py). A job's
+    escrow, counters, rounds and replicas are decided under its row lock: one batch of a
+    job at a time. A batch that only pays for its results takes the jobs' locks as late as
+    it can, after writing its attempts (EscrowTracker's late draws), so the batches of one
+    job wait for each other a shorter time."""
     _check_batch(completions)
     effects = Effects()
     standing = _load_node(conn, node_id, network, now)
@@ -118,7 +129,15 @@ def complete_attempts(
     uploaded = uploaded_results(
         conn, node_id, {item.result_digest for item in completions if item.result_digest}
     )
-    escrow = EscrowTracker(conn, {row.escrow_account_id for row in rows.values()})
+    # Paying waits for the jobs' and escrows' row locks (other batches of the same jobs),
+    # taken as late as it can be: just before the first write that depends on them.
+    escrow = EscrowTracker(
+        conn,
+        {row.escrow_account_id for row in rows.values()},
+        late_for_jobs={row.job_id for row in rows.values()},
+    )
+    if any(row.has_rounds or row.replicas > 1 or row.comparison_id for row in rows.values()):
+        escrow.lock()  # more than paying is decided per job: all of it under the locks
     replays = paid_amounts(
         conn, [i for i, row in rows.items() if row.state == ATTEMPT_DONE and row.node_id == node_id]
     )
@@ -129,6 +148,8 @@ def complete_attempts(
     )
     completions = [item for item in completions if not _is_comparison(rows, item.attempt_id)]
     replicated = replicated_tasks(conn, rows.values())
+    if replicated:
+        escrow.lock()
     bonuses = bonuses_of(standing, settings, now)
     accepted = AcceptedResults(
         settings,
@@ -174,13 +195,22 @@ def complete_attempts(
             else:
                 ack = accepted.accept(row, item, uploaded.get(item.result_digest, 0))
                 effects.deltas[row.job_id].done += 1
-                effects.deltas[row.job_id].cost_ucpt += ack.payout_ucpt
                 effects.say(row.job_id, f"{task_label(row.task_index)} done on node {node_id}")
         handled[item.attempt_id] = ack
         acks.append(ack)
     accepted.write(conn)
     checks.write(conn, now)
     record_results(conn, node_id, len(accepted.checks.rows), now)
+    # From here on other batches of these jobs wait for this one (the escrows' locks).
+    accepted.pay(conn)
+    for order in accepted.orders:
+        effects.deltas[order.job_id].cost_ucpt += order.amount_ucpt
+    acks = [
+        replace(ack, payout_ucpt=accepted.paid[ack.attempt_id])
+        if ack.accepted and ack.attempt_id in accepted.paid
+        else ack
+        for ack in acks
+    ]
     settled = settle_and_distrust(conn, to_settle, escrow, settings, now, effects)
     # A settled result's ack says what became of it and what it was paid.
     notes, paid = settled.notes, {order.attempt_id: order.amount_ucpt for order in settled.orders}
@@ -347,6 +377,12 @@ def result_refusal(item: Completion, uploaded: dict[str, int]) -> str | None:
 
 
 INSERT_RESULT_CHECK = insert(result_checks)
+# A task's cost as written, less what its job's escrow could not pay.
+LOWER_TASK_COST = (
+    update(tasks)
+    .where(tasks.c.id == bindparam("b_id"))
+    .values(cost_ucpt=tasks.c.cost_ucpt - bindparam("b_less"))
+)
 
 
 @dataclass
@@ -397,6 +433,9 @@ class AcceptedResults:
     attempt_values: list[dict] = field(default_factory=list)
     task_values: list[dict] = field(default_factory=list)
     orders: list[PayoutOrder] = field(default_factory=list)
+    draws: list[Draw] = field(default_factory=list)  # one per order
+    paid: dict[str, int] = field(default_factory=dict)  # attempt id -> paid, once paid
+    _prep: PayoutPrep | None = None
     result_grants: list[tuple[str, str]] = field(default_factory=list)
     done: list[tuple[str, str]] = field(default_factory=list)  # (task, owner) taken now
 
@@ -436,7 +475,8 @@ class AcceptedResults:
             stability_bonus_permille=self.bonuses.stability_permille,
         )
         allowed = self.caps.allow(self.node_id, reward.amount_ucpt)
-        amount = self.escrow.draw(row.escrow_account_id, allowed)
+        # Taken from the escrow when it is read, at the latest just before paying (write).
+        draw = self.escrow.draw_later(row.escrow_account_id, allowed)
         log = self.record(row, item, result_size, UNVERIFIED)
         if row.task_attempts > 1:  # failed or lapsed elsewhere before: see refute_failures
             self.done.append((row.task_id, self.node_owner_id))
@@ -447,7 +487,6 @@ class AcceptedResults:
                 "b_result_size": result_size,
                 "b_attempt_id": row.id,
                 "b_node_id": self.node_id,
-                "b_cost": amount,
                 "b_log": log,
             }
         )
@@ -459,23 +498,47 @@ class AcceptedResults:
                 user_id=self.node_owner_id,
                 escrow_account_id=row.escrow_account_id,
                 reward=reward,
-                amount_ucpt=amount,
+                amount_ucpt=0,  # what `draw` takes
             )
         )
+        self.draws.append(draw)
         if item.result_digest:
             self.result_grants.append((item.result_digest, row.owner_id))
-        return Ack(row.id, True, "", amount)
+        return Ack(row.id, True)  # paid what `paid` says once written
 
     def write(self, conn: Connection) -> None:
+        """Writes what does not depend on the escrows: the accepted tasks' costs as wanted
+        (`pay` corrects those the escrow could not cover in full)."""
         record_attempt_outcomes(conn, self.attempt_values)
         self.checks.write(conn, self.now)
+        for values, draw in zip(self.task_values, self.draws, strict=True):
+            values["b_cost"] = draw.wanted
         record_done_tasks(conn, self.task_values, self.now)
-        pay(conn, self.orders, self.now)
         self.caps.write()
         record_accepted(conn, [order.node_id for order in self.orders], self.settings, self.now)
         refute_failures(conn, self.done, self.settings, self.now)
         grant_reads(conn, self.result_grants)  # the submitter may download the results
         release_result_quota(conn, [(digest, self.node_id) for digest, _ in self.result_grants])
+        self._prep = prepare_payouts(conn, self.orders) if self.orders else None
+
+    def pay(self, conn: Connection) -> None:
+        """With the jobs' and escrows' rows locked (after `write`): takes the draws and pays
+        them (`paid`)."""
+        if not self.orders:
+            return
+        self.escrow.lock()
+        self.orders = [
+            replace(order, amount_ucpt=draw.taken)
+            for order, draw in zip(self.orders, self.draws, strict=True)
+        ]
+        self.paid = {order.attempt_id: order.amount_ucpt for order in self.orders}
+        short = [
+            {"b_id": values["b_id"], "b_less": draw.wanted - draw.taken}
+            for values, draw in zip(self.task_values, self.draws, strict=True)
+            if draw.taken != draw.wanted
+        ]
+        execute_many(conn, LOWER_TASK_COST, short)
+        pay(conn, self.orders, self.now, self._prep)
 
 
 def _load_node(conn: Connection, node_id: str, network: str, now: float) -> NodeStanding:

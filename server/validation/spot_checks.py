@@ -216,6 +216,7 @@ class SpotChecks:
         for job_id, delta in deltas.items():
             held[job_id] = replace(delta)
         held[attempt.job_id].done -= sum(1 for a in self._opened if a.job_id == attempt.job_id)
+        self.escrow.lock()  # the job's counters below are read under its row lock
         job = funding_view(self.conn, attempt.job_id)
         return can_fund_one_more(self.conn, job, self.escrow, self.settings, held)
 

@@ -9,17 +9,18 @@ import time
 
 import grpc
 import pytest
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 
 from proto.hivemind.v1 import account_pb2, common_pb2, node_pb2
 from server.ledger import audit
+from server.ledger import journal as ledger
 from server.ledger.rewards import (
     MAX_PERFORMANCE_BONUS_PERMILLE,
     STABILITY_BONUS_PERMILLE,
     performance_bonus_permille,
     reward_for,
 )
-from server.store.schema import node_trust, nodes
+from server.store.schema import accounts, jobs, node_trust, nodes
 from tests.kit.loopback_networks import stubs_from
 from tests.kit.simulated_nodes import SimNode, job_detail, run_job, submit_job, work
 from tests.kit.stubs import Node, Stubs, lease
@@ -181,5 +182,63 @@ async def test_the_escrow_covers_the_largest_bonuses(server, user_session, stubs
     for payout in await payouts(stubs, bob):
         assert (payout.performance_bonus_permille, payout.stability_bonus_permille) == (500, 300)
         assert payout.priority_permille == 2000
+    report = await server.ctx.db.run(audit.check_ledger)
+    assert report.ok, report.problems
+
+
+async def test_what_the_escrow_cannot_cover_is_neither_paid_nor_counted(
+    server, user_session, stubs
+):
+    """A batch's payouts are taken from the escrow in order, each at most what is left; a
+    task's cost and the job's are what was paid, not what the work earned."""
+    alice = await user_session(server, "alice")
+    bob = await user_session(server, "bob")
+    node = await fast_node(stubs, bob, "box", score=0.0)
+    job = await submit_job(
+        stubs,
+        alice,
+        task_count=3,
+        resources=common_pb2.Resources(cores=1, memory_mb=64, timeout_s=1),
+    )
+    earned = paid_for(core_ms=1000)  # each task's whole time limit
+    left = earned + earned // 3  # the first in full, a third of the second, none of the third
+
+    def drain(conn) -> None:
+        escrow_id, balance = conn.execute(
+            select(jobs.c.escrow_account_id, accounts.c.balance_ucpt)
+            .join(accounts, accounts.c.id == jobs.c.escrow_account_id)
+            .where(jobs.c.id == job.job_id)
+        ).one()
+        ledger.post(
+            conn,
+            idempotency_key=f"test-drain:{job.job_id}",
+            reason="refund",
+            entries=[
+                (escrow_id, left - balance),
+                (ledger.user_account_id(conn, alice.user_id), balance - left),
+            ],
+        )
+
+    server.ctx.db.transaction_sync(drain)
+    leases = await lease(node.stubs, node.node, max_tasks=3)
+    await asyncio.sleep(1.1)  # each task uses its whole time limit
+    reply = await node.stubs.nodes.CompleteAttempts(
+        node_pb2.CompleteAttemptsRequest(
+            completions=[
+                node_pb2.Completion(
+                    attempt_id=item.attempt_id, stats=node_pb2.AttemptStats(wall_seconds=5.0)
+                )
+                for item in sorted(leases, key=lambda item: item.task_index)
+            ]
+        ),
+        metadata=node.node.metadata,
+    )
+    paid = [ack.payout_ucpt for ack in reply.acks]
+    assert all(ack.accepted for ack in reply.acks)
+    assert paid == [earned, earned // 3, 0]
+    detail = await job_detail(stubs, alice, job.job_id)
+    assert [task.cost_ucpt for task in sorted(detail.tasks, key=lambda t: t.index)] == paid
+    assert detail.job.cost_ucpt == sum(paid)
+    assert [payout.amount_ucpt for payout in await payouts(stubs, bob)] == paid[:2]
     report = await server.ctx.db.run(audit.check_ledger)
     assert report.ok, report.problems
