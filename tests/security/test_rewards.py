@@ -51,6 +51,24 @@ async def payouts(stubs: Stubs, owner) -> list[account_pb2.Payout]:
     return list(reversed(reply.payouts))  # oldest first
 
 
+async def run_out_the_clock(node: SimNode, max_tasks: int) -> node_pb2.AttemptAcks:
+    """Leases tasks of a job whose time limit is 1 s and completes them, in task order, once
+    each has used it all (paid for 1 s of core time each, whatever the node says)."""
+    leases = await lease(node.stubs, node.node, max_tasks=max_tasks)
+    await asyncio.sleep(1.1)
+    return await node.stubs.nodes.CompleteAttempts(
+        node_pb2.CompleteAttemptsRequest(
+            completions=[
+                node_pb2.Completion(
+                    attempt_id=item.attempt_id, stats=node_pb2.AttemptStats(wall_seconds=5.0)
+                )
+                for item in sorted(leases, key=lambda item: item.task_index)
+            ]
+        ),
+        metadata=node.node.metadata,
+    )
+
+
 def paid_for(core_ms: int, performance: int = 0, stability: int = 0) -> int:
     """The formula's amount for this much core time at the default rate, priority x1."""
     return reward_for(
@@ -153,19 +171,7 @@ async def test_the_escrow_covers_the_largest_bonuses(server, user_session, stubs
         priority=2.0,
         resources=common_pb2.Resources(cores=1, memory_mb=64, timeout_s=1),
     )
-    leases = await lease(best.stubs, best.node, max_tasks=2)
-    await asyncio.sleep(1.1)  # each task uses its whole time limit
-    reply = await best.stubs.nodes.CompleteAttempts(
-        node_pb2.CompleteAttemptsRequest(
-            completions=[
-                node_pb2.Completion(
-                    attempt_id=item.attempt_id, stats=node_pb2.AttemptStats(wall_seconds=5.0)
-                )
-                for item in leases
-            ]
-        ),
-        metadata=best.node.metadata,
-    )
+    reply = await run_out_the_clock(best, max_tasks=2)
     full = reward_for(
         base_ucpt_per_core_hour=10 * CPT,
         core_ms=1000,
@@ -220,19 +226,7 @@ async def test_what_the_escrow_cannot_cover_is_neither_paid_nor_counted(
         )
 
     server.ctx.db.transaction_sync(drain)
-    leases = await lease(node.stubs, node.node, max_tasks=3)
-    await asyncio.sleep(1.1)  # each task uses its whole time limit
-    reply = await node.stubs.nodes.CompleteAttempts(
-        node_pb2.CompleteAttemptsRequest(
-            completions=[
-                node_pb2.Completion(
-                    attempt_id=item.attempt_id, stats=node_pb2.AttemptStats(wall_seconds=5.0)
-                )
-                for item in sorted(leases, key=lambda item: item.task_index)
-            ]
-        ),
-        metadata=node.node.metadata,
-    )
+    reply = await run_out_the_clock(node, max_tasks=3)
     paid = [ack.payout_ucpt for ack in reply.acks]
     assert all(ack.accepted for ack in reply.acks)
     assert paid == [earned, earned // 3, 0]
