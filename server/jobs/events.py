@@ -134,7 +134,7 @@ class IdleNodes:
             self._held.pop(node_id, None)
 
     def was_held_back(self, node_id: str) -> bool:
-        return self._held.get(node_id) is not None
+        return node_id in self._held
 
     def forget(self, node_id: str) -> None:
         """The node changed (its facts): its next call looks for work."""

@@ -257,6 +257,24 @@ def _finite(value: float) -> float:
     return value if value == value and 0 <= value < 1e12 else 0.0
 
 
+RECORD_FAILED_TASK = (
+    update(tasks)
+    .where(tasks.c.id == bindparam("b_id"))
+    .values(
+        state=bindparam("b_state"),
+        error=bindparam("b_error"),
+        log=bindparam("b_log"),
+        updated_at=bindparam("b_now"),
+    )
+)
+
+
+def record_failed_tasks(conn: Connection, values: list[dict], now: float) -> None:
+    """Puts failed attempts' tasks back (or fails them). `values` rows carry b_id, b_state,
+    b_error and b_log."""
+    execute_many(conn, RECORD_FAILED_TASK, [{**row, "b_now": now} for row in values])
+
+
 def record_done_tasks(conn: Connection, values: list[dict], now: float) -> None:
     """Marks tasks done with their accepted attempt. `values` rows carry b_id,
     b_result_digest, b_result_size, b_attempt_id, b_node_id, b_cost and b_log."""

@@ -70,6 +70,7 @@ from server.validation.attempts import (
     outcome_values,
     record_attempt_outcomes,
     record_done_tasks,
+    record_failed_tasks,
     refusal,
     start_attempts,
 )
@@ -136,7 +137,8 @@ def complete_attempts(
         {row.escrow_account_id for row in rows.values()},
         late_for_jobs={row.job_id for row in rows.values()},
     )
-    if any(row.has_rounds or row.replicas > 1 or row.comparison_id for row in rows.values()):
+    replicated = replicated_tasks(conn, rows.values())
+    if replicated or any(row.has_rounds or row.comparison_id for row in rows.values()):
         escrow.lock()  # more than paying is decided per job: all of it under the locks
     replays = paid_amounts(
         conn, [i for i, row in rows.items() if row.state == ATTEMPT_DONE and row.node_id == node_id]
@@ -147,9 +149,6 @@ def complete_attempts(
         conn, node_id, node_owner_id, compared, rows, escrow, settings, now, effects
     )
     completions = [item for item in completions if not _is_comparison(rows, item.attempt_id)]
-    replicated = replicated_tasks(conn, rows.values())
-    if replicated:
-        escrow.lock()
     bonuses = bonuses_of(standing, settings, now)
     accepted = AcceptedResults(
         settings,
@@ -203,11 +202,13 @@ def complete_attempts(
     record_results(conn, node_id, len(accepted.checks.rows), now)
     # From here on other batches of these jobs wait for this one (the escrows' locks).
     accepted.pay(conn)
+    paid_now: dict[str, int] = {}
     for order in accepted.orders:
         effects.deltas[order.job_id].cost_ucpt += order.amount_ucpt
+        paid_now[order.attempt_id] = order.amount_ucpt
     acks = [
-        replace(ack, payout_ucpt=accepted.paid[ack.attempt_id])
-        if ack.accepted and ack.attempt_id in accepted.paid
+        replace(ack, payout_ucpt=paid_now[ack.attempt_id])
+        if ack.accepted and ack.attempt_id in paid_now
         else ack
         for ack in acks
     ]
@@ -315,23 +316,11 @@ def fail_attempts(
         what = "failed" if plan == GIVE_UP else "failed, will retry"
         label = task_label(row.task_index)
         effects.say(row.job_id, f"{label} {what} on node {node_id}: {error}")
-    execute_many(conn, RECORD_FAILED_TASK, [{**row, "b_now": now} for row in task_values])
+    record_failed_tasks(conn, task_values, now)
     abandon_tasks(conn, [t for t in given_up if t in replicated], "the task failed", now)
     advance_rounds(conn, effects, now, {row.job_id for row in rows.values() if not row.has_rounds})
     effects.apply(conn, now)
     return acks, effects
-
-
-RECORD_FAILED_TASK = (
-    update(tasks)
-    .where(tasks.c.id == bindparam("b_id"))
-    .values(
-        state=bindparam("b_state"),
-        error=bindparam("b_error"),
-        log=bindparam("b_log"),
-        updated_at=bindparam("b_now"),
-    )
-)
 
 
 def replicated_tasks(conn: Connection, rows: Iterable[Row]) -> set[str]:
@@ -434,7 +423,6 @@ class AcceptedResults:
     task_values: list[dict] = field(default_factory=list)
     orders: list[PayoutOrder] = field(default_factory=list)
     draws: list[Draw] = field(default_factory=list)  # one per order
-    paid: dict[str, int] = field(default_factory=dict)  # attempt id -> paid, once paid
     _prep: PayoutPrep | None = None
     result_grants: list[tuple[str, str]] = field(default_factory=list)
     done: list[tuple[str, str]] = field(default_factory=list)  # (task, owner) taken now
@@ -487,6 +475,7 @@ class AcceptedResults:
                 "b_result_size": result_size,
                 "b_attempt_id": row.id,
                 "b_node_id": self.node_id,
+                "b_cost": allowed,  # what it earned; `pay` lowers it if the escrow had less
                 "b_log": log,
             }
         )
@@ -504,15 +493,13 @@ class AcceptedResults:
         self.draws.append(draw)
         if item.result_digest:
             self.result_grants.append((item.result_digest, row.owner_id))
-        return Ack(row.id, True)  # paid what `paid` says once written
+        return Ack(row.id, True)  # and paid what the order says once paid
 
     def write(self, conn: Connection) -> None:
-        """Writes what does not depend on the escrows: the accepted tasks' costs as wanted
+        """Writes what does not depend on the escrows: the accepted tasks' costs as earned
         (`pay` corrects those the escrow could not cover in full)."""
         record_attempt_outcomes(conn, self.attempt_values)
         self.checks.write(conn, self.now)
-        for values, draw in zip(self.task_values, self.draws, strict=True):
-            values["b_cost"] = draw.wanted
         record_done_tasks(conn, self.task_values, self.now)
         self.caps.write()
         record_accepted(conn, [order.node_id for order in self.orders], self.settings, self.now)
@@ -523,7 +510,7 @@ class AcceptedResults:
 
     def pay(self, conn: Connection) -> None:
         """With the jobs' and escrows' rows locked (after `write`): takes the draws and pays
-        them (`paid`)."""
+        them (`orders` then say what each was paid)."""
         if not self.orders:
             return
         self.escrow.lock()
@@ -531,7 +518,6 @@ class AcceptedResults:
             replace(order, amount_ucpt=draw.taken)
             for order, draw in zip(self.orders, self.draws, strict=True)
         ]
-        self.paid = {order.attempt_id: order.amount_ucpt for order in self.orders}
         short = [
             {"b_id": values["b_id"], "b_less": draw.wanted - draw.taken}
             for values, draw in zip(self.task_values, self.draws, strict=True)
