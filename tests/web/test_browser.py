@@ -146,7 +146,12 @@ def test_signed_out_pages_lead_to_sign_in_and_back(browser, world):
     by_id(browser, "username").send_keys("alice")
     by_id(browser, "password").send_keys("not the password")
     by_id(browser, "sign-in").click()
-    assert "wrong username or password" in by_id(browser, "signin-error").text
+    # The answer is a new page, after the password is checked (slow by design): wait for it.
+    wait_for(
+        browser,
+        lambda d: "wrong username or password" in by_id(d, "signin-error").text,
+        "the sign-in error",
+    )
     by_id(browser, "password").send_keys(PASSWORD)
     by_id(browser, "sign-in").click()
     wait_for(browser, lambda d: d.current_url == f"{world.base}/nodes", "back on /nodes")
